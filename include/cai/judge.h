@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: MIT */
+/* The judge engine: many comparisons in flight over HTTP (or offline), retries, rate limits. */
+#ifndef CAI_JUDGE_H
+#define CAI_JUDGE_H
+
+#include "cai/common.h"
+#include "cai/constitution.h"
+#include "cai/prompt.h"
+#include "cai/verdict.h"
+
+typedef enum cai_backend {
+    CAI_BACKEND_BUILTIN = 0, /* offline heuristics; no network */
+    CAI_BACKEND_OPENAI,      /* POST {base}/chat/completions */
+    CAI_BACKEND_COMPLETIONS, /* POST {base}/completions */
+    CAI_BACKEND_ANTHROPIC    /* POST {base}/v1/messages */
+} cai_backend;
+
+CAI_EXTERN int cai_backend_parse(const char *name); /* -1 if unknown */
+CAI_EXTERN const char *cai_backend_name(cai_backend b);
+
+typedef struct cai_judge_opts {
+    unsigned version;
+    cai_backend backend;
+    const char *base_url;   /* default per backend (OpenAI / Anthropic public endpoints) */
+    const char *model;      /* required for HTTP backends */
+    const char *api_key;    /* copied; never printed, logged or written */
+    const char *ca_bundle;  /* NULL = system store; TLS verification is always on */
+    cai_judge_mode mode;    /* choice (default), cot, rating */
+    unsigned concurrency;   /* requests in flight; 0 = 64 */
+    double timeout_s;       /* per request; 0 = 60 */
+    unsigned max_retries;   /* per request, transport/HTTP; 0 = 8 */
+    unsigned parse_retries; /* extra attempts when a reply has no verdict; 0 = 2 */
+    double backoff_base_s;  /* first backoff; 0 = 0.5 (tests use tiny values) */
+    double backoff_max_s;   /* backoff cap; 0 = 30 */
+    double rpm;             /* client-side requests per minute; 0 = unlimited */
+    double tpm;             /* client-side tokens per minute; 0 = unlimited */
+    unsigned top_logprobs;  /* 0 = 10 (openai), 5 (completions) */
+    unsigned max_tokens;    /* 0 = 1 for choice/rating, 512 for cot */
+    double temperature;     /* default 0 */
+    double cot_clamp_lo;    /* CoT probabilities clamped to [lo, hi]; 0/0 = 0.4/0.6 */
+    double cot_clamp_hi;
+    const char *anthropic_version; /* NULL = "2023-06-01" */
+    const char *cache_dir;  /* NULL = no on-disk cache of answered bodies */
+    uint64_t rng_seed;      /* jitter RNG seed */
+} cai_judge_opts;
+
+#define CAI_JUDGE_OPTS_INIT                                                                        \
+    ((cai_judge_opts){1, CAI_BACKEND_BUILTIN, NULL, NULL, NULL, NULL, CAI_MODE_CHOICE, 0, 0, 0,   \
+                      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, 0})
+
+/* One question. Strings stay borrowed until the done callback for it has returned. */
+typedef struct cai_judge_task {
+    cai_comparison cmp;
+    unsigned sample; /* self-consistency sample index; part of nothing sent unless temp > 0 */
+    void *payload;   /* the caller's */
+} cai_judge_task;
+
+/* The parsed result of one judgment. */
+typedef struct cai_judgment {
+    double p_first;     /* P(first shown is better) in [0, 1]; rating mode: NaN */
+    double score;       /* rating mode: expected score 1..7; else NaN */
+    cai_verdict verdict;
+    int from_logprobs;  /* 1 when p_first came from log-probabilities */
+    unsigned prompt_tokens;
+    unsigned completion_tokens;
+    unsigned attempts;  /* HTTP attempts it took (1 = first try) */
+    int cached;         /* 1 when answered from the run's or the disk cache */
+} cai_judgment;
+
+/*
+ * Pull-based source: called whenever a slot is free. Fill *out and return 1; return 0 when
+ * nothing is ready now (asked again after the next completion); return -1 when there will be
+ * no more tasks. Must not return 0 while nothing is in flight (that ends the run).
+ */
+typedef int (*cai_judge_pull_fn)(cai_judge_task *out, void *payload);
+
+/*
+ * Completion: st is CAI_OK with res filled, or the final failure (after retries) with a one-line
+ * reason in errmsg (never containing the key). Returning non-OK stops the run with that status
+ * (the message should be in the caller's own error).
+ */
+typedef cai_status (*cai_judge_done_fn)(const cai_judge_task *t,
+                                        cai_status st,
+                                        const cai_judgment *res,
+                                        const char *errmsg,
+                                        void *payload);
+
+/* Running totals. */
+typedef struct cai_judge_stats {
+    uint64_t requests;   /* HTTP requests sent (attempts) */
+    uint64_t succeeded;  /* judgments completed OK */
+    uint64_t failed;     /* judgments failed for good */
+    uint64_t retries;    /* re-sends after errors */
+    uint64_t parse_failures;
+    uint64_t cache_hits;
+    uint64_t prompt_tokens;
+    uint64_t completion_tokens;
+    unsigned in_flight;
+} cai_judge_stats;
+
+typedef struct cai_judge cai_judge;
+
+/* c is borrowed and must outlive the judge. */
+CAI_EXTERN cai_status cai_judge_create(cai_judge **out,
+                                       const cai_judge_opts *opts,
+                                       const cai_constitution *c,
+                                       cai_error *err);
+
+/*
+ * Runs until the source is exhausted and nothing is in flight or waiting for a retry, or until
+ * cai_judge_stop() (then in-flight requests finish, nothing new is pulled; returns
+ * CAI_EINTERRUPTED), or until done returns non-OK. A failed judgment is reported to done, it
+ * does not stop the run.
+ */
+CAI_EXTERN cai_status cai_judge_run(cai_judge *j,
+                                    cai_judge_pull_fn pull,
+                                    cai_judge_done_fn done,
+                                    void *payload,
+                                    cai_error *err);
+
+/* Judges one task synchronously (for `cai judge`). Optional raw copies: caller frees. */
+CAI_EXTERN cai_status cai_judge_one(cai_judge *j,
+                                    const cai_judge_task *t,
+                                    cai_judgment *res,
+                                    char **request_body,
+                                    char **reply_body,
+                                    cai_error *err);
+
+/* The exact request body that would be sent for t (for --dry-run). Caller frees. */
+CAI_EXTERN cai_status cai_judge_request_body(cai_judge *j,
+                                             const cai_judge_task *t,
+                                             char **body,
+                                             cai_error *err);
+
+/* Async-signal-safe: asks a running cai_judge_run to stop pulling and return. */
+CAI_EXTERN void cai_judge_stop(cai_judge *j);
+
+CAI_EXTERN void cai_judge_get_stats(const cai_judge *j, cai_judge_stats *out);
+
+/* Estimated tokens of a task's prompt (for --dry-run and the token bucket). */
+CAI_EXTERN unsigned cai_judge_estimate_tokens(cai_judge *j, const cai_judge_task *t);
+
+CAI_EXTERN void cai_judge_free(cai_judge *j);
+
+/* A URL with any user:password removed, for printing and manifests. Caller frees. */
+CAI_EXTERN char *cai_url_redact(const char *url);
+
+#endif

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/* The internal pair model and the streaming reader that turns any input format into it. */
+#ifndef CAI_RECORD_H
+#define CAI_RECORD_H
+
+#include "cai/common.h"
+
+/* Input formats. AUTO recognises each line from its fields. */
+typedef enum cai_format {
+    CAI_FORMAT_AUTO = 0,
+    CAI_FORMAT_PAIRS,          /* {"id"?, "prompt", "response_a", "response_b"} */
+    CAI_FORMAT_CANDIDATES,     /* {"id"?, "prompt", "responses": [2+]} */
+    CAI_FORMAT_HH,             /* {"chosen", "rejected"} HH-RLHF transcripts */
+    CAI_FORMAT_TRL,            /* {"prompt","chosen","rejected"} strings */
+    CAI_FORMAT_CONVERSATIONAL /* {"prompt","chosen","rejected"} message lists */
+} cai_format;
+
+/* Parses "auto", "pairs", "candidates", "hh", "trl", "conversational"; -1 if unknown. */
+CAI_EXTERN int cai_format_parse(const char *name);
+CAI_EXTERN const char *cai_format_name(cai_format f);
+
+typedef enum cai_role { CAI_ROLE_SYSTEM, CAI_ROLE_USER, CAI_ROLE_ASSISTANT } cai_role;
+
+CAI_EXTERN const char *cai_role_name(cai_role r);
+
+typedef struct cai_message {
+    cai_role role;
+    const char *content; /* UTF-8, NUL-terminated */
+} cai_message;
+
+/*
+ * One comparison unit. Every input format is read into this shape:
+ * - context: the conversation up to the responses (ends on a user turn);
+ * - responses: two for pairs/hh/trl, two or more for candidates;
+ * - human_choice: for hh/trl inputs, the index of the human-preferred response (0 for "chosen",
+ *   which is always read as responses[0]); -1 when the input carries no label. It is metadata:
+ *   the judge never sees it.
+ * - meta_json: the input's unknown fields as a JSON object text ("{}" when none).
+ * All pointers are owned by the reader and valid until the next cai_reader_next() or free.
+ */
+typedef struct cai_record {
+    const char *id; /* input "id" (string or number as text), else "h" + 16 hex of content hash */
+    int id_from_input;
+    const cai_message *context;
+    size_t n_context;
+    const char *const *responses;
+    size_t n_responses;
+    int human_choice;
+    const char *meta_json;
+    cai_format format; /* the format this line was recognised as */
+    const char *file;  /* path as given ("-" = stdin) */
+    uint64_t line;     /* 1-based physical line number */
+} cai_record;
+
+typedef struct cai_reader_opts {
+    unsigned version;
+    cai_format format;     /* AUTO (default) or forced */
+    size_t max_line_bytes; /* 0 = 64 MiB */
+    int skip_invalid;      /* 1: skip bad lines, counting them (see cai_reader_skipped) */
+} cai_reader_opts;
+
+#define CAI_READER_OPTS_INIT ((cai_reader_opts){1, CAI_FORMAT_AUTO, 0, 0})
+
+typedef struct cai_reader cai_reader;
+
+/* Opens path ("-" = stdin); gzip is detected by its magic bytes. Caller frees *out. */
+CAI_EXTERN cai_status cai_reader_create(cai_reader **out,
+                                        const char *path,
+                                        const cai_reader_opts *opts,
+                                        cai_error *err);
+
+/*
+ * CAI_OK: *out is borrowed until the next call. CAI_ITEROVER: end of input.
+ * Errors carry "FILE:LINE: reason": CAI_EPARSE (JSON, UTF-8, NUL byte, gzip corruption or
+ * truncation, hh contexts that differ), CAI_ESCHEMA (missing or mistyped fields),
+ * CAI_ELIMIT (line too long), CAI_EIO. With skip_invalid, bad lines are skipped instead and
+ * listed through cai_reader_skipped(); I/O and gzip errors still stop the reader.
+ */
+CAI_EXTERN cai_status cai_reader_next(cai_reader *r, const cai_record **out, cai_error *err);
+
+/* Number of lines skipped so far (skip_invalid); the first few messages are kept. */
+CAI_EXTERN uint64_t cai_reader_skipped(const cai_reader *r);
+/* i-th kept skip message ("FILE:LINE: reason"), or NULL past the end (at most 100 kept). */
+CAI_EXTERN const char *cai_reader_skipped_msg(const cai_reader *r, size_t i);
+
+/* Bytes of (uncompressed) input consumed so far. */
+CAI_EXTERN uint64_t cai_reader_bytes(const cai_reader *r);
+
+CAI_EXTERN void cai_reader_free(cai_reader *r);
+
+/*
+ * Lower level: the raw line iterator that cai_reader uses (JSONL lines, validated as UTF-8
+ * without NUL bytes, BOM and CR stripped, blank lines skipped). validate and stats use it
+ * to check datasets in any shape. The line is NUL-terminated and borrowed until the next call.
+ */
+typedef struct cai_lines cai_lines;
+CAI_EXTERN cai_status cai_lines_create(cai_lines **out,
+                                       const char *path,
+                                       size_t max_line_bytes,
+                                       cai_error *err);
+/* CAI_OK with the line, its length and number set, CAI_ITEROVER at end; errors as for cai_reader_next. */
+CAI_EXTERN cai_status cai_lines_next(cai_lines *l,
+                                     const char **line,
+                                     size_t *len,
+                                     uint64_t *lineno,
+                                     cai_error *err);
+CAI_EXTERN void cai_lines_free(cai_lines *l);
+
+/* Splits an HH transcript ("\n\nHuman: ..." / "\n\nAssistant: ..." turns). */
+typedef struct cai_transcript {
+    cai_message *turns; /* owned; contents point into text (which the call modifies) */
+    size_t n_turns;
+} cai_transcript;
+/* Splits text in place. CAI_EPARSE with a reason in err when it is not a transcript. */
+CAI_EXTERN cai_status cai_transcript_split(cai_transcript *out, char *text, cai_error *err);
+CAI_EXTERN void cai_transcript_dispose(cai_transcript *t);
+
+#endif

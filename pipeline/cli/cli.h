@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared pieces of the cai tool: command entry points, exit codes, strict number parsing. */
+#ifndef CAI_CLI_H
+#define CAI_CLI_H
+
+#include <cai.h>
+
+/* Exit codes (documented in README.md and `cai --help`). */
+enum {
+    CLI_EXIT_OK = 0,          /* success; validate found nothing */
+    CLI_EXIT_FINDINGS = 1,    /* the command ran and found problems */
+    CLI_EXIT_USAGE = 2,       /* bad usage, unreadable or invalid input */
+    CLI_EXIT_UNAVAILABLE = 3, /* the judge endpoint could not be used (down, auth, quota) */
+    CLI_EXIT_INTERRUPTED = 130 /* stopped by SIGINT/SIGTERM; rerun the command to resume */
+};
+
+/* Each command: argv[0] is the command name; returns an exit code. */
+int cmd_run(int argc, char **argv);
+int cmd_judge(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_constitution(int argc, char **argv);
+
+/* Maps a library status to the documented exit code. */
+int cli_exit_code(cai_status st);
+
+/* Prints "cai: <msg>" to stderr. */
+void cli_error(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+/* Prints "cai <cmd>: <msg>\nTry 'cai <cmd> --help'." to stderr; returns CLI_EXIT_USAGE. */
+int cli_usage(const char *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Strict parsers: whole string, range checked. Return 0 on success, -1 otherwise. */
+int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+int cli_parse_double(const char *s, double min, double max, double *out);
+
+#endif

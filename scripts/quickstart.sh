@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The main job on the bundled sample with the offline judge: installs, builds, runs `cai run`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$(nproc)" --target cai >/dev/null
+rm -rf datasets/out/quickstart
+./build/cai run --input datasets/samples/pairs.jsonl --constitution constitution/hhh.json \
+    --judge builtin --output datasets/out/quickstart "$@"
+echo
+echo "dataset: datasets/out/quickstart (manifest.json, README.md, data/)"

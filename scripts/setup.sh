@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the Debian packages cai builds with, when any is missing (apt-get; sudo if not root).
+set -euo pipefail
+pkgs=(build-essential cmake pkg-config libcjson-dev libcurl4-openssl-dev zlib1g-dev check libssl-dev
+      ${CAI_EXTRA_PACKAGES:-})
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    echo "setup: installing ${missing[*]}" >&2
+    SUDO=
+    [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
