@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/* The run journal: an append-only, checksummed log of finished judgments, replayed on resume. */
+#ifndef CAI_JOURNAL_INT_H
+#define CAI_JOURNAL_INT_H
+
+#include "cai/common.h"
+#include "cai/verdict.h"
+
+/* What the journal keeps of one judgment: enough to aggregate, never the texts. */
+typedef struct cai_jentry {
+    uint64_t key; /* cai_journal__key() of (pair id, principle id, order, sample) */
+    double p_first;
+    unsigned prompt_tokens;
+    unsigned completion_tokens;
+    unsigned char verdict; /* cai_verdict */
+    unsigned char from_logprobs;
+} cai_jentry;
+
+typedef struct cai_journal cai_journal;
+
+/* The key of one judgment: a 64-bit hash of its identity. */
+uint64_t
+cai_journal__key(const char *pair_id, const char *principle_id, unsigned order, unsigned sample);
+
+/*
+ * Opens (creating if absent) path. An existing journal whose header fingerprint differs from
+ * fingerprint is refused with CAI_EMISMATCH and a message naming what to do. Complete records are
+ * loaded into memory; a torn or corrupt tail (the process died mid-write) is cut off and counted.
+ * header_json is stored in a new journal's header for humans (settings).
+ */
+cai_status cai_journal__open(cai_journal **out,
+                             const char *path,
+                             const char *fingerprint,
+                             const char *header_json,
+                             cai_error *err);
+
+/* The entry for key, or NULL. Borrowed until the next add. */
+const cai_jentry *cai_journal__find(const cai_journal *j, uint64_t key);
+
+/* Appends one finished judgment (buffered; made durable by cai_journal__sync). */
+cai_status cai_journal__add(cai_journal *j,
+                            const cai_jentry *e,
+                            const char *pair_id,
+                            const char *principle_id,
+                            unsigned order,
+                            unsigned sample,
+                            cai_error *err);
+
+/* Writes buffered records to the file; with durable, fsyncs as well. */
+cai_status cai_journal__sync(cai_journal *j, int durable, cai_error *err);
+
+size_t cai_journal__count(const cai_journal *j);    /* entries known (loaded + added) */
+size_t cai_journal__loaded(const cai_journal *j);   /* entries loaded at open */
+size_t cai_journal__repaired(const cai_journal *j); /* bytes of torn tail cut at open */
+
+/* Syncs and closes; NULL is a no-op. Errors on the final sync are ignored: call sync first. */
+void cai_journal__free(cai_journal *j);
+
+/* Formats p exactly ("%.17g") and parses it back, so fresh and replayed values are identical. */
+double cai_journal__canon(double p);
+
+#endif
