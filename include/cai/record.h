@@ -8,10 +8,10 @@
 /* Input formats. AUTO recognises each line from its fields. */
 typedef enum cai_format {
     CAI_FORMAT_AUTO = 0,
-    CAI_FORMAT_PAIRS,          /* {"id"?, "prompt", "response_a", "response_b"} */
-    CAI_FORMAT_CANDIDATES,     /* {"id"?, "prompt", "responses": [2+]} */
-    CAI_FORMAT_HH,             /* {"chosen", "rejected"} HH-RLHF transcripts */
-    CAI_FORMAT_TRL,            /* {"prompt","chosen","rejected"} strings */
+    CAI_FORMAT_PAIRS,         /* {"id"?, "prompt", "response_a", "response_b"} */
+    CAI_FORMAT_CANDIDATES,    /* {"id"?, "prompt", "responses": [2+]} */
+    CAI_FORMAT_HH,            /* {"chosen", "rejected"} HH-RLHF transcripts */
+    CAI_FORMAT_TRL,           /* {"prompt","chosen","rejected"} strings */
     CAI_FORMAT_CONVERSATIONAL /* {"prompt","chosen","rejected"} message lists */
 } cai_format;
 
@@ -29,7 +29,10 @@ typedef struct cai_message {
 } cai_message;
 
 /*
- * One comparison unit. Every input format is read into this shape:
+ * One comparison unit. Without an input "id", the id is "h" + the first 16 hex digits of
+ * SHA-256 over "<role> <bytes>:<content>" for each context turn then "response <bytes>:<text>"
+ * for each response, so the same pair gets the same id in every run and input format.
+ * Every input format is read into this shape:
  * - context: the conversation up to the responses (ends on a user turn);
  * - responses: two for pairs/hh/trl, two or more for candidates;
  * - human_choice: for hh/trl inputs, the index of the human-preferred response (0 for "chosen",
@@ -71,10 +74,14 @@ CAI_EXTERN cai_status cai_reader_create(cai_reader **out,
 
 /*
  * CAI_OK: *out is borrowed until the next call. CAI_ITEROVER: end of input.
- * Errors carry "FILE:LINE: reason": CAI_EPARSE (JSON, UTF-8, NUL byte, gzip corruption or
- * truncation, hh contexts that differ), CAI_ESCHEMA (missing or mistyped fields),
- * CAI_ELIMIT (line too long), CAI_EIO. With skip_invalid, bad lines are skipped instead and
- * listed through cai_reader_skipped(); I/O and gzip errors still stop the reader.
+ * Errors carry "FILE:LINE: reason": CAI_EPARSE (JSON, UTF-8, NUL byte, \u escapes of lone
+ * surrogates or of NUL, gzip corruption or truncation, hh contexts that differ), CAI_ESCHEMA
+ * (missing, duplicate or mistyped fields, e.g. "\"response_a\" must be a string"),
+ * CAI_ELIMIT (line too long, JSON nested deeper than 64 levels), CAI_EIO. With skip_invalid,
+ * bad lines are skipped instead and listed through cai_reader_skipped(); I/O and gzip errors
+ * still stop the reader.
+ * A string "prompt" that starts with "\n\nHuman:" is split into turns in every format (a
+ * trailing empty "\n\nAssistant:" cue is dropped); any other string is one user message.
  */
 CAI_EXTERN cai_status cai_reader_next(cai_reader *r, const cai_record **out, cai_error *err);
 
@@ -82,6 +89,14 @@ CAI_EXTERN cai_status cai_reader_next(cai_reader *r, const cai_record **out, cai
 CAI_EXTERN uint64_t cai_reader_skipped(const cai_reader *r);
 /* i-th kept skip message ("FILE:LINE: reason"), or NULL past the end (at most 100 kept). */
 CAI_EXTERN const char *cai_reader_skipped_msg(const cai_reader *r, size_t i);
+
+/*
+ * Problems that do not stop a record, e.g. "FILE:LINE: chosen reply is empty or
+ * whitespace-only" (real HH-RLHF data has such replies): the record is still returned.
+ * cai_reader_warnings() counts them all; the first 100 messages are kept (NULL past the end).
+ */
+CAI_EXTERN uint64_t cai_reader_warnings(const cai_reader *r);
+CAI_EXTERN const char *cai_reader_warning_msg(const cai_reader *r, size_t i);
 
 /* Bytes of (uncompressed) input consumed so far. */
 CAI_EXTERN uint64_t cai_reader_bytes(const cai_reader *r);
@@ -92,21 +107,35 @@ CAI_EXTERN void cai_reader_free(cai_reader *r);
  * Lower level: the raw line iterator that cai_reader uses (JSONL lines, validated as UTF-8
  * without NUL bytes, BOM and CR stripped, blank lines skipped). validate and stats use it
  * to check datasets in any shape. The line is NUL-terminated and borrowed until the next call.
+ * gzip is recognised by its magic bytes; concatenated members are read as one stream.
+ * max_line_bytes 0 = 64 MiB; the line buffer grows to the longest line, never past the cap.
  */
 typedef struct cai_lines cai_lines;
 CAI_EXTERN cai_status cai_lines_create(cai_lines **out,
                                        const char *path,
                                        size_t max_line_bytes,
                                        cai_error *err);
-/* CAI_OK with the line, its length and number set, CAI_ITEROVER at end; errors as for cai_reader_next. */
-CAI_EXTERN cai_status cai_lines_next(cai_lines *l,
-                                     const char **line,
-                                     size_t *len,
-                                     uint64_t *lineno,
-                                     cai_error *err);
+/*
+ * CAI_OK with the line, its length and number set, CAI_ITEROVER at end. Errors carry
+ * "FILE:LINE: reason"; byte positions in reasons are 1-based within the line:
+ * - one line (the next call goes on with the next line; *lineno is set):
+ *   CAI_EPARSE "invalid UTF-8 at byte N" (overlongs, surrogates, truncated sequences,
+ *   code points above U+10FFFF), CAI_EPARSE "NUL byte at byte N",
+ *   CAI_ELIMIT "line longer than N bytes";
+ * - the input (every later call returns the same error): CAI_EIO "read error: ...",
+ *   CAI_EPARSE "truncated gzip data (unexpected end of file)", "corrupt gzip data (...)",
+ *   "trailing garbage after gzip data", where LINE is the line being read.
+ */
+CAI_EXTERN cai_status
+cai_lines_next(cai_lines *l, const char **line, size_t *len, uint64_t *lineno, cai_error *err);
 CAI_EXTERN void cai_lines_free(cai_lines *l);
 
-/* Splits an HH transcript ("\n\nHuman: ..." / "\n\nAssistant: ..." turns). */
+/*
+ * Splits an HH transcript ("\n\nHuman: ..." / "\n\nAssistant: ..." turns). A turn starts at
+ * "\n\nHuman:" or "\n\nAssistant:" (one following space belongs to the marker); "\n\nSystem:"
+ * counts as a turn only at the very start. The text must start with a marker. So the output of
+ * cai_prompt_render_context() splits back into the same turns.
+ */
 typedef struct cai_transcript {
     cai_message *turns; /* owned; contents point into text (which the call modifies) */
     size_t n_turns;

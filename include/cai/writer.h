@@ -7,10 +7,10 @@
 
 /* What was written: one entry per final file. */
 typedef struct cai_file_info {
-    char *path;        /* final path (owned by the writer) */
-    char sha256[65];   /* lowercase hex of the file's bytes as stored (compressed) */
-    uint64_t records;  /* lines written */
-    uint64_t bytes;    /* size of the file on disk */
+    char *path;       /* final path (owned by the writer) */
+    char sha256[65];  /* lowercase hex of the file's bytes as stored (compressed) */
+    uint64_t records; /* lines written */
+    uint64_t bytes;   /* size of the file on disk */
 } cai_file_info;
 
 typedef struct cai_writer_opts {
@@ -28,7 +28,9 @@ typedef struct cai_writer cai_writer;
  * Writes to dir/prefix... With shard_records > 0 the final names are
  * "dir/prefix-00000-of-00004.jsonl.gz" (Hugging Face naming; the total is known at close);
  * otherwise "dir/prefix.jsonl.gz" (".jsonl" when plain). Nothing exists under a final name
- * before cai_writer_close() succeeds: data goes to "<final>.tmp"-style temporary names.
+ * before cai_writer_close() succeeds: data goes to "dir/prefix.jsonl.gz.tmp" (sharded:
+ * "dir/prefix-00000.jsonl.gz.tmp", ...), created or truncated. The first temporary file is
+ * opened here, so an unwritable directory fails now with CAI_EIO "PATH: strerror".
  * The output is deterministic: the gzip header carries no time or name.
  */
 CAI_EXTERN cai_status cai_writer_create(cai_writer **out,
