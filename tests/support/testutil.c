@@ -110,6 +110,15 @@ char *tu_read_file(const char *path, size_t *len)
     return buf;
 }
 
+char *tu_read_in(const char *dir, const char *name)
+{
+    char *path = tu_strdupf("%s/%s", dir, name);
+    char *text = path ? tu_read_file(path, NULL) : NULL;
+
+    free(path);
+    return text;
+}
+
 size_t tu_count_lines(const char *s)
 {
     size_t n = 0;

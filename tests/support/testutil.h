@@ -14,8 +14,11 @@ void tu_rmtree(const char *path);
 int tu_write_file(const char *path, const void *data, size_t len);
 /* Writes data gzip-compressed to path; returns 0 on success. */
 int tu_write_gz(const char *path, const void *data, size_t len);
-/* Reads a whole file, gunzipping when it starts with the gzip magic; NUL-terminated; NULL on error. */
+/* Reads a whole file, gunzipping when it starts with the gzip magic; NUL-terminated; NULL on error.
+ */
 char *tu_read_file(const char *path, size_t *len);
+/* tu_read_file of dir/name. */
+char *tu_read_in(const char *dir, const char *name);
 /* Number of '\n'-terminated lines in s. */
 size_t tu_count_lines(const char *s);
 /* printf into a new heap string. */

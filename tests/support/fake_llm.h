@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/* A fake LLM judge server for tests: HTTP/1.1 on 127.0.0.1 in its own thread, with faults. */
+#ifndef CAI_FAKE_LLM_H
+#define CAI_FAKE_LLM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * The server speaks three wire formats:
+ *   POST /v1/chat/completions  (OpenAI chat; logprobs/top_logprobs honoured)
+ *   POST /v1/completions       (OpenAI legacy; "logprobs": N gives top-N maps)
+ *   POST /v1/messages          (Anthropic; x-api-key and anthropic-version required, else 400)
+ *
+ * Verdicts are deterministic: h = FNV-1a 64 (cai_hash64) of the decoded prompt text (message
+ * contents / system / prompt string, concatenated, so JSON escaping does not matter) seeded with
+ * opts.seed; p = 0.02 + 0.96 * (h % 10000) / 9999 is P(A); the top token is "A" when p >= 0.5.
+ * Modes, decided from the request:
+ *   - rating: the prompt contains "1 to 7", "Rating" or "rating" and does NOT contain "(B)" (so a
+ *     response that merely mentions a rating cannot turn a two-response prompt into one);
+ *     the reply is a digit 1..7 with digit log-probs;
+ *   - chain of thought: max_tokens > 16 (or no max_tokens and the prompt contains "Verdict:");
+ *     the reply is a short reasoning text and a final line "Verdict: (A)" / "Rating: 5";
+ *   - otherwise a single letter.
+ *
+ * Every request is answered by exactly one fault kind (FAKE_OK for a normal answer). Order of
+ * decision: malformed request (400/404/405, no fault consumed) > set_always > the FIFO of pushed
+ * faults > random injection (fault_rate over fault_mask, decided by a hash of (seed, body, how many
+ * times this exact body was received before)).
+ *
+ * Recorded statuses: the HTTP status sent; FAKE_HANG and FAKE_RESET are recorded as status 0 (no
+ * complete answer). "Successes" are 200 replies that carry a verdict (FAKE_OK, FAKE_NO_LOGPROBS),
+ * counted when the request is decided (a client that gives up during latency_ms still "paid").
+ *
+ * Thread safety: every function may be called from any thread while the server runs.
+ */
+
+typedef struct fake_llm fake_llm;
+
+typedef enum fake_fault {
+    FAKE_OK = 0,
+    FAKE_429,         /* 429 + Retry-After: retry_after_s, error body in the path's dialect */
+    FAKE_500,         /* 500 + error body */
+    FAKE_503,         /* 503 + error body */
+    FAKE_HANG,        /* reads the request, never answers until the client closes */
+    FAKE_RESET,       /* status line, headers and half the body, then RST (SO_LINGER 0) */
+    FAKE_BAD_JSON,    /* 200 with truncated, invalid JSON */
+    FAKE_NO_LOGPROBS, /* 200, valid reply with "logprobs": null */
+    FAKE_NO_VERDICT,  /* 200 with "I'm not able to decide." and no A/B (or digit) log-probs */
+    FAKE_401_ECHO,    /* 401 whose message echoes the Authorization / x-api-key value */
+    FAKE_NFAULTS
+} fake_fault;
+
+typedef struct fake_llm_opts {
+    unsigned latency_ms;  /* delay before each answer (timer based, not sleeping the thread) */
+    double fault_rate;    /* probability of a random fault per request, 0..1 */
+    unsigned fault_mask;  /* bit (1u << fault) for faults eligible for random injection; 0 = all
+                             but FAKE_OK and FAKE_401_ECHO */
+    uint64_t seed;        /* verdict hash seed and fault RNG seed (faults decided by a hash of
+                             (seed, request body, attempt count for this body) so a retry of a
+                             faulted request can succeed and runs are reproducible) */
+    int retry_after_s;    /* value of Retry-After on 429 (default 0) */
+    const char *log_path; /* if set, append one line per request: "<status> <fnv64-hex of body>
+                             <path>\n" (flushed per line); fnv64 = cai_hash64(body, len, 0) */
+    unsigned port;        /* 0 = kernel-chosen (the default) */
+} fake_llm_opts;
+
+#define FAKE_LLM_OPTS_INIT ((fake_llm_opts){0, 0.0, 0, 0, 0, NULL, 0})
+
+/* Starts the server thread (opts may be NULL for defaults). NULL on failure. */
+fake_llm *fake_llm_start(const fake_llm_opts *opts);
+/* Stops the thread, closes every connection (hung ones included) and frees s. NULL is a no-op. */
+void fake_llm_stop(fake_llm *s);
+/* "http://127.0.0.1:PORT/v1": base URL for the openai and completions backends. Valid until stop.
+ */
+const char *fake_llm_url(const fake_llm *s);
+/* "http://127.0.0.1:PORT": base URL for Anthropic clients (they append /v1/messages). */
+const char *fake_llm_root_url(const fake_llm *s);
+/* The TCP port the server listens on. */
+unsigned fake_llm_port(const fake_llm *s);
+
+/* The next `count` requests get f (FIFO queue of scripted faults, before random ones). */
+void fake_llm_push_fault(fake_llm *s, fake_fault f, unsigned count);
+void fake_llm_set_fault_rate(fake_llm *s, double rate);
+/* Every request gets f until set back to FAKE_OK (overrides the queue and random faults). */
+void fake_llm_set_always(fake_llm *s, fake_fault f);
+
+size_t fake_llm_requests(fake_llm *s);  /* all requests received (malformed ones included) */
+size_t fake_llm_successes(fake_llm *s); /* 200 answers with a verdict, ie "billed" */
+size_t fake_llm_count_status(fake_llm *s, int status); /* 0 counts hangs and resets */
+/* Requests whose exact body was answered 200 more than once (paid twice): must stay 0. Counts
+ * each extra success, so a body answered three times adds 2. */
+size_t fake_llm_duplicate_successes(fake_llm *s);
+/* Copy of the i-th received request (body and the raw header block, request line included),
+ * caller frees; NULL past end or past the first 1,000 requests (only those are kept). */
+char *fake_llm_request_body(fake_llm *s, size_t i);
+char *fake_llm_request_headers(fake_llm *s, size_t i);
+
+/* Name of a fault ("ok", "429", "500", "503", "hang", "reset", "bad_json", "no_logprobs",
+ * "no_verdict", "401_echo") and the reverse (-1 when unknown). */
+const char *fake_fault_name(fake_fault f);
+int fake_fault_parse(const char *name);
+
+#endif
