@@ -1,8 +1,111 @@
 /* SPDX-License-Identifier: MIT */
-/* The batch labelling job (placeholder; filled in by the run module). */
+/* The batch labelling job: input pairs + constitution + judge -> a resumable preference dataset. */
 #ifndef CAI_RUN_H
 #define CAI_RUN_H
 
 #include "cai/common.h"
+#include "cai/judge.h"
+#include "cai/record.h"
+
+/* Output record shapes. */
+typedef enum cai_out_format {
+    CAI_OUT_TRL = 0,        /* {"prompt","chosen","rejected"} strings (TRL standard) */
+    CAI_OUT_CONVERSATIONAL, /* prompt/chosen/rejected as message lists (TRL conversational) */
+    CAI_OUT_HH              /* {"chosen","rejected"} HH-RLHF transcripts */
+} cai_out_format;
+
+CAI_EXTERN int cai_out_format_parse(const char *name); /* "trl", "conversational", "hh"; -1 */
+CAI_EXTERN const char *cai_out_format_name(cai_out_format f);
+
+/* Progress, reported every progress_interval_s and once at the end. */
+typedef struct cai_run_progress {
+    uint64_t pairs_total; /* pairs planned (after --limit) */
+    uint64_t pairs_done;  /* pairs finished (kept, tie or failed) */
+    uint64_t judgments_total;
+    uint64_t judgments_done; /* including those replayed from the journal */
+    uint64_t judgments_replayed;
+    uint64_t retries;
+    uint64_t failures; /* failed judgments */
+    uint64_t prompt_tokens;
+    uint64_t completion_tokens;
+    double cost; /* estimated from prices; 0 without prices */
+    double elapsed_s;
+    double rate; /* judgments per second sent this run */
+    int final;   /* 1 for the last report */
+} cai_run_progress;
+
+typedef void (*cai_run_progress_fn)(const cai_run_progress *p, void *payload);
+
+typedef struct cai_run_opts {
+    unsigned version;
+    const char *const *inputs; /* files (plain or gzip); at least one */
+    size_t n_inputs;
+    cai_format input_format;  /* AUTO */
+    int skip_invalid;         /* skip bad input lines (counted and listed) instead of stopping */
+    const char *constitution; /* path */
+    const char *output_dir;
+    cai_judge_opts judge;
+    uint64_t seed;
+    unsigned principles_per_pair; /* 0 = 1 */
+    int no_swap;                  /* 1: judge each (pair, principle) in one order only */
+    unsigned samples;             /* self-consistency samples per order; 0 = 1 */
+    cai_out_format format;
+    double test_fraction;        /* share of prompts in the test split */
+    double min_margin;           /* |P(A) - 0.5| <= min_margin is a tie */
+    int keep_ties;               /* write ties (p_chosen 0.5) instead of dropping them */
+    double max_failure_rate;     /* exit 1 when failed pairs / pairs exceed it */
+    uint64_t limit;              /* 0 = all pairs */
+    uint64_t shard_records;      /* records per shard; 0 = 100000 */
+    int dry_run;                 /* plan and estimate; send and write nothing */
+    double price_input_per_mtok; /* USD per million prompt tokens; 0 = unknown */
+    double price_output_per_mtok;
+    int no_validate;            /* skip validating the output at the end */
+    double progress_interval_s; /* 0 = 1 s */
+    cai_run_progress_fn progress;
+    void *progress_payload;
+} cai_run_opts;
+
+CAI_EXTERN void cai_run_opts_init(cai_run_opts *o);
+
+/* What a finished (or dry) run did. */
+typedef struct cai_run_summary {
+    uint64_t pairs_read;
+    uint64_t pairs_judged;       /* all judgments finished OK */
+    uint64_t pairs_kept;         /* written to the dataset */
+    uint64_t ties;               /* dropped (or kept with keep_ties) as ties */
+    uint64_t failed;             /* judgments failed for good; in failed.jsonl.gz */
+    uint64_t unjudgeable;        /* empty or identical responses; in failed.jsonl.gz, unjudged */
+    uint64_t skipped_input;      /* invalid input lines skipped (skip_invalid) */
+    uint64_t train, test;        /* records per split */
+    uint64_t judgments;          /* judgments in the plan */
+    uint64_t judgments_sent;     /* judgments asked of the judge this run */
+    uint64_t judgments_replayed; /* judgments taken from the journal */
+    uint64_t prompt_tokens, completion_tokens;
+    double cost;
+    double position_consistency; /* share of (pair, principle) whose two orders agree; NaN */
+    double position_a_rate;      /* share of kept pairs whose chosen response was response_a */
+    double longer_rate;          /* share of kept pairs whose chosen response is the longer */
+    double mean_p_chosen;
+    int failure_rate_exceeded;
+    int validation_findings; /* errors found validating the output; -1 = not run */
+    double elapsed_s;
+} cai_run_summary;
+
+typedef struct cai_run cai_run;
+
+CAI_EXTERN cai_status cai_run_create(cai_run **out, const cai_run_opts *opts, cai_error *err);
+
+/*
+ * Runs the job. CAI_OK when the dataset was written (check summary->failure_rate_exceeded and
+ * validation_findings); CAI_EINTERRUPTED after cai_run_stop() (the journal is flushed, nothing is
+ * written under a final name; the same call resumes); CAI_EMISMATCH when the output directory
+ * holds a journal of different settings; input and judge errors otherwise.
+ */
+CAI_EXTERN cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err);
+
+/* Async-signal-safe: stop sending, flush the journal, return CAI_EINTERRUPTED. */
+CAI_EXTERN void cai_run_stop(cai_run *r);
+
+CAI_EXTERN void cai_run_free(cai_run *r);
 
 #endif

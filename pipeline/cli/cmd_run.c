@@ -1,11 +1,513 @@
 /* SPDX-License-Identifier: MIT */
-/* `cai run`: placeholder until the command lands. */
+/* `cai run`: options, the API key, signals and progress lines around cai_run_execute(). */
 #include "cli.h"
+#include "key.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The tool (not the library) may keep the running job where the signal handler can reach it. */
+static cai_run *running;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (running)
+        cai_run_stop(running);
+}
+
+static const char run_help[] =
+    "usage: cai run --input FILE... --constitution FILE --output DIR [options]\n"
+    "\n"
+    "Labels response pairs with a constitution and a judge, and writes a preference dataset:\n"
+    "DIR/data/{train,test}-NNNNN-of-NNNNN.jsonl.gz, DIR/manifest.json, DIR/README.md (dataset\n"
+    "card) and DIR/failed.jsonl.gz. DIR/journal.cai records every finished judgment: after a\n"
+    "crash or Ctrl-C, run the same command again to resume without paying twice.\n"
+    "\n"
+    "input and output:\n"
+    "  -i, --input FILE           input JSONL, plain or gzip (repeatable)\n"
+    "      --input-format F       auto (default), pairs, candidates, hh, trl, conversational\n"
+    "      --skip-invalid         skip invalid input lines (counted and listed) instead of "
+    "stopping\n"
+    "  -c, --constitution FILE    principles for the judge (e.g. constitution/hhh.json)\n"
+    "  -o, --output DIR           dataset directory (created; reused to resume)\n"
+    "      --format F             trl (default), conversational, hh\n"
+    "      --test-fraction F      share of prompts in the test split (default 0.1)\n"
+    "      --shard-records N      records per shard (default 100000)\n"
+    "      --limit N              judge only the first N pairs\n"
+    "\n"
+    "judge:\n"
+    "  -j, --judge NAME           builtin (default, offline heuristics), openai, completions,\n"
+    "                             anthropic\n"
+    "      --base-url URL         endpoint base (default: the provider's public API)\n"
+    "  -m, --model NAME           judge model (required for HTTP judges)\n"
+    "      --api-key-env NAME     variable holding the key (default OPENAI_API_KEY or\n"
+    "                             ANTHROPIC_API_KEY); keys are never taken from the command line\n"
+    "      --api-key-file FILE    read the key from a file instead\n"
+    "      --ca-bundle FILE       CA certificates for TLS (verification is always on)\n"
+    "      --mode M               choice (default: one letter, log-probs), cot (reasoning, "
+    "clamped)\n"
+    "      --cot-clamp LO,HI      CoT probability band (default 0.4,0.6)\n"
+    "      --temperature T        sampling temperature (default 0)\n"
+    "      --top-logprobs N       log-probs asked per position (default 10; completions 5)\n"
+    "      --max-tokens N         reply tokens (default 1; cot 512)\n"
+    "      --concurrency N        requests in flight (default 64)\n"
+    "      --timeout S            per-request timeout in seconds (default 60)\n"
+    "      --max-retries N        retries per request (default 8)\n"
+    "      --rpm N, --tpm N       client-side request and token rate limits per minute\n"
+    "      --cache-dir DIR        reuse answers to identical requests across runs\n"
+    "\n"
+    "plan and labels:\n"
+    "      --seed N               seed for principle sampling (default 0)\n"
+    "      --principles-per-pair K  principles sampled per pair, by weight (default 1)\n"
+    "      --no-swap              judge one order only (halves cost; keeps position bias)\n"
+    "      --samples N            samples per order at --temperature > 0 (default 1)\n"
+    "      --min-margin M         pairs with |P(A) - 0.5| <= M are ties (default 0)\n"
+    "      --keep-ties            write ties (p_chosen 0.5) instead of dropping them\n"
+    "      --max-failure-rate F   exit 1 when failed pairs exceed this share (default 0.01)\n"
+    "\n"
+    "cost and progress:\n"
+    "      --dry-run              count requests and estimate tokens and cost; send nothing\n"
+    "      --price-input USD      price per million prompt tokens (for cost estimates)\n"
+    "      --price-output USD     price per million completion tokens\n"
+    "      --no-validate          do not validate the written dataset at the end\n"
+    "  -q, --quiet                no progress lines or summary\n"
+    "  -h, --help                 show this help\n"
+    "\n"
+    "exit codes: 0 done; 1 too many failed pairs or the output failed validation; 2 usage or\n"
+    "input error; 3 judge unreachable or refusing (auth, quota); 130 interrupted (resumable).\n";
+
+enum {
+    OPT_INPUT_FORMAT = 256,
+    OPT_SKIP_INVALID,
+    OPT_FORMAT,
+    OPT_TEST_FRACTION,
+    OPT_SHARD_RECORDS,
+    OPT_LIMIT,
+    OPT_BASE_URL,
+    OPT_API_KEY_ENV,
+    OPT_API_KEY_FILE,
+    OPT_CA_BUNDLE,
+    OPT_MODE,
+    OPT_COT_CLAMP,
+    OPT_TEMPERATURE,
+    OPT_TOP_LOGPROBS,
+    OPT_MAX_TOKENS,
+    OPT_CONCURRENCY,
+    OPT_TIMEOUT,
+    OPT_MAX_RETRIES,
+    OPT_RPM,
+    OPT_TPM,
+    OPT_CACHE_DIR,
+    OPT_SEED,
+    OPT_PPP,
+    OPT_NO_SWAP,
+    OPT_SAMPLES,
+    OPT_MIN_MARGIN,
+    OPT_KEEP_TIES,
+    OPT_MAX_FAILURE_RATE,
+    OPT_DRY_RUN,
+    OPT_PRICE_IN,
+    OPT_PRICE_OUT,
+    OPT_NO_VALIDATE
+};
+
+static const struct option long_opts[] = {
+    {"input", required_argument, NULL, 'i'},
+    {"input-format", required_argument, NULL, OPT_INPUT_FORMAT},
+    {"skip-invalid", no_argument, NULL, OPT_SKIP_INVALID},
+    {"constitution", required_argument, NULL, 'c'},
+    {"output", required_argument, NULL, 'o'},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"test-fraction", required_argument, NULL, OPT_TEST_FRACTION},
+    {"shard-records", required_argument, NULL, OPT_SHARD_RECORDS},
+    {"limit", required_argument, NULL, OPT_LIMIT},
+    {"judge", required_argument, NULL, 'j'},
+    {"base-url", required_argument, NULL, OPT_BASE_URL},
+    {"model", required_argument, NULL, 'm'},
+    {"api-key-env", required_argument, NULL, OPT_API_KEY_ENV},
+    {"api-key-file", required_argument, NULL, OPT_API_KEY_FILE},
+    {"ca-bundle", required_argument, NULL, OPT_CA_BUNDLE},
+    {"mode", required_argument, NULL, OPT_MODE},
+    {"cot-clamp", required_argument, NULL, OPT_COT_CLAMP},
+    {"temperature", required_argument, NULL, OPT_TEMPERATURE},
+    {"top-logprobs", required_argument, NULL, OPT_TOP_LOGPROBS},
+    {"max-tokens", required_argument, NULL, OPT_MAX_TOKENS},
+    {"concurrency", required_argument, NULL, OPT_CONCURRENCY},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"max-retries", required_argument, NULL, OPT_MAX_RETRIES},
+    {"rpm", required_argument, NULL, OPT_RPM},
+    {"tpm", required_argument, NULL, OPT_TPM},
+    {"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"principles-per-pair", required_argument, NULL, OPT_PPP},
+    {"no-swap", no_argument, NULL, OPT_NO_SWAP},
+    {"samples", required_argument, NULL, OPT_SAMPLES},
+    {"min-margin", required_argument, NULL, OPT_MIN_MARGIN},
+    {"keep-ties", no_argument, NULL, OPT_KEEP_TIES},
+    {"max-failure-rate", required_argument, NULL, OPT_MAX_FAILURE_RATE},
+    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+    {"price-input", required_argument, NULL, OPT_PRICE_IN},
+    {"price-output", required_argument, NULL, OPT_PRICE_OUT},
+    {"no-validate", no_argument, NULL, OPT_NO_VALIDATE},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
+
+typedef struct progress_state {
+    int tty;
+    double last_plain;
+} progress_state;
+
+static void fmt_eta(char *buf, size_t n, double s)
+{
+    if (!isfinite(s) || s < 0)
+        snprintf(buf, n, "--");
+    else if (s >= 3600)
+        snprintf(buf, n, "%dh%02dm", (int)(s / 3600), (int)(s / 60) % 60);
+    else
+        snprintf(buf, n, "%dm%02ds", (int)(s / 60), (int)s % 60);
+}
+
+static void on_progress(const cai_run_progress *p, void *payload)
+{
+    progress_state *ps = payload;
+    double left = (double)(p->judgments_total - p->judgments_done);
+    char eta[32];
+
+    if (!ps->tty && !p->final && p->elapsed_s - ps->last_plain < 10.0)
+        return; /* logs (Slurm, Kubernetes): one plain line every 10 s */
+    ps->last_plain = p->elapsed_s;
+    fmt_eta(eta, sizeof(eta), p->rate > 0 ? left / p->rate : NAN);
+    fprintf(stderr,
+            "%spairs %llu/%llu  judgments %llu/%llu  %.1f/s  eta %s  retries %llu  failed %llu  "
+            "tokens %llu",
+            ps->tty ? "\r\033[K" : "", (unsigned long long)p->pairs_done,
+            (unsigned long long)p->pairs_total, (unsigned long long)p->judgments_done,
+            (unsigned long long)p->judgments_total, p->rate, eta, (unsigned long long)p->retries,
+            (unsigned long long)p->failures,
+            (unsigned long long)(p->prompt_tokens + p->completion_tokens));
+    if (p->cost > 0)
+        fprintf(stderr, "  $%.4f", p->cost);
+    fputs(ps->tty && !p->final ? "" : "\n", stderr);
+}
+
+static void print_rate(const char *label, double v)
+{
+    if (isfinite(v))
+        fprintf(stderr, "  %-34s %.1f%%\n", label, 100.0 * v);
+}
+
+static void print_summary(const cai_run_opts *o, const cai_run_summary *s)
+{
+    if (o->dry_run) {
+        fprintf(stderr,
+                "dry run: %llu pairs, %llu judgments (requests); estimated %llu prompt + %llu "
+                "completion tokens",
+                (unsigned long long)s->pairs_read, (unsigned long long)s->judgments,
+                (unsigned long long)s->prompt_tokens, (unsigned long long)s->completion_tokens);
+        if (o->price_input_per_mtok > 0 || o->price_output_per_mtok > 0)
+            fprintf(stderr, ", about $%.4f", s->cost);
+        fprintf(stderr, ". Nothing was sent or written.\n");
+        return;
+    }
+    fprintf(stderr,
+            "done in %.1fs: %llu pairs read, %llu kept (train %llu, test %llu), %llu ties, "
+            "%llu failed\n",
+            s->elapsed_s, (unsigned long long)s->pairs_read, (unsigned long long)s->pairs_kept,
+            (unsigned long long)s->train, (unsigned long long)s->test, (unsigned long long)s->ties,
+            (unsigned long long)s->failed);
+    fprintf(stderr, "  judgments: %llu sent, %llu from the journal\n",
+            (unsigned long long)s->judgments_sent, (unsigned long long)s->judgments_replayed);
+    print_rate("position consistency", s->position_consistency);
+    print_rate("chosen is response_a", s->position_a_rate);
+    print_rate("chosen is the longer response", s->longer_rate);
+    if (isfinite(s->mean_p_chosen))
+        fprintf(stderr, "  %-34s %.3f\n", "mean p_chosen", s->mean_p_chosen);
+    if (s->prompt_tokens || s->completion_tokens)
+        fprintf(stderr, "  tokens: %llu prompt, %llu completion\n",
+                (unsigned long long)s->prompt_tokens, (unsigned long long)s->completion_tokens);
+    if (o->price_input_per_mtok > 0 || o->price_output_per_mtok > 0)
+        fprintf(stderr, "  estimated cost: $%.4f\n", s->cost);
+    if (s->validation_findings > 0)
+        fprintf(stderr, "  validation: %d error(s); run 'cai validate %s'\n",
+                s->validation_findings, o->output_dir);
+    else if (s->validation_findings == 0)
+        fprintf(stderr, "  validation: clean\n");
+    fprintf(stderr, "  dataset: %s\n", o->output_dir);
+}
+
+static int parse_clamp(const char *s, double *lo, double *hi)
+{
+    char buf[64], *comma;
+
+    if (strlen(s) >= sizeof(buf))
+        return -1;
+    strcpy(buf, s);
+    comma = strchr(buf, ',');
+    if (!comma)
+        return -1;
+    *comma = '\0';
+    if (cli_parse_double(buf, 0, 1, lo) || cli_parse_double(comma + 1, 0, 1, hi) || *lo > *hi)
+        return -1;
+    return 0;
+}
 
 int cmd_run(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    cli_error("'run' is not implemented yet");
-    return CLI_EXIT_USAGE;
+    cai_run_opts o;
+    const char **inputs = NULL;
+    size_t n_inputs = 0;
+    const char *key_env = NULL, *key_file = NULL;
+    char *key = NULL;
+    int quiet = 0, c, rc, v;
+    uint64_t u;
+    cai_run *r = NULL;
+    cai_run_summary sum;
+    cai_error err = {0};
+    cai_status st;
+    progress_state ps = {0, 0};
+
+    cai_run_opts_init(&o);
+    inputs = calloc((size_t)argc + 1, sizeof(*inputs));
+    if (!inputs)
+        return CLI_EXIT_USAGE;
+    while ((c = getopt_long(argc, argv, "+:i:c:o:j:m:qh", long_opts, NULL)) != -1) {
+        switch (c) {
+        case 'i':
+            inputs[n_inputs++] = optarg;
+            break;
+        case OPT_INPUT_FORMAT:
+            if ((v = cai_format_parse(optarg)) < 0)
+                goto bad_value;
+            o.input_format = (cai_format)v;
+            break;
+        case OPT_SKIP_INVALID:
+            o.skip_invalid = 1;
+            break;
+        case 'c':
+            o.constitution = optarg;
+            break;
+        case 'o':
+            o.output_dir = optarg;
+            break;
+        case OPT_FORMAT:
+            if ((v = cai_out_format_parse(optarg)) < 0)
+                goto bad_value;
+            o.format = (cai_out_format)v;
+            break;
+        case OPT_TEST_FRACTION:
+            if (cli_parse_double(optarg, 0, 1, &o.test_fraction))
+                goto bad_value;
+            break;
+        case OPT_SHARD_RECORDS:
+            if (cli_parse_u64(optarg, 1, UINT64_MAX, &o.shard_records))
+                goto bad_value;
+            break;
+        case OPT_LIMIT:
+            if (cli_parse_u64(optarg, 1, UINT64_MAX, &o.limit))
+                goto bad_value;
+            break;
+        case 'j':
+            if ((v = cai_backend_parse(optarg)) < 0)
+                goto bad_value;
+            o.judge.backend = (cai_backend)v;
+            break;
+        case OPT_BASE_URL:
+            o.judge.base_url = optarg;
+            break;
+        case 'm':
+            o.judge.model = optarg;
+            break;
+        case OPT_API_KEY_ENV:
+            key_env = optarg;
+            break;
+        case OPT_API_KEY_FILE:
+            key_file = optarg;
+            break;
+        case OPT_CA_BUNDLE:
+            o.judge.ca_bundle = optarg;
+            break;
+        case OPT_MODE:
+            if ((v = cai_judge_mode_parse(optarg)) < 0 || v == CAI_MODE_RATING)
+                goto bad_value;
+            o.judge.mode = (cai_judge_mode)v;
+            break;
+        case OPT_COT_CLAMP:
+            if (parse_clamp(optarg, &o.judge.cot_clamp_lo, &o.judge.cot_clamp_hi))
+                goto bad_value;
+            break;
+        case OPT_TEMPERATURE:
+            if (cli_parse_double(optarg, 0, 2, &o.judge.temperature))
+                goto bad_value;
+            break;
+        case OPT_TOP_LOGPROBS:
+            if (cli_parse_u64(optarg, 0, 20, &u))
+                goto bad_value;
+            o.judge.top_logprobs = (unsigned)u;
+            break;
+        case OPT_MAX_TOKENS:
+            if (cli_parse_u64(optarg, 1, 1000000, &u))
+                goto bad_value;
+            o.judge.max_tokens = (unsigned)u;
+            break;
+        case OPT_CONCURRENCY:
+            if (cli_parse_u64(optarg, 1, 100000, &u))
+                goto bad_value;
+            o.judge.concurrency = (unsigned)u;
+            break;
+        case OPT_TIMEOUT:
+            if (cli_parse_double(optarg, 0.001, 86400, &o.judge.timeout_s))
+                goto bad_value;
+            break;
+        case OPT_MAX_RETRIES:
+            if (cli_parse_u64(optarg, 0, 1000, &u))
+                goto bad_value;
+            o.judge.max_retries = (unsigned)u;
+            break;
+        case OPT_RPM:
+            if (cli_parse_double(optarg, 0, 1e9, &o.judge.rpm))
+                goto bad_value;
+            break;
+        case OPT_TPM:
+            if (cli_parse_double(optarg, 0, 1e12, &o.judge.tpm))
+                goto bad_value;
+            break;
+        case OPT_CACHE_DIR:
+            o.judge.cache_dir = optarg;
+            break;
+        case OPT_SEED:
+            if (cli_parse_u64(optarg, 0, UINT64_MAX, &o.seed))
+                goto bad_value;
+            break;
+        case OPT_PPP:
+            if (cli_parse_u64(optarg, 1, 64, &u))
+                goto bad_value;
+            o.principles_per_pair = (unsigned)u;
+            break;
+        case OPT_NO_SWAP:
+            o.no_swap = 1;
+            break;
+        case OPT_SAMPLES:
+            if (cli_parse_u64(optarg, 1, 64, &u))
+                goto bad_value;
+            o.samples = (unsigned)u;
+            break;
+        case OPT_MIN_MARGIN:
+            if (cli_parse_double(optarg, 0, 0.5, &o.min_margin))
+                goto bad_value;
+            break;
+        case OPT_KEEP_TIES:
+            o.keep_ties = 1;
+            break;
+        case OPT_MAX_FAILURE_RATE:
+            if (cli_parse_double(optarg, 0, 1, &o.max_failure_rate))
+                goto bad_value;
+            break;
+        case OPT_DRY_RUN:
+            o.dry_run = 1;
+            break;
+        case OPT_PRICE_IN:
+            if (cli_parse_double(optarg, 0, 1e6, &o.price_input_per_mtok))
+                goto bad_value;
+            break;
+        case OPT_PRICE_OUT:
+            if (cli_parse_double(optarg, 0, 1e6, &o.price_output_per_mtok))
+                goto bad_value;
+            break;
+        case OPT_NO_VALIDATE:
+            o.no_validate = 1;
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'h':
+            fputs(run_help, stdout);
+            free(inputs);
+            return CLI_EXIT_OK;
+        case ':':
+            free(inputs);
+            return cli_usage("run", "option '%s' needs a value", argv[optind - 1]);
+        default:
+            free(inputs);
+            return cli_usage("run", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc) {
+        free(inputs);
+        return cli_usage("run", "unexpected argument '%s' (inputs go after --input)", argv[optind]);
+    }
+    if (!n_inputs || !o.constitution || !o.output_dir) {
+        free(inputs);
+        return cli_usage("run", "--input, --constitution and --output are required");
+    }
+    if (o.judge.backend != CAI_BACKEND_BUILTIN && !o.judge.model) {
+        free(inputs);
+        return cli_usage("run", "--model is required with --judge %s",
+                         cai_backend_name(o.judge.backend));
+    }
+    o.inputs = inputs;
+    o.n_inputs = n_inputs;
+    if (o.judge.backend != CAI_BACKEND_BUILTIN && !o.dry_run) {
+        rc = cli_load_key(o.judge.backend, key_env, key_file, &key);
+        if (rc != CLI_EXIT_OK) {
+            free(inputs);
+            return rc;
+        }
+        o.judge.api_key = key;
+    }
+    if (!quiet) {
+        ps.tty = isatty(STDERR_FILENO);
+        o.progress = on_progress;
+        o.progress_payload = &ps;
+    }
+
+    st = cai_run_create(&r, &o, &err);
+    if (st == CAI_OK) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        running = r;
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        st = cai_run_execute(r, &sum, &err);
+        running = NULL;
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+    }
+    if (st != CAI_OK) {
+        if (ps.tty)
+            fputs("\n", stderr);
+        cli_error("%s", err.msg[0] ? err.msg : cai_strerror(st));
+        if (st == CAI_EINTERRUPTED)
+            fprintf(stderr, "cai: to resume, run the same command again\n");
+        rc = cli_exit_code(st);
+    } else {
+        if (!quiet)
+            print_summary(&o, &sum);
+        rc = CLI_EXIT_OK;
+        if (sum.failure_rate_exceeded) {
+            cli_error("%llu of %llu pairs failed, more than --max-failure-rate %g; see "
+                      "%s/failed.jsonl.gz",
+                      (unsigned long long)sum.failed, (unsigned long long)sum.pairs_read,
+                      o.max_failure_rate, o.output_dir);
+            rc = CLI_EXIT_FINDINGS;
+        }
+        if (sum.validation_findings > 0)
+            rc = CLI_EXIT_FINDINGS;
+    }
+    cai_run_free(r);
+    cli_free_key(key);
+    free(inputs);
+    return rc;
+
+bad_value:
+    free(inputs);
+    return cli_usage("run", "invalid value '%s' for %s", optarg, argv[optind - 1]);
 }

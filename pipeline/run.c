@@ -1,0 +1,1203 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The batch labelling job. Only this file knows every stage: reader -> plan -> judge -> agg ->
+ * writer, with the journal as the source of truth. Invariant: everything that decides a label is a
+ * pure function of (input record, settings, seed); records leave in input order through a bounded
+ * reorder window, so output bytes do not depend on concurrency, completion order or resumption.
+ */
+#include "cai/run.h"
+#include "cai/constitution.h"
+#include "cai/hash.h"
+#include "cai/prompt.h"
+#include "cai/validate.h"
+#include "cai/writer.h"
+#include "error_int.h"
+#include "journal_int.h"
+#include "run_int.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define PLAN_VERSION 1
+
+/* ---- types ------------------------------------------------------------------------------- */
+
+typedef struct result {
+    cai_status st;
+    double p_first;
+    unsigned prompt_tokens, completion_tokens;
+    unsigned char verdict, from_logprobs, done, replayed;
+    char *errmsg;
+} result;
+
+typedef struct pending pending;
+
+typedef struct task_ref {
+    pending *p;
+    unsigned t;
+} task_ref;
+
+/* One pair in the reorder window, with owned copies of its texts. */
+struct pending {
+    char *id;
+    cai_message *context;
+    size_t n_context;
+    char *resp[2]; /* response_a, response_b */
+    int human;     /* index (0/1) of the human-preferred response, -1 none */
+    char *meta_json;
+    char *file;
+    uint64_t line;
+    const char *invalid; /* why the pair cannot be judged (static text), or NULL */
+    size_t principles[64];
+    size_t n_principles;
+    unsigned n_tasks, next_task, n_done;
+    result *res;
+    task_ref *refs;
+};
+
+struct cai_run {
+    cai_run_opts o;
+    cai_constitution *c;
+    cai_judge *judge;
+    cai_journal *journal;
+    volatile sig_atomic_t stop;
+
+    /* input */
+    cai_reader *reader;
+    size_t input_idx;
+    const cai_record *cand; /* a candidates record being expanded */
+    size_t cand_i, cand_j;
+    uint64_t pairs_read;
+    int input_done;
+    cai_status input_st;
+    cai_error input_err;
+
+    /* window */
+    pending **ring;
+    size_t cap, head, cur, tail; /* monotonically increasing; index % cap */
+
+    /* output */
+    cai_writer *train, *test, *failed;
+    char *data_dir;
+
+    /* counters */
+    unsigned n_orders, n_samples, k;
+    int uniform; /* all principle weights equal */
+    cai_run_summary s;
+    uint64_t pairs_total, judgments_total, judgments_done;
+    uint64_t judge_ok, judge_failed;
+    uint64_t first_wins, first_total;
+    uint64_t agree, agree_total;
+    uint64_t pos_a, longer, longer_total;
+    double p_sum;
+    double t0, last_progress, last_fsync;
+    cai_status abort_st;
+    cai_error abort_err;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- options ---------------------------------------------------------------------------- */
+
+int cai_out_format_parse(const char *name)
+{
+    if (!strcmp(name, "trl"))
+        return CAI_OUT_TRL;
+    if (!strcmp(name, "conversational"))
+        return CAI_OUT_CONVERSATIONAL;
+    if (!strcmp(name, "hh"))
+        return CAI_OUT_HH;
+    return -1;
+}
+
+const char *cai_out_format_name(cai_out_format f)
+{
+    switch (f) {
+    case CAI_OUT_TRL:
+        return "trl";
+    case CAI_OUT_CONVERSATIONAL:
+        return "conversational";
+    case CAI_OUT_HH:
+        return "hh";
+    }
+    return "unknown";
+}
+
+void cai_run_opts_init(cai_run_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->version = 1;
+    o->judge = CAI_JUDGE_OPTS_INIT;
+    o->principles_per_pair = 1;
+    o->samples = 1;
+    o->format = CAI_OUT_TRL;
+    o->test_fraction = 0.1;
+    o->max_failure_rate = 0.01;
+    o->shard_records = 100000;
+    o->progress_interval_s = 1.0;
+}
+
+/* ---- pending pairs ---------------------------------------------------------------------- */
+
+static void pending_free(pending *p)
+{
+    size_t i;
+
+    if (!p)
+        return;
+    free(p->id);
+    for (i = 0; i < p->n_context; i++)
+        free((char *)p->context[i].content);
+    free(p->context);
+    free(p->resp[0]);
+    free(p->resp[1]);
+    free(p->meta_json);
+    free(p->file);
+    if (p->res)
+        for (i = 0; i < p->n_tasks; i++)
+            free(p->res[i].errmsg);
+    free(p->res);
+    free(p->refs);
+    free(p);
+}
+
+static int blank(const char *s)
+{
+    for (; *s; s++)
+        if (!strchr(" \t\r\n\v\f", *s))
+            return 0;
+    return 1;
+}
+
+static char *xstrdup(const char *s)
+{
+    return strdup(s ? s : "");
+}
+
+/*
+ * The principles for one pair: K by weight without replacement, seeded by (seed, pair id). With
+ * one principle from equal weights the index is FNV-1a32("SEED:ID") mod n: uniform, and the
+ * exact rule of the benchmark's peer implementations, so their labels can be compared one to one.
+ */
+static size_t sample_principles(const cai_run *r, const char *id, size_t *out)
+{
+    size_t n = cai_constitution_count(r->c), i;
+    char buf[640];
+    int len;
+
+    if (r->k == 1 && r->uniform) {
+        len = snprintf(buf, sizeof(buf), "%llu:%s", (unsigned long long)r->o.seed, id);
+        if (len > 0 && (size_t)len < sizeof(buf)) {
+            out[0] = cai_fnv1a32(buf, (size_t)len) % n;
+            return 1;
+        }
+    }
+    i = cai_constitution_sample(r->c, cai_hash64(id, strlen(id), r->o.seed ^ 0x7072696eULL), r->k,
+                                out);
+    return i;
+}
+
+/* Copies rec (responses ra, rb) into a new pending pair and plans its judgments. */
+static cai_status pending_make(cai_run *r,
+                               pending **out,
+                               const cai_record *rec,
+                               const char *id,
+                               size_t ra,
+                               size_t rb,
+                               cai_error *err)
+{
+    pending *p = calloc(1, sizeof(*p));
+    uint64_t seed;
+    size_t i;
+    int flip;
+
+    *out = NULL;
+    if (!p)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    p->id = xstrdup(id);
+    p->meta_json = xstrdup(rec->meta_json ? rec->meta_json : "{}");
+    p->file = xstrdup(rec->file);
+    p->line = rec->line;
+    p->context = calloc(rec->n_context ? rec->n_context : 1, sizeof(*p->context));
+    if (!p->id || !p->meta_json || !p->file || !p->context)
+        goto oom;
+    p->n_context = rec->n_context;
+    for (i = 0; i < rec->n_context; i++) {
+        p->context[i].role = rec->context[i].role;
+        if (!(p->context[i].content = xstrdup(rec->context[i].content)))
+            goto oom;
+    }
+    /*
+     * Human-labelled inputs list the preferred response first. Which slot becomes response_a is
+     * decided by a coin flip per pair, so neither the judge (without swap) nor the position
+     * statistics see the human label through the order.
+     */
+    seed = cai_hash64(id, strlen(id), r->o.seed);
+    flip = rec->human_choice >= 0 && ((seed >> 17) & 1);
+    p->resp[0] = xstrdup(rec->responses[flip ? rb : ra]);
+    p->resp[1] = xstrdup(rec->responses[flip ? ra : rb]);
+    p->human = -1;
+    if (rec->human_choice == (int)ra)
+        p->human = flip ? 1 : 0;
+    else if (rec->human_choice == (int)rb)
+        p->human = flip ? 0 : 1;
+    if (!p->resp[0] || !p->resp[1])
+        goto oom;
+
+    /* A pair with an empty or duplicated response is not worth paying a judge for, and a dataset
+     * holding it would fail validation: it is listed in failed.jsonl.gz with the reason. */
+    if (blank(p->resp[0]) || blank(p->resp[1]))
+        p->invalid = "a response is empty or whitespace-only";
+    else if (strcmp(p->resp[0], p->resp[1]) == 0)
+        p->invalid = "the two responses are identical";
+    if (!p->invalid)
+        p->n_principles = sample_principles(r, id, p->principles);
+    p->n_tasks = (unsigned)(p->n_principles * r->n_orders * r->n_samples);
+    p->res = calloc(p->n_tasks ? p->n_tasks : 1, sizeof(*p->res));
+    p->refs = calloc(p->n_tasks ? p->n_tasks : 1, sizeof(*p->refs));
+    if (!p->res || !p->refs)
+        goto oom;
+    for (i = 0; i < p->n_tasks; i++) {
+        p->refs[i].p = p;
+        p->refs[i].t = (unsigned)i;
+    }
+    *out = p;
+    return CAI_OK;
+oom:
+    pending_free(p);
+    return cai_error__set(err, CAI_ENOMEM, "out of memory");
+}
+
+/* Task index t -> (principle slot, order, sample). */
+static void task_coords(const cai_run *r, unsigned t, size_t *k, unsigned *order, unsigned *sample)
+{
+    *sample = t % r->n_samples;
+    *order = (t / r->n_samples) % r->n_orders;
+    *k = t / (r->n_samples * r->n_orders);
+}
+
+static uint64_t task_key(const cai_run *r, const pending *p, unsigned t)
+{
+    size_t k;
+    unsigned order, sample;
+
+    task_coords(r, t, &k, &order, &sample);
+    return cai_journal__key(p->id, cai_constitution_principle(r->c, p->principles[k])->id, order,
+                            sample);
+}
+
+static void task_fill(const cai_run *r, pending *p, unsigned t, cai_judge_task *out)
+{
+    size_t k;
+    unsigned order, sample;
+
+    task_coords(r, t, &k, &order, &sample);
+    memset(out, 0, sizeof(*out));
+    out->cmp.context = p->context;
+    out->cmp.n_context = p->n_context;
+    out->cmp.principle = cai_constitution_principle(r->c, p->principles[k]);
+    out->cmp.first = p->resp[order];
+    out->cmp.second = p->resp[1 - order];
+    out->sample = sample;
+    out->payload = &p->refs[t];
+}
+
+/* ---- input ------------------------------------------------------------------------------ */
+
+/* Opens the next input file when the current one is exhausted. CAI_ITEROVER at the end. */
+static cai_status next_record(cai_run *r, const cai_record **rec, cai_error *err)
+{
+    cai_status st;
+
+    for (;;) {
+        if (!r->reader) {
+            cai_reader_opts ro = CAI_READER_OPTS_INIT;
+            if (r->input_idx >= r->o.n_inputs)
+                return CAI_ITEROVER;
+            ro.format = r->o.input_format;
+            ro.skip_invalid = r->o.skip_invalid;
+            st = cai_reader_create(&r->reader, r->o.inputs[r->input_idx], &ro, err);
+            if (st != CAI_OK)
+                return st;
+        }
+        st = cai_reader_next(r->reader, rec, err);
+        if (st != CAI_ITEROVER)
+            return st;
+        r->s.skipped_input += cai_reader_skipped(r->reader);
+        cai_reader_free(r->reader);
+        r->reader = NULL;
+        r->input_idx++;
+    }
+}
+
+/* Produces the next pair (expanding candidates into all pairs i < j). */
+static cai_status next_pair(cai_run *r, pending **out, cai_error *err)
+{
+    char idbuf[600];
+    cai_status st;
+
+    *out = NULL;
+    if (r->o.limit && r->pairs_read >= r->o.limit)
+        return CAI_ITEROVER;
+    for (;;) {
+        if (r->cand) {
+            const cai_record *rec = r->cand;
+            if (rec->n_responses == 2) {
+                r->cand = NULL;
+                st = pending_make(r, out, rec, rec->id, 0, 1, err);
+            } else {
+                if (++r->cand_j >= rec->n_responses) {
+                    r->cand_i++;
+                    r->cand_j = r->cand_i + 1;
+                }
+                if (r->cand_j >= rec->n_responses) {
+                    r->cand = NULL;
+                    continue;
+                }
+                snprintf(idbuf, sizeof(idbuf), "%s#%zu-%zu", rec->id, r->cand_i, r->cand_j);
+                st = pending_make(r, out, rec, idbuf, r->cand_i, r->cand_j, err);
+            }
+            if (st == CAI_OK)
+                r->pairs_read++;
+            return st;
+        }
+        st = next_record(r, &r->cand, err);
+        if (st != CAI_OK) {
+            r->cand = NULL;
+            return st;
+        }
+        r->cand_i = 0;
+        r->cand_j = 0; /* pre-incremented to 1 for candidates */
+    }
+}
+
+/* ---- output ----------------------------------------------------------------------------- */
+
+static char *render_prompt_text(const pending *p)
+{
+    if (p->n_context == 1 && p->context[0].role == CAI_ROLE_USER &&
+        strncmp(p->context[0].content, "\n\nHuman:", 8) != 0)
+        return strdup(p->context[0].content);
+    return cai_prompt_render_context(p->context, p->n_context);
+}
+
+static cJSON *messages_json(const cai_message *m, size_t n)
+{
+    cJSON *arr = cJSON_CreateArray();
+    size_t i;
+
+    for (i = 0; arr && i < n; i++) {
+        cJSON *o = cJSON_CreateObject();
+        if (!o) {
+            cJSON_Delete(arr);
+            return NULL;
+        }
+        cJSON_AddStringToObject(o, "role", cai_role_name(m[i].role));
+        cJSON_AddStringToObject(o, "content", m[i].content);
+        cJSON_AddItemToArray(arr, o);
+    }
+    return arr;
+}
+
+static char *hh_transcript(const pending *p, const char *reply)
+{
+    char *ctx = cai_prompt_render_context(p->context, p->n_context);
+    size_t n;
+    char *out;
+
+    if (!ctx)
+        return NULL;
+    n = strlen(ctx) + strlen(reply) + 16;
+    out = malloc(n);
+    if (out)
+        snprintf(out, n, "%s\n\nAssistant: %s", ctx, reply);
+    free(ctx);
+    return out;
+}
+
+/* A number with six decimals: fixed digits keep output bytes identical across runs. */
+static void add_fixed(cJSON *o, const char *k, double v)
+{
+    char tmp[48];
+
+    snprintf(tmp, sizeof(tmp), "%.6f", v);
+    cJSON_AddRawToObject(o, k, tmp);
+}
+
+/* Serialises one kept pair in the chosen output format; caller frees. */
+static char *record_line(const cai_run *r,
+                         const pending *p,
+                         int chosen,
+                         double p_chosen,
+                         int agree,
+                         const char **principle_ids,
+                         size_t n_ids)
+{
+    const char *ch = p->resp[chosen], *rj = p->resp[1 - chosen];
+    cJSON *o = cJSON_CreateObject(), *meta, *cai, *ids;
+    double pc = p_chosen > 1.0 - 1e-6 ? 1.0 - 1e-6 : p_chosen;
+    char *text = NULL, *line = NULL;
+    size_t i;
+
+    if (!o)
+        return NULL;
+    switch (r->o.format) {
+    case CAI_OUT_TRL:
+        text = render_prompt_text(p);
+        cJSON_AddStringToObject(o, "prompt", text ? text : "");
+        cJSON_AddStringToObject(o, "chosen", ch);
+        cJSON_AddStringToObject(o, "rejected", rj);
+        break;
+    case CAI_OUT_CONVERSATIONAL: {
+        cai_message m = {CAI_ROLE_ASSISTANT, ch};
+        cJSON_AddItemToObject(o, "prompt", messages_json(p->context, p->n_context));
+        cJSON_AddItemToObject(o, "chosen", messages_json(&m, 1));
+        m.content = rj;
+        cJSON_AddItemToObject(o, "rejected", messages_json(&m, 1));
+        break;
+    }
+    case CAI_OUT_HH:
+        text = hh_transcript(p, ch);
+        cJSON_AddStringToObject(o, "chosen", text ? text : "");
+        free(text);
+        text = hh_transcript(p, rj);
+        cJSON_AddStringToObject(o, "rejected", text ? text : "");
+        break;
+    }
+    free(text);
+    add_fixed(o, "p_chosen", p_chosen);
+    /* TRL's RewardTrainer subtracts `margin` inside the logistic loss: the log-odds of the label.
+     */
+    add_fixed(o, "margin", log(pc / (1.0 - pc)));
+    cJSON_AddStringToObject(o, "id", p->id);
+    cai = cJSON_AddObjectToObject(o, "cai");
+    if (cai) {
+        cJSON_AddStringToObject(cai, "chosen_position", chosen == 0 ? "a" : "b");
+        if (agree < 0)
+            cJSON_AddNullToObject(cai, "orders_agree");
+        else
+            cJSON_AddBoolToObject(cai, "orders_agree", agree);
+        ids = cJSON_AddArrayToObject(cai, "principles");
+        for (i = 0; ids && i < n_ids; i++)
+            cJSON_AddItemToArray(ids, cJSON_CreateString(principle_ids[i]));
+        cJSON_AddNumberToObject(cai, "judgments", p->n_tasks);
+        if (p->human >= 0) {
+            cJSON_AddStringToObject(cai, "human_chosen_position", p->human == 0 ? "a" : "b");
+            cJSON_AddBoolToObject(cai, "agrees_with_human", p->human == chosen);
+        }
+    }
+    meta = cJSON_Parse(p->meta_json);
+    if (meta && cJSON_GetArraySize(meta) > 0)
+        cJSON_AddItemToObject(o, "metadata", meta);
+    else
+        cJSON_Delete(meta);
+    line = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return line;
+}
+
+static int in_test_split(const cai_run *r, const pending *p)
+{
+    char *text;
+    uint64_t h;
+
+    if (r->o.test_fraction <= 0)
+        return 0;
+    text = render_prompt_text(p);
+    if (!text)
+        return 0;
+    /* Seed-independent: the same prompt lands in the same split in every run and format. */
+    h = cai_hash64(text, strlen(text), 0x73706c6974ULL);
+    free(text);
+    return (double)(h >> 11) / 9007199254740992.0 < r->o.test_fraction;
+}
+
+static cai_status write_failed(cai_run *r, const pending *p, const char *reason, cai_error *err)
+{
+    cJSON *o = cJSON_CreateObject();
+    char *line;
+    cai_status st;
+
+    if (!o)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    cJSON_AddStringToObject(o, "id", p->id);
+    cJSON_AddStringToObject(o, "file", p->file);
+    cJSON_AddNumberToObject(o, "line", (double)p->line);
+    cJSON_AddStringToObject(o, "reason", reason);
+    line = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!line)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    st = cai_writer_write(r->failed, line, strlen(line), err);
+    cJSON_free(line);
+    if (p->invalid)
+        r->s.unjudgeable++;
+    else
+        r->s.failed++;
+    return st;
+}
+
+/* Aggregates a finished pair and writes it where it belongs. */
+static cai_status finish_pair(cai_run *r, pending *p, cai_error *err)
+{
+    const char *ids[64];
+    double sum = 0, p_a, p_chosen;
+    unsigned t, agree_all = 1;
+    int chosen, agree;
+    char *line;
+    cai_writer *w;
+    cai_status st;
+    size_t k;
+
+    if (p->invalid)
+        return write_failed(r, p, p->invalid, err);
+    for (t = 0; t < p->n_tasks; t++) {
+        if (p->res[t].st != CAI_OK)
+            return write_failed(r, p, p->res[t].errmsg ? p->res[t].errmsg : "judgment failed", err);
+    }
+    r->s.pairs_judged++;
+    /* Sum in task order (principle, order, sample) so the mean is bit-identical every run. */
+    for (t = 0; t < p->n_tasks; t++) {
+        size_t kk;
+        unsigned order, sample;
+        task_coords(r, t, &kk, &order, &sample);
+        sum += order == 0 ? p->res[t].p_first : 1.0 - p->res[t].p_first;
+        if (p->res[t].p_first != 0.5) {
+            r->first_total++;
+            r->first_wins += p->res[t].p_first > 0.5;
+        }
+        if (r->n_orders == 2 && order == 0) {
+            double a0 = p->res[t].p_first, a1 = 1.0 - p->res[t + r->n_samples].p_first;
+            int same = (a0 > 0.5 && a1 > 0.5) || (a0 < 0.5 && a1 < 0.5);
+            r->agree_total++;
+            r->agree += (uint64_t)same;
+            agree_all &= (unsigned)same;
+        }
+    }
+    p_a = sum / p->n_tasks;
+    agree = r->n_orders == 2 ? (int)agree_all : -1;
+    for (k = 0; k < p->n_principles; k++)
+        ids[k] = cai_constitution_principle(r->c, p->principles[k])->id;
+
+    if (fabs(p_a - 0.5) <= r->o.min_margin) {
+        r->s.ties++;
+        if (!r->o.keep_ties)
+            return CAI_OK;
+    }
+    chosen = p_a >= 0.5 ? 0 : 1;
+    p_chosen = chosen == 0 ? p_a : 1.0 - p_a;
+    line = record_line(r, p, chosen, p_chosen, agree, ids, p->n_principles);
+    if (!line)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    w = in_test_split(r, p) ? r->test : r->train;
+    st = cai_writer_write(w, line, strlen(line), err);
+    cJSON_free(line);
+    if (st != CAI_OK)
+        return st;
+    r->s.pairs_kept++;
+    if (w == r->test)
+        r->s.test++;
+    else
+        r->s.train++;
+    r->pos_a += chosen == 0;
+    if (strlen(p->resp[0]) != strlen(p->resp[1])) {
+        r->longer_total++;
+        r->longer += strlen(p->resp[chosen]) > strlen(p->resp[1 - chosen]);
+    }
+    r->p_sum += p_chosen;
+    return CAI_OK;
+}
+
+/* Emits every finished pair at the head of the window, in input order. */
+static cai_status flush_head(cai_run *r, cai_error *err)
+{
+    cai_status st;
+
+    while (r->head < r->tail) {
+        pending *p = r->ring[r->head % r->cap];
+        if (p->n_done < p->n_tasks)
+            break;
+        st = finish_pair(r, p, err);
+        pending_free(p);
+        r->ring[r->head % r->cap] = NULL;
+        r->head++;
+        if (st != CAI_OK)
+            return st;
+    }
+    return CAI_OK;
+}
+
+/* ---- progress and journal sync ---------------------------------------------------------- */
+
+static void report(cai_run *r, int final)
+{
+    cai_run_progress pr;
+    cai_judge_stats js;
+    double t = now_s();
+
+    if (!r->o.progress)
+        return;
+    if (!final && t - r->last_progress < r->o.progress_interval_s)
+        return;
+    r->last_progress = t;
+    memset(&pr, 0, sizeof(pr));
+    cai_judge_get_stats(r->judge, &js);
+    pr.pairs_total = r->pairs_total;
+    pr.pairs_done = r->head;
+    pr.judgments_total = r->judgments_total;
+    pr.judgments_done = r->judgments_done;
+    pr.judgments_replayed = r->s.judgments_replayed;
+    pr.retries = js.retries;
+    pr.failures = r->judge_failed;
+    pr.prompt_tokens = js.prompt_tokens;
+    pr.completion_tokens = js.completion_tokens;
+    pr.cost = ((double)js.prompt_tokens * r->o.price_input_per_mtok +
+               (double)js.completion_tokens * r->o.price_output_per_mtok) /
+              1e6;
+    pr.elapsed_s = t - r->t0;
+    pr.rate =
+        pr.elapsed_s > 0 ? (double)(r->judgments_done - r->s.judgments_replayed) / pr.elapsed_s : 0;
+    pr.final = final;
+    r->o.progress(&pr, r->o.progress_payload);
+}
+
+/*
+ * Every finished judgment reaches the kernel at once (a write, no fsync), so SIGKILL loses
+ * nothing that was paid for; fsync every 2 s bounds what a power loss could cost.
+ */
+static cai_status journal_sync(cai_run *r, cai_error *err)
+{
+    double t = now_s();
+    int durable = t - r->last_fsync >= 2.0;
+    cai_status st = cai_journal__sync(r->journal, durable, err);
+
+    if (durable)
+        r->last_fsync = t;
+    return st;
+}
+
+/* ---- judge callbacks -------------------------------------------------------------------- */
+
+static void store(cai_run *r, pending *p, unsigned t, const cai_jentry *e)
+{
+    result *res = &p->res[t];
+
+    res->st = CAI_OK;
+    res->p_first = e->p_first;
+    res->verdict = e->verdict;
+    res->from_logprobs = e->from_logprobs;
+    res->prompt_tokens = e->prompt_tokens;
+    res->completion_tokens = e->completion_tokens;
+    res->done = 1;
+    p->n_done++;
+    r->judgments_done++;
+}
+
+static int pull(cai_judge_task *out, void *payload)
+{
+    cai_run *r = payload;
+    cai_status st;
+
+    for (;;) {
+        if (r->stop || r->abort_st != CAI_OK)
+            return -1;
+        if (r->cur < r->head)
+            r->cur = r->head; /* pairs finished and flushed while cur still pointed at them */
+        while (r->cur < r->tail) {
+            pending *p = r->ring[r->cur % r->cap];
+            while (p->next_task < p->n_tasks) {
+                unsigned t = p->next_task++;
+                const cai_jentry *e = cai_journal__find(r->journal, task_key(r, p, t));
+                if (e) {
+                    store(r, p, t, e);
+                    p->res[t].replayed = 1;
+                    r->s.judgments_replayed++;
+                    continue;
+                }
+                task_fill(r, p, t, out);
+                r->s.judgments_sent++;
+                return 1;
+            }
+            r->cur++;
+        }
+        st = flush_head(r, &r->abort_err);
+        if (st != CAI_OK) {
+            r->abort_st = st;
+            return -1;
+        }
+        report(r, 0);
+        if (r->input_done)
+            return -1;
+        if (r->tail - r->head >= r->cap)
+            return 0; /* window full: wait for the head pair's judgments */
+        {
+            pending *p = NULL;
+            st = next_pair(r, &p, &r->input_err);
+            if (st == CAI_ITEROVER) {
+                r->input_done = 1;
+                continue;
+            }
+            if (st != CAI_OK) {
+                r->input_done = 1;
+                r->input_st = st;
+                return -1;
+            }
+            r->ring[r->tail % r->cap] = p;
+            r->tail++;
+        }
+    }
+}
+
+static cai_status done(const cai_judge_task *t,
+                       cai_status st,
+                       const cai_judgment *res,
+                       const char *errmsg,
+                       void *payload)
+{
+    cai_run *r = payload;
+    task_ref *ref = t->payload;
+    pending *p = ref->p;
+    size_t k;
+    unsigned order, sample;
+    cai_status s2;
+
+    if (st == CAI_OK) {
+        cai_jentry e;
+        memset(&e, 0, sizeof(e));
+        e.key = task_key(r, p, ref->t);
+        e.p_first = cai_journal__canon(res->p_first);
+        e.verdict = (unsigned char)res->verdict;
+        e.from_logprobs = (unsigned char)res->from_logprobs;
+        e.prompt_tokens = res->prompt_tokens;
+        e.completion_tokens = res->completion_tokens;
+        task_coords(r, ref->t, &k, &order, &sample);
+        s2 = cai_journal__add(r->journal, &e, p->id,
+                              cai_constitution_principle(r->c, p->principles[k])->id, order, sample,
+                              &r->abort_err);
+        if (s2 == CAI_OK)
+            s2 = journal_sync(r, &r->abort_err);
+        if (s2 != CAI_OK) {
+            r->abort_st = s2;
+            return s2;
+        }
+        store(r, p, ref->t, &e);
+        r->judge_ok++;
+    } else {
+        result *rs = &p->res[ref->t];
+        rs->st = st;
+        rs->done = 1;
+        rs->errmsg = strdup(errmsg ? errmsg : cai_strerror(st));
+        p->n_done++;
+        r->judgments_done++;
+        r->judge_failed++;
+        /* A judge that fails everything from the start is misconfigured or down: stop early
+         * rather than burn through the whole input. */
+        if (r->judge_ok == 0 && r->judge_failed >= 3) {
+            r->abort_st = st;
+            cai_error__set(&r->abort_err, st, "the judge failed its first %llu requests: %s",
+                           (unsigned long long)r->judge_failed, errmsg ? errmsg : cai_strerror(st));
+            return st;
+        }
+    }
+    s2 = flush_head(r, &r->abort_err);
+    if (s2 != CAI_OK) {
+        r->abort_st = s2;
+        return s2;
+    }
+    report(r, 0);
+    return CAI_OK;
+}
+
+/* ---- planning pass and fingerprint ----------------------------------------------------- */
+
+/* Reads every input once: validates it before any money is spent, hashes it, counts the plan. */
+static cai_status survey_inputs(cai_run *r, cJSON *inputs_json, cai_error *err)
+{
+    size_t i;
+    cai_status st;
+
+    for (i = 0; i < r->o.n_inputs; i++) {
+        char hex[65];
+        uint64_t bytes = 0;
+        cJSON *o;
+        if (!strcmp(r->o.inputs[i], "-"))
+            return cai_error__set(err, CAI_EINVAL,
+                                  "-: a run reads its input twice and resumes from it, so it "
+                                  "needs a file, not standard input");
+        st = cai_sha256_file(r->o.inputs[i], hex, &bytes, err);
+        if (st != CAI_OK)
+            return st;
+        o = cJSON_CreateObject();
+        if (!o)
+            return cai_error__set(err, CAI_ENOMEM, "out of memory");
+        cJSON_AddStringToObject(o, "path", r->o.inputs[i]);
+        cJSON_AddStringToObject(o, "sha256", hex);
+        cJSON_AddNumberToObject(o, "bytes", (double)bytes);
+        cJSON_AddItemToArray(inputs_json, o);
+    }
+    for (;;) {
+        pending *p = NULL;
+        st = next_pair(r, &p, err);
+        if (st == CAI_ITEROVER)
+            break;
+        if (st != CAI_OK)
+            return st;
+        r->pairs_total++;
+        r->judgments_total += p->n_tasks;
+        if (r->o.dry_run) {
+            unsigned t;
+            for (t = 0; t < p->n_tasks; t++) {
+                cai_judge_task task;
+                task_fill(r, p, t, &task);
+                r->s.prompt_tokens += cai_judge_estimate_tokens(r->judge, &task);
+                r->s.completion_tokens += r->o.judge.max_tokens
+                                              ? r->o.judge.max_tokens
+                                              : (r->o.judge.mode == CAI_MODE_COT ? 256 : 1);
+            }
+        }
+        pending_free(p);
+    }
+    /* rewind for the real pass */
+    cai_reader_free(r->reader);
+    r->reader = NULL;
+    r->input_idx = 0;
+    r->cand = NULL;
+    r->s.skipped_input = 0;
+    r->pairs_read = 0;
+    return CAI_OK;
+}
+
+static char *fingerprint_json(const cai_run *r, const cJSON *inputs)
+{
+    cJSON *o = cJSON_CreateObject(), *hashes;
+    const cai_judge_opts *j = &r->o.judge;
+    char *txt;
+    int i, n = cJSON_GetArraySize(inputs);
+
+    if (!o)
+        return NULL;
+    cJSON_AddNumberToObject(o, "plan_version", PLAN_VERSION);
+    hashes = cJSON_AddArrayToObject(o, "inputs");
+    for (i = 0; i < n; i++)
+        cJSON_AddItemToArray(
+            hashes, cJSON_CreateString(
+                        cJSON_GetObjectItem(cJSON_GetArrayItem(inputs, i), "sha256")->valuestring));
+    cJSON_AddStringToObject(o, "input_format", cai_format_name(r->o.input_format));
+    cJSON_AddStringToObject(o, "constitution", cai_constitution_hash(r->c));
+    cJSON_AddStringToObject(o, "backend", cai_backend_name(j->backend));
+    cJSON_AddStringToObject(o, "model", j->model ? j->model : "");
+    cJSON_AddStringToObject(o, "mode", cai_judge_mode_name(j->mode));
+    cJSON_AddNumberToObject(o, "temperature", j->temperature);
+    cJSON_AddNumberToObject(o, "top_logprobs", j->top_logprobs);
+    cJSON_AddNumberToObject(o, "max_tokens", j->max_tokens);
+    cJSON_AddNumberToObject(o, "cot_clamp_lo", j->cot_clamp_lo);
+    cJSON_AddNumberToObject(o, "cot_clamp_hi", j->cot_clamp_hi);
+    {
+        char seed[32];
+        snprintf(seed, sizeof(seed), "%llu", (unsigned long long)r->o.seed);
+        cJSON_AddStringToObject(o, "seed", seed);
+    }
+    cJSON_AddNumberToObject(o, "principles_per_pair", r->k);
+    cJSON_AddBoolToObject(o, "swap", r->n_orders == 2);
+    cJSON_AddNumberToObject(o, "samples", r->n_samples);
+    cJSON_AddBoolToObject(o, "skip_invalid", r->o.skip_invalid);
+    txt = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return txt;
+}
+
+/* ---- lifecycle -------------------------------------------------------------------------- */
+
+cai_status cai_run_create(cai_run **out, const cai_run_opts *opts, cai_error *err)
+{
+    cai_run *r;
+    cai_status st;
+
+    *out = NULL;
+    CAI_ASSERT_ARG(err, opts && opts->n_inputs > 0 && opts->constitution && opts->output_dir);
+    if (opts->principles_per_pair > 64)
+        return cai_error__set(err, CAI_EINVAL, "--principles-per-pair: at most 64");
+    if (opts->samples > 1 && opts->judge.temperature <= 0)
+        return cai_error__set(err, CAI_EINVAL,
+                              "--samples > 1 needs --temperature > 0 (identical requests would "
+                              "give identical answers)");
+    r = calloc(1, sizeof(*r));
+    if (!r)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    r->o = *opts;
+    st = cai_constitution_load(&r->c, opts->constitution, err);
+    if (st != CAI_OK)
+        goto fail;
+    st = cai_judge_create(&r->judge, &opts->judge, r->c, err);
+    if (st != CAI_OK)
+        goto fail;
+    r->k = opts->principles_per_pair ? opts->principles_per_pair : 1;
+    if (r->k > cai_constitution_count(r->c))
+        r->k = (unsigned)cai_constitution_count(r->c);
+    r->uniform = 1;
+    for (size_t i = 1; i < cai_constitution_count(r->c); i++)
+        r->uniform &= cai_constitution_principle(r->c, i)->weight ==
+                      cai_constitution_principle(r->c, 0)->weight;
+    r->n_orders = opts->no_swap ? 1 : 2;
+    r->n_samples = opts->samples ? opts->samples : 1;
+    if (r->o.shard_records == 0)
+        r->o.shard_records = 100000;
+    if (r->o.progress_interval_s <= 0)
+        r->o.progress_interval_s = 1.0;
+    *out = r;
+    return CAI_OK;
+fail:
+    cai_run_free(r);
+    return st;
+}
+
+void cai_run_stop(cai_run *r)
+{
+    r->stop = 1;
+    if (r->judge)
+        cai_judge_stop(r->judge);
+}
+
+static cai_status mkdir_p(const char *path, cai_error *err)
+{
+    char *tmp = strdup(path), *s;
+
+    if (!tmp)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    for (s = tmp + 1;; s++) {
+        if (*s == '/' || *s == '\0') {
+            char c = *s;
+            *s = '\0';
+            if (mkdir(tmp, 0777) != 0 && errno != EEXIST) {
+                cai_status st = cai_error__set(err, CAI_EIO, "%s: %s", tmp, strerror(errno));
+                free(tmp);
+                return st;
+            }
+            *s = c;
+            if (!c)
+                break;
+        }
+    }
+    free(tmp);
+    return CAI_OK;
+}
+
+static char *path_join(const char *a, const char *b)
+{
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *p = malloc(n);
+
+    if (p)
+        snprintf(p, n, "%s/%s", a, b);
+    return p;
+}
+
+/* Removes data/ files of an earlier run that this run did not produce (e.g. other shard counts). */
+static void remove_stale(cai_run *r)
+{
+    DIR *d = opendir(r->data_dir);
+    struct dirent *e;
+
+    if (!d)
+        return;
+    while ((e = readdir(d))) {
+        int ours = 0;
+        size_t i;
+        char *full;
+        if (strncmp(e->d_name, "train-", 6) && strncmp(e->d_name, "test-", 5))
+            continue;
+        full = path_join(r->data_dir, e->d_name);
+        if (!full)
+            continue;
+        for (i = 0; r->train && i < cai_writer_nfiles(r->train); i++)
+            ours |= !strcmp(cai_writer_file(r->train, i)->path, full);
+        for (i = 0; r->test && i < cai_writer_nfiles(r->test); i++)
+            ours |= !strcmp(cai_writer_file(r->test, i)->path, full);
+        if (!ours)
+            remove(full);
+        free(full);
+    }
+    closedir(d);
+}
+
+cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
+{
+    cJSON *inputs = cJSON_CreateArray();
+    char *fp_json = NULL, *jpath = NULL;
+    char fingerprint[65];
+    cai_writer_opts wo = CAI_WRITER_OPTS_INIT;
+    cai_judge_stats js;
+    cai_status st;
+
+    memset(&r->s, 0, sizeof(r->s));
+    r->s.validation_findings = -1;
+    r->t0 = now_s();
+    if (!inputs)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    st = survey_inputs(r, inputs, err);
+    if (st != CAI_OK)
+        goto out;
+    r->s.judgments = r->judgments_total;
+    if (r->o.dry_run) {
+        r->s.pairs_read = r->pairs_total;
+        r->s.cost = ((double)r->s.prompt_tokens * r->o.price_input_per_mtok +
+                     (double)r->s.completion_tokens * r->o.price_output_per_mtok) /
+                    1e6;
+        goto out;
+    }
+
+    fp_json = fingerprint_json(r, inputs);
+    if (!fp_json) {
+        st = cai_error__set(err, CAI_ENOMEM, "out of memory");
+        goto out;
+    }
+    cai_sha256_hex(fp_json, strlen(fp_json), fingerprint);
+    r->data_dir = path_join(r->o.output_dir, "data");
+    jpath = path_join(r->o.output_dir, "journal.cai");
+    if (!r->data_dir || !jpath) {
+        st = cai_error__set(err, CAI_ENOMEM, "out of memory");
+        goto out;
+    }
+    if ((st = mkdir_p(r->data_dir, err)) != CAI_OK)
+        goto out;
+    st = cai_journal__open(&r->journal, jpath, fingerprint, fp_json, err);
+    if (st != CAI_OK)
+        goto out;
+
+    wo.shard_records = r->o.shard_records;
+    if ((st = cai_writer_create(&r->train, r->data_dir, "train", &wo, err)) != CAI_OK ||
+        (st = cai_writer_create(&r->test, r->data_dir, "test", &wo, err)) != CAI_OK)
+        goto out;
+    wo.shard_records = 0;
+    if ((st = cai_writer_create(&r->failed, r->o.output_dir, "failed", &wo, err)) != CAI_OK)
+        goto out;
+
+    r->cap = r->o.judge.concurrency ? r->o.judge.concurrency * 4u : 256u;
+    if (r->cap < 256)
+        r->cap = 256;
+    r->ring = calloc(r->cap, sizeof(*r->ring));
+    if (!r->ring) {
+        st = cai_error__set(err, CAI_ENOMEM, "out of memory");
+        goto out;
+    }
+    r->last_fsync = r->last_progress = now_s();
+
+    st = cai_judge_run(r->judge, pull, done, r, err);
+    if (r->abort_st != CAI_OK) {
+        cai_error__clear(err);
+        cai_error__set(err, r->abort_st, "%s", r->abort_err.msg);
+        st = r->abort_st;
+    } else if (r->input_st != CAI_OK) {
+        cai_error__clear(err);
+        cai_error__set(err, r->input_st, "%s", r->input_err.msg);
+        st = r->input_st;
+    } else if (st == CAI_OK && r->stop) {
+        st = CAI_EINTERRUPTED;
+    }
+    if (st == CAI_OK)
+        st = flush_head(r, err);
+    {
+        cai_status js_st = cai_journal__sync(r->journal, 1, st == CAI_OK ? err : NULL);
+        if (st == CAI_OK)
+            st = js_st;
+    }
+    if (st == CAI_EINTERRUPTED)
+        cai_error__set(err, st,
+                       "interrupted; the journal is saved, run the same command to resume");
+    if (st != CAI_OK)
+        goto out;
+    if (r->head != r->tail) {
+        st = cai_error__set(err, CAI_EINVAL, "internal: %zu pairs left unfinished",
+                            r->tail - r->head);
+        goto out;
+    }
+    r->s.pairs_read = r->pairs_read;
+
+    /* Finalise: shards under their final names, then the manifest and the card. */
+    if ((st = cai_writer_close(r->train, err)) != CAI_OK ||
+        (st = cai_writer_close(r->test, err)) != CAI_OK ||
+        (st = cai_writer_close(r->failed, err)) != CAI_OK)
+        goto out;
+    remove_stale(r);
+    cai_judge_get_stats(r->judge, &js);
+    r->s.prompt_tokens = js.prompt_tokens;
+    r->s.completion_tokens = js.completion_tokens;
+    r->s.cost = ((double)js.prompt_tokens * r->o.price_input_per_mtok +
+                 (double)js.completion_tokens * r->o.price_output_per_mtok) /
+                1e6;
+    r->s.position_consistency = r->agree_total ? (double)r->agree / (double)r->agree_total : NAN;
+    r->s.position_a_rate = r->s.pairs_kept ? (double)r->pos_a / (double)r->s.pairs_kept : NAN;
+    r->s.longer_rate = r->longer_total ? (double)r->longer / (double)r->longer_total : NAN;
+    r->s.mean_p_chosen = r->s.pairs_kept ? r->p_sum / (double)r->s.pairs_kept : NAN;
+    r->s.failure_rate_exceeded =
+        r->s.pairs_read && (double)r->s.failed / (double)r->s.pairs_read > r->o.max_failure_rate;
+    r->s.elapsed_s = now_s() - r->t0;
+    {
+        cai_run_info info;
+        memset(&info, 0, sizeof(info));
+        info.opts = &r->o;
+        info.constitution = r->c;
+        info.summary = &r->s;
+        info.inputs = inputs;
+        info.fingerprint = fingerprint;
+        info.first_position_win_rate =
+            r->first_total ? (double)r->first_wins / (double)r->first_total : NAN;
+        info.train = r->train;
+        info.test = r->test;
+        info.failed = r->failed;
+        st = cai_run__write_manifest(&info, err);
+        if (st == CAI_OK)
+            st = cai_run__write_card(&info, err);
+        if (st != CAI_OK)
+            goto out;
+    }
+    report(r, 1);
+    if (!r->o.no_validate)
+        st = cai_run__validate_output(r->o.output_dir, &r->s.validation_findings, err);
+out:
+    if (summary) {
+        *summary = r->s;
+        if (!r->o.dry_run && st != CAI_OK)
+            summary->pairs_read = r->pairs_read;
+    }
+    cJSON_Delete(inputs);
+    free(fp_json);
+    free(jpath);
+    return st;
+}
+
+void cai_run_free(cai_run *r)
+{
+    size_t i;
+
+    if (!r)
+        return;
+    if (r->ring) {
+        for (i = r->head; i < r->tail; i++)
+            pending_free(r->ring[i % r->cap]);
+        free(r->ring);
+    }
+    cai_writer_free(r->train);
+    cai_writer_free(r->test);
+    cai_writer_free(r->failed);
+    cai_journal__free(r->journal);
+    cai_reader_free(r->reader);
+    cai_judge_free(r->judge);
+    cai_constitution_free(r->c);
+    free(r->data_dir);
+    free(r);
+}

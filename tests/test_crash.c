@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: MIT */
+/* Crash tests: the real cai binary killed with SIGKILL or stopped with SIGINT, then resumed. */
+#include <cai.h>
+#include "fake_llm.h"
+#include "testutil.h"
+
+#include <check.h>
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+Suite *crash_suite(void);
+
+static char *dir;
+
+static void setup(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    dir = tu_mkdtemp("crash");
+    ck_assert_ptr_nonnull(dir);
+}
+
+static void teardown(void)
+{
+    tu_rmtree(dir);
+    free(dir);
+    curl_global_cleanup();
+}
+
+/* Starts `cai run` on the samples against srv, writing to out; returns the child's pid. */
+static pid_t spawn_run(fake_llm *srv, const char *out, const char *limit)
+{
+    char *input = tu_strdupf("%s/datasets/samples/pairs.jsonl", tu_source_dir());
+    char *constitution = tu_strdupf("%s/constitution/hhh.json", tu_source_dir());
+    pid_t pid = fork();
+
+    if (pid == 0) {
+        int null = open("/dev/null", 1);
+        dup2(null, 1);
+        dup2(null, 2);
+        execl(tu_cai_binary(), "cai", "run", "--input", input, "--constitution", constitution,
+              "--output", out, "--judge", "openai", "--base-url", fake_llm_url(srv), "--model",
+              "fake", "--concurrency", "8", "--limit", limit, "--quiet", (char *)NULL);
+        _exit(127);
+    }
+    free(input);
+    free(constitution);
+    return pid;
+}
+
+static int wait_exit(pid_t pid)
+{
+    int st = 0;
+
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Polls (never a timing assertion) until the server has answered `target` requests or the child
+ * has exited; returns 1 if the child is still running. */
+static int wait_for_requests(fake_llm *srv, pid_t pid, size_t target)
+{
+    struct timespec ts = {0, 200000};
+    int st;
+
+    while (fake_llm_successes(srv) < target) {
+        if (waitpid(pid, &st, WNOHANG) == pid)
+            return 0;
+        nanosleep(&ts, NULL);
+    }
+    return 1;
+}
+
+static char *read_outputs(const char *out, size_t *n)
+{
+    char *a = tu_read_in(out, "data/train-00000-of-00001.jsonl.gz");
+    char *b = tu_read_in(out, "data/test-00000-of-00001.jsonl.gz");
+    char *all = tu_strdupf("%s\n--\n%s", a ? a : "(none)", b ? b : "(none)");
+
+    free(a);
+    free(b);
+    *n = strlen(all);
+    return all;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Distinct "k" values among the journal's records. */
+static size_t count_distinct_keys(const char *journal)
+{
+    size_t n = 0, cap = 1024, distinct = 0, i;
+    char **keys = malloc(cap * sizeof(*keys));
+    const char *p = journal;
+
+    while ((p = strstr(p, "{\"k\":\""))) {
+        p += 6;
+        if (n == cap)
+            keys = realloc(keys, (cap *= 2) * sizeof(*keys));
+        keys[n++] = strndup(p, 16);
+    }
+    qsort(keys, n, sizeof(*keys), cmp_str);
+    for (i = 0; i < n; i++) {
+        distinct += i == 0 || strcmp(keys[i], keys[i - 1]) != 0;
+        free(i ? keys[i - 1] : NULL);
+    }
+    if (n)
+        free(keys[n - 1]);
+    free(keys);
+    return distinct;
+}
+
+START_TEST(crash_sigkill_twenty_times_then_resume_gives_identical_bytes)
+{
+    fake_llm_opts fo = FAKE_LLM_OPTS_INIT;
+    fake_llm *srv;
+    char *ref = tu_strdupf("%s/ref", dir), *out = tu_strdupf("%s/crash", dir);
+    char *a, *b, *journal;
+    size_t na, nb, total, base;
+    uint64_t rng = 12345;
+    int kills = 0, i, rc;
+
+    fo.latency_ms = 2;
+    srv = fake_llm_start(&fo);
+    ck_assert_ptr_nonnull(srv);
+    rc = wait_exit(spawn_run(srv, ref, "150"));
+    ck_assert_int_eq(rc, 0);
+    total = fake_llm_successes(srv);
+    ck_assert_uint_gt(total, 250);
+
+    base = fake_llm_successes(srv);
+    for (i = 0; i < 20; i++) {
+        /* a random point inside the i-th twentieth of the work */
+        size_t lo = total * (size_t)i / 21, span = total / 21;
+        size_t target = base + lo + (size_t)(cai_splitmix64(&rng) % (span ? span : 1));
+        pid_t pid = spawn_run(srv, out, "150");
+        if (wait_for_requests(srv, pid, target)) {
+            kill(pid, SIGKILL);
+            kills++;
+        }
+        wait_exit(pid);
+        if (fake_llm_successes(srv) - base >= total)
+            break;
+    }
+    rc = wait_exit(spawn_run(srv, out, "150"));
+    ck_assert_int_eq(rc, 0);
+    ck_assert_int_ge(kills, 10);
+    /*
+     * Requests in flight at a SIGKILL are answered but never journaled, so the server may see
+     * those twice; a journaled judgment must never be asked again, which would journal it twice.
+     */
+    ck_assert_uint_ge(fake_llm_successes(srv) - base, total);
+    fake_llm_stop(srv);
+
+    a = read_outputs(ref, &na);
+    b = read_outputs(out, &nb);
+    ck_assert_uint_eq(na, nb);
+    ck_assert_str_eq(a, b);
+    journal = tu_read_in(out, "journal.cai");
+    ck_assert_ptr_nonnull(journal);
+    ck_assert_uint_eq(tu_count_lines(journal), total + 1); /* header + one line per judgment */
+    ck_assert_uint_eq(count_distinct_keys(journal), total);
+    free(journal);
+    free(a);
+    free(b);
+    free(ref);
+    free(out);
+}
+END_TEST
+
+START_TEST(crash_sigint_exits_130_and_the_rerun_finishes)
+{
+    fake_llm_opts fo = FAKE_LLM_OPTS_INIT;
+    fake_llm *srv;
+    char *out = tu_strdupf("%s/int", dir);
+    pid_t pid;
+    int rc;
+    char *manifest;
+
+    fo.latency_ms = 5;
+    srv = fake_llm_start(&fo);
+    ck_assert_ptr_nonnull(srv);
+    pid = spawn_run(srv, out, "100");
+    ck_assert_int_eq(wait_for_requests(srv, pid, 40), 1);
+    kill(pid, SIGINT);
+    rc = wait_exit(pid);
+    ck_assert_int_eq(rc, 130);
+    manifest = tu_read_in(out, "manifest.json");
+    ck_assert_ptr_null(manifest); /* nothing under a final name */
+    rc = wait_exit(spawn_run(srv, out, "100"));
+    ck_assert_int_eq(rc, 0);
+    manifest = tu_read_in(out, "manifest.json");
+    ck_assert_ptr_nonnull(manifest);
+    ck_assert_uint_eq(fake_llm_duplicate_successes(srv), 0);
+    free(manifest);
+    fake_llm_stop(srv);
+    free(out);
+}
+END_TEST
+
+Suite *crash_suite(void)
+{
+    Suite *s = suite_create("crash");
+    TCase *tc = tcase_create("kill");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, crash_sigkill_twenty_times_then_resume_gives_identical_bytes);
+    tcase_add_test(tc, crash_sigint_exits_130_and_the_rerun_finishes);
+    suite_add_tcase(s, tc);
+    return s;
+}

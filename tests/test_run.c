@@ -1,0 +1,576 @@
+/* SPDX-License-Identifier: MIT */
+/* End-to-end tests of the labelling job through the library, with the offline and fake judges. */
+#include <cai.h>
+#include "fake_llm.h"
+#include "testutil.h"
+
+#include <check.h>
+#include <curl/curl.h>
+#include <dirent.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+Suite *run_suite(void);
+
+static char *dir;
+static char *samples;
+static char *hhh;
+
+static void setup(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    dir = tu_mkdtemp("run");
+    ck_assert_ptr_nonnull(dir);
+    samples = tu_strdupf("%s/datasets/samples/pairs.jsonl", tu_source_dir());
+    hhh = tu_strdupf("%s/constitution/hhh.json", tu_source_dir());
+}
+
+static void teardown(void)
+{
+    tu_rmtree(dir);
+    free(dir);
+    free(samples);
+    free(hhh);
+    curl_global_cleanup();
+}
+
+static void base_opts(cai_run_opts *o, const char **inputs, const char *out)
+{
+    cai_run_opts_init(o);
+    o->inputs = inputs;
+    o->n_inputs = 1;
+    o->constitution = hhh;
+    o->output_dir = out;
+}
+
+static void use_fake(cai_run_opts *o, fake_llm *srv)
+{
+    o->judge.backend = CAI_BACKEND_OPENAI;
+    o->judge.base_url = fake_llm_url(srv);
+    o->judge.model = "fake-judge";
+    o->judge.backoff_base_s = 0.001;
+    o->judge.backoff_max_s = 0.01;
+    o->judge.timeout_s = 5;
+}
+
+static cai_status run_job(const cai_run_opts *o, cai_run_summary *sum, cai_error *err)
+{
+    cai_run *r = NULL;
+    cai_status st = cai_run_create(&r, o, err);
+
+    if (st == CAI_OK)
+        st = cai_run_execute(r, sum, err);
+    cai_run_free(r);
+    return st;
+}
+
+/* Concatenated bytes of every file under out/data plus failed.jsonl.gz (raw, compressed). */
+static char *dataset_bytes(const char *out, size_t *total)
+{
+    const char *names[] = {"data/train-00000-of-00001.jsonl.gz",
+                           "data/test-00000-of-00001.jsonl.gz", "failed.jsonl.gz"};
+    size_t cap = 0, n = 0, i;
+    char *all = NULL;
+
+    for (i = 0; i < 3; i++) {
+        char *path = tu_strdupf("%s/%s", out, names[i]);
+        FILE *f = fopen(path, "rb");
+        char buf[65536];
+        size_t got;
+        free(path);
+        if (!f)
+            continue;
+        while ((got = fread(buf, 1, sizeof(buf), f)) > 0) {
+            if (n + got > cap) {
+                cap = (n + got) * 2;
+                all = realloc(all, cap);
+            }
+            memcpy(all + n, buf, got);
+            n += got;
+        }
+        fclose(f);
+    }
+    *total = n;
+    return all;
+}
+
+static int exists(const char *out, const char *name)
+{
+    char *path = tu_strdupf("%s/%s", out, name);
+    int ok = access(path, F_OK) == 0;
+
+    free(path);
+    return ok;
+}
+
+START_TEST(run_builtin_writes_dataset_manifest_and_card)
+{
+    const char *in[] = {samples};
+    char *out = tu_strdupf("%s/out", dir);
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+    char *text, *manifest, *card;
+
+    base_opts(&o, in, out);
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_gt(s.pairs_read, 100);
+    ck_assert_uint_eq(s.pairs_kept + s.ties + s.failed + s.unjudgeable, s.pairs_read);
+    ck_assert_uint_eq(s.train + s.test, s.pairs_kept);
+    ck_assert_uint_gt(s.test, 0);
+    ck_assert_uint_eq(s.judgments, s.pairs_read * 2); /* one principle, both orders */
+    ck_assert_int_eq(s.failure_rate_exceeded, 0);
+
+    text = tu_read_in(out, "data/train-00000-of-00001.jsonl.gz");
+    ck_assert_ptr_nonnull(text);
+    ck_assert_uint_eq(tu_count_lines(text), s.train);
+    ck_assert_ptr_nonnull(strstr(text, "\"p_chosen\":"));
+    ck_assert_ptr_nonnull(strstr(text, "\"margin\":"));
+    ck_assert_ptr_nonnull(strstr(text, "\"chosen_position\":"));
+    free(text);
+
+    manifest = tu_read_in(out, "manifest.json");
+    ck_assert_ptr_nonnull(manifest);
+    ck_assert_ptr_nonnull(strstr(manifest, "\"sha256\""));
+    ck_assert_ptr_nonnull(strstr(manifest, "\"pairs_read\""));
+    ck_assert_ptr_nonnull(strstr(manifest, "data/train-00000-of-00001.jsonl.gz"));
+    free(manifest);
+    card = tu_read_in(out, "README.md");
+    ck_assert_ptr_nonnull(card);
+    ck_assert_ptr_nonnull(strstr(card, "configs:"));
+    ck_assert_ptr_nonnull(strstr(card, "split: train"));
+    ck_assert_ptr_nonnull(strstr(card, "not a model"));
+    free(card);
+    free(out);
+}
+END_TEST
+
+START_TEST(run_output_is_identical_across_concurrency_and_completion_order)
+{
+    const char *in[] = {samples};
+    fake_llm_opts fo = FAKE_LLM_OPTS_INIT;
+    fake_llm *srv;
+    char *out1 = tu_strdupf("%s/c1", dir), *out2 = tu_strdupf("%s/c32", dir);
+    cai_run_opts o;
+    cai_run_summary s1, s2;
+    cai_error err = {0};
+    char *b1, *b2;
+    size_t n1, n2;
+
+    fo.latency_ms = 1;
+    srv = fake_llm_start(&fo);
+    ck_assert_ptr_nonnull(srv);
+    base_opts(&o, in, out1);
+    use_fake(&o, srv);
+    o.judge.concurrency = 1;
+    o.limit = 60;
+    ck_assert_msg(run_job(&o, &s1, &err) == CAI_OK, "%s", err.msg);
+    o.output_dir = out2;
+    o.judge.concurrency = 32;
+    ck_assert_msg(run_job(&o, &s2, &err) == CAI_OK, "%s", err.msg);
+    fake_llm_stop(srv);
+
+    b1 = dataset_bytes(out1, &n1);
+    b2 = dataset_bytes(out2, &n2);
+    ck_assert_uint_gt(n1, 0);
+    ck_assert_uint_eq(n1, n2);
+    ck_assert(memcmp(b1, b2, n1) == 0);
+    ck_assert_uint_eq(s1.pairs_kept, s2.pairs_kept);
+    free(b1);
+    free(b2);
+    free(out1);
+    free(out2);
+}
+END_TEST
+
+START_TEST(run_resume_replays_the_journal_and_sends_nothing_twice)
+{
+    const char *in[] = {samples};
+    fake_llm_opts fo = FAKE_LLM_OPTS_INIT;
+    fake_llm *srv = fake_llm_start(&fo);
+    char *out = tu_strdupf("%s/resume", dir), *ref = tu_strdupf("%s/ref", dir);
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+    size_t first, n1, n2;
+    char *b1, *b2;
+
+    ck_assert_ptr_nonnull(srv);
+    base_opts(&o, in, out);
+    use_fake(&o, srv);
+    o.limit = 40;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    first = fake_llm_successes(srv);
+    ck_assert_uint_eq(first, 80);
+    /* a second run of a larger plan only asks for what the journal lacks */
+    o.limit = 50;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(s.judgments_replayed, 80);
+    ck_assert_uint_eq(s.judgments_sent, 20);
+    ck_assert_uint_eq(fake_llm_successes(srv), 100);
+    ck_assert_uint_eq(fake_llm_duplicate_successes(srv), 0);
+    /* and its dataset equals a fresh run's */
+    o.output_dir = ref;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    fake_llm_stop(srv);
+    b1 = dataset_bytes(out, &n1);
+    b2 = dataset_bytes(ref, &n2);
+    ck_assert_uint_eq(n1, n2);
+    ck_assert(memcmp(b1, b2, n1) == 0);
+    free(b1);
+    free(b2);
+    free(out);
+    free(ref);
+}
+END_TEST
+
+START_TEST(run_refuses_to_resume_with_other_label_settings)
+{
+    const char *in[] = {samples};
+    char *out = tu_strdupf("%s/out", dir);
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+
+    base_opts(&o, in, out);
+    o.limit = 10;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    o.seed = 7;
+    ck_assert_int_eq(run_job(&o, &s, &err), CAI_EMISMATCH);
+    ck_assert_ptr_nonnull(strstr(err.msg, "journal.cai"));
+    /* settings that do not change labels may change on resume */
+    memset(&err, 0, sizeof(err));
+    o.seed = 0;
+    o.format = CAI_OUT_HH;
+    o.test_fraction = 0.5;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(s.judgments_sent, 0);
+    free(out);
+}
+END_TEST
+
+START_TEST(run_counts_ties_and_keeps_them_on_request)
+{
+    const char *in[] = {samples};
+    char *out = tu_strdupf("%s/ties", dir), *out2 = tu_strdupf("%s/ties2", dir);
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+    char *text;
+
+    base_opts(&o, in, out);
+    o.limit = 30;
+    o.min_margin = 0.5; /* every pair is within 0.5 of 0.5: all ties */
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(s.ties + s.unjudgeable, 30);
+    ck_assert_uint_eq(s.pairs_kept, 0);
+    o.output_dir = out2;
+    o.keep_ties = 1;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(s.pairs_kept, s.ties);
+    text = tu_read_in(out2, "data/train-00000-of-00001.jsonl.gz");
+    ck_assert_ptr_nonnull(text);
+    free(text);
+    free(out);
+    free(out2);
+}
+END_TEST
+
+START_TEST(run_lists_failed_pairs_and_enforces_the_failure_rate)
+{
+    const char *in[] = {samples};
+    fake_llm_opts fo = FAKE_LLM_OPTS_INIT;
+    fake_llm *srv;
+    char *out = tu_strdupf("%s/fail", dir);
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+    char *failed;
+
+    fo.fault_rate = 0.3;
+    fo.fault_mask = 1u << FAKE_500;
+    fo.seed = 3;
+    srv = fake_llm_start(&fo);
+    ck_assert_ptr_nonnull(srv);
+    base_opts(&o, in, out);
+    use_fake(&o, srv);
+    o.limit = 100;
+    o.judge.max_retries = 1; /* a 500 answered twice fails the judgment */
+    o.max_failure_rate = 0.05;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    fake_llm_stop(srv);
+    ck_assert_uint_gt(s.failed, 5);
+    ck_assert_uint_eq(s.pairs_kept + s.ties + s.failed + s.unjudgeable, 100);
+    ck_assert_int_eq(s.failure_rate_exceeded, 1);
+    failed = tu_read_in(out, "failed.jsonl.gz");
+    ck_assert_ptr_nonnull(failed);
+    ck_assert_uint_eq(tu_count_lines(failed), s.failed + s.unjudgeable);
+    ck_assert_ptr_nonnull(strstr(failed, "\"reason\":"));
+    free(failed);
+    free(out);
+}
+END_TEST
+
+START_TEST(run_stops_early_when_the_judge_is_down)
+{
+    const char *in[] = {samples};
+    char *out = tu_strdupf("%s/down", dir);
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+
+    base_opts(&o, in, out);
+    o.judge.backend = CAI_BACKEND_OPENAI;
+    o.judge.base_url = "http://127.0.0.1:1/v1"; /* nothing listens on port 1 */
+    o.judge.model = "m";
+    o.judge.max_retries = 1;
+    o.judge.backoff_base_s = 0.001;
+    ck_assert_int_eq(run_job(&o, &s, &err), CAI_ETRANSPORT);
+    ck_assert_ptr_nonnull(strstr(err.msg, "the judge failed its first"));
+    ck_assert(!exists(out, "manifest.json"));
+    ck_assert(!exists(out, "data/train-00000-of-00001.jsonl.gz"));
+    ck_assert(!exists(out, "failed.jsonl.gz"));
+    free(out);
+}
+END_TEST
+
+START_TEST(run_writes_every_output_format_readably)
+{
+    static const struct {
+        cai_out_format out;
+        cai_format in;
+    } cases[] = {{CAI_OUT_TRL, CAI_FORMAT_TRL},
+                 {CAI_OUT_CONVERSATIONAL, CAI_FORMAT_CONVERSATIONAL},
+                 {CAI_OUT_HH, CAI_FORMAT_HH}};
+    const char *in[] = {samples};
+    size_t i;
+
+    for (i = 0; i < 3; i++) {
+        char *out = tu_strdupf("%s/fmt%zu", dir, i);
+        char *train = tu_strdupf("%s/data/train-00000-of-00001.jsonl.gz", out);
+        cai_run_opts o;
+        cai_run_summary s;
+        cai_error err = {0};
+        cai_reader *rd = NULL;
+        cai_reader_opts ro = CAI_READER_OPTS_INIT;
+        const cai_record *rec;
+        uint64_t n = 0;
+        cai_status st;
+
+        base_opts(&o, in, out);
+        o.format = cases[i].out;
+        o.test_fraction = 0;
+        ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+        ro.format = cases[i].in;
+        ck_assert_msg(cai_reader_create(&rd, train, &ro, &err) == CAI_OK, "%s", err.msg);
+        while ((st = cai_reader_next(rd, &rec, &err)) == CAI_OK) {
+            ck_assert_uint_eq(rec->n_responses, 2);
+            ck_assert_uint_ge(rec->n_context, 1);
+            n++;
+        }
+        ck_assert_msg(st == CAI_ITEROVER, "%s: %s", cai_out_format_name(cases[i].out), err.msg);
+        ck_assert_uint_eq(n, s.pairs_kept);
+        cai_reader_free(rd);
+        free(out);
+        free(train);
+    }
+}
+END_TEST
+
+START_TEST(run_relabels_the_hh_sample_through_the_fake_judge)
+{
+    char *hh = tu_strdupf("%s/data/hh-rlhf/harmless-base-test-head1000.jsonl.gz", tu_shared_dir());
+    const char *in[] = {hh};
+    fake_llm_opts fo = FAKE_LLM_OPTS_INIT;
+    fake_llm *srv = fake_llm_start(&fo);
+    char *out = tu_strdupf("%s/hh", dir);
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+
+    ck_assert_ptr_nonnull(srv);
+    base_opts(&o, in, out);
+    use_fake(&o, srv);
+    o.input_format = CAI_FORMAT_HH;
+    o.format = CAI_OUT_HH;
+    o.judge.concurrency = 32;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(s.pairs_read, 1000);
+    ck_assert_uint_eq(s.unjudgeable, 3); /* the three whitespace-only replies */
+    ck_assert_uint_eq(s.pairs_kept + s.ties + s.failed + s.unjudgeable, 1000);
+    ck_assert_uint_eq(s.failed, 0);
+    ck_assert_uint_eq(fake_llm_successes(srv), 2 * 997);
+    ck_assert_uint_eq(fake_llm_duplicate_successes(srv), 0);
+    ck_assert_int_eq(s.validation_findings <= 0, 1);
+    fake_llm_stop(srv);
+    free(out);
+    free(hh);
+}
+END_TEST
+
+START_TEST(run_dry_run_estimates_and_writes_nothing)
+{
+    const char *in[] = {samples};
+    char *out = tu_strdupf("%s/dry", dir);
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+
+    base_opts(&o, in, out);
+    o.dry_run = 1;
+    o.judge.backend = CAI_BACKEND_OPENAI;
+    o.judge.model = "m";
+    o.price_input_per_mtok = 1.0;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_gt(s.judgments, 0);
+    ck_assert_uint_gt(s.prompt_tokens, s.judgments * 10);
+    ck_assert(s.cost > 0);
+    ck_assert_int_ne(access(out, F_OK), 0);
+    free(out);
+}
+END_TEST
+
+/* Writes n synthetic pairs with distinct prompts to dir/name; returns the path. */
+static char *synthetic_pairs(const char *name, int n)
+{
+    char *path = tu_strdupf("%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    int i;
+
+    ck_assert_ptr_nonnull(f);
+    for (i = 0; i < n; i++)
+        fprintf(f,
+                "{\"id\":\"q%05d\",\"prompt\":\"Question %d: how should I store item %d?\","
+                "\"response_a\":\"Keep item %d somewhere dry and cool, away from children.\","
+                "\"response_b\":\"Anywhere is fine for item %d.\"}\n",
+                i, i, i * 7, i, i);
+    fclose(f);
+    return path;
+}
+
+START_TEST(run_survives_mixed_faults_without_losing_or_repaying_a_pair)
+{
+    char *input = synthetic_pairs("faults.jsonl", 2000);
+    const char *in[] = {input};
+    fake_llm_opts fo = FAKE_LLM_OPTS_INIT;
+    fake_llm *srv;
+    char *out = tu_strdupf("%s/faults", dir);
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+    char *failed;
+
+    fo.fault_rate = 0.2;
+    fo.fault_mask = (1u << FAKE_429) | (1u << FAKE_500) | (1u << FAKE_503) | (1u << FAKE_HANG) |
+                    (1u << FAKE_RESET) | (1u << FAKE_BAD_JSON) | (1u << FAKE_NO_LOGPROBS) |
+                    (1u << FAKE_NO_VERDICT);
+    fo.seed = 11;
+    srv = fake_llm_start(&fo);
+    ck_assert_ptr_nonnull(srv);
+    base_opts(&o, in, out);
+    use_fake(&o, srv);
+    o.judge.concurrency = 64;
+    o.judge.timeout_s = 0.5; /* hangs cost half a second each */
+    o.keep_ties = 1;
+    o.max_failure_rate = 1.0;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(s.pairs_read, 2000);
+    /* every pair is in the dataset or listed as failed */
+    ck_assert_uint_eq(s.pairs_kept + s.failed, 2000);
+    failed = tu_read_in(out, "failed.jsonl.gz");
+    ck_assert_ptr_nonnull(failed);
+    ck_assert_uint_eq(tu_count_lines(failed), s.failed);
+    free(failed);
+    /* faults really happened, and no answered request was sent again */
+    ck_assert_uint_gt(fake_llm_requests(srv), 4000 + 400);
+    ck_assert_uint_eq(fake_llm_duplicate_successes(srv), 0);
+    ck_assert_int_eq(s.validation_findings, 0);
+    fake_llm_stop(srv);
+    free(out);
+    free(input);
+}
+END_TEST
+
+typedef struct storm {
+    fake_llm *srv;
+    unsigned ms;
+} storm;
+
+/* Ends the 429 storm after a while: the storm's length is the scenario, not an assertion. */
+static void *end_storm(void *arg)
+{
+    storm *st = arg;
+    struct timespec ts = {(time_t)(st->ms / 1000), (long)(st->ms % 1000) * 1000000L};
+
+    nanosleep(&ts, NULL);
+    fake_llm_set_always(st->srv, FAKE_OK);
+    return NULL;
+}
+
+START_TEST(run_backs_off_as_a_pool_during_a_429_storm)
+{
+    char *input = synthetic_pairs("storm.jsonl", 200);
+    const char *in[] = {input};
+    fake_llm_opts fo = FAKE_LLM_OPTS_INIT;
+    fake_llm *srv;
+    char *out = tu_strdupf("%s/storm", dir);
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+    pthread_t th;
+    storm st;
+
+    fo.retry_after_s = 1;
+    srv = fake_llm_start(&fo);
+    ck_assert_ptr_nonnull(srv);
+    fake_llm_set_always(srv, FAKE_429);
+    st.srv = srv;
+    st.ms = 2500;
+    pthread_create(&th, NULL, end_storm, &st);
+    base_opts(&o, in, out);
+    use_fake(&o, srv);
+    o.judge.concurrency = 16;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    pthread_join(th, NULL);
+    ck_assert_uint_eq(s.pairs_kept + s.ties, 200);
+    ck_assert_uint_eq(s.failed, 0);
+    /*
+     * Honouring Retry-After as a pool, 16 slots meet the storm in about three waves: a few
+     * dozen 429s. Retrying each request on its own millisecond backoff would be thousands.
+     */
+    ck_assert_uint_gt(fake_llm_count_status(srv, 429), 0);
+    ck_assert_uint_le(fake_llm_count_status(srv, 429), 16 * 5);
+    fake_llm_stop(srv);
+    free(out);
+    free(input);
+}
+END_TEST
+
+Suite *run_suite(void)
+{
+    Suite *s = suite_create("run");
+    TCase *tc = tcase_create("e2e");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, run_builtin_writes_dataset_manifest_and_card);
+    tcase_add_test(tc, run_output_is_identical_across_concurrency_and_completion_order);
+    tcase_add_test(tc, run_resume_replays_the_journal_and_sends_nothing_twice);
+    tcase_add_test(tc, run_refuses_to_resume_with_other_label_settings);
+    tcase_add_test(tc, run_counts_ties_and_keeps_them_on_request);
+    tcase_add_test(tc, run_lists_failed_pairs_and_enforces_the_failure_rate);
+    tcase_add_test(tc, run_stops_early_when_the_judge_is_down);
+    tcase_add_test(tc, run_writes_every_output_format_readably);
+    tcase_add_test(tc, run_relabels_the_hh_sample_through_the_fake_judge);
+    tcase_add_test(tc, run_dry_run_estimates_and_writes_nothing);
+    tcase_add_test(tc, run_survives_mixed_faults_without_losing_or_repaying_a_pair);
+    tcase_add_test(tc, run_backs_off_as_a_pool_during_a_429_storm);
+    suite_add_tcase(s, tc);
+    return s;
+}
