@@ -301,7 +301,7 @@ cai_status cai_journal__open(cai_journal **out,
             goto fail;
         }
     }
-    j->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+    j->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (j->fd < 0) {
         st = cai_error__set(err, CAI_EIO, "%s: %s", path, strerror(errno));
         goto fail;

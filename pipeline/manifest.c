@@ -28,7 +28,7 @@ cai_run__write_atomic(const char *dir, const char *name, const char *text, cai_e
     }
     snprintf(final, n, "%s/%s", dir, name);
     snprintf(tmp, n, "%s/.%s.tmp", dir, name);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
         st = cai_error__set(err, CAI_EIO, "%s: %s", tmp, strerror(errno));
         goto out;

@@ -982,7 +982,7 @@ static cai_status mkdir_p(const char *path, cai_error *err)
         if (*s == '/' || *s == '\0') {
             char c = *s;
             *s = '\0';
-            if (mkdir(tmp, 0777) != 0 && errno != EEXIST) {
+            if (mkdir(tmp, 0755) != 0 && errno != EEXIST) {
                 cai_status st = cai_error__set(err, CAI_EIO, "%s: %s", tmp, strerror(errno));
                 free(tmp);
                 return st;
