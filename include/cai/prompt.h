@@ -41,7 +41,18 @@ typedef struct cai_prompt {
 /*
  * Renders cmp with the constitution's template (or the built-in one) and its few-shot
  * examples. Responses are fenced with a marker that does not occur in them, so a response
- * cannot forge the prompt's structure.
+ * cannot forge the prompt's structure. c may be NULL (built-in template, no examples).
+ * The same inputs always give the same bytes (docs/prompts.md describes every shape):
+ * - CHOICE: user asks for one letter; prefill "The answer is ("; raw ends "The answer is: (".
+ * - COT: user asks for reasoning and a last line "Verdict: (A)" / "Verdict: (B)"; no prefill;
+ *   raw ends "Reasoning:".
+ * - RATING (cmp->second NULL): a 1..7 score for cmp->first; prefill and raw end "Rating: ".
+ *   Always the built-in rating template, without examples (both are written for pairs).
+ * With a constitution template, {response_a}/{response_b} receive the raw response texts
+ * (the template's author controls the structure: nothing is fenced), and without examples
+ * the CHOICE user text is exactly the expanded template. system is always NULL.
+ * Errors: CAI_EINVAL (missing principle or response, second given or missing for the mode),
+ * CAI_ESCHEMA (invalid template), CAI_ENOMEM. On error *out is all NULL.
  */
 CAI_EXTERN cai_status cai_prompt_build(cai_prompt *out,
                                        const cai_constitution *c,
@@ -51,7 +62,24 @@ CAI_EXTERN cai_status cai_prompt_build(cai_prompt *out,
 
 CAI_EXTERN void cai_prompt_dispose(cai_prompt *p);
 
-/* Renders a context as a transcript ("Human: ...\n\nAssistant: ..."). Caller frees. */
+/*
+ * Renders a context as a transcript: each turn is "\n\nHuman: ", "\n\nAssistant: " or
+ * "\n\nSystem: " followed by its content, concatenated, so an HH-RLHF prompt split into turns
+ * renders back byte for byte. No turns give "". Caller frees; NULL when out of memory.
+ */
 CAI_EXTERN char *cai_prompt_render_context(const cai_message *context, size_t n_context);
+
+/* 12 lowercase hex digits and a NUL. */
+#define CAI_PROMPT_NONCE_SIZE 13
+
+/*
+ * The fence nonce: the first SplitMix64 output from seed (as 12 hex digits) that occurs in
+ * none of the n texts (NULL entries are skipped). cai_prompt_build seeds it with a hash of
+ * every text the prompt shows, so a fence line "<<<END_nonce>>>" never occurs inside them.
+ */
+CAI_EXTERN void cai_prompt_fence_nonce(uint64_t seed,
+                                       const char *const *texts,
+                                       size_t n,
+                                       char out[CAI_PROMPT_NONCE_SIZE]);
 
 #endif

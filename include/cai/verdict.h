@@ -15,7 +15,9 @@ typedef enum cai_verdict {
 /*
  * Parses a text verdict: "A", "(A)", "[[A]]", "**A**", "Response A", "Answer: B", lower case,
  * text around it; "C", "tie", "both equally" are a tie. In CoT mode the last verdict line
- * ("Verdict: (A)") wins. Returns CAI_VERDICT_NONE when there is no clear verdict.
+ * ("Verdict: (A)") wins. Returns CAI_VERDICT_NONE when there is no clear verdict: refusals,
+ * replies naming both A and B, and the English article "a" are never read as a verdict
+ * (docs/prompts.md lists the rules). Reads len bytes; text need not be NUL-terminated.
  */
 CAI_EXTERN cai_verdict cai_verdict_parse(const char *text, size_t len);
 
@@ -38,9 +40,8 @@ CAI_EXTERN int cai_verdict_from_logprobs(const cai_token_logprob *top, size_t n,
  * none of the digits appears. cai_verdict_parse_rating reads "Rating: 5" / "5/7" / "5"
  * (returns 0 and *score in 1..7, or -1).
  */
-CAI_EXTERN int cai_verdict_rating_from_logprobs(const cai_token_logprob *top,
-                                                size_t n,
-                                                double *score);
+CAI_EXTERN int
+cai_verdict_rating_from_logprobs(const cai_token_logprob *top, size_t n, double *score);
 CAI_EXTERN int cai_verdict_parse_rating(const char *text, size_t len, double *score);
 
 #endif
