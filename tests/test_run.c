@@ -301,7 +301,7 @@ START_TEST(run_lists_failed_pairs_and_enforces_the_failure_rate)
     base_opts(&o, in, out);
     use_fake(&o, srv);
     o.limit = 100;
-    o.judge.max_retries = 1; /* a 500 answered twice fails the judgment */
+    o.judge.max_retries = 0; /* a 500 fails the judgment at once */
     o.max_failure_rate = 0.05;
     ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
     fake_llm_stop(srv);

@@ -28,8 +28,8 @@ typedef struct cai_judge_opts {
     cai_judge_mode mode;    /* choice (default), cot, rating */
     unsigned concurrency;   /* requests in flight; 0 = 64 */
     double timeout_s;       /* per request; 0 = 60 */
-    unsigned max_retries;   /* per request, transport/HTTP; 0 = 8 */
-    unsigned parse_retries; /* extra attempts when a reply has no verdict; 0 = 2 */
+    unsigned max_retries;   /* per request, transport/HTTP; 0 = none (INIT: 8) */
+    unsigned parse_retries; /* extra attempts when a reply has no verdict (INIT: 2) */
     double backoff_base_s;  /* first backoff; 0 = 0.5 (tests use tiny values) */
     double backoff_max_s;   /* backoff cap; 0 = 30 */
     double rpm;             /* client-side requests per minute; 0 = unlimited */
@@ -40,13 +40,13 @@ typedef struct cai_judge_opts {
     double cot_clamp_lo;    /* CoT probabilities clamped to [lo, hi]; 0/0 = 0.4/0.6 */
     double cot_clamp_hi;
     const char *anthropic_version; /* NULL = "2023-06-01" */
-    const char *cache_dir;  /* NULL = no on-disk cache of answered bodies */
-    uint64_t rng_seed;      /* jitter RNG seed */
+    const char *cache_dir;         /* NULL = no on-disk cache of answered bodies */
+    uint64_t rng_seed;             /* jitter RNG seed */
 } cai_judge_opts;
 
-#define CAI_JUDGE_OPTS_INIT                                                                        \
-    ((cai_judge_opts){1, CAI_BACKEND_BUILTIN, NULL, NULL, NULL, NULL, CAI_MODE_CHOICE, 0, 0, 0,   \
-                      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, 0})
+/* Everything not named is 0/NULL: the builtin backend, choice mode, and the defaults above. */
+/* Zero means "default" for every field except the retry counts, where 0 means none. */
+#define CAI_JUDGE_OPTS_INIT ((cai_judge_opts){.version = 1, .max_retries = 8, .parse_retries = 2})
 
 /* One question. Strings stay borrowed until the done callback for it has returned. */
 typedef struct cai_judge_task {
@@ -57,14 +57,14 @@ typedef struct cai_judge_task {
 
 /* The parsed result of one judgment. */
 typedef struct cai_judgment {
-    double p_first;     /* P(first shown is better) in [0, 1]; rating mode: NaN */
-    double score;       /* rating mode: expected score 1..7; else NaN */
-    cai_verdict verdict;
-    int from_logprobs;  /* 1 when p_first came from log-probabilities */
-    unsigned prompt_tokens;
+    double p_first;         /* P(first shown is better) in [0, 1]; rating mode: NaN */
+    double score;           /* rating mode: expected score 1..7; else NaN */
+    cai_verdict verdict;    /* choice/cot: A, B or TIE (never NONE on success); rating: NONE */
+    int from_logprobs;      /* 1 when p_first came from log-probabilities */
+    unsigned prompt_tokens; /* usage summed over the attempts (cached: the original's) */
     unsigned completion_tokens;
-    unsigned attempts;  /* HTTP attempts it took (1 = first try) */
-    int cached;         /* 1 when answered from the run's or the disk cache */
+    unsigned attempts; /* HTTP attempts it took (1 = first try; 0 when cached) */
+    int cached;        /* 1 when answered from the run's or the disk cache */
 } cai_judgment;
 
 /*
@@ -87,11 +87,11 @@ typedef cai_status (*cai_judge_done_fn)(const cai_judge_task *t,
 
 /* Running totals. */
 typedef struct cai_judge_stats {
-    uint64_t requests;   /* HTTP requests sent (attempts) */
-    uint64_t succeeded;  /* judgments completed OK */
-    uint64_t failed;     /* judgments failed for good */
-    uint64_t retries;    /* re-sends after errors */
-    uint64_t parse_failures;
+    uint64_t requests;       /* HTTP requests sent (attempts) */
+    uint64_t succeeded;      /* judgments completed OK */
+    uint64_t failed;         /* judgments failed for good */
+    uint64_t retries;        /* re-sends after errors and after replies without a verdict */
+    uint64_t parse_failures; /* replies without a verdict */
     uint64_t cache_hits;
     uint64_t prompt_tokens;
     uint64_t completion_tokens;
@@ -100,7 +100,11 @@ typedef struct cai_judge_stats {
 
 typedef struct cai_judge cai_judge;
 
-/* c is borrowed and must outlive the judge. */
+/*
+ * c is borrowed and must outlive the judge (NULL: the built-in template, no examples).
+ * Errors: CAI_EINVAL (bad options, e.g. no model for an HTTP backend), CAI_EIO (cache_dir),
+ * CAI_ENOMEM. Nothing is sent here. See docs/judges.md for the wire formats and retry rules.
+ */
 CAI_EXTERN cai_status cai_judge_create(cai_judge **out,
                                        const cai_judge_opts *opts,
                                        const cai_constitution *c,
@@ -112,13 +116,15 @@ CAI_EXTERN cai_status cai_judge_create(cai_judge **out,
  * CAI_EINTERRUPTED), or until done returns non-OK. A failed judgment is reported to done, it
  * does not stop the run.
  */
-CAI_EXTERN cai_status cai_judge_run(cai_judge *j,
-                                    cai_judge_pull_fn pull,
-                                    cai_judge_done_fn done,
-                                    void *payload,
-                                    cai_error *err);
+CAI_EXTERN cai_status cai_judge_run(
+    cai_judge *j, cai_judge_pull_fn pull, cai_judge_done_fn done, void *payload, cai_error *err);
 
-/* Judges one task synchronously (for `cai judge`). Optional raw copies: caller frees. */
+/*
+ * Judges one task synchronously (for `cai judge`). Optional raw copies (caller frees): the
+ * request body as sent (NULL for builtin) and the last raw reply, scrubbed of the key (NULL for
+ * builtin or a cache hit). Returns the judgment's own failure status (CAI_EHTTP, CAI_ETIMEOUT,
+ * CAI_ETRANSPORT, CAI_ERATELIMIT, CAI_EVERDICT, CAI_ELIMIT) with the reason in err.
+ */
 CAI_EXTERN cai_status cai_judge_one(cai_judge *j,
                                     const cai_judge_task *t,
                                     cai_judgment *res,
@@ -126,7 +132,8 @@ CAI_EXTERN cai_status cai_judge_one(cai_judge *j,
                                     char **reply_body,
                                     cai_error *err);
 
-/* The exact request body that would be sent for t (for --dry-run). Caller frees. */
+/* The exact request body that would be sent for t (for --dry-run). Caller frees; *body is
+ * NULL for the builtin backend, which sends nothing. */
 CAI_EXTERN cai_status cai_judge_request_body(cai_judge *j,
                                              const cai_judge_task *t,
                                              char **body,

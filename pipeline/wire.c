@@ -1,0 +1,900 @@
+/* SPDX-License-Identifier: MIT */
+/* Pure translation between prompts and each backend's HTTP bodies, replies and headers. */
+#include "wire_int.h"
+#include "error_int.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- buffers */
+
+int cai_wire__reserve(cai_wbuf *b, size_t extra)
+{
+    size_t need = b->len + extra + 1, cap;
+    char *p;
+
+    if (need < b->len)
+        return -1;
+    if (need <= b->cap)
+        return 0;
+    cap = b->cap ? b->cap : 256;
+    while (cap < need) {
+        if (cap > SIZE_MAX / 2)
+            return -1;
+        cap *= 2;
+    }
+    p = realloc(b->data, cap);
+    if (!p)
+        return -1;
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+int cai_wire__put(cai_wbuf *b, const char *s, size_t n)
+{
+    if (cai_wire__reserve(b, n) != 0)
+        return -1;
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+static int put_s(cai_wbuf *b, const char *s)
+{
+    return cai_wire__put(b, s, strlen(s));
+}
+
+void cai_wire__buf_dispose(cai_wbuf *b)
+{
+    if (!b)
+        return;
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+/* Length of the valid UTF-8 sequence starting at p (n bytes left, p[0] >= 0x80), or 0. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+    unsigned char c = p[0];
+    size_t len, i;
+    unsigned char lo = 0x80, hi = 0xBF;
+
+    if (c >= 0xC2 && c <= 0xDF)
+        len = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F; /* no UTF-16 surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F; /* nothing above U+10FFFF */
+    } else
+        return 0;
+    if (n < len || p[1] < lo || p[1] > hi)
+        return 0;
+    for (i = 2; i < len; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    return len;
+}
+
+int cai_wire__put_json_str(cai_wbuf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    char *o;
+
+    /* Worst case: every byte becomes \ufffd (6 bytes); reserving it once keeps the loop free
+     * of checks. The buffer is reused, so the slack costs nothing after the first body. */
+    if (n > (SIZE_MAX - 3) / 6 || cai_wire__reserve(b, n * 6 + 2) != 0)
+        return -1;
+    o = b->data + b->len;
+    *o++ = '"';
+    while (p < end) {
+        const unsigned char *run = p;
+        size_t k;
+
+        while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+            p++;
+        if (p > run) {
+            memcpy(o, run, (size_t)(p - run));
+            o += p - run;
+            continue;
+        }
+        if (*p >= 0x80) {
+            k = utf8_seq(p, (size_t)(end - p));
+            if (k) {
+                memcpy(o, p, k);
+                o += k;
+                p += k;
+            } else {
+                memcpy(o, "\\ufffd", 6);
+                o += 6;
+                p++;
+            }
+            continue;
+        }
+        *o++ = '\\';
+        switch (*p) {
+        case '"':
+            *o++ = '"';
+            break;
+        case '\\':
+            *o++ = '\\';
+            break;
+        case '\n':
+            *o++ = 'n';
+            break;
+        case '\r':
+            *o++ = 'r';
+            break;
+        case '\t':
+            *o++ = 't';
+            break;
+        case '\b':
+            *o++ = 'b';
+            break;
+        case '\f':
+            *o++ = 'f';
+            break;
+        default:
+            *o++ = 'u';
+            *o++ = '0';
+            *o++ = '0';
+            *o++ = hex[*p >> 4];
+            *o++ = hex[*p & 15];
+            break;
+        }
+        p++;
+    }
+    *o++ = '"';
+    *o = '\0';
+    b->len = (size_t)(o - b->data);
+    return 0;
+}
+
+void cai_wire__format_number(double v, char out[32])
+{
+    int prec;
+
+    for (prec = 1; prec <= 17; prec++) {
+        snprintf(out, 32, "%.*g", prec, v);
+        if (strtod(out, NULL) == v)
+            return;
+    }
+}
+
+/* ---------------------------------------------------------------- request bodies */
+
+static char *dup_buf(cai_wbuf *b)
+{
+    char *s = b->data;
+
+    b->data = NULL;
+    b->len = b->cap = 0;
+    return s ? s : calloc(1, 1);
+}
+
+cai_status cai_wire__init(cai_wire *w, const cai_wire_params *p, cai_error *err)
+{
+    cai_wbuf head = {0}, tail = {0};
+    char num[32], temp[32];
+    int bad = 0;
+
+    memset(w, 0, sizeof(*w));
+    w->p = *p;
+    if (!p->model)
+        return cai_error__set(err, CAI_EINVAL, "judge: a model is required");
+    cai_wire__format_number(p->temperature, temp);
+    snprintf(num, sizeof(num), "%u", p->max_tokens);
+    switch (p->backend) {
+    case CAI_BACKEND_OPENAI:
+    case CAI_BACKEND_COMPLETIONS:
+        bad |= put_s(&head, "{\"model\":");
+        bad |= cai_wire__put_json_str(&head, p->model, strlen(p->model));
+        bad |= put_s(&head, p->backend == CAI_BACKEND_OPENAI ? ",\"messages\":[" : ",\"prompt\":");
+        bad |= put_s(&tail,
+                     p->backend == CAI_BACKEND_OPENAI ? "],\"max_tokens\":" : ",\"max_tokens\":");
+        bad |= put_s(&tail, num);
+        bad |= put_s(&tail, ",\"temperature\":");
+        bad |= put_s(&tail, temp);
+        if (p->top_logprobs > 0) {
+            snprintf(num, sizeof(num), "%u", p->top_logprobs);
+            bad |= put_s(&tail, p->backend == CAI_BACKEND_OPENAI
+                                    ? ",\"logprobs\":true,\"top_logprobs\":"
+                                    : ",\"logprobs\":");
+            bad |= put_s(&tail, num);
+        }
+        break;
+    case CAI_BACKEND_ANTHROPIC:
+        bad |= put_s(&head, "{\"model\":");
+        bad |= cai_wire__put_json_str(&head, p->model, strlen(p->model));
+        bad |= put_s(&head, ",\"max_tokens\":");
+        bad |= put_s(&head, num);
+        bad |= put_s(&head, ",\"temperature\":");
+        bad |= put_s(&head, temp);
+        bad |= put_s(&tail, "]}");
+        break;
+    case CAI_BACKEND_BUILTIN:
+        cai_wire__buf_dispose(&head);
+        return cai_error__set(err, CAI_EINVAL, "judge: the builtin backend sends nothing");
+    }
+    if (bad) {
+        cai_wire__buf_dispose(&head);
+        cai_wire__buf_dispose(&tail);
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    }
+    w->head = dup_buf(&head);
+    w->tail = dup_buf(&tail);
+    if (!w->head || !w->tail) {
+        cai_wire__dispose(w);
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    }
+    return CAI_OK;
+}
+
+void cai_wire__dispose(cai_wire *w)
+{
+    if (!w)
+        return;
+    free(w->head);
+    free(w->tail);
+    w->head = w->tail = NULL;
+}
+
+static int put_msg(cai_wbuf *b, const char *role, const char *content, size_t n, int comma)
+{
+    int bad = 0;
+
+    if (comma)
+        bad |= cai_wire__put(b, ",", 1);
+    bad |= put_s(b, "{\"role\":\"");
+    bad |= put_s(b, role);
+    bad |= put_s(b, "\",\"content\":");
+    bad |= cai_wire__put_json_str(b, content, n);
+    bad |= cai_wire__put(b, "}", 1);
+    return bad;
+}
+
+/* The completion prompt: raw when the template gave one, else the chat parts joined. */
+static int put_raw(cai_wbuf *b, const cai_prompt *pr)
+{
+    cai_wbuf tmp = {0};
+    int bad = 0;
+
+    if (pr->raw)
+        return cai_wire__put_json_str(b, pr->raw, strlen(pr->raw));
+    if (pr->system) {
+        bad |= put_s(&tmp, pr->system);
+        bad |= put_s(&tmp, "\n\n");
+    }
+    bad |= put_s(&tmp, pr->user);
+    if (pr->prefill) {
+        bad |= put_s(&tmp, "\n\n");
+        bad |= put_s(&tmp, pr->prefill);
+    }
+    if (!bad)
+        bad |= cai_wire__put_json_str(b, tmp.data, tmp.len);
+    cai_wire__buf_dispose(&tmp);
+    return bad;
+}
+
+cai_status
+cai_wire__build(const cai_wire *w, cai_wbuf *b, const cai_prompt *pr, long sample, cai_error *err)
+{
+    int bad = 0;
+    char num[32];
+
+    b->len = 0;
+    if (!pr->user && !(w->p.backend == CAI_BACKEND_COMPLETIONS && pr->raw))
+        return cai_error__set(err, CAI_EINVAL, "judge: the prompt has no user text");
+    bad |= put_s(b, w->head);
+    switch (w->p.backend) {
+    case CAI_BACKEND_OPENAI:
+        if (pr->system)
+            bad |= put_msg(b, "system", pr->system, strlen(pr->system), 0);
+        bad |= put_msg(b, "user", pr->user, strlen(pr->user), pr->system != NULL);
+        break;
+    case CAI_BACKEND_COMPLETIONS:
+        bad |= put_raw(b, pr);
+        break;
+    case CAI_BACKEND_ANTHROPIC:
+        if (pr->system) {
+            bad |= put_s(b, ",\"system\":");
+            bad |= cai_wire__put_json_str(b, pr->system, strlen(pr->system));
+        }
+        bad |= put_s(b, ",\"messages\":[");
+        bad |= put_msg(b, "user", pr->user, strlen(pr->user), 0);
+        if (pr->prefill) {
+            size_t n = strlen(pr->prefill);
+
+            while (n > 0 && isspace((unsigned char)pr->prefill[n - 1]))
+                n--;
+            if (n > 0)
+                bad |= put_msg(b, "assistant", pr->prefill, n, 1);
+        }
+        break;
+    case CAI_BACKEND_BUILTIN:
+        return cai_error__set(err, CAI_EINVAL, "judge: the builtin backend sends nothing");
+    }
+    bad |= put_s(b, w->tail);
+    if (w->p.backend != CAI_BACKEND_ANTHROPIC) {
+        if (sample >= 0 && w->p.temperature > 0) {
+            snprintf(num, sizeof(num), ",\"seed\":%ld", sample);
+            bad |= put_s(b, num);
+        }
+        bad |= cai_wire__put(b, "}", 1);
+    }
+    if (bad)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    return CAI_OK;
+}
+
+/* ---------------------------------------------------------------- replies */
+
+static int is_paren_token(const char *s)
+{
+    while (*s == ' ' || *s == '\n' || *s == '\t')
+        s++;
+    if (*s != '(')
+        return 0;
+    s++;
+    while (*s == ' ')
+        s++;
+    return *s == '\0';
+}
+
+/* OpenAI chat: a list of {"token","logprob"} objects. */
+static void take_top_objects(cai_wire_reply *r, const cJSON *list)
+{
+    const cJSON *e;
+
+    cJSON_ArrayForEach(e, list)
+    {
+        const cJSON *tok = cJSON_GetObjectItemCaseSensitive(e, "token");
+        const cJSON *lp = cJSON_GetObjectItemCaseSensitive(e, "logprob");
+
+        if (r->n_top >= CAI_WIRE_MAX_TOP)
+            break;
+        if (!cJSON_IsString(tok) || !cJSON_IsNumber(lp))
+            continue;
+        r->top[r->n_top].token = tok->valuestring;
+        r->top[r->n_top].len = strlen(tok->valuestring);
+        r->top[r->n_top].logprob = lp->valuedouble;
+        r->n_top++;
+    }
+}
+
+/* Legacy completions: one {token: logprob} map per position. */
+static void take_top_map(cai_wire_reply *r, const cJSON *map)
+{
+    const cJSON *e;
+
+    cJSON_ArrayForEach(e, map)
+    {
+        if (r->n_top >= CAI_WIRE_MAX_TOP)
+            break;
+        if (!e->string || !cJSON_IsNumber(e))
+            continue;
+        r->top[r->n_top].token = e->string;
+        r->top[r->n_top].len = strlen(e->string);
+        r->top[r->n_top].logprob = e->valuedouble;
+        r->n_top++;
+    }
+}
+
+static void set_text(cai_wire_reply *r, const cJSON *s)
+{
+    if (cJSON_IsString(s)) {
+        r->text = s->valuestring;
+        r->text_len = strlen(s->valuestring);
+    }
+}
+
+static unsigned get_uint(const cJSON *obj, const char *name, int *found)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0))
+        return 0;
+    *found = 1;
+    return v->valuedouble > 4e9 ? 4000000000u : (unsigned)v->valuedouble;
+}
+
+static void parse_openai_logprobs(cai_wire_reply *r, const cJSON *lp)
+{
+    const cJSON *content = cJSON_GetObjectItemCaseSensitive(lp, "content");
+    const cJSON *pos, *tok, *top;
+
+    if (!cJSON_IsArray(content) || cJSON_GetArraySize(content) == 0)
+        return;
+    pos = cJSON_GetArrayItem(content, 0);
+    tok = cJSON_GetObjectItemCaseSensitive(pos, "token");
+    if (cJSON_IsString(tok) && is_paren_token(tok->valuestring) &&
+        cJSON_GetArraySize(content) > 1) {
+        pos = cJSON_GetArrayItem(content, 1);
+        tok = cJSON_GetObjectItemCaseSensitive(pos, "token");
+    }
+    r->has_logprobs = 1;
+    top = cJSON_GetObjectItemCaseSensitive(pos, "top_logprobs");
+    if (cJSON_IsArray(top))
+        take_top_objects(r, top);
+    if (r->n_top == 0) {
+        /* top_logprobs absent or empty: the sampled token alone is still evidence. */
+        const cJSON *lpv = cJSON_GetObjectItemCaseSensitive(pos, "logprob");
+
+        if (cJSON_IsString(tok) && cJSON_IsNumber(lpv)) {
+            r->top[0].token = tok->valuestring;
+            r->top[0].len = strlen(tok->valuestring);
+            r->top[0].logprob = lpv->valuedouble;
+            r->n_top = 1;
+        }
+    }
+}
+
+static void parse_completion_logprobs(cai_wire_reply *r, const cJSON *lp)
+{
+    const cJSON *tokens = cJSON_GetObjectItemCaseSensitive(lp, "tokens");
+    const cJSON *tops = cJSON_GetObjectItemCaseSensitive(lp, "top_logprobs");
+    const cJSON *first = cJSON_GetArrayItem(tokens, 0);
+    int idx = 0;
+
+    if (!cJSON_IsArray(tops) || cJSON_GetArraySize(tops) == 0)
+        return;
+    if (cJSON_IsString(first) && is_paren_token(first->valuestring) && cJSON_GetArraySize(tops) > 1)
+        idx = 1;
+    r->has_logprobs = 1;
+    take_top_map(r, cJSON_GetArrayItem(tops, idx));
+    if (r->n_top == 0) {
+        const cJSON *tok = cJSON_GetArrayItem(tokens, idx);
+        const cJSON *lpv =
+            cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(lp, "token_logprobs"), idx);
+
+        if (cJSON_IsString(tok) && cJSON_IsNumber(lpv)) {
+            r->top[0].token = tok->valuestring;
+            r->top[0].len = strlen(tok->valuestring);
+            r->top[0].logprob = lpv->valuedouble;
+            r->n_top = 1;
+        }
+    }
+}
+
+cai_status cai_wire__parse_reply(
+    cai_wire_reply *out, cai_backend b, const char *body, size_t len, cai_error *err)
+{
+    cJSON *root;
+    const cJSON *usage;
+    cai_status st = CAI_OK;
+
+    memset(out, 0, sizeof(*out));
+    root = cJSON_ParseWithLength(body, len);
+    if (!root)
+        return cai_error__set(err, CAI_EPARSE, "reply is not valid JSON (%zu bytes)", len);
+    if (!cJSON_IsObject(root)) {
+        st = cai_error__set(err, CAI_ESCHEMA, "reply is not a JSON object");
+        goto fail;
+    }
+    usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
+    if (b == CAI_BACKEND_ANTHROPIC) {
+        const cJSON *content = cJSON_GetObjectItemCaseSensitive(root, "content"), *blk;
+
+        if (!cJSON_IsArray(content)) {
+            st = cai_error__set(err, CAI_ESCHEMA, "reply has no \"content\" list");
+            goto fail;
+        }
+        cJSON_ArrayForEach(blk, content)
+        {
+            const cJSON *type = cJSON_GetObjectItemCaseSensitive(blk, "type");
+
+            if (cJSON_IsString(type) && strcmp(type->valuestring, "text") == 0) {
+                set_text(out, cJSON_GetObjectItemCaseSensitive(blk, "text"));
+                break;
+            }
+        }
+        out->prompt_tokens = get_uint(usage, "input_tokens", &out->has_usage);
+        out->completion_tokens = get_uint(usage, "output_tokens", &out->has_usage);
+    } else {
+        const cJSON *choices = cJSON_GetObjectItemCaseSensitive(root, "choices");
+        const cJSON *c0 = cJSON_GetArrayItem(choices, 0), *lp;
+
+        if (!cJSON_IsArray(choices) || !cJSON_IsObject(c0)) {
+            st = cai_error__set(err, CAI_ESCHEMA, "reply has no choices[0]");
+            goto fail;
+        }
+        lp = cJSON_GetObjectItemCaseSensitive(c0, "logprobs");
+        if (b == CAI_BACKEND_OPENAI) {
+            set_text(out, cJSON_GetObjectItemCaseSensitive(
+                              cJSON_GetObjectItemCaseSensitive(c0, "message"), "content"));
+            if (cJSON_IsObject(lp))
+                parse_openai_logprobs(out, lp);
+        } else {
+            set_text(out, cJSON_GetObjectItemCaseSensitive(c0, "text"));
+            if (cJSON_IsObject(lp))
+                parse_completion_logprobs(out, lp);
+        }
+        out->prompt_tokens = get_uint(usage, "prompt_tokens", &out->has_usage);
+        out->completion_tokens = get_uint(usage, "completion_tokens", &out->has_usage);
+    }
+    out->root = root;
+    return CAI_OK;
+fail:
+    cJSON_Delete(root);
+    memset(out, 0, sizeof(*out));
+    return st;
+}
+
+void cai_wire__reply_dispose(cai_wire_reply *r)
+{
+    if (!r)
+        return;
+    cJSON_Delete(r->root);
+    memset(r, 0, sizeof(*r));
+}
+
+/* ---------------------------------------------------------------- error bodies */
+
+char *cai_wire__redact(const char *s, size_t n, const char *secret)
+{
+    static const char mark[] = "[REDACTED]";
+    size_t klen = secret ? strlen(secret) : 0, i, count = 0, outlen;
+    char *out, *o;
+
+    if (klen > 0)
+        for (i = 0; i + klen <= n; i++)
+            if (memcmp(s + i, secret, klen) == 0) {
+                count++;
+                i += klen - 1;
+            }
+    outlen = n + count * (sizeof(mark) - 1);
+    out = malloc(outlen + 1);
+    if (!out)
+        return NULL;
+    o = out;
+    for (i = 0; i < n;) {
+        if (klen > 0 && i + klen <= n && memcmp(s + i, secret, klen) == 0) {
+            memcpy(o, mark, sizeof(mark) - 1);
+            o += sizeof(mark) - 1;
+            i += klen;
+        } else
+            *o++ = s[i++];
+    }
+    *o = '\0';
+    return out;
+}
+
+#define ERRMSG_MAX 300
+
+char *cai_wire__error_message(const char *body, size_t len, const char *secret)
+{
+    cJSON *root = cJSON_ParseWithLength(body, len);
+    const cJSON *e, *msg = NULL, *type = NULL;
+    cai_wbuf b = {0};
+    char *red, *r, *w;
+    size_t n;
+    int bad = 0;
+
+    if (root) {
+        e = cJSON_GetObjectItemCaseSensitive(root, "error");
+        if (cJSON_IsObject(e)) {
+            msg = cJSON_GetObjectItemCaseSensitive(e, "message");
+            type = cJSON_GetObjectItemCaseSensitive(e, "type");
+            if (!cJSON_IsString(type))
+                type = cJSON_GetObjectItemCaseSensitive(e, "code");
+        } else if (cJSON_IsString(e))
+            msg = e;
+        else
+            msg = cJSON_GetObjectItemCaseSensitive(root, "message");
+        if (!cJSON_IsString(msg))
+            msg = NULL;
+    }
+    if (msg) {
+        if (cJSON_IsString(type) && type->valuestring[0]) {
+            bad |= put_s(&b, type->valuestring);
+            bad |= put_s(&b, ": ");
+        }
+        bad |= put_s(&b, msg->valuestring);
+    } else if (len > 0)
+        bad |= cai_wire__put(&b, body, len);
+    else
+        bad |= put_s(&b, "(empty body)");
+    cJSON_Delete(root);
+    if (bad) {
+        cai_wire__buf_dispose(&b);
+        return NULL;
+    }
+    /* Redact first: cutting first could leave a prefix of the key behind. */
+    red = cai_wire__redact(b.data, b.len, secret);
+    cai_wire__buf_dispose(&b);
+    if (!red)
+        return NULL;
+    /* One line of printable text, white space runs collapsed. */
+    for (r = w = red; *r; r++) {
+        unsigned char c = (unsigned char)*r;
+
+        if (c < 0x20 || c == 0x7f) {
+            if (w > red && w[-1] != ' ')
+                *w++ = ' ';
+            continue;
+        }
+        *w++ = (char)c;
+    }
+    while (w > red && w[-1] == ' ')
+        w--;
+    *w = '\0';
+    n = (size_t)(w - red);
+    if (n > ERRMSG_MAX) {
+        n = ERRMSG_MAX;
+        while (n > 0 && ((unsigned char)red[n] & 0xC0) == 0x80)
+            n--; /* never split a UTF-8 sequence */
+        memcpy(red + n, "...", 4);
+    }
+    return red;
+}
+
+/* ---------------------------------------------------------------- headers */
+
+void cai_wire__hdrs_reset(cai_wire_hdrs *h)
+{
+    int i;
+
+    memset(h, 0, sizeof(*h));
+    h->retry_after_s = -1;
+    h->should_retry = -1;
+    for (i = 0; i < CAI_RL_KINDS; i++)
+        h->reset_s[i] = -1;
+}
+
+static int name_is(const char *line, size_t nlen, const char *name)
+{
+    size_t i;
+
+    if (strlen(name) != nlen)
+        return 0;
+    for (i = 0; i < nlen; i++)
+        if (tolower((unsigned char)line[i]) != name[i])
+            return 0;
+    return 1;
+}
+
+/* Parses a non-negative decimal number that fills s[0..n). */
+static int parse_num(const char *s, size_t n, double *out)
+{
+    char tmp[64], *end;
+    double v;
+
+    if (n == 0 || n >= sizeof(tmp) || !(isdigit((unsigned char)s[0]) || s[0] == '.'))
+        return -1;
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
+    v = strtod(tmp, &end);
+    if (*end || !isfinite(v) || v < 0)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int cai_wire__parse_duration(const char *s, size_t n, double *secs)
+{
+    double total = 0;
+    size_t i = 0;
+
+    if (parse_num(s, n, secs) == 0)
+        return 0;
+    if (n == 0)
+        return -1;
+    while (i < n) {
+        size_t start = i;
+        double v;
+        char tmp[32], *end;
+
+        while (i < n && (isdigit((unsigned char)s[i]) || s[i] == '.'))
+            i++;
+        if (i == start || i - start >= sizeof(tmp))
+            return -1;
+        memcpy(tmp, s + start, i - start);
+        tmp[i - start] = '\0';
+        v = strtod(tmp, &end);
+        if (*end)
+            return -1;
+        if (i + 1 < n && s[i] == 'm' && s[i + 1] == 's') {
+            total += v / 1000.0;
+            i += 2;
+        } else if (i < n && s[i] == 'h') {
+            total += v * 3600.0;
+            i++;
+        } else if (i < n && s[i] == 'm') {
+            total += v * 60.0;
+            i++;
+        } else if (i < n && s[i] == 's') {
+            total += v;
+            i++;
+        } else
+            return -1;
+    }
+    *secs = total;
+    return 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
+static long days_from_civil(long y, long m, long d)
+{
+    long era, yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static int digits(const char *s, size_t n, size_t at, size_t count, long *out)
+{
+    size_t i;
+    long v = 0;
+
+    if (at + count > n)
+        return -1;
+    for (i = 0; i < count; i++) {
+        if (!isdigit((unsigned char)s[at + i]))
+            return -1;
+        v = v * 10 + (s[at + i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+int cai_wire__parse_rfc3339(const char *s, size_t n, double *epoch)
+{
+    long y, mo, d, h, mi, se, oh, om;
+    double frac = 0, t;
+    size_t i = 19;
+
+    if (digits(s, n, 0, 4, &y) || n < 20 || s[4] != '-' || digits(s, n, 5, 2, &mo) || s[7] != '-' ||
+        digits(s, n, 8, 2, &d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+        digits(s, n, 11, 2, &h) || s[13] != ':' || digits(s, n, 14, 2, &mi) || s[16] != ':' ||
+        digits(s, n, 17, 2, &se))
+        return -1;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+        return -1;
+    if (i < n && s[i] == '.') {
+        double scale = 0.1;
+
+        i++;
+        if (i >= n || !isdigit((unsigned char)s[i]))
+            return -1;
+        while (i < n && isdigit((unsigned char)s[i])) {
+            frac += (s[i] - '0') * scale;
+            scale /= 10;
+            i++;
+        }
+    }
+    t = (double)days_from_civil(y, mo, d) * 86400.0 + (double)(h * 3600 + mi * 60 + se) + frac;
+    if (i < n && (s[i] == 'Z' || s[i] == 'z') && i + 1 == n) {
+        *epoch = t;
+        return 0;
+    }
+    if (i + 6 == n && (s[i] == '+' || s[i] == '-') && digits(s, n, i + 1, 2, &oh) == 0 &&
+        s[i + 3] == ':' && digits(s, n, i + 4, 2, &om) == 0) {
+        double off = (double)(oh * 3600 + om * 60);
+
+        *epoch = s[i] == '+' ? t - off : t + off;
+        return 0;
+    }
+    return -1;
+}
+
+#define ANTHROPIC_RL_LEN (sizeof("anthropic-ratelimit-") - 1)
+
+void cai_wire__header(cai_wire_hdrs *h, const char *line, size_t len, double now_epoch)
+{
+    const char *colon = memchr(line, ':', len), *v, *end = line + len;
+    size_t nlen, vlen;
+    double x;
+    int kind = -1, is_reset = 0;
+
+    if (!colon)
+        return;
+    nlen = (size_t)(colon - line);
+    v = colon + 1;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    vlen = (size_t)(end - v);
+
+    if (name_is(line, nlen, "retry-after-ms")) {
+        if (parse_num(v, vlen, &x) == 0) {
+            h->retry_after_s = x / 1000.0;
+            h->have_ms = 1;
+        }
+        return;
+    }
+    if (name_is(line, nlen, "retry-after")) {
+        if (h->have_ms)
+            return;
+        if (parse_num(v, vlen, &x) == 0)
+            h->retry_after_s = x;
+        else if (vlen > 0 && vlen < sizeof(h->retry_after_date)) {
+            memcpy(h->retry_after_date, v, vlen);
+            h->retry_after_date[vlen] = '\0';
+        }
+        return;
+    }
+    if (name_is(line, nlen, "x-should-retry")) {
+        if (vlen == 4 && strncmp(v, "true", 4) == 0)
+            h->should_retry = 1;
+        else if (vlen == 5 && strncmp(v, "false", 5) == 0)
+            h->should_retry = 0;
+        return;
+    }
+    /* OpenAI: x-ratelimit-{remaining,reset}-{requests,tokens} (reset as "1m2.5s"). */
+    if (name_is(line, nlen, "x-ratelimit-remaining-requests"))
+        kind = CAI_RL_REQUESTS;
+    else if (name_is(line, nlen, "x-ratelimit-remaining-tokens"))
+        kind = CAI_RL_TOKENS;
+    else if (name_is(line, nlen, "x-ratelimit-reset-requests")) {
+        kind = CAI_RL_REQUESTS;
+        is_reset = 1;
+    } else if (name_is(line, nlen, "x-ratelimit-reset-tokens")) {
+        kind = CAI_RL_TOKENS;
+        is_reset = 1;
+    }
+    if (kind >= 0) {
+        if (!is_reset)
+            h->exhausted[kind] = vlen == 1 && v[0] == '0';
+        else if (cai_wire__parse_duration(v, vlen, &x) == 0)
+            h->reset_s[kind] = x;
+        return;
+    }
+    /* Anthropic: anthropic-ratelimit-<kind>-{remaining,reset} (reset as RFC 3339). */
+    if (nlen > ANTHROPIC_RL_LEN && name_is(line, ANTHROPIC_RL_LEN, "anthropic-ratelimit-")) {
+        static const char *const kinds[CAI_RL_KINDS] = {"requests", "tokens", "input-tokens",
+                                                        "output-tokens"};
+        const char *rest = line + ANTHROPIC_RL_LEN;
+        size_t rlen = nlen - ANTHROPIC_RL_LEN;
+        int k;
+
+        for (k = 0; k < CAI_RL_KINDS; k++) {
+            size_t kl = strlen(kinds[k]);
+            double t;
+
+            if (rlen <= kl + 1 || !name_is(rest, kl, kinds[k]) || rest[kl] != '-')
+                continue;
+            if (name_is(rest + kl + 1, rlen - kl - 1, "remaining"))
+                h->exhausted[k] = vlen == 1 && v[0] == '0';
+            else if (name_is(rest + kl + 1, rlen - kl - 1, "reset") &&
+                     cai_wire__parse_rfc3339(v, vlen, &t) == 0)
+                h->reset_s[k] = t > now_epoch ? t - now_epoch : 0;
+        }
+    }
+}
+
+double cai_wire__hdrs_pause(const cai_wire_hdrs *h)
+{
+    double pause = 0;
+    int k;
+
+    for (k = 0; k < CAI_RL_KINDS; k++) {
+        double r;
+
+        if (!h->exhausted[k])
+            continue;
+        r = h->reset_s[k] >= 0 ? h->reset_s[k] : 1.0;
+        if (r > pause)
+            pause = r;
+    }
+    return pause;
+}

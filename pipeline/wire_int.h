@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+/* The judge backends' wire formats: request bodies, reply shapes, error bodies and headers. */
+#ifndef CAI_WIRE_INT_H
+#define CAI_WIRE_INT_H
+
+#include "cai/judge.h"
+
+/*
+ * Everything here is pure: no curl, no I/O, no clock. The engine (judge.c) owns transfers and
+ * time; this file only turns prompts into bytes and bytes into facts.
+ */
+
+/* A growable byte buffer; data is NUL-terminated whenever len > 0 or data != NULL. */
+typedef struct cai_wbuf {
+    char *data;
+    size_t len;
+    size_t cap;
+} cai_wbuf;
+
+/* Makes room for extra more bytes (plus a NUL). Returns 0, or -1 when out of memory. */
+int cai_wire__reserve(cai_wbuf *b, size_t extra);
+int cai_wire__put(cai_wbuf *b, const char *s, size_t n);
+/* Appends s as a quoted JSON string: ", \ and control characters escaped, valid UTF-8 copied
+ * as is, each byte of an invalid UTF-8 sequence replaced by \ufffd. */
+int cai_wire__put_json_str(cai_wbuf *b, const char *s, size_t n);
+void cai_wire__buf_dispose(cai_wbuf *b);
+
+/* Shortest "%.*g" text of v that reads back as v ("0", "0.7", "1e-05"). */
+void cai_wire__format_number(double v, char out[32]);
+
+/* Resolved request settings (the engine applies the defaults of cai_judge_opts first). */
+typedef struct cai_wire_params {
+    cai_backend backend;
+    cai_judge_mode mode;
+    const char *model;
+    unsigned max_tokens;
+    double temperature;
+    unsigned top_logprobs; /* 0 = do not ask for log-probabilities */
+} cai_wire_params;
+
+/* The parts of every body that do not depend on the prompt, rendered once. */
+typedef struct cai_wire {
+    cai_wire_params p;
+    char *head; /* owned */
+    char *tail; /* owned */
+} cai_wire;
+
+cai_status cai_wire__init(cai_wire *w, const cai_wire_params *p, cai_error *err);
+void cai_wire__dispose(cai_wire *w);
+
+/*
+ * Renders the request body for pr into b (replacing its contents). With temperature > 0,
+ * openai and completions bodies carry "seed": sample so that self-consistency samples differ;
+ * pass sample < 0 to leave it out. Anthropic prefills lose trailing white space (the API
+ * rejects a final assistant turn that ends with it). Errors: CAI_ENOMEM, CAI_EINVAL (the prompt
+ * lacks the text this backend needs).
+ */
+cai_status
+cai_wire__build(const cai_wire *w, cai_wbuf *b, const cai_prompt *pr, long sample, cai_error *err);
+
+#define CAI_WIRE_MAX_TOP 32
+
+/* What a 2xx reply says. Strings point into the parsed tree (alive until dispose). */
+typedef struct cai_wire_reply {
+    void *root;       /* the cJSON tree; owned */
+    const char *text; /* message content / completion text; NULL when absent or null */
+    size_t text_len;
+    cai_token_logprob top[CAI_WIRE_MAX_TOP]; /* the answer position's top log-probs */
+    size_t n_top;
+    int has_logprobs; /* 1 when a top list was found (it may still be empty) */
+    unsigned prompt_tokens;
+    unsigned completion_tokens;
+    int has_usage;
+} cai_wire_reply;
+
+/*
+ * Parses a 2xx body of backend b. For chat replies whose first generated token is "(" the
+ * letter is the second token, so the second position's list is used. Errors: CAI_EPARSE (not
+ * JSON), CAI_ESCHEMA (no choices[0] / content). On error out holds nothing to dispose.
+ */
+cai_status cai_wire__parse_reply(
+    cai_wire_reply *out, cai_backend b, const char *body, size_t len, cai_error *err);
+void cai_wire__reply_dispose(cai_wire_reply *r);
+
+/*
+ * The server's own message from an error body: OpenAI {"error":{"message","type","code"}},
+ * Anthropic {"type":"error","error":{"type","message"}}, {"error":"text"}, {"message":"text"},
+ * else the body itself; made one line of printable text, at most about 300 bytes, and with
+ * every occurrence of secret (when non-empty) replaced by "[REDACTED]" before cutting, so no
+ * prefix of the secret survives. Caller frees; NULL when out of memory.
+ */
+char *cai_wire__error_message(const char *body, size_t len, const char *secret);
+
+/* A copy of s (n bytes) with every occurrence of secret replaced by "[REDACTED]". */
+char *cai_wire__redact(const char *s, size_t n, const char *secret);
+
+/* Rate-limit kinds a server reports on. */
+enum { CAI_RL_REQUESTS, CAI_RL_TOKENS, CAI_RL_INPUT_TOKENS, CAI_RL_OUTPUT_TOKENS, CAI_RL_KINDS };
+
+/* The headers of one reply that steer retries and the pool's pause. */
+typedef struct cai_wire_hdrs {
+    double retry_after_s;         /* retry-after-ms or numeric Retry-After; < 0 when absent */
+    char retry_after_date[48];    /* a Retry-After that is an HTTP date (for curl_getdate) */
+    int have_ms;                  /* retry-after-ms was seen (it wins over Retry-After) */
+    int should_retry;             /* x-should-retry: -1 absent, 0 false, 1 true */
+    int exhausted[CAI_RL_KINDS];  /* a *-remaining-<kind> header said 0 */
+    double reset_s[CAI_RL_KINDS]; /* seconds until <kind> resets; < 0 when absent */
+} cai_wire_hdrs;
+
+void cai_wire__hdrs_reset(cai_wire_hdrs *h);
+/* Feeds one header line ("Name: value\r\n"); now_epoch is the wall clock for absolute resets. */
+void cai_wire__header(cai_wire_hdrs *h, const char *line, size_t len, double now_epoch);
+/* Seconds the whole pool should wait because a limit is used up (0 when none is). A limit at
+ * zero without a reset time counts as 1 s. */
+double cai_wire__hdrs_pause(const cai_wire_hdrs *h);
+
+/* "1s", "6m0s", "20ms", "1h2m3.5s", "0.5" (seconds) → seconds. 0 on success, -1 otherwise. */
+int cai_wire__parse_duration(const char *s, size_t n, double *secs);
+/* RFC 3339 "2024-06-01T12:00:30Z" / "...+02:00" / fractional seconds → Unix time. 0 or -1. */
+int cai_wire__parse_rfc3339(const char *s, size_t n, double *epoch);
+
+#endif

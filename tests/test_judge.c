@@ -1,0 +1,1236 @@
+/* SPDX-License-Identifier: MIT */
+/* Tests for the judge engine against the fake judge server: backends, faults, pacing, caches. */
+#include "fake_llm.h"
+#include "ratelimit_int.h"
+#include "testutil.h"
+
+#include <cai.h>
+#include <check.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+Suite *judge_suite(void);
+
+#define KEY "sk-test-SECRET-0123456789"
+
+/* ---------------------------------------------------------------- fixtures */
+
+static fake_llm *srv;
+static cai_constitution *con;
+
+static void load_constitution(void)
+{
+    cai_error err = {0};
+    char *path = tu_strdupf("%s/constitution/helpful.json", tu_source_dir());
+
+    ck_assert_msg(cai_constitution_load(&con, path, &err) == CAI_OK, "%s", err.msg);
+    free(path);
+}
+
+static void setup_plain(void)
+{
+    load_constitution();
+}
+
+static void setup_server(void)
+{
+    fake_llm_opts o = FAKE_LLM_OPTS_INIT;
+
+    load_constitution();
+    o.seed = 7;
+    srv = fake_llm_start(&o);
+    ck_assert_ptr_nonnull(srv);
+}
+
+static void setup_server_retry_after_1s(void)
+{
+    fake_llm_opts o = FAKE_LLM_OPTS_INIT;
+
+    load_constitution();
+    o.seed = 7;
+    o.retry_after_s = 1;
+    srv = fake_llm_start(&o);
+    ck_assert_ptr_nonnull(srv);
+}
+
+static void setup_server_slow(void)
+{
+    fake_llm_opts o = FAKE_LLM_OPTS_INIT;
+
+    load_constitution();
+    o.seed = 7;
+    o.latency_ms = 30;
+    srv = fake_llm_start(&o);
+    ck_assert_ptr_nonnull(srv);
+}
+
+static void teardown(void)
+{
+    if (srv)
+        fake_llm_stop(srv);
+    srv = NULL;
+    cai_constitution_free(con);
+    con = NULL;
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+static cai_judge_opts http_opts(cai_backend b)
+{
+    cai_judge_opts o = CAI_JUDGE_OPTS_INIT;
+
+    o.backend = b;
+    o.base_url = b == CAI_BACKEND_ANTHROPIC ? fake_llm_root_url(srv) : fake_llm_url(srv);
+    o.model = "fake-judge";
+    o.api_key = KEY;
+    o.backoff_base_s = 0.001;
+    o.backoff_max_s = 0.01;
+    o.timeout_s = 5;
+    o.rng_seed = 1;
+    return o;
+}
+
+static cai_judge *make(const cai_judge_opts *o)
+{
+    cai_judge *j = NULL;
+    cai_error err = {0};
+
+    ck_assert_msg(cai_judge_create(&j, o, con, &err) == CAI_OK, "%s", err.msg);
+    return j;
+}
+
+#define MAX_TASKS 200
+
+/* Tasks and what became of them. */
+typedef struct batch {
+    size_t n, next, ndone, nfail;
+    cai_message ctx[MAX_TASKS];
+    char first[MAX_TASKS][64], second[MAX_TASKS][64];
+    cai_status st[MAX_TASKS];
+    cai_judgment res[MAX_TASKS];
+    char msg[MAX_TASKS][512];
+    int identical;        /* every task asks the same question */
+    size_t stop_after;    /* call cai_judge_stop after this many completions (0 = never) */
+    cai_status fail_with; /* done returns this on the first completion */
+    size_t cap;           /* concurrency, for the server-side bound check */
+    size_t max_overshoot; /* max of (server requests - completions) seen in done */
+    cai_judge *j;
+} batch;
+
+static batch *batch_new(size_t n)
+{
+    batch *b = calloc(1, sizeof(*b));
+    size_t i;
+
+    ck_assert_ptr_nonnull(b);
+    ck_assert_uint_le(n, MAX_TASKS);
+    b->n = n;
+    for (i = 0; i < n; i++) {
+        b->ctx[i].role = CAI_ROLE_USER;
+        b->ctx[i].content = "How do I boil an egg?";
+        snprintf(b->first[i], sizeof(b->first[i]), "Put egg %zu in boiling water.", i);
+        snprintf(b->second[i], sizeof(b->second[i]), "Eggs number %zu are best raw.", i);
+    }
+    return b;
+}
+
+static int pull(cai_judge_task *out, void *payload)
+{
+    batch *b = payload;
+    size_t i;
+
+    if (b->next >= b->n)
+        return -1;
+    i = b->next++;
+    memset(out, 0, sizeof(*out));
+    out->cmp.context = &b->ctx[i];
+    out->cmp.n_context = 1;
+    out->cmp.principle = cai_constitution_principle(con, 0);
+    out->cmp.first = b->identical ? b->first[0] : b->first[i];
+    out->cmp.second = b->identical ? b->second[0] : b->second[i];
+    out->payload = (void *)(uintptr_t)i;
+    return 1;
+}
+
+static cai_status done(const cai_judge_task *t,
+                       cai_status st,
+                       const cai_judgment *res,
+                       const char *errmsg,
+                       void *payload)
+{
+    batch *b = payload;
+    size_t i = (size_t)(uintptr_t)t->payload;
+
+    b->st[i] = st;
+    if (res)
+        b->res[i] = *res;
+    if (errmsg)
+        snprintf(b->msg[i], sizeof(b->msg[i]), "%s", errmsg);
+    b->ndone++;
+    if (st != CAI_OK)
+        b->nfail++;
+    if (srv && b->cap) {
+        size_t sent = fake_llm_requests(srv);
+
+        if (sent > b->ndone && sent - b->ndone > b->max_overshoot)
+            b->max_overshoot = sent - b->ndone;
+    }
+    if (b->stop_after && b->ndone == b->stop_after)
+        cai_judge_stop(b->j);
+    if (b->fail_with != CAI_OK)
+        return b->fail_with;
+    return CAI_OK;
+}
+
+static cai_status run_batch(cai_judge *j, batch *b, cai_error *err)
+{
+    b->j = j;
+    return cai_judge_run(j, pull, done, b, err);
+}
+
+/* Judges task 0 of a fresh batch with cai_judge_one. */
+static cai_status one(cai_judge *j, cai_judgment *res, char **req, char **reply, cai_error *err)
+{
+    batch *b = batch_new(1);
+    cai_judge_task t;
+    cai_status st;
+
+    ck_assert_int_eq(pull(&t, b), 1);
+    st = cai_judge_one(j, &t, res, req, reply, err);
+    free(b);
+    return st;
+}
+
+/* ---------------------------------------------------------------- pacing (no server) */
+
+START_TEST(bucket_paces_requests)
+{
+    cai_bucket b;
+
+    cai_bucket__init(&b, 60, 100.0); /* one per second, burst of one */
+    ck_assert_double_eq(cai_bucket__wait(&b, 1, 100.0), 0);
+    cai_bucket__take(&b, 1, 100.0);
+    ck_assert_double_eq_tol(cai_bucket__wait(&b, 1, 100.0), 1.0, 1e-9);
+    ck_assert_double_eq_tol(cai_bucket__wait(&b, 1, 100.5), 0.5, 1e-9);
+    ck_assert_double_eq(cai_bucket__wait(&b, 1, 101.0), 0);
+}
+END_TEST
+
+START_TEST(bucket_lets_an_oversized_cost_through_when_full_then_repays_it)
+{
+    cai_bucket b;
+
+    cai_bucket__init(&b, 600, 0); /* 10 tokens/s, capacity 10 */
+    ck_assert_double_eq(cai_bucket__wait(&b, 50, 0), 0);
+    cai_bucket__take(&b, 50, 0);
+    ck_assert_double_eq_tol(cai_bucket__wait(&b, 1, 0), 4.1, 1e-9);
+    cai_bucket__adjust(&b, 30); /* the server said it cost 20, not 50 */
+    ck_assert_double_eq_tol(cai_bucket__wait(&b, 1, 0), 1.1, 1e-9);
+}
+END_TEST
+
+START_TEST(unlimited_bucket_never_waits)
+{
+    cai_bucket b;
+
+    cai_bucket__init(&b, 0, 0);
+    cai_bucket__take(&b, 1e9, 0);
+    ck_assert_double_eq(cai_bucket__wait(&b, 1e9, 0), 0);
+}
+END_TEST
+
+START_TEST(backoff_is_jittered_capped_and_seeded)
+{
+    uint64_t r1 = 42, r2 = 42;
+    unsigned a;
+    int differ = 0;
+    double prev = -1;
+
+    for (a = 1; a <= 20; a++) {
+        double d1 = cai_backoff__delay(&r1, a, 0.5, 30), d2 = cai_backoff__delay(&r2, a, 0.5, 30);
+        double ceiling = fmin(30, 0.5 * pow(2, a - 1));
+
+        ck_assert_double_eq(d1, d2);
+        ck_assert(d1 >= 0 && d1 < ceiling);
+        if (prev >= 0 && d1 != prev)
+            differ = 1;
+        prev = d1;
+    }
+    ck_assert(differ);
+}
+END_TEST
+
+START_TEST(backend_names_round_trip)
+{
+    ck_assert_int_eq(cai_backend_parse("openai"), CAI_BACKEND_OPENAI);
+    ck_assert_int_eq(cai_backend_parse("completions"), CAI_BACKEND_COMPLETIONS);
+    ck_assert_int_eq(cai_backend_parse("anthropic"), CAI_BACKEND_ANTHROPIC);
+    ck_assert_int_eq(cai_backend_parse("builtin"), CAI_BACKEND_BUILTIN);
+    ck_assert_int_eq(cai_backend_parse("gpt"), -1);
+    ck_assert_str_eq(cai_backend_name(CAI_BACKEND_ANTHROPIC), "anthropic");
+}
+END_TEST
+
+START_TEST(url_redact_strips_user_info)
+{
+    char *u = cai_url_redact("https://user:pa%40ss@example.com:8443/v1?x=1");
+
+    ck_assert_str_eq(u, "https://example.com:8443/v1?x=1");
+    free(u);
+    u = cai_url_redact("http://127.0.0.1:9/v1");
+    ck_assert_str_eq(u, "http://127.0.0.1:9/v1");
+    free(u);
+    u = cai_url_redact("http://host/path@not-userinfo");
+    ck_assert_str_eq(u, "http://host/path@not-userinfo");
+    free(u);
+}
+END_TEST
+
+START_TEST(create_checks_options)
+{
+    cai_judge_opts o = CAI_JUDGE_OPTS_INIT;
+    cai_judge *j = NULL;
+    cai_error err = {0};
+
+    o.backend = CAI_BACKEND_OPENAI;
+    ck_assert_int_eq(cai_judge_create(&j, &o, con, &err), CAI_EINVAL);
+    ck_assert_ptr_null(j);
+    ck_assert_ptr_nonnull(strstr(err.msg, "model"));
+    o.model = "m";
+    o.top_logprobs = 21;
+    memset(&err, 0, sizeof(err));
+    ck_assert_int_eq(cai_judge_create(&j, &o, con, &err), CAI_EINVAL);
+    o.backend = CAI_BACKEND_COMPLETIONS;
+    o.top_logprobs = 6;
+    memset(&err, 0, sizeof(err));
+    ck_assert_int_eq(cai_judge_create(&j, &o, con, &err), CAI_EINVAL);
+}
+END_TEST
+
+START_TEST(builtin_backend_judges_offline)
+{
+    cai_judge_opts o = CAI_JUDGE_OPTS_INIT;
+    cai_judge *j = make(&o);
+    batch *b = batch_new(5);
+    cai_error err = {0};
+    cai_judge_stats s;
+    char *body = NULL;
+    cai_judge_task t;
+    size_t i;
+
+    ck_assert_int_eq(run_batch(j, b, &err), CAI_OK);
+    ck_assert_uint_eq(b->ndone, 5);
+    for (i = 0; i < 5; i++) {
+        ck_assert_int_eq(b->st[i], CAI_OK);
+        ck_assert(b->res[i].p_first >= 0 && b->res[i].p_first <= 1);
+        ck_assert_int_eq(b->res[i].from_logprobs, 0);
+    }
+    cai_judge_get_stats(j, &s);
+    ck_assert_uint_eq(s.succeeded, 5);
+    ck_assert_uint_eq(s.requests, 0);
+    b->next = 0;
+    ck_assert_int_eq(pull(&t, b), 1);
+    ck_assert_int_eq(cai_judge_request_body(j, &t, &body, &err), CAI_OK);
+    ck_assert_ptr_null(body); /* nothing is sent */
+    free(b);
+    cai_judge_free(j);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- backends */
+
+START_TEST(openai_judges_from_logprobs)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    cai_judge *j = make(&o);
+    cai_judgment res;
+    cai_error err = {0};
+    char *req = NULL, *reply = NULL, *sent, *hdrs, *dry = NULL;
+    cai_judge_stats s;
+    batch *b = batch_new(1);
+    cai_judge_task t;
+
+    ck_assert_msg(one(j, &res, &req, &reply, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_int_eq(res.from_logprobs, 1);
+    ck_assert(res.p_first > 0 && res.p_first < 1);
+    ck_assert_int_eq(res.attempts, 1);
+    ck_assert_int_eq(res.cached, 0);
+    ck_assert_uint_gt(res.prompt_tokens, 0);
+    ck_assert_uint_eq(fake_llm_requests(srv), 1);
+    /* the body shown is the body sent, byte for byte, and the dry-run body is the same */
+    sent = fake_llm_request_body(srv, 0);
+    ck_assert_str_eq(req, sent);
+    ck_assert_ptr_nonnull(strstr(sent, "\"logprobs\":true,\"top_logprobs\":10"));
+    ck_assert_ptr_nonnull(strstr(sent, "\"model\":\"fake-judge\""));
+    ck_assert_ptr_nonnull(strstr(reply, "choices"));
+    ck_assert_int_eq(pull(&t, b), 1);
+    ck_assert_int_eq(cai_judge_request_body(j, &t, &dry, &err), CAI_OK);
+    ck_assert_str_eq(dry, sent);
+    hdrs = fake_llm_request_headers(srv, 0);
+    ck_assert_ptr_nonnull(strstr(hdrs, "Bearer " KEY));
+    cai_judge_get_stats(j, &s);
+    ck_assert_uint_eq(s.requests, 1);
+    ck_assert_uint_eq(s.succeeded, 1);
+    ck_assert_uint_eq(s.prompt_tokens, res.prompt_tokens);
+    free(hdrs);
+    free(sent);
+    free(req);
+    free(reply);
+    free(dry);
+    free(b);
+    cai_judge_free(j);
+}
+END_TEST
+
+START_TEST(no_authorization_header_without_a_key)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    cai_judge *j;
+    cai_judgment res;
+    cai_error err = {0};
+    char *hdrs;
+
+    o.api_key = NULL;
+    j = make(&o);
+    ck_assert_msg(one(j, &res, NULL, NULL, &err) == CAI_OK, "%s", err.msg);
+    hdrs = fake_llm_request_headers(srv, 0);
+    ck_assert_ptr_null(strstr(hdrs, "Authorization"));
+    ck_assert_ptr_null(strstr(hdrs, "authorization"));
+    free(hdrs);
+    cai_judge_free(j);
+}
+END_TEST
+
+START_TEST(completions_judges_from_logprob_maps)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_COMPLETIONS);
+    cai_judge *j = make(&o);
+    cai_judgment res;
+    cai_error err = {0};
+    char *sent;
+
+    ck_assert_msg(one(j, &res, NULL, NULL, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_int_eq(res.from_logprobs, 1);
+    ck_assert(res.p_first > 0 && res.p_first < 1);
+    sent = fake_llm_request_body(srv, 0);
+    ck_assert_ptr_nonnull(strstr(sent, "\"prompt\":"));
+    ck_assert_ptr_nonnull(strstr(sent, "\"logprobs\":5"));
+    ck_assert_ptr_null(strstr(sent, "\"messages\""));
+    free(sent);
+    cai_judge_free(j);
+}
+END_TEST
+
+START_TEST(anthropic_judges_from_text_with_its_headers)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_ANTHROPIC);
+    cai_judge *j = make(&o);
+    cai_judgment res;
+    cai_error err = {0};
+    char *sent, *hdrs;
+
+    ck_assert_msg(one(j, &res, NULL, NULL, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_int_eq(res.from_logprobs, 0);
+    ck_assert(res.p_first == 0 || res.p_first == 1 || res.p_first == 0.5);
+    ck_assert(res.verdict != CAI_VERDICT_NONE);
+    sent = fake_llm_request_body(srv, 0);
+    ck_assert_ptr_nonnull(strstr(sent, "\"max_tokens\":1"));
+    ck_assert_ptr_null(strstr(sent, "logprobs"));
+    hdrs = fake_llm_request_headers(srv, 0);
+    ck_assert_ptr_nonnull(strstr(hdrs, "x-api-key: " KEY));
+    ck_assert_ptr_nonnull(strstr(hdrs, "anthropic-version: 2023-06-01"));
+    ck_assert_ptr_null(strstr(hdrs, "Bearer"));
+    free(sent);
+    free(hdrs);
+    cai_judge_free(j);
+}
+END_TEST
+
+START_TEST(many_pairs_all_succeed_without_duplicates)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    cai_judge *j;
+    batch *b = batch_new(150);
+    cai_error err = {0};
+    cai_judge_stats s;
+    size_t i;
+
+    o.concurrency = 16;
+    j = make(&o);
+    ck_assert_msg(run_batch(j, b, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(b->ndone, 150);
+    ck_assert_uint_eq(b->nfail, 0);
+    for (i = 0; i < 150; i++)
+        ck_assert_int_eq(b->res[i].from_logprobs, 1);
+    ck_assert_uint_eq(fake_llm_requests(srv), 150);
+    ck_assert_uint_eq(fake_llm_duplicate_successes(srv), 0);
+    cai_judge_get_stats(j, &s);
+    ck_assert_uint_eq(s.requests, 150);
+    ck_assert_uint_eq(s.in_flight, 0);
+    free(b);
+    cai_judge_free(j);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- faults */
+
+static const fake_fault retryable_faults[] = {FAKE_429, FAKE_500, FAKE_503, FAKE_RESET,
+                                              FAKE_BAD_JSON};
+
+START_TEST(retryable_fault_is_retried_with_the_same_body)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    cai_judge *j = make(&o);
+    cai_judgment res;
+    cai_error err = {0};
+    cai_judge_stats s;
+    char *b0, *b2;
+
+    fake_llm_push_fault(srv, retryable_faults[_i], 2);
+    ck_assert_msg(one(j, &res, NULL, NULL, &err) == CAI_OK, "fault %d: %s", (int)_i, err.msg);
+    ck_assert_int_eq(res.attempts, 3);
+    ck_assert_uint_eq(fake_llm_requests(srv), 3);
+    ck_assert_uint_eq(fake_llm_successes(srv), 1);
+    ck_assert_uint_eq(fake_llm_duplicate_successes(srv), 0);
+    b0 = fake_llm_request_body(srv, 0);
+    b2 = fake_llm_request_body(srv, 2);
+    ck_assert_str_eq(b0, b2);
+    cai_judge_get_stats(j, &s);
+    ck_assert_uint_eq(s.retries, 2);
+    ck_assert_uint_eq(s.requests, 3);
+    free(b0);
+    free(b2);
+    cai_judge_free(j);
+}
+END_TEST
+
+START_TEST(retries_are_capped)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    cai_judge *j;
+    cai_judgment res;
+    cai_error err = {0};
+    cai_judge_stats s;
+
+    o.max_retries = 2;
+    j = make(&o);
+    fake_llm_set_always(srv, FAKE_500);
+    ck_assert_int_eq(one(j, &res, NULL, NULL, &err), CAI_EHTTP);
+    ck_assert_ptr_nonnull(strstr(err.msg, "HTTP 500"));
+    ck_assert_uint_eq(fake_llm_requests(srv), 3);
+    cai_judge_get_stats(j, &s);
+    ck_assert_uint_eq(s.failed, 1);
+    cai_judge_free(j);
+}
+END_TEST
+
+START_TEST(persistent_429_ends_as_rate_limited)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    cai_judge *j;
+    cai_judgment res;
+    cai_error err = {0};
+
+    o.max_retries = 1;
+    j = make(&o);
+    fake_llm_set_always(srv, FAKE_429);
+    ck_assert_int_eq(one(j, &res, NULL, NULL, &err), CAI_ERATELIMIT);
+    ck_assert_uint_eq(fake_llm_requests(srv), 2);
+    ck_assert_uint_eq(fake_llm_count_status(srv, 429), 2);
+    cai_judge_free(j);
+}
+END_TEST
+
+START_TEST(hang_times_out_and_is_retried)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    cai_judge *j;
+    cai_judgment res;
+    cai_error err = {0};
+
+    o.timeout_s = 1.0;
+    j = make(&o);
+    fake_llm_push_fault(srv, FAKE_HANG, 1);
+    ck_assert_msg(one(j, &res, NULL, NULL, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_int_eq(res.attempts, 2);
+    ck_assert_uint_eq(fake_llm_requests(srv), 2);
+    ck_assert_uint_eq(fake_llm_duplicate_successes(srv), 0);
+    cai_judge_free(j);
+}
+END_TEST
+
+START_TEST(hang_every_time_ends_as_timeout)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    cai_judge *j;
+    cai_judgment res;
+    cai_error err = {0};
+
+    o.timeout_s = 0.2;
+    o.max_retries = 1;
+    j = make(&o);
+    fake_llm_set_always(srv, FAKE_HANG);
+    ck_assert_int_eq(one(j, &res, NULL, NULL, &err), CAI_ETIMEOUT);
+    ck_assert_uint_eq(fake_llm_requests(srv), 2);
+    cai_judge_free(j);
+}
+END_TEST
+
+START_TEST(echoed_key_never_reaches_the_error_message)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    cai_judge *j = make(&o);
+    cai_judgment res;
+    cai_error err = {0};
+    char *reply = NULL;
+
+    fake_llm_push_fault(srv, FAKE_401_ECHO, 1);
+    ck_assert_int_eq(one(j, &res, NULL, &reply, &err), CAI_EHTTP);
+    ck_assert_uint_eq(fake_llm_requests(srv), 1); /* 401 fails fast */
+    ck_assert_ptr_nonnull(strstr(err.msg, "HTTP 401"));
+    ck_assert_ptr_null(strstr(err.msg, KEY));
+    ck_assert_ptr_null(strstr(err.msg, "SECRET"));
+    ck_assert_ptr_nonnull(strstr(err.msg, "[REDACTED]"));
+    ck_assert_ptr_nonnull(reply);
+    ck_assert_ptr_null(strstr(reply, KEY));
+    free(reply);
+    cai_judge_free(j);
+}
+END_TEST
+
+START_TEST(missing_logprobs_fall_back_to_the_text_verdict)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    cai_judge *j = make(&o);
+    cai_judgment res;
+    cai_error err = {0};
+
+    fake_llm_push_fault(srv, FAKE_NO_LOGPROBS, 1);
+    ck_assert_msg(one(j, &res, NULL, NULL, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_int_eq(res.from_logprobs, 0);
+    ck_assert(res.p_first == 0 || res.p_first == 1 || res.p_first == 0.5);
+    ck_assert_uint_eq(fake_llm_requests(srv), 1);
+    cai_judge_free(j);
+}
+END_TEST
+
+START_TEST(no_verdict_is_resent_then_fails_never_guessed)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    cai_judge *j;
+    cai_judgment res;
+    cai_error err = {0};
+    cai_judge_stats s;
+
+    o.parse_retries = 2;
+    j = make(&o);
+    fake_llm_set_always(srv, FAKE_NO_VERDICT);
+    ck_assert_int_eq(one(j, &res, NULL, NULL, &err), CAI_EVERDICT);
+    ck_assert_uint_eq(fake_llm_requests(srv), 3);
+    cai_judge_get_stats(j, &s);
+    ck_assert_uint_eq(s.parse_failures, 3);
+    ck_assert_uint_eq(s.failed, 1);
+    ck_assert_uint_eq(s.succeeded, 0);
+    cai_judge_free(j);
+}
+END_TEST
+
+START_TEST(one_no_verdict_then_a_verdict)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    cai_judge *j = make(&o);
+    cai_judgment res;
+    cai_error err = {0};
+    cai_judge_stats s;
+
+    fake_llm_push_fault(srv, FAKE_NO_VERDICT, 1);
+    ck_assert_msg(one(j, &res, NULL, NULL, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(fake_llm_requests(srv), 2);
+    ck_assert_int_eq(res.attempts, 2);
+    cai_judge_get_stats(j, &s);
+    ck_assert_uint_eq(s.parse_failures, 1);
+    cai_judge_free(j);
+}
+END_TEST
+
+START_TEST(faults_under_load_leave_no_pair_behind)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    cai_judge *j;
+    batch *b = batch_new(120);
+    cai_error err = {0};
+
+    o.concurrency = 8;
+    o.max_retries = 20;
+    o.timeout_s = 0.5;
+    j = make(&o);
+    fake_llm_set_fault_rate(srv, 0.3);
+    ck_assert_msg(run_batch(j, b, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(b->ndone, 120);
+    ck_assert_uint_eq(b->nfail, 0);
+    ck_assert_uint_gt(fake_llm_requests(srv), 120);
+    free(b);
+    cai_judge_free(j);
+}
+END_TEST
+
+START_TEST(bad_request_fails_fast_with_the_server_message)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_ANTHROPIC);
+    cai_judge *j;
+    cai_judgment res;
+    cai_error err = {0};
+    cai_judge_stats s;
+
+    o.api_key = NULL; /* the server answers 400: x-api-key is required */
+    j = make(&o);
+    ck_assert_int_eq(one(j, &res, NULL, NULL, &err), CAI_EHTTP);
+    ck_assert_uint_eq(fake_llm_requests(srv), 1);
+    ck_assert_ptr_nonnull(strstr(err.msg, "HTTP 400"));
+    ck_assert_ptr_nonnull(strstr(err.msg, "x-api-key header is required"));
+    cai_judge_get_stats(j, &s);
+    ck_assert_uint_eq(s.retries, 0);
+    cai_judge_free(j);
+}
+END_TEST
+
+START_TEST(cot_verdict_is_clamped)
+{
+    cai_judge_opts o = http_opts(_i == 0 ? CAI_BACKEND_OPENAI : CAI_BACKEND_ANTHROPIC);
+    cai_judge *j;
+    cai_judgment res;
+    cai_error err = {0};
+    char *sent;
+
+    o.mode = CAI_MODE_COT;
+    o.cot_clamp_lo = 0.3;
+    o.cot_clamp_hi = 0.8;
+    j = make(&o);
+    ck_assert_msg(one(j, &res, NULL, NULL, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_int_eq(res.from_logprobs, 0);
+    ck_assert(res.verdict == CAI_VERDICT_A || res.verdict == CAI_VERDICT_B);
+    ck_assert_double_eq(res.p_first, res.verdict == CAI_VERDICT_A ? 0.8 : 0.3);
+    sent = fake_llm_request_body(srv, 0);
+    ck_assert_ptr_nonnull(strstr(sent, "\"max_tokens\":512"));
+    ck_assert_ptr_null(strstr(sent, "logprobs"));
+    free(sent);
+    cai_judge_free(j);
+}
+END_TEST
+
+START_TEST(rating_gives_an_expected_score)
+{
+    cai_judge_opts o = http_opts(_i == 0 ? CAI_BACKEND_OPENAI : CAI_BACKEND_ANTHROPIC);
+    cai_judge *j;
+    cai_judgment res;
+    cai_error err = {0};
+    batch *b = batch_new(1);
+    cai_judge_task t;
+
+    o.mode = CAI_MODE_RATING;
+    j = make(&o);
+    ck_assert_int_eq(pull(&t, b), 1);
+    t.cmp.second = NULL;
+    ck_assert_msg(cai_judge_one(j, &t, &res, NULL, NULL, &err) == CAI_OK, "%s", err.msg);
+    ck_assert(res.score >= 1 && res.score <= 7);
+    ck_assert(isnan(res.p_first));
+    ck_assert_int_eq(res.from_logprobs, _i == 0);
+    free(b);
+    cai_judge_free(j);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- a scripted server */
+
+/*
+ * The fake judge cannot send arbitrary headers or huge bodies, so the header-driven behaviour
+ * (x-should-retry, rate-limit headers) and the reply-size cap are tested against this tiny
+ * server: one connection at a time, keep-alive, replies played in order (the last repeats).
+ */
+typedef struct scripted_reply {
+    int status;
+    const char *headers; /* extra header lines, each ending in \r\n */
+    const char *body;    /* NULL: body_len bytes of 'x' */
+    size_t body_len;
+} scripted_reply;
+
+typedef struct scripted {
+    int fd;
+    unsigned port;
+    char url[64];
+    pthread_t thread;
+    const scripted_reply *replies;
+    size_t nreplies;
+    pthread_mutex_t mu;
+    size_t requests;
+    double reply_at[8], request_at[8]; /* CLOCK_MONOTONIC of the first requests and replies */
+} scripted;
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int send_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Reads one request (headers + Content-Length body); returns 0, or -1 at EOF or error. */
+static int read_request(int fd, char *buf, size_t cap)
+{
+    size_t len = 0, need = 0;
+    char *end = NULL;
+
+    for (;;) {
+        ssize_t r;
+
+        if (end && len >= need)
+            return 0;
+        if (len + 1 >= cap)
+            return -1;
+        r = recv(fd, buf + len, cap - len - 1, 0);
+        if (r <= 0)
+            return -1;
+        len += (size_t)r;
+        buf[len] = '\0';
+        if (!end && (end = strstr(buf, "\r\n\r\n")) != NULL) {
+            char *cl = buf;
+
+            while (*cl && strncasecmp(cl, "content-length:", 15) != 0)
+                cl++;
+            if (!*cl)
+                cl = NULL;
+
+            need = (size_t)(end + 4 - buf) + (cl ? strtoul(cl + 15, NULL, 10) : 0);
+        }
+    }
+}
+
+static void *scripted_serve(void *arg)
+{
+    scripted *sv = arg;
+    char *buf = malloc(1 << 20);
+    int c;
+
+    while (buf && (c = accept(sv->fd, NULL, NULL)) >= 0) {
+        while (read_request(c, buf, 1 << 20) == 0) {
+            const scripted_reply *r;
+            char head[512];
+            size_t i, n, blen;
+            char *body;
+
+            pthread_mutex_lock(&sv->mu);
+            i = sv->requests++;
+            if (i < 8)
+                sv->request_at[i] = now_s();
+            pthread_mutex_unlock(&sv->mu);
+            r = &sv->replies[i < sv->nreplies ? i : sv->nreplies - 1];
+            blen = r->body ? strlen(r->body) : r->body_len;
+            body = r->body ? strdup(r->body) : malloc(blen);
+            if (!r->body && body)
+                memset(body, 'x', blen);
+            n = (size_t)snprintf(head, sizeof(head),
+                                 "HTTP/1.1 %d X\r\nContent-Type: application/json\r\n"
+                                 "Content-Length: %zu\r\n%s\r\n",
+                                 r->status, blen, r->headers ? r->headers : "");
+            pthread_mutex_lock(&sv->mu);
+            if (i < 8)
+                sv->reply_at[i] = now_s();
+            pthread_mutex_unlock(&sv->mu);
+            if (!body || send_all(c, head, n) != 0 || send_all(c, body, blen) != 0) {
+                free(body);
+                break;
+            }
+            free(body);
+        }
+        close(c);
+    }
+    free(buf);
+    return NULL;
+}
+
+static scripted *scripted_start(const scripted_reply *replies, size_t n)
+{
+    scripted *sv = calloc(1, sizeof(*sv));
+    struct sockaddr_in a;
+    socklen_t alen = sizeof(a);
+
+    ck_assert_ptr_nonnull(sv);
+    sv->replies = replies;
+    sv->nreplies = n;
+    pthread_mutex_init(&sv->mu, NULL);
+    sv->fd = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(sv->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(listen(sv->fd, 8), 0);
+    ck_assert_int_eq(getsockname(sv->fd, (struct sockaddr *)&a, &alen), 0);
+    sv->port = ntohs(a.sin_port);
+    snprintf(sv->url, sizeof(sv->url), "http://127.0.0.1:%u/v1", sv->port);
+    ck_assert_int_eq(pthread_create(&sv->thread, NULL, scripted_serve, sv), 0);
+    return sv;
+}
+
+static size_t scripted_requests(scripted *sv)
+{
+    size_t n;
+
+    pthread_mutex_lock(&sv->mu);
+    n = sv->requests;
+    pthread_mutex_unlock(&sv->mu);
+    return n;
+}
+
+/* Call after every client connection is closed (cai_judge_free). */
+static void scripted_stop(scripted *sv)
+{
+    shutdown(sv->fd, SHUT_RDWR); /* wakes accept() */
+    pthread_join(sv->thread, NULL);
+    close(sv->fd);
+    pthread_mutex_destroy(&sv->mu);
+    free(sv);
+}
+
+#define OK_BODY "{\"choices\":[{\"message\":{\"content\":\"A\"},\"logprobs\":null}]}"
+
+static cai_judge *scripted_judge(const scripted *sv, unsigned max_retries)
+{
+    cai_judge_opts o = CAI_JUDGE_OPTS_INIT;
+
+    o.backend = CAI_BACKEND_OPENAI;
+    o.base_url = sv->url;
+    o.model = "m";
+    o.concurrency = 1;
+    o.max_retries = max_retries;
+    o.backoff_base_s = 0.001;
+    o.backoff_max_s = 0.01;
+    o.timeout_s = 10;
+    return make(&o);
+}
+
+START_TEST(should_retry_false_forbids_a_retry)
+{
+    static const scripted_reply script[] = {
+        {500, "x-should-retry: false\r\n", "{\"error\":{\"message\":\"no\"}}", 0},
+        {200, NULL, OK_BODY, 0}};
+    scripted *sv = scripted_start(script, 2);
+    cai_judge *j = scripted_judge(sv, 3);
+    cai_judgment res;
+    cai_error err = {0};
+
+    ck_assert_int_eq(one(j, &res, NULL, NULL, &err), CAI_EHTTP);
+    ck_assert_uint_eq(scripted_requests(sv), 1);
+    cai_judge_free(j);
+    scripted_stop(sv);
+}
+END_TEST
+
+START_TEST(should_retry_true_forces_a_retry)
+{
+    static const scripted_reply script[] = {
+        {400, "x-should-retry: true\r\n", "{\"error\":{\"message\":\"try again\"}}", 0},
+        {200, NULL, OK_BODY, 0}};
+    scripted *sv = scripted_start(script, 2);
+    cai_judge *j = scripted_judge(sv, 3);
+    cai_judgment res;
+    cai_error err = {0};
+
+    ck_assert_msg(one(j, &res, NULL, NULL, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_int_eq(res.verdict, CAI_VERDICT_A);
+    ck_assert_double_eq(res.p_first, 1.0);
+    ck_assert_uint_eq(scripted_requests(sv), 2);
+    cai_judge_free(j);
+    scripted_stop(sv);
+}
+END_TEST
+
+START_TEST(oversized_reply_is_a_limit_error)
+{
+    static const scripted_reply script[] = {{200, NULL, NULL, 5u << 20}};
+    scripted *sv = scripted_start(script, 1);
+    cai_judge *j = scripted_judge(sv, 3);
+    cai_judgment res;
+    cai_error err = {0};
+
+    ck_assert_int_eq(one(j, &res, NULL, NULL, &err), CAI_ELIMIT);
+    ck_assert_uint_eq(scripted_requests(sv), 1); /* not retried */
+    cai_judge_free(j);
+    scripted_stop(sv);
+}
+END_TEST
+
+START_TEST(exhausted_rate_limit_header_pauses_the_pool)
+{
+    static const scripted_reply script[] = {
+        {200, "x-ratelimit-remaining-requests: 0\r\nx-ratelimit-reset-requests: 1s\r\n", OK_BODY,
+         0},
+        {200, NULL, OK_BODY, 0}};
+    scripted *sv = scripted_start(script, 2);
+    cai_judge *j = scripted_judge(sv, 3);
+    batch *b = batch_new(2);
+    cai_error err = {0};
+
+    ck_assert_msg(run_batch(j, b, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(scripted_requests(sv), 2);
+    /* The server said the limit resets in 1 s: the next request may not come sooner. This is
+     * a lower bound the engine must produce, not a sleep in the test. */
+    ck_assert_double_ge(sv->request_at[1] - sv->reply_at[0], 0.9);
+    free(b);
+    cai_judge_free(j);
+    scripted_stop(sv);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- pool behaviour */
+
+START_TEST(pool_pauses_on_429)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    cai_judge *j;
+    batch *b = batch_new(40);
+    cai_error err = {0};
+    char *faulted, *body = NULL;
+    size_t k, n;
+
+    o.concurrency = 4;
+    j = make(&o);
+    fake_llm_push_fault(srv, FAKE_429, 1); /* answered with Retry-After: 1 */
+    ck_assert_msg(run_batch(j, b, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(b->nfail, 0);
+    n = fake_llm_requests(srv);
+    ck_assert_uint_eq(n, 41);
+    /* Without a pool-wide pause the other 39 pairs would be sent during the second the
+     * 429'd request waits; with it, only requests already in flight can come between. */
+    faulted = fake_llm_request_body(srv, 0);
+    for (k = 1; k < n; k++) {
+        body = fake_llm_request_body(srv, k);
+        if (strcmp(body, faulted) == 0)
+            break;
+        free(body);
+        body = NULL;
+    }
+    ck_assert_ptr_nonnull(body);
+    ck_assert_uint_le(k, 2 * o.concurrency);
+    free(body);
+    free(faulted);
+    free(b);
+    cai_judge_free(j);
+}
+END_TEST
+
+START_TEST(concurrency_cap_is_honoured_at_the_server)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    cai_judge *j;
+    batch *b = batch_new(24);
+    cai_error err = {0};
+
+    o.concurrency = 3;
+    j = make(&o);
+    b->cap = 3;
+    ck_assert_msg(run_batch(j, b, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(b->ndone, 24);
+    /* requests the server has seen never exceed completions + the cap */
+    ck_assert_uint_le(b->max_overshoot, 3);
+    ck_assert_uint_ge(b->max_overshoot, 1);
+    free(b);
+    cai_judge_free(j);
+}
+END_TEST
+
+START_TEST(identical_bodies_are_sent_once)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    cai_judge *j;
+    batch *b = batch_new(6);
+    cai_error err = {0};
+    cai_judge_stats s;
+    size_t i;
+
+    o.concurrency = (unsigned)_i + 1; /* 1: answered from the cache; 4: waits for in-flight */
+    j = make(&o);
+    b->identical = 1;
+    ck_assert_msg(run_batch(j, b, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(b->ndone, 6);
+    ck_assert_uint_eq(fake_llm_requests(srv), 1);
+    cai_judge_get_stats(j, &s);
+    ck_assert_uint_eq(s.cache_hits, 5);
+    ck_assert_uint_eq(s.succeeded, 6);
+    for (i = 1; i < 6; i++) {
+        ck_assert_int_eq(b->st[i], CAI_OK);
+        ck_assert_double_eq(b->res[i].p_first, b->res[0].p_first);
+    }
+    free(b);
+    cai_judge_free(j);
+}
+END_TEST
+
+START_TEST(disk_cache_answers_a_later_run)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    char *dir = tu_mkdtemp("judge-cache");
+    cai_judge *j;
+    cai_judgment r1, r2;
+    cai_error err = {0};
+
+    o.cache_dir = dir;
+    j = make(&o);
+    ck_assert_msg(one(j, &r1, NULL, NULL, &err) == CAI_OK, "%s", err.msg);
+    cai_judge_free(j);
+    j = make(&o);
+    ck_assert_msg(one(j, &r2, NULL, NULL, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(fake_llm_requests(srv), 1);
+    ck_assert_int_eq(r2.cached, 1);
+    ck_assert_double_eq(r1.p_first, r2.p_first);
+    ck_assert_int_eq(r1.verdict, r2.verdict);
+    cai_judge_free(j);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(stop_finishes_in_flight_and_reports_interrupted)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    cai_judge *j;
+    batch *b = batch_new(100);
+    cai_error err = {0};
+
+    o.concurrency = 2;
+    j = make(&o);
+    b->stop_after = 3;
+    ck_assert_int_eq(run_batch(j, b, &err), CAI_EINTERRUPTED);
+    ck_assert_uint_ge(b->ndone, 3);
+    ck_assert_uint_le(b->ndone, 3 + 2);
+    ck_assert_uint_le(fake_llm_requests(srv), 3 + 2);
+    ck_assert_uint_eq(fake_llm_duplicate_successes(srv), 0);
+    free(b);
+    cai_judge_free(j);
+}
+END_TEST
+
+START_TEST(done_error_stops_the_run)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    cai_judge *j;
+    batch *b = batch_new(50);
+    cai_error err = {0};
+
+    o.concurrency = 2;
+    j = make(&o);
+    b->fail_with = CAI_EIO;
+    ck_assert_int_eq(run_batch(j, b, &err), CAI_EIO);
+    ck_assert_uint_le(b->ndone, 2);
+    free(b);
+    cai_judge_free(j);
+}
+END_TEST
+
+START_TEST(unreachable_server_is_a_transport_error)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    cai_judge *j;
+    cai_judgment res;
+    cai_error err = {0};
+
+    o.base_url = "http://user:pw@127.0.0.1:1/v1";
+    o.max_retries = 1;
+    j = make(&o);
+    ck_assert_int_eq(one(j, &res, NULL, NULL, &err), CAI_ETRANSPORT);
+    ck_assert_ptr_null(strstr(err.msg, "pw@"));
+    ck_assert_ptr_nonnull(strstr(err.msg, "127.0.0.1:1"));
+    cai_judge_free(j);
+}
+END_TEST
+
+Suite *judge_suite(void)
+{
+    Suite *s = suite_create("judge");
+    TCase *tc = tcase_create("pacing");
+
+    tcase_add_test(tc, bucket_paces_requests);
+    tcase_add_test(tc, bucket_lets_an_oversized_cost_through_when_full_then_repays_it);
+    tcase_add_test(tc, unlimited_bucket_never_waits);
+    tcase_add_test(tc, backoff_is_jittered_capped_and_seeded);
+    tcase_add_test(tc, backend_names_round_trip);
+    tcase_add_test(tc, url_redact_strips_user_info);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("offline");
+    tcase_add_checked_fixture(tc, setup_plain, teardown);
+    tcase_add_test(tc, create_checks_options);
+    tcase_add_test(tc, builtin_backend_judges_offline);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("http");
+    tcase_add_checked_fixture(tc, setup_server, teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, openai_judges_from_logprobs);
+    tcase_add_test(tc, no_authorization_header_without_a_key);
+    tcase_add_test(tc, completions_judges_from_logprob_maps);
+    tcase_add_test(tc, anthropic_judges_from_text_with_its_headers);
+    tcase_add_test(tc, many_pairs_all_succeed_without_duplicates);
+    tcase_add_loop_test(tc, retryable_fault_is_retried_with_the_same_body, 0,
+                        (int)(sizeof(retryable_faults) / sizeof(retryable_faults[0])));
+    tcase_add_test(tc, retries_are_capped);
+    tcase_add_test(tc, persistent_429_ends_as_rate_limited);
+    tcase_add_test(tc, hang_times_out_and_is_retried);
+    tcase_add_test(tc, hang_every_time_ends_as_timeout);
+    tcase_add_test(tc, echoed_key_never_reaches_the_error_message);
+    tcase_add_test(tc, missing_logprobs_fall_back_to_the_text_verdict);
+    tcase_add_test(tc, no_verdict_is_resent_then_fails_never_guessed);
+    tcase_add_test(tc, one_no_verdict_then_a_verdict);
+    tcase_add_test(tc, faults_under_load_leave_no_pair_behind);
+    tcase_add_test(tc, bad_request_fails_fast_with_the_server_message);
+    tcase_add_loop_test(tc, cot_verdict_is_clamped, 0, 2);
+    tcase_add_loop_test(tc, rating_gives_an_expected_score, 0, 2);
+    tcase_add_loop_test(tc, identical_bodies_are_sent_once, 0, 4);
+    tcase_add_test(tc, disk_cache_answers_a_later_run);
+    tcase_add_test(tc, stop_finishes_in_flight_and_reports_interrupted);
+    tcase_add_test(tc, done_error_stops_the_run);
+    tcase_add_test(tc, unreachable_server_is_a_transport_error);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("scripted");
+    tcase_add_checked_fixture(tc, setup_plain, teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, should_retry_false_forbids_a_retry);
+    tcase_add_test(tc, should_retry_true_forces_a_retry);
+    tcase_add_test(tc, oversized_reply_is_a_limit_error);
+    tcase_add_test(tc, exhausted_rate_limit_header_pauses_the_pool);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("pool");
+    tcase_add_checked_fixture(tc, setup_server_retry_after_1s, teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, pool_pauses_on_429);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("slow");
+    tcase_add_checked_fixture(tc, setup_server_slow, teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, concurrency_cap_is_honoured_at_the_server);
+    suite_add_tcase(s, tc);
+    return s;
+}
