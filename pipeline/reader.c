@@ -648,7 +648,7 @@ static cai_status parse_line(const line_ctx *lc, const char *line, size_t len)
     const char *end = NULL;
     cJSON **slot[7];
     fields f = {0};
-    cai_format fmt;
+    cai_format fmt = CAI_FORMAT_AUTO;
     cai_status st;
     size_t i;
 

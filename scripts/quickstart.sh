@@ -3,10 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build -j"$(nproc)" --target cai >/dev/null
+cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DCAI_SANITIZE=OFF >/dev/null
+cmake --build build-release -j"$(nproc)" --target cai >/dev/null
 rm -rf datasets/out/quickstart
-./build/cai run --input datasets/samples/pairs.jsonl --constitution constitution/hhh.json \
+./build-release/cai run --input datasets/samples/pairs.jsonl --constitution constitution/hhh.json \
     --judge builtin --output datasets/out/quickstart "$@"
 echo
 echo "dataset: datasets/out/quickstart (manifest.json, README.md, data/)"
