@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: MIT */
+/* Internals shared by validate.c, stats.c and their helpers: finding kinds, the dataset scanner,
+ * fingerprint tables and the statistics accumulator. */
+#ifndef CAI_VALIDATE_INT_H
+#define CAI_VALIDATE_INT_H
+
+#include "cai/validate.h"
+
+#include <cjson/cJSON.h>
+
+/* ---- finding kinds (validate_scan.c holds the names) ------------------------------------ */
+
+typedef enum cai_vkind {
+    /* errors */
+    CAI_VK_READ,    /* I/O error while reading */
+    CAI_VK_GZIP,    /* gzip corruption or truncation */
+    CAI_VK_UTF8,    /* invalid UTF-8 */
+    CAI_VK_NUL,     /* NUL byte */
+    CAI_VK_TOOLONG, /* line over the size cap */
+    CAI_VK_JSON,    /* not JSON */
+    CAI_VK_SCHEMA,  /* missing or mistyped field, no known format */
+    CAI_VK_ROLES,   /* unknown role, bad order, malformed transcript */
+    CAI_VK_EMPTY_PROMPT,
+    CAI_VK_EMPTY_CHOSEN,
+    CAI_VK_EMPTY_REJECTED,
+    CAI_VK_EMPTY_RESPONSE, /* pairs / candidates */
+    CAI_VK_IDENTICAL,
+    CAI_VK_CONTEXT, /* hh: chosen and rejected contexts differ */
+    CAI_VK_LABEL,   /* p_chosen outside [0, 1] or below 0.5 */
+    CAI_VK_MANIFEST,
+    CAI_VK_MISSING,
+    CAI_VK_SHA256,
+    CAI_VK_RECORDS,
+    CAI_VK_BYTES,
+    CAI_VK_UNLISTED,
+    CAI_VK_LEAK,
+    /* warnings */
+    CAI_VK_ALTERNATION, /* two turns of the same role in a row */
+    CAI_VK_DUP_PAIR,
+    CAI_VK_CONFLICT, /* the same pair with the opposite label */
+    CAI_VK_DUP_PROMPT,
+    CAI_VK_NEAR_DUP_PAIR,
+    CAI_VK_NEAR_DUP_PROMPT,
+    CAI_VK_LONG,
+    CAI_VK_POSITION_BIAS,
+    CAI_VK_LENGTH_BIAS,
+    CAI_VK_CONSISTENCY,
+    CAI_VK_PRINCIPLE_BIAS,
+    CAI_VK__COUNT
+} cai_vkind;
+
+#define CAI_VK__FIRST_WARNING CAI_VK_ALTERNATION
+
+const char *cai_vkind__name(cai_vkind k);
+
+/* ---- the dataset scanner (validate_scan.c) ---------------------------------------------- */
+
+typedef enum cai_split {
+    CAI_SPLIT_NONE = 0,
+    CAI_SPLIT_TRAIN,
+    CAI_SPLIT_TEST,
+    CAI_SPLIT_VALIDATION,
+    CAI_SPLIT__COUNT
+} cai_split;
+
+const char *cai_split__name(cai_split s);
+
+/* One data file, as the scanner reports it when it is done with it. */
+typedef struct cai_vfile {
+    const char *path; /* as shown in findings */
+    size_t index;     /* 0-based, in scan order */
+    cai_split split;
+    cai_format format;  /* detected or forced; AUTO if no record was recognised */
+    uint64_t records;   /* lines read (each a JSON text or an attempt at one) */
+    uint64_t bad_lines; /* lines with an error finding */
+    int stopped;        /* reading stopped early (gzip or I/O error) */
+} cai_vfile;
+
+/* A run of message turns: a prompt, or one response. */
+typedef struct cai_vturn {
+    cai_role role;
+    const char *s;
+    size_t len;
+} cai_vturn;
+
+typedef struct cai_vseq {
+    const cai_vturn *t;
+    size_t n;
+} cai_vseq;
+
+/* One structurally valid record, borrowed for the duration of the record callback. */
+typedef struct cai_vrec {
+    const cai_vfile *file;
+    uint64_t line;
+    cai_format format;
+    int labelled; /* 1: resp[0] is chosen and resp[1] rejected; 0: unlabelled responses */
+    cai_vseq prompt;
+    const cai_vseq *resp;
+    size_t n_resp;
+    int content_error; /* empty or identical texts, a differing context or a bad label */
+    int has_p;         /* p_chosen present (and a number) */
+    double p_chosen;
+    int position;            /* cai.chosen_position: 0 "a", 1 "b", -1 absent */
+    int agree;               /* cai.orders_agree: 1, 0, or -1 for null/absent */
+    const cJSON *principles; /* cai.principles (array of strings), or NULL */
+} cai_vrec;
+
+typedef struct cai_vsink {
+    /* A finding; msg is one line without the FILE:LINE prefix. */
+    cai_status (*finding)(void *payload,
+                          cai_vkind kind,
+                          const char *file,
+                          uint64_t line,
+                          const char *msg,
+                          cai_error *err);
+    /* A record that parsed into the pair model (possibly with content errors). */
+    cai_status (*record)(void *payload, const cai_vrec *rec, cai_error *err);
+    /* A file finished (or given up on); called once per data file, in order. */
+    cai_status (*file_done)(void *payload, const cai_vfile *f, cai_error *err);
+    void *payload;
+} cai_vsink;
+
+typedef struct cai_vscan_opts {
+    cai_format format;
+    int integrity; /* 1: check manifests (sha256, sizes, records) and unlisted files */
+} cai_vscan_opts;
+
+/* Finds the data files under paths, reads each once and feeds the sink. CAI_EIO when a PATH
+ * or a file inside it cannot be opened; a sink's error stops the scan and is returned. */
+cai_status cai_vscan__run(const char *const *paths,
+                          size_t n,
+                          const cai_vscan_opts *opts,
+                          const cai_vsink *sink,
+                          cai_error *err);
+
+/* Number of characters (UTF-8 code points) of a turn sequence. */
+uint64_t cai_vseq__chars(const cai_vseq *q);
+/* The most responses a record has (candidates). */
+#define CAI_VREC_MAX_RESP 64
+/* out[0]: characters of the prompt; out[1 + i]: of response i. */
+void cai_vrec__chars(const cai_vrec *r, uint64_t out[1 + CAI_VREC_MAX_RESP]);
+
+/* ---- fingerprints (fingerprint.c) ------------------------------------------------------- */
+
+typedef struct cai_fp {
+    uint64_t lo, hi;
+} cai_fp;
+
+/*
+ * Fingerprints of a turn sequence (roles and texts) in one call, two passes over the text:
+ * norm is a 64-bit hash of the normalised text (ASCII case folded, whitespace runs as one space,
+ * ends trimmed) and exact is 128-bit: a 64-bit hash of the exact text, with the normalised hash
+ * as the high half. Two texts collide only if both hashes do; texts that differ only in case or
+ * spacing are told apart by the low 64 bits. buf is scratch space the call grows. Returns 0, or
+ * -1 when it cannot (out of memory).
+ */
+int cai_fp__seq(const cai_vseq *q, char **buf, size_t *cap, cai_fp *exact, uint64_t *norm);
+/* Mixes fingerprints into one (order-sensitive). */
+cai_fp cai_fp__mix(cai_fp a, cai_fp b);
+
+/* Where a fingerprint was first seen, and free bits for the caller. */
+typedef struct cai_fpslot {
+    uint64_t lo;
+    uint32_t line; /* 0 = empty slot; lines over 2^32-1 are stored as 2^32-1 */
+    uint16_t file;
+    uint16_t flags;
+} cai_fpslot;
+
+typedef struct cai_fptab cai_fptab;
+
+/* wide: keys are 128-bit (lo and hi), else 64-bit (lo only). */
+cai_status cai_fptab__create(cai_fptab **out, int wide, cai_error *err);
+/* Finds key, or inserts it with line/file and flags 0. *slot is valid until the next insert.
+ * Returns CAI_OK and sets *found; CAI_ENOMEM when the table cannot grow. */
+cai_status cai_fptab__upsert(cai_fptab *t,
+                             cai_fp key,
+                             uint64_t line,
+                             size_t file,
+                             cai_fpslot **slot,
+                             int *found,
+                             cai_error *err);
+size_t cai_fptab__count(const cai_fptab *t);
+size_t cai_fptab__bytes(const cai_fptab *t);
+void cai_fptab__free(cai_fptab *t);
+
+/* ---- statistics accumulator (stats.c) --------------------------------------------------- */
+
+/* Two-sided binomial test of k successes in n trials against p = 0.5 (exact tail). */
+double cai_stats__binom_p(uint64_t k, uint64_t n);
+
+typedef struct cai_sacc cai_sacc;
+
+/* lengths: 1 to keep length distributions (stats), 0 for the bias counters only (validate). */
+cai_status cai_sacc__create(cai_sacc **out, int lengths, cai_error *err);
+/* chars: characters of the prompt, then of each response (cai_vrec__chars). */
+cai_status cai_sacc__add(cai_sacc *a, const cai_vrec *rec, const uint64_t *chars, cai_error *err);
+cai_status cai_sacc__file(cai_sacc *a, const cai_vfile *f, cai_error *err);
+void cai_sacc__free(cai_sacc *a);
+
+/* A dataset-level bias the accumulator found significant. */
+typedef struct cai_bias {
+    cai_vkind kind; /* POSITION_BIAS, LENGTH_BIAS, CONSISTENCY or PRINCIPLE_BIAS */
+    char where[256];
+    char msg[512];
+} cai_bias;
+
+/* Calls fn for each bias of each split: binomial p < alpha (position, length), agreement below
+ * min_consistency, a principle whose position-A win rate differs from the rest (two-proportion
+ * test, p < alpha / number of principles). */
+cai_status cai_sacc__biases(const cai_sacc *a,
+                            double alpha,
+                            double min_consistency,
+                            cai_status (*fn)(void *payload, const cai_bias *b, cai_error *err),
+                            void *payload,
+                            cai_error *err);
+
+/* ---- small text buffer ------------------------------------------------------------------ */
+
+typedef struct cai_vbuf {
+    char *s;
+    size_t len, cap;
+    int oom;
+} cai_vbuf;
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+void cai_vbuf__printf(cai_vbuf *b, const char *fmt, ...);
+/* The text, or NULL (and the buffer freed) after an allocation failure. */
+char *cai_vbuf__take(cai_vbuf *b);
+
+#endif

@@ -1,0 +1,1344 @@
+/* SPDX-License-Identifier: MIT */
+/* The dataset scanner behind validate and stats: finds the data files of each PATH, checks a
+ * manifest's promises, and reads every line once into the pair model, reporting what is wrong. */
+#include "validate_int.h"
+#include "error_int.h"
+#include "cai/writer.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+/* ---- names ------------------------------------------------------------------------------ */
+
+static const char *const kind_names[CAI_VK__COUNT] = {
+    [CAI_VK_READ] = "read",
+    [CAI_VK_GZIP] = "gzip",
+    [CAI_VK_UTF8] = "utf8",
+    [CAI_VK_NUL] = "nul",
+    [CAI_VK_TOOLONG] = "too_long",
+    [CAI_VK_JSON] = "json",
+    [CAI_VK_SCHEMA] = "schema",
+    [CAI_VK_ROLES] = "roles",
+    [CAI_VK_EMPTY_PROMPT] = "empty_prompt",
+    [CAI_VK_EMPTY_CHOSEN] = "empty_chosen",
+    [CAI_VK_EMPTY_REJECTED] = "empty_rejected",
+    [CAI_VK_EMPTY_RESPONSE] = "empty_response",
+    [CAI_VK_IDENTICAL] = "identical",
+    [CAI_VK_CONTEXT] = "context_mismatch",
+    [CAI_VK_LABEL] = "label",
+    [CAI_VK_MANIFEST] = "manifest",
+    [CAI_VK_MISSING] = "missing_file",
+    [CAI_VK_SHA256] = "sha256_mismatch",
+    [CAI_VK_RECORDS] = "records_mismatch",
+    [CAI_VK_BYTES] = "bytes_mismatch",
+    [CAI_VK_UNLISTED] = "unlisted_file",
+    [CAI_VK_LEAK] = "leak",
+    [CAI_VK_ALTERNATION] = "roles_not_alternating",
+    [CAI_VK_DUP_PAIR] = "duplicate_pair",
+    [CAI_VK_CONFLICT] = "conflicting_pair",
+    [CAI_VK_DUP_PROMPT] = "duplicate_prompt",
+    [CAI_VK_NEAR_DUP_PAIR] = "near_duplicate_pair",
+    [CAI_VK_NEAR_DUP_PROMPT] = "near_duplicate_prompt",
+    [CAI_VK_LONG] = "long",
+    [CAI_VK_POSITION_BIAS] = "position_bias",
+    [CAI_VK_LENGTH_BIAS] = "length_bias",
+    [CAI_VK_CONSISTENCY] = "low_consistency",
+    [CAI_VK_PRINCIPLE_BIAS] = "principle_bias",
+};
+
+const char *cai_vkind__name(cai_vkind k)
+{
+    return (unsigned)k < CAI_VK__COUNT ? kind_names[k] : "unknown";
+}
+
+const char *cai_split__name(cai_split s)
+{
+    switch (s) {
+    case CAI_SPLIT_TRAIN:
+        return "train";
+    case CAI_SPLIT_TEST:
+        return "test";
+    case CAI_SPLIT_VALIDATION:
+        return "validation";
+    case CAI_SPLIT_NONE:
+    case CAI_SPLIT__COUNT:
+        break;
+    }
+    return "";
+}
+
+/* ---- text buffer ------------------------------------------------------------------------ */
+
+void cai_vbuf__printf(cai_vbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (b->oom)
+        return;
+    for (;;) {
+        size_t room = b->cap - b->len;
+        va_start(ap, fmt);
+        n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? room : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            b->oom = 1;
+            return;
+        }
+        if (b->s && (size_t)n < room) {
+            b->len += (size_t)n;
+            return;
+        }
+        {
+            size_t ncap = b->cap ? b->cap : 256;
+            char *ns;
+            while (ncap < b->len + (size_t)n + 1)
+                ncap *= 2;
+            ns = realloc(b->s, ncap);
+            if (!ns) {
+                b->oom = 1;
+                return;
+            }
+            b->s = ns;
+            b->cap = ncap;
+        }
+    }
+}
+
+char *cai_vbuf__take(cai_vbuf *b)
+{
+    char *s = b->s;
+
+    if (b->oom || !s) {
+        free(s);
+        s = b->oom ? NULL : calloc(1, 1);
+    }
+    b->s = NULL;
+    b->len = b->cap = 0;
+    b->oom = 0;
+    return s;
+}
+
+/* ---- the plan: which files to read, with what a manifest promised ------------------------- */
+
+typedef struct plan_file {
+    char *path;
+    cai_split split;
+    int data;   /* 1: records to validate; 0: integrity only (a run's failed.jsonl.gz) */
+    int expect; /* a manifest entry gave sha256/records/bytes */
+    char sha256[65];
+    uint64_t records, bytes;
+    int has_records, has_bytes;
+} plan_file;
+
+typedef struct plan {
+    plan_file *f;
+    size_t n, cap;
+} plan;
+
+typedef struct strlist {
+    char **s;
+    size_t n, cap;
+} strlist;
+
+static int strlist_add(strlist *l, const char *s)
+{
+    if (l->n == l->cap) {
+        size_t ncap = l->cap ? l->cap * 2 : 16;
+        char **ns = realloc(l->s, ncap * sizeof(*ns));
+        if (!ns)
+            return -1;
+        l->s = ns;
+        l->cap = ncap;
+    }
+    l->s[l->n] = strdup(s);
+    if (!l->s[l->n])
+        return -1;
+    l->n++;
+    return 0;
+}
+
+static void strlist_free(strlist *l)
+{
+    size_t i;
+
+    for (i = 0; i < l->n; i++)
+        free(l->s[i]);
+    free(l->s);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static plan_file *plan_add(plan *p, const char *path, cai_split split, int data)
+{
+    plan_file *f;
+
+    if (p->n == p->cap) {
+        size_t ncap = p->cap ? p->cap * 2 : 16;
+        plan_file *nf = realloc(p->f, ncap * sizeof(*nf));
+        if (!nf)
+            return NULL;
+        p->f = nf;
+        p->cap = ncap;
+    }
+    f = &p->f[p->n];
+    memset(f, 0, sizeof(*f));
+    f->path = strdup(path);
+    if (!f->path)
+        return NULL;
+    f->split = split;
+    f->data = data;
+    p->n++;
+    return f;
+}
+
+static void plan_free(plan *p)
+{
+    size_t i;
+
+    for (i = 0; i < p->n; i++)
+        free(p->f[i].path);
+    free(p->f);
+}
+
+static char *join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir);
+    char *s;
+
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    s = malloc(n + strlen(name) + 2);
+    if (s)
+        sprintf(s, "%.*s/%s", (int)n, dir, name);
+    return s;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static int is_data_name(const char *name)
+{
+    return ends_with(name, ".jsonl") || ends_with(name, ".jsonl.gz");
+}
+
+/* "train-00000-of-00001.jsonl.gz", "test_prefs.jsonl", "validation.jsonl": the leading word. */
+static cai_split split_of_word(const char *s, size_t n)
+{
+    static const struct {
+        const char *word;
+        cai_split split;
+    } words[] = {{"train", CAI_SPLIT_TRAIN},           {"test", CAI_SPLIT_TEST},
+                 {"validation", CAI_SPLIT_VALIDATION}, {"valid", CAI_SPLIT_VALIDATION},
+                 {"val", CAI_SPLIT_VALIDATION},        {"dev", CAI_SPLIT_VALIDATION}};
+    size_t i;
+
+    for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        size_t m = strlen(words[i].word);
+        if (n >= m && strncasecmp(s, words[i].word, m) == 0 &&
+            (n == m || s[m] == '-' || s[m] == '_' || s[m] == '.'))
+            return words[i].split;
+    }
+    return CAI_SPLIT_NONE;
+}
+
+static cai_split split_of_path(const char *path)
+{
+    const char *base = strrchr(path, '/'), *parent;
+    cai_split s;
+
+    base = base ? base + 1 : path;
+    s = split_of_word(base, strlen(base));
+    if (s != CAI_SPLIT_NONE || base == path)
+        return s;
+    for (parent = base - 1; parent > path && parent[-1] != '/'; parent--)
+        ;
+    return split_of_word(parent, (size_t)(base - 1 - parent));
+}
+
+static cai_split split_of_name(const char *name)
+{
+    return name ? split_of_word(name, strlen(name)) : CAI_SPLIT_NONE;
+}
+
+/* Relative paths of *.jsonl[.gz] files under dir (hidden entries skipped), sorted. */
+static cai_status walk(const char *root, const char *rel, int depth, strlist *out, cai_error *err)
+{
+    char *dirpath = rel[0] ? join(root, rel) : strdup(root);
+    DIR *d;
+    struct dirent *e;
+    cai_status st = CAI_OK;
+
+    if (!dirpath)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    d = opendir(dirpath);
+    if (!d) {
+        st = cai_error__set(err, CAI_EIO, "%s: %s", dirpath, strerror(errno));
+        free(dirpath);
+        return st;
+    }
+    while (st == CAI_OK && (e = readdir(d)) != NULL) {
+        char *sub, *full;
+        struct stat sb;
+
+        if (e->d_name[0] == '.')
+            continue;
+        sub = rel[0] ? join(rel, e->d_name) : strdup(e->d_name);
+        full = sub ? join(root, sub) : NULL;
+        if (!sub || !full) {
+            st = cai_error__set(err, CAI_ENOMEM, "out of memory");
+        } else if (stat(full, &sb) != 0) {
+            st = cai_error__set(err, CAI_EIO, "%s: %s", full, strerror(errno));
+        } else if (S_ISDIR(sb.st_mode)) {
+            if (depth < 8)
+                st = walk(root, sub, depth + 1, out, err);
+        } else if (S_ISREG(sb.st_mode) && is_data_name(e->d_name)) {
+            if (strlist_add(out, sub) != 0)
+                st = cai_error__set(err, CAI_ENOMEM, "out of memory");
+        }
+        free(sub);
+        free(full);
+    }
+    closedir(d);
+    free(dirpath);
+    return st;
+}
+
+/* ---- scanner state ---------------------------------------------------------------------- */
+
+typedef struct scan {
+    const cai_vscan_opts *o;
+    const cai_vsink *sink;
+    cai_vfile file;
+    uint64_t line;
+    int line_bad;   /* this line has an error finding */
+    int structural; /* ... one that keeps it out of the pair model */
+    int content;    /* ... about its content (empty, identical, context, label) */
+    cai_vturn *turns;
+    size_t n_turns, cap_turns;
+    size_t seq_start[CAI_VREC_MAX_RESP + 2], seq_len[CAI_VREC_MAX_RESP + 2]; /* prompt, responses */
+    cai_vseq seqs[CAI_VREC_MAX_RESP + 1];
+    size_t n_seqs;
+    cai_transcript tr[2];
+    char msg[512];
+} scan;
+
+#define MAX_CANDIDATES CAI_VREC_MAX_RESP
+
+/* Hands one finding about the current line to the sink. */
+static cai_status report(scan *s, cai_error *err, cai_vkind k, const char *msg)
+{
+    return s->sink->finding(s->sink->payload, k, s->file.path, s->line, msg, err);
+}
+
+#define STRUCT_ERR(s, err, kind, ...)                                                              \
+    do {                                                                                           \
+        snprintf((s)->msg, sizeof((s)->msg), __VA_ARGS__);                                         \
+        (s)->line_bad = 1;                                                                         \
+        (s)->structural = 1;                                                                       \
+        return report((s), (err), (kind), (s)->msg);                                               \
+    } while (0)
+
+/* A finding that leaves the record in the pair model: a content error, or a warning. */
+static cai_status content_err(scan *s, cai_error *err, cai_vkind k, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+static cai_status content_err(scan *s, cai_error *err, cai_vkind k, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(s->msg, sizeof(s->msg), fmt, ap);
+    va_end(ap);
+    if (k < CAI_VK__FIRST_WARNING) {
+        s->line_bad = 1;
+        s->content = 1;
+    }
+    return report(s, err, k, s->msg);
+}
+
+static int push_turn(scan *s, cai_role role, const char *text, size_t len)
+{
+    if (s->n_turns == s->cap_turns) {
+        size_t ncap = s->cap_turns ? s->cap_turns * 2 : 64;
+        cai_vturn *nt = realloc(s->turns, ncap * sizeof(*nt));
+        if (!nt)
+            return -1;
+        s->turns = nt;
+        s->cap_turns = ncap;
+    }
+    s->turns[s->n_turns].role = role;
+    s->turns[s->n_turns].s = text;
+    s->turns[s->n_turns].len = len;
+    s->n_turns++;
+    return 0;
+}
+
+static void begin_seq(scan *s)
+{
+    s->seq_start[s->n_seqs] = s->n_turns;
+}
+
+static void end_seq(scan *s)
+{
+    s->seq_len[s->n_seqs] = s->n_turns - s->seq_start[s->n_seqs];
+    s->n_seqs++;
+}
+
+/* ---- field extraction ------------------------------------------------------------------- */
+
+static const char *type_name(const cJSON *v)
+{
+    if (cJSON_IsString(v))
+        return "a string";
+    if (cJSON_IsNumber(v))
+        return "a number";
+    if (cJSON_IsArray(v))
+        return "a list";
+    if (cJSON_IsObject(v))
+        return "an object";
+    if (cJSON_IsBool(v))
+        return "a boolean";
+    return "null";
+}
+
+static cai_status
+get_string(scan *s, const cJSON *o, const char *name, const cJSON **out, cai_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+    *out = NULL;
+    if (!v)
+        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "missing \"%s\"", name);
+    if (!cJSON_IsString(v))
+        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"%s\" is %s, not a string", name, type_name(v));
+    *out = v;
+    return CAI_OK;
+}
+
+static int parse_role(const char *r, cai_role *out)
+{
+    if (strcmp(r, "user") == 0)
+        *out = CAI_ROLE_USER;
+    else if (strcmp(r, "assistant") == 0)
+        *out = CAI_ROLE_ASSISTANT;
+    else if (strcmp(r, "system") == 0)
+        *out = CAI_ROLE_SYSTEM;
+    else
+        return -1;
+    return 0;
+}
+
+/* A message list into turns: [{"role": ..., "content": "..."}, ...]. */
+static cai_status get_messages(scan *s, const cJSON *list, const char *name, cai_error *err)
+{
+    const cJSON *m;
+    int i = 0;
+
+    cJSON_ArrayForEach(m, list)
+    {
+        const cJSON *role = cJSON_GetObjectItemCaseSensitive(m, "role");
+        const cJSON *content = cJSON_GetObjectItemCaseSensitive(m, "content");
+        cai_role r;
+
+        if (!cJSON_IsObject(m))
+            STRUCT_ERR(s, err, CAI_VK_SCHEMA, "%s[%d] is %s, not a message object", name, i,
+                       type_name(m));
+        if (!cJSON_IsString(role))
+            STRUCT_ERR(s, err, CAI_VK_SCHEMA, "%s[%d].role is %s", name, i,
+                       role ? type_name(role) : "missing");
+        if (parse_role(role->valuestring, &r) != 0)
+            STRUCT_ERR(s, err, CAI_VK_ROLES, "%s[%d]: unknown role \"%.40s\"", name, i,
+                       role->valuestring);
+        if (!cJSON_IsString(content))
+            STRUCT_ERR(s, err, CAI_VK_SCHEMA, "%s[%d].content is %s, not a string", name, i,
+                       content ? type_name(content) : "missing");
+        if (push_turn(s, r, content->valuestring, strlen(content->valuestring)) != 0)
+            return cai_error__set(err, CAI_ENOMEM, "out of memory");
+        i++;
+    }
+    return CAI_OK;
+}
+
+/* A prompt: a string (one user turn) or a message list. */
+static cai_status get_prompt(scan *s, const cJSON *o, int list_only, cai_error *err)
+{
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "prompt");
+    cai_status st = CAI_OK;
+
+    begin_seq(s);
+    if (!p)
+        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "missing \"prompt\"");
+    if (cJSON_IsString(p) && !list_only) {
+        if (push_turn(s, CAI_ROLE_USER, p->valuestring, strlen(p->valuestring)) != 0)
+            return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    } else if (cJSON_IsArray(p)) {
+        st = get_messages(s, p, "prompt", err);
+    } else {
+        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"prompt\" is %s, not %s", type_name(p),
+                   list_only ? "a message list" : "a string or a message list");
+    }
+    end_seq(s);
+    return st;
+}
+
+static cai_status get_response_str(scan *s, const cJSON *o, const char *name, cai_error *err)
+{
+    const cJSON *v;
+    cai_status st;
+
+    begin_seq(s);
+    st = get_string(s, o, name, &v, err);
+    if (st == CAI_OK && v &&
+        push_turn(s, CAI_ROLE_ASSISTANT, v->valuestring, strlen(v->valuestring)) != 0)
+        st = cai_error__set(err, CAI_ENOMEM, "out of memory");
+    end_seq(s);
+    return st;
+}
+
+static cai_status get_response_list(scan *s, const cJSON *o, const char *name, cai_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    cai_status st;
+
+    begin_seq(s);
+    if (!v)
+        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "missing \"%s\"", name);
+    if (!cJSON_IsArray(v))
+        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"%s\" is %s, not a message list", name, type_name(v));
+    st = get_messages(s, v, name, err);
+    end_seq(s);
+    return st;
+}
+
+/* ---- per-format readers ----------------------------------------------------------------- */
+
+static cai_format detect(const cJSON *o)
+{
+    const cJSON *prompt = cJSON_GetObjectItemCaseSensitive(o, "prompt");
+    const cJSON *chosen = cJSON_GetObjectItemCaseSensitive(o, "chosen");
+
+    if (chosen && cJSON_GetObjectItemCaseSensitive(o, "rejected")) {
+        if (!prompt)
+            return CAI_FORMAT_HH;
+        return cJSON_IsArray(chosen) || cJSON_IsArray(prompt) ? CAI_FORMAT_CONVERSATIONAL
+                                                              : CAI_FORMAT_TRL;
+    }
+    if (cJSON_GetObjectItemCaseSensitive(o, "response_a") ||
+        cJSON_GetObjectItemCaseSensitive(o, "response_b"))
+        return CAI_FORMAT_PAIRS;
+    if (cJSON_GetObjectItemCaseSensitive(o, "responses"))
+        return CAI_FORMAT_CANDIDATES;
+    return CAI_FORMAT_AUTO;
+}
+
+static const char *turn_role_name(cai_role r)
+{
+    return r == CAI_ROLE_USER ? "user" : r == CAI_ROLE_ASSISTANT ? "assistant" : "system";
+}
+
+/* Turn order of a prompt (seq 0) and the responses: the prompt may open with one system turn
+ * and ends on a user turn; a response opens with an assistant turn. Two turns of one role in a
+ * row are only a warning: the text is usable, but strict chat templates refuse it. */
+static cai_status check_order(scan *s, int labelled, cai_error *err)
+{
+    size_t i, k, start = s->seq_start[0], n = s->seq_len[0];
+    const cai_vturn *t = s->turns + start;
+    int alternation = 0;
+    cai_status st = CAI_OK;
+
+    for (i = 0; i < n; i++) {
+        if (t[i].role == CAI_ROLE_SYSTEM && i > 0)
+            STRUCT_ERR(s, err, CAI_VK_ROLES, "prompt turn %zu is a system turn after the first",
+                       i + 1);
+        if (i > 0 && t[i].role == t[i - 1].role)
+            alternation = 1;
+    }
+    if (n > 0 && t[n - 1].role != CAI_ROLE_USER)
+        STRUCT_ERR(s, err, CAI_VK_ROLES, "the prompt ends on %s turn, not a user turn",
+                   t[n - 1].role == CAI_ROLE_ASSISTANT ? "an assistant" : "a system");
+    for (k = 1; k < s->n_seqs; k++) {
+        const cai_vturn *r = s->turns + s->seq_start[k];
+        size_t m = s->seq_len[k];
+        const char *name = !labelled ? "a response" : k == 1 ? "chosen" : "rejected";
+
+        if (m > 0 && r[0].role != CAI_ROLE_ASSISTANT)
+            STRUCT_ERR(s, err, CAI_VK_ROLES, "%s starts with a %s turn, not an assistant turn",
+                       name, turn_role_name(r[0].role));
+        for (i = 0; i < m; i++) {
+            if (r[i].role == CAI_ROLE_SYSTEM)
+                STRUCT_ERR(s, err, CAI_VK_ROLES, "%s has a system turn", name);
+            if (i > 0 && r[i].role == r[i - 1].role)
+                alternation = 1;
+        }
+    }
+    if (alternation)
+        st = content_err(s, err, CAI_VK_ALTERNATION, "two turns of the same role in a row");
+    return st;
+}
+
+/* hh: two transcripts that share everything before the last Assistant turn. */
+static cai_status read_hh(scan *s, const cJSON *o, cai_error *err)
+{
+    const char *names[2] = {"chosen", "rejected"};
+    const cJSON *v[2];
+    cai_status st;
+    size_t i, k;
+
+    for (k = 0; k < 2; k++) {
+        st = get_string(s, o, names[k], &v[k], err);
+        if (st != CAI_OK || !v[k])
+            return st;
+    }
+    for (k = 0; k < 2; k++) {
+        cai_error e = {0};
+        cai_transcript *t = &s->tr[k];
+
+        if (cai_transcript_split(t, v[k]->valuestring, &e) != CAI_OK) {
+            if (e.code == CAI_ENOMEM)
+                return cai_error__set(err, CAI_ENOMEM, "out of memory");
+            STRUCT_ERR(s, err, CAI_VK_ROLES, "%s: %.400s", names[k], e.msg);
+        }
+        if (t->n_turns == 0 || t->turns[t->n_turns - 1].role != CAI_ROLE_ASSISTANT)
+            STRUCT_ERR(s, err, CAI_VK_ROLES, "the %s transcript does not end on an Assistant turn",
+                       names[k]);
+    }
+    begin_seq(s);
+    for (i = 0; i + 1 < s->tr[0].n_turns; i++) {
+        const cai_message *m = &s->tr[0].turns[i];
+        if (push_turn(s, m->role, m->content, strlen(m->content)) != 0)
+            return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    }
+    end_seq(s);
+    for (k = 0; k < 2; k++) {
+        const cai_message *m = &s->tr[k].turns[s->tr[k].n_turns - 1];
+        begin_seq(s);
+        if (push_turn(s, m->role, m->content, strlen(m->content)) != 0)
+            return cai_error__set(err, CAI_ENOMEM, "out of memory");
+        end_seq(s);
+    }
+    st = check_order(s, 1, err);
+    if (st != CAI_OK || s->structural)
+        return st;
+    /* The contexts must agree turn by turn, or the pair compares answers to different talks. */
+    if (s->tr[0].n_turns != s->tr[1].n_turns)
+        return content_err(s, err, CAI_VK_CONTEXT,
+                           "chosen and rejected have different contexts (%zu and %zu turns "
+                           "before the last Assistant turn)",
+                           s->tr[0].n_turns - 1, s->tr[1].n_turns - 1);
+    for (i = 0; i + 1 < s->tr[0].n_turns; i++) {
+        const cai_message *a = &s->tr[0].turns[i], *b = &s->tr[1].turns[i];
+        if (a->role != b->role || strcmp(a->content, b->content) != 0)
+            return content_err(s, err, CAI_VK_CONTEXT,
+                               "chosen and rejected have different contexts (from turn %zu)",
+                               i + 1);
+    }
+    return CAI_OK;
+}
+
+static cai_status read_candidates(scan *s, const cJSON *o, cai_error *err)
+{
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(o, "responses"), *r;
+    int n, i = 0;
+
+    if (!list)
+        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "missing \"responses\"");
+    if (!cJSON_IsArray(list))
+        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"responses\" is %s, not a list", type_name(list));
+    n = cJSON_GetArraySize(list);
+    if (n < 2 || n > MAX_CANDIDATES)
+        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"responses\" has %d items, not 2 to %d", n,
+                   MAX_CANDIDATES);
+    cJSON_ArrayForEach(r, list)
+    {
+        if (!cJSON_IsString(r))
+            STRUCT_ERR(s, err, CAI_VK_SCHEMA, "responses[%d] is %s, not a string", i, type_name(r));
+        begin_seq(s);
+        if (push_turn(s, CAI_ROLE_ASSISTANT, r->valuestring, strlen(r->valuestring)) != 0)
+            return cai_error__set(err, CAI_ENOMEM, "out of memory");
+        end_seq(s);
+        i++;
+    }
+    return CAI_OK;
+}
+
+/* ---- content checks --------------------------------------------------------------------- */
+
+static int blank_seq(const cai_vseq *q)
+{
+    size_t i, j;
+
+    for (i = 0; i < q->n; i++)
+        for (j = 0; j < q->t[i].len; j++)
+            if (!isspace((unsigned char)q->t[i].s[j]))
+                return 0;
+    return 1;
+}
+
+static int same_seq(const cai_vseq *a, const cai_vseq *b)
+{
+    size_t i;
+
+    if (a->n != b->n)
+        return 0;
+    for (i = 0; i < a->n; i++)
+        if (a->t[i].role != b->t[i].role || a->t[i].len != b->t[i].len ||
+            memcmp(a->t[i].s, b->t[i].s, a->t[i].len) != 0)
+            return 0;
+    return 1;
+}
+
+static cai_status check_content(scan *s, int labelled, cai_error *err)
+{
+    size_t i, j, n = s->n_seqs - 1;
+    const cai_vseq *r = s->seqs + 1;
+    cai_status st = CAI_OK;
+
+    if (blank_seq(&s->seqs[0]))
+        st = content_err(s, err, CAI_VK_EMPTY_PROMPT, "the prompt is empty or whitespace-only");
+    for (i = 0; st == CAI_OK && i < n; i++) {
+        if (!blank_seq(&r[i]))
+            continue;
+        if (labelled)
+            st = content_err(s, err, i == 0 ? CAI_VK_EMPTY_CHOSEN : CAI_VK_EMPTY_REJECTED,
+                             "the %s response is empty or whitespace-only",
+                             i == 0 ? "chosen" : "rejected");
+        else
+            st = content_err(s, err, CAI_VK_EMPTY_RESPONSE,
+                             "response %zu is empty or whitespace-only", i + 1);
+    }
+    for (i = 0; st == CAI_OK && i < n; i++) {
+        for (j = i + 1; j < n; j++) {
+            if (!same_seq(&r[i], &r[j]))
+                continue;
+            if (labelled)
+                st = content_err(s, err, CAI_VK_IDENTICAL, "chosen and rejected are identical");
+            else
+                st = content_err(s, err, CAI_VK_IDENTICAL, "responses %zu and %zu are identical",
+                                 i + 1, j + 1);
+            return st;
+        }
+    }
+    return st;
+}
+
+/* p_chosen, margin, id and the "cai" metadata object written by `cai run`. */
+static cai_status read_labels(scan *s, const cJSON *o, cai_vrec *rec, cai_error *err)
+{
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "p_chosen");
+    const cJSON *margin = cJSON_GetObjectItemCaseSensitive(o, "margin");
+    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(o, "cai"), *v;
+
+    if (p && !cJSON_IsNumber(p))
+        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"p_chosen\" is %s, not a number", type_name(p));
+    if (margin && !cJSON_IsNumber(margin))
+        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"margin\" is %s, not a number", type_name(margin));
+    if (meta && !cJSON_IsObject(meta))
+        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"cai\" is %s, not an object", type_name(meta));
+    if (meta) {
+        v = cJSON_GetObjectItemCaseSensitive(meta, "chosen_position");
+        if (v && !(cJSON_IsString(v) &&
+                   (strcmp(v->valuestring, "a") == 0 || strcmp(v->valuestring, "b") == 0)))
+            STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"cai.chosen_position\" is not \"a\" or \"b\"");
+        rec->position = v ? v->valuestring[0] == 'b' : -1;
+        v = cJSON_GetObjectItemCaseSensitive(meta, "orders_agree");
+        if (v && !cJSON_IsBool(v) && !cJSON_IsNull(v))
+            STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"cai.orders_agree\" is %s, not true, false or null",
+                       type_name(v));
+        rec->agree = cJSON_IsBool(v) ? cJSON_IsTrue(v) : -1;
+        v = cJSON_GetObjectItemCaseSensitive(meta, "principles");
+        if (v) {
+            const cJSON *id;
+            if (!cJSON_IsArray(v))
+                STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"cai.principles\" is %s, not a list",
+                           type_name(v));
+            cJSON_ArrayForEach(id, v)
+            {
+                if (!cJSON_IsString(id))
+                    STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"cai.principles\" holds %s, not a string",
+                               type_name(id));
+            }
+            rec->principles = v;
+        }
+        v = cJSON_GetObjectItemCaseSensitive(meta, "judgments");
+        if (v && !cJSON_IsNumber(v))
+            STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"cai.judgments\" is %s, not a number",
+                       type_name(v));
+    }
+    if (p) {
+        rec->has_p = 1;
+        rec->p_chosen = p->valuedouble;
+        if (!(p->valuedouble >= 0.0 && p->valuedouble <= 1.0))
+            return content_err(s, err, CAI_VK_LABEL, "p_chosen %g is outside [0, 1]",
+                               p->valuedouble);
+        if (p->valuedouble < 0.5)
+            return content_err(s, err, CAI_VK_LABEL,
+                               "p_chosen %g is below 0.5: the rejected response is the likelier",
+                               p->valuedouble);
+    }
+    return CAI_OK;
+}
+
+static int has_escaped_nul(const char *line, size_t len)
+{
+    const char *p = line, *end = line + len;
+
+    while ((p = memchr(p, '\\', (size_t)(end - p))) != NULL) {
+        if (end - p >= 6 && memcmp(p, "\\u0000", 6) == 0)
+            return 1;
+        p += p + 1 < end && p[1] == '\\' ? 2 : 1; /* "\\\\u0000" is an escaped backslash */
+    }
+    return 0;
+}
+
+/* One JSON line: parse, recognise, extract, check, then hand the record to the sink. */
+static cai_status read_line(scan *s, const char *line, size_t len, cai_error *err)
+{
+    cJSON *o = cJSON_ParseWithLengthOpts(line, len + 1, NULL, 1);
+    cai_vrec rec;
+    cai_format f;
+    const cJSON *id;
+    cai_status st = CAI_OK;
+    size_t k;
+
+    s->n_turns = s->n_seqs = 0;
+    memset(&rec, 0, sizeof(rec));
+    rec.position = rec.agree = -1;
+    if (!o) {
+        s->line_bad = 1;
+        return report(s, err, CAI_VK_JSON, "invalid JSON");
+    }
+    if (!cJSON_IsObject(o)) {
+        snprintf(s->msg, sizeof(s->msg), "the line is %s, not a JSON object", type_name(o));
+        s->line_bad = 1;
+        st = report(s, err, CAI_VK_SCHEMA, s->msg);
+        goto done;
+    }
+    /* cJSON decodes \u0000 and silently cuts the string there. */
+    if (has_escaped_nul(line, len)) {
+        st = content_err(s, err, CAI_VK_NUL, "a string holds an escaped NUL (\\u0000)");
+        if (st != CAI_OK)
+            goto done;
+    }
+    f = s->o->format != CAI_FORMAT_AUTO ? s->o->format : s->file.format;
+    if (f == CAI_FORMAT_AUTO) {
+        f = detect(o);
+        if (f == CAI_FORMAT_AUTO) {
+            s->line_bad = 1;
+            st = report(s, err, CAI_VK_SCHEMA,
+                        "no known format: expected prompt/chosen/rejected, chosen/rejected "
+                        "(hh), response_a/response_b (pairs) or responses (candidates)");
+            goto done;
+        }
+        s->file.format = f;
+    }
+    id = cJSON_GetObjectItemCaseSensitive(o, "id");
+    if (id && !cJSON_IsString(id) && !cJSON_IsNumber(id)) {
+        snprintf(s->msg, sizeof(s->msg), "\"id\" is %s, not a string or number", type_name(id));
+        s->line_bad = s->structural = 1;
+        st = report(s, err, CAI_VK_SCHEMA, s->msg);
+        goto done;
+    }
+    rec.labelled = f == CAI_FORMAT_HH || f == CAI_FORMAT_TRL || f == CAI_FORMAT_CONVERSATIONAL;
+    switch (f) {
+    case CAI_FORMAT_HH:
+        st = read_hh(s, o, err);
+        break;
+    case CAI_FORMAT_TRL:
+        st = get_prompt(s, o, 0, err);
+        if (st == CAI_OK && !s->structural)
+            st = get_response_str(s, o, "chosen", err);
+        if (st == CAI_OK && !s->structural)
+            st = get_response_str(s, o, "rejected", err);
+        break;
+    case CAI_FORMAT_CONVERSATIONAL:
+        st = get_prompt(s, o, 1, err);
+        if (st == CAI_OK && !s->structural)
+            st = get_response_list(s, o, "chosen", err);
+        if (st == CAI_OK && !s->structural)
+            st = get_response_list(s, o, "rejected", err);
+        break;
+    case CAI_FORMAT_PAIRS:
+        st = get_prompt(s, o, 0, err);
+        if (st == CAI_OK && !s->structural)
+            st = get_response_str(s, o, "response_a", err);
+        if (st == CAI_OK && !s->structural)
+            st = get_response_str(s, o, "response_b", err);
+        break;
+    case CAI_FORMAT_CANDIDATES:
+        st = get_prompt(s, o, 0, err);
+        if (st == CAI_OK && !s->structural)
+            st = read_candidates(s, o, err);
+        break;
+    case CAI_FORMAT_AUTO:
+        break;
+    }
+    if (st != CAI_OK || s->structural)
+        goto done;
+    for (k = 0; k < s->n_seqs; k++) {
+        s->seqs[k].t = s->turns + s->seq_start[k];
+        s->seqs[k].n = s->seq_len[k];
+    }
+    if (f != CAI_FORMAT_HH)
+        st = check_order(s, rec.labelled, err);
+    if (st == CAI_OK && !s->structural)
+        st = check_content(s, rec.labelled, err);
+    if (st == CAI_OK && !s->structural && rec.labelled)
+        st = read_labels(s, o, &rec, err);
+    if (st != CAI_OK || s->structural)
+        goto done;
+    rec.file = &s->file;
+    rec.line = s->line;
+    rec.format = f;
+    rec.prompt = s->seqs[0];
+    rec.resp = s->seqs + 1;
+    rec.n_resp = s->n_seqs - 1;
+    rec.content_error = s->content;
+    st = s->sink->record(s->sink->payload, &rec, err);
+done:
+    cai_transcript_dispose(&s->tr[0]);
+    cai_transcript_dispose(&s->tr[1]);
+    memset(s->tr, 0, sizeof(s->tr));
+    cJSON_Delete(o);
+    return st;
+}
+
+/* ---- reading one file ------------------------------------------------------------------- */
+
+static const char *find_ci(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+
+    for (; *hay; hay++)
+        if (strncasecmp(hay, needle, n) == 0)
+            return hay;
+    return NULL;
+}
+
+/* cai_lines errors read "FILE:LINE: reason"; split them back into line and reason. */
+static const char *split_msg(const char *msg, const char *path, uint64_t *line)
+{
+    size_t n = strlen(path);
+    const char *p;
+    char *end;
+    unsigned long long v;
+
+    if (strncmp(msg, path, n) != 0 || msg[n] != ':')
+        return msg;
+    p = msg + n + 1;
+    if (*p < '0' || *p > '9') {
+        while (*p == ' ')
+            p++;
+        return p;
+    }
+    v = strtoull(p, &end, 10);
+    if (end[0] != ':')
+        return msg;
+    *line = v;
+    for (p = end + 1; *p == ' '; p++)
+        ;
+    return p;
+}
+
+static cai_vkind classify(cai_status code, const char *reason)
+{
+    if (code == CAI_EIO)
+        return CAI_VK_READ;
+    if (code == CAI_ELIMIT)
+        return CAI_VK_TOOLONG;
+    if (find_ci(reason, "gzip") || find_ci(reason, "crc") || find_ci(reason, "truncat") ||
+        find_ci(reason, "compress") || find_ci(reason, "zlib"))
+        return CAI_VK_GZIP;
+    if (find_ci(reason, "utf-8") || find_ci(reason, "utf8"))
+        return CAI_VK_UTF8;
+    if (find_ci(reason, "nul"))
+        return CAI_VK_NUL;
+    return CAI_VK_READ;
+}
+
+static cai_status read_file(scan *s, const plan_file *pf, cai_error *err)
+{
+    cai_lines *l = NULL;
+    cai_error e = {0};
+    cai_status st, rc;
+    char prev[sizeof(e.msg)] = "";
+
+    st = cai_lines_create(&l, pf->path, 0, &e);
+    if (st != CAI_OK)
+        return cai_error__set(err, st, "%s", e.msg);
+    for (;;) {
+        const char *line;
+        size_t len;
+        uint64_t lineno = s->line + 1;
+
+        memset(&e, 0, sizeof(e));
+        rc = cai_lines_next(l, &line, &len, &lineno, &e);
+        if (rc == CAI_ITEROVER)
+            break;
+        if (rc == CAI_ENOMEM) {
+            st = cai_error__set(err, rc, "%s", e.msg);
+            break;
+        }
+        s->line_bad = s->structural = s->content = 0;
+        if (rc != CAI_OK) {
+            uint64_t at = s->line + 1;
+            const char *reason = split_msg(e.msg, pf->path, &at);
+            cai_vkind k = classify(rc, reason);
+
+            s->line = at;
+            st = report(s, err, k, reason);
+            if (st != CAI_OK)
+                break;
+            /* A stream error (gzip, I/O) ends the file; so does a line error that repeats. */
+            if (k == CAI_VK_GZIP || k == CAI_VK_READ || strcmp(prev, e.msg) == 0) {
+                s->file.stopped = 1;
+                break;
+            }
+            s->file.records++;
+            s->file.bad_lines++;
+            snprintf(prev, sizeof(prev), "%s", e.msg);
+            continue;
+        }
+        prev[0] = '\0';
+        s->line = lineno;
+        s->file.records++;
+        if (pf->data) {
+            st = read_line(s, line, len, err);
+            if (s->line_bad)
+                s->file.bad_lines++;
+            if (st != CAI_OK)
+                break;
+        }
+    }
+    cai_lines_free(l);
+    return st;
+}
+
+/* ---- manifest --------------------------------------------------------------------------- */
+
+static int safe_rel(const char *p)
+{
+    const char *seg = p;
+
+    if (!p[0] || p[0] == '/')
+        return 0;
+    while (seg) {
+        if (strncmp(seg, "..", 2) == 0 && (seg[2] == '/' || seg[2] == '\0'))
+            return 0;
+        seg = strchr(seg, '/');
+        if (seg)
+            seg++;
+    }
+    return 1;
+}
+
+static cai_status read_small_file(const char *path, size_t cap, char **out, cai_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf;
+    size_t n = 0, got;
+    cai_status st = CAI_OK;
+
+    *out = NULL;
+    if (!f)
+        return cai_error__set(err, CAI_EIO, "%s: %s", path, strerror(errno));
+    buf = malloc(cap + 1);
+    if (!buf) {
+        fclose(f);
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    }
+    while (n < cap && (got = fread(buf + n, 1, cap - n, f)) > 0)
+        n += got;
+    if (ferror(f))
+        st = cai_error__set(err, CAI_EIO, "%s: %s", path, strerror(errno));
+    else if (n >= cap)
+        st = cai_error__set(err, CAI_ELIMIT, "%s: larger than %zu bytes", path, cap);
+    fclose(f);
+    if (st != CAI_OK) {
+        free(buf);
+        return st;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    return CAI_OK;
+}
+
+static cai_status dir_finding(
+    const cai_vsink *sink, cai_vkind k, const char *file, cai_error *err, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+
+static cai_status dir_finding(
+    const cai_vsink *sink, cai_vkind k, const char *file, cai_error *err, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return sink->finding(sink->payload, k, file, 0, msg, err);
+}
+
+static int get_u64(const cJSON *o, const char *name, uint64_t *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+    if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 9007199254740992.0)
+        return 0;
+    *out = (uint64_t)v->valuedouble;
+    return 1;
+}
+
+/* One manifest entry ("files" item or "failed"): listed, checked for existence. */
+static cai_status manifest_entry(const char *dir,
+                                 const cJSON *e,
+                                 const char *where,
+                                 int data,
+                                 plan *p,
+                                 strlist *listed,
+                                 const cai_vscan_opts *o,
+                                 const cai_vsink *sink,
+                                 const char *mpath,
+                                 cai_error *err)
+{
+    const cJSON *path = cJSON_GetObjectItemCaseSensitive(e, "path");
+    const cJSON *split = cJSON_GetObjectItemCaseSensitive(e, "split");
+    const cJSON *sha = cJSON_GetObjectItemCaseSensitive(e, "sha256");
+    const char *rel;
+    char *full;
+    struct stat sb;
+    plan_file *f;
+    cai_status st = CAI_OK;
+
+    if (!cJSON_IsObject(e) || !cJSON_IsString(path))
+        return dir_finding(sink, CAI_VK_MANIFEST, mpath, err, "%s has no \"path\" string", where);
+    rel = path->valuestring;
+    while (strncmp(rel, "./", 2) == 0)
+        rel += 2;
+    if (!safe_rel(rel))
+        return dir_finding(sink, CAI_VK_MANIFEST, mpath, err,
+                           "%s: \"%.200s\" is not a path inside the dataset directory", where,
+                           path->valuestring);
+    if (strlist_add(listed, rel) != 0)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    full = join(dir, rel);
+    if (!full)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    if (stat(full, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        if (o->integrity)
+            st = dir_finding(sink, CAI_VK_MISSING, full, err, "listed in %s but %s", mpath,
+                             errno == ENOENT ? "missing" : "not a readable file");
+        free(full);
+        return st;
+    }
+    f = plan_add(p, full,
+                 cJSON_IsString(split) ? split_of_name(split->valuestring) : split_of_path(full),
+                 data);
+    free(full);
+    if (!f)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    f->expect = 1;
+    if (cJSON_IsString(sha))
+        snprintf(f->sha256, sizeof(f->sha256), "%s", sha->valuestring);
+    f->has_records = get_u64(e, "records", &f->records);
+    f->has_bytes = get_u64(e, "bytes", &f->bytes);
+    return CAI_OK;
+}
+
+static cai_status
+plan_dir(const char *dir, plan *p, const cai_vscan_opts *o, const cai_vsink *sink, cai_error *err)
+{
+    char *mpath = join(dir, "manifest.json"), *text = NULL;
+    cJSON *m = NULL;
+    strlist found = {0}, listed = {0};
+    int have_manifest = 0;
+    size_t i, before = p->n;
+    struct stat sb;
+    cai_status st = CAI_OK;
+
+    if (!mpath)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    if (stat(mpath, &sb) == 0) {
+        st = read_small_file(mpath, (size_t)64 << 20, &text, err);
+        if (st != CAI_OK)
+            goto out;
+        m = cJSON_Parse(text);
+        if (!cJSON_IsObject(m) || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(m, "files"))) {
+            if (o->integrity)
+                st = dir_finding(sink, CAI_VK_MANIFEST, mpath, err, "%s",
+                                 m ? "no \"files\" list" : "invalid JSON");
+        } else {
+            const cJSON *e, *failed = cJSON_GetObjectItemCaseSensitive(m, "failed");
+            char where[64];
+            int k = 0;
+
+            have_manifest = 1;
+            cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(m, "files"))
+            {
+                snprintf(where, sizeof(where), "files[%d]", k++);
+                st = manifest_entry(dir, e, where, 1, p, &listed, o, sink, mpath, err);
+                if (st != CAI_OK)
+                    goto out;
+            }
+            if (cJSON_IsObject(failed))
+                st = manifest_entry(dir, failed, "failed", 0, p, &listed, o, sink, mpath, err);
+            if (st != CAI_OK)
+                goto out;
+        }
+    }
+    st = walk(dir, "", 0, &found, err);
+    if (st != CAI_OK)
+        goto out;
+    if (found.n > 1)
+        qsort(found.s, found.n, sizeof(*found.s), cmp_str);
+    if (listed.n > 1)
+        qsort(listed.s, listed.n, sizeof(*listed.s), cmp_str);
+    for (i = 0; i < found.n; i++) {
+        char *full;
+        if (have_manifest && listed.n > 0 &&
+            bsearch(&found.s[i], listed.s, listed.n, sizeof(*listed.s), cmp_str))
+            continue;
+        full = join(dir, found.s[i]);
+        if (!full || !plan_add(p, full, split_of_path(found.s[i]), 1)) {
+            free(full);
+            st = cai_error__set(err, CAI_ENOMEM, "out of memory");
+            goto out;
+        }
+        if (have_manifest && o->integrity)
+            st = dir_finding(sink, CAI_VK_UNLISTED, full, err, "a data file that %s does not list",
+                             mpath);
+        free(full);
+        if (st != CAI_OK)
+            goto out;
+    }
+    if (p->n == before && !have_manifest)
+        st = cai_error__set(err, CAI_EIO, "%s: no *.jsonl or *.jsonl.gz files", dir);
+out:
+    cJSON_Delete(m);
+    free(text);
+    free(mpath);
+    strlist_free(&found);
+    strlist_free(&listed);
+    return st;
+}
+
+static cai_status check_integrity(scan *s, const plan_file *pf, cai_error *err)
+{
+    char hex[65];
+    uint64_t bytes = 0;
+    cai_error e = {0};
+    cai_status st;
+
+    if (!pf->expect || !s->o->integrity)
+        return CAI_OK;
+    st = cai_sha256_file(pf->path, hex, &bytes, &e);
+    if (st != CAI_OK)
+        return cai_error__set(err, st, "%s", e.msg);
+    s->line = 0;
+    if (pf->has_bytes && bytes != pf->bytes) {
+        snprintf(s->msg, sizeof(s->msg), "the manifest says %llu bytes; the file has %llu",
+                 (unsigned long long)pf->bytes, (unsigned long long)bytes);
+        st = report(s, err, CAI_VK_BYTES, s->msg);
+    }
+    if (st == CAI_OK && strcasecmp(hex, pf->sha256) != 0) {
+        snprintf(s->msg, sizeof(s->msg), "SHA-256 %.64s differs from the manifest's %.64s", hex,
+                 pf->sha256[0] ? pf->sha256 : "(none)");
+        st = report(s, err, CAI_VK_SHA256, s->msg);
+    }
+    return st;
+}
+
+/* ---- entry point ------------------------------------------------------------------------ */
+
+uint64_t cai_vseq__chars(const cai_vseq *q)
+{
+    uint64_t n = 0;
+    size_t i, j;
+
+    for (i = 0; i < q->n; i++) {
+        const unsigned char *p = (const unsigned char *)q->t[i].s;
+        for (j = 0; j < q->t[i].len; j++)
+            n += (p[j] & 0xC0) != 0x80; /* count lead bytes, not continuation bytes */
+    }
+    return n;
+}
+
+void cai_vrec__chars(const cai_vrec *r, uint64_t out[1 + CAI_VREC_MAX_RESP])
+{
+    size_t i;
+
+    out[0] = cai_vseq__chars(&r->prompt);
+    for (i = 0; i < r->n_resp && i < CAI_VREC_MAX_RESP; i++)
+        out[1 + i] = cai_vseq__chars(&r->resp[i]);
+}
+
+cai_status cai_vscan__run(const char *const *paths,
+                          size_t n,
+                          const cai_vscan_opts *o,
+                          const cai_vsink *sink,
+                          cai_error *err)
+{
+    plan p = {0};
+    scan s;
+    size_t i;
+    cai_status st = CAI_OK;
+
+    memset(&s, 0, sizeof(s));
+    s.o = o;
+    s.sink = sink;
+    for (i = 0; st == CAI_OK && i < n; i++) {
+        struct stat sb;
+
+        if (strcmp(paths[i], "-") != 0 && stat(paths[i], &sb) != 0)
+            st = cai_error__set(err, CAI_EIO, "%s: %s", paths[i], strerror(errno));
+        else if (strcmp(paths[i], "-") != 0 && S_ISDIR(sb.st_mode))
+            st = plan_dir(paths[i], &p, o, sink, err);
+        else if (!plan_add(&p, paths[i], split_of_path(paths[i]), 1))
+            st = cai_error__set(err, CAI_ENOMEM, "out of memory");
+    }
+    for (i = 0; st == CAI_OK && i < p.n; i++) {
+        const plan_file *pf = &p.f[i];
+
+        memset(&s.file, 0, sizeof(s.file));
+        s.file.path = pf->path;
+        s.file.index = i;
+        s.file.split = pf->split;
+        s.file.format = CAI_FORMAT_AUTO;
+        s.line = 0;
+        st = check_integrity(&s, pf, err);
+        if (st == CAI_OK)
+            st = read_file(&s, pf, err);
+        if (st == CAI_OK && o->integrity && pf->expect && pf->has_records && !s.file.stopped &&
+            s.file.records != pf->records) {
+            s.line = 0;
+            snprintf(s.msg, sizeof(s.msg), "the manifest says %llu records; the file has %llu",
+                     (unsigned long long)pf->records, (unsigned long long)s.file.records);
+            st = report(&s, err, CAI_VK_RECORDS, s.msg);
+        }
+        if (st == CAI_OK && pf->data)
+            st = sink->file_done(sink->payload, &s.file, err);
+    }
+    free(s.turns);
+    plan_free(&p);
+    return st;
+}

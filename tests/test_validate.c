@@ -1,0 +1,745 @@
+/* SPDX-License-Identifier: MIT */
+/* Tests for cai_validate: each finding's kind and FILE:LINE on crafted defective files, the real
+ * HH-RLHF sample, manifests, gzip damage, leakage, duplicates and bias tests. */
+#include "testutil.h"
+#include "validate_int.h"
+
+#include <cai.h>
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+Suite *validate_suite(void);
+
+/* ---- helpers ---------------------------------------------------------------------------- */
+
+static cai_report *validate_paths(const char *const *paths, size_t n, const cai_validate_opts *o)
+{
+    cai_report *r = NULL;
+    cai_error err = {0};
+    cai_status st = cai_validate(&r, paths, n, o, &err);
+
+    ck_assert_msg(st == CAI_OK, "cai_validate: %s (%s)", cai_strerror(st), err.msg);
+    ck_assert_ptr_nonnull(r);
+    return r;
+}
+
+static cai_report *validate_one(const char *path, const cai_validate_opts *o)
+{
+    return validate_paths(&path, 1, o);
+}
+
+static void mkdir_p(const char *path)
+{
+    char *cmd = tu_strdupf("mkdir -p '%s'", path);
+
+    ck_assert_int_eq(tu_run(cmd, NULL), 0);
+    free(cmd);
+}
+
+static char *data_path(const char *name)
+{
+    return tu_strdupf("%s/tests/data/validate/%s", tu_source_dir(), name);
+}
+
+typedef struct lk {
+    unsigned long long line;
+    char kind[64];
+} lk;
+
+static int cmp_lk(const void *a, const void *b)
+{
+    const lk *x = a, *y = b;
+
+    if (x->line != y->line)
+        return x->line < y->line ? -1 : 1;
+    return strcmp(x->kind, y->kind);
+}
+
+/* "LINE KIND" lines of every kept finding, sorted; all findings must be kept. */
+static char *findings_list(const cai_report *r)
+{
+    size_t n = cai_report_nfindings(r), i, len = 0;
+    lk *v = calloc(n + 1, sizeof(*v));
+    char *out;
+
+    ck_assert_uint_eq(n, cai_report_errors(r) + cai_report_warnings(r));
+    for (i = 0; i < n; i++) {
+        const cai_finding *f = cai_report_finding(r, i);
+        v[i].line = (unsigned long long)f->line;
+        snprintf(v[i].kind, sizeof(v[i].kind), "%s", f->kind);
+    }
+    qsort(v, n, sizeof(*v), cmp_lk);
+    out = calloc(n * 80 + 1, 1);
+    for (i = 0; i < n; i++)
+        len += (size_t)sprintf(out + len, "%llu %s\n", v[i].line, v[i].kind);
+    free(v);
+    return out;
+}
+
+/* The same, from an .expect file ("LINE KIND" per line, any order). */
+static char *expect_list(const char *path)
+{
+    char *text = tu_read_file(path, NULL), *line, *save = NULL, *out;
+    lk v[256];
+    size_t n = 0, i, len = 0;
+
+    ck_assert_msg(text != NULL, "cannot read %s", path);
+    for (line = strtok_r(text, "\n", &save); line && n < 256; line = strtok_r(NULL, "\n", &save)) {
+        ck_assert_int_eq(sscanf(line, "%llu %63s", &v[n].line, v[n].kind), 2);
+        n++;
+    }
+    qsort(v, n, sizeof(*v), cmp_lk);
+    out = calloc(n * 80 + 1, 1);
+    for (i = 0; i < n; i++)
+        len += (size_t)sprintf(out + len, "%llu %s\n", v[i].line, v[i].kind);
+    free(text);
+    return out;
+}
+
+static const cai_finding *find_kind(const cai_report *r, const char *kind, size_t nth)
+{
+    size_t i;
+
+    for (i = 0; i < cai_report_nfindings(r); i++) {
+        const cai_finding *f = cai_report_finding(r, i);
+        if (strcmp(f->kind, kind) == 0 && nth-- == 0)
+            return f;
+    }
+    return NULL;
+}
+
+/* ---- crafted defective files (data-driven) ---------------------------------------------- */
+
+static const char *const cases[] = {
+    "trl_good",           "trl_defects", "conversational_defects", "hh_defects", "pairs_defects",
+    "candidates_defects", "duplicates",
+};
+
+START_TEST(validate_reports_each_defect_with_its_line)
+{
+    char *name = tu_strdupf("%s.jsonl", cases[_i]), *path = data_path(name);
+    char *expect_name = tu_strdupf("%s.expect", cases[_i]), *expect_path = data_path(expect_name);
+    cai_validate_opts o = CAI_VALIDATE_OPTS_INIT;
+    cai_report *r;
+    char *got, *want;
+    size_t i;
+
+    o.max_examples = 1000;
+    r = validate_one(path, &o);
+    got = findings_list(r);
+    want = expect_list(expect_path);
+    ck_assert_msg(strcmp(got, want) == 0, "%s:\ngot:\n%swant:\n%s", cases[_i], got, want);
+    for (i = 0; i < cai_report_nfindings(r); i++)
+        ck_assert_str_eq(cai_report_finding(r, i)->file, path);
+    ck_assert_int_eq(cai_report_failed(r), cai_report_errors(r) > 0);
+    free(got);
+    free(want);
+    cai_report_free(r);
+    free(name);
+    free(path);
+    free(expect_name);
+    free(expect_path);
+}
+END_TEST
+
+START_TEST(validate_detects_the_format_of_each_file)
+{
+    static const char *const want[][2] = {{"trl_good.jsonl", "trl"},
+                                          {"conversational_defects.jsonl", "conversational"},
+                                          {"hh_defects.jsonl", "hh"},
+                                          {"pairs_defects.jsonl", "pairs"},
+                                          {"candidates_defects.jsonl", "candidates"}};
+    size_t i;
+
+    for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        char *path = data_path(want[i][0]), *json, *needle;
+        cai_report *r = validate_one(path, NULL);
+
+        json = cai_report_json(r);
+        needle = tu_strdupf("\"format\":\"%s\"", want[i][1]);
+        ck_assert_msg(strstr(json, needle) != NULL, "%s: %s", want[i][0], json);
+        free(needle);
+        free(json);
+        cai_report_free(r);
+        free(path);
+    }
+}
+END_TEST
+
+START_TEST(validate_forced_format_overrides_detection)
+{
+    char *path = data_path("trl_good.jsonl");
+    cai_validate_opts o = CAI_VALIDATE_OPTS_INIT;
+    cai_report *r;
+
+    o.format = CAI_FORMAT_HH;
+    r = validate_one(path, &o);
+    /* trl strings are not transcripts: every line is a malformed hh record. */
+    ck_assert_uint_eq(cai_report_count(r, "roles"), 6);
+    ck_assert_uint_eq(cai_report_errors(r), 6);
+    cai_report_free(r);
+    free(path);
+}
+END_TEST
+
+/* ---- the real HH-RLHF sample ------------------------------------------------------------ */
+
+/*
+ * Expected values computed independently with Python (zcat | json.loads): the final replies at
+ * lines 87, 517 and 926 of the chosen transcripts are " "; lines 668 and 764 hold two Assistant
+ * turns in a row (in both transcripts); contexts always agree; no prompt or pair repeats, even
+ * after case and whitespace normalisation; the chosen reply is the longer one in 444 of the 993
+ * pairs of unequal length (7 ties): 44.7%, exact two-sided binomial p = 0.000956 < 0.001.
+ */
+START_TEST(validate_hh_sample_reports_exactly_its_real_defects)
+{
+    char *path =
+        tu_strdupf("%s/data/hh-rlhf/harmless-base-test-head1000.jsonl.gz", tu_shared_dir());
+    cai_validate_opts o = CAI_VALIDATE_OPTS_INIT;
+    cai_report *r;
+    const cai_finding *f;
+    char *got;
+
+    o.format = CAI_FORMAT_HH;
+    o.max_examples = 100;
+    r = validate_one(path, &o);
+    got = findings_list(r);
+    ck_assert_str_eq(got, "0 length_bias\n"
+                          "87 empty_chosen\n"
+                          "517 empty_chosen\n"
+                          "668 roles_not_alternating\n"
+                          "764 roles_not_alternating\n"
+                          "926 empty_chosen\n");
+    ck_assert_uint_eq(cai_report_errors(r), 3);
+    ck_assert_uint_eq(cai_report_warnings(r), 3);
+    ck_assert_uint_eq(cai_report_records(r), 1000);
+    f = find_kind(r, "empty_chosen", 0);
+    ck_assert_str_eq(f->file, path);
+    ck_assert_int_eq(f->warning, 0);
+    f = find_kind(r, "length_bias", 0);
+    ck_assert_int_eq(f->warning, 1);
+    ck_assert_str_eq(f->file, path);
+    ck_assert_msg(strstr(f->message, "44.7% of 993 pairs") && strstr(f->message, "7 ties") &&
+                      strstr(f->message, "p = 0.00096"),
+                  "%s", f->message);
+    free(got);
+    cai_report_free(r);
+    free(path);
+}
+END_TEST
+
+/* ---- damaged bytes ---------------------------------------------------------------------- */
+
+static const char three_records[] =
+    "{\"prompt\":\"Q1\",\"chosen\":\"A1 is a longer answer\",\"rejected\":\"B1\"}\n"
+    "{\"prompt\":\"Q2\",\"chosen\":\"A2\",\"rejected\":\"B2 is a longer answer\"}\n"
+    "{\"prompt\":\"Q3\",\"chosen\":\"A3 middle\",\"rejected\":\"B3 mid\"}\n";
+
+START_TEST(validate_reports_invalid_utf8_and_nul_and_goes_on)
+{
+    char *dir = tu_mkdtemp("validate"), *path = tu_strdupf("%s/bytes.jsonl", dir);
+    static const char data[] = "{\"prompt\":\"Q1\",\"chosen\":\"A\",\"rejected\":\"B\"}\n"
+                               "{\"prompt\":\"Q2\",\"chosen\":\"\xff\xfe\",\"rejected\":\"B\"}\n"
+                               "{\"prompt\":\"Q3\",\"chosen\":\"A\0\",\"rejected\":\"B\"}\n"
+                               "{\"prompt\":\"Q4\",\"chosen\":\"same\",\"rejected\":\"same\"}\n";
+    cai_report *r;
+
+    ck_assert_int_eq(tu_write_file(path, data, sizeof(data) - 1), 0);
+    r = validate_one(path, NULL);
+    {
+        char *got = findings_list(r);
+        ck_assert_str_eq(got, "2 utf8\n3 nul\n4 identical\n");
+        free(got);
+    }
+    ck_assert_uint_eq(cai_report_records(r), 4);
+    cai_report_free(r);
+    tu_rmtree(dir);
+    free(path);
+    free(dir);
+}
+END_TEST
+
+START_TEST(validate_catches_gzip_damage)
+{
+    char *dir = tu_mkdtemp("validate"), *path = tu_strdupf("%s/d.jsonl.gz", dir);
+    cai_report *r;
+    char *gz;
+    size_t len;
+    FILE *f;
+
+    ck_assert_int_eq(tu_write_gz(path, three_records, strlen(three_records)), 0);
+    r = validate_one(path, NULL);
+    ck_assert_uint_eq(cai_report_errors(r), 0);
+    cai_report_free(r);
+
+    /* A flipped byte in the CRC-32 of the trailer: every line decodes, the check fails. */
+    f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    gz = malloc(4096);
+    len = fread(gz, 1, 4096, f);
+    fclose(f);
+    gz[len - 8] ^= 0x01;
+    ck_assert_int_eq(tu_write_file(path, gz, len), 0);
+    r = validate_one(path, NULL);
+    ck_assert_uint_eq(cai_report_count(r, "gzip"), 1);
+    ck_assert_uint_eq(cai_report_errors(r), 1);
+    /* The line where the stream failed: zlib checks the CRC when it decodes the end, which in a
+     * file this small is the first and only chunk. */
+    ck_assert_uint_le(find_kind(r, "gzip", 0)->line, 4);
+    ck_assert_str_eq(find_kind(r, "gzip", 0)->file, path);
+    ck_assert_ptr_nonnull(strstr(find_kind(r, "gzip", 0)->message, "gzip"));
+    cai_report_free(r);
+
+    /* Truncated: the end of the member is missing. */
+    gz[len - 8] ^= 0x01;
+    ck_assert_int_eq(tu_write_file(path, gz, len - 12), 0);
+    r = validate_one(path, NULL);
+    ck_assert_uint_eq(cai_report_count(r, "gzip"), 1);
+    cai_report_free(r);
+    free(gz);
+    tu_rmtree(dir);
+    free(path);
+    free(dir);
+}
+END_TEST
+
+/* ---- manifests -------------------------------------------------------------------------- */
+
+/* A dataset as `cai run` writes it: data/ shards and a manifest that lists them. */
+static char *make_dataset(const char *train, const char *test, long records_delta)
+{
+    char *dir = tu_mkdtemp("dataset"), *data = tu_strdupf("%s/data", dir);
+    char *tr = tu_strdupf("%s/data/train-00000-of-00001.jsonl.gz", dir);
+    char *te = tu_strdupf("%s/data/test-00000-of-00001.jsonl.gz", dir);
+    char *mpath = tu_strdupf("%s/manifest.json", dir), hex1[65], hex2[65], *m;
+    uint64_t b1, b2;
+    cai_error err = {0};
+
+    mkdir_p(data);
+    ck_assert_int_eq(tu_write_gz(tr, train, strlen(train)), 0);
+    ck_assert_int_eq(tu_write_gz(te, test, strlen(test)), 0);
+    ck_assert_int_eq(cai_sha256_file(tr, hex1, &b1, &err), CAI_OK);
+    ck_assert_int_eq(cai_sha256_file(te, hex2, &b2, &err), CAI_OK);
+    m = tu_strdupf("{\"tool\":\"cai\",\"files\":["
+                   "{\"path\":\"data/train-00000-of-00001.jsonl.gz\",\"split\":\"train\","
+                   "\"sha256\":\"%s\",\"records\":%ld,\"bytes\":%llu},"
+                   "{\"path\":\"data/test-00000-of-00001.jsonl.gz\",\"split\":\"test\","
+                   "\"sha256\":\"%s\",\"records\":%ld,\"bytes\":%llu}]}\n",
+                   hex1, (long)tu_count_lines(train) + records_delta, (unsigned long long)b1, hex2,
+                   (long)tu_count_lines(test), (unsigned long long)b2);
+    ck_assert_int_eq(tu_write_file(mpath, m, strlen(m)), 0);
+    free(m);
+    free(mpath);
+    free(tr);
+    free(te);
+    free(data);
+    return dir;
+}
+
+static const char test_records[] =
+    "{\"prompt\":\"T1\",\"chosen\":\"x longer\",\"rejected\":\"y\"}\n"
+    "{\"prompt\":\"T2\",\"chosen\":\"x\",\"rejected\":\"y longer\"}\n";
+
+START_TEST(validate_manifest_clean_dataset_passes)
+{
+    char *dir = make_dataset(three_records, test_records, 0);
+    cai_report *r = validate_one(dir, NULL);
+    char *text = cai_report_text(r);
+
+    ck_assert_msg(cai_report_errors(r) == 0 && cai_report_warnings(r) == 0, "%s", text);
+    ck_assert_uint_eq(cai_report_records(r), 5);
+    ck_assert_ptr_nonnull(strstr(text, "verdict: PASS: no findings in 5 records\n"));
+    free(text);
+    cai_report_free(r);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(validate_manifest_flipped_byte_gives_crc_and_sha256_errors)
+{
+    char *dir = make_dataset(three_records, test_records, 0);
+    char *tr = tu_strdupf("%s/data/train-00000-of-00001.jsonl.gz", dir), *gz;
+    cai_report *r;
+    size_t len;
+
+    {
+        FILE *f = fopen(tr, "rb");
+        gz = malloc(4096);
+        len = fread(gz, 1, 4096, f);
+        fclose(f);
+    }
+    gz[len - 6] ^= 0x40; /* inside the CRC-32 */
+    ck_assert_int_eq(tu_write_file(tr, gz, len), 0);
+    r = validate_one(dir, NULL);
+    ck_assert_uint_eq(cai_report_count(r, "gzip"), 1);
+    ck_assert_uint_eq(cai_report_count(r, "sha256_mismatch"), 1);
+    ck_assert_uint_eq(cai_report_errors(r), 2);
+    ck_assert_str_eq(find_kind(r, "sha256_mismatch", 0)->file, tr);
+    ck_assert_uint_eq(find_kind(r, "sha256_mismatch", 0)->line, 0);
+    ck_assert_str_eq(find_kind(r, "gzip", 0)->file, tr);
+    free(gz);
+    cai_report_free(r);
+    tu_rmtree(dir);
+    free(tr);
+    free(dir);
+}
+END_TEST
+
+START_TEST(validate_manifest_missing_unlisted_and_count_mismatch)
+{
+    char *dir = make_dataset(three_records, test_records, 1);
+    char *te = tu_strdupf("%s/data/test-00000-of-00001.jsonl.gz", dir);
+    char *extra = tu_strdupf("%s/data/train-extra.jsonl", dir);
+    cai_report *r;
+
+    ck_assert_int_eq(remove(te), 0);
+    ck_assert_int_eq(tu_write_file(extra, test_records, strlen(test_records)), 0);
+    r = validate_one(dir, NULL);
+    ck_assert_uint_eq(cai_report_count(r, "missing_file"), 1);
+    ck_assert_str_eq(find_kind(r, "missing_file", 0)->file, te);
+    ck_assert_uint_eq(cai_report_count(r, "unlisted_file"), 1);
+    ck_assert_str_eq(find_kind(r, "unlisted_file", 0)->file, extra);
+    ck_assert_uint_eq(cai_report_count(r, "records_mismatch"), 1); /* the manifest says 4 */
+    ck_assert_ptr_nonnull(strstr(find_kind(r, "records_mismatch", 0)->message, "4 records"));
+    ck_assert_uint_eq(cai_report_errors(r), 3);
+    cai_report_free(r);
+
+    /* A changed size is reported as such (and changes the SHA-256 too). */
+    ck_assert_int_eq(remove(extra), 0);
+    ck_assert_int_eq(tu_write_gz(te, test_records, strlen(test_records)), 0);
+    {
+        char *tr = tu_strdupf("%s/data/train-00000-of-00001.jsonl.gz", dir);
+        ck_assert_int_eq(tu_write_gz(tr, test_records, strlen(test_records)), 0);
+        free(tr);
+    }
+    r = validate_one(dir, NULL);
+    ck_assert_uint_eq(cai_report_count(r, "bytes_mismatch"), 1);
+    ck_assert_uint_eq(cai_report_count(r, "sha256_mismatch"), 1);
+    ck_assert_uint_eq(cai_report_count(r, "records_mismatch"), 1);
+    cai_report_free(r);
+    tu_rmtree(dir);
+    free(te);
+    free(extra);
+    free(dir);
+}
+END_TEST
+
+/* ---- splits and leakage ----------------------------------------------------------------- */
+
+START_TEST(validate_reports_prompt_leaked_between_splits)
+{
+    char *dir = data_path("leak");
+    char *train = tu_strdupf("%s/train.jsonl", dir), *test = tu_strdupf("%s/test.jsonl", dir);
+    cai_report *r = validate_one(dir, NULL);
+    const cai_finding *f;
+    char *got = findings_list(r);
+
+    /* Files are read in name order: test.jsonl first, so the train record is the second sight. */
+    ck_assert_str_eq(got, "1 leak\n");
+    f = find_kind(r, "leak", 0);
+    ck_assert_str_eq(f->file, train);
+    ck_assert_int_eq(f->warning, 0);
+    ck_assert_msg(strstr(f->message, "test split") && strstr(f->message, test) &&
+                      strstr(f->message, ":2"),
+                  "%s", f->message);
+    free(got);
+    cai_report_free(r);
+
+    /* Given as files, the splits still come from the names. */
+    {
+        const char *paths[2] = {train, test};
+        r = validate_paths(paths, 2, NULL);
+        got = findings_list(r);
+        ck_assert_str_eq(got, "2 leak\n");
+        ck_assert_str_eq(find_kind(r, "leak", 0)->file, test);
+        free(got);
+        cai_report_free(r);
+    }
+    free(train);
+    free(test);
+    free(dir);
+}
+END_TEST
+
+START_TEST(validate_directory_without_manifest_finds_nested_shards)
+{
+    char *dir = tu_mkdtemp("validate"), *sub = tu_strdupf("%s/data/more", dir);
+    char *a = tu_strdupf("%s/data/train-00000-of-00002.jsonl", dir);
+    char *b = tu_strdupf("%s/data/more/train-00001-of-00002.jsonl.gz", dir);
+    char *c = tu_strdupf("%s/data/notes.txt", dir), *json;
+    cai_report *r;
+
+    mkdir_p(sub);
+    ck_assert_int_eq(tu_write_file(a, three_records, strlen(three_records)), 0);
+    ck_assert_int_eq(tu_write_gz(b, three_records, strlen(three_records)), 0);
+    ck_assert_int_eq(tu_write_file(c, "not data", 8), 0);
+    r = validate_one(dir, NULL);
+    ck_assert_uint_eq(cai_report_records(r), 6);
+    /* The same three pairs in two train shards: duplicates, not leakage. Paths are read in
+     * name order, so data/more/ comes first. */
+    ck_assert_uint_eq(cai_report_count(r, "duplicate_pair"), 3);
+    ck_assert_uint_eq(cai_report_errors(r), 0);
+    ck_assert_str_eq(find_kind(r, "duplicate_pair", 0)->file, a);
+    ck_assert_ptr_nonnull(strstr(find_kind(r, "duplicate_pair", 0)->message, b));
+    json = cai_report_json(r);
+    ck_assert_ptr_nonnull(strstr(json, "\"split\":\"train\""));
+    free(json);
+    cai_report_free(r);
+    tu_rmtree(dir);
+    free(a);
+    free(b);
+    free(c);
+    free(sub);
+    free(dir);
+}
+END_TEST
+
+START_TEST(validate_unreadable_path_is_an_error_status)
+{
+    const char *path = "/nonexistent/cai/validate.jsonl";
+    cai_report *r = (cai_report *)1;
+    cai_error err = {0};
+
+    ck_assert_int_eq(cai_validate(&r, &path, 1, NULL, &err), CAI_EIO);
+    ck_assert_ptr_null(r);
+    ck_assert_ptr_nonnull(strstr(err.msg, path));
+}
+END_TEST
+
+/* ---- lengths and biases ----------------------------------------------------------------- */
+
+/* Writes n trl records; fn fills each line. */
+static char *write_generated(const char *dir, const char *name, size_t n, char *(*fn)(size_t i))
+{
+    char *path = tu_strdupf("%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    size_t i;
+
+    ck_assert_ptr_nonnull(f);
+    for (i = 0; i < n; i++) {
+        char *line = fn(i);
+        fprintf(f, "%s\n", line);
+        free(line);
+    }
+    fclose(f);
+    return path;
+}
+
+/* 40 pairs: chosen in position A 36 times, always the longer one. */
+static char *biased_line(size_t i)
+{
+    return tu_strdupf("{\"prompt\":\"question %zu\",\"chosen\":\"a long and helpful answer %zu\","
+                      "\"rejected\":\"no %zu\",\"p_chosen\":0.8,\"cai\":{\"chosen_position\":"
+                      "\"%s\",\"orders_agree\":true,\"principles\":[\"p\"],\"judgments\":2}}",
+                      i, i, i, i % 10 == 0 ? "b" : "a");
+}
+
+/* 40 balanced pairs whose two orders agree only half of the time. */
+static char *inconsistent_line(size_t i)
+{
+    return tu_strdupf("{\"prompt\":\"question %zu\",\"chosen\":\"%s %zu\",\"rejected\":\"%s %zu\","
+                      "\"p_chosen\":0.6,\"cai\":{\"chosen_position\":\"%s\",\"orders_agree\":%s}}",
+                      i, i % 2 ? "long answer" : "short", i, i % 2 ? "short" : "long answer", i,
+                      i % 2 ? "a" : "b", i % 4 < 2 ? "true" : "false");
+}
+
+/* 200 pairs: "fair1" and "fair2" pick A half of the time, "skewed" 38 times out of 40. */
+static char *principle_line(size_t i)
+{
+    const char *p = i < 80 ? "fair1" : i < 160 ? "fair2" : "skewed";
+    int a = i < 160 ? (int)(i % 2) : i < 198;
+
+    return tu_strdupf("{\"prompt\":\"question %zu\",\"chosen\":\"%s %zu\",\"rejected\":\"%s %zu\","
+                      "\"p_chosen\":0.7,\"cai\":{\"chosen_position\":\"%s\",\"orders_agree\":true,"
+                      "\"principles\":[\"%s\"]}}",
+                      i, i % 2 ? "long answer" : "short", i, i % 2 ? "short" : "long answer", i,
+                      a ? "a" : "b", p);
+}
+
+START_TEST(validate_reports_position_and_length_bias)
+{
+    char *dir = tu_mkdtemp("validate"), *path = write_generated(dir, "b.jsonl", 40, biased_line);
+    cai_report *r = validate_one(path, NULL);
+    char *got = findings_list(r);
+
+    ck_assert_str_eq(got, "0 length_bias\n0 position_bias\n");
+    ck_assert_msg(strstr(find_kind(r, "position_bias", 0)->message, "90.0% of 40 pairs") != NULL,
+                  "%s", find_kind(r, "position_bias", 0)->message);
+    ck_assert_ptr_nonnull(strstr(find_kind(r, "position_bias", 0)->message, "p = 1.9e-07"));
+    ck_assert_ptr_nonnull(strstr(find_kind(r, "length_bias", 0)->message, "100.0% of 40 pairs"));
+    ck_assert_int_eq(cai_report_failed(r), 0);
+    free(got);
+    cai_report_free(r);
+    {
+        cai_validate_opts o = CAI_VALIDATE_OPTS_INIT;
+        o.strict = 1;
+        r = validate_one(path, &o);
+        ck_assert_int_eq(cai_report_failed(r), 1);
+        cai_report_free(r);
+    }
+    tu_rmtree(dir);
+    free(path);
+    free(dir);
+}
+END_TEST
+
+START_TEST(validate_reports_low_consistency_and_skewed_principle)
+{
+    char *dir = tu_mkdtemp("validate");
+    char *p1 = write_generated(dir, "c.jsonl", 40, inconsistent_line);
+    char *p2 = write_generated(dir, "p.jsonl", 200, principle_line);
+    cai_report *r = validate_one(p1, NULL);
+    char *got = findings_list(r);
+
+    ck_assert_str_eq(got, "0 low_consistency\n");
+    ck_assert_ptr_nonnull(strstr(find_kind(r, "low_consistency", 0)->message, "50.0% of 40"));
+    free(got);
+    cai_report_free(r);
+
+    r = validate_one(p2, NULL);
+    got = findings_list(r);
+    ck_assert_str_eq(got, "0 principle_bias\n");
+    ck_assert_msg(strstr(find_kind(r, "principle_bias", 0)->message, "\"skewed\"") &&
+                      strstr(find_kind(r, "principle_bias", 0)->message, "95.0% of its 40"),
+                  "%s", find_kind(r, "principle_bias", 0)->message);
+    free(got);
+    cai_report_free(r);
+    tu_rmtree(dir);
+    free(p1);
+    free(p2);
+    free(dir);
+}
+END_TEST
+
+START_TEST(validate_reports_extreme_lengths)
+{
+    char *dir = tu_mkdtemp("validate"), *path = tu_strdupf("%s/l.jsonl", dir);
+    static const char data[] =
+        "{\"prompt\":\"short\",\"chosen\":\"ok\",\"rejected\":\"no\"}\n"
+        "{\"prompt\":\"a prompt of 26 characters\",\"chosen\":\"ok\",\"rejected\":\"no\"}\n"
+        "{\"prompt\":\"short 2\",\"chosen\":\"ok\",\"rejected\":\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+        "\xc3\xa9\xc3\xa9\"}\n"
+        "{\"prompt\":\"short 3\",\"chosen\":\"ok\",\"rejected\":\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+        "\xc3\xa9\"}\n";
+    cai_validate_opts o = CAI_VALIDATE_OPTS_INIT;
+    cai_report *r;
+    char *got;
+
+    o.max_prompt_chars = 10;
+    o.max_response_chars = 5; /* characters, not bytes: five "é" are fine, six are not */
+    ck_assert_int_eq(tu_write_file(path, data, sizeof(data) - 1), 0);
+    r = validate_one(path, &o);
+    got = findings_list(r);
+    ck_assert_str_eq(got, "2 long\n3 long\n");
+    ck_assert_ptr_nonnull(strstr(find_kind(r, "long", 1)->message, "rejected response has 6"));
+    free(got);
+    cai_report_free(r);
+    tu_rmtree(dir);
+    free(path);
+    free(dir);
+}
+END_TEST
+
+/* ---- the report ------------------------------------------------------------------------- */
+
+START_TEST(validate_report_keeps_examples_counts_the_rest_and_ends_with_a_verdict)
+{
+    char *path = data_path("trl_defects.jsonl"), *text, *json, *last;
+    cai_validate_opts o = CAI_VALIDATE_OPTS_INIT;
+    cai_report *r;
+    cJSON *j, *x;
+
+    o.max_examples = 1;
+    r = validate_one(path, &o);
+    ck_assert_uint_eq(cai_report_count(r, "schema"), 7);
+    ck_assert_uint_eq(cai_report_count(r, "label"), 2);
+    ck_assert_uint_eq(cai_report_errors(r), 15);
+    ck_assert_uint_eq(cai_report_nfindings(r), 8); /* one of each of the 8 kinds */
+    text = cai_report_text(r);
+    ck_assert_ptr_nonnull(strstr(text, "... and 6 more [schema]\n"));
+    ck_assert_ptr_nonnull(strstr(text, "trl_defects.jsonl:2: error [json] invalid JSON\n"));
+    ck_assert_int_eq(text[strlen(text) - 1], '\n');
+    text[strlen(text) - 1] = '\0';
+    last = strrchr(text, '\n');
+    ck_assert_str_eq(last + 1, "verdict: FAIL: 15 errors, 0 warnings in 17 records");
+    json = cai_report_json(r);
+    j = cJSON_Parse(json);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_str_eq(cJSON_GetObjectItem(j, "verdict")->valuestring, "fail");
+    ck_assert_int_eq(cJSON_GetObjectItem(j, "errors")->valueint, 15);
+    ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "counts"), "schema")->valueint, 7);
+    x = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "findings"), 0);
+    ck_assert_str_eq(cJSON_GetObjectItem(x, "kind")->valuestring, "json");
+    ck_assert_int_eq(cJSON_GetObjectItem(x, "line")->valueint, 2);
+    ck_assert_str_eq(cJSON_GetObjectItem(x, "file")->valuestring, path);
+    cJSON_Delete(j);
+    free(json);
+    free(text);
+    cai_report_free(r);
+    free(path);
+}
+END_TEST
+
+START_TEST(validate_fingerprint_table_finds_every_key)
+{
+    cai_fptab *t = NULL;
+    cai_fpslot *s;
+    cai_error err = {0};
+    int found;
+    uint64_t i;
+
+    ck_assert_int_eq(cai_fptab__create(&t, 1, &err), CAI_OK);
+    for (i = 0; i < 100000; i++) {
+        cai_fp k = {i * 0x9e3779b97f4a7c15ULL, i};
+        ck_assert_int_eq(cai_fptab__upsert(t, k, i + 1, 0, &s, &found, &err), CAI_OK);
+        ck_assert_int_eq(found, 0);
+    }
+    for (i = 0; i < 100000; i++) {
+        cai_fp k = {i * 0x9e3779b97f4a7c15ULL, i}, other = {k.lo, i + 1};
+        ck_assert_int_eq(cai_fptab__upsert(t, k, 0, 0, &s, &found, &err), CAI_OK);
+        ck_assert_int_eq(found, 1);
+        ck_assert_uint_eq(s->line, i + 1);
+        /* Same low half, different high half: a different key in a wide table. */
+        ck_assert_int_eq(cai_fptab__upsert(t, other, 7, 0, &s, &found, &err), CAI_OK);
+        ck_assert_int_eq(found, 0);
+        ck_assert_uint_eq(s->line, 7);
+    }
+    ck_assert_uint_eq(cai_fptab__count(t), 200000);
+    /* Compact: at most 2 slots of 24 bytes per key at 3/4 maximum load. */
+    ck_assert_uint_le(cai_fptab__bytes(t), 200000 * 24 * 3);
+    cai_fptab__free(t);
+}
+END_TEST
+
+Suite *validate_suite(void)
+{
+    Suite *s = suite_create("validate");
+    TCase *tc = tcase_create("files");
+    TCase *big = tcase_create("datasets");
+
+    tcase_add_loop_test(tc, validate_reports_each_defect_with_its_line, 0,
+                        (int)(sizeof(cases) / sizeof(cases[0])));
+    tcase_add_test(tc, validate_detects_the_format_of_each_file);
+    tcase_add_test(tc, validate_forced_format_overrides_detection);
+    tcase_add_test(tc, validate_reports_invalid_utf8_and_nul_and_goes_on);
+    tcase_add_test(tc, validate_catches_gzip_damage);
+    tcase_add_test(tc, validate_unreadable_path_is_an_error_status);
+    tcase_add_test(tc, validate_reports_extreme_lengths);
+    tcase_add_test(tc, validate_report_keeps_examples_counts_the_rest_and_ends_with_a_verdict);
+    suite_add_tcase(s, tc);
+    tcase_set_timeout(big, 60);
+    tcase_add_test(big, validate_hh_sample_reports_exactly_its_real_defects);
+    tcase_add_test(big, validate_manifest_clean_dataset_passes);
+    tcase_add_test(big, validate_manifest_flipped_byte_gives_crc_and_sha256_errors);
+    tcase_add_test(big, validate_manifest_missing_unlisted_and_count_mismatch);
+    tcase_add_test(big, validate_reports_prompt_leaked_between_splits);
+    tcase_add_test(big, validate_directory_without_manifest_finds_nested_shards);
+    tcase_add_test(big, validate_reports_position_and_length_bias);
+    tcase_add_test(big, validate_reports_low_consistency_and_skewed_principle);
+    tcase_add_test(big, validate_fingerprint_table_finds_every_key);
+    suite_add_tcase(s, big);
+    return s;
+}
