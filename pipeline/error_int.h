@@ -18,7 +18,7 @@ void cai_error__clear(cai_error *err);
 #define CAI_ASSERT_ARG(err, cond)                                                                  \
     do {                                                                                           \
         if (!(cond))                                                                               \
-            return cai_error__set((err), CAI_EINVAL, "invalid argument: %s", #cond);              \
+            return cai_error__set((err), CAI_EINVAL, "invalid argument: %s", #cond);               \
     } while (0)
 
 #endif

@@ -15,20 +15,20 @@
 /* Stable codes: never renumbered once released. */
 typedef enum cai_status {
     CAI_OK = 0,
-    CAI_ENOMEM,      /* allocation failed */
-    CAI_EINVAL,      /* invalid argument or option */
-    CAI_EIO,         /* read, write, rename or fsync failed */
-    CAI_EPARSE,      /* malformed input: JSON, UTF-8, gzip, transcript */
-    CAI_ESCHEMA,     /* well-formed input with missing or mistyped fields */
-    CAI_ELIMIT,      /* a hard cap was exceeded (line size, body size, nesting) */
-    CAI_EHTTP,       /* the server answered with a non-retryable HTTP error */
-    CAI_ETRANSPORT,  /* connection failed or reset */
-    CAI_ETIMEOUT,    /* request took longer than its deadline */
-    CAI_ERATELIMIT,  /* rate-limited and out of retries */
-    CAI_EVERDICT,    /* the judge's reply held no parseable verdict */
-    CAI_EMISMATCH,   /* a resume or check found different settings or contents */
+    CAI_ENOMEM,       /* allocation failed */
+    CAI_EINVAL,       /* invalid argument or option */
+    CAI_EIO,          /* read, write, rename or fsync failed */
+    CAI_EPARSE,       /* malformed input: JSON, UTF-8, gzip, transcript */
+    CAI_ESCHEMA,      /* well-formed input with missing or mistyped fields */
+    CAI_ELIMIT,       /* a hard cap was exceeded (line size, body size, nesting) */
+    CAI_EHTTP,        /* the server answered with a non-retryable HTTP error */
+    CAI_ETRANSPORT,   /* connection failed or reset */
+    CAI_ETIMEOUT,     /* request took longer than its deadline */
+    CAI_ERATELIMIT,   /* rate-limited and out of retries */
+    CAI_EVERDICT,     /* the judge's reply held no parseable verdict */
+    CAI_EMISMATCH,    /* a resume or check found different settings or contents */
     CAI_EINTERRUPTED, /* stopped on request (SIGINT/SIGTERM); resumable */
-    CAI_ITEROVER     /* iteration finished; not a failure */
+    CAI_ITEROVER      /* iteration finished; not a failure */
 } cai_status;
 
 /* Filled by the function that fails, where the facts are; callers propagate it unchanged. */
