@@ -3,6 +3,7 @@
 #include <cai.h>
 #include <check.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -221,6 +222,112 @@ START_TEST(rejects_missing_arguments)
 }
 END_TEST
 
+/* The intended label of each sample pair, from datasets/samples/pairs.labels.tsv. */
+typedef struct label {
+    char id[16];
+    char choice; /* 'a', 'b' or 't' (tie) */
+} label;
+
+static size_t read_labels(label *out, size_t cap)
+{
+    FILE *f = fopen(CAI_SOURCE_DIR "/datasets/samples/pairs.labels.tsv", "r");
+    char line[64];
+    size_t n = 0;
+
+    ck_assert_msg(f != NULL, "datasets/samples/pairs.labels.tsv is missing");
+    while (fgets(line, sizeof(line), f)) {
+        char *tab = strchr(line, '\t');
+        ck_assert_msg(tab && (size_t)(tab - line) < sizeof(out->id), "bad label line: %s", line);
+        ck_assert_uint_lt(n, cap);
+        memcpy(out[n].id, line, (size_t)(tab - line));
+        out[n].id[tab - line] = '\0';
+        out[n].choice = tab[1];
+        n++;
+    }
+    fclose(f);
+    return n;
+}
+
+static char label_of(const label *labels, size_t n, const char *id)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (strcmp(labels[i].id, id) == 0)
+            return labels[i].choice;
+    }
+    return 0;
+}
+
+/* The sample pairs' intended labels: the heuristics must agree well above chance, per category,
+ * judging each decided pair in both orders under one fixed principle of hhh per category. */
+START_TEST(agrees_with_the_sample_labels)
+{
+    static const char *const cats[] = {"harmless", "helpful", "honest"};
+    static const char *const principle_ids[] = {"harm-dangerous", "help-relevant",
+                                                "honest-accurate"};
+    label *labels = calloc(1024, sizeof(*labels));
+    size_t n_labels = read_labels(labels, 1024), c;
+    unsigned agree[3] = {0}, total[3] = {0}, all_agree = 0, all_total = 0;
+    const cai_principle *ps[3];
+    cai_constitution *hhh = NULL;
+    cai_reader *rd = NULL;
+    const cai_record *rec;
+    cai_error err = {0};
+    cai_status st;
+
+    ck_assert_uint_gt(n_labels, 300);
+    ck_assert_msg(cai_constitution_load(&hhh, CAI_SOURCE_DIR "/constitution/hhh.json", &err) ==
+                      CAI_OK,
+                  "%s", err.msg);
+    for (c = 0; c < 3; c++) {
+        long i = cai_constitution_find(hhh, principle_ids[c]);
+        ck_assert_msg(i >= 0, "hhh has no %s", principle_ids[c]);
+        ps[c] = cai_constitution_principle(hhh, (size_t)i);
+    }
+    ck_assert_int_eq(
+        cai_reader_create(&rd, CAI_SOURCE_DIR "/datasets/samples/pairs.jsonl", NULL, &err), CAI_OK);
+    while ((st = cai_reader_next(rd, &rec, &err)) == CAI_OK) {
+        char want = label_of(labels, n_labels, rec->id);
+        const char *cat;
+        cai_judgment ab, ba;
+
+        ck_assert_msg(want != 0, "no label for %s", rec->id);
+        ck_assert_uint_eq(rec->n_responses, 2);
+        if (want == 't')
+            continue;
+        cat = strstr(rec->meta_json, "\"category\"");
+        ck_assert_msg(cat != NULL, "%s has no category", rec->id);
+        for (c = 0; c < 3; c++) {
+            if (strstr(cat, cats[c]) && strstr(cat, cats[c]) < cat + 32)
+                break;
+        }
+        ck_assert_msg(c < 3, "%s: unknown category", rec->id);
+        ab = judge(rec->context, rec->n_context, ps[c], rec->responses[0], rec->responses[1],
+                   CAI_MODE_CHOICE);
+        ba = judge(rec->context, rec->n_context, ps[c], rec->responses[1], rec->responses[0],
+                   CAI_MODE_CHOICE);
+        ck_assert(ba.p_first == 1.0 - ab.p_first);
+        agree[c] += (want == 'a') ? ab.verdict == CAI_VERDICT_A : ab.verdict == CAI_VERDICT_B;
+        agree[c] += (want == 'a') ? ba.verdict == CAI_VERDICT_B : ba.verdict == CAI_VERDICT_A;
+        total[c] += 2;
+    }
+    ck_assert_int_eq(st, CAI_ITEROVER);
+    for (c = 0; c < 3; c++) {
+        ck_assert_uint_gt(total[c], 50);
+        all_agree += agree[c];
+        all_total += total[c];
+        /* Per category well above chance (0.5). */
+        ck_assert_msg((double)agree[c] / total[c] >= 0.60, "%s: %u/%u", cats[c], agree[c],
+                      total[c]);
+    }
+    ck_assert_msg((double)all_agree / all_total >= 0.70, "overall: %u/%u", all_agree, all_total);
+    cai_reader_free(rd);
+    cai_constitution_free(hhh);
+    free(labels);
+}
+END_TEST
+
 Suite *builtin_suite(void)
 {
     Suite *s = suite_create("builtin");
@@ -237,6 +344,7 @@ Suite *builtin_suite(void)
     tcase_add_test(tc, rating_maps_the_score_to_one_through_seven);
     tcase_add_test(tc, fills_token_estimates_and_bookkeeping);
     tcase_add_test(tc, rejects_missing_arguments);
+    tcase_add_test(tc, agrees_with_the_sample_labels);
     suite_add_tcase(s, tc);
     return s;
 }
