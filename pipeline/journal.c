@@ -22,7 +22,8 @@ struct cai_journal {
     int fd;
     cai_jentry *slots; /* open addressing; key 0 = empty */
     size_t cap;        /* power of two */
-    size_t count;
+    size_t used;       /* occupied slots */
+    size_t count;      /* entries loaded + added */
     size_t loaded;
     size_t repaired;
     char *buf; /* pending appends */
@@ -57,7 +58,7 @@ static cai_status table_put(cai_journal *j, const cai_jentry *e, cai_error *err)
     size_t h;
     cai_status st;
 
-    if ((j->count + 1) * 2 > j->cap && (st = table_grow(j, err)) != CAI_OK)
+    if ((j->used + 1) * 2 > j->cap && (st = table_grow(j, err)) != CAI_OK)
         return st;
     for (h = e->key & (j->cap - 1); j->slots[h].key; h = (h + 1) & (j->cap - 1)) {
         if (j->slots[h].key == e->key) {
@@ -66,6 +67,7 @@ static cai_status table_put(cai_journal *j, const cai_jentry *e, cai_error *err)
         }
     }
     j->slots[h] = *e;
+    j->used++;
     j->count++;
     return CAI_OK;
 }
@@ -372,8 +374,9 @@ cai_status cai_journal__add(cai_journal *j,
         return cai_error__set(err, CAI_ENOMEM, "journal: out of memory");
     st = append_line(j, txt, err);
     cJSON_free(txt);
-    if (st == CAI_OK)
-        st = table_put(j, e, err);
+    /* Not added to the table: a run plans each key once, and keeping every new judgment in
+     * memory would make memory grow with the input. Resume loads them from the file. */
+    j->count++;
     return st;
 }
 

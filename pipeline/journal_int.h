@@ -37,7 +37,11 @@ cai_status cai_journal__open(cai_journal **out,
 /* The entry for key, or NULL. Borrowed until the next add. */
 const cai_jentry *cai_journal__find(const cai_journal *j, uint64_t key);
 
-/* Appends one finished judgment (buffered; made durable by cai_journal__sync). */
+/*
+ * Appends one finished judgment (buffered; made durable by cai_journal__sync). It is not added
+ * to the in-memory table, which holds only what was loaded at open (a run asks for each key
+ * once), so memory stays flat during a run.
+ */
 cai_status cai_journal__add(cai_journal *j,
                             const cai_jentry *e,
                             const char *pair_id,

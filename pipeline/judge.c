@@ -31,8 +31,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_REPLY_BYTES   (4u * 1024 * 1024) /* a judge's reply is tiny; more is an error */
-#define CACHE_MAX_SLOTS   (1u << 20)         /* in-run cache: at most 786,432 answers, 40 MiB */
+#define MAX_REPLY_BYTES (4u * 1024 * 1024) /* a judge's reply is tiny; more is an error */
+/*
+ * The in-run answer cache is bounded so memory stays flat in the size of the input: without a
+ * cache directory it holds the most recent 49,152 answers (2.5 MiB) and starts afresh when full,
+ * which still catches duplicate requests close together; with a cache directory the user has
+ * asked for reuse across runs, and it may grow to 786,432 answers (40 MiB).
+ */
+#define CACHE_RUN_SLOTS   (1u << 16)
+#define CACHE_DISK_SLOTS  (1u << 20)
 #define CACHE_FILE        "cai-judge-cache.v1"
 #define MAX_SERVER_WAIT_S 60.0 /* cap on a pause or delay a server asks for */
 #define POLL_MAX_MS       200  /* stop() is noticed within this */
@@ -217,26 +224,41 @@ static centry *cache_slot(centry *tab, size_t cap, uint64_t k1, uint64_t k2)
             return &tab[i];
 }
 
-/* Remembers an answer; silently does nothing once the cache is full or memory is short. */
+/* Rehashes the cache into cap slots; -1 when memory is short. */
+static int cache_grow(cai_judge *j, size_t cap)
+{
+    centry *tab = calloc(cap, sizeof(*tab));
+    size_t i;
+
+    if (!tab)
+        return -1;
+    for (i = 0; i < j->cache_cap; i++)
+        if (j->cache[i].used)
+            *cache_slot(tab, cap, j->cache[i].k1, j->cache[i].k2) = j->cache[i];
+    free(j->cache);
+    j->cache = tab;
+    j->cache_cap = cap;
+    return 0;
+}
+
+/* Remembers an answer; silently does nothing when a disk-backed cache is full or memory is short.
+ */
 static void cache_put(cai_judge *j, const centry *in)
 {
     centry *e;
 
     if ((j->cache_count + 1) * 4 > j->cache_cap * 3) {
-        size_t cap = j->cache_cap ? j->cache_cap * 2 : 1024, i;
-        centry *tab;
+        size_t cap = j->cache_cap ? j->cache_cap * 2 : 1024;
 
-        if (cap > CACHE_MAX_SLOTS)
+        if (cap <= (j->cache_dir ? CACHE_DISK_SLOTS : CACHE_RUN_SLOTS)) {
+            if (cache_grow(j, cap) != 0)
+                return;
+        } else if (j->cache_dir) {
             return;
-        tab = calloc(cap, sizeof(*tab));
-        if (!tab)
-            return;
-        for (i = 0; i < j->cache_cap; i++)
-            if (j->cache[i].used)
-                *cache_slot(tab, cap, j->cache[i].k1, j->cache[i].k2) = j->cache[i];
-        free(j->cache);
-        j->cache = tab;
-        j->cache_cap = cap;
+        } else {
+            memset(j->cache, 0, j->cache_cap * sizeof(*j->cache)); /* a new generation */
+            j->cache_count = 0;
+        }
     }
     e = cache_slot(j->cache, j->cache_cap, in->k1, in->k2);
     if (!e->used)

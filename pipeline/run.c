@@ -55,6 +55,7 @@ struct pending {
     char *meta_json;
     char *file;
     uint64_t line;
+    int id_from_input;
     const char *invalid; /* why the pair cannot be judged (static text), or NULL */
     size_t principles[64];
     size_t n_principles;
@@ -229,6 +230,7 @@ static cai_status pending_make(cai_run *r,
     if (!p)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
     p->id = xstrdup(id);
+    p->id_from_input = rec->id_from_input;
     p->meta_json = xstrdup(rec->meta_json ? rec->meta_json : "{}");
     p->file = xstrdup(rec->file);
     p->line = rec->line;
@@ -824,9 +826,50 @@ static cai_status done(const cai_judge_task *t,
 
 /* ---- planning pass and fingerprint ----------------------------------------------------- */
 
+/* Fingerprints of the input ids seen by the survey (8 bytes a pair, freed after it). */
+typedef struct idset {
+    uint64_t *slots; /* 0 = empty */
+    size_t cap, n;
+} idset;
+
+/* Adds id; returns 1 if it was there already, -1 when out of memory (slots then NULL), 0 else. */
+static int idset_add(idset *s, const char *id)
+{
+    uint64_t h = cai_hash64(id, strlen(id), 0x6964ULL);
+    size_t i;
+
+    h = h ? h : 1;
+    if ((s->n + 1) * 2 > s->cap) {
+        size_t ncap = s->cap ? s->cap * 2 : 4096, k;
+        uint64_t *ns = calloc(ncap, sizeof(*ns));
+        if (!ns) {
+            free(s->slots);
+            s->slots = NULL;
+            return -1;
+        }
+        for (k = 0; k < s->cap; k++) {
+            if (!s->slots[k])
+                continue;
+            for (i = s->slots[k] & (ncap - 1); ns[i]; i = (i + 1) & (ncap - 1))
+                ;
+            ns[i] = s->slots[k];
+        }
+        free(s->slots);
+        s->slots = ns;
+        s->cap = ncap;
+    }
+    for (i = h & (s->cap - 1); s->slots[i]; i = (i + 1) & (s->cap - 1))
+        if (s->slots[i] == h)
+            return 1; /* a 64-bit collision between distinct ids is ~n^2/2^65: negligible */
+    s->slots[i] = h;
+    s->n++;
+    return 0;
+}
+
 /* Reads every input once: validates it before any money is spent, hashes it, counts the plan. */
 static cai_status survey_inputs(cai_run *r, cJSON *inputs_json, cai_error *err)
 {
+    idset ids = {NULL, 0, 0};
     size_t i;
     cai_status st;
 
@@ -855,7 +898,16 @@ static cai_status survey_inputs(cai_run *r, cJSON *inputs_json, cai_error *err)
         if (st == CAI_ITEROVER)
             break;
         if (st != CAI_OK)
-            return st;
+            goto out;
+        if (p->id_from_input && idset_add(&ids, p->id) != 0) {
+            st = cai_error__set(err, ids.slots ? CAI_ESCHEMA : CAI_ENOMEM,
+                                ids.slots ? "%s:%llu: duplicate id \"%s\" (the journal keys "
+                                            "judgments by pair id, so ids must be unique)"
+                                          : "%s:%llu: out of memory (id %s)",
+                                p->file, (unsigned long long)p->line, p->id);
+            pending_free(p);
+            goto out;
+        }
         r->pairs_total++;
         r->judgments_total += p->n_tasks;
         if (r->o.dry_run) {
@@ -871,6 +923,9 @@ static cai_status survey_inputs(cai_run *r, cJSON *inputs_json, cai_error *err)
         }
         pending_free(p);
     }
+    st = CAI_OK;
+out:
+    free(ids.slots);
     /* rewind for the real pass */
     cai_reader_free(r->reader);
     r->reader = NULL;
@@ -878,7 +933,7 @@ static cai_status survey_inputs(cai_run *r, cJSON *inputs_json, cai_error *err)
     r->cand = NULL;
     r->s.skipped_input = 0;
     r->pairs_read = 0;
-    return CAI_OK;
+    return st;
 }
 
 static char *fingerprint_json(const cai_run *r, const cJSON *inputs)

@@ -34,3 +34,11 @@ grep -q "Nothing was sent or written" "$RUN_TMP/err"; check "dry run says so" 0 
 [ ! -e "$RUN_TMP/dry" ]; check "dry run writes nothing" 0 $?
 
 rm -rf "$RUN_TMP"
+
+DUP_TMP=$(mktemp -d)
+printf '{"id":"x","prompt":"p","response_a":"a","response_b":"b"}\n{"id":"y","prompt":"p","response_a":"a","response_b":"c"}\n{"id":"x","prompt":"q","response_a":"a","response_b":"b"}\n' >"$DUP_TMP/dup.jsonl"
+"$CAI" run -i "$DUP_TMP/dup.jsonl" -c "$HHH" -o "$DUP_TMP/out" 2>"$DUP_TMP/err"
+check "duplicate input ids" 2 $?
+grep -q 'dup.jsonl:3: duplicate id "x"' "$DUP_TMP/err"; check "duplicate id named with FILE:LINE" 0 $?
+[ ! -e "$DUP_TMP/out/journal.cai" ]; check "nothing written for duplicate ids" 0 $?
+rm -rf "$DUP_TMP"
