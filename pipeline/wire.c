@@ -638,7 +638,9 @@ char *cai_wire__error_message(const char *body, size_t len, const char *secret)
     *w = '\0';
     n = (size_t)(w - red);
     if (n > ERRMSG_MAX) {
-        n = ERRMSG_MAX;
+        /* The cut text plus "..." fits in the first ERRMSG_MAX + 1 bytes,
+         * which red (at least n + 1 bytes) always has. */
+        n = ERRMSG_MAX - 3;
         while (n > 0 && ((unsigned char)red[n] & 0xC0) == 0x80)
             n--; /* never split a UTF-8 sequence */
         memcpy(red + n, "...", 4);

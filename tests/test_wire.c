@@ -417,8 +417,32 @@ START_TEST(error_message_is_cut_after_redaction)
     m = cai_wire__error_message(body, strlen(body), key);
     ck_assert_ptr_null(strstr(m, "sk-AB"));
     ck_assert_ptr_null(strchr(m, '\n'));
-    ck_assert_uint_le(strlen(m), 303);
+    ck_assert_uint_le(strlen(m), 300);
     free(m);
+}
+END_TEST
+
+/* Found by fuzz_wire: a body of 301..303 bytes wrote "..." past the end of
+ * the buffer. Every length around the cut must stay inside and be cut the
+ * same way. */
+START_TEST(error_message_cut_stays_inside_the_buffer)
+{
+    char body[310];
+    size_t len;
+
+    for (len = 295; len <= 305; len++) {
+        char *m;
+
+        memset(body, 'x', len);
+        m = cai_wire__error_message(body, len, NULL);
+        ck_assert_ptr_nonnull(m);
+        ck_assert_uint_le(strlen(m), 300);
+        if (len <= 300)
+            ck_assert_uint_eq(strlen(m), len);
+        else
+            ck_assert_str_eq(m + strlen(m) - 3, "...");
+        free(m);
+    }
 }
 END_TEST
 
@@ -591,6 +615,7 @@ Suite *wire_suite(void)
     tcase_add_test(tc, anthropic_error_message_is_extracted);
     tcase_add_test(tc, error_message_redacts_the_key_everywhere);
     tcase_add_test(tc, error_message_is_cut_after_redaction);
+    tcase_add_test(tc, error_message_cut_stays_inside_the_buffer);
     tcase_add_test(tc, non_json_error_body_becomes_one_line);
     tcase_add_test(tc, redact_replaces_overlapping_runs);
     suite_add_tcase(s, tc);
