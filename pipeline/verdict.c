@@ -447,9 +447,19 @@ static void lse_add(double *acc, int *seen, double lp)
     }
 }
 
+/* A log-prob that is missing (-9999 is how OpenAI says "not in the list"),
+ * NaN or infinite carries no information and would turn the sum into NaN.
+ * Positive values are not probabilities either; float rounding makes tiny
+ * ones (1e-7) in real replies, so those count as log(1) = 0 and anything
+ * larger is ignored. */
 static int usable(const cai_token_logprob *t)
 {
-    return t->token && !(t->logprob <= -9999.0) && !isnan(t->logprob);
+    return t->token && isfinite(t->logprob) && t->logprob > -9999.0 && t->logprob <= 1e-3;
+}
+
+static double logprob_of(const cai_token_logprob *t)
+{
+    return t->logprob > 0 ? 0.0 : t->logprob;
 }
 
 int cai_verdict_from_logprobs(const cai_token_logprob *top, size_t n, double *p_a)
@@ -464,9 +474,9 @@ int cai_verdict_from_logprobs(const cai_token_logprob *top, size_t n, double *p_
             continue;
         normalise_token(top[i].token, top[i].len, norm, sizeof(norm));
         if (strcmp(norm, "A") == 0)
-            lse_add(&la, &seen_a, top[i].logprob);
+            lse_add(&la, &seen_a, logprob_of(&top[i]));
         else if (strcmp(norm, "B") == 0)
-            lse_add(&lb, &seen_b, top[i].logprob);
+            lse_add(&lb, &seen_b, logprob_of(&top[i]));
     }
     if (!seen_a && !seen_b)
         return -1;
@@ -495,7 +505,7 @@ int cai_verdict_rating_from_logprobs(const cai_token_logprob *top, size_t n, dou
         if (norm[0] < '1' || norm[0] > '7' || norm[1] != '\0')
             continue;
         d = norm[0] - '1';
-        lse_add(&acc[d], &seen[d], top[i].logprob);
+        lse_add(&acc[d], &seen[d], logprob_of(&top[i]));
         any = 1;
     }
     if (!any)

@@ -159,6 +159,31 @@ START_TEST(logprobs_minus_9999_means_absent)
 }
 END_TEST
 
+/* Found by fuzz_verdict: +inf or -inf made the log-sum NaN, and a NaN P(A)
+ * would have reached the dataset. Non-finite and clearly positive values are
+ * absent; float-rounding positives count as log(1). */
+START_TEST(logprobs_infinite_values_are_absent)
+{
+    cai_token_logprob inf[] = {TOK("A", INFINITY), TOK("B", log(0.5)), TOK("A", -INFINITY)};
+    cai_token_logprob nan_only[] = {TOK("A", NAN), TOK("B", INFINITY)};
+    cai_token_logprob pos[] = {TOK("A", 5.0), TOK("B", log(0.25))};
+    cai_token_logprob rounding[] = {TOK("A", 1e-7), TOK("B", log(1e-6))};
+    cai_token_logprob digits[] = {TOK("5", INFINITY), TOK("3", 0.0), TOK("6", -INFINITY)};
+    double p = -1, score = -1;
+
+    ck_assert_int_eq(cai_verdict_from_logprobs(inf, 3, &p), 0);
+    ck_assert_double_eq(p, 0.0);
+    ck_assert_int_eq(cai_verdict_from_logprobs(nan_only, 2, &p), -1);
+    ck_assert_int_eq(cai_verdict_from_logprobs(pos, 2, &p), 0);
+    ck_assert_double_eq(p, 0.0);
+    ck_assert_int_eq(cai_verdict_from_logprobs(rounding, 2, &p), 0);
+    ck_assert(isfinite(p));
+    ck_assert_double_eq_tol(p, 1.0 / (1.0 + 1e-6), 1e-12);
+    ck_assert_int_eq(cai_verdict_rating_from_logprobs(digits, 3, &score), 0);
+    ck_assert_double_eq(score, 3.0);
+}
+END_TEST
+
 START_TEST(logprobs_with_fewer_entries_use_what_is_there)
 {
     cai_token_logprob one[] = {TOK("A", log(0.9))};
@@ -312,6 +337,7 @@ Suite *verdict_suite(void)
     tcase_add_test(lp, logprobs_lower_case_and_markup_count);
     tcase_add_test(lp, logprobs_ignore_words_that_merely_contain_the_letter);
     tcase_add_test(lp, logprobs_minus_9999_means_absent);
+    tcase_add_test(lp, logprobs_infinite_values_are_absent);
     tcase_add_test(lp, logprobs_with_fewer_entries_use_what_is_there);
     tcase_add_test(lp, logprobs_letter_after_paren_token);
     tcase_add_test(lp, logprobs_none_present_returns_minus_one);
