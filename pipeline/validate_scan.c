@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1049,27 +1050,46 @@ static int safe_rel(const char *p)
     return 1;
 }
 
+/* Reads a whole file of at most cap bytes. The buffer starts at the size
+ * fstat reports (manifests are a few KiB; allocating cap up front cost 64 MiB
+ * per call) and grows if the file does. */
 static cai_status read_small_file(const char *path, size_t cap, char **out, cai_error *err)
 {
     FILE *f = fopen(path, "rb");
-    char *buf;
-    size_t n = 0, got;
+    struct stat sb;
+    char *buf = NULL, *grown;
+    size_t n = 0, size, got;
     cai_status st = CAI_OK;
 
     *out = NULL;
     if (!f)
         return cai_error__set(err, CAI_EIO, "%s: %s", path, strerror(errno));
-    buf = malloc(cap + 1);
-    if (!buf) {
-        fclose(f);
-        return cai_error__set(err, CAI_ENOMEM, "out of memory");
-    }
-    while (n < cap && (got = fread(buf + n, 1, cap - n, f)) > 0)
+    size = 4096;
+    if (fstat(fileno(f), &sb) == 0 && sb.st_size > 0 && (uintmax_t)sb.st_size < cap)
+        size = (size_t)sb.st_size + 1;
+    for (;;) {
+        if (n == size || !buf) {
+            if (buf)
+                size = size > cap / 2 ? cap + 1 : size * 2;
+            grown = realloc(buf, size + 1);
+            if (!grown) {
+                st = cai_error__set(err, CAI_ENOMEM, "out of memory");
+                break;
+            }
+            buf = grown;
+        }
+        got = fread(buf + n, 1, size - n, f);
         n += got;
-    if (ferror(f))
-        st = cai_error__set(err, CAI_EIO, "%s: %s", path, strerror(errno));
-    else if (n >= cap)
-        st = cai_error__set(err, CAI_ELIMIT, "%s: larger than %zu bytes", path, cap);
+        if (n > cap) {
+            st = cai_error__set(err, CAI_ELIMIT, "%s: larger than %zu bytes", path, cap);
+            break;
+        }
+        if (got == 0) {
+            if (ferror(f))
+                st = cai_error__set(err, CAI_EIO, "%s: %s", path, strerror(errno));
+            break;
+        }
+    }
     fclose(f);
     if (st != CAI_OK) {
         free(buf);
