@@ -670,7 +670,7 @@ START_TEST(faults_under_load_leave_no_pair_behind)
 
     o.concurrency = 8;
     o.max_retries = 20;
-    o.timeout_s = 0.5;
+    o.timeout_s = tu_timeout(0.5);
     j = make(&o);
     fake_llm_set_fault_rate(srv, 0.3);
     ck_assert_msg(run_batch(j, b, &err) == CAI_OK, "%s", err.msg);

@@ -476,7 +476,7 @@ START_TEST(run_survives_mixed_faults_without_losing_or_repaying_a_pair)
     base_opts(&o, in, out);
     use_fake(&o, srv);
     o.judge.concurrency = 64;
-    o.judge.timeout_s = 0.5; /* hangs cost half a second each */
+    o.judge.timeout_s = tu_timeout(0.5); /* hangs cost half a second each */
     o.keep_ties = 1;
     o.max_failure_rate = 1.0;
     ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);

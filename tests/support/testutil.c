@@ -13,6 +13,14 @@
 #include <unistd.h>
 #include <zlib.h>
 
+double tu_timeout(double seconds)
+{
+    const char *v = getenv("CAI_TEST_TIME_SCALE");
+    double scale = v && *v ? strtod(v, NULL) : 1.0;
+
+    return scale >= 1.0 ? seconds * scale : seconds;
+}
+
 char *tu_mkdtemp(const char *tag)
 {
     const char *base = getenv("CAI_TEST_TMP");
