@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, checks formatting, builds with warnings as
-# errors under ASan+UBSan, and runs every suite with ctest.
+# errors under ASan+UBSan, runs every suite with ctest, then a libFuzzer smoke of every fuzz
+# target (scripts/fuzz.sh) and every Check suite under valgrind memcheck (scripts/valgrind.sh).
+# Arguments go to ctest (e.g. -R judge). CAI_TEST_FAST=1 stops after ctest, for quick local runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CAI_EXTRA_PACKAGES="clang-format ${CAI_EXTRA_PACKAGES:-}" scripts/setup.sh
+extra="clang-format"
+[ -n "${CAI_TEST_FAST:-}" ] || extra="$extra clang libclang-rt-14-dev valgrind"
+CAI_EXTRA_PACKAGES="$extra ${CAI_EXTRA_PACKAGES:-}" scripts/setup.sh
 
 echo "== clang-format"
 git ls-files -- '*.c' '*.h' | xargs clang-format --dry-run --Werror
@@ -21,5 +25,10 @@ fi
 echo "== tests"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-cd build-asan
-ctest --output-on-failure -j"$(nproc)" "$@"
+(cd build-asan && ctest --output-on-failure -j"$(nproc)" "$@")
+
+[ -z "${CAI_TEST_FAST:-}" ] || exit 0
+echo "== fuzz smoke (libFuzzer, 8 s per target)"
+scripts/fuzz.sh 8
+echo "== valgrind memcheck"
+scripts/valgrind.sh
