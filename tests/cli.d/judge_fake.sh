@@ -1,0 +1,36 @@
+# `cai judge` against the fake judge server, once per HTTP backend: the request, the raw reply,
+# the verdict and P(A). Also bad input paths for `cai run`. Sourced by tests/cli.sh.
+JF_TMP=$(mktemp -d)
+JF_FAKE="$(dirname "$CAI")/tests/cai-fake-judge"
+"$JF_FAKE" --port-file "$JF_TMP/port" >"$JF_TMP/fake.out" 2>&1 &
+JF_PID=$!
+for _ in $(seq 200); do [ -s "$JF_TMP/port" ] && break; sleep 0.05; done
+JF_ROOT="http://127.0.0.1:$(cat "$JF_TMP/port")"
+JF_PAIR=(--prompt "How do I boil an egg?" --response-a "Simmer it for nine minutes, then cool it."
+    --response-b "No.")
+
+for backend in openai completions anthropic; do
+    base="$JF_ROOT/v1"
+    [ "$backend" = anthropic ] && base="$JF_ROOT"
+    ANTHROPIC_API_KEY=test-key "$CAI" judge --judge "$backend" --model fake --base-url "$base" \
+        -c "$SRC/constitution/hhh.json" "${JF_PAIR[@]}" --swap >"$JF_TMP/$backend.out" 2>&1
+    check "judge $backend against the fake server" 0 $?
+    grep -q '^P(A): [01]\.[0-9]*' "$JF_TMP/$backend.out"; check "judge $backend prints P(A)" 0 $?
+    grep -q '^verdict: [AB]' "$JF_TMP/$backend.out"; check "judge $backend prints a verdict" 0 $?
+done
+grep -q 'top_logprobs' "$JF_TMP/openai.out"; check "openai reply shows log-probs" 0 $?
+kill "$JF_PID" 2>/dev/null
+wait "$JF_PID" 2>/dev/null
+
+mkdir -p "$JF_TMP/adir"
+"$CAI" run -i "$JF_TMP/adir" -c "$SRC/constitution/hhh.json" -o "$JF_TMP/o1" 2>"$JF_TMP/err"
+check "run with a directory as input" 2 $?
+grep -q "adir" "$JF_TMP/err"; check "the directory is named" 0 $?
+: >"$JF_TMP/empty.jsonl"
+"$CAI" run -i "$JF_TMP/empty.jsonl" -c "$SRC/constitution/hhh.json" -o "$JF_TMP/o2" -q
+check "run on an empty file succeeds with no pairs" 0 $?
+"$CAI" run -i "$SRC/datasets/samples/pairs.jsonl" -c "$JF_TMP/adir" -o "$JF_TMP/o3" 2>"$JF_TMP/err"
+check "run with a directory as constitution" 2 $?
+[ ! -e "$JF_TMP/o1/manifest.json" ] && [ ! -e "$JF_TMP/o3/manifest.json" ]
+check "nothing final written for bad inputs" 0 $?
+rm -rf "$JF_TMP"
