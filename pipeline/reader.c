@@ -29,6 +29,7 @@ struct cai_reader {
     cJSON *doc;
     char *meta;
     cai_transcript tr[3]; /* prompt, chosen, rejected */
+    char *prompt_copy;    /* a transcript "prompt" before splitting modifies it */
     cai_message *ctx;
     size_t ctx_cap;
     const char **resp;
@@ -271,6 +272,9 @@ static cai_status parse_prompt(const line_ctx *lc, cJSON *prompt, int allow_list
         if (strncmp(text, "\n\nHuman:", 8) == 0) {
             cai_transcript *t = &r->tr[0];
             cai_error e = {0};
+            if (!(r->prompt_copy = strdup(text)))
+                return fail(lc, CAI_ENOMEM, "out of memory");
+            r->rec.prompt_text = r->prompt_copy;
             if (cai_transcript_split(t, text, &e) != CAI_OK)
                 return fail(lc, e.code, "\"prompt\": %s", e.msg);
             n = t->n_turns;
@@ -289,6 +293,7 @@ static cai_status parse_prompt(const line_ctx *lc, cJSON *prompt, int allow_list
         r->ctx[0].content = text;
         r->rec.context = r->ctx;
         r->rec.n_context = 1;
+        r->rec.prompt_text = text;
         return CAI_OK;
     }
     if (!allow_list || !cJSON_IsArray(prompt))
@@ -635,6 +640,8 @@ static void reset(cai_reader *r)
     r->meta = NULL;
     for (i = 0; i < 3; i++)
         cai_transcript_dispose(&r->tr[i]);
+    free(r->prompt_copy);
+    r->prompt_copy = NULL;
     memset(&r->rec, 0, sizeof(r->rec));
 }
 

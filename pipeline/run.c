@@ -50,8 +50,9 @@ struct pending {
     char *id;
     cai_message *context;
     size_t n_context;
-    char *resp[2]; /* response_a, response_b */
-    int human;     /* index (0/1) of the human-preferred response, -1 none */
+    char *prompt_text; /* the input's string prompt when rendering would not give it back */
+    char *resp[2];     /* response_a, response_b */
+    int human;         /* index (0/1) of the human-preferred response, -1 none */
     char *meta_json;
     char *file;
     uint64_t line;
@@ -167,6 +168,7 @@ static void pending_free(pending *p)
     free(p->resp[0]);
     free(p->resp[1]);
     free(p->meta_json);
+    free(p->prompt_text);
     free(p->file);
     if (p->res)
         for (i = 0; i < p->n_tasks; i++)
@@ -243,6 +245,12 @@ static cai_status pending_make(cai_run *r,
         if (!(p->context[i].content = xstrdup(rec->context[i].content)))
             goto oom;
     }
+    /* A string prompt goes to trl output byte for byte; it needs its own copy only when it was
+     * a transcript (the usual plain prompt is the single context turn itself). */
+    if (rec->prompt_text &&
+        !(rec->n_context == 1 && strcmp(rec->context[0].content, rec->prompt_text) == 0) &&
+        !(p->prompt_text = xstrdup(rec->prompt_text)))
+        goto oom;
     /*
      * Human-labelled inputs list the preferred response first. Which slot becomes response_a is
      * decided by a coin flip per pair, so neither the judge (without swap) nor the position
@@ -391,6 +399,8 @@ static cai_status next_pair(cai_run *r, pending **out, cai_error *err)
 
 static char *render_prompt_text(const pending *p)
 {
+    if (p->prompt_text)
+        return strdup(p->prompt_text);
     if (p->n_context == 1 && p->context[0].role == CAI_ROLE_USER &&
         strncmp(p->context[0].content, "\n\nHuman:", 8) != 0)
         return strdup(p->context[0].content);
@@ -431,12 +441,32 @@ static char *hh_transcript(const pending *p, const char *reply)
     return out;
 }
 
-/* A number with six decimals: fixed digits keep output bytes identical across runs. */
+/* A number with six decimals: enough for a derived quantity, and easy to read. */
 static void add_fixed(cJSON *o, const char *k, double v)
 {
     char tmp[48];
 
     snprintf(tmp, sizeof(tmp), "%.6f", v);
+    cJSON_AddRawToObject(o, k, tmp);
+}
+
+/*
+ * The shortest of %.15g..%.17g that reads back as the same double: the soft label loses
+ * nothing, and the same double always prints the same bytes. A decimal point is kept ("1.0")
+ * so every value in the column is a float to pyarrow and pandas.
+ */
+static void add_exact(cJSON *o, const char *k, double v)
+{
+    char tmp[48];
+    int prec;
+
+    for (prec = 15; prec <= 17; prec++) {
+        snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
+        if (strtod(tmp, NULL) == v)
+            break;
+    }
+    if (!strpbrk(tmp, ".eEn"))
+        strcat(tmp, ".0");
     cJSON_AddRawToObject(o, k, tmp);
 }
 
@@ -481,7 +511,7 @@ static char *record_line(const cai_run *r,
         break;
     }
     free(text);
-    add_fixed(o, "p_chosen", p_chosen);
+    add_exact(o, "p_chosen", p_chosen);
     /* TRL's RewardTrainer subtracts `margin` inside the logistic loss: the log-odds of the label.
      */
     add_fixed(o, "margin", log(pc / (1.0 - pc)));

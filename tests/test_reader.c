@@ -406,6 +406,7 @@ START_TEST(reader_recognises_every_format)
     ck_assert_str_eq(rec->meta_json, "{\"source\":\"unit\",\"score\":1.5}");
     ck_assert_str_eq(rec->file, DATA "formats.jsonl");
     ck_assert_uint_eq(rec->line, 1);
+    ck_assert_str_eq(rec->prompt_text, "Tell me a joke");
 
     ck_assert_msg(cai_reader_next(r, &rec, &err) == CAI_OK, "%s", err.msg);
     expect_joke(rec, CAI_FORMAT_PAIRS, 2, -1);
@@ -413,6 +414,7 @@ START_TEST(reader_recognises_every_format)
     ck_assert_str_eq(rec->context[0].content, "Be brief");
     ck_assert_str_eq(rec->meta_json, "{}");
     ck_assert_int_eq(rec->id_from_input, 0);
+    ck_assert_ptr_null(rec->prompt_text); /* a message list */
 
     ck_assert_msg(cai_reader_next(r, &rec, &err) == CAI_OK, "%s", err.msg);
     ck_assert_int_eq(rec->format, CAI_FORMAT_CANDIDATES);
@@ -430,6 +432,9 @@ START_TEST(reader_recognises_every_format)
     ck_assert_msg(cai_reader_next(r, &rec, &err) == CAI_OK, "%s", err.msg);
     expect_joke(rec, CAI_FORMAT_TRL, 3, 0); /* HH prompt: split, trailing cue dropped */
     ck_assert_str_eq(rec->context[1].content, "Hello! How can I help?");
+    /* ... and kept verbatim for output in the same shape */
+    ck_assert_ptr_nonnull(strstr(rec->prompt_text, "\n\nHuman: Hi there\n\nAssistant: Hello!"));
+    ck_assert_str_eq(rec->prompt_text + strlen(rec->prompt_text) - 12, "\n\nAssistant:");
 
     ck_assert_msg(cai_reader_next(r, &rec, &err) == CAI_OK, "%s", err.msg);
     expect_joke(rec, CAI_FORMAT_CONVERSATIONAL, 1, 0);

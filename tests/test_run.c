@@ -5,6 +5,7 @@
 #include "testutil.h"
 
 #include <check.h>
+#include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <dirent.h>
 #include <math.h>
@@ -383,6 +384,85 @@ START_TEST(run_writes_every_output_format_readably)
 }
 END_TEST
 
+/*
+ * trl output must give back a string prompt byte for byte, transcripts included (a single
+ * "\n\nHuman:" turn once lost its marker), and p_chosen must be the exact double, not rounded:
+ * consumers compare soft labels across tools.
+ */
+START_TEST(run_trl_output_is_verbatim_with_exact_soft_labels)
+{
+    static const char *const prompts[] = {
+        "\n\nHuman: Where did I leave the key?",
+        "\n\nHuman: hi\n\nAssistant: hello\n\nHuman: and now?\n\nAssistant:",
+        "  a plain prompt, spaces kept  ",
+    };
+    char *input = tu_strdupf("%s/verbatim.jsonl", dir);
+    const char *in[] = {input};
+    char *out = tu_strdupf("%s/verbatim", dir);
+    fake_llm *srv = fake_llm_start(NULL);
+    FILE *f = fopen(input, "w");
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+    char *text, *line, *save = NULL;
+    size_t i, n = 0, long_labels = 0;
+
+    ck_assert_ptr_nonnull(srv);
+    ck_assert_ptr_nonnull(f);
+    for (i = 0; i < 30; i++) {
+        cJSON *rec = cJSON_CreateObject();
+        char *js;
+        char id[16], a[32], b[32];
+
+        snprintf(id, sizeof(id), "v%02zu", i);
+        snprintf(a, sizeof(a), "answer one %zu", i);
+        snprintf(b, sizeof(b), "answer two %zu", i);
+        cJSON_AddStringToObject(rec, "id", id);
+        cJSON_AddStringToObject(rec, "prompt", prompts[i % 3]);
+        cJSON_AddStringToObject(rec, "response_a", a);
+        cJSON_AddStringToObject(rec, "response_b", b);
+        js = cJSON_PrintUnformatted(rec);
+        fprintf(f, "%s\n", js);
+        cJSON_free(js);
+        cJSON_Delete(rec);
+    }
+    fclose(f);
+    base_opts(&o, in, out);
+    use_fake(&o, srv);
+    o.test_fraction = 0;
+    o.keep_ties = 1;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(s.pairs_kept, 30);
+    text = tu_read_in(out, "data/train-00000-of-00001.jsonl.gz");
+    ck_assert_ptr_nonnull(text);
+    for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save), n++) {
+        cJSON *rec = cJSON_Parse(line);
+        const cJSON *p = cJSON_GetObjectItemCaseSensitive(rec, "prompt");
+        const char *num = strstr(line, "\"p_chosen\":") + 11, *dot;
+        size_t digits;
+
+        ck_assert_ptr_nonnull(rec);
+        ck_assert(cJSON_IsString(p));
+        ck_assert_str_eq(p->valuestring, prompts[n % 3]);
+        /* the label's text reads back as the value, always with a decimal point */
+        dot = strchr(num, '.');
+        ck_assert_ptr_nonnull(dot);
+        digits = strspn(dot + 1, "0123456789");
+        ck_assert_double_eq(strtod(num, NULL),
+                            cJSON_GetObjectItemCaseSensitive(rec, "p_chosen")->valuedouble);
+        long_labels += digits > 6;
+        cJSON_Delete(rec);
+    }
+    ck_assert_uint_eq(n, 30);
+    /* averages of the fake's P(A) values need more than six decimals almost always */
+    ck_assert_uint_ge(long_labels, 20);
+    free(text);
+    fake_llm_stop(srv);
+    free(out);
+    free(input);
+}
+END_TEST
+
 START_TEST(run_relabels_the_hh_sample_through_the_fake_judge)
 {
     char *hh = tu_strdupf("%s/data/hh-rlhf/harmless-base-test-head1000.jsonl.gz", tu_shared_dir());
@@ -567,6 +647,7 @@ Suite *run_suite(void)
     tcase_add_test(tc, run_lists_failed_pairs_and_enforces_the_failure_rate);
     tcase_add_test(tc, run_stops_early_when_the_judge_is_down);
     tcase_add_test(tc, run_writes_every_output_format_readably);
+    tcase_add_test(tc, run_trl_output_is_verbatim_with_exact_soft_labels);
     tcase_add_test(tc, run_relabels_the_hh_sample_through_the_fake_judge);
     tcase_add_test(tc, run_dry_run_estimates_and_writes_nothing);
     tcase_add_test(tc, run_survives_mixed_faults_without_losing_or_repaying_a_pair);

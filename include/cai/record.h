@@ -53,6 +53,9 @@ typedef struct cai_record {
     cai_format format; /* the format this line was recognised as */
     const char *file;  /* path as given ("-" = stdin) */
     uint64_t line;     /* 1-based physical line number */
+    /* The input's "prompt" verbatim when it was a string (pairs, candidates, trl), so output
+     * in the same shape carries it byte for byte; NULL for message lists and hh input. */
+    const char *prompt_text;
 } cai_record;
 
 typedef struct cai_reader_opts {
