@@ -180,6 +180,7 @@ cai_status cai_run__write_manifest(const cai_run_info *info, cai_error *err)
     cJSON_AddNumberToObject(settings, "max_failure_rate", o->max_failure_rate);
     add_u64(settings, "limit", o->limit);
     add_u64(settings, "shard_records", o->shard_records);
+    cJSON_AddNumberToObject(settings, "gzip_level", o->gzip_level);
     inputs = cJSON_Duplicate(info->inputs, 1);
     cJSON_AddItemToObject(m, "inputs", inputs);
     files = cJSON_AddArrayToObject(m, "files");

@@ -1016,6 +1016,8 @@ cai_status cai_run_create(cai_run **out, const cai_run_opts *opts, cai_error *er
     CAI_ASSERT_ARG(err, opts && opts->n_inputs > 0 && opts->constitution && opts->output_dir);
     if (opts->principles_per_pair > 64)
         return cai_error__set(err, CAI_EINVAL, "--principles-per-pair: at most 64");
+    if (opts->gzip_level < 0 || opts->gzip_level > 9)
+        return cai_error__set(err, CAI_EINVAL, "--gzip-level: %d is not 1-9", opts->gzip_level);
     if (opts->samples > 1 && opts->judge.temperature <= 0)
         return cai_error__set(err, CAI_EINVAL,
                               "--samples > 1 needs --temperature > 0 (identical requests would "
@@ -1041,6 +1043,8 @@ cai_status cai_run_create(cai_run **out, const cai_run_opts *opts, cai_error *er
     r->n_samples = opts->samples ? opts->samples : 1;
     if (r->o.shard_records == 0)
         r->o.shard_records = 100000;
+    if (r->o.gzip_level == 0)
+        r->o.gzip_level = 6;
     if (r->o.progress_interval_s <= 0)
         r->o.progress_interval_s = 1.0;
     *out = r;
@@ -1164,6 +1168,7 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
         goto out;
 
     wo.shard_records = r->o.shard_records;
+    wo.level = r->o.gzip_level;
     if ((st = cai_writer_create(&r->train, r->data_dir, "train", &wo, err)) != CAI_OK ||
         (st = cai_writer_create(&r->test, r->data_dir, "test", &wo, err)) != CAI_OK)
         goto out;

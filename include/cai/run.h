@@ -56,6 +56,7 @@ typedef struct cai_run_opts {
     double max_failure_rate;     /* exit 1 when failed pairs / pairs exceed it */
     uint64_t limit;              /* 0 = all pairs */
     uint64_t shard_records;      /* records per shard; 0 = 100000 */
+    int gzip_level;              /* zlib level of the output files, 1-9; 0 = 6 */
     int dry_run;                 /* plan and estimate; send and write nothing */
     double price_input_per_mtok; /* USD per million prompt tokens; 0 = unknown */
     double price_output_per_mtok;

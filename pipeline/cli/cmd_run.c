@@ -39,6 +39,7 @@ static const char run_help[] =
     "      --format F             trl (default), conversational, hh\n"
     "      --test-fraction F      share of prompts in the test split (default 0.1)\n"
     "      --shard-records N      records per shard (default 100000)\n"
+    "      --gzip-level N         zlib level of the output, 1 (fastest) to 9 (default 6)\n"
     "      --limit N              judge only the first N pairs\n"
     "\n"
     "judge:\n"
@@ -88,6 +89,7 @@ enum {
     OPT_FORMAT,
     OPT_TEST_FRACTION,
     OPT_SHARD_RECORDS,
+    OPT_GZIP_LEVEL,
     OPT_LIMIT,
     OPT_BASE_URL,
     OPT_API_KEY_ENV,
@@ -126,6 +128,7 @@ static const struct option long_opts[] = {
     {"format", required_argument, NULL, OPT_FORMAT},
     {"test-fraction", required_argument, NULL, OPT_TEST_FRACTION},
     {"shard-records", required_argument, NULL, OPT_SHARD_RECORDS},
+    {"gzip-level", required_argument, NULL, OPT_GZIP_LEVEL},
     {"limit", required_argument, NULL, OPT_LIMIT},
     {"judge", required_argument, NULL, 'j'},
     {"base-url", required_argument, NULL, OPT_BASE_URL},
@@ -308,6 +311,11 @@ int cmd_run(int argc, char **argv)
         case OPT_SHARD_RECORDS:
             if (cli_parse_u64(optarg, 1, UINT64_MAX, &o.shard_records))
                 goto bad_value;
+            break;
+        case OPT_GZIP_LEVEL:
+            if (cli_parse_u64(optarg, 1, 9, &u))
+                goto bad_value;
+            o.gzip_level = (int)u;
             break;
         case OPT_LIMIT:
             if (cli_parse_u64(optarg, 1, UINT64_MAX, &o.limit))

@@ -23,6 +23,16 @@ grep -q "bad.jsonl:2:" "$RUN_TMP/err"; check "mistyped field reported as FILE:LI
 
 "$CAI" run -i "$SAMPLES" -c "$HHH" -o "$RUN_TMP/q" --quiet; check "offline run" 0 $?
 [ -s "$RUN_TMP/q/manifest.json" ] && [ -s "$RUN_TMP/q/README.md" ]; check "manifest and card" 0 $?
+"$CAI" run -i "$SAMPLES" -c "$HHH" -o "$RUN_TMP/x" --gzip-level 0 >/dev/null 2>&1
+check "run --gzip-level out of range" 2 $?
+"$CAI" run -i "$SAMPLES" -c "$HHH" -o "$RUN_TMP/g1" --gzip-level 1 --quiet
+check "run --gzip-level 1" 0 $?
+# Same records, other compression: identical once decompressed, larger at level 1.
+g1="$RUN_TMP/g1/data/train-00000-of-00001.jsonl.gz"
+g6="$RUN_TMP/q/data/train-00000-of-00001.jsonl.gz"
+cmp -s <(gzip -dc "$g1") <(gzip -dc "$g6"); check "gzip level changes no record" 0 $?
+[ "$(stat -c %s "$g1")" -gt "$(stat -c %s "$g6")" ]; check "level 1 is larger than level 6" 0 $?
+grep -Eq '"gzip_level":[[:space:]]*1' "$RUN_TMP/g1/manifest.json"; check "manifest records the level" 0 $?
 "$CAI" run -i "$SAMPLES" -c "$HHH" -o "$RUN_TMP/q" --seed 9 --quiet 2>"$RUN_TMP/err"
 check "resume with another seed refused" 2 $?
 grep -q "different input, constitution" "$RUN_TMP/err"; check "refusal explains itself" 0 $?
