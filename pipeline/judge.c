@@ -156,6 +156,7 @@ struct cai_judge {
     cai_judge_done_fn done;
     void *payload;
     int source_done, pull_blocked;
+    cai_judge_idle_fn idle;
     /* cai_judge_one's raw copies */
     int capture;
     char *cap_request, *cap_reply;
@@ -1171,10 +1172,14 @@ static void drain_all(cai_judge *j)
     }
 }
 
+/* Replies handled before the freed slots are refilled and sent (see run_http). */
+#define REFILL_EVERY 8
+
 static cai_status run_http(cai_judge *j, cai_error *err)
 {
     cai_status st = CAI_OK;
     int running, left;
+    unsigned finished;
     CURLMsg *m;
 
     for (;;) {
@@ -1190,6 +1195,18 @@ static cai_status run_http(cai_judge *j, cai_error *err)
                 break;
         }
         mc = curl_multi_perform(j->multi, &running);
+        if (mc == CURLM_OK && j->idle) {
+            /* Requests are on the wire: do the caller's deferred work while they are out, then
+             * send whatever it made ready before waiting. */
+            st = j->idle(j->payload);
+            if (st != CAI_OK)
+                break;
+            j->pull_blocked = 0;
+            st = fill_slots(j, err);
+            if (st != CAI_OK)
+                break;
+            mc = curl_multi_perform(j->multi, &running);
+        }
         if (mc == CURLM_OK)
             mc = curl_multi_poll(j->multi, NULL, 0, poll_timeout_ms(j), NULL);
         if (mc == CURLM_OK)
@@ -1198,6 +1215,7 @@ static cai_status run_http(cai_judge *j, cai_error *err)
             st = cai_error__set(err, CAI_ETRANSPORT, "curl: %s", curl_multi_strerror(mc));
             break;
         }
+        finished = 0;
         while (st == CAI_OK && (m = curl_multi_info_read(j->multi, &left)) != NULL) {
             CURLcode rc;
             char *priv = NULL;
@@ -1208,6 +1226,16 @@ static cai_status run_http(cai_judge *j, cai_error *err)
             curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
             curl_multi_remove_handle(j->multi, m->easy_handle);
             st = finish(j, (slot *)(void *)priv, rc);
+            /*
+             * Replies arrive in bursts; handling a whole burst before sending anything would
+             * hold every new request back by the burst's processing time. Every few replies,
+             * the freed slots get their next requests and those go on the wire.
+             */
+            if (st == CAI_OK && ++finished % REFILL_EVERY == 0) {
+                st = fill_slots(j, err);
+                if (st == CAI_OK && curl_multi_perform(j->multi, &running) != CURLM_OK)
+                    st = cai_error__set(err, CAI_ETRANSPORT, "curl: multi perform failed");
+            }
         }
         if (st != CAI_OK)
             break;
@@ -1270,6 +1298,12 @@ cai_status cai_judge_run(
     st = j->o.backend == CAI_BACKEND_BUILTIN ? run_builtin(j, err) : run_http(j, err);
     j->running = 0;
     return st;
+}
+
+void cai_judge_set_idle(cai_judge *j, cai_judge_idle_fn idle)
+{
+    if (j)
+        j->idle = idle;
 }
 
 /* ---------------------------------------------------------------- one task */

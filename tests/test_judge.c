@@ -122,6 +122,9 @@ typedef struct batch {
     cai_status fail_with; /* done returns this on the first completion */
     size_t cap;           /* concurrency, for the server-side bound check */
     size_t max_overshoot; /* max of (server requests - completions) seen in done */
+    size_t idle_calls;    /* idle hook: calls, calls with requests in flight */
+    size_t idle_busy;
+    size_t idle_fail_at; /* the idle hook fails on this call (0 = never) */
     cai_judge *j;
 } batch;
 
@@ -1059,6 +1062,48 @@ START_TEST(concurrency_cap_is_honoured_at_the_server)
 }
 END_TEST
 
+static cai_status idle_hook(void *payload)
+{
+    batch *b = payload;
+    cai_judge_stats s;
+
+    cai_judge_get_stats(b->j, &s);
+    b->idle_calls++;
+    b->idle_busy += s.in_flight > 0;
+    return b->idle_calls == b->idle_fail_at ? CAI_EIO : CAI_OK;
+}
+
+/* The idle hook (where cai run writes its output) runs while requests are out, and a failure
+ * there stops the run with its status. */
+START_TEST(idle_hook_runs_while_requests_are_in_flight)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    cai_judge *j;
+    batch *b = batch_new(24);
+    cai_error err = {0};
+
+    o.concurrency = 4;
+    j = make(&o);
+    cai_judge_set_idle(j, idle_hook);
+    ck_assert_msg(run_batch(j, b, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(b->ndone, 24);
+    ck_assert_uint_ge(b->idle_busy, 6); /* 24 answers at most 4 at a time, each 30 ms away */
+    free(b);
+
+    cai_judge_free(j);
+
+    j = make(&o); /* a fresh judge: the first one's cache would answer without the network */
+    cai_judge_set_idle(j, idle_hook);
+    b = batch_new(24);
+    b->idle_fail_at = 2;
+    ck_assert_int_eq(run_batch(j, b, &err), CAI_EIO);
+    ck_assert_uint_eq(b->idle_calls, 2);
+    ck_assert_uint_lt(b->ndone, 24);
+    free(b);
+    cai_judge_free(j);
+}
+END_TEST
+
 START_TEST(identical_bodies_are_sent_once)
 {
     cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
@@ -1231,6 +1276,7 @@ Suite *judge_suite(void)
     tcase_add_checked_fixture(tc, setup_server_slow, teardown);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, concurrency_cap_is_honoured_at_the_server);
+    tcase_add_test(tc, idle_hook_runs_while_requests_are_in_flight);
     suite_add_tcase(s, tc);
     return s;
 }

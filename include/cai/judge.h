@@ -85,6 +85,14 @@ typedef cai_status (*cai_judge_done_fn)(const cai_judge_task *t,
                                         const char *errmsg,
                                         void *payload);
 
+/*
+ * Optional idle work: called by cai_judge_run each time everything that can be sent has been
+ * handed to the network and the loop is about to wait for replies. Work that must not delay
+ * requests (compressing output) belongs here: it then overlaps with the server's latency.
+ * Returning non-OK stops the run like done does.
+ */
+typedef cai_status (*cai_judge_idle_fn)(void *payload);
+
 /* Running totals. */
 typedef struct cai_judge_stats {
     uint64_t requests;       /* HTTP requests sent (attempts) */
@@ -118,6 +126,9 @@ CAI_EXTERN cai_status cai_judge_create(cai_judge **out,
  */
 CAI_EXTERN cai_status cai_judge_run(
     cai_judge *j, cai_judge_pull_fn pull, cai_judge_done_fn done, void *payload, cai_error *err);
+
+/* Sets (or with NULL clears) the idle hook of later cai_judge_run calls; same payload. */
+CAI_EXTERN void cai_judge_set_idle(cai_judge *j, cai_judge_idle_fn idle);
 
 /*
  * Judges one task synchronously (for `cai judge`). Optional raw copies (caller frees): the
