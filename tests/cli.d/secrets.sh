@@ -44,8 +44,15 @@ OPENAI_API_KEY=$CANARY "$CAI" run -i "$SRC/datasets/samples/pairs.jsonl" -c "$SR
     -o "$SEC_TMP/ok" --judge openai --model m --base-url "http://user:$URLPASS@127.0.0.1:$FAKE_PORT/v1" \
     --limit 20 >"$SEC_TMP/ok.stdout" 2>"$SEC_TMP/ok.stderr"
 check "run with a key succeeds" 0 $?
+# cai judge is the debug mode: it prints the request body and the raw reply
+OPENAI_API_KEY=$CANARY "$CAI" judge --judge openai --model m --constitution "$SRC/constitution/hhh.json" \
+    --base-url "http://user:$URLPASS@127.0.0.1:$FAKE_PORT/v1" --prompt "hi" --response-a "a" \
+    --response-b "b" --swap >"$SEC_TMP/judge-ok.stdout" 2>"$SEC_TMP/judge-ok.stderr"
+check "cai judge with a key succeeds" 0 $?
+grep -q '"model"' "$SEC_TMP/judge-ok.stdout"; check "cai judge printed the request body" 0 $?
 stop_fake
-found=$(leaks "$SEC_TMP/ok" "$SEC_TMP/ok.stdout" "$SEC_TMP/ok.stderr")
+found=$(leaks "$SEC_TMP/ok" "$SEC_TMP/ok.stdout" "$SEC_TMP/ok.stderr" "$SEC_TMP/judge-ok.stdout" \
+    "$SEC_TMP/judge-ok.stderr")
 [ -z "$found" ]; check "no secret in any output of a good run ($found)" 0 $?
 grep -q "127.0.0.1:$FAKE_PORT" "$SEC_TMP/ok/manifest.json"; check "manifest keeps the redacted URL" 0 $?
 ww=$(find "$SEC_TMP/ok" -perm -o+w -type f)
