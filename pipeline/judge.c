@@ -1272,6 +1272,9 @@ static cai_status run_builtin(cai_judge *j, cai_error *err)
             j->stats.failed++;
             st = j->done(&t, js, NULL, e.msg, j->payload);
         }
+        /* No network to wait for: the idle work runs every so many judgments instead. */
+        if (st == CAI_OK && j->idle && (j->stats.succeeded + j->stats.failed) % 64 == 0)
+            st = j->idle(j->payload);
     }
     if (st == CAI_OK && j->stop)
         return cai_error__set(err, CAI_EINTERRUPTED, "judge: stopped");

@@ -864,12 +864,7 @@ static cai_status done(const cai_judge_task *t,
             return st;
         }
     }
-    s2 = flush_head(r, &r->abort_err);
-    if (s2 != CAI_OK) {
-        r->abort_st = s2;
-        return s2;
-    }
-    report(r, 0);
+    /* Finished pairs are written in idle(), after the freed slot's next request has gone out. */
     return CAI_OK;
 }
 
