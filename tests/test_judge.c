@@ -983,6 +983,30 @@ START_TEST(oversized_reply_is_a_limit_error)
 }
 END_TEST
 
+/* --rpm through the engine: 1200 a minute is a burst of 20 then 20 a second, so 40 requests
+ * cannot finish in under a second however fast the server is. A lower bound: the test cannot
+ * pass by luck when the limit is ignored (the server answers 40 requests in milliseconds). */
+START_TEST(rpm_limit_paces_a_run)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    cai_judge *j;
+    batch *b = batch_new(40);
+    cai_error err = {0};
+    double t0;
+
+    o.concurrency = 8;
+    o.rpm = 1200;
+    j = make(&o);
+    t0 = now_s();
+    ck_assert_msg(run_batch(j, b, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(b->ndone, 40);
+    ck_assert_uint_eq(fake_llm_requests(srv), 40);
+    ck_assert_double_ge(now_s() - t0, 0.95);
+    free(b);
+    cai_judge_free(j);
+}
+END_TEST
+
 START_TEST(exhausted_rate_limit_header_pauses_the_pool)
 {
     static const scripted_reply script[] = {
@@ -1231,6 +1255,7 @@ Suite *judge_suite(void)
     tc = tcase_create("http");
     tcase_add_checked_fixture(tc, setup_server, teardown);
     tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, rpm_limit_paces_a_run);
     tcase_add_test(tc, openai_judges_from_logprobs);
     tcase_add_test(tc, no_authorization_header_without_a_key);
     tcase_add_test(tc, completions_judges_from_logprob_maps);
