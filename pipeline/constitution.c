@@ -11,6 +11,7 @@
 #include "cai/constitution.h"
 #include "cai/hash.h"
 #include "error_int.h"
+#include "util_int.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -40,24 +41,6 @@ struct cai_constitution {
 
 /* ------------------------------------------------------------------------------------------ */
 /* Small helpers                                                                               */
-
-static int grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-    size_t ncap;
-    void *tmp;
-
-    if (need <= *cap)
-        return 0;
-    ncap = *cap ? *cap * 2 : 8;
-    while (ncap < need)
-        ncap *= 2;
-    tmp = realloc(*arr, ncap * elem);
-    if (!tmp)
-        return -1;
-    *arr = tmp;
-    *cap = ncap;
-    return 0;
-}
 
 static int is_blank(const char *s)
 {
@@ -639,10 +622,12 @@ static char *own_path(cai_constitution *c, const char *base, const char *rel)
     const char *slash = base ? strrchr(base, '/') : NULL;
     size_t dl = (rel[0] != '/' && slash) ? (size_t)(slash - base) + 1 : 0;
     size_t rl = strlen(rel);
-    char *p;
+    char *p, **files;
 
-    if (grow((void **)&c->files, &c->capfiles, c->nfiles + 1, sizeof(*c->files)))
+    files = cai__grow(c->files, &c->capfiles, c->nfiles + 1, sizeof(*c->files), 8);
+    if (!files)
         return NULL;
+    c->files = files;
     p = malloc(dl + rl + 1);
     if (!p)
         return NULL;
@@ -653,49 +638,6 @@ static char *own_path(cai_constitution *c, const char *base, const char *rel)
     return p;
 }
 
-static cai_status read_all(FILE *f, const char *path, char **out, size_t *len, cai_error *err)
-{
-    size_t cap = 0, n = 0, got;
-    char *buf = NULL, *tmp;
-
-    *out = NULL;
-    for (;;) {
-        if (n == cap) {
-            if (cap > MAX_FILE_BYTES) {
-                free(buf);
-                return cai_error__set(err, CAI_ELIMIT, "%s: larger than %zu bytes", path,
-                                      MAX_FILE_BYTES);
-            }
-            cap = cap ? cap * 2 : 8192;
-            if (cap > MAX_FILE_BYTES + 1)
-                cap = MAX_FILE_BYTES + 1;
-            tmp = realloc(buf, cap + 1); /* + 1: cJSON is handed a NUL-terminated buffer */
-            if (!tmp) {
-                free(buf);
-                return cai_error__set(err, CAI_ENOMEM, "out of memory");
-            }
-            buf = tmp;
-        }
-        got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        int e = errno;
-        free(buf);
-        return cai_error__set(err, CAI_EIO, "%s: cannot read: %s", path, strerror(e));
-    }
-    if (n > MAX_FILE_BYTES) {
-        free(buf);
-        return cai_error__set(err, CAI_ELIMIT, "%s: larger than %zu bytes", path, MAX_FILE_BYTES);
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *len = n;
-    return CAI_OK;
-}
-
 static cai_status parse_file(FILE *f, const char *path, cJSON **root, cai_error *err)
 {
     char *buf = NULL;
@@ -704,7 +646,7 @@ static cai_status parse_file(FILE *f, const char *path, cJSON **root, cai_error 
     cai_status st;
 
     *root = NULL;
-    if ((st = read_all(f, path, &buf, &len, err)) != CAI_OK)
+    if ((st = cai__read_stream(f, path, MAX_FILE_BYTES, &buf, &len, err)) != CAI_OK)
         return st;
     if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
         skip = 3; /* a UTF-8 byte order mark, as some editors write */
@@ -762,15 +704,19 @@ static cai_status merge_layer(cai_constitution *c, layer *l, const char *path, c
             principle_dispose(&c->p[at]);
             c->p[at] = l->p[i];
         } else {
-            if (grow((void **)&c->p, &c->capp, c->np + 1, sizeof(*c->p)))
+            cai_principle *np = cai__grow(c->p, &c->capp, c->np + 1, sizeof(*c->p), 8);
+            if (!np)
                 return cai_error__set(err, CAI_ENOMEM, "out of memory");
+            c->p = np;
             c->p[c->np++] = l->p[i];
         }
         memset(&l->p[i], 0, sizeof(l->p[i])); /* moved */
     }
     for (i = 0; i < l->nex; i++) {
-        if (grow((void **)&c->ex, &c->capex, c->nex + 1, sizeof(*c->ex)))
+        cai_example *nex = cai__grow(c->ex, &c->capex, c->nex + 1, sizeof(*c->ex), 8);
+        if (!nex)
             return cai_error__set(err, CAI_ENOMEM, "out of memory");
+        c->ex = nex;
         c->ex[c->nex++] = l->ex[i];
         memset(&l->ex[i], 0, sizeof(l->ex[i]));
     }
@@ -864,10 +810,13 @@ static cai_status load_file(loader *L, FILE *f, const char *path, cai_error *err
     if (st == CAI_OK)
         st = merge_layer(L->c, &l, path, err);
     if (st == CAI_OK) {
-        if (grow((void **)&L->done, &L->capdone, L->ndone + 1, sizeof(*L->done)))
+        file_id *nd = cai__grow(L->done, &L->capdone, L->ndone + 1, sizeof(*L->done), 8);
+        if (!nd)
             st = cai_error__set(err, CAI_ENOMEM, "out of memory");
-        else
+        else {
+            L->done = nd;
             L->done[L->ndone++] = id;
+        }
     }
 done:
     layer_dispose(&l);

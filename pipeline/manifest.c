@@ -3,12 +3,12 @@
 #include "run_int.h"
 #include "cai/judge.h"
 #include "error_int.h"
+#include "util_int.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,127 +239,84 @@ cai_status cai_run__write_manifest(const cai_run_info *info, cai_error *err)
 
 /* ---- dataset card ----------------------------------------------------------------------- */
 
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-    int oom;
-} sbuf;
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static void
-sb_printf(sbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    if (b->oom)
-        return;
-    for (;;) {
-        size_t room = b->cap - b->len;
-        va_start(ap, fmt);
-        n = vsnprintf(b->p ? b->p + b->len : NULL, room, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->oom = 1;
-            return;
-        }
-        if ((size_t)n < room) {
-            b->len += (size_t)n;
-            return;
-        }
-        {
-            size_t ncap = b->cap ? b->cap * 2 : 4096;
-            char *np;
-            while (ncap < b->len + (size_t)n + 1)
-                ncap *= 2;
-            np = realloc(b->p, ncap);
-            if (!np) {
-                b->oom = 1;
-                return;
-            }
-            b->p = np;
-            b->cap = ncap;
-        }
-    }
-}
-
-static void sb_rate(sbuf *b, const char *label, double v)
+static void sb_rate(cai_buf *b, const char *label, double v)
 {
     if (isfinite(v))
-        sb_printf(b, "| %s | %.1f%% |\n", label, 100.0 * v);
+        cai_buf__printf(b, "| %s | %.1f%% |\n", label, 100.0 * v);
     else
-        sb_printf(b, "| %s | n/a |\n", label);
+        cai_buf__printf(b, "| %s | n/a |\n", label);
 }
 
 cai_status cai_run__write_card(const cai_run_info *info, cai_error *err)
 {
     const cai_run_opts *o = info->opts;
     const cai_run_summary *s = info->summary;
-    sbuf b = {0};
+    cai_buf b = {0};
     cai_status st;
     char *url = o->judge.base_url ? cai_url_redact(o->judge.base_url) : NULL;
 
-    sb_printf(&b, "---\npretty_name: \"%s preference pairs\"\n",
-              cai_constitution_name(info->constitution));
-    sb_printf(&b, "tags:\n- rlaif\n- preference\n- reward-modeling\n- cai\n");
-    sb_printf(&b, "configs:\n- config_name: default\n  data_files:\n");
+    cai_buf__printf(&b, "---\npretty_name: \"%s preference pairs\"\n",
+                    cai_constitution_name(info->constitution));
+    cai_buf__printf(&b, "tags:\n- rlaif\n- preference\n- reward-modeling\n- cai\n");
+    cai_buf__printf(&b, "configs:\n- config_name: default\n  data_files:\n");
     if (s->train)
-        sb_printf(&b, "  - split: train\n    path: data/train-*.jsonl.gz\n");
+        cai_buf__printf(&b, "  - split: train\n    path: data/train-*.jsonl.gz\n");
     if (s->test)
-        sb_printf(&b, "  - split: test\n    path: data/test-*.jsonl.gz\n");
-    sb_printf(&b, "---\n\n# Preference dataset labelled by an AI judge\n\n");
-    sb_printf(&b,
-              "Made by `cai %s` from %zu input file(s) with the constitution **%s** (version %s, "
-              "sha256 `%.16s…`) and the `%s` judge%s%s%s.\n\n",
-              cai_version(), o->n_inputs, cai_constitution_name(info->constitution),
-              cai_constitution_version(info->constitution),
-              cai_constitution_hash(info->constitution), cai_backend_name(o->judge.backend),
-              o->judge.model ? " (model `" : "", o->judge.model ? o->judge.model : "",
-              o->judge.model ? "`)" : "");
+        cai_buf__printf(&b, "  - split: test\n    path: data/test-*.jsonl.gz\n");
+    cai_buf__printf(&b, "---\n\n# Preference dataset labelled by an AI judge\n\n");
+    cai_buf__printf(
+        &b,
+        "Made by `cai %s` from %zu input file(s) with the constitution **%s** (version %s, "
+        "sha256 `%.16s…`) and the `%s` judge%s%s%s.\n\n",
+        cai_version(), o->n_inputs, cai_constitution_name(info->constitution),
+        cai_constitution_version(info->constitution), cai_constitution_hash(info->constitution),
+        cai_backend_name(o->judge.backend), o->judge.model ? " (model `" : "",
+        o->judge.model ? o->judge.model : "", o->judge.model ? "`)" : "");
     if (o->judge.backend == CAI_BACKEND_BUILTIN)
-        sb_printf(&b, "**The built-in judge is a set of transparent heuristics, not a model.** "
-                      "Use this dataset for dry runs and tests, not for training.\n\n");
-    sb_printf(&b,
-              "Each record holds `prompt`, `chosen` and `rejected` (format `%s`), the soft label "
-              "`p_chosen` (the judge's mean probability that `chosen` is better, over principles "
-              "and both presentation orders), `margin` = ln(p_chosen / (1 - p_chosen)) (the "
-              "reward gap the label implies; TRL's RewardTrainer reads an optional `margin` "
-              "column), the pair `id`, and a `cai` object (which input position was chosen, "
-              "whether both orders agreed, the principles used, the number of judgments).\n\n",
-              cai_out_format_name(o->format));
-    sb_printf(&b, "```python\nfrom datasets import load_dataset\nds = load_dataset(\"path/to/this/"
-                  "directory\")\n```\n\n## Statistics\n\n| statistic | value |\n|---|---|\n");
-    sb_printf(&b, "| pairs read | %llu |\n", (unsigned long long)s->pairs_read);
-    sb_printf(&b, "| pairs kept | %llu (train %llu, test %llu) |\n",
-              (unsigned long long)s->pairs_kept, (unsigned long long)s->train,
-              (unsigned long long)s->test);
-    sb_printf(&b, "| ties %s | %llu |\n", o->keep_ties ? "(kept)" : "(dropped)",
-              (unsigned long long)s->ties);
-    sb_printf(&b, "| failed (see failed.jsonl.gz) | %llu |\n", (unsigned long long)s->failed);
-    sb_printf(&b, "| not judged: empty or identical responses (failed.jsonl.gz) | %llu |\n",
-              (unsigned long long)s->unjudgeable);
-    sb_printf(&b, "| judgments | %llu |\n", (unsigned long long)s->judgments);
+        cai_buf__printf(&b,
+                        "**The built-in judge is a set of transparent heuristics, not a model.** "
+                        "Use this dataset for dry runs and tests, not for training.\n\n");
+    cai_buf__printf(
+        &b,
+        "Each record holds `prompt`, `chosen` and `rejected` (format `%s`), the soft label "
+        "`p_chosen` (the judge's mean probability that `chosen` is better, over principles "
+        "and both presentation orders), `margin` = ln(p_chosen / (1 - p_chosen)) (the "
+        "reward gap the label implies; TRL's RewardTrainer reads an optional `margin` "
+        "column), the pair `id`, and a `cai` object (which input position was chosen, "
+        "whether both orders agreed, the principles used, the number of judgments).\n\n",
+        cai_out_format_name(o->format));
+    cai_buf__printf(
+        &b, "```python\nfrom datasets import load_dataset\nds = load_dataset(\"path/to/this/"
+            "directory\")\n```\n\n## Statistics\n\n| statistic | value |\n|---|---|\n");
+    cai_buf__printf(&b, "| pairs read | %llu |\n", (unsigned long long)s->pairs_read);
+    cai_buf__printf(&b, "| pairs kept | %llu (train %llu, test %llu) |\n",
+                    (unsigned long long)s->pairs_kept, (unsigned long long)s->train,
+                    (unsigned long long)s->test);
+    cai_buf__printf(&b, "| ties %s | %llu |\n", o->keep_ties ? "(kept)" : "(dropped)",
+                    (unsigned long long)s->ties);
+    cai_buf__printf(&b, "| failed (see failed.jsonl.gz) | %llu |\n", (unsigned long long)s->failed);
+    cai_buf__printf(&b, "| not judged: empty or identical responses (failed.jsonl.gz) | %llu |\n",
+                    (unsigned long long)s->unjudgeable);
+    cai_buf__printf(&b, "| judgments | %llu |\n", (unsigned long long)s->judgments);
     sb_rate(&b, "position consistency (both orders agree)", s->position_consistency);
     sb_rate(&b, "judgments won by the first-shown response", info->first_position_win_rate);
     sb_rate(&b, "chosen is response_a", s->position_a_rate);
     sb_rate(&b, "chosen is the longer response", s->longer_rate);
     if (isfinite(s->mean_p_chosen))
-        sb_printf(&b, "| mean p_chosen | %.3f |\n", s->mean_p_chosen);
-    sb_printf(&b, "| tokens (prompt / completion) | %llu / %llu |\n",
-              (unsigned long long)s->prompt_tokens, (unsigned long long)s->completion_tokens);
-    sb_printf(&b,
-              "\n## Settings\n\n- seed: %llu\n- principles per pair: %u\n- swap orders: %s\n"
-              "- samples: %u\n- test fraction: %g (split by a hash of the prompt)\n"
-              "- min margin: %g\n",
-              (unsigned long long)o->seed, o->principles_per_pair ? o->principles_per_pair : 1,
-              o->no_swap ? "no" : "yes", o->samples ? o->samples : 1, o->test_fraction,
-              o->min_margin);
+        cai_buf__printf(&b, "| mean p_chosen | %.3f |\n", s->mean_p_chosen);
+    cai_buf__printf(&b, "| tokens (prompt / completion) | %llu / %llu |\n",
+                    (unsigned long long)s->prompt_tokens, (unsigned long long)s->completion_tokens);
+    cai_buf__printf(&b,
+                    "\n## Settings\n\n- seed: %llu\n- principles per pair: %u\n- swap orders: %s\n"
+                    "- samples: %u\n- test fraction: %g (split by a hash of the prompt)\n"
+                    "- min margin: %g\n",
+                    (unsigned long long)o->seed,
+                    o->principles_per_pair ? o->principles_per_pair : 1, o->no_swap ? "no" : "yes",
+                    o->samples ? o->samples : 1, o->test_fraction, o->min_margin);
     if (url)
-        sb_printf(&b, "- judge endpoint: %s\n", url);
-    sb_printf(&b, "\nFull provenance (input and output checksums, every principle) is in "
-                  "`manifest.json`.\n");
+        cai_buf__printf(&b, "- judge endpoint: %s\n", url);
+    cai_buf__printf(&b, "\nFull provenance (input and output checksums, every principle) is in "
+                        "`manifest.json`.\n");
     free(url);
     if (b.oom) {
         free(b.p);

@@ -4,6 +4,7 @@
 #include "cai/hash.h"
 
 #include "error_int.h"
+#include "util_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,59 +47,6 @@ static const char rating_tail[] = "Rating: ";
 
 static const char examples_head[] = "Here are solved examples of the task.\n\n";
 static const char examples_end[] = "Now the comparison to judge:\n\n";
-
-/* ---------------------------------------------------------------- string builder */
-
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-    int oom;
-} sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
-        char *p;
-        while (cap < b->len + n + 1) {
-            if (cap > SIZE_MAX / 2) {
-                b->oom = 1;
-                return;
-            }
-            cap *= 2;
-        }
-        p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void sb_puts(sbuf *b, const char *s)
-{
-    sb_put(b, s, strlen(s));
-}
-
-/* Hands the text over (NULL when out of memory); the builder is empty afterwards. */
-static char *sb_take(sbuf *b)
-{
-    char *p = b->oom ? NULL : b->p;
-
-    if (b->oom)
-        free(b->p);
-    else if (!p)
-        p = calloc(1, 1);
-    memset(b, 0, sizeof(*b));
-    return p;
-}
 
 static char *dup_cat(const char *a, const char *b)
 {
@@ -157,15 +105,15 @@ static const char *turn_prefix(cai_role r)
 
 char *cai_prompt_render_context(const cai_message *context, size_t n_context)
 {
-    sbuf b = {0};
+    cai_buf b = {0};
     size_t i;
 
     for (i = 0; context && i < n_context; i++) {
-        sb_puts(&b, turn_prefix(context[i].role));
+        cai_buf__puts(&b, turn_prefix(context[i].role));
         if (context[i].content)
-            sb_puts(&b, context[i].content);
+            cai_buf__puts(&b, context[i].content);
     }
-    return sb_take(&b);
+    return cai_buf__take(&b);
 }
 
 /* ---------------------------------------------------------------- fences */
@@ -241,17 +189,17 @@ static uint64_t texts_seed(const char *const *texts, size_t n)
     return h;
 }
 
-static void put_fenced(sbuf *b, const char *name, const char *nonce, const char *text)
+static void put_fenced(cai_buf *b, const char *name, const char *nonce, const char *text)
 {
-    sb_puts(b, "<<<");
-    sb_puts(b, name);
-    sb_puts(b, "_");
-    sb_puts(b, nonce);
-    sb_puts(b, ">>>\n");
-    sb_puts(b, text);
-    sb_puts(b, "\n<<<END_");
-    sb_puts(b, nonce);
-    sb_puts(b, ">>>");
+    cai_buf__puts(b, "<<<");
+    cai_buf__puts(b, name);
+    cai_buf__puts(b, "_");
+    cai_buf__puts(b, nonce);
+    cai_buf__puts(b, ">>>\n");
+    cai_buf__puts(b, text);
+    cai_buf__puts(b, "\n<<<END_");
+    cai_buf__puts(b, nonce);
+    cai_buf__puts(b, ">>>");
 }
 
 /* A transcript shown inside a fence starts at its first turn, not at the "\n\n" before it. */
@@ -265,7 +213,7 @@ static const char *skip_newlines(const char *s)
 /* ---------------------------------------------------------------- built-in template */
 
 /* The question block shared by the real comparison and the solved examples. */
-static void put_pair_block(sbuf *b,
+static void put_pair_block(cai_buf *b,
                            const char *nonce,
                            const char *conversation,
                            const char *principle,
@@ -273,58 +221,58 @@ static void put_pair_block(sbuf *b,
                            const char *second,
                            cai_judge_mode mode)
 {
-    sb_puts(b, intro_pair);
-    sb_puts(b, nonce);
-    sb_puts(b, intro_tail);
-    sb_puts(b, "\n\n");
+    cai_buf__puts(b, intro_pair);
+    cai_buf__puts(b, nonce);
+    cai_buf__puts(b, intro_tail);
+    cai_buf__puts(b, "\n\n");
     put_fenced(b, "CONVERSATION", nonce, skip_newlines(conversation));
-    sb_puts(b, "\n\nQuestion: ");
-    sb_puts(b, principle);
-    sb_puts(b, "\n\n(A)\n");
+    cai_buf__puts(b, "\n\nQuestion: ");
+    cai_buf__puts(b, principle);
+    cai_buf__puts(b, "\n\n(A)\n");
     put_fenced(b, "RESPONSE_A", nonce, first);
-    sb_puts(b, "\n\n(B)\n");
+    cai_buf__puts(b, "\n\n(B)\n");
     put_fenced(b, "RESPONSE_B", nonce, second);
-    sb_puts(b, "\n\n");
-    sb_puts(b, mode == CAI_MODE_COT ? cot_instruction : choice_instruction);
+    cai_buf__puts(b, "\n\n");
+    cai_buf__puts(b, mode == CAI_MODE_COT ? cot_instruction : choice_instruction);
 }
 
 /* The solved part of an example: "Answer: (A)" (+ reason), or the reasoning and a verdict. */
-static void put_example_answer(sbuf *b, const cai_example *e, cai_judge_mode mode)
+static void put_example_answer(cai_buf *b, const cai_example *e, cai_judge_mode mode)
 {
     char letter[2] = {e->answer == 'B' ? 'B' : 'A', '\0'};
 
-    sb_puts(b, "\n\n");
+    cai_buf__puts(b, "\n\n");
     if (mode == CAI_MODE_COT) {
         if (e->rationale && *e->rationale) {
-            sb_puts(b, e->rationale);
-            sb_puts(b, "\n");
+            cai_buf__puts(b, e->rationale);
+            cai_buf__puts(b, "\n");
         }
-        sb_puts(b, "Verdict: (");
-        sb_puts(b, letter);
-        sb_puts(b, ")");
+        cai_buf__puts(b, "Verdict: (");
+        cai_buf__puts(b, letter);
+        cai_buf__puts(b, ")");
     } else {
-        sb_puts(b, "Answer: (");
-        sb_puts(b, letter);
-        sb_puts(b, ")");
+        cai_buf__puts(b, "Answer: (");
+        cai_buf__puts(b, letter);
+        cai_buf__puts(b, ")");
         if (e->rationale && *e->rationale) {
-            sb_puts(b, "\nReason: ");
-            sb_puts(b, e->rationale);
+            cai_buf__puts(b, "\nReason: ");
+            cai_buf__puts(b, e->rationale);
         }
     }
-    sb_puts(b, "\n\n");
+    cai_buf__puts(b, "\n\n");
 }
 
-static void put_example_head(sbuf *b, size_t i)
+static void put_example_head(cai_buf *b, size_t i)
 {
     char num[32];
 
     if (i == 0)
-        sb_puts(b, examples_head);
+        cai_buf__puts(b, examples_head);
     snprintf(num, sizeof(num), "Example %zu:\n\n", i + 1);
-    sb_puts(b, num);
+    cai_buf__puts(b, num);
 }
 
-static cai_status build_default_pair(sbuf *b,
+static cai_status build_default_pair(cai_buf *b,
                                      const cai_constitution *c,
                                      const cai_comparison *cmp,
                                      const char *conversation,
@@ -341,29 +289,29 @@ static cai_status build_default_pair(sbuf *b,
         put_example_answer(b, e, mode);
     }
     if (nex)
-        sb_puts(b, examples_end);
+        cai_buf__puts(b, examples_end);
     put_pair_block(b, nonce, conversation, cmp->principle->text, cmp->first, cmp->second, mode);
     return CAI_OK;
 }
 
-static void build_rating(sbuf *b, const cai_comparison *cmp, const char *conv, const char *nonce)
+static void build_rating(cai_buf *b, const cai_comparison *cmp, const char *conv, const char *nonce)
 {
-    sb_puts(b, intro_one);
-    sb_puts(b, nonce);
-    sb_puts(b, intro_tail);
-    sb_puts(b, "\n\n");
+    cai_buf__puts(b, intro_one);
+    cai_buf__puts(b, nonce);
+    cai_buf__puts(b, intro_tail);
+    cai_buf__puts(b, "\n\n");
     put_fenced(b, "CONVERSATION", nonce, skip_newlines(conv));
-    sb_puts(b, "\n\nPrinciple: ");
-    sb_puts(b, cmp->principle->text);
-    sb_puts(b, "\n\nResponse:\n");
+    cai_buf__puts(b, "\n\nPrinciple: ");
+    cai_buf__puts(b, cmp->principle->text);
+    cai_buf__puts(b, "\n\nResponse:\n");
     put_fenced(b, "RESPONSE", nonce, cmp->first);
-    sb_puts(b, "\n\n");
-    sb_puts(b, rating_instruction);
+    cai_buf__puts(b, "\n\n");
+    cai_buf__puts(b, rating_instruction);
 }
 
 /* ---------------------------------------------------------------- constitution template */
 
-static cai_status build_template_pair(sbuf *b,
+static cai_status build_template_pair(cai_buf *b,
                                       const cai_constitution *c,
                                       const char *tmpl,
                                       const cai_comparison *cmp,
@@ -382,26 +330,26 @@ static cai_status build_template_pair(sbuf *b,
         if (st != CAI_OK)
             return st;
         put_example_head(b, i);
-        sb_puts(b, text);
+        cai_buf__puts(b, text);
         if (mode == CAI_MODE_COT) {
-            sb_puts(b, "\n\n");
-            sb_puts(b, cot_instruction);
+            cai_buf__puts(b, "\n\n");
+            cai_buf__puts(b, cot_instruction);
         }
         put_example_answer(b, e, mode);
         free(text);
         text = NULL;
     }
     if (nex)
-        sb_puts(b, examples_end);
+        cai_buf__puts(b, examples_end);
     st = cai_constitution_render_template(&text, tmpl, conversation, cmp->principle->text,
                                           cmp->first, cmp->second, err);
     if (st != CAI_OK)
         return st;
-    sb_puts(b, text);
+    cai_buf__puts(b, text);
     free(text);
     if (mode == CAI_MODE_COT) {
-        sb_puts(b, "\n\n");
-        sb_puts(b, cot_instruction);
+        cai_buf__puts(b, "\n\n");
+        cai_buf__puts(b, cot_instruction);
     }
     return CAI_OK;
 }
@@ -429,7 +377,7 @@ cai_status cai_prompt_build(cai_prompt *out,
     const char **texts = NULL;
     char nonce[CAI_PROMPT_NONCE_SIZE];
     char *conversation = NULL;
-    sbuf b = {0};
+    cai_buf b = {0};
     size_t n_texts = 0;
     cai_status st = CAI_OK;
 
@@ -462,7 +410,7 @@ cai_status cai_prompt_build(cai_prompt *out,
         st = build_default_pair(&b, c, cmp, conversation, nonce, mode);
     if (st != CAI_OK)
         goto fail;
-    if (!(out->user = sb_take(&b)))
+    if (!(out->user = cai_buf__take(&b)))
         goto oom;
 
     switch (mode) {
@@ -475,10 +423,10 @@ cai_status cai_prompt_build(cai_prompt *out,
         break;
     case CAI_MODE_RATING:
         out->prefill = dup_cat(rating_tail, "");
-        sb_puts(&b, out->user);
-        sb_puts(&b, "\n\n");
-        sb_puts(&b, rating_tail);
-        out->raw = sb_take(&b);
+        cai_buf__puts(&b, out->user);
+        cai_buf__puts(&b, "\n\n");
+        cai_buf__puts(&b, rating_tail);
+        out->raw = cai_buf__take(&b);
         break;
     }
     if (!out->raw || (mode != CAI_MODE_COT && !out->prefill))
@@ -489,7 +437,7 @@ cai_status cai_prompt_build(cai_prompt *out,
 oom:
     st = cai_error__set(err, CAI_ENOMEM, "prompt: out of memory");
 fail:
-    free(sb_take(&b));
+    free(cai_buf__take(&b));
     free(texts);
     free(conversation);
     cai_prompt_dispose(out);

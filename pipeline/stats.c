@@ -3,6 +3,7 @@
  * their text, JSON and SVG renderings for `cai stats`. */
 #include "validate_int.h"
 #include "error_int.h"
+#include "util_int.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -207,6 +208,7 @@ void cai_sacc__free(cai_sacc *a)
 
 static pracc *principle(group *g, const char *id)
 {
+    pracc *np;
     size_t i;
 
     for (i = 0; i < g->n_pr; i++)
@@ -214,14 +216,10 @@ static pracc *principle(group *g, const char *id)
             return &g->pr[i];
     if (g->n_pr == MAX_PRINCIPLES)
         return NULL; /* bounded: further ids are not tracked */
-    if (g->n_pr == g->cap_pr) {
-        size_t ncap = g->cap_pr ? g->cap_pr * 2 : 16;
-        pracc *np = realloc(g->pr, ncap * sizeof(*np));
-        if (!np)
-            return NULL;
-        g->pr = np;
-        g->cap_pr = ncap;
-    }
+    np = cai__grow(g->pr, &g->cap_pr, g->n_pr + 1, sizeof(*np), 16);
+    if (!np)
+        return NULL;
+    g->pr = np;
     memset(&g->pr[g->n_pr], 0, sizeof(g->pr[0]));
     g->pr[g->n_pr].id = strdup(id);
     if (!g->pr[g->n_pr].id)
@@ -306,14 +304,10 @@ cai_status cai_sacc__file(cai_sacc *a, const cai_vfile *f, cai_error *err)
         if (!gs[i]->first_file && !(gs[i]->first_file = strdup(f->path)))
             return cai_error__set(err, CAI_ENOMEM, "out of memory");
     }
-    if (a->n_files == a->cap_files) {
-        size_t ncap = a->cap_files ? a->cap_files * 2 : 16;
-        sfile *nf = realloc(a->files, ncap * sizeof(*nf));
-        if (!nf)
-            return cai_error__set(err, CAI_ENOMEM, "out of memory");
-        a->files = nf;
-        a->cap_files = ncap;
-    }
+    sf = cai__grow(a->files, &a->cap_files, a->n_files + 1, sizeof(*sf), 16);
+    if (!sf)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    a->files = sf;
     sf = &a->files[a->n_files];
     sf->path = strdup(f->path);
     if (!sf->path)
@@ -656,15 +650,15 @@ char *cai_stats_json(const cai_stats *s)
 }
 
 static void
-text_share(cai_vbuf *b, const char *label, uint64_t k, uint64_t n, const char *what, int with_p)
+text_share(cai_buf *b, const char *label, uint64_t k, uint64_t n, const char *what, int with_p)
 {
     if (n == 0)
         return;
-    cai_vbuf__printf(b, "  %-12s %s in %.1f%% of %llu pairs", label, what, pct(k, n),
-                     (unsigned long long)n);
+    cai_buf__printf(b, "  %-12s %s in %.1f%% of %llu pairs", label, what, pct(k, n),
+                    (unsigned long long)n);
     if (with_p)
-        cai_vbuf__printf(b, " (binomial p = %.2g)", cai_stats__binom_p(k, n));
-    cai_vbuf__printf(b, "\n");
+        cai_buf__printf(b, " (binomial p = %.2g)", cai_stats__binom_p(k, n));
+    cai_buf__printf(b, "\n");
 }
 
 char *cai_stats_text(const cai_stats *s)
@@ -672,74 +666,74 @@ char *cai_stats_text(const cai_stats *s)
     const group *gs[CAI_SPLIT__COUNT + 1];
     const char *names[CAI_SPLIT__COUNT + 1];
     size_t n = render_groups(s->acc, gs, names), i, j;
-    cai_vbuf b = {0};
+    cai_buf b = {0};
 
-    cai_vbuf__printf(&b, "files:\n");
+    cai_buf__printf(&b, "files:\n");
     for (i = 0; i < s->acc->n_files; i++) {
         const sfile *f = &s->acc->files[i];
-        cai_vbuf__printf(&b, "  %s  [%s, %s] %llu lines, %llu invalid\n", f->path,
-                         f->split == CAI_SPLIT_NONE ? "no split" : cai_split__name(f->split),
-                         f->format == CAI_FORMAT_AUTO ? "unknown" : cai_format_name(f->format),
-                         (unsigned long long)f->records, (unsigned long long)f->bad_lines);
+        cai_buf__printf(&b, "  %s  [%s, %s] %llu lines, %llu invalid\n", f->path,
+                        f->split == CAI_SPLIT_NONE ? "no split" : cai_split__name(f->split),
+                        f->format == CAI_FORMAT_AUTO ? "unknown" : cai_format_name(f->format),
+                        (unsigned long long)f->records, (unsigned long long)f->bad_lines);
     }
     for (i = 0; i < n; i++) {
         const group *g = gs[i];
 
-        cai_vbuf__printf(&b, "\nsplit %s: %llu records (%llu lines, %llu invalid) in %llu file%s\n",
-                         names[i], (unsigned long long)g->records, (unsigned long long)g->lines,
-                         (unsigned long long)g->bad_lines, (unsigned long long)g->files,
-                         g->files == 1 ? "" : "s");
-        cai_vbuf__printf(&b, "  %-12s %10s %8s %8s %8s %8s %10s\n", "chars", "n", "min", "median",
-                         "p90", "max", "mean");
+        cai_buf__printf(&b, "\nsplit %s: %llu records (%llu lines, %llu invalid) in %llu file%s\n",
+                        names[i], (unsigned long long)g->records, (unsigned long long)g->lines,
+                        (unsigned long long)g->bad_lines, (unsigned long long)g->files,
+                        g->files == 1 ? "" : "s");
+        cai_buf__printf(&b, "  %-12s %10s %8s %8s %8s %8s %10s\n", "chars", "n", "min", "median",
+                        "p90", "max", "mean");
         for (j = 0; j < L__COUNT; j++) {
             const lenhist *h = &g->len[j];
             if (h->n == 0)
                 continue;
-            cai_vbuf__printf(&b, "  %-12s %10llu %8llu %8llu %8llu %8llu %10.1f\n", len_names[j],
-                             (unsigned long long)h->n, (unsigned long long)h->min,
-                             (unsigned long long)lenhist_quantile(h, 0.5),
-                             (unsigned long long)lenhist_quantile(h, 0.9),
-                             (unsigned long long)h->max, h->sum / (double)h->n);
+            cai_buf__printf(&b, "  %-12s %10llu %8llu %8llu %8llu %8llu %10.1f\n", len_names[j],
+                            (unsigned long long)h->n, (unsigned long long)h->min,
+                            (unsigned long long)lenhist_quantile(h, 0.5),
+                            (unsigned long long)lenhist_quantile(h, 0.9),
+                            (unsigned long long)h->max, h->sum / (double)h->n);
         }
         if (g->p_n) {
             uint64_t peak = 0;
             for (j = 0; j < P_BINS; j++)
                 peak = g->p_hist[j] > peak ? g->p_hist[j] : peak;
-            cai_vbuf__printf(&b, "  p_chosen     n = %llu, mean = %.3f\n",
-                             (unsigned long long)g->p_n, g->p_sum / (double)g->p_n);
+            cai_buf__printf(&b, "  p_chosen     n = %llu, mean = %.3f\n",
+                            (unsigned long long)g->p_n, g->p_sum / (double)g->p_n);
             for (j = 0; j < P_BINS; j++) {
                 int bar = peak ? (int)(40.0 * (double)g->p_hist[j] / (double)peak + 0.5) : 0;
                 if (g->p_hist[j] == 0 && j < P_BINS / 2)
                     continue;
-                cai_vbuf__printf(&b, "    [%.2f,%.2f%c %8llu %.*s\n", (double)j / P_BINS,
-                                 (double)(j + 1) / P_BINS, j + 1 == P_BINS ? ']' : ')',
-                                 (unsigned long long)g->p_hist[j], bar,
-                                 "########################################");
+                cai_buf__printf(&b, "    [%.2f,%.2f%c %8llu %.*s\n", (double)j / P_BINS,
+                                (double)(j + 1) / P_BINS, j + 1 == P_BINS ? ']' : ')',
+                                (unsigned long long)g->p_hist[j], bar,
+                                "########################################");
             }
         }
         text_share(&b, "position", g->pos_a, g->pos_n, "chosen is response A", 1);
         if (g->len_n + g->len_ties) {
             text_share(&b, "length", g->len_longer, g->len_n, "chosen is the longer response", 1);
             if (g->len_ties)
-                cai_vbuf__printf(&b, "  %-12s %llu pairs of equal length left out\n", "",
-                                 (unsigned long long)g->len_ties);
+                cai_buf__printf(&b, "  %-12s %llu pairs of equal length left out\n", "",
+                                (unsigned long long)g->len_ties);
         }
         text_share(&b, "consistency", g->cons_agree, g->cons_n, "the two orders agree", 0);
         if (g->n_pr) {
-            cai_vbuf__printf(&b, "  %-24s %8s %8s %12s\n", "principle", "pairs", "A wins",
-                             "consistency");
+            cai_buf__printf(&b, "  %-24s %8s %8s %12s\n", "principle", "pairs", "A wins",
+                            "consistency");
             for (j = 0; j < g->n_pr; j++) {
                 const pracc *pr = &g->pr[j];
-                cai_vbuf__printf(&b, "  %-24.24s %8llu %7.1f%%", pr->id, (unsigned long long)pr->n,
-                                 pct(pr->a, pr->n));
+                cai_buf__printf(&b, "  %-24.24s %8llu %7.1f%%", pr->id, (unsigned long long)pr->n,
+                                pct(pr->a, pr->n));
                 if (pr->agree_n)
-                    cai_vbuf__printf(&b, " %11.1f%%\n", pct(pr->agree, pr->agree_n));
+                    cai_buf__printf(&b, " %11.1f%%\n", pct(pr->agree, pr->agree_n));
                 else
-                    cai_vbuf__printf(&b, " %12s\n", "-");
+                    cai_buf__printf(&b, " %12s\n", "-");
             }
         }
     }
-    return cai_vbuf__take(&b);
+    return cai_buf__take(&b);
 }
 
 /* ---- SVG -------------------------------------------------------------------------------- */
@@ -751,24 +745,24 @@ char *cai_stats_text(const cai_stats *s)
 #define PLOT_W  296
 #define PLOT_H  140
 
-static void svg_text_escaped(cai_vbuf *b, const char *s)
+static void svg_text_escaped(cai_buf *b, const char *s)
 {
     for (; *s; s++) {
         if (*s == '<')
-            cai_vbuf__printf(b, "&lt;");
+            cai_buf__printf(b, "&lt;");
         else if (*s == '>')
-            cai_vbuf__printf(b, "&gt;");
+            cai_buf__printf(b, "&gt;");
         else if (*s == '&')
-            cai_vbuf__printf(b, "&amp;");
+            cai_buf__printf(b, "&amp;");
         else if (*s == '"')
-            cai_vbuf__printf(b, "&quot;");
+            cai_buf__printf(b, "&quot;");
         else
-            cai_vbuf__printf(b, "%c", *s);
+            cai_buf__printf(b, "%c", *s);
     }
 }
 
 /* One bar chart: counts[0..n) with labels under the first, middle and last bar. */
-static void svg_panel(cai_vbuf *b,
+static void svg_panel(cai_buf *b,
                       double x0,
                       double y0,
                       const char *title,
@@ -785,43 +779,43 @@ static void svg_panel(cai_vbuf *b,
         peak = counts[i] > peak ? counts[i] : peak;
         total += counts[i];
     }
-    cai_vbuf__printf(b, "<g transform=\"translate(%.0f,%.0f)\">\n", x0, y0);
-    cai_vbuf__printf(b,
-                     "<rect x=\"0.5\" y=\"0.5\" width=\"%d\" height=\"%d\" fill=\"#fff\" "
-                     "stroke=\"#ccc\"/>\n",
-                     PANEL_W - 10, PANEL_H - 10);
-    cai_vbuf__printf(b, "<text x=\"12\" y=\"20\" font-size=\"13\" font-weight=\"bold\">");
+    cai_buf__printf(b, "<g transform=\"translate(%.0f,%.0f)\">\n", x0, y0);
+    cai_buf__printf(b,
+                    "<rect x=\"0.5\" y=\"0.5\" width=\"%d\" height=\"%d\" fill=\"#fff\" "
+                    "stroke=\"#ccc\"/>\n",
+                    PANEL_W - 10, PANEL_H - 10);
+    cai_buf__printf(b, "<text x=\"12\" y=\"20\" font-size=\"13\" font-weight=\"bold\">");
     svg_text_escaped(b, title);
-    cai_vbuf__printf(b, " (n = %llu)</text>\n", (unsigned long long)total);
-    cai_vbuf__printf(b,
-                     "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#333\"/>\n"
-                     "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#333\"/>\n",
-                     PLOT_X, PLOT_Y + PLOT_H, PLOT_X + PLOT_W, PLOT_Y + PLOT_H, PLOT_X, PLOT_Y,
-                     PLOT_X, PLOT_Y + PLOT_H);
-    cai_vbuf__printf(b,
-                     "<text x=\"%d\" y=\"%d\" font-size=\"10\" text-anchor=\"end\">%llu</text>\n"
-                     "<text x=\"%d\" y=\"%d\" font-size=\"10\" text-anchor=\"end\">0</text>\n",
-                     PLOT_X - 4, PLOT_Y + 4, (unsigned long long)peak, PLOT_X - 4, PLOT_Y + PLOT_H);
+    cai_buf__printf(b, " (n = %llu)</text>\n", (unsigned long long)total);
+    cai_buf__printf(b,
+                    "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#333\"/>\n"
+                    "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#333\"/>\n",
+                    PLOT_X, PLOT_Y + PLOT_H, PLOT_X + PLOT_W, PLOT_Y + PLOT_H, PLOT_X, PLOT_Y,
+                    PLOT_X, PLOT_Y + PLOT_H);
+    cai_buf__printf(b,
+                    "<text x=\"%d\" y=\"%d\" font-size=\"10\" text-anchor=\"end\">%llu</text>\n"
+                    "<text x=\"%d\" y=\"%d\" font-size=\"10\" text-anchor=\"end\">0</text>\n",
+                    PLOT_X - 4, PLOT_Y + 4, (unsigned long long)peak, PLOT_X - 4, PLOT_Y + PLOT_H);
     for (i = 0; i < n; i++) {
         double h = peak ? (double)PLOT_H * (double)counts[i] / (double)peak : 0;
         if (counts[i] == 0)
             continue;
-        cai_vbuf__printf(b,
-                         "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
-                         "fill=\"%s\"><title>%s: %llu</title></rect>\n",
-                         PLOT_X + bw * (double)i + 1, PLOT_Y + PLOT_H - h, bw - 2 > 1 ? bw - 2 : 1,
-                         h, color, ticks[i], (unsigned long long)counts[i]);
+        cai_buf__printf(b,
+                        "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+                        "fill=\"%s\"><title>%s: %llu</title></rect>\n",
+                        PLOT_X + bw * (double)i + 1, PLOT_Y + PLOT_H - h, bw - 2 > 1 ? bw - 2 : 1,
+                        h, color, ticks[i], (unsigned long long)counts[i]);
     }
     /* Each tick names the lower bound of its bin, at the bin's left edge. */
     for (i = 0; i<n; i += n> 12 ? 4 : 1)
-        cai_vbuf__printf(b,
-                         "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#333\"/>"
-                         "<text x=\"%.1f\" y=\"%d\" font-size=\"9\" "
-                         "text-anchor=\"middle\">%s</text>\n",
-                         PLOT_X + bw * (double)i, PLOT_Y + PLOT_H, PLOT_X + bw * (double)i,
-                         PLOT_Y + PLOT_H + 4, PLOT_X + bw * (double)i, PLOT_Y + PLOT_H + 14,
-                         ticks[i]);
-    cai_vbuf__printf(b, "</g>\n");
+        cai_buf__printf(b,
+                        "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#333\"/>"
+                        "<text x=\"%.1f\" y=\"%d\" font-size=\"9\" "
+                        "text-anchor=\"middle\">%s</text>\n",
+                        PLOT_X + bw * (double)i, PLOT_Y + PLOT_H, PLOT_X + bw * (double)i,
+                        PLOT_Y + PLOT_H + 4, PLOT_X + bw * (double)i, PLOT_Y + PLOT_H + 14,
+                        ticks[i]);
+    cai_buf__printf(b, "</g>\n");
 }
 
 char *cai_stats_svg(const cai_stats *s)
@@ -832,7 +826,7 @@ char *cai_stats_svg(const cai_stats *s)
     size_t n = render_groups(s->acc, gs, names), i, j, k;
     char pticks[P_BINS][16], lticks[24][16];
     const char *pt[P_BINS], *lt[24];
-    cai_vbuf b = {0};
+    cai_buf b = {0};
     size_t panels = 1;
     int width, height = (int)n * (PANEL_H + 30) + 50;
 
@@ -857,30 +851,30 @@ char *cai_stats_svg(const cai_stats *s)
             snprintf(lticks[i], sizeof(lticks[i]), "%uM", 1u << (i - 20));
         lt[i] = lticks[i];
     }
-    cai_vbuf__printf(&b,
-                     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                     "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-                     "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\">\n"
-                     "<rect width=\"100%%\" height=\"100%%\" fill=\"#f7f7f7\"/>\n"
-                     "<text x=\"10\" y=\"28\" font-size=\"18\" font-weight=\"bold\">cai stats: "
-                     "p_chosen and length (characters, log2 bins) histograms</text>\n",
-                     width, height, width, height);
+    cai_buf__printf(&b,
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                    "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+                    "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\">\n"
+                    "<rect width=\"100%%\" height=\"100%%\" fill=\"#f7f7f7\"/>\n"
+                    "<text x=\"10\" y=\"28\" font-size=\"18\" font-weight=\"bold\">cai stats: "
+                    "p_chosen and length (characters, log2 bins) histograms</text>\n",
+                    width, height, width, height);
     for (i = 0; i < n; i++) {
         const group *g = gs[i];
         double y = 50 + (double)i * (PANEL_H + 30);
         char title[128];
         uint64_t lbins[24];
 
-        cai_vbuf__printf(&b, "<text x=\"10\" y=\"%.0f\" font-size=\"14\">split ", y + 14);
+        cai_buf__printf(&b, "<text x=\"10\" y=\"%.0f\" font-size=\"14\">split ", y + 14);
         svg_text_escaped(&b, names[i]);
-        cai_vbuf__printf(&b, ": %llu records", (unsigned long long)g->records);
+        cai_buf__printf(&b, ": %llu records", (unsigned long long)g->records);
         if (g->len_n)
-            cai_vbuf__printf(&b, "; chosen longer %.1f%% (p = %.2g)", pct(g->len_longer, g->len_n),
-                             cai_stats__binom_p(g->len_longer, g->len_n));
+            cai_buf__printf(&b, "; chosen longer %.1f%% (p = %.2g)", pct(g->len_longer, g->len_n),
+                            cai_stats__binom_p(g->len_longer, g->len_n));
         if (g->pos_n)
-            cai_vbuf__printf(&b, "; chosen is A %.1f%% (p = %.2g)", pct(g->pos_a, g->pos_n),
-                             cai_stats__binom_p(g->pos_a, g->pos_n));
-        cai_vbuf__printf(&b, "</text>\n");
+            cai_buf__printf(&b, "; chosen is A %.1f%% (p = %.2g)", pct(g->pos_a, g->pos_n),
+                            cai_stats__binom_p(g->pos_a, g->pos_n));
+        cai_buf__printf(&b, "</text>\n");
         k = 0;
         if (g->p_n > 0)
             svg_panel(&b, 10 + (double)k++ * PANEL_W, y + 22, "p_chosen", g->p_hist, P_BINS, pt,
@@ -894,6 +888,6 @@ char *cai_stats_svg(const cai_stats *s)
             k++;
         }
     }
-    cai_vbuf__printf(&b, "</svg>\n");
-    return cai_vbuf__take(&b);
+    cai_buf__printf(&b, "</svg>\n");
+    return cai_buf__take(&b);
 }

@@ -3,6 +3,7 @@
  * on top of the scanner's per-line checks, gathered into a report with a verdict. */
 #include "validate_int.h"
 #include "error_int.h"
+#include "util_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,14 +61,10 @@ static cai_status add_finding(
         r->errors++;
     if (r->counts[k] > r->o.max_examples)
         return CAI_OK;
-    if (r->n_f == r->cap_f) {
-        size_t ncap = r->cap_f ? r->cap_f * 2 : 32;
-        vfinding *nf = realloc(r->f, ncap * sizeof(*nf));
-        if (!nf)
-            return cai_error__set(err, CAI_ENOMEM, "out of memory");
-        r->f = nf;
-        r->cap_f = ncap;
-    }
+    f = cai__grow(r->f, &r->cap_f, r->n_f + 1, sizeof(*f), 32);
+    if (!f)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    r->f = f;
     f = &r->f[r->n_f];
     f->pub.kind = cai_vkind__name(k);
     f->pub.warning = warning;
@@ -278,14 +275,10 @@ static cai_status on_file(void *payload, const cai_vfile *f, cai_error *err)
     vfilerow *row;
 
     r->records += f->records;
-    if (r->n_files == r->cap_files) {
-        size_t ncap = r->cap_files ? r->cap_files * 2 : 16;
-        vfilerow *nf = realloc(r->files, ncap * sizeof(*nf));
-        if (!nf)
-            return cai_error__set(err, CAI_ENOMEM, "out of memory");
-        r->files = nf;
-        r->cap_files = ncap;
-    }
+    row = cai__grow(r->files, &r->cap_files, r->n_files + 1, sizeof(*row), 16);
+    if (!row)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    r->files = row;
     row = &r->files[r->n_files];
     row->path = strdup(f->path);
     if (!row->path)
@@ -457,22 +450,22 @@ const cai_finding *cai_report_finding(const cai_report *r, size_t i)
 
 /* ---- renderings ------------------------------------------------------------------------- */
 
-static void verdict(const cai_report *r, cai_vbuf *b)
+static void verdict(const cai_report *r, cai_buf *b)
 {
     const char *what = cai_report_failed(r) ? "FAIL" : "PASS";
 
     if (r->errors == 0 && r->warnings == 0)
-        cai_vbuf__printf(b, "verdict: PASS: no findings in %llu records",
-                         (unsigned long long)r->records);
+        cai_buf__printf(b, "verdict: PASS: no findings in %llu records",
+                        (unsigned long long)r->records);
     else
-        cai_vbuf__printf(b, "verdict: %s%s: %llu error%s, %llu warning%s in %llu records", what,
-                         r->errors == 0 && r->o.strict ? " (strict)" : "",
-                         (unsigned long long)r->errors, r->errors == 1 ? "" : "s",
-                         (unsigned long long)r->warnings, r->warnings == 1 ? "" : "s",
-                         (unsigned long long)r->records);
+        cai_buf__printf(b, "verdict: %s%s: %llu error%s, %llu warning%s in %llu records", what,
+                        r->errors == 0 && r->o.strict ? " (strict)" : "",
+                        (unsigned long long)r->errors, r->errors == 1 ? "" : "s",
+                        (unsigned long long)r->warnings, r->warnings == 1 ? "" : "s",
+                        (unsigned long long)r->records);
 }
 
-static void kind_counts(const cai_report *r, cai_vbuf *b, int warnings)
+static void kind_counts(const cai_report *r, cai_buf *b, int warnings)
 {
     int k, first = 1;
 
@@ -480,50 +473,50 @@ static void kind_counts(const cai_report *r, cai_vbuf *b, int warnings)
          k < (warnings ? CAI_VK__COUNT : CAI_VK__FIRST_WARNING); k++) {
         if (!r->counts[k])
             continue;
-        cai_vbuf__printf(b, "%s%s %llu", first ? " (" : ", ", cai_vkind__name((cai_vkind)k),
-                         (unsigned long long)r->counts[k]);
+        cai_buf__printf(b, "%s%s %llu", first ? " (" : ", ", cai_vkind__name((cai_vkind)k),
+                        (unsigned long long)r->counts[k]);
         first = 0;
     }
     if (!first)
-        cai_vbuf__printf(b, ")");
+        cai_buf__printf(b, ")");
 }
 
 char *cai_report_text(const cai_report *r)
 {
-    cai_vbuf b = {0};
+    cai_buf b = {0};
     size_t i;
     int k;
 
     for (i = 0; i < r->n_f; i++) {
         const cai_finding *f = &r->f[i].pub;
         if (f->line)
-            cai_vbuf__printf(&b, "%s:%llu: ", f->file, (unsigned long long)f->line);
+            cai_buf__printf(&b, "%s:%llu: ", f->file, (unsigned long long)f->line);
         else
-            cai_vbuf__printf(&b, "%s: ", f->file);
-        cai_vbuf__printf(&b, "%s [%s] %s\n", f->warning ? "warning" : "error", f->kind, f->message);
+            cai_buf__printf(&b, "%s: ", f->file);
+        cai_buf__printf(&b, "%s [%s] %s\n", f->warning ? "warning" : "error", f->kind, f->message);
     }
     for (k = 0; k < CAI_VK__COUNT; k++)
         if (r->counts[k] > r->o.max_examples)
-            cai_vbuf__printf(&b, "... and %llu more [%s]\n",
-                             (unsigned long long)(r->counts[k] - r->o.max_examples),
-                             cai_vkind__name((cai_vkind)k));
-    cai_vbuf__printf(&b, "checked %llu records in %zu file%s; %llu error%s",
-                     (unsigned long long)r->records, r->n_files, r->n_files == 1 ? "" : "s",
-                     (unsigned long long)r->errors, r->errors == 1 ? "" : "s");
+            cai_buf__printf(&b, "... and %llu more [%s]\n",
+                            (unsigned long long)(r->counts[k] - r->o.max_examples),
+                            cai_vkind__name((cai_vkind)k));
+    cai_buf__printf(&b, "checked %llu records in %zu file%s; %llu error%s",
+                    (unsigned long long)r->records, r->n_files, r->n_files == 1 ? "" : "s",
+                    (unsigned long long)r->errors, r->errors == 1 ? "" : "s");
     kind_counts(r, &b, 0);
-    cai_vbuf__printf(&b, "; %llu warning%s", (unsigned long long)r->warnings,
-                     r->warnings == 1 ? "" : "s");
+    cai_buf__printf(&b, "; %llu warning%s", (unsigned long long)r->warnings,
+                    r->warnings == 1 ? "" : "s");
     kind_counts(r, &b, 1);
-    cai_vbuf__printf(&b, "\n");
+    cai_buf__printf(&b, "\n");
     verdict(r, &b);
-    cai_vbuf__printf(&b, "\n");
-    return cai_vbuf__take(&b);
+    cai_buf__printf(&b, "\n");
+    return cai_buf__take(&b);
 }
 
 char *cai_report_json(const cai_report *r)
 {
     cJSON *o = cJSON_CreateObject(), *files, *counts, *list, *x;
-    cai_vbuf b = {0};
+    cai_buf b = {0};
     char *line, *text, *out;
     size_t i;
     int k;
@@ -575,7 +568,7 @@ char *cai_report_json(const cai_report *r)
     cJSON_AddNumberToObject(o, "max_examples", (double)r->o.max_examples);
     cJSON_AddNumberToObject(o, "fingerprint_bytes", (double)r->fp_bytes);
     verdict(r, &b);
-    line = cai_vbuf__take(&b);
+    line = cai_buf__take(&b);
     if (line)
         cJSON_AddStringToObject(o, "summary", line);
     free(line);

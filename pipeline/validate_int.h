@@ -5,6 +5,7 @@
 #define CAI_VALIDATE_INT_H
 
 #include "cai/validate.h"
+#include "util_int.h"
 
 #include <cjson/cJSON.h>
 
@@ -213,20 +214,5 @@ cai_status cai_sacc__biases(const cai_sacc *a,
                             cai_status (*fn)(void *payload, const cai_bias *b, cai_error *err),
                             void *payload,
                             cai_error *err);
-
-/* ---- small text buffer ------------------------------------------------------------------ */
-
-typedef struct cai_vbuf {
-    char *s;
-    size_t len, cap;
-    int oom;
-} cai_vbuf;
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-void cai_vbuf__printf(cai_vbuf *b, const char *fmt, ...);
-/* The text, or NULL (and the buffer freed) after an allocation failure. */
-char *cai_vbuf__take(cai_vbuf *b);
 
 #endif

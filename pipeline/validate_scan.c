@@ -3,6 +3,7 @@
  * manifest's promises, and reads every line once into the pair model, reporting what is wrong. */
 #include "validate_int.h"
 #include "error_int.h"
+#include "util_int.h"
 #include "cai/writer.h"
 
 #include <ctype.h>
@@ -75,58 +76,6 @@ const char *cai_split__name(cai_split s)
     return "";
 }
 
-/* ---- text buffer ------------------------------------------------------------------------ */
-
-void cai_vbuf__printf(cai_vbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    if (b->oom)
-        return;
-    for (;;) {
-        size_t room = b->cap - b->len;
-        va_start(ap, fmt);
-        n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? room : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->oom = 1;
-            return;
-        }
-        if (b->s && (size_t)n < room) {
-            b->len += (size_t)n;
-            return;
-        }
-        {
-            size_t ncap = b->cap ? b->cap : 256;
-            char *ns;
-            while (ncap < b->len + (size_t)n + 1)
-                ncap *= 2;
-            ns = realloc(b->s, ncap);
-            if (!ns) {
-                b->oom = 1;
-                return;
-            }
-            b->s = ns;
-            b->cap = ncap;
-        }
-    }
-}
-
-char *cai_vbuf__take(cai_vbuf *b)
-{
-    char *s = b->s;
-
-    if (b->oom || !s) {
-        free(s);
-        s = b->oom ? NULL : calloc(1, 1);
-    }
-    b->s = NULL;
-    b->len = b->cap = 0;
-    b->oom = 0;
-    return s;
-}
-
 /* ---- the plan: which files to read, with what a manifest promised ------------------------- */
 
 typedef struct plan_file {
@@ -151,14 +100,11 @@ typedef struct strlist {
 
 static int strlist_add(strlist *l, const char *s)
 {
-    if (l->n == l->cap) {
-        size_t ncap = l->cap ? l->cap * 2 : 16;
-        char **ns = realloc(l->s, ncap * sizeof(*ns));
-        if (!ns)
-            return -1;
-        l->s = ns;
-        l->cap = ncap;
-    }
+    char **ns = cai__grow(l->s, &l->cap, l->n + 1, sizeof(*ns), 16);
+
+    if (!ns)
+        return -1;
+    l->s = ns;
     l->s[l->n] = strdup(s);
     if (!l->s[l->n])
         return -1;
@@ -184,14 +130,10 @@ static plan_file *plan_add(plan *p, const char *path, cai_split split, int data)
 {
     plan_file *f;
 
-    if (p->n == p->cap) {
-        size_t ncap = p->cap ? p->cap * 2 : 16;
-        plan_file *nf = realloc(p->f, ncap * sizeof(*nf));
-        if (!nf)
-            return NULL;
-        p->f = nf;
-        p->cap = ncap;
-    }
+    f = cai__grow(p->f, &p->cap, p->n + 1, sizeof(*f), 16);
+    if (!f)
+        return NULL;
+    p->f = f;
     f = &p->f[p->n];
     memset(f, 0, sizeof(*f));
     f->path = strdup(path);
@@ -377,14 +319,11 @@ static cai_status content_err(scan *s, cai_error *err, cai_vkind k, const char *
 
 static int push_turn(scan *s, cai_role role, const char *text, size_t len)
 {
-    if (s->n_turns == s->cap_turns) {
-        size_t ncap = s->cap_turns ? s->cap_turns * 2 : 64;
-        cai_vturn *nt = realloc(s->turns, ncap * sizeof(*nt));
-        if (!nt)
-            return -1;
-        s->turns = nt;
-        s->cap_turns = ncap;
-    }
+    cai_vturn *nt = cai__grow(s->turns, &s->cap_turns, s->n_turns + 1, sizeof(*nt), 64);
+
+    if (!nt)
+        return -1;
+    s->turns = nt;
     s->turns[s->n_turns].role = role;
     s->turns[s->n_turns].s = text;
     s->turns[s->n_turns].len = len;
@@ -1050,54 +989,19 @@ static int safe_rel(const char *p)
     return 1;
 }
 
-/* Reads a whole file of at most cap bytes. The buffer starts at the size
- * fstat reports (manifests are a few KiB; allocating cap up front cost 64 MiB
- * per call) and grows if the file does. */
+/* Reads a whole file of at most cap bytes (a manifest). */
 static cai_status read_small_file(const char *path, size_t cap, char **out, cai_error *err)
 {
     FILE *f = fopen(path, "rb");
-    struct stat sb;
-    char *buf = NULL, *grown;
-    size_t n = 0, size, got;
-    cai_status st = CAI_OK;
+    size_t len;
+    cai_status st;
 
     *out = NULL;
     if (!f)
         return cai_error__set(err, CAI_EIO, "%s: %s", path, strerror(errno));
-    size = 4096;
-    if (fstat(fileno(f), &sb) == 0 && sb.st_size > 0 && (uintmax_t)sb.st_size < cap)
-        size = (size_t)sb.st_size + 1;
-    for (;;) {
-        if (n == size || !buf) {
-            if (buf)
-                size = size > cap / 2 ? cap + 1 : size * 2;
-            grown = realloc(buf, size + 1);
-            if (!grown) {
-                st = cai_error__set(err, CAI_ENOMEM, "out of memory");
-                break;
-            }
-            buf = grown;
-        }
-        got = fread(buf + n, 1, size - n, f);
-        n += got;
-        if (n > cap) {
-            st = cai_error__set(err, CAI_ELIMIT, "%s: larger than %zu bytes", path, cap);
-            break;
-        }
-        if (got == 0) {
-            if (ferror(f))
-                st = cai_error__set(err, CAI_EIO, "%s: %s", path, strerror(errno));
-            break;
-        }
-    }
+    st = cai__read_stream(f, path, cap, out, &len, err);
     fclose(f);
-    if (st != CAI_OK) {
-        free(buf);
-        return st;
-    }
-    buf[n] = '\0';
-    *out = buf;
-    return CAI_OK;
+    return st;
 }
 
 static cai_status dir_finding(

@@ -10,6 +10,7 @@
 #include "cai/hash.h"
 #include "cai/writer.h"
 #include "error_int.h"
+#include "util_int.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -149,14 +150,10 @@ static cai_status open_shard(cai_writer *w, cai_error *err)
     shard *s;
     char hex[65];
 
-    if (w->n_shards == w->cap_shards) {
-        size_t cap = w->cap_shards ? w->cap_shards * 2 : 4;
-        shard *ns = realloc(w->shards, cap * sizeof(*ns));
-        if (!ns)
-            return cai_error__set(err, CAI_ENOMEM, "out of memory");
-        w->shards = ns;
-        w->cap_shards = cap;
-    }
+    s = cai__grow(w->shards, &w->cap_shards, w->n_shards + 1, sizeof(*s), 4);
+    if (!s)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    w->shards = s;
     s = &w->shards[w->n_shards];
     memset(s, 0, sizeof(*s));
     if (w->o.shard_records > 0)

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+#include "util_int.h"
+#include "error_int.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+void *cai__grow(void *arr, size_t *cap, size_t need, size_t elem, size_t min_cap)
+{
+    size_t ncap;
+    void *tmp;
+
+    if (need <= *cap)
+        return arr;
+    ncap = *cap ? *cap : (min_cap ? min_cap : 1);
+    while (ncap < need) {
+        if (ncap > SIZE_MAX / 2)
+            return NULL;
+        ncap *= 2;
+    }
+    if (elem && ncap > SIZE_MAX / elem)
+        return NULL;
+    tmp = realloc(arr, ncap * elem);
+    if (tmp)
+        *cap = ncap;
+    return tmp;
+}
+
+void cai_buf__put(cai_buf *b, const char *s, size_t n)
+{
+    char *p;
+
+    if (b->oom)
+        return;
+    if (b->len + n + 1 < b->len || !(p = cai__grow(b->p, &b->cap, b->len + n + 1, 1, 256))) {
+        b->oom = 1;
+        return;
+    }
+    b->p = p;
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+void cai_buf__puts(cai_buf *b, const char *s)
+{
+    cai_buf__put(b, s, strlen(s));
+}
+
+void cai_buf__printf(cai_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+    char *p;
+
+    if (b->oom)
+        return;
+    for (;;) {
+        size_t room = b->cap - b->len;
+
+        va_start(ap, fmt);
+        n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? room : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            b->oom = 1;
+            return;
+        }
+        if (b->p && (size_t)n < room) {
+            b->len += (size_t)n;
+            return;
+        }
+        if (!(p = cai__grow(b->p, &b->cap, b->len + (size_t)n + 1, 1, 256))) {
+            b->oom = 1;
+            return;
+        }
+        b->p = p;
+    }
+}
+
+char *cai_buf__take(cai_buf *b)
+{
+    char *p = b->p;
+
+    if (b->oom || !p) {
+        free(p);
+        p = b->oom ? NULL : calloc(1, 1);
+    }
+    memset(b, 0, sizeof(*b));
+    return p;
+}
+
+cai_status
+cai__read_stream(FILE *f, const char *path, size_t cap, char **out, size_t *len, cai_error *err)
+{
+    struct stat sb;
+    char *buf = NULL, *grown;
+    size_t n = 0, size = 8192, got;
+
+    *out = NULL;
+    *len = 0;
+    if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
+        (uintmax_t)sb.st_size < cap)
+        size = (size_t)sb.st_size + 1; /* + 1: end of file is seen without growing */
+    if (size > cap + 1)
+        size = cap + 1;
+    for (;;) {
+        if (!buf || n == size) {
+            if (buf)
+                size = size > cap / 2 ? cap + 1 : size * 2;
+            if (!(grown = realloc(buf, size + 1))) {
+                free(buf);
+                return cai_error__set(err, CAI_ENOMEM, "out of memory");
+            }
+            buf = grown;
+        }
+        got = fread(buf + n, 1, size - n, f);
+        n += got;
+        if (n > cap) {
+            free(buf);
+            return cai_error__set(err, CAI_ELIMIT, "%s: larger than %zu bytes", path, cap);
+        }
+        if (got == 0)
+            break;
+    }
+    if (ferror(f)) {
+        int e = errno;
+
+        free(buf);
+        return cai_error__set(err, CAI_EIO, "%s: cannot read: %s", path, strerror(e));
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    return CAI_OK;
+}
