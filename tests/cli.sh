@@ -23,6 +23,20 @@ check() { # check NAME EXPECTED_RC ACTUAL_RC
 "$CAI" --bogus >/dev/null 2>&1; check "unknown global option" 2 $?
 "$CAI" --version | grep -q '^cai [0-9]'; check "--version format" 0 $?
 
+# start_fake DIR [ARGS...]: starts the fake judge server (tests/fake_judge_main.c) with its
+# port file in DIR and waits until it listens; sets FAKE_PID and FAKE_PORT. stop_fake ends it.
+start_fake() {
+    local dir=$1
+    shift
+    rm -f "$dir/port"
+    "$(dirname "$CAI")/tests/cai-fake-judge" --port-file "$dir/port" "$@" >"$dir/fake.out" 2>&1 &
+    FAKE_PID=$!
+    # the file appears (renamed into place) once the socket listens; give up after 10 s
+    for _ in $(seq 200); do [ -s "$dir/port" ] && break; sleep 0.05; done
+    FAKE_PORT=$(cat "$dir/port")
+}
+stop_fake() { kill "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null; }
+
 for f in "$SRC"/tests/cli.d/*.sh; do
     [ -e "$f" ] || continue
     # shellcheck source=/dev/null

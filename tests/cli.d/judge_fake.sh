@@ -1,11 +1,8 @@
 # `cai judge` against the fake judge server, once per HTTP backend: the request, the raw reply,
 # the verdict and P(A). Also bad input paths for `cai run`. Sourced by tests/cli.sh.
 JF_TMP=$(mktemp -d)
-JF_FAKE="$(dirname "$CAI")/tests/cai-fake-judge"
-"$JF_FAKE" --port-file "$JF_TMP/port" >"$JF_TMP/fake.out" 2>&1 &
-JF_PID=$!
-for _ in $(seq 200); do [ -s "$JF_TMP/port" ] && break; sleep 0.05; done
-JF_ROOT="http://127.0.0.1:$(cat "$JF_TMP/port")"
+start_fake "$JF_TMP"
+JF_ROOT="http://127.0.0.1:$FAKE_PORT"
 JF_PAIR=(--prompt "How do I boil an egg?" --response-a "Simmer it for nine minutes, then cool it."
     --response-b "No.")
 
@@ -19,8 +16,7 @@ for backend in openai completions anthropic; do
     grep -q '^verdict: [AB]' "$JF_TMP/$backend.out"; check "judge $backend prints a verdict" 0 $?
 done
 grep -q 'top_logprobs' "$JF_TMP/openai.out"; check "openai reply shows log-probs" 0 $?
-kill "$JF_PID" 2>/dev/null
-wait "$JF_PID" 2>/dev/null
+stop_fake
 
 mkdir -p "$JF_TMP/adir"
 "$CAI" run -i "$JF_TMP/adir" -c "$SRC/constitution/hhh.json" -o "$JF_TMP/o1" 2>"$JF_TMP/err"

@@ -2,18 +2,8 @@
 # stdout, stderr, journal, manifest, card or dataset byte, even when the server echoes the key.
 # Output files are never world-writable. Sourced by tests/cli.sh.
 SEC_TMP=$(mktemp -d)
-FAKE="$(dirname "$CAI")/tests/cai-fake-judge"
 CANARY="sk-canary-7f3a9c2e41d8b6"
 URLPASS="hunter2-url-secret"
-
-start_fake() { # start_fake [ARGS...]: sets FAKE_PID, FAKE_PORT
-    rm -f "$SEC_TMP/port"
-    "$FAKE" --port-file "$SEC_TMP/port" "$@" >"$SEC_TMP/fake.out" 2>&1 &
-    FAKE_PID=$!
-    for _ in $(seq 200); do [ -s "$SEC_TMP/port" ] && break; sleep 0.05; done
-    FAKE_PORT=$(cat "$SEC_TMP/port")
-}
-stop_fake() { kill "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null; }
 
 leaks() { # leaks DIR FILE...: prints the places where a secret appears
     for f in "$@"; do
@@ -24,7 +14,7 @@ leaks() { # leaks DIR FILE...: prints the places where a secret appears
 }
 
 # 1. a server that rejects the key and echoes it back
-start_fake --always 401_echo
+start_fake "$SEC_TMP" --always 401_echo
 OPENAI_API_KEY=$CANARY "$CAI" run -i "$SRC/datasets/samples/pairs.jsonl" -c "$SRC/constitution/hhh.json" \
     -o "$SEC_TMP/out401" --judge openai --model m --base-url "http://user:$URLPASS@127.0.0.1:$FAKE_PORT/v1" \
     --max-retries 1 >"$SEC_TMP/401.stdout" 2>"$SEC_TMP/401.stderr"
@@ -39,7 +29,7 @@ found=$(leaks "$SEC_TMP/out401" "$SEC_TMP/401.stdout" "$SEC_TMP/401.stderr" "$SE
 [ -z "$found" ]; check "no secret in any output of a failing run ($found)" 0 $?
 
 # 2. a successful run with the key and URL credentials
-start_fake
+start_fake "$SEC_TMP"
 OPENAI_API_KEY=$CANARY "$CAI" run -i "$SRC/datasets/samples/pairs.jsonl" -c "$SRC/constitution/hhh.json" \
     -o "$SEC_TMP/ok" --judge openai --model m --base-url "http://user:$URLPASS@127.0.0.1:$FAKE_PORT/v1" \
     --limit 20 >"$SEC_TMP/ok.stdout" 2>"$SEC_TMP/ok.stderr"
