@@ -397,14 +397,19 @@ static cai_status next_pair(cai_run *r, pending **out, cai_error *err)
 
 /* ---- output ----------------------------------------------------------------------------- */
 
-static char *render_prompt_text(const pending *p)
+/*
+ * The prompt as trl output shows it: the pair's own string when it has one (borrowed; *owned
+ * stays NULL), else the context rendered into *owned (caller frees). NULL when out of memory.
+ */
+static const char *prompt_text(const pending *p, char **owned)
 {
+    *owned = NULL;
     if (p->prompt_text)
-        return strdup(p->prompt_text);
+        return p->prompt_text;
     if (p->n_context == 1 && p->context[0].role == CAI_ROLE_USER &&
         strncmp(p->context[0].content, "\n\nHuman:", 8) != 0)
-        return strdup(p->context[0].content);
-    return cai_prompt_render_context(p->context, p->n_context);
+        return p->context[0].content;
+    return *owned = cai_prompt_render_context(p->context, p->n_context);
 }
 
 static cJSON *messages_json(const cai_message *m, size_t n)
@@ -488,12 +493,13 @@ static char *record_line(const cai_run *r,
     if (!o)
         return NULL;
     switch (r->o.format) {
-    case CAI_OUT_TRL:
-        text = render_prompt_text(p);
-        cJSON_AddStringToObject(o, "prompt", text ? text : "");
+    case CAI_OUT_TRL: {
+        const char *pt = prompt_text(p, &text);
+        cJSON_AddStringToObject(o, "prompt", pt ? pt : "");
         cJSON_AddStringToObject(o, "chosen", ch);
         cJSON_AddStringToObject(o, "rejected", rj);
         break;
+    }
     case CAI_OUT_CONVERSATIONAL: {
         cai_message m = {CAI_ROLE_ASSISTANT, ch};
         cJSON_AddItemToObject(o, "prompt", messages_json(p->context, p->n_context));
@@ -544,17 +550,18 @@ static char *record_line(const cai_run *r,
 
 static int in_test_split(const cai_run *r, const pending *p)
 {
-    char *text;
+    char *owned;
+    const char *text;
     uint64_t h;
 
     if (r->o.test_fraction <= 0)
         return 0;
-    text = render_prompt_text(p);
+    text = prompt_text(p, &owned);
     if (!text)
         return 0;
     /* Seed-independent: the same prompt lands in the same split in every run and format. */
     h = cai_hash64(text, strlen(text), 0x73706c6974ULL);
-    free(text);
+    free(owned);
     return (double)(h >> 11) / 9007199254740992.0 < r->o.test_fraction;
 }
 
