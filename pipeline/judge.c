@@ -1233,8 +1233,8 @@ static cai_status run_http(cai_judge *j, cai_error *err)
              */
             if (st == CAI_OK && ++finished % REFILL_EVERY == 0) {
                 st = fill_slots(j, err);
-                if (st == CAI_OK && curl_multi_perform(j->multi, &running) != CURLM_OK)
-                    st = cai_error__set(err, CAI_ETRANSPORT, "curl: multi perform failed");
+                if (st == CAI_OK && (mc = curl_multi_perform(j->multi, &running)) != CURLM_OK)
+                    st = cai_error__set(err, CAI_ETRANSPORT, "curl: %s", curl_multi_strerror(mc));
             }
         }
         if (st != CAI_OK)
