@@ -40,36 +40,32 @@ static void setup_plain(void)
     load_constitution();
 }
 
-static void setup_server(void)
+/* Loads the constitution and starts the fake server (seed 7) with a Retry-After and latency. */
+static void start_server(int retry_after_s, unsigned latency_ms)
 {
     fake_llm_opts o = FAKE_LLM_OPTS_INIT;
 
     load_constitution();
     o.seed = 7;
+    o.retry_after_s = retry_after_s;
+    o.latency_ms = latency_ms;
     srv = fake_llm_start(&o);
     ck_assert_ptr_nonnull(srv);
+}
+
+static void setup_server(void)
+{
+    start_server(0, 0);
 }
 
 static void setup_server_retry_after_1s(void)
 {
-    fake_llm_opts o = FAKE_LLM_OPTS_INIT;
-
-    load_constitution();
-    o.seed = 7;
-    o.retry_after_s = 1;
-    srv = fake_llm_start(&o);
-    ck_assert_ptr_nonnull(srv);
+    start_server(1, 0);
 }
 
 static void setup_server_slow(void)
 {
-    fake_llm_opts o = FAKE_LLM_OPTS_INIT;
-
-    load_constitution();
-    o.seed = 7;
-    o.latency_ms = 30;
-    srv = fake_llm_start(&o);
-    ck_assert_ptr_nonnull(srv);
+    start_server(0, 30);
 }
 
 static void teardown(void)
