@@ -1201,11 +1201,13 @@ static cai_status run_http(cai_judge *j, cai_error *err)
             st = j->idle(j->payload);
             if (st != CAI_OK)
                 break;
-            j->pull_blocked = 0;
-            st = fill_slots(j, err);
-            if (st != CAI_OK)
-                break;
-            mc = curl_multi_perform(j->multi, &running);
+            if (j->pull_blocked) { /* the idle work may have made room for new tasks */
+                j->pull_blocked = 0;
+                st = fill_slots(j, err);
+                if (st != CAI_OK)
+                    break;
+                mc = curl_multi_perform(j->multi, &running);
+            }
         }
         if (mc == CURLM_OK)
             mc = curl_multi_poll(j->multi, NULL, 0, poll_timeout_ms(j), NULL);
