@@ -86,6 +86,9 @@ typedef struct plan_file {
     char sha256[65];
     uint64_t records, bytes;
     int has_records, has_bytes;
+    int has_id; /* dev/ino known: the same file under two names is read once */
+    dev_t dev;
+    ino_t ino;
 } plan_file;
 
 typedef struct plan {
@@ -126,7 +129,20 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static plan_file *plan_add(plan *p, const char *path, cai_split split, int data)
+/* The planned file that sb describes, or NULL. */
+static plan_file *plan_find(const plan *p, const struct stat *sb)
+{
+    size_t i;
+
+    for (i = 0; i < p->n; i++)
+        if (p->f[i].has_id && p->f[i].dev == sb->st_dev && p->f[i].ino == sb->st_ino)
+            return &p->f[i];
+    return NULL;
+}
+
+/* sb: the file's stat, or NULL when it has none (stdin). */
+static plan_file *
+plan_add(plan *p, const char *path, cai_split split, int data, const struct stat *sb)
 {
     plan_file *f;
 
@@ -141,6 +157,11 @@ static plan_file *plan_add(plan *p, const char *path, cai_split split, int data)
         return NULL;
     f->split = split;
     f->data = data;
+    if (sb) {
+        f->has_id = 1;
+        f->dev = sb->st_dev;
+        f->ino = sb->st_ino;
+    }
     p->n++;
     return f;
 }
@@ -1039,6 +1060,7 @@ static cai_status manifest_entry(const char *dir,
                                  const char *where,
                                  int data,
                                  plan *p,
+                                 size_t first,
                                  strlist *listed,
                                  const cai_vscan_opts *o,
                                  const cai_vsink *sink,
@@ -1075,12 +1097,26 @@ static cai_status manifest_entry(const char *dir,
         free(full);
         return st;
     }
-    f = plan_add(p, full,
-                 cJSON_IsString(split) ? split_of_name(split->valuestring) : split_of_path(full),
-                 data);
-    free(full);
+    /* Each file is read once: a second reading would count its records twice and call each
+     * of them a duplicate. A file this manifest lists twice is a manifest error; one given
+     * earlier on the command line takes this entry's promises. */
+    f = plan_find(p, &sb);
+    if (f && (size_t)(f - p->f) >= first) {
+        st = dir_finding(sink, CAI_VK_MANIFEST, mpath, err,
+                         "%s: \"%.200s\" names a file an earlier entry lists (%s)", where,
+                         path->valuestring, f->path);
+        free(full);
+        return st;
+    }
     if (!f)
+        f = plan_add(p, full, CAI_SPLIT_NONE, data, &sb);
+    if (!f) {
+        free(full);
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    }
+    f->split = cJSON_IsString(split) ? split_of_name(split->valuestring) : split_of_path(full);
+    f->data = data;
+    free(full);
     f->expect = 1;
     if (cJSON_IsString(sha))
         snprintf(f->sha256, sizeof(f->sha256), "%s", sha->valuestring);
@@ -1095,7 +1131,7 @@ plan_dir(const char *dir, plan *p, const cai_vscan_opts *o, const cai_vsink *sin
     char *mpath = join(dir, "manifest.json"), *text = NULL;
     cJSON *m = NULL;
     strlist found = {0}, listed = {0};
-    int have_manifest = 0;
+    int have_manifest = 0, known;
     size_t i, before = p->n;
     struct stat sb;
     cai_status st = CAI_OK;
@@ -1120,12 +1156,13 @@ plan_dir(const char *dir, plan *p, const cai_vscan_opts *o, const cai_vsink *sin
             cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(m, "files"))
             {
                 snprintf(where, sizeof(where), "files[%d]", k++);
-                st = manifest_entry(dir, e, where, 1, p, &listed, o, sink, mpath, err);
+                st = manifest_entry(dir, e, where, 1, p, before, &listed, o, sink, mpath, err);
                 if (st != CAI_OK)
                     goto out;
             }
             if (cJSON_IsObject(failed))
-                st = manifest_entry(dir, failed, "failed", 0, p, &listed, o, sink, mpath, err);
+                st = manifest_entry(dir, failed, "failed", 0, p, before, &listed, o, sink, mpath,
+                                    err);
             if (st != CAI_OK)
                 goto out;
         }
@@ -1143,7 +1180,18 @@ plan_dir(const char *dir, plan *p, const cai_vscan_opts *o, const cai_vsink *sin
             bsearch(&found.s[i], listed.s, listed.n, sizeof(*listed.s), cmp_str))
             continue;
         full = join(dir, found.s[i]);
-        if (!full || !plan_add(p, full, split_of_path(found.s[i]), 1)) {
+        if (!full) {
+            st = cai_error__set(err, CAI_ENOMEM, "out of memory");
+            goto out;
+        }
+        /* Listed under another spelling ("data//x.jsonl"), a link to a listed file, or a
+         * file given before on the command line: read once. */
+        known = stat(full, &sb) == 0;
+        if (known && plan_find(p, &sb)) {
+            free(full);
+            continue;
+        }
+        if (!plan_add(p, full, split_of_path(found.s[i]), 1, known ? &sb : NULL)) {
             free(full);
             st = cai_error__set(err, CAI_ENOMEM, "out of memory");
             goto out;
@@ -1237,7 +1285,10 @@ cai_status cai_vscan__run(const char *const *paths,
             st = cai_error__set(err, CAI_EIO, "%s: %s", paths[i], strerror(errno));
         else if (strcmp(paths[i], "-") != 0 && S_ISDIR(sb.st_mode))
             st = plan_dir(paths[i], &p, o, sink, err);
-        else if (!plan_add(&p, paths[i], split_of_path(paths[i]), 1))
+        else if (strcmp(paths[i], "-") != 0 && plan_find(&p, &sb))
+            continue; /* named twice (or also inside a directory given before): read once */
+        else if (!plan_add(&p, paths[i], split_of_path(paths[i]), 1,
+                           strcmp(paths[i], "-") != 0 ? &sb : NULL))
             st = cai_error__set(err, CAI_ENOMEM, "out of memory");
     }
     for (i = 0; st == CAI_OK && i < p.n; i++) {

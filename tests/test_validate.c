@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 Suite *validate_suite(void);
 
@@ -427,6 +428,58 @@ START_TEST(validate_manifest_missing_unlisted_and_count_mismatch)
 }
 END_TEST
 
+/* Each file is read once, whatever names reach it: a second reading would double the record
+ * count and call every record a duplicate of itself (found by fuzz_validate). */
+START_TEST(validate_reads_a_file_once_under_any_name)
+{
+    char *dir = make_dataset(three_records, test_records, 0);
+    char *mpath = tu_strdupf("%s/manifest.json", dir), *m, *got;
+    char *tr = tu_strdupf("%s/data/train-00000-of-00001.jsonl.gz", dir);
+    char *link = tu_strdupf("%s/data/train-link.jsonl.gz", dir);
+    cai_report *r;
+
+    /* The manifest lists the test shard twice, the second time as "./data//...". */
+    {
+        char *orig = tu_read_file(mpath, NULL), *end = strstr(orig, "]}");
+
+        ck_assert_ptr_nonnull(end);
+        m = tu_strdupf("%.*s,{\"path\":\"./data//test-00000-of-00001.jsonl.gz\"}]}\n",
+                       (int)(end - orig), orig);
+        free(orig);
+    }
+    ck_assert_int_eq(tu_write_file(mpath, m, strlen(m)), 0);
+    ck_assert_int_eq(symlink("train-00000-of-00001.jsonl.gz", link), 0); /* unlisted, same file */
+    r = validate_one(dir, NULL);
+    got = findings_list(r);
+    ck_assert_str_eq(got, "0 manifest\n"); /* line 0: about the whole file */
+    ck_assert_str_eq(find_kind(r, "manifest", 0)->file, mpath);
+    ck_assert_msg(strstr(find_kind(r, "manifest", 0)->message,
+                         "files[2]: \"./data//test-00000-of-00001.jsonl.gz\" names a file an "
+                         "earlier entry lists") != NULL,
+                  "%s", find_kind(r, "manifest", 0)->message);
+    ck_assert_uint_eq(cai_report_records(r), 5);
+    free(got);
+    cai_report_free(r);
+
+    /* A file named twice, or named and then reached through its directory. */
+    {
+        const char *paths[3] = {tr, tr, dir};
+        r = validate_paths(paths, 3, NULL);
+        ck_assert_uint_eq(cai_report_count(r, "duplicate_pair"), 0);
+        ck_assert_uint_eq(cai_report_count(r, "duplicate_prompt"), 0);
+        ck_assert_uint_eq(cai_report_records(r), 5);
+        ck_assert_uint_eq(cai_report_count(r, "manifest"), 1);
+        cai_report_free(r);
+    }
+    free(m);
+    free(link);
+    free(tr);
+    free(mpath);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 /* ---- splits and leakage ----------------------------------------------------------------- */
 
 START_TEST(validate_reports_prompt_leaked_between_splits)
@@ -735,6 +788,7 @@ Suite *validate_suite(void)
     tcase_add_test(big, validate_manifest_clean_dataset_passes);
     tcase_add_test(big, validate_manifest_flipped_byte_gives_crc_and_sha256_errors);
     tcase_add_test(big, validate_manifest_missing_unlisted_and_count_mismatch);
+    tcase_add_test(big, validate_reads_a_file_once_under_any_name);
     tcase_add_test(big, validate_reports_prompt_leaked_between_splits);
     tcase_add_test(big, validate_directory_without_manifest_finds_nested_shards);
     tcase_add_test(big, validate_reports_position_and_length_bias);
