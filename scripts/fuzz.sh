@@ -3,15 +3,36 @@
 # SECONDS_PER_TARGET seconds (default 10) over a scratch copy of its seed corpus; fails when any
 # target crashes, leaks, hangs or trips a sanitizer. Crash inputs are kept in build-fuzz/crashes/.
 # Usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]   (targets: reader, wire, ...)
+#        FUZZ_RUNS=N FUZZ_SEED=S scripts/fuzz.sh [TARGET...]
+# The first form explores: a fresh random seed each time, so it can find something new. The
+# second is reproducible: N inputs from seed S, with address-space randomisation off where the
+# kernel allows it, the same inputs on every run whatever the machine's speed (scripts/test.sh
+# uses it, so that a new finding cannot fail an unrelated change). See docs/fuzzing.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-secs=${1:-10}
-shift || true
-case $secs in '' | *[!0-9]*)
+usage() {
     echo "usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]" >&2
+    echo "       FUZZ_RUNS=N FUZZ_SEED=S scripts/fuzz.sh [TARGET...]" >&2
     exit 2
-    ;;
-esac
+}
+is_count() { case $1 in '' | *[!0-9]*) return 1 ;; esac }
+norand=()
+if [ -n "${FUZZ_RUNS:-}" ]; then
+    is_count "$FUZZ_RUNS" && is_count "${FUZZ_SEED:-}" || usage
+    # Address-space randomisation reaches libFuzzer through the compared values it records (as
+    # pointers and their derived values); without it the run is the same run everywhere.
+    budget=(-runs="$FUZZ_RUNS" -seed="$FUZZ_SEED" -reload=0)
+    if setarch -R true 2>/dev/null; then
+        norand=(setarch -R)
+    fi
+    what="$FUZZ_RUNS inputs from seed $FUZZ_SEED"
+else
+    secs=${1:-10}
+    shift || true
+    is_count "$secs" || usage
+    budget=(-max_total_time="$secs")
+    what="${secs}s"
+fi
 command -v clang >/dev/null || { echo "fuzz.sh: clang not found (apt-get install clang libclang-rt-dev)" >&2; exit 2; }
 
 if [ $# -gt 0 ]; then
@@ -44,10 +65,10 @@ for t in "${targets[@]}"; do
     rm -rf "$work"
     mkdir -p "$work"
     cp "$seeds"/* "$work"/
-    echo "== fuzz_$t: ${secs}s"
+    echo "== fuzz_$t: $what"
     # stdin is /dev/null: an input naming /dev/stdin (say, as a constitution's parent) must not
     # block the run. -timeout catches hangs, -rss_limit_mb unbounded growth.
-    if ! build-fuzz/tests/fuzz/fuzz_"$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+    if ! ${norand[@]+"${norand[@]}"} build-fuzz/tests/fuzz/fuzz_"$t" "${budget[@]}" -timeout=10 -rss_limit_mb=2048 \
         -max_len=65536 -print_final_stats=1 -artifact_prefix=build-fuzz/crashes/"$t"- \
         "$work" </dev/null >build-fuzz/fuzz_"$t".log 2>&1; then
         tail -n 60 build-fuzz/fuzz_"$t".log
@@ -61,4 +82,4 @@ if [ ${#failed[@]} -gt 0 ]; then
     echo "fuzz.sh: FAILED: ${failed[*]} (inputs in build-fuzz/crashes/, logs in build-fuzz/fuzz_*.log)" >&2
     exit 1
 fi
-echo "fuzz.sh: all ${#targets[@]} targets ran ${secs}s without a crash"
+echo "fuzz.sh: all ${#targets[@]} targets ran $what without a crash"
