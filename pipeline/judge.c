@@ -2,10 +2,15 @@
 /* The judge engine: one curl multi handle keeping N judgments in flight with retries and pacing. */
 /*
  * Invariants:
- * - The engine owns at most `concurrency` slots. A slot holds one task from the moment it is
- *   pulled until its done callback has returned: in flight (ACTIVE), waiting for a retry or a
- *   token bucket (DELAYED), or waiting for an identical body already in flight (WAITING).
- *   Memory is therefore bounded by the concurrency, never by the input size.
+ * - The engine owns 2 x `concurrency` slots and keeps at most `concurrency` requests in flight.
+ *   A slot holds one task from the moment it is pulled until its done callback has returned:
+ *   built and queued to go (READY), in flight (ACTIVE), answered but not yet handled (REAPED),
+ *   waiting for a retry or a token bucket (DELAYED), or waiting for an identical body already
+ *   in flight (WAITING). Memory is therefore bounded by the concurrency, never by the input.
+ * - Send first: replies arrive in bursts, and the next requests do not depend on them. When
+ *   replies come in, the freed capacity goes at once to READY requests, built beforehand, and
+ *   the replies are handled while those are on the wire. A reply that asks the pool to wait
+ *   (429, rate-limit headers) is handled before anything more is sent.
  * - A retry re-sends the slot's body buffer unchanged.
  * - The API key lives only in the header list (and a copy used to scrub messages); replies and
  *   error messages are scrubbed of it before they leave the engine.
@@ -96,7 +101,14 @@ char *cai_url_redact(const char *url)
 
 /* ---------------------------------------------------------------- the handle */
 
-typedef enum slot_state { SLOT_FREE, SLOT_ACTIVE, SLOT_DELAYED, SLOT_WAITING } slot_state;
+typedef enum slot_state {
+    SLOT_FREE,
+    SLOT_READY,
+    SLOT_ACTIVE,
+    SLOT_REAPED,
+    SLOT_DELAYED,
+    SLOT_WAITING
+} slot_state;
 
 typedef struct slot {
     struct cai_judge *j;
@@ -117,6 +129,7 @@ typedef struct slot {
     double due;    /* DELAYED: monotonic time it may start */
     double epoch;  /* wall clock at the reply's status line */
     int too_big;
+    CURLcode rc; /* REAPED: the transfer's result */
     char errbuf[CURL_ERROR_SIZE];
 } slot;
 
@@ -139,6 +152,11 @@ struct cai_judge {
     size_t nslots;
     size_t *free_list;
     size_t nfree;
+    size_t *ready; /* FIFO ring of READY slots, in the order they were pulled */
+    size_t ready_head, nready;
+    size_t *reaped; /* REAPED slots, in the order curl finished them */
+    size_t nreaped;
+    int hold; /* a reaped reply asks the pool to wait: handle it before sending more */
     unsigned active, delayed, waiting;
     uint64_t rng;
     volatile sig_atomic_t stop;
@@ -554,10 +572,12 @@ static cai_status setup_http(cai_judge *j, cai_error *err)
     curl_multi_setopt(j->multi, CURLMOPT_MAXCONNECTS, (long)j->o.concurrency);
     curl_multi_setopt(j->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
 
-    j->nslots = j->o.concurrency;
+    j->nslots = 2 * (size_t)j->o.concurrency; /* in flight, and as many built to follow */
     j->slots = calloc(j->nslots, sizeof(*j->slots));
     j->free_list = calloc(j->nslots, sizeof(*j->free_list));
-    if (!j->slots || !j->free_list)
+    j->ready = calloc(j->nslots, sizeof(*j->ready));
+    j->reaped = calloc(j->nslots, sizeof(*j->reaped));
+    if (!j->slots || !j->free_list || !j->ready || !j->reaped)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
     for (i = 0; i < j->nslots; i++) {
         j->slots[i].j = j;
@@ -664,6 +684,8 @@ void cai_judge_free(cai_judge *j)
     curl_slist_free_all(j->headers);
     free(j->slots);
     free(j->free_list);
+    free(j->ready);
+    free(j->reaped);
     cai_wire__dispose(&j->wire);
     cai_sha256_free(j->sha);
     free(j->cache);
@@ -868,8 +890,8 @@ static void key_of(cai_judge *j, slot *s)
     hex_u64(s->sha + 16, &s->k2);
 }
 
-/* Takes a freshly pulled task into slot s: render, consult the caches, then launch or wait. */
-static cai_status admit(cai_judge *j, slot *s, double now, cai_error *err)
+/* Takes a freshly pulled task into slot s: render, consult the caches, then queue or wait. */
+static cai_status admit(cai_judge *j, slot *s)
 {
     cai_prompt pr;
     cai_error e = {0};
@@ -907,47 +929,79 @@ static cai_status admit(cai_judge *j, slot *s, double now, cai_error *err)
     for (i = 0; i < j->nslots; i++) {
         slot *o = &j->slots[i];
 
-        if (o != s && (o->state == SLOT_ACTIVE || o->state == SLOT_DELAYED) && o->k1 == s->k1 &&
-            o->k2 == s->k2) {
+        if (o != s &&
+            (o->state == SLOT_READY || o->state == SLOT_ACTIVE || o->state == SLOT_DELAYED) &&
+            o->k1 == s->k1 && o->k2 == s->k2) {
             s->state = SLOT_WAITING;
             s->leader = i;
             j->waiting++;
             return CAI_OK;
         }
     }
-    if (bucket_wait(j, s, now) > 0) {
-        s->state = SLOT_FREE;
-        set_delayed(j, s, now + bucket_wait(j, s, now));
-        return CAI_OK;
-    }
-    s->state = SLOT_FREE;
-    return launch(j, s, now, err);
+    s->state = SLOT_READY;
+    j->ready[(j->ready_head + j->nready) % j->nslots] = (size_t)(s - j->slots);
+    j->nready++;
+    return CAI_OK;
 }
 
-/* Due retries first, then new tasks, up to the cap; honours the pool pause and the buckets. */
+static void wake_by(cai_judge *j, double t)
+{
+    if (t < j->wake_at)
+        j->wake_at = t;
+}
+
+/* Sends READY requests, oldest first, while there is room in flight and the pool may send. */
+static cai_status launch_ready(cai_judge *j, double now, cai_error *err)
+{
+    cai_status st = CAI_OK;
+
+    while (st == CAI_OK && j->nready > 0 && j->active < j->o.concurrency && !j->stop) {
+        slot *s = &j->slots[j->ready[j->ready_head]];
+        double w;
+
+        if (now < j->not_before) {
+            wake_by(j, j->not_before);
+            break;
+        }
+        w = bucket_wait(j, s, now);
+        if (w > 0) {
+            wake_by(j, now + w);
+            break;
+        }
+        j->ready_head = (j->ready_head + 1) % j->nslots;
+        j->nready--;
+        st = launch(j, s, now, err);
+    }
+    return st;
+}
+
+/*
+ * Due retries first, then READY requests, up to the concurrency; then new tasks are pulled and
+ * built into the free slots, so that the next requests are ready before capacity frees up.
+ * Sending honours the pool pause and the buckets; building does not need to.
+ */
 static cai_status fill_slots(cai_judge *j, cai_error *err)
 {
     double now = mono_now();
     cai_status st = CAI_OK;
+    int paused;
     size_t i;
 
     j->wake_at = now + 3600;
     if (j->stop)
         return CAI_OK;
-    if (now < j->not_before) {
-        j->wake_at = j->not_before;
-        return CAI_OK;
-    }
-    if (j->delayed > 0) {
-        for (i = 0; i < j->nslots && st == CAI_OK; i++) {
+    paused = now < j->not_before;
+    if (paused)
+        wake_by(j, j->not_before);
+    if (j->delayed > 0 && !paused) {
+        for (i = 0; i < j->nslots && st == CAI_OK && j->active < j->o.concurrency; i++) {
             slot *s = &j->slots[i];
             double w;
 
             if (s->state != SLOT_DELAYED)
                 continue;
             if (s->due > now) {
-                if (s->due < j->wake_at)
-                    j->wake_at = s->due;
+                wake_by(j, s->due);
                 continue;
             }
             w = bucket_wait(j, s, now);
@@ -958,17 +1012,12 @@ static cai_status fill_slots(cai_judge *j, cai_error *err)
             st = launch(j, s, now, err);
         }
     }
+    if (st == CAI_OK && !paused)
+        st = launch_ready(j, now, err);
     while (st == CAI_OK && j->nfree > 0 && !j->source_done && !j->pull_blocked && !j->stop) {
         slot *s = &j->slots[j->free_list[j->nfree - 1]];
-        double w = cai_bucket__wait(&j->rpm, 1, now);
-        int r;
+        int r = j->pull(&s->task, j->payload);
 
-        if (w > 0) {
-            if (now + w < j->wake_at)
-                j->wake_at = now + w;
-            break;
-        }
-        r = j->pull(&s->task, j->payload);
         if (r < 0) {
             j->source_done = 1;
             break;
@@ -978,7 +1027,9 @@ static cai_status fill_slots(cai_judge *j, cai_error *err)
             break;
         }
         j->nfree--;
-        st = admit(j, s, now, err);
+        st = admit(j, s);
+        if (st == CAI_OK && !paused)
+            st = launch_ready(j, now, err);
     }
     return st;
 }
@@ -1106,7 +1157,6 @@ static cai_status finish(cai_judge *j, slot *s, CURLcode rc)
     int retryable;
     cai_status st;
 
-    j->active--;
     j->pull_blocked = 0; /* a completion may have made new work ready */
     curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code);
     capture_reply(j, s);
@@ -1170,17 +1220,54 @@ static void drain_all(cai_judge *j)
         }
         slot_release(j, s);
     }
+    j->ready_head = j->nready = j->nreaped = 0;
+    j->hold = 0;
 }
 
-/* Replies handled before the freed slots are refilled and sent (see run_http). */
-#define REFILL_EVERY 8
+/* Whether an answered request asks the pool to wait before sending more (see the invariants). */
+static int reply_holds(const slot *s)
+{
+    long code = 0;
+
+    curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code);
+    return code == 429 || cai_wire__hdrs_pause(&s->hdrs) > 0;
+}
+
+/*
+ * Moves the transfers and takes every finished one off the multi handle (REAPED), to be handled
+ * later in the pass. Every perform is followed by this: a finished transfer whose message stayed
+ * in curl's queue would make no more socket activity, and the poll would sleep on it.
+ */
+static cai_status perform(cai_judge *j, cai_error *err)
+{
+    int running, left;
+    CURLMsg *m;
+    CURLMcode mc = curl_multi_perform(j->multi, &running);
+
+    if (mc != CURLM_OK)
+        return cai_error__set(err, CAI_ETRANSPORT, "curl: %s", curl_multi_strerror(mc));
+    while ((m = curl_multi_info_read(j->multi, &left)) != NULL) {
+        char *priv = NULL;
+        slot *s;
+
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
+        s = (slot *)(void *)priv;
+        s->rc = m->data.result; /* read first: *m dies in remove_handle */
+        curl_multi_remove_handle(j->multi, m->easy_handle);
+        s->state = SLOT_REAPED;
+        j->active--;
+        j->reaped[j->nreaped++] = (size_t)(s - j->slots);
+        j->hold |= reply_holds(s);
+    }
+    return CAI_OK;
+}
 
 static cai_status run_http(cai_judge *j, cai_error *err)
 {
     cai_status st = CAI_OK;
-    int running, left;
-    unsigned finished;
-    CURLMsg *m;
+    size_t i, before;
 
     for (;;) {
         CURLMcode mc;
@@ -1191,56 +1278,50 @@ static cai_status run_http(cai_judge *j, cai_error *err)
         if (j->active == 0) {
             if (j->stop)
                 break;
-            if (j->delayed == 0 && j->waiting == 0 && (j->source_done || j->pull_blocked))
+            if (j->delayed == 0 && j->waiting == 0 && j->nready == 0 &&
+                (j->source_done || j->pull_blocked))
                 break;
         }
-        mc = curl_multi_perform(j->multi, &running);
-        if (mc == CURLM_OK && j->idle) {
+        st = perform(j, err);
+        if (st == CAI_OK && j->idle) {
             /* Requests are on the wire: do the caller's deferred work while they are out, then
              * send whatever it made ready before waiting. */
             st = j->idle(j->payload);
-            if (st != CAI_OK)
-                break;
-            if (j->pull_blocked) { /* the idle work may have made room for new tasks */
+            if (st == CAI_OK && j->pull_blocked) { /* the idle work may have made room */
                 j->pull_blocked = 0;
                 st = fill_slots(j, err);
-                if (st != CAI_OK)
-                    break;
-                mc = curl_multi_perform(j->multi, &running);
-            }
-        }
-        if (mc == CURLM_OK)
-            mc = curl_multi_poll(j->multi, NULL, 0, poll_timeout_ms(j), NULL);
-        if (mc == CURLM_OK)
-            mc = curl_multi_perform(j->multi, &running);
-        if (mc != CURLM_OK) {
-            st = cai_error__set(err, CAI_ETRANSPORT, "curl: %s", curl_multi_strerror(mc));
-            break;
-        }
-        finished = 0;
-        while (st == CAI_OK && (m = curl_multi_info_read(j->multi, &left)) != NULL) {
-            CURLcode rc;
-            char *priv = NULL;
-
-            if (m->msg != CURLMSG_DONE)
-                continue;
-            rc = m->data.result; /* read first: *m dies in remove_handle */
-            curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
-            curl_multi_remove_handle(j->multi, m->easy_handle);
-            st = finish(j, (slot *)(void *)priv, rc);
-            /*
-             * Replies arrive in bursts; handling a whole burst before sending anything would
-             * hold every new request back by the burst's processing time. Every few replies,
-             * the freed slots get their next requests and those go on the wire.
-             */
-            if (st == CAI_OK && ++finished % REFILL_EVERY == 0) {
-                st = fill_slots(j, err);
-                if (st == CAI_OK && (mc = curl_multi_perform(j->multi, &running)) != CURLM_OK)
-                    st = cai_error__set(err, CAI_ETRANSPORT, "curl: %s", curl_multi_strerror(mc));
+                if (st == CAI_OK)
+                    st = perform(j, err);
             }
         }
         if (st != CAI_OK)
             break;
+        if (j->nreaped == 0) {
+            mc = curl_multi_poll(j->multi, NULL, 0, poll_timeout_ms(j), NULL);
+            if (mc != CURLM_OK) {
+                st = cai_error__set(err, CAI_ETRANSPORT, "curl: %s", curl_multi_strerror(mc));
+                break;
+            }
+            st = perform(j, err);
+        }
+        /* Send first: capacity freed by replies goes to the READY requests at once, and the
+         * replies are handled while those are out (sending can finish more transfers). */
+        do {
+            before = j->nreaped;
+            if (st == CAI_OK && before > 0 && !j->hold)
+                st = launch_ready(j, mono_now(), err);
+            if (st == CAI_OK && before > 0 && !j->hold)
+                st = perform(j, err);
+        } while (st == CAI_OK && j->nreaped > before && !j->hold);
+        for (i = 0; i < j->nreaped && st == CAI_OK; i++) {
+            slot *s = &j->slots[j->reaped[i]];
+
+            st = finish(j, s, s->rc);
+        }
+        if (st != CAI_OK)
+            break;
+        j->nreaped = 0;
+        j->hold = 0;
     }
     drain_all(j);
     if (st == CAI_OK && j->stop)

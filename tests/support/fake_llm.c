@@ -78,6 +78,7 @@ struct fake_llm {
     queued_fault *q;
     size_t q_head, q_len, q_cap;
     size_t requests, successes, dups;
+    size_t max_open; /* most requests received and not yet answered at once */
     size_t status_counts[NSTATUS];
     char *bodies[KEEP_REQUESTS], *headers[KEEP_REQUESTS];
     size_t nkept;
@@ -1333,6 +1334,12 @@ static void *serve(void *arg)
                 s->conns[k++] = s->conns[i];
         }
         s->nconns = k;
+        for (i = k = 0; i < s->nconns; i++)
+            k += s->conns[i]->state != C_READ;
+        pthread_mutex_lock(&s->mu);
+        if (k > s->max_open)
+            s->max_open = k;
+        pthread_mutex_unlock(&s->mu);
         if (pfd[1].revents & POLLIN)
             accept_all(s);
     }
@@ -1513,6 +1520,11 @@ size_t fake_llm_successes(fake_llm *s)
 size_t fake_llm_duplicate_successes(fake_llm *s)
 {
     return read_counter(s, &s->dups);
+}
+
+size_t fake_llm_max_open(fake_llm *s)
+{
+    return read_counter(s, &s->max_open);
 }
 
 size_t fake_llm_count_status(fake_llm *s, int status)

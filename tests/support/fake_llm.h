@@ -91,6 +91,9 @@ size_t fake_llm_count_status(fake_llm *s, int status); /* 0 counts hangs and res
 /* Requests whose exact body was answered 200 more than once (paid twice): must stay 0. Counts
  * each extra success, so a body answered three times adds 2. */
 size_t fake_llm_duplicate_successes(fake_llm *s);
+/* The most requests the server held at once: received, not yet answered (the client's
+ * concurrency as the server sees it). */
+size_t fake_llm_max_open(fake_llm *s);
 /* Copy of the i-th received request (body and the raw header block, request line included),
  * caller frees; NULL past end or past the first 1,000 requests (only those are kept). */
 char *fake_llm_request_body(fake_llm *s, size_t i);
