@@ -1004,6 +1004,48 @@ START_TEST(rpm_limit_paces_a_run)
 }
 END_TEST
 
+/* --tpm through the engine. A first run without a limit measures T, the tokens the 40 requests
+ * use (from the replies' usage). With tpm = 30 T the bucket holds T / 2 and refills T / 2 a
+ * second; every request is charged its estimate (at least its usage) until its reply corrects
+ * it, so the last request cannot start before (T - its own tokens - T / 2) / (T / 2) seconds.
+ * A lower bound, like the rpm test's. */
+START_TEST(tpm_limit_paces_a_run)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    cai_judge *j;
+    batch *b = batch_new(40);
+    cai_error err = {0};
+    double t0, total = 0, most = 0, bound;
+    size_t i;
+
+    o.concurrency = 8;
+    j = make(&o);
+    ck_assert_msg(run_batch(j, b, &err) == CAI_OK, "%s", err.msg);
+    for (i = 0; i < b->n; i++) {
+        double t = (double)b->res[i].prompt_tokens + b->res[i].completion_tokens;
+
+        ck_assert_double_gt(t, 0);
+        total += t;
+        most = t > most ? t : most;
+    }
+    cai_judge_free(j);
+    free(b);
+
+    o.tpm = 30 * total;
+    j = make(&o); /* a fresh judge: the first one's cache would answer without the network */
+    b = batch_new(40);
+    t0 = now_s();
+    ck_assert_msg(run_batch(j, b, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(b->ndone, 40);
+    ck_assert_uint_eq(fake_llm_requests(srv), 80);
+    bound = (total - most - total / 2) / (total / 2);
+    ck_assert_double_ge(bound, 0.9);
+    ck_assert_double_ge(now_s() - t0, bound);
+    free(b);
+    cai_judge_free(j);
+}
+END_TEST
+
 START_TEST(exhausted_rate_limit_header_pauses_the_pool)
 {
     static const scripted_reply script[] = {
@@ -1284,6 +1326,7 @@ Suite *judge_suite(void)
     tcase_add_checked_fixture(tc, setup_server, teardown);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, rpm_limit_paces_a_run);
+    tcase_add_test(tc, tpm_limit_paces_a_run);
     tcase_add_test(tc, openai_judges_from_logprobs);
     tcase_add_test(tc, no_authorization_header_without_a_key);
     tcase_add_test(tc, completions_judges_from_logprob_maps);
