@@ -156,7 +156,8 @@ struct cai_judge {
     size_t ready_head, nready;
     size_t *reaped; /* REAPED slots, in the order curl finished them */
     size_t nreaped;
-    int hold; /* a reaped reply asks the pool to wait: handle it before sending more */
+    int hold;       /* a reaped reply asks the pool to wait: handle it before sending more */
+    int engine_err; /* the run failed in curl, not in a callback: err says how */
     unsigned active, delayed, waiting;
     uint64_t rng;
     volatile sig_atomic_t stop;
@@ -838,8 +839,10 @@ static cai_status launch(cai_judge *j, slot *s, double now, cai_error *err)
     CURL *e = slot_easy(j, s);
     CURLMcode mc;
 
-    if (!e)
+    if (!e) {
+        j->engine_err = 1;
         return cai_error__set(err, CAI_ENOMEM, "curl_easy_init failed");
+    }
     if (s->state == SLOT_DELAYED)
         j->delayed--;
     s->state = SLOT_ACTIVE;
@@ -852,6 +855,7 @@ static cai_status launch(cai_judge *j, slot *s, double now, cai_error *err)
     mc = curl_multi_add_handle(j->multi, e);
     if (mc != CURLM_OK) {
         slot_release(j, s);
+        j->engine_err = 1;
         return cai_error__set(err, CAI_ETRANSPORT, "curl: %s", curl_multi_strerror(mc));
     }
     j->active++;
@@ -1244,8 +1248,10 @@ static cai_status perform(cai_judge *j, cai_error *err)
     CURLMsg *m;
     CURLMcode mc = curl_multi_perform(j->multi, &running);
 
-    if (mc != CURLM_OK)
+    if (mc != CURLM_OK) {
+        j->engine_err = 1;
         return cai_error__set(err, CAI_ETRANSPORT, "curl: %s", curl_multi_strerror(mc));
+    }
     while ((m = curl_multi_info_read(j->multi, &left)) != NULL) {
         char *priv = NULL;
         slot *s;
@@ -1299,6 +1305,7 @@ static cai_status run_http(cai_judge *j, cai_error *err)
         if (j->nreaped == 0) {
             mc = curl_multi_poll(j->multi, NULL, 0, poll_timeout_ms(j), NULL);
             if (mc != CURLM_OK) {
+                j->engine_err = 1;
                 st = cai_error__set(err, CAI_ETRANSPORT, "curl: %s", curl_multi_strerror(mc));
                 break;
             }
@@ -1326,7 +1333,7 @@ static cai_status run_http(cai_judge *j, cai_error *err)
     drain_all(j);
     if (st == CAI_OK && j->stop)
         st = cai_error__set(err, CAI_EINTERRUPTED, "judge: stopped");
-    else if (st != CAI_OK)
+    else if (st != CAI_OK && !j->engine_err) /* curl's own failures already say what failed */
         st = cai_error__set(err, st, "judge: stopped by the completion callback (%s)",
                             cai_strerror(st));
     return st;
@@ -1381,6 +1388,7 @@ cai_status cai_judge_run(
     j->payload = payload;
     j->source_done = 0;
     j->pull_blocked = 0;
+    j->engine_err = 0;
     st = j->o.backend == CAI_BACKEND_BUILTIN ? run_builtin(j, err) : run_http(j, err);
     j->running = 0;
     return st;
