@@ -22,10 +22,12 @@ if [ -n "${FUZZ_RUNS:-}" ]; then
     # Address-space randomisation reaches libFuzzer through the compared values it records (as
     # pointers and their derived values); without it the run is the same run everywhere.
     budget=(-runs="$FUZZ_RUNS" -seed="$FUZZ_SEED" -reload=0)
+    what="$FUZZ_RUNS inputs from seed $FUZZ_SEED"
     if setarch -R true 2>/dev/null; then
         norand=(setarch -R)
+    else
+        what="$what (setarch -R not allowed here: runs may differ slightly)"
     fi
-    what="$FUZZ_RUNS inputs from seed $FUZZ_SEED"
 else
     secs=${1:-10}
     shift || true
