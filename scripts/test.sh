@@ -28,9 +28,9 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-asan && ctest --output-on-failure -j"$(nproc)" "$@")
 
 [ -z "${CAI_TEST_FAST:-}" ] || exit 0
-echo "== fuzz smoke (libFuzzer, a fixed 60,000 inputs per target)"
+echo "== fuzz smoke (libFuzzer, a fixed 100,000 inputs per target, about a minute)"
 # Reproducible: the same inputs on every run, whatever the machine's speed. Exploring (new
 # inputs each time) is `scripts/fuzz.sh SECONDS`.
-FUZZ_RUNS=60000 FUZZ_SEED=1 scripts/fuzz.sh
+FUZZ_RUNS=100000 FUZZ_SEED=1 scripts/fuzz.sh
 echo "== valgrind memcheck"
 scripts/valgrind.sh
