@@ -12,6 +12,7 @@
 #include "cai/validate.h"
 #include "cai/writer.h"
 #include "error_int.h"
+#include "util_int.h"
 #include "journal_int.h"
 #include "run_int.h"
 
@@ -456,20 +457,15 @@ static void add_fixed(cJSON *o, const char *k, double v)
 }
 
 /*
- * The shortest of %.15g..%.17g that reads back as the same double: the soft label loses
- * nothing, and the same double always prints the same bytes. A decimal point is kept ("1.0")
- * so every value in the column is a float to pyarrow and pandas.
+ * The shortest text that reads back as the same double: the soft label loses nothing, and the
+ * same double always prints the same bytes. A decimal point is kept ("1.0") so every value in
+ * the column is a float to pyarrow and pandas.
  */
 static void add_exact(cJSON *o, const char *k, double v)
 {
-    char tmp[48];
-    int prec;
+    char tmp[40];
 
-    for (prec = 15; prec <= 17; prec++) {
-        snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
-        if (strtod(tmp, NULL) == v)
-            break;
-    }
+    cai__format_double(v, tmp);
     if (!strpbrk(tmp, ".eEn"))
         strcat(tmp, ".0");
     cJSON_AddRawToObject(o, k, tmp);

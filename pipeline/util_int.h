@@ -37,6 +37,12 @@ void cai_buf__printf(cai_buf *b, const char *fmt, ...);
 char *cai_buf__take(cai_buf *b);
 
 /*
+ * The shortest "%.*g" text of v that reads back as v ("0", "0.7", "1e-05", "0.722222222222222"):
+ * nothing is lost, and one double always prints the same bytes.
+ */
+void cai__format_double(double v, char out[32]);
+
+/*
  * Reads all of f (named path in messages) into a NUL-terminated heap buffer (caller frees):
  * CAI_ELIMIT "PATH: larger than CAP bytes", CAI_EIO "PATH: cannot read: ...", CAI_ENOMEM.
  * The buffer starts at the file's size when fstat knows it and grows if the file does.

@@ -2,6 +2,7 @@
 /* Pure translation between prompts and each backend's HTTP bodies, replies and headers. */
 #include "wire_int.h"
 #include "error_int.h"
+#include "util_int.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -165,20 +166,6 @@ int cai_wire__put_json_str(cai_wbuf *b, const char *s, size_t n)
     return 0;
 }
 
-void cai_wire__format_number(double v, char out[32])
-{
-    char tmp[32];
-    int prec;
-
-    /* through a local buffer: GCC 12 at -O3 with ASan misreads the array parameter as NULL */
-    for (prec = 1; prec <= 17; prec++) {
-        snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
-        if (strtod(tmp, NULL) == v)
-            break;
-    }
-    memcpy(out, tmp, sizeof(tmp));
-}
-
 /* ---------------------------------------------------------------- request bodies */
 
 static char *dup_buf(cai_wbuf *b)
@@ -200,7 +187,7 @@ cai_status cai_wire__init(cai_wire *w, const cai_wire_params *p, cai_error *err)
     w->p = *p;
     if (!p->model)
         return cai_error__set(err, CAI_EINVAL, "judge: a model is required");
-    cai_wire__format_number(p->temperature, temp);
+    cai__format_double(p->temperature, temp);
     snprintf(num, sizeof(num), "%u", p->max_tokens);
     switch (p->backend) {
     case CAI_BACKEND_OPENAI:

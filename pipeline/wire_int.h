@@ -25,9 +25,6 @@ int cai_wire__put(cai_wbuf *b, const char *s, size_t n);
 int cai_wire__put_json_str(cai_wbuf *b, const char *s, size_t n);
 void cai_wire__buf_dispose(cai_wbuf *b);
 
-/* Shortest "%.*g" text of v that reads back as v ("0", "0.7", "1e-05"). */
-void cai_wire__format_number(double v, char out[32]);
-
 /* Resolved request settings (the engine applies the defaults of cai_judge_opts first). */
 typedef struct cai_wire_params {
     cai_backend backend;

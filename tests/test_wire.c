@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Tests for the backends' wire formats: exact request bodies, reply shapes, errors, headers. */
+#include "util_int.h"
 #include "wire_int.h"
 
 #include <check.h>
@@ -178,11 +179,11 @@ START_TEST(numbers_are_shortest_round_trip)
 {
     char out[32];
 
-    cai_wire__format_number(0, out);
+    cai__format_double(0, out);
     ck_assert_str_eq(out, "0");
-    cai_wire__format_number(0.7, out);
+    cai__format_double(0.7, out);
     ck_assert_str_eq(out, "0.7");
-    cai_wire__format_number(1.0 / 3.0, out);
+    cai__format_double(1.0 / 3.0, out);
     ck_assert_double_eq(strtod(out, NULL), 1.0 / 3.0);
 }
 END_TEST
