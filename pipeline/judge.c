@@ -130,6 +130,7 @@ typedef struct slot {
     double epoch;  /* wall clock at the reply's status line */
     int too_big;
     CURLcode rc; /* REAPED: the transfer's result */
+    long code;   /* REAPED: its HTTP status (0 when none came) */
     char errbuf[CURL_ERROR_SIZE];
 } slot;
 
@@ -774,6 +775,13 @@ static void slot_release(cai_judge *j, slot *s)
     j->free_list[j->nfree++] = (size_t)(s - j->slots);
 }
 
+/* Asks the loop to run again by monotonic time t at the latest. */
+static void wake_by(cai_judge *j, double t)
+{
+    if (t < j->wake_at)
+        j->wake_at = t;
+}
+
 static void set_delayed(cai_judge *j, slot *s, double due)
 {
     if (s->state == SLOT_WAITING)
@@ -782,8 +790,7 @@ static void set_delayed(cai_judge *j, slot *s, double due)
         j->delayed++;
     s->state = SLOT_DELAYED;
     s->due = due;
-    if (due < j->wake_at)
-        j->wake_at = due;
+    wake_by(j, due);
 }
 
 static void capture_reply(cai_judge *j, slot *s)
@@ -946,12 +953,6 @@ static cai_status admit(cai_judge *j, slot *s)
     j->ready[(j->ready_head + j->nready) % j->nslots] = (size_t)(s - j->slots);
     j->nready++;
     return CAI_OK;
-}
-
-static void wake_by(cai_judge *j, double t)
-{
-    if (t < j->wake_at)
-        j->wake_at = t;
 }
 
 /* Sends READY requests, oldest first, while there is room in flight and the pool may send. */
@@ -1153,16 +1154,17 @@ static cai_status on_success_reply(cai_judge *j, slot *s, double now)
     return succeed_slot(j, s, &res);
 }
 
-static cai_status finish(cai_judge *j, slot *s, CURLcode rc)
+/* Handles a REAPED slot: success, a retry, or a failure for good. */
+static cai_status finish(cai_judge *j, slot *s)
 {
-    long code = 0;
+    CURLcode rc = s->rc;
+    long code = s->code;
     double now = mono_now(), pause, ra;
     char msg[512];
     int retryable;
     cai_status st;
 
     j->pull_blocked = 0; /* a completion may have made new work ready */
-    curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code);
     capture_reply(j, s);
     pause = cai_wire__hdrs_pause(&s->hdrs);
     if (pause > 0)
@@ -1231,10 +1233,7 @@ static void drain_all(cai_judge *j)
 /* Whether an answered request asks the pool to wait before sending more (see the invariants). */
 static int reply_holds(const slot *s)
 {
-    long code = 0;
-
-    curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code);
-    return code == 429 || cai_wire__hdrs_pause(&s->hdrs) > 0;
+    return s->code == 429 || cai_wire__hdrs_pause(&s->hdrs) > 0;
 }
 
 /*
@@ -1261,6 +1260,8 @@ static cai_status perform(cai_judge *j, cai_error *err)
         curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
         s = (slot *)(void *)priv;
         s->rc = m->data.result; /* read first: *m dies in remove_handle */
+        s->code = 0;
+        curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &s->code);
         curl_multi_remove_handle(j->multi, m->easy_handle);
         s->state = SLOT_REAPED;
         j->active--;
@@ -1273,7 +1274,7 @@ static cai_status perform(cai_judge *j, cai_error *err)
 static cai_status run_http(cai_judge *j, cai_error *err)
 {
     cai_status st = CAI_OK;
-    size_t i, before;
+    size_t i, sent_for; /* the replies whose freed capacity has been offered to READY ones */
 
     for (;;) {
         CURLMcode mc;
@@ -1313,18 +1314,14 @@ static cai_status run_http(cai_judge *j, cai_error *err)
         }
         /* Send first: capacity freed by replies goes to the READY requests at once, and the
          * replies are handled while those are out (sending can finish more transfers). */
-        do {
-            before = j->nreaped;
-            if (st == CAI_OK && before > 0 && !j->hold)
-                st = launch_ready(j, mono_now(), err);
-            if (st == CAI_OK && before > 0 && !j->hold)
+        for (sent_for = 0; st == CAI_OK && !j->hold && j->nreaped > sent_for;) {
+            sent_for = j->nreaped;
+            st = launch_ready(j, mono_now(), err);
+            if (st == CAI_OK)
                 st = perform(j, err);
-        } while (st == CAI_OK && j->nreaped > before && !j->hold);
-        for (i = 0; i < j->nreaped && st == CAI_OK; i++) {
-            slot *s = &j->slots[j->reaped[i]];
-
-            st = finish(j, s, s->rc);
         }
+        for (i = 0; i < j->nreaped && st == CAI_OK; i++)
+            st = finish(j, &j->slots[j->reaped[i]]);
         if (st != CAI_OK)
             break;
         j->nreaped = 0;
