@@ -10,7 +10,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1279,16 +1278,16 @@ cai_status cai_vscan__run(const char *const *paths,
     s.o = o;
     s.sink = sink;
     for (i = 0; st == CAI_OK && i < n; i++) {
+        int is_stdin = strcmp(paths[i], "-") == 0;
         struct stat sb;
 
-        if (strcmp(paths[i], "-") != 0 && stat(paths[i], &sb) != 0)
+        if (!is_stdin && stat(paths[i], &sb) != 0)
             st = cai_error__set(err, CAI_EIO, "%s: %s", paths[i], strerror(errno));
-        else if (strcmp(paths[i], "-") != 0 && S_ISDIR(sb.st_mode))
+        else if (!is_stdin && S_ISDIR(sb.st_mode))
             st = plan_dir(paths[i], &p, o, sink, err);
-        else if (strcmp(paths[i], "-") != 0 && plan_find(&p, &sb))
+        else if (!is_stdin && plan_find(&p, &sb))
             continue; /* named twice (or also inside a directory given before): read once */
-        else if (!plan_add(&p, paths[i], split_of_path(paths[i]), 1,
-                           strcmp(paths[i], "-") != 0 ? &sb : NULL))
+        else if (!plan_add(&p, paths[i], split_of_path(paths[i]), 1, is_stdin ? NULL : &sb))
             st = cai_error__set(err, CAI_ENOMEM, "out of memory");
     }
     for (i = 0; st == CAI_OK && i < p.n; i++) {
