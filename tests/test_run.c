@@ -438,10 +438,12 @@ START_TEST(run_trl_output_is_verbatim_with_exact_soft_labels)
     for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save), n++) {
         cJSON *rec = cJSON_Parse(line);
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(rec, "prompt");
-        const char *num = strstr(line, "\"p_chosen\":") + 11, *dot;
+        const char *num = strstr(line, "\"p_chosen\":"), *dot;
         size_t digits;
 
         ck_assert_ptr_nonnull(rec);
+        ck_assert_ptr_nonnull(num);
+        num += 11;
         ck_assert(cJSON_IsString(p));
         ck_assert_str_eq(p->valuestring, prompts[n % 3]);
         /* the label's text reads back as the value, always with a decimal point */

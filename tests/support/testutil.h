@@ -6,11 +6,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A fresh empty directory under $CAI_TEST_TMP (or /tmp); caller frees the path. */
 /* A client timeout for tests whose fake server hangs on purpose: seconds times
  * CAI_TEST_TIME_SCALE (default 1), so that a run under valgrind, many times
  * slower, does not time out on answers the server has already given. */
 double tu_timeout(double seconds);
+/* A fresh empty directory under $CAI_TEST_TMP (or /tmp); caller frees the path. */
 char *tu_mkdtemp(const char *tag);
 /* Removes a directory tree (rm -rf semantics). */
 void tu_rmtree(const char *path);
