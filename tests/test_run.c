@@ -682,16 +682,16 @@ START_TEST(run_second_run_on_a_locked_directory_exits_at_once_naming_the_holder)
     o.progress_payload = &b;
     ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
     ck_assert_int_eq(b.started > 0, 1);
+    /* nothing paid twice: the server saw exactly the first run's plan */
+    ck_assert_uint_eq(s.judgments_sent, 40);
+    ck_assert_uint_eq(fake_llm_requests(srv), 40);
+    ck_assert_uint_eq(fake_llm_duplicate_successes(srv), 0);
+    ck_assert_uint_eq(b.s.judgments_sent, 0);
     ck_assert_int_eq(b.st, CAI_ELOCKED);
     ck_assert_int_eq(gethostname(host, sizeof(host)), 0);
     host[sizeof(host) - 1] = '\0';
     want = tu_strdupf("pid %ld on host %s", (long)getpid(), host);
     ck_assert_msg(strstr(b.err.msg, want) != NULL, "%s", b.err.msg);
-    ck_assert_uint_eq(b.s.judgments_sent, 0);
-    /* nothing paid twice: the server saw exactly the first run's plan */
-    ck_assert_uint_eq(s.judgments_sent, 40);
-    ck_assert_uint_eq(fake_llm_requests(srv), 40);
-    ck_assert_uint_eq(fake_llm_duplicate_successes(srv), 0);
     /* the lock file names the last holder */
     lock = tu_read_in(out, ".cai.lock");
     ck_assert_ptr_nonnull(lock);
