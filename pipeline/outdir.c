@@ -139,9 +139,26 @@ static cai_status take_lock(int *out, int *created, const char *lpath, cai_error
 
 /* ---- what the directory holds --------------------------------------------------------------- */
 
+/* 1 when path is a directory with no entries (a run that died before its journal left it). */
+static int empty_subdir(const char *dir, const char *name)
+{
+    char *path = join(dir, name);
+    DIR *d = path ? opendir(path) : NULL;
+    struct dirent *e;
+    int empty = d != NULL;
+
+    while (d && (e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            empty = 0;
+    if (d)
+        closedir(d);
+    free(path);
+    return empty;
+}
+
 /*
- * *first: the name of one entry that makes dir non-empty (the lock file does not count), or ""
- * when dir is empty.
+ * *first: the name of one entry that makes dir non-empty, or "" when dir is empty. The lock file
+ * and an empty data/ do not count: they are what a run leaves when it stops before its journal.
  */
 static cai_status first_entry(const char *dir, char *first, size_t n, cai_error *err)
 {
@@ -153,7 +170,8 @@ static cai_status first_entry(const char *dir, char *first, size_t n, cai_error 
         return cai_error__set(err, CAI_EIO, "%s: %s", dir, strerror(errno));
     while ((e = readdir(d))) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
-            !strcmp(e->d_name, CAI_OUTDIR_LOCK))
+            !strcmp(e->d_name, CAI_OUTDIR_LOCK) ||
+            (!strcmp(e->d_name, "data") && empty_subdir(dir, "data")))
             continue;
         snprintf(first, n, "%s", e->d_name);
         /* the name a user most likely cares about, when it is there */

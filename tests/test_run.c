@@ -709,7 +709,7 @@ START_TEST(run_refuses_a_directory_another_process_holds)
     const char *in[] = {samples};
     fake_llm_opts fo = FAKE_LLM_OPTS_INIT;
     fake_llm *srv = fake_llm_start(&fo);
-    char *out = tu_strdupf("%s/held", dir), *lock = tu_strdupf("%s/.cai.lock", out);
+    char *out = tu_strdupf("%s/held", dir), *lock = tu_strdupf("%s/.cai.lock", out), *text;
     const char holder[] = "pid 4242 on host elsewhere\n";
     cai_run_opts o;
     cai_run_summary s;
@@ -731,10 +731,19 @@ START_TEST(run_refuses_a_directory_another_process_holds)
     ck_assert_uint_eq(fake_llm_requests(srv), 0);
     ck_assert(!exists(out, "journal.cai"));
     ck_assert(!exists(out, "data"));
-    /* released: the same run goes through */
-    close(fd);
+    /* --no-lock, for file systems without locks, runs regardless (and leaves the file alone) */
+    o.no_lock = 1;
     memset(&err, 0, sizeof(err));
     ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(fake_llm_requests(srv), 10);
+    text = tu_read_file(lock, NULL);
+    ck_assert_str_eq(text, holder);
+    free(text);
+    /* released: a locked run resumes there and sends nothing more */
+    close(fd);
+    o.no_lock = 0;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(s.judgments_replayed, 10);
     ck_assert_uint_eq(fake_llm_requests(srv), 10);
     fake_llm_stop(srv);
     free(lock);
