@@ -17,22 +17,19 @@
 cai_status
 cai_run__write_atomic(const char *dir, const char *name, const char *text, cai_error *err)
 {
-    size_t n = strlen(dir) + strlen(name) + 16, len = strlen(text), off = 0;
-    char *final = malloc(n), *tmp = malloc(n);
+    size_t n = strlen(dir) + strlen(name) + 2, len = strlen(text), off = 0;
+    char *final = malloc(n), *tmp = NULL;
     cai_status st = CAI_OK;
     int fd = -1;
 
-    if (!final || !tmp) {
+    if (!final) {
         st = cai_error__set(err, CAI_ENOMEM, "out of memory");
         goto out;
     }
     snprintf(final, n, "%s/%s", dir, name);
-    snprintf(tmp, n, "%s/.%s.tmp", dir, name);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        st = cai_error__set(err, CAI_EIO, "%s: %s", tmp, strerror(errno));
+    st = cai__create_temp(&fd, &tmp, dir, name, err);
+    if (st != CAI_OK)
         goto out;
-    }
     while (off < len) {
         ssize_t w = write(fd, text + off, len - off);
         if (w < 0 && errno == EINTR)

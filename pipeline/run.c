@@ -15,6 +15,7 @@
 #include "util_int.h"
 #include "journal_int.h"
 #include "run_int.h"
+#include "outdir_int.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -71,6 +72,7 @@ struct cai_run {
     cai_constitution *c;
     cai_judge *judge;
     cai_journal *journal;
+    cai_outdir *outdir; /* the lock on the output directory */
     volatile sig_atomic_t stop;
 
     /* input */
@@ -1031,6 +1033,9 @@ cai_status cai_run_create(cai_run **out, const cai_run_opts *opts, cai_error *er
 
     *out = NULL;
     CAI_ASSERT_ARG(err, opts && opts->n_inputs > 0 && opts->constitution && opts->output_dir);
+    if (!*opts->output_dir)
+        return cai_error__set(err, CAI_EINVAL,
+                              "--output: the path is empty (it would write at the root)");
     if (opts->principles_per_pair > 64)
         return cai_error__set(err, CAI_EINVAL, "--principles-per-pair: at most 64");
     if (opts->gzip_level < 0 || opts->gzip_level > 9)
@@ -1078,30 +1083,6 @@ void cai_run_stop(cai_run *r)
         cai_judge_stop(r->judge);
 }
 
-static cai_status mkdir_p(const char *path, cai_error *err)
-{
-    char *tmp = strdup(path), *s;
-
-    if (!tmp)
-        return cai_error__set(err, CAI_ENOMEM, "out of memory");
-    for (s = tmp + 1;; s++) {
-        if (*s == '/' || *s == '\0') {
-            char c = *s;
-            *s = '\0';
-            if (mkdir(tmp, 0755) != 0 && errno != EEXIST) {
-                cai_status st = cai_error__set(err, CAI_EIO, "%s: %s", tmp, strerror(errno));
-                free(tmp);
-                return st;
-            }
-            *s = c;
-            if (!c)
-                break;
-        }
-    }
-    free(tmp);
-    return CAI_OK;
-}
-
 static char *path_join(const char *a, const char *b)
 {
     size_t n = strlen(a) + strlen(b) + 2;
@@ -1112,32 +1093,27 @@ static char *path_join(const char *a, const char *b)
     return p;
 }
 
-/* Removes data/ files of an earlier run that this run did not produce (e.g. other shard counts). */
-static void remove_stale(cai_run *r)
+/* Removes the data files of an earlier run that this run did not produce (e.g. other shard
+ * counts): only those the earlier manifest lists, never a user's file. */
+static cai_status remove_stale(cai_run *r, cai_error *err)
 {
-    DIR *d = opendir(r->data_dir);
-    struct dirent *e;
+    const cai_writer *keep[3];
 
-    if (!d)
-        return;
-    while ((e = readdir(d))) {
-        int ours = 0;
-        size_t i;
-        char *full;
-        if (strncmp(e->d_name, "train-", 6) && strncmp(e->d_name, "test-", 5))
-            continue;
-        full = path_join(r->data_dir, e->d_name);
-        if (!full)
-            continue;
-        for (i = 0; r->train && i < cai_writer_nfiles(r->train); i++)
-            ours |= !strcmp(cai_writer_file(r->train, i)->path, full);
-        for (i = 0; r->test && i < cai_writer_nfiles(r->test); i++)
-            ours |= !strcmp(cai_writer_file(r->test, i)->path, full);
-        if (!ours)
-            remove(full);
-        free(full);
-    }
-    closedir(d);
+    keep[0] = r->train;
+    keep[1] = r->test;
+    keep[2] = r->failed;
+    return cai_outdir__remove_stale(r->outdir, keep, 3, err);
+}
+
+/* Locks the output directory and refuses one that is not cai's (see outdir_int.h). */
+static cai_status open_outdir(cai_run *r, int create, cai_error *err)
+{
+    cai_outdir_opts oo;
+
+    oo.create = create;
+    oo.force = r->o.force;
+    oo.no_lock = r->o.no_lock;
+    return cai_outdir__open(&r->outdir, r->o.output_dir, &oo, err);
 }
 
 cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
@@ -1154,6 +1130,10 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
     r->t0 = now_s();
     if (!inputs)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    /* An existing directory is locked before the inputs are read, so a second run stops at
+     * once; a missing one is created only once the inputs are known to be good. */
+    if (!r->o.dry_run && (st = open_outdir(r, 0, err)) != CAI_OK)
+        goto out;
     st = survey_inputs(r, inputs, err);
     if (st != CAI_OK)
         goto out;
@@ -1178,7 +1158,9 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
         st = cai_error__set(err, CAI_ENOMEM, "out of memory");
         goto out;
     }
-    if ((st = mkdir_p(r->data_dir, err)) != CAI_OK)
+    if (!r->outdir && (st = open_outdir(r, 1, err)) != CAI_OK)
+        goto out;
+    if ((st = cai__mkdir_p(r->data_dir, err)) != CAI_OK)
         goto out;
     st = cai_journal__open(&r->journal, jpath, fingerprint, fp_json, err);
     if (st != CAI_OK)
@@ -1240,7 +1222,8 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
         (st = cai_writer_close(r->test, err)) != CAI_OK ||
         (st = cai_writer_close(r->failed, err)) != CAI_OK)
         goto out;
-    remove_stale(r);
+    if ((st = remove_stale(r, err)) != CAI_OK)
+        goto out;
     cai_judge_get_stats(r->judge, &js);
     r->s.prompt_tokens = js.prompt_tokens;
     r->s.completion_tokens = js.completion_tokens;
@@ -1303,6 +1286,7 @@ void cai_run_free(cai_run *r)
     cai_writer_free(r->test);
     cai_writer_free(r->failed);
     cai_journal__free(r->journal);
+    cai_outdir__free(r->outdir); /* last of what writes into the directory */
     cai_reader_free(r->reader);
     cai_judge_free(r->judge);
     cai_constitution_free(r->c);

@@ -8,11 +8,13 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -634,6 +636,252 @@ START_TEST(run_backs_off_as_a_pool_during_a_429_storm)
 }
 END_TEST
 
+/* ---- the output directory: one run at a time, never a user's files ------------------------ */
+
+/* A second run started while the first holds the directory: from the first's progress callback,
+ * so it runs exactly while the first holds the lock, with no timing involved. */
+typedef struct second_run {
+    cai_run_opts o;
+    cai_status st;
+    cai_error err;
+    cai_run_summary s;
+    int started;
+} second_run;
+
+static void start_second_run(const cai_run_progress *p, void *payload)
+{
+    second_run *b = payload;
+
+    (void)p;
+    if (b->started++)
+        return;
+    b->st = run_job(&b->o, &b->s, &b->err);
+}
+
+START_TEST(run_second_run_on_a_locked_directory_exits_at_once_naming_the_holder)
+{
+    const char *in[] = {samples};
+    fake_llm_opts fo = FAKE_LLM_OPTS_INIT;
+    fake_llm *srv = fake_llm_start(&fo);
+    char *out = tu_strdupf("%s/locked", dir), *want, *lock;
+    char host[256];
+    second_run b;
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+
+    ck_assert_ptr_nonnull(srv);
+    memset(&b, 0, sizeof(b));
+    base_opts(&b.o, in, out);
+    use_fake(&b.o, srv);
+    b.o.limit = 20;
+    o = b.o;
+    o.judge.concurrency = 1;
+    o.progress = start_second_run; /* called after the first judgment, lock held */
+    o.progress_interval_s = 1e-9;
+    o.progress_payload = &b;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_int_eq(b.started > 0, 1);
+    /* nothing paid twice: the server saw exactly the first run's plan */
+    ck_assert_uint_eq(s.judgments_sent, 40);
+    ck_assert_uint_eq(fake_llm_requests(srv), 40);
+    ck_assert_uint_eq(fake_llm_duplicate_successes(srv), 0);
+    ck_assert_uint_eq(b.s.judgments_sent, 0);
+    ck_assert_int_eq(b.st, CAI_ELOCKED);
+    ck_assert_int_eq(gethostname(host, sizeof(host)), 0);
+    host[sizeof(host) - 1] = '\0';
+    want = tu_strdupf("pid %ld on host %s", (long)getpid(), host);
+    ck_assert_msg(strstr(b.err.msg, want) != NULL, "%s", b.err.msg);
+    /* the lock file names the last holder */
+    lock = tu_read_in(out, ".cai.lock");
+    ck_assert_ptr_nonnull(lock);
+    ck_assert_ptr_nonnull(strstr(lock, want));
+    fake_llm_stop(srv);
+    free(lock);
+    free(want);
+    free(out);
+}
+END_TEST
+
+/* A lock held by another process (flock on its own open file) stops a run before it sends. */
+START_TEST(run_refuses_a_directory_another_process_holds)
+{
+    const char *in[] = {samples};
+    fake_llm_opts fo = FAKE_LLM_OPTS_INIT;
+    fake_llm *srv = fake_llm_start(&fo);
+    char *out = tu_strdupf("%s/held", dir), *lock = tu_strdupf("%s/.cai.lock", out), *text;
+    const char holder[] = "pid 4242 on host elsewhere\n";
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+    int fd;
+
+    ck_assert_ptr_nonnull(srv);
+    ck_assert_int_eq(mkdir(out, 0755), 0);
+    fd = open(lock, O_RDWR | O_CREAT, 0644);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
+    ck_assert_int_eq(write(fd, holder, sizeof(holder) - 1), (ssize_t)sizeof(holder) - 1);
+    base_opts(&o, in, out);
+    use_fake(&o, srv);
+    o.limit = 5;
+    ck_assert_int_eq(run_job(&o, &s, &err), CAI_ELOCKED);
+    ck_assert_msg(strstr(err.msg, "in use by another cai run (pid 4242 on host elsewhere)"), "%s",
+                  err.msg);
+    ck_assert_uint_eq(fake_llm_requests(srv), 0);
+    ck_assert(!exists(out, "journal.cai"));
+    ck_assert(!exists(out, "data"));
+    /* --no-lock, for file systems without locks, runs regardless (and leaves the file alone) */
+    o.no_lock = 1;
+    memset(&err, 0, sizeof(err));
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(fake_llm_requests(srv), 10);
+    text = tu_read_file(lock, NULL);
+    ck_assert_str_eq(text, holder);
+    free(text);
+    /* released: a locked run resumes there and sends nothing more */
+    close(fd);
+    o.no_lock = 0;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(s.judgments_replayed, 10);
+    ck_assert_uint_eq(fake_llm_requests(srv), 10);
+    fake_llm_stop(srv);
+    free(lock);
+    free(out);
+}
+END_TEST
+
+/* Names of the entries of d, sorted, one per line. */
+static char *listing(const char *d)
+{
+    char *cmd = tu_strdupf("ls -A1 '%s'", d), *text = NULL;
+
+    ck_assert_int_eq(tu_run(cmd, &text), 0);
+    free(cmd);
+    return text;
+}
+
+START_TEST(run_refuses_a_users_directory_and_force_keeps_the_users_files)
+{
+    const char *in[] = {samples};
+    char *out = tu_strdupf("%s/myproj", dir), *readme = tu_strdupf("%s/README.md", out);
+    char *data = tu_strdupf("%s/data", out), *notes = tu_strdupf("%s/train-notes.txt", data);
+    char *before, *after, *text;
+    const char mine[] = "# my project\n\nhand-written notes\n";
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+    size_t len;
+
+    ck_assert_int_eq(mkdir(out, 0755), 0);
+    ck_assert_int_eq(tu_write_file(readme, mine, sizeof(mine) - 1), 0);
+    base_opts(&o, in, out);
+    o.limit = 30;
+    before = listing(out);
+    ck_assert_int_eq(run_job(&o, &s, &err), CAI_EINVAL);
+    ck_assert_msg(strstr(err.msg, "not empty (it holds README.md)") && strstr(err.msg, "--force"),
+                  "%s", err.msg);
+    after = listing(out);
+    ck_assert_str_eq(after, before); /* nothing touched: no lock file, no data/, no journal */
+    text = tu_read_file(readme, &len);
+    ck_assert_uint_eq(len, sizeof(mine) - 1);
+    ck_assert_int_eq(memcmp(text, mine, len), 0);
+    free(text);
+    free(after);
+
+    /* --force: the dataset is written there; a user's file in data/ survives */
+    ck_assert_int_eq(mkdir(data, 0755), 0);
+    ck_assert_int_eq(tu_write_file(notes, "keep me\n", 8), 0);
+    o.force = 1;
+    memset(&err, 0, sizeof(err));
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert(exists(out, "data/train-00000-of-00001.jsonl.gz"));
+    text = tu_read_file(notes, &len);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_str_eq(text, "keep me\n");
+    free(text);
+    /* a rerun with other shards: cai's old shards go, the user's file stays */
+    o.shard_records = 5;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert(!exists(out, "data/train-00000-of-00001.jsonl.gz"));
+    ck_assert(exists(out, "data/train-00000-of-00006.jsonl.gz"));
+    ck_assert(exists(out, "data/train-notes.txt"));
+    free(before);
+    free(notes);
+    free(data);
+    free(readme);
+    free(out);
+}
+END_TEST
+
+START_TEST(run_refuses_an_empty_output_path)
+{
+    const char *in[] = {samples};
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+
+    base_opts(&o, in, "");
+    ck_assert_int_eq(run_job(&o, &s, &err), CAI_EINVAL);
+    ck_assert_msg(strstr(err.msg, "--output: the path is empty"), "%s", err.msg);
+    o.dry_run = 1;
+    memset(&err, 0, sizeof(err));
+    ck_assert_int_eq(run_job(&o, &s, &err), CAI_EINVAL);
+}
+END_TEST
+
+/*
+ * An earlier run with more shards: its shards go (the manifest named them), the new ones stay,
+ * and a user's file in data/ stays though its name starts like a shard's. Temporaries that a
+ * killed run left are cleared.
+ */
+START_TEST(run_removes_only_the_stale_shards_an_earlier_manifest_names)
+{
+    const char *in[] = {samples};
+    char *out = tu_strdupf("%s/stale", dir), *data = tu_strdupf("%s/data", out), *names;
+    char *user[3];
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+    int i;
+
+    base_opts(&o, in, out);
+    o.limit = 40;
+    o.shard_records = 10;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert(exists(out, "data/train-00003-of-00004.jsonl.gz"));
+    user[0] = tu_strdupf("%s/train-notes.txt", data);
+    user[1] = tu_strdupf("%s/test-extra.jsonl", data);
+    user[2] = tu_strdupf("%s/.train-00000.jsonl.gz.0123456789ab.cai-tmp", data);
+    for (i = 0; i < 3; i++)
+        ck_assert_int_eq(tu_write_file(user[i], "{}\n", 3), 0);
+    o.shard_records = 100;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    names = listing(data);
+    ck_assert_str_eq(names, "test-00000-of-00001.jsonl.gz\ntest-extra.jsonl\n"
+                            "train-00000-of-00001.jsonl.gz\ntrain-notes.txt\n");
+    free(names);
+    for (i = 0; i < 3; i++)
+        free(user[i]);
+    free(data);
+    free(out);
+}
+END_TEST
+
+static TCase *outdir_tcase(void)
+{
+    TCase *tc = tcase_create("outdir");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, run_second_run_on_a_locked_directory_exits_at_once_naming_the_holder);
+    tcase_add_test(tc, run_refuses_a_directory_another_process_holds);
+    tcase_add_test(tc, run_refuses_a_users_directory_and_force_keeps_the_users_files);
+    tcase_add_test(tc, run_refuses_an_empty_output_path);
+    tcase_add_test(tc, run_removes_only_the_stale_shards_an_earlier_manifest_names);
+    return tc;
+}
+
 Suite *run_suite(void)
 {
     Suite *s = suite_create("run");
@@ -655,5 +903,6 @@ Suite *run_suite(void)
     tcase_add_test(tc, run_survives_mixed_faults_without_losing_or_repaying_a_pair);
     tcase_add_test(tc, run_backs_off_as_a_pool_during_a_429_storm);
     suite_add_tcase(s, tc);
+    suite_add_tcase(s, outdir_tcase());
     return s;
 }

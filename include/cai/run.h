@@ -44,6 +44,8 @@ typedef struct cai_run_opts {
     int skip_invalid;         /* skip bad input lines (counted and listed) instead of stopping */
     const char *constitution; /* path */
     const char *output_dir;
+    int force;   /* use a non-empty output_dir that holds no cai journal (cai's names replaced) */
+    int no_lock; /* do not lock output_dir (file systems without locks); dangerous */
     cai_judge_opts judge;
     uint64_t seed;
     unsigned principles_per_pair; /* 0 = 1 */
@@ -100,7 +102,9 @@ CAI_EXTERN cai_status cai_run_create(cai_run **out, const cai_run_opts *opts, ca
  * Runs the job. CAI_OK when the dataset was written (check summary->failure_rate_exceeded and
  * validation_findings); CAI_EINTERRUPTED after cai_run_stop() (the journal is flushed, nothing is
  * written under a final name; the same call resumes); CAI_EMISMATCH when the output directory
- * holds a journal of different settings; input and judge errors otherwise.
+ * holds a journal of different settings; CAI_ELOCKED when another run holds the output directory
+ * (the message names its pid and host); CAI_EINVAL for an empty output path or a non-empty
+ * directory that is not cai's (without force); input and judge errors otherwise.
  */
 CAI_EXTERN cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err);
 

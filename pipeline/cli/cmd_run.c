@@ -36,12 +36,19 @@ static const char run_help[] =
     "stopping\n"
     "  -c, --constitution FILE    principles for the judge (e.g. constitution/hhh.json)\n"
     "  -o, --output DIR           dataset directory (created; reused to resume)\n"
+    "      --force                write into a non-empty DIR that is not a cai output (cai's\n"
+    "                             own names there are replaced; nothing else is touched)\n"
+    "      --no-lock              do not lock DIR, for file systems without locks (some NFS,\n"
+    "                             Lustre); DANGEROUS: two runs on one DIR then corrupt it\n"
     "      --format F             trl (default), conversational, hh\n"
     "      --test-fraction F      share of prompts in the test split (default 0.1)\n"
     "      --shard-records N      records per shard (default 100000)\n"
     "      --gzip-level N         zlib level of the output, 1 (fastest) to 9 (default 6)\n"
     "      --limit N              judge only the first N pairs\n"
-    "\n"
+    "\n";
+
+/* In two parts: C99 promises string literals of up to 4095 bytes only. */
+static const char run_help_more[] =
     "judge:\n"
     "  -j, --judge NAME           builtin (default, offline heuristics), openai, completions,\n"
     "                             anthropic\n"
@@ -81,7 +88,8 @@ static const char run_help[] =
     "  -h, --help                 show this help\n"
     "\n"
     "exit codes: 0 done; 1 too many failed pairs or the output failed validation; 2 usage or\n"
-    "input error; 3 judge unreachable or refusing (auth, quota); 130 interrupted (resumable).\n";
+    "input error, DIR in use by another run or not a cai output; 3 judge unreachable or\n"
+    "refusing (auth, quota); 130 interrupted (resumable).\n";
 
 enum {
     OPT_INPUT_FORMAT = 256,
@@ -116,7 +124,9 @@ enum {
     OPT_DRY_RUN,
     OPT_PRICE_IN,
     OPT_PRICE_OUT,
-    OPT_NO_VALIDATE
+    OPT_NO_VALIDATE,
+    OPT_FORCE,
+    OPT_NO_LOCK
 };
 
 static const struct option long_opts[] = {
@@ -158,6 +168,8 @@ static const struct option long_opts[] = {
     {"price-input", required_argument, NULL, OPT_PRICE_IN},
     {"price-output", required_argument, NULL, OPT_PRICE_OUT},
     {"no-validate", no_argument, NULL, OPT_NO_VALIDATE},
+    {"force", no_argument, NULL, OPT_FORCE},
+    {"no-lock", no_argument, NULL, OPT_NO_LOCK},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
@@ -431,11 +443,18 @@ int cmd_run(int argc, char **argv)
         case OPT_NO_VALIDATE:
             o.no_validate = 1;
             break;
+        case OPT_FORCE:
+            o.force = 1;
+            break;
+        case OPT_NO_LOCK:
+            o.no_lock = 1;
+            break;
         case 'q':
             quiet = 1;
             break;
         case 'h':
             fputs(run_help, stdout);
+            fputs(run_help_more, stdout);
             free(inputs);
             return CLI_EXIT_OK;
         case ':':

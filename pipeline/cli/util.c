@@ -30,6 +30,7 @@ int cli_exit_code(cai_status st)
     case CAI_ESCHEMA:
     case CAI_ELIMIT:
     case CAI_EMISMATCH:
+    case CAI_ELOCKED:
         return CLI_EXIT_USAGE;
     }
     return CLI_EXIT_USAGE;
