@@ -7,6 +7,8 @@
 #include "cai/constitution.h"
 #include "cai/record.h"
 
+CAI_BEGIN_DECL
+
 typedef enum cai_judge_mode {
     CAI_MODE_CHOICE = 0, /* multiple choice: answer with one letter */
     CAI_MODE_COT,        /* reason first, then a fixed verdict line */
@@ -81,5 +83,7 @@ CAI_EXTERN void cai_prompt_fence_nonce(uint64_t seed,
                                        const char *const *texts,
                                        size_t n,
                                        char out[CAI_PROMPT_NONCE_SIZE]);
+
+CAI_END_DECL
 
 #endif
