@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages cai builds with, when any is missing (apt-get; sudo if not root).
 set -euo pipefail
-pkgs=(build-essential cmake pkg-config libcjson-dev libcurl4-openssl-dev zlib1g-dev check libssl-dev
+pkgs=(build-essential g++ groff-base cmake pkg-config libcjson-dev libcurl4-openssl-dev zlib1g-dev check libssl-dev
       ${CAI_EXTRA_PACKAGES:-})
 missing=()
 for p in "${pkgs[@]}"; do
