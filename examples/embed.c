@@ -4,7 +4,9 @@
  * Build against an installed libcai:
  *   cc -o embed examples/embed.c $(pkg-config --cflags --libs cai)
  * It uses the public API only (<cai.h>), as any program would, and is built and run by
- * scripts/install_check.sh, so it stays in step with the headers.
+ * scripts/install_check.sh, so it stays in step with the headers. The built-in judge is a set
+ * of fixed text heuristics (docs/builtin-judge.md), not a model: its labels show the API at
+ * work, not labels to train on; an HTTP judge takes backend, base_url, model and api_key.
  */
 #include <cai.h>
 
