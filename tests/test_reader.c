@@ -16,7 +16,7 @@
 #include <zlib.h>
 
 #define DATA  CAI_SOURCE_DIR "/tests/data/reader/"
-#define HH_GZ CAI_SHARED_DIR "/data/hh-rlhf/harmless-base-test-head1000.jsonl.gz"
+#define HH_GZ tu_hh_sample()
 #define MIB   ((size_t)1 << 20)
 
 static char *dir; /* per-test scratch directory */
@@ -871,6 +871,7 @@ Suite *reader_suite(void)
     suite_add_tcase(s, big);
 
     tcase_add_checked_fixture(hh, setup, teardown);
+    tcase_set_tags(hh, "hh_sample"); /* reads the external HH-RLHF sample (check_main.c) */
     tcase_set_timeout(hh, 120);
     tcase_add_test(hh, reader_reads_hh_sample_end_to_end);
     tcase_add_test(hh, reader_hh_contexts_render_back_byte_exact);

@@ -467,7 +467,7 @@ END_TEST
 
 START_TEST(run_relabels_the_hh_sample_through_the_fake_judge)
 {
-    char *hh = tu_strdupf("%s/data/hh-rlhf/harmless-base-test-head1000.jsonl.gz", tu_shared_dir());
+    char *hh = strdup(tu_hh_sample());
     const char *in[] = {hh};
     fake_llm_opts fo = FAKE_LLM_OPTS_INIT;
     fake_llm *srv = fake_llm_start(&fo);
@@ -638,6 +638,7 @@ Suite *run_suite(void)
 {
     Suite *s = suite_create("run");
     TCase *tc = tcase_create("e2e");
+    TCase *hh = tcase_create("hh_sample");
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
@@ -650,10 +651,15 @@ Suite *run_suite(void)
     tcase_add_test(tc, run_stops_early_when_the_judge_is_down);
     tcase_add_test(tc, run_writes_every_output_format_readably);
     tcase_add_test(tc, run_trl_output_is_verbatim_with_exact_soft_labels);
-    tcase_add_test(tc, run_relabels_the_hh_sample_through_the_fake_judge);
     tcase_add_test(tc, run_dry_run_estimates_and_writes_nothing);
     tcase_add_test(tc, run_survives_mixed_faults_without_losing_or_repaying_a_pair);
     tcase_add_test(tc, run_backs_off_as_a_pool_during_a_429_storm);
     suite_add_tcase(s, tc);
+
+    tcase_add_checked_fixture(hh, setup, teardown);
+    tcase_set_tags(hh, "hh_sample"); /* reads the external HH-RLHF sample (check_main.c) */
+    tcase_set_timeout(hh, 120);
+    tcase_add_test(hh, run_relabels_the_hh_sample_through_the_fake_judge);
+    suite_add_tcase(s, hh);
     return s;
 }
