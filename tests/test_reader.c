@@ -16,7 +16,7 @@
 #include <zlib.h>
 
 #define DATA  CAI_SOURCE_DIR "/tests/data/reader/"
-#define HH_GZ CAI_SHARED_DIR "/data/hh-rlhf/harmless-base-test-head1000.jsonl.gz"
+#define HH_GZ tu_hh_sample()
 #define MIB   ((size_t)1 << 20)
 
 static char *dir; /* per-test scratch directory */
@@ -690,6 +690,47 @@ START_TEST(reader_reads_stdin_plain_and_gzip)
 }
 END_TEST
 
+/* A whitespace-only final reply (three in the HH-RLHF sample) is read and warned about with its
+ * FILE:LINE, not skipped: the run counts the pair as unjudgeable. */
+START_TEST(reader_warns_of_a_blank_hh_reply_with_file_and_line)
+{
+    static const char text[] =
+        "{\"chosen\":\"\\n\\nHuman: Hi\\n\\nAssistant: Hello\",\"rejected\":\"\\n\\nHuman: "
+        "Hi\\n\\nAssistant: Go away\"}\n"
+        "{\"chosen\":\"\\n\\nHuman: Hi\\n\\nAssistant: \",\"rejected\":\"\\n\\nHuman: "
+        "Hi\\n\\nAssistant: No\"}\n"
+        "{\"chosen\":\"\\n\\nHuman: Hi\\n\\nAssistant:  \\n \",\"rejected\":\"\\n\\nHuman: "
+        "Hi\\n\\nAssistant: No\"}\n";
+    char *path = tu_strdupf("%s/blank.jsonl.gz", dir), *want;
+    cai_reader *r = NULL;
+    const cai_record *rec;
+    cai_error err = {0};
+    uint64_t n = 0;
+    cai_status st;
+
+    ck_assert_int_eq(tu_write_gz(path, text, sizeof(text) - 1), 0);
+    ck_assert_int_eq(cai_reader_create(&r, path, NULL, &err), CAI_OK);
+    while ((st = cai_reader_next(r, &rec, &err)) == CAI_OK) {
+        n++;
+        ck_assert_int_eq(rec->format, CAI_FORMAT_HH);
+        ck_assert_uint_eq(rec->line, n);
+    }
+    ck_assert_msg(st == CAI_ITEROVER, "%s", err.msg);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_uint_eq(cai_reader_skipped(r), 0);
+    ck_assert_uint_eq(cai_reader_warnings(r), 2);
+    want = tu_strdupf("%s:2: chosen reply is empty or whitespace-only", path);
+    ck_assert_str_eq(cai_reader_warning_msg(r, 0), want);
+    free(want);
+    want = tu_strdupf("%s:3: chosen reply is empty or whitespace-only", path);
+    ck_assert_str_eq(cai_reader_warning_msg(r, 1), want);
+    free(want);
+    ck_assert_ptr_null(cai_reader_warning_msg(r, 2));
+    cai_reader_free(r);
+    free(path);
+}
+END_TEST
+
 /* ---- the real HH-RLHF sample --------------------------------------------------------------- */
 
 START_TEST(reader_reads_hh_sample_end_to_end)
@@ -862,6 +903,7 @@ Suite *reader_suite(void)
     tcase_add_test(fmt, transcript_split_rejects_text_without_turns);
     tcase_add_test(fmt, transcript_split_accepts_a_leading_system_turn_only);
     tcase_add_test(fmt, reader_reads_stdin_plain_and_gzip);
+    tcase_add_test(fmt, reader_warns_of_a_blank_hh_reply_with_file_and_line);
     suite_add_tcase(s, fmt);
 
     tcase_add_checked_fixture(big, setup, teardown);
@@ -871,6 +913,7 @@ Suite *reader_suite(void)
     suite_add_tcase(s, big);
 
     tcase_add_checked_fixture(hh, setup, teardown);
+    tcase_set_tags(hh, "hh_sample"); /* reads the external HH-RLHF sample (check_main.c) */
     tcase_set_timeout(hh, 120);
     tcase_add_test(hh, reader_reads_hh_sample_end_to_end);
     tcase_add_test(hh, reader_hh_contexts_render_back_byte_exact);

@@ -469,7 +469,7 @@ END_TEST
 
 START_TEST(run_relabels_the_hh_sample_through_the_fake_judge)
 {
-    char *hh = tu_strdupf("%s/data/hh-rlhf/harmless-base-test-head1000.jsonl.gz", tu_shared_dir());
+    char *hh = strdup(tu_hh_sample());
     const char *in[] = {hh};
     fake_llm_opts fo = FAKE_LLM_OPTS_INIT;
     fake_llm *srv = fake_llm_start(&fo);
@@ -495,6 +495,49 @@ START_TEST(run_relabels_the_hh_sample_through_the_fake_judge)
     fake_llm_stop(srv);
     free(out);
     free(hh);
+}
+END_TEST
+
+/* The local counterpart of the HH-sample test: a blank final reply is never sent to the judge;
+ * the pair is counted as unjudgeable and listed in failed.jsonl.gz with its reason. */
+START_TEST(run_sends_no_blank_hh_reply_and_lists_it_as_unjudgeable)
+{
+    static const char text[] =
+        "{\"chosen\":\"\\n\\nHuman: Hi\\n\\nAssistant: Hello\",\"rejected\":\"\\n\\nHuman: "
+        "Hi\\n\\nAssistant: Go away\"}\n"
+        "{\"chosen\":\"\\n\\nHuman: Hey\\n\\nAssistant: \",\"rejected\":\"\\n\\nHuman: "
+        "Hey\\n\\nAssistant: No\"}\n"
+        "{\"chosen\":\"\\n\\nHuman: Yo\\n\\nAssistant: Sure\",\"rejected\":\"\\n\\nHuman: "
+        "Yo\\n\\nAssistant:  \\n \"}\n";
+    char *input = tu_strdupf("%s/blank.jsonl", dir), *out = tu_strdupf("%s/blank", dir);
+    const char *in[] = {input};
+    fake_llm_opts fo = FAKE_LLM_OPTS_INIT;
+    fake_llm *srv = fake_llm_start(&fo);
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+    char *failed;
+
+    ck_assert_ptr_nonnull(srv);
+    ck_assert_int_eq(tu_write_file(input, text, sizeof(text) - 1), 0);
+    base_opts(&o, in, out);
+    use_fake(&o, srv);
+    o.input_format = CAI_FORMAT_HH;
+    o.format = CAI_OUT_HH;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(s.pairs_read, 3);
+    ck_assert_uint_eq(s.unjudgeable, 2);
+    ck_assert_uint_eq(s.failed, 0);
+    ck_assert_uint_eq(s.pairs_kept + s.ties, 1);
+    ck_assert_uint_eq(fake_llm_requests(srv), 2); /* one pair, both orders */
+    failed = tu_read_in(out, "failed.jsonl.gz");
+    ck_assert_ptr_nonnull(failed);
+    ck_assert_uint_eq(tu_count_lines(failed), 2);
+    ck_assert_ptr_nonnull(strstr(failed, "empty or whitespace-only"));
+    free(failed);
+    fake_llm_stop(srv);
+    free(out);
+    free(input);
 }
 END_TEST
 
@@ -886,6 +929,7 @@ Suite *run_suite(void)
 {
     Suite *s = suite_create("run");
     TCase *tc = tcase_create("e2e");
+    TCase *hh = tcase_create("hh_sample");
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
@@ -898,11 +942,17 @@ Suite *run_suite(void)
     tcase_add_test(tc, run_stops_early_when_the_judge_is_down);
     tcase_add_test(tc, run_writes_every_output_format_readably);
     tcase_add_test(tc, run_trl_output_is_verbatim_with_exact_soft_labels);
-    tcase_add_test(tc, run_relabels_the_hh_sample_through_the_fake_judge);
+    tcase_add_test(tc, run_sends_no_blank_hh_reply_and_lists_it_as_unjudgeable);
     tcase_add_test(tc, run_dry_run_estimates_and_writes_nothing);
     tcase_add_test(tc, run_survives_mixed_faults_without_losing_or_repaying_a_pair);
     tcase_add_test(tc, run_backs_off_as_a_pool_during_a_429_storm);
     suite_add_tcase(s, tc);
     suite_add_tcase(s, outdir_tcase());
+
+    tcase_add_checked_fixture(hh, setup, teardown);
+    tcase_set_tags(hh, "hh_sample"); /* reads the external HH-RLHF sample (check_main.c) */
+    tcase_set_timeout(hh, 120);
+    tcase_add_test(hh, run_relabels_the_hh_sample_through_the_fake_judge);
+    suite_add_tcase(s, hh);
     return s;
 }

@@ -196,8 +196,7 @@ END_TEST
  */
 START_TEST(validate_hh_sample_reports_exactly_its_real_defects)
 {
-    char *path =
-        tu_strdupf("%s/data/hh-rlhf/harmless-base-test-head1000.jsonl.gz", tu_shared_dir());
+    char *path = strdup(tu_hh_sample());
     cai_validate_opts o = CAI_VALIDATE_OPTS_INIT;
     cai_report *r;
     const cai_finding *f;
@@ -772,6 +771,7 @@ Suite *validate_suite(void)
     Suite *s = suite_create("validate");
     TCase *tc = tcase_create("files");
     TCase *big = tcase_create("datasets");
+    TCase *hh = tcase_create("hh_sample");
 
     tcase_add_loop_test(tc, validate_reports_each_defect_with_its_line, 0,
                         (int)(sizeof(cases) / sizeof(cases[0])));
@@ -784,7 +784,6 @@ Suite *validate_suite(void)
     tcase_add_test(tc, validate_report_keeps_examples_counts_the_rest_and_ends_with_a_verdict);
     suite_add_tcase(s, tc);
     tcase_set_timeout(big, 60);
-    tcase_add_test(big, validate_hh_sample_reports_exactly_its_real_defects);
     tcase_add_test(big, validate_manifest_clean_dataset_passes);
     tcase_add_test(big, validate_manifest_flipped_byte_gives_crc_and_sha256_errors);
     tcase_add_test(big, validate_manifest_missing_unlisted_and_count_mismatch);
@@ -795,5 +794,9 @@ Suite *validate_suite(void)
     tcase_add_test(big, validate_reports_low_consistency_and_skewed_principle);
     tcase_add_test(big, validate_fingerprint_table_finds_every_key);
     suite_add_tcase(s, big);
+    tcase_set_tags(hh, "hh_sample"); /* reads the external HH-RLHF sample (check_main.c) */
+    tcase_set_timeout(hh, 60);
+    tcase_add_test(hh, validate_hh_sample_reports_exactly_its_real_defects);
+    suite_add_tcase(s, hh);
     return s;
 }

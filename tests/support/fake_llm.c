@@ -13,6 +13,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,8 @@ struct fake_llm {
     size_t nkept;
     body_stat *tab;
     size_t tab_cap, tab_len;
+    pid_t kill_pid; /* fake_llm_kill_on_request: SIGKILL this process ... */
+    size_t kill_at; /* ... at this value of requests */
 
     /* server thread only */
     conn **conns;
@@ -721,12 +724,24 @@ static int queue_reply(
 
 /* ------------------------------------------------------------------ the decision */
 
+/* fake_llm_kill_on_request: 1 when this request killed the client (it gets no answer). */
+static int kill_due(fake_llm *s)
+{
+    if (s->kill_pid <= 0 || s->requests < s->kill_at)
+        return 0;
+    kill(s->kill_pid, SIGKILL);
+    s->kill_pid = 0;
+    return 1;
+}
+
 static fake_fault pick_fault(fake_llm *s, const char *body, size_t len, uint32_t attempt)
 {
     unsigned mask, eligible[FAKE_NFAULTS], n = 0, k;
     uint64_t h, st;
     double u;
 
+    if (kill_due(s))
+        return FAKE_HANG;
     if (s->always != FAKE_OK)
         return s->always;
     if (s->q_len > 0) {
@@ -1494,6 +1509,14 @@ void fake_llm_set_always(fake_llm *s, fake_fault f)
 {
     pthread_mutex_lock(&s->mu);
     s->always = (unsigned)f < FAKE_NFAULTS ? f : FAKE_OK;
+    pthread_mutex_unlock(&s->mu);
+}
+
+void fake_llm_kill_on_request(fake_llm *s, pid_t pid, size_t m)
+{
+    pthread_mutex_lock(&s->mu);
+    s->kill_pid = m > 0 ? pid : 0;
+    s->kill_at = s->requests + m;
     pthread_mutex_unlock(&s->mu);
 }
 

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /*
  * The server speaks three wire formats:
@@ -84,6 +85,10 @@ void fake_llm_push_fault(fake_llm *s, fake_fault f, unsigned count);
 void fake_llm_set_fault_rate(fake_llm *s, double rate);
 /* Every request gets f until set back to FAKE_OK (overrides the queue and random faults). */
 void fake_llm_set_always(fake_llm *s, fake_fault f);
+/* Crash at a known point: SIGKILLs process pid when the server receives its m-th request from
+ * now (m >= 1; the first well-formed one at or after it), before that request is decided; it is
+ * recorded as a hang (status 0) and never answered. Fires once; pid <= 0 disarms. */
+void fake_llm_kill_on_request(fake_llm *s, pid_t pid, size_t m);
 
 size_t fake_llm_requests(fake_llm *s);  /* all requests received (malformed ones included) */
 size_t fake_llm_successes(fake_llm *s); /* 200 answers with a verdict, ie "billed" */
