@@ -124,6 +124,7 @@ typedef struct slot {
     unsigned retries;    /* transport/HTTP re-sends */
     unsigned parse_fail; /* replies without a verdict */
     unsigned est_tokens; /* charged to the token bucket at launch */
+    unsigned prompt_est; /* cai's estimate of the prompt's tokens (truncation check) */
     unsigned prompt_tokens, completion_tokens;
     size_t leader; /* WAITING: the slot whose identical body is in flight */
     double due;    /* DELAYED: monotonic time it may start */
@@ -380,11 +381,38 @@ static double cot_p(const cai_judge *j, cai_verdict v)
     return v == CAI_VERDICT_A ? j->o.cot_clamp_hi : v == CAI_VERDICT_B ? j->o.cot_clamp_lo : 0.5;
 }
 
+int cai_judge_asks_logprobs(const cai_judge *j)
+{
+    return j->o.backend != CAI_BACKEND_BUILTIN && j->wire.p.top_logprobs > 0;
+}
+
+static cai_judgment_source source_of(const cai_judge *j, int from_logprobs)
+{
+    if (from_logprobs)
+        return CAI_SOURCE_LOGPROBS;
+    return cai_judge_asks_logprobs(j) ? CAI_SOURCE_TEXT_FALLBACK : CAI_SOURCE_TEXT;
+}
+
+/* Characters / 4 of what the model reads: about right for English, an underestimate for code
+ * and most other scripts (so the truncation check errs towards silence). */
+static unsigned prompt_estimate(const cai_judge *j, const cai_prompt *pr)
+{
+    size_t n;
+
+    if (j->o.backend == CAI_BACKEND_COMPLETIONS && pr->raw)
+        n = strlen(pr->raw);
+    else
+        n = (pr->system ? strlen(pr->system) : 0) + (pr->user ? strlen(pr->user) : 0) +
+            (pr->prefill ? strlen(pr->prefill) : 0);
+    return (unsigned)((n + 3) / 4);
+}
+
 static void result_from_entry(const cai_judge *j, const centry *e, cai_judgment *res)
 {
     memset(res, 0, sizeof(*res));
     res->verdict = (cai_verdict)e->verdict;
     res->from_logprobs = e->from_logprobs;
+    res->source = source_of(j, e->from_logprobs);
     res->prompt_tokens = e->prompt_tokens;
     res->completion_tokens = e->completion_tokens;
     res->cached = 1;
@@ -713,6 +741,12 @@ void cai_judge_stop(cai_judge *j)
         j->stop = 1;
 }
 
+void cai_judge_get_opts(const cai_judge *j, cai_judge_opts *out)
+{
+    *out = j->o;
+    out->api_key = NULL;
+}
+
 void cai_judge_get_stats(const cai_judge *j, cai_judge_stats *out)
 {
     *out = j->stats;
@@ -916,6 +950,7 @@ static cai_status admit(cai_judge *j, slot *s)
     st = cai_prompt_build(&pr, j->c, &s->task.cmp, j->o.mode, &e);
     if (st == CAI_OK)
         st = cai_wire__build(&j->wire, &s->body, &pr, (long)s->task.sample, &e);
+    s->prompt_est = st == CAI_OK ? prompt_estimate(j, &pr) : 0;
     cai_prompt_dispose(&pr);
     if (st != CAI_OK) {
         s->state = SLOT_ACTIVE; /* counted nowhere; fail_slot releases it */
@@ -1132,6 +1167,14 @@ static cai_status on_success_reply(cai_judge *j, slot *s, double now)
         set_delayed(j, s, now);
         return CAI_OK;
     }
+    res.source = source_of(j, res.from_logprobs);
+    res.reasoning_tokens = r.reasoning_tokens;
+    res.prompt_tokens_estimate = s->prompt_est;
+    res.prompt_tokens_reported = r.has_prompt_tokens ? r.prompt_tokens : 0;
+    res.truncated = r.has_prompt_tokens && s->prompt_est >= CAI_TRUNCATION_MIN_TOKENS &&
+                    (double)r.prompt_tokens < CAI_TRUNCATION_RATIO * (double)s->prompt_est;
+    j->stats.truncated += (uint64_t)res.truncated;
+    j->stats.reasoning_tokens += r.reasoning_tokens;
     cai_wire__reply_dispose(&r);
     res.prompt_tokens = s->prompt_tokens;
     res.completion_tokens = s->completion_tokens;
@@ -1353,6 +1396,7 @@ static cai_status run_builtin(cai_judge *j, cai_error *err)
         js = cai_builtin__judge(&t.cmp, j->o.mode, &res, &e);
         if (js == CAI_OK) {
             res.attempts = res.attempts ? res.attempts : 1;
+            res.source = CAI_SOURCE_TEXT;
             j->stats.succeeded++;
             st = j->done(&t, CAI_OK, &res, NULL, j->payload);
         } else {
@@ -1502,18 +1546,14 @@ cai_judge_request_body(cai_judge *j, const cai_judge_task *t, char **body, cai_e
 unsigned cai_judge_estimate_tokens(cai_judge *j, const cai_judge_task *t)
 {
     cai_prompt pr;
-    size_t n = 0;
+    unsigned n;
 
     memset(&pr, 0, sizeof(pr));
     if (!j || !t || cai_prompt_build(&pr, j->c, &t->cmp, j->o.mode, NULL) != CAI_OK) {
         cai_prompt_dispose(&pr);
         return 0;
     }
-    if (j->o.backend == CAI_BACKEND_COMPLETIONS && pr.raw)
-        n = strlen(pr.raw);
-    else
-        n = (pr.system ? strlen(pr.system) : 0) + (pr.user ? strlen(pr.user) : 0) +
-            (pr.prefill ? strlen(pr.prefill) : 0);
+    n = prompt_estimate(j, &pr);
     cai_prompt_dispose(&pr);
-    return (unsigned)((n + 3) / 4);
+    return n;
 }

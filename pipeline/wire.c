@@ -334,17 +334,25 @@ cai_wire__build(const cai_wire *w, cai_wbuf *b, const cai_prompt *pr, long sampl
 
 /* ---------------------------------------------------------------- replies */
 
-static int is_paren_token(const char *s)
+/*
+ * A token that only opens the answer: "(", "[", "**", a quote, white space ("(A)" and "**A**"
+ * are often tokenised as "(" / "**" then "A"). The letter is then in a later position.
+ */
+static int is_wrapper_token(const char *s)
 {
-    while (*s == ' ' || *s == '\n' || *s == '\t')
-        s++;
-    if (*s != '(')
-        return 0;
-    s++;
-    while (*s == ' ')
-        s++;
-    return *s == '\0';
+    int seen = 0;
+
+    for (; *s; s++) {
+        if (*s == '(' || *s == '[' || *s == '*' || *s == '"' || *s == '\'')
+            seen = 1;
+        else if (*s != ' ' && *s != '\n' && *s != '\t')
+            return 0;
+    }
+    return seen;
 }
+
+/* How many leading answer positions are skipped when looking for the letter. */
+#define MAX_WRAPPER_TOKENS 2
 
 /* OpenAI chat: a list of {"token","logprob"} objects. */
 static void take_top_objects(cai_wire_reply *r, const cJSON *list)
@@ -403,19 +411,22 @@ static unsigned get_uint(const cJSON *obj, const char *name, int *found)
     return v->valuedouble > 4e9 ? 4000000000u : (unsigned)v->valuedouble;
 }
 
+/* OpenAI chat shape: {"content":[{"token","logprob","top_logprobs":[{"token","logprob"}]}]}.
+ * llama.cpp's server sends it on /v1/completions too. */
 static void parse_openai_logprobs(cai_wire_reply *r, const cJSON *lp)
 {
     const cJSON *content = cJSON_GetObjectItemCaseSensitive(lp, "content");
     const cJSON *pos, *tok, *top;
+    int i = 0, n = cJSON_GetArraySize(content);
 
-    if (!cJSON_IsArray(content) || cJSON_GetArraySize(content) == 0)
+    if (!cJSON_IsArray(content) || n == 0)
         return;
-    pos = cJSON_GetArrayItem(content, 0);
-    tok = cJSON_GetObjectItemCaseSensitive(pos, "token");
-    if (cJSON_IsString(tok) && is_paren_token(tok->valuestring) &&
-        cJSON_GetArraySize(content) > 1) {
-        pos = cJSON_GetArrayItem(content, 1);
+    for (;; i++) {
+        pos = cJSON_GetArrayItem(content, i);
         tok = cJSON_GetObjectItemCaseSensitive(pos, "token");
+        if (i >= MAX_WRAPPER_TOKENS || i + 1 >= n || !cJSON_IsString(tok) ||
+            !is_wrapper_token(tok->valuestring))
+            break;
     }
     r->has_logprobs = 1;
     top = cJSON_GetObjectItemCaseSensitive(pos, "top_logprobs");
@@ -434,17 +445,28 @@ static void parse_openai_logprobs(cai_wire_reply *r, const cJSON *lp)
     }
 }
 
+/* Legacy completions shape: {"tokens":[..],"token_logprobs":[..],"top_logprobs":[{tok:lp}]}
+ * (OpenAI, vLLM); the chat shape when the server sends that instead (llama.cpp). */
 static void parse_completion_logprobs(cai_wire_reply *r, const cJSON *lp)
 {
     const cJSON *tokens = cJSON_GetObjectItemCaseSensitive(lp, "tokens");
     const cJSON *tops = cJSON_GetObjectItemCaseSensitive(lp, "top_logprobs");
-    const cJSON *first = cJSON_GetArrayItem(tokens, 0);
-    int idx = 0;
+    int idx = 0, n;
 
-    if (!cJSON_IsArray(tops) || cJSON_GetArraySize(tops) == 0)
+    if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(lp, "content")) && !cJSON_IsArray(tops)) {
+        parse_openai_logprobs(r, lp);
         return;
-    if (cJSON_IsString(first) && is_paren_token(first->valuestring) && cJSON_GetArraySize(tops) > 1)
-        idx = 1;
+    }
+    n = cJSON_GetArraySize(tops);
+    if (!cJSON_IsArray(tops) || n == 0)
+        return;
+    for (;; idx++) {
+        const cJSON *t = cJSON_GetArrayItem(tokens, idx);
+
+        if (idx >= MAX_WRAPPER_TOKENS || idx + 1 >= n || !cJSON_IsString(t) ||
+            !is_wrapper_token(t->valuestring))
+            break;
+    }
     r->has_logprobs = 1;
     take_top_map(r, cJSON_GetArrayItem(tops, idx));
     if (r->n_top == 0) {
@@ -493,7 +515,10 @@ cai_status cai_wire__parse_reply(
                 break;
             }
         }
-        out->prompt_tokens = get_uint(usage, "input_tokens", &out->has_usage);
+        /* Prompt caching splits the input: the prompt is all three parts. */
+        out->prompt_tokens = get_uint(usage, "input_tokens", &out->has_prompt_tokens);
+        out->prompt_tokens += get_uint(usage, "cache_creation_input_tokens", &out->has_usage);
+        out->prompt_tokens += get_uint(usage, "cache_read_input_tokens", &out->has_usage);
         out->completion_tokens = get_uint(usage, "output_tokens", &out->has_usage);
     } else {
         const cJSON *choices = cJSON_GetObjectItemCaseSensitive(root, "choices");
@@ -514,9 +539,14 @@ cai_status cai_wire__parse_reply(
             if (cJSON_IsObject(lp))
                 parse_completion_logprobs(out, lp);
         }
-        out->prompt_tokens = get_uint(usage, "prompt_tokens", &out->has_usage);
+        out->prompt_tokens = get_uint(usage, "prompt_tokens", &out->has_prompt_tokens);
         out->completion_tokens = get_uint(usage, "completion_tokens", &out->has_usage);
+        /* Part of completion_tokens already (OpenAI bills them as output): kept for reports. */
+        out->reasoning_tokens =
+            get_uint(cJSON_GetObjectItemCaseSensitive(usage, "completion_tokens_details"),
+                     "reasoning_tokens", &out->has_usage);
     }
+    out->has_usage |= out->has_prompt_tokens;
     out->root = root;
     return CAI_OK;
 fail:

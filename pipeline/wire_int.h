@@ -66,13 +66,17 @@ typedef struct cai_wire_reply {
     size_t n_top;
     int has_logprobs; /* 1 when a top list was found (it may still be empty) */
     unsigned prompt_tokens;
-    unsigned completion_tokens;
+    unsigned completion_tokens; /* reasoning tokens included, as servers bill them */
+    unsigned reasoning_tokens;  /* usage.completion_tokens_details.reasoning_tokens, or 0 */
     int has_usage;
+    int has_prompt_tokens; /* the server reported the prompt's tokens (truncation check) */
 } cai_wire_reply;
 
 /*
- * Parses a 2xx body of backend b. For chat replies whose first generated token is "(" the
- * letter is the second token, so the second position's list is used. Errors: CAI_EPARSE (not
+ * Parses a 2xx body of backend b. Log-probs come in the chat shape (logprobs.content[]) or the
+ * legacy completions maps (logprobs.tokens / top_logprobs); completions replies may carry either
+ * (llama.cpp sends the chat shape). When the first generated tokens only open the answer ("(",
+ * "**", a quote) the letter's position (at most the third) is used. Errors: CAI_EPARSE (not
  * JSON), CAI_ESCHEMA (no choices[0] / content). On error out holds nothing to dispose.
  */
 cai_status cai_wire__parse_reply(
