@@ -77,6 +77,8 @@ static const char run_help[] =
     "      --price-input USD      price per million prompt tokens (for cost estimates)\n"
     "      --price-output USD     price per million completion tokens\n"
     "      --no-validate          do not validate the written dataset at the end\n"
+    "      --repair-journal       a journal whose header is damaged gets a new header from\n"
+    "                             this command's settings; entries with intact CRCs are kept\n"
     "  -q, --quiet                no progress lines or summary\n"
     "  -h, --help                 show this help\n"
     "\n"
@@ -116,7 +118,8 @@ enum {
     OPT_DRY_RUN,
     OPT_PRICE_IN,
     OPT_PRICE_OUT,
-    OPT_NO_VALIDATE
+    OPT_NO_VALIDATE,
+    OPT_REPAIR_JOURNAL
 };
 
 static const struct option long_opts[] = {
@@ -158,6 +161,7 @@ static const struct option long_opts[] = {
     {"price-input", required_argument, NULL, OPT_PRICE_IN},
     {"price-output", required_argument, NULL, OPT_PRICE_OUT},
     {"no-validate", no_argument, NULL, OPT_NO_VALIDATE},
+    {"repair-journal", no_argument, NULL, OPT_REPAIR_JOURNAL},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
@@ -206,6 +210,21 @@ static void print_rate(const char *label, double v)
         fprintf(stderr, "  %-34s %.1f%%\n", label, 100.0 * v);
 }
 
+/* Where the judgments' probabilities came from, and prompts the server seems to have cut. */
+static void print_sources(const cai_run_summary *s)
+{
+    fprintf(stderr, "  verdicts: %llu from log-probs, %llu from text%s, %llu failed\n",
+            (unsigned long long)s->judgments_from_logprobs,
+            (unsigned long long)s->judgments_from_text,
+            s->logprobs_requested && s->judgments_from_text ? " (log-probs unreadable)" : "",
+            (unsigned long long)s->judgments_failed);
+    if (s->judgments_truncated)
+        fprintf(stderr,
+                "  warning: %llu judgment(s) where the server counted under half the prompt "
+                "tokens cai estimates: it probably cut the prompt to its context size\n",
+                (unsigned long long)s->judgments_truncated);
+}
+
 static void print_summary(const cai_run_opts *o, const cai_run_summary *s)
 {
     if (o->dry_run) {
@@ -227,6 +246,7 @@ static void print_summary(const cai_run_opts *o, const cai_run_summary *s)
             (unsigned long long)s->failed);
     fprintf(stderr, "  judgments: %llu sent, %llu from the journal\n",
             (unsigned long long)s->judgments_sent, (unsigned long long)s->judgments_replayed);
+    print_sources(s);
     print_rate("position consistency", s->position_consistency);
     print_rate("chosen is response_a", s->position_a_rate);
     print_rate("chosen is the longer response", s->longer_rate);
@@ -430,6 +450,9 @@ int cmd_run(int argc, char **argv)
             break;
         case OPT_NO_VALIDATE:
             o.no_validate = 1;
+            break;
+        case OPT_REPAIR_JOURNAL:
+            o.repair_journal = 1;
             break;
         case 'q':
             quiet = 1;

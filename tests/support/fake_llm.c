@@ -84,6 +84,7 @@ struct fake_llm {
     size_t nkept;
     body_stat *tab;
     size_t tab_cap, tab_len;
+    unsigned ctx; /* fake_llm_set_context */
 
     /* server thread only */
     conn **conns;
@@ -239,6 +240,7 @@ typedef struct request {
     long max_tokens; /* -1: absent */
     int logprobs;    /* log-probs asked for */
     int top_n;       /* how many alternatives per position */
+    unsigned ctx;    /* the server's context in tokens: usage counts at most this; 0 = none */
 } request;
 
 typedef struct sbuf {
@@ -514,6 +516,9 @@ static void add_usage(cJSON *root, const request *r, const answer *a)
 {
     cJSON *u = cJSON_AddObjectToObject(root, "usage");
     double pt = (double)(r->text_len / 4 + 1);
+
+    if (r->ctx && pt > r->ctx)
+        pt = r->ctx; /* cut silently, as llama.cpp and others do */
 
     if (r->w == W_MESSAGES) {
         cJSON_AddNumberToObject(u, "input_tokens", pt);
@@ -901,6 +906,9 @@ handle(fake_llm *s, conn *c, const char *hdrs, size_t hdr_len, const char *body,
     }
 
     f = record(s, hdrs, hdr_len, body, body_len, path, status, bh);
+    pthread_mutex_lock(&s->mu);
+    r.ctx = s->ctx;
+    pthread_mutex_unlock(&s->mu);
     extra[0] = '\0';
     if (status) {
         out = error_body(anthropic, btype, NULL, bad);
@@ -1553,4 +1561,11 @@ char *fake_llm_request_body(fake_llm *s, size_t i)
 char *fake_llm_request_headers(fake_llm *s, size_t i)
 {
     return copy_kept(s, s->headers, i);
+}
+
+void fake_llm_set_context(fake_llm *s, unsigned tokens)
+{
+    pthread_mutex_lock(&s->mu);
+    s->ctx = tokens;
+    pthread_mutex_unlock(&s->mu);
 }

@@ -99,6 +99,10 @@ size_t fake_llm_max_open(fake_llm *s);
 char *fake_llm_request_body(fake_llm *s, size_t i);
 char *fake_llm_request_headers(fake_llm *s, size_t i);
 
+/* Silent truncation: usage.prompt_tokens / input_tokens report at most tokens (the server's
+ * context), as a server that cuts long prompts does; 0 (the default) reports the whole prompt. */
+void fake_llm_set_context(fake_llm *s, unsigned tokens);
+
 /* Name of a fault ("ok", "429", "500", "503", "hang", "reset", "bad_json", "no_logprobs",
  * "no_verdict", "401_echo") and the reverse (-1 when unknown). */
 const char *fake_fault_name(fake_fault f);
