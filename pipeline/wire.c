@@ -191,6 +191,18 @@ cai_status cai_wire__init(cai_wire *w, const cai_wire_params *p, cai_error *err)
     snprintf(num, sizeof(num), "%u", p->max_tokens);
     switch (p->backend) {
     case CAI_BACKEND_OPENAI:
+        if (p->reasoning) {
+            snprintf(num, sizeof(num), "%u",
+                     p->max_tokens > CAI_REASONING_MIN_TOKENS ? p->max_tokens
+                                                              : CAI_REASONING_MIN_TOKENS);
+            bad |= put_s(&head, "{\"model\":");
+            bad |= cai_wire__put_json_str(&head, p->model, strlen(p->model));
+            bad |= put_s(&head, ",\"messages\":[");
+            bad |= put_s(&tail, "],\"max_completion_tokens\":");
+            bad |= put_s(&tail, num);
+            break;
+        }
+        /* fall through */
     case CAI_BACKEND_COMPLETIONS:
         bad |= put_s(&head, "{\"model\":");
         bad |= cai_wire__put_json_str(&head, p->model, strlen(p->model));
@@ -233,6 +245,34 @@ cai_status cai_wire__init(cai_wire *w, const cai_wire_params *p, cai_error *err)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
     }
     return CAI_OK;
+}
+
+int cai_wire__is_reasoning_model(const char *model)
+{
+    static const char *const prefixes[] = {"o1", "o3", "o4", "gpt-5"};
+    const char *slash = model ? strrchr(model, '/') : NULL;
+    const char *m = slash ? slash + 1 : model;
+    size_t i, n;
+
+    if (!m)
+        return 0;
+    for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+        n = strlen(prefixes[i]);
+        /* "o1", "o1-mini", "o3-2025-04-16", "gpt-5", "gpt-5-mini"; not "o10x" or "gpt-50" */
+        if (strncmp(m, prefixes[i], n) == 0 && (m[n] == '\0' || m[n] == '-'))
+            return 1;
+    }
+    return 0;
+}
+
+int cai_wire__wants_reasoning_params(const char *body, size_t len)
+{
+    char *msg = cai_wire__error_message(body, len, NULL);
+    int yes = msg && (strstr(msg, "max_completion_tokens") != NULL ||
+                      (strstr(msg, "Unsupported") && strstr(msg, "logprobs")));
+
+    free(msg);
+    return yes;
 }
 
 void cai_wire__dispose(cai_wire *w)

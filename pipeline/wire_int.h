@@ -33,7 +33,21 @@ typedef struct cai_wire_params {
     unsigned max_tokens;
     double temperature;
     unsigned top_logprobs; /* 0 = do not ask for log-probabilities */
+    int reasoning; /* openai: a reasoning model: "max_completion_tokens", no temperature and no
+                      log-probs (they refuse all three) */
 } cai_wire_params;
+
+/* The reply budget of a reasoning model when max_tokens is smaller: its hidden reasoning
+ * counts against it (billed only as used). */
+#define CAI_REASONING_MIN_TOKENS 4096
+
+/* 1 when an OpenAI model name is a reasoning model that refuses max_tokens, temperature and
+ * log-probs (o1, o3, o4-mini, gpt-5 ..., with or without a "provider/" prefix). */
+int cai_wire__is_reasoning_model(const char *model);
+
+/* 1 when a 400 error body says the model wants max_completion_tokens (or refuses the
+ * parameters a reasoning model refuses): the engine then switches to cai_wire_params.reasoning. */
+int cai_wire__wants_reasoning_params(const char *body, size_t len);
 
 /* The parts of every body that do not depend on the prompt, rendered once. */
 typedef struct cai_wire {

@@ -495,6 +495,59 @@ START_TEST(run_records_resolved_settings_sources_and_truncation)
 }
 END_TEST
 
+/* A reasoning model cai does not know by name: the first 400 switches the parameters, every
+ * verdict then comes from the text on purpose, and reasoning tokens are counted. */
+static void reasoning_run(const char *model, size_t max_refused)
+{
+    char *samples = tu_strdupf("%s/datasets/samples/pairs.jsonl", tu_source_dir());
+    char *hhh = tu_strdupf("%s/constitution/hhh.json", tu_source_dir());
+    char *out = tu_strdupf("%s/out", dir), *body;
+    const char *in[] = {samples};
+    fake_llm *srv = fake_llm_start(NULL);
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+
+    fixture_opts(&o, in, out, srv);
+    o.constitution = hhh;
+    o.limit = 4;
+    o.judge.model = model;
+    o.judge.concurrency = 1;
+    fake_llm_set_reasoning(srv, 1);
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(s.judgments_failed, 0);
+    ck_assert_uint_eq(s.judgments_from_text, 8);
+    ck_assert_uint_eq(s.judgments_from_logprobs, 0);
+    ck_assert_int_eq(s.logprobs_requested, 0); /* text by design, not a fallback */
+    ck_assert_uint_eq(s.reasoning_tokens, 8 * 100);
+    ck_assert_uint_ge(s.completion_tokens, 8 * 100);
+    /* refused: the first body, and those already sent before its reply was read (at most one
+     * per slot of --concurrency 1); every judgment answered once */
+    ck_assert_uint_le(fake_llm_count_status(srv, 400), max_refused);
+    ck_assert_uint_eq(fake_llm_successes(srv), 8);
+    ck_assert_uint_eq(fake_llm_requests(srv), 8 + fake_llm_count_status(srv, 400));
+    body = fake_llm_request_body(srv, fake_llm_requests(srv) - 1);
+    ck_assert_ptr_nonnull(strstr(body, "\"max_completion_tokens\":4096"));
+    ck_assert_ptr_null(strstr(body, "temperature"));
+    free(body);
+    fake_llm_stop(srv);
+    free(samples);
+    free(hhh);
+    free(out);
+}
+
+START_TEST(run_switches_to_reasoning_parameters_when_the_server_asks)
+{
+    reasoning_run("my-reasoner", 1 + 1);
+}
+END_TEST
+
+START_TEST(run_knows_reasoning_models_by_name)
+{
+    reasoning_run("o3-mini", 0);
+}
+END_TEST
+
 static void run_setup(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -530,6 +583,8 @@ Suite *journal_suite(void)
     tcase_add_test(tc, journal_v1_resumes_cut_and_totals_match_an_uninterrupted_run);
     tcase_add_test(tc, journal_v1_is_refused_when_a_resolved_setting_differs);
     tcase_add_test(tc, run_records_resolved_settings_sources_and_truncation);
+    tcase_add_test(tc, run_switches_to_reasoning_parameters_when_the_server_asks);
+    tcase_add_test(tc, run_knows_reasoning_models_by_name);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -200,6 +200,38 @@ START_TEST(builtin_backend_has_no_body)
 }
 END_TEST
 
+START_TEST(reasoning_model_body_has_no_max_tokens_temperature_or_logprobs)
+{
+    cai_wire_params p = params(CAI_BACKEND_OPENAI, CAI_MODE_CHOICE, 1, 10);
+    cai_prompt pr = {0};
+    char *b;
+
+    p.reasoning = 1;
+    p.model = "o3-mini";
+    pr.user = "Which?";
+    b = body_of(&p, &pr, -1);
+    ck_assert_str_eq(b, "{\"model\":\"o3-mini\",\"messages\":[{\"role\":\"user\",\"content\":"
+                        "\"Which?\"}],\"max_completion_tokens\":4096}");
+    free(b);
+    ck_assert_int_eq(cai_wire__is_reasoning_model("o1"), 1);
+    ck_assert_int_eq(cai_wire__is_reasoning_model("o3-mini-2025-01-31"), 1);
+    ck_assert_int_eq(cai_wire__is_reasoning_model("openai/gpt-5-mini"), 1);
+    ck_assert_int_eq(cai_wire__is_reasoning_model("gpt-4o-mini"), 0);
+    ck_assert_int_eq(cai_wire__is_reasoning_model("o10x"), 0);
+    ck_assert_int_eq(cai_wire__is_reasoning_model("llama3.2"), 0);
+    {
+        const char *e = "{\"error\":{\"message\":\"Unsupported parameter: 'max_tokens' is not "
+                        "supported with this model. Use 'max_completion_tokens' instead.\","
+                        "\"type\":\"invalid_request_error\",\"param\":\"max_tokens\","
+                        "\"code\":\"unsupported_parameter\"}}";
+        const char *other = "{\"error\":{\"message\":\"context length exceeded\"}}";
+
+        ck_assert_int_eq(cai_wire__wants_reasoning_params(e, strlen(e)), 1);
+        ck_assert_int_eq(cai_wire__wants_reasoning_params(other, strlen(other)), 0);
+    }
+}
+END_TEST
+
 /* ---------------------------------------------------------------- replies */
 
 static cai_wire_reply parse_ok(cai_backend b, const char *body)
@@ -682,6 +714,7 @@ Suite *wire_suite(void)
     tcase_add_test(tc, embedded_nul_is_escaped);
     tcase_add_test(tc, numbers_are_shortest_round_trip);
     tcase_add_test(tc, builtin_backend_has_no_body);
+    tcase_add_test(tc, reasoning_model_body_has_no_max_tokens_temperature_or_logprobs);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("replies");

@@ -84,7 +84,8 @@ struct fake_llm {
     size_t nkept;
     body_stat *tab;
     size_t tab_cap, tab_len;
-    unsigned ctx; /* fake_llm_set_context */
+    unsigned ctx;  /* fake_llm_set_context */
+    int reasoning; /* fake_llm_set_reasoning */
 
     /* server thread only */
     conn **conns;
@@ -241,7 +242,27 @@ typedef struct request {
     int logprobs;    /* log-probs asked for */
     int top_n;       /* how many alternatives per position */
     unsigned ctx;    /* the server's context in tokens: usage counts at most this; 0 = none */
+    int reasoning;   /* answer as a reasoning model (fake_llm_set_reasoning) */
 } request;
+
+#define FAKE_REASONING_TOKENS 100
+
+/* What an OpenAI reasoning model says to parameters it does not take (NULL: none sent). */
+static const char *reasoning_refusal(const cJSON *root)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "temperature");
+
+    if (cJSON_GetObjectItemCaseSensitive(root, "max_tokens"))
+        return "Unsupported parameter: 'max_tokens' is not supported with this model. Use "
+               "'max_completion_tokens' instead.";
+    if (cJSON_GetObjectItemCaseSensitive(root, "logprobs") ||
+        cJSON_GetObjectItemCaseSensitive(root, "top_logprobs"))
+        return "Unsupported parameter: 'logprobs' is not supported with this model.";
+    if (t && !(cJSON_IsNumber(t) && t->valuedouble == 1))
+        return "Unsupported value: 'temperature' does not support 0 with this model. Only the "
+               "default (1) value is supported.";
+    return NULL;
+}
 
 typedef struct sbuf {
     char *p;
@@ -524,9 +545,14 @@ static void add_usage(cJSON *root, const request *r, const answer *a)
         cJSON_AddNumberToObject(u, "input_tokens", pt);
         cJSON_AddNumberToObject(u, "output_tokens", a->completion_tokens);
     } else {
+        unsigned rt = r->reasoning ? FAKE_REASONING_TOKENS : 0;
+
         cJSON_AddNumberToObject(u, "prompt_tokens", pt);
-        cJSON_AddNumberToObject(u, "completion_tokens", a->completion_tokens);
-        cJSON_AddNumberToObject(u, "total_tokens", pt + a->completion_tokens);
+        cJSON_AddNumberToObject(u, "completion_tokens", a->completion_tokens + rt);
+        cJSON_AddNumberToObject(u, "total_tokens", pt + a->completion_tokens + rt);
+        if (rt)
+            cJSON_AddNumberToObject(cJSON_AddObjectToObject(u, "completion_tokens_details"),
+                                    "reasoning_tokens", rt);
     }
 }
 
@@ -904,6 +930,11 @@ handle(fake_llm *s, conn *c, const char *hdrs, size_t hdr_len, const char *body,
             status = 400;
         }
     }
+    pthread_mutex_lock(&s->mu);
+    r.reasoning = s->reasoning && r.w == W_CHAT;
+    pthread_mutex_unlock(&s->mu);
+    if (!status && r.reasoning && (bad = reasoning_refusal(root)) != NULL)
+        status = 400;
 
     f = record(s, hdrs, hdr_len, body, body_len, path, status, bh);
     pthread_mutex_lock(&s->mu);
@@ -1567,5 +1598,12 @@ void fake_llm_set_context(fake_llm *s, unsigned tokens)
 {
     pthread_mutex_lock(&s->mu);
     s->ctx = tokens;
+    pthread_mutex_unlock(&s->mu);
+}
+
+void fake_llm_set_reasoning(fake_llm *s, int on)
+{
+    pthread_mutex_lock(&s->mu);
+    s->reasoning = on;
     pthread_mutex_unlock(&s->mu);
 }
