@@ -238,12 +238,17 @@ static void print_summary(const cai_run_opts *o, const cai_run_summary *s)
         fprintf(stderr, ". Nothing was sent or written.\n");
         return;
     }
+    /* Every pair read is in exactly one of kept / ties dropped / failed / unjudgeable. */
     fprintf(stderr,
-            "done in %.1fs: %llu pairs read, %llu kept (train %llu, test %llu), %llu ties, "
-            "%llu failed\n",
+            "done in %.1fs: %llu pairs read, %llu kept (train %llu, test %llu), %llu ties%s, "
+            "%llu failed, %llu unjudgeable",
             s->elapsed_s, (unsigned long long)s->pairs_read, (unsigned long long)s->pairs_kept,
             (unsigned long long)s->train, (unsigned long long)s->test, (unsigned long long)s->ties,
-            (unsigned long long)s->failed);
+            o->keep_ties ? " (kept)" : "", (unsigned long long)s->failed,
+            (unsigned long long)s->unjudgeable);
+    if (s->skipped_input)
+        fprintf(stderr, "; %llu invalid input lines skipped", (unsigned long long)s->skipped_input);
+    fprintf(stderr, "\n");
     fprintf(stderr, "  judgments: %llu sent, %llu from the journal\n",
             (unsigned long long)s->judgments_sent, (unsigned long long)s->judgments_replayed);
     print_sources(s);
