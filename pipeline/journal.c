@@ -356,9 +356,12 @@ static cai_status replay(cai_journal *j, const cai_journal_open_opts *jo, cai_er
             cJSON_free(expect);
             j->damaged = 1;
             while ((n = getline(&line, &cap, f)) > 0) {
-                cJSON *e = n > 1 && line[n - 1] == '\n'
-                               ? (line[n - 1] = '\0', parse_line(line, (size_t)n - 1))
-                               : NULL;
+                cJSON *e = NULL;
+
+                if (line[n - 1] == '\n') {
+                    line[n - 1] = '\0';
+                    e = parse_line(line, (size_t)n - 1);
+                }
                 j->intact += e != NULL;
                 cJSON_Delete(e);
             }
