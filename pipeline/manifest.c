@@ -161,7 +161,13 @@ cai_status cai_run__write_manifest(const cai_run_info *info, cai_error *err)
         cJSON_AddStringToObject(po, "text", p->text);
         cJSON_AddItemToArray(pr, po);
     }
-    cJSON_AddItemToObject(m, "judge", judge_json(&o->judge));
+    {
+        cJSON *jb = judge_json(info->judge ? info->judge : &o->judge);
+
+        if (jb)
+            cJSON_AddBoolToObject(jb, "logprobs_requested", s->logprobs_requested);
+        cJSON_AddItemToObject(m, "judge", jb);
+    }
     snprintf(seed, sizeof(seed), "%llu", (unsigned long long)o->seed);
     cJSON_AddRawToObject(m, "seed", seed);
     settings = cJSON_AddObjectToObject(m, "settings");
@@ -207,8 +213,13 @@ cai_status cai_run__write_manifest(const cai_run_info *info, cai_error *err)
     add_num(st, "chosen_is_response_a_rate", s->position_a_rate);
     add_num(st, "chosen_is_longer_rate", s->longer_rate);
     add_num(st, "mean_p_chosen", s->mean_p_chosen);
+    add_u64(st, "judgments_from_logprobs", s->judgments_from_logprobs);
+    add_u64(st, "judgments_from_text", s->judgments_from_text);
+    add_u64(st, "judgments_failed", s->judgments_failed);
+    add_u64(st, "judgments_truncated", s->judgments_truncated);
     add_u64(st, "prompt_tokens", s->prompt_tokens);
     add_u64(st, "completion_tokens", s->completion_tokens);
+    add_u64(st, "reasoning_tokens", s->reasoning_tokens);
     if (o->price_input_per_mtok > 0 || o->price_output_per_mtok > 0)
         cJSON_AddNumberToObject(st, "estimated_cost_usd", s->cost);
     else

@@ -103,6 +103,8 @@ struct cai_run {
     uint64_t agree, agree_total;
     uint64_t pos_a, longer, longer_total;
     double p_sum;
+    uint64_t replayed_pt, replayed_ct;        /* tokens of judgments taken from the journal */
+    uint64_t n_lp, n_text, n_trunc, n_reason; /* over every judgment stored, replayed included */
     double t0, last_progress, last_fsync;
     cai_status abort_st;
     cai_error abort_err;
@@ -700,10 +702,10 @@ static void report(cai_run *r, int final)
     pr.judgments_replayed = r->s.judgments_replayed;
     pr.retries = js.retries;
     pr.failures = r->judge_failed;
-    pr.prompt_tokens = js.prompt_tokens;
-    pr.completion_tokens = js.completion_tokens;
-    pr.cost = ((double)js.prompt_tokens * r->o.price_input_per_mtok +
-               (double)js.completion_tokens * r->o.price_output_per_mtok) /
+    pr.prompt_tokens = js.prompt_tokens + r->replayed_pt;
+    pr.completion_tokens = js.completion_tokens + r->replayed_ct;
+    pr.cost = ((double)pr.prompt_tokens * r->o.price_input_per_mtok +
+               (double)pr.completion_tokens * r->o.price_output_per_mtok) /
               1e6;
     pr.elapsed_s = t - r->t0;
     pr.rate =
@@ -742,6 +744,10 @@ static void store(cai_run *r, pending *p, unsigned t, const cai_jentry *e)
     res->done = 1;
     p->n_done++;
     r->judgments_done++;
+    r->n_lp += e->from_logprobs != 0;
+    r->n_text += e->from_logprobs == 0;
+    r->n_trunc += e->truncated != 0;
+    r->n_reason += e->reasoning_tokens;
 }
 
 static int pull(cai_judge_task *out, void *payload)
@@ -763,6 +769,8 @@ static int pull(cai_judge_task *out, void *payload)
                     store(r, p, t, e);
                     p->res[t].replayed = 1;
                     r->s.judgments_replayed++;
+                    r->replayed_pt += e->prompt_tokens;
+                    r->replayed_ct += e->completion_tokens;
                     continue;
                 }
                 task_fill(r, p, t, out);
@@ -840,6 +848,8 @@ static cai_status done(const cai_judge_task *t,
         e.from_logprobs = (unsigned char)res->from_logprobs;
         e.prompt_tokens = res->prompt_tokens;
         e.completion_tokens = res->completion_tokens;
+        e.truncated = (unsigned char)(res->truncated != 0);
+        e.reasoning_tokens = res->reasoning_tokens;
         task_coords(r, ref->t, &k, &order, &sample);
         s2 = cai_journal__add(r->journal, &e, p->id,
                               cai_constitution_principle(r->c, p->principles[k])->id, order, sample,
@@ -871,6 +881,17 @@ static cai_status done(const cai_judge_task *t,
     }
     /* Finished pairs are written in idle(), after the freed slot's next request has gone out. */
     return CAI_OK;
+}
+
+/* Judgment sources and truncation, over every judgment stored (replayed ones included). */
+static void summarise_sources(cai_run *r)
+{
+    r->s.logprobs_requested = cai_judge_asks_logprobs(r->judge);
+    r->s.judgments_from_logprobs = r->n_lp;
+    r->s.judgments_from_text = r->n_text;
+    r->s.judgments_failed = r->judge_failed;
+    r->s.judgments_truncated = r->n_trunc;
+    r->s.reasoning_tokens = r->n_reason;
 }
 
 /* ---- planning pass and fingerprint ----------------------------------------------------- */
@@ -985,15 +1006,18 @@ out:
     return st;
 }
 
+/* The label-changing settings, defaults resolved (journal header version 2). */
 static char *fingerprint_json(const cai_run *r, const cJSON *inputs)
 {
     cJSON *o = cJSON_CreateObject(), *hashes;
-    const cai_judge_opts *j = &r->o.judge;
+    cai_judge_opts eff;
+    const cai_judge_opts *j = &eff;
     char *txt;
     int i, n = cJSON_GetArraySize(inputs);
 
     if (!o)
         return NULL;
+    cai_judge_get_opts(r->judge, &eff);
     cJSON_AddNumberToObject(o, "plan_version", PLAN_VERSION);
     hashes = cJSON_AddArrayToObject(o, "inputs");
     for (i = 0; i < n; i++)
@@ -1019,6 +1043,71 @@ static char *fingerprint_json(const cai_run *r, const cJSON *inputs)
     cJSON_AddBoolToObject(o, "swap", r->n_orders == 2);
     cJSON_AddNumberToObject(o, "samples", r->n_samples);
     cJSON_AddBoolToObject(o, "skip_invalid", r->o.skip_invalid);
+    cJSON_AddNumberToObject(o, "prompt_template", CAI_PROMPT_TEMPLATE_VERSION);
+    txt = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return txt;
+}
+
+/* Settings in effect that do not change labels: in the journal header for humans. */
+static char *effective_json(const cai_run *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    cai_judge_opts eff;
+    char *txt;
+
+    if (!o)
+        return NULL;
+    cai_judge_get_opts(r->judge, &eff);
+    cJSON_AddNumberToObject(o, "concurrency", eff.concurrency);
+    cJSON_AddNumberToObject(o, "timeout_s", eff.timeout_s);
+    cJSON_AddNumberToObject(o, "max_retries", eff.max_retries);
+    cJSON_AddNumberToObject(o, "parse_retries", eff.parse_retries);
+    cJSON_AddBoolToObject(o, "logprobs_requested", cai_judge_asks_logprobs(r->judge));
+    txt = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return txt;
+}
+
+static void set_number(cJSON *o, const char *k, double v)
+{
+    cJSON *n = cJSON_CreateNumber(v);
+
+    if (n && !cJSON_ReplaceItemInObjectCaseSensitive(o, k, n))
+        cJSON_Delete(n);
+}
+
+/*
+ * A version-1 header's settings as version 2 writes them. Version 1 kept the options as given,
+ * 0 meaning "the default", and its defaults are history, not today's: top_logprobs 10 (5 for
+ * completions), max_tokens 1 (512 for cot), CoT clamp 0.4/0.6; its prompts were template 1.
+ */
+static char *upgrade_settings(unsigned version, const char *settings, void *payload)
+{
+    cJSON *o = version == 1 ? cJSON_Parse(settings) : NULL;
+    const cJSON *backend = cJSON_GetObjectItemCaseSensitive(o, "backend");
+    const cJSON *mode = cJSON_GetObjectItemCaseSensitive(o, "mode");
+    const cJSON *tl = cJSON_GetObjectItemCaseSensitive(o, "top_logprobs");
+    const cJSON *mt = cJSON_GetObjectItemCaseSensitive(o, "max_tokens");
+    const cJSON *lo = cJSON_GetObjectItemCaseSensitive(o, "cot_clamp_lo");
+    const cJSON *hi = cJSON_GetObjectItemCaseSensitive(o, "cot_clamp_hi");
+    char *txt = NULL;
+
+    (void)payload;
+    if (!cJSON_IsString(backend) || !cJSON_IsString(mode) || !cJSON_IsNumber(tl) ||
+        !cJSON_IsNumber(mt) || !cJSON_IsNumber(lo) || !cJSON_IsNumber(hi)) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    if (tl->valuedouble == 0)
+        set_number(o, "top_logprobs", strcmp(backend->valuestring, "completions") == 0 ? 5 : 10);
+    if (mt->valuedouble == 0)
+        set_number(o, "max_tokens", strcmp(mode->valuestring, "cot") == 0 ? 512 : 1);
+    if (lo->valuedouble == 0 && hi->valuedouble == 0) {
+        set_number(o, "cot_clamp_lo", 0.4);
+        set_number(o, "cot_clamp_hi", 0.6);
+    }
+    cJSON_AddNumberToObject(o, "prompt_template", 1);
     txt = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return txt;
@@ -1162,7 +1251,19 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
         goto out;
     if ((st = cai__mkdir_p(r->data_dir, err)) != CAI_OK)
         goto out;
-    st = cai_journal__open(&r->journal, jpath, fingerprint, fp_json, err);
+    {
+        cai_journal_open_opts jo;
+        char *eff = effective_json(r);
+
+        memset(&jo, 0, sizeof(jo));
+        jo.fingerprint = fingerprint;
+        jo.settings_json = fp_json;
+        jo.effective_json = eff;
+        jo.upgrade = upgrade_settings;
+        jo.repair_header = r->o.repair_journal;
+        st = cai_journal__open_ex(&r->journal, jpath, &jo, err);
+        cJSON_free(eff);
+    }
     if (st != CAI_OK)
         goto out;
 
@@ -1225,11 +1326,14 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
     if ((st = remove_stale(r, err)) != CAI_OK)
         goto out;
     cai_judge_get_stats(r->judge, &js);
-    r->s.prompt_tokens = js.prompt_tokens;
-    r->s.completion_tokens = js.completion_tokens;
-    r->s.cost = ((double)js.prompt_tokens * r->o.price_input_per_mtok +
-                 (double)js.completion_tokens * r->o.price_output_per_mtok) /
+    /* This run's spend plus what the journal's replayed judgments cost when they were asked:
+     * a resumed or replayed run reports the totals of an uninterrupted one. */
+    r->s.prompt_tokens = js.prompt_tokens + r->replayed_pt;
+    r->s.completion_tokens = js.completion_tokens + r->replayed_ct;
+    r->s.cost = ((double)r->s.prompt_tokens * r->o.price_input_per_mtok +
+                 (double)r->s.completion_tokens * r->o.price_output_per_mtok) /
                 1e6;
+    summarise_sources(r);
     r->s.position_consistency = r->agree_total ? (double)r->agree / (double)r->agree_total : NAN;
     r->s.position_a_rate = r->s.pairs_kept ? (double)r->pos_a / (double)r->s.pairs_kept : NAN;
     r->s.longer_rate = r->longer_total ? (double)r->longer / (double)r->longer_total : NAN;
@@ -1239,7 +1343,10 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
     r->s.elapsed_s = now_s() - r->t0;
     {
         cai_run_info info;
+        cai_judge_opts eff;
         memset(&info, 0, sizeof(info));
+        cai_judge_get_opts(r->judge, &eff);
+        info.judge = &eff;
         info.opts = &r->o;
         info.constitution = r->c;
         info.summary = &r->s;
@@ -1260,6 +1367,8 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
     if (!r->o.no_validate)
         st = cai_run__validate_output(r->o.output_dir, &r->s.validation_findings, err);
 out:
+    if (r->judge && !r->o.dry_run)
+        summarise_sources(r);
     if (summary) {
         *summary = r->s;
         if (!r->o.dry_run && st != CAI_OK)

@@ -11,6 +11,7 @@ struct cJSON;
 
 typedef struct cai_run_info {
     const cai_run_opts *opts;
+    const cai_judge_opts *judge; /* the options in effect (defaults resolved); NULL: opts->judge */
     const cai_constitution *constitution;
     const cai_run_summary *summary;
     const struct cJSON *inputs; /* [{"path","sha256","bytes"}] */

@@ -66,6 +66,8 @@ typedef struct cai_run_opts {
     double progress_interval_s; /* 0 = 1 s */
     cai_run_progress_fn progress;
     void *progress_payload;
+    int repair_journal; /* a journal whose header is damaged gets a header from these settings;
+                           its entries with intact CRCs are kept (see docs/judges.md) */
 } cai_run_opts;
 
 CAI_EXTERN void cai_run_opts_init(cai_run_opts *o);
@@ -92,6 +94,14 @@ typedef struct cai_run_summary {
     int failure_rate_exceeded;
     int validation_findings; /* errors found validating the output; -1 = not run */
     double elapsed_s;
+    /* Judgments by where their probability came from, over the whole journal (replayed ones
+     * included): pairs_read = pairs_kept + ties (when not kept) + failed + unjudgeable. */
+    int logprobs_requested; /* 1: a text verdict is a fallback (cai_judge_asks_logprobs) */
+    uint64_t judgments_from_logprobs;
+    uint64_t judgments_from_text; /* text verdicts: fallbacks when logprobs_requested */
+    uint64_t judgments_failed;    /* judgments failed for good this run */
+    uint64_t judgments_truncated; /* the server counted < half the prompt's estimated tokens */
+    uint64_t reasoning_tokens;    /* part of completion_tokens */
 } cai_run_summary;
 
 typedef struct cai_run cai_run;

@@ -84,6 +84,8 @@ static const char run_help_more[] =
     "      --price-input USD      price per million prompt tokens (for cost estimates)\n"
     "      --price-output USD     price per million completion tokens\n"
     "      --no-validate          do not validate the written dataset at the end\n"
+    "      --repair-journal       a journal whose header is damaged gets a new header from\n"
+    "                             this command's settings; entries with intact CRCs are kept\n"
     "  -q, --quiet                no progress lines or summary\n"
     "  -h, --help                 show this help\n"
     "\n"
@@ -126,7 +128,8 @@ enum {
     OPT_PRICE_OUT,
     OPT_NO_VALIDATE,
     OPT_FORCE,
-    OPT_NO_LOCK
+    OPT_NO_LOCK,
+    OPT_REPAIR_JOURNAL
 };
 
 static const struct option long_opts[] = {
@@ -170,6 +173,7 @@ static const struct option long_opts[] = {
     {"no-validate", no_argument, NULL, OPT_NO_VALIDATE},
     {"force", no_argument, NULL, OPT_FORCE},
     {"no-lock", no_argument, NULL, OPT_NO_LOCK},
+    {"repair-journal", no_argument, NULL, OPT_REPAIR_JOURNAL},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
@@ -218,6 +222,21 @@ static void print_rate(const char *label, double v)
         fprintf(stderr, "  %-34s %.1f%%\n", label, 100.0 * v);
 }
 
+/* Where the judgments' probabilities came from, and prompts the server seems to have cut. */
+static void print_sources(const cai_run_summary *s)
+{
+    fprintf(stderr, "  verdicts: %llu from log-probs, %llu from text%s, %llu failed\n",
+            (unsigned long long)s->judgments_from_logprobs,
+            (unsigned long long)s->judgments_from_text,
+            s->logprobs_requested && s->judgments_from_text ? " (log-probs unreadable)" : "",
+            (unsigned long long)s->judgments_failed);
+    if (s->judgments_truncated)
+        fprintf(stderr,
+                "  warning: %llu judgment(s) where the server counted under half the prompt "
+                "tokens cai estimates: it probably cut the prompt to its context size\n",
+                (unsigned long long)s->judgments_truncated);
+}
+
 static void print_summary(const cai_run_opts *o, const cai_run_summary *s)
 {
     if (o->dry_run) {
@@ -231,14 +250,20 @@ static void print_summary(const cai_run_opts *o, const cai_run_summary *s)
         fprintf(stderr, ". Nothing was sent or written.\n");
         return;
     }
+    /* Every pair read is in exactly one of kept / ties dropped / failed / unjudgeable. */
     fprintf(stderr,
-            "done in %.1fs: %llu pairs read, %llu kept (train %llu, test %llu), %llu ties, "
-            "%llu failed\n",
+            "done in %.1fs: %llu pairs read, %llu kept (train %llu, test %llu), %llu ties%s, "
+            "%llu failed, %llu unjudgeable",
             s->elapsed_s, (unsigned long long)s->pairs_read, (unsigned long long)s->pairs_kept,
             (unsigned long long)s->train, (unsigned long long)s->test, (unsigned long long)s->ties,
-            (unsigned long long)s->failed);
+            o->keep_ties ? " (kept)" : "", (unsigned long long)s->failed,
+            (unsigned long long)s->unjudgeable);
+    if (s->skipped_input)
+        fprintf(stderr, "; %llu invalid input lines skipped", (unsigned long long)s->skipped_input);
+    fprintf(stderr, "\n");
     fprintf(stderr, "  judgments: %llu sent, %llu from the journal\n",
             (unsigned long long)s->judgments_sent, (unsigned long long)s->judgments_replayed);
+    print_sources(s);
     print_rate("position consistency", s->position_consistency);
     print_rate("chosen is response_a", s->position_a_rate);
     print_rate("chosen is the longer response", s->longer_rate);
@@ -448,6 +473,9 @@ int cmd_run(int argc, char **argv)
             break;
         case OPT_NO_LOCK:
             o.no_lock = 1;
+            break;
+        case OPT_REPAIR_JOURNAL:
+            o.repair_journal = 1;
             break;
         case 'q':
             quiet = 1;

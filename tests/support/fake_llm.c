@@ -87,6 +87,8 @@ struct fake_llm {
     size_t tab_cap, tab_len;
     pid_t kill_pid; /* fake_llm_kill_on_request: SIGKILL this process ... */
     size_t kill_at; /* ... at this value of requests */
+    unsigned ctx;  /* fake_llm_set_context */
+    int reasoning; /* fake_llm_set_reasoning */
 
     /* server thread only */
     conn **conns;
@@ -242,7 +244,28 @@ typedef struct request {
     long max_tokens; /* -1: absent */
     int logprobs;    /* log-probs asked for */
     int top_n;       /* how many alternatives per position */
+    unsigned ctx;    /* the server's context in tokens: usage counts at most this; 0 = none */
+    int reasoning;   /* answer as a reasoning model (fake_llm_set_reasoning) */
 } request;
+
+#define FAKE_REASONING_TOKENS 100
+
+/* What an OpenAI reasoning model says to parameters it does not take (NULL: none sent). */
+static const char *reasoning_refusal(const cJSON *root)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "temperature");
+
+    if (cJSON_GetObjectItemCaseSensitive(root, "max_tokens"))
+        return "Unsupported parameter: 'max_tokens' is not supported with this model. Use "
+               "'max_completion_tokens' instead.";
+    if (cJSON_GetObjectItemCaseSensitive(root, "logprobs") ||
+        cJSON_GetObjectItemCaseSensitive(root, "top_logprobs"))
+        return "Unsupported parameter: 'logprobs' is not supported with this model.";
+    if (t && !(cJSON_IsNumber(t) && t->valuedouble == 1))
+        return "Unsupported value: 'temperature' does not support 0 with this model. Only the "
+               "default (1) value is supported.";
+    return NULL;
+}
 
 typedef struct sbuf {
     char *p;
@@ -518,13 +541,21 @@ static void add_usage(cJSON *root, const request *r, const answer *a)
     cJSON *u = cJSON_AddObjectToObject(root, "usage");
     double pt = (double)(r->text_len / 4 + 1);
 
+    if (r->ctx && pt > r->ctx)
+        pt = r->ctx; /* cut silently, as llama.cpp and others do */
+
     if (r->w == W_MESSAGES) {
         cJSON_AddNumberToObject(u, "input_tokens", pt);
         cJSON_AddNumberToObject(u, "output_tokens", a->completion_tokens);
     } else {
+        unsigned rt = r->reasoning ? FAKE_REASONING_TOKENS : 0;
+
         cJSON_AddNumberToObject(u, "prompt_tokens", pt);
-        cJSON_AddNumberToObject(u, "completion_tokens", a->completion_tokens);
-        cJSON_AddNumberToObject(u, "total_tokens", pt + a->completion_tokens);
+        cJSON_AddNumberToObject(u, "completion_tokens", a->completion_tokens + rt);
+        cJSON_AddNumberToObject(u, "total_tokens", pt + a->completion_tokens + rt);
+        if (rt)
+            cJSON_AddNumberToObject(cJSON_AddObjectToObject(u, "completion_tokens_details"),
+                                    "reasoning_tokens", rt);
     }
 }
 
@@ -914,8 +945,16 @@ handle(fake_llm *s, conn *c, const char *hdrs, size_t hdr_len, const char *body,
             status = 400;
         }
     }
+    pthread_mutex_lock(&s->mu);
+    r.reasoning = s->reasoning && r.w == W_CHAT;
+    pthread_mutex_unlock(&s->mu);
+    if (!status && r.reasoning && (bad = reasoning_refusal(root)) != NULL)
+        status = 400;
 
     f = record(s, hdrs, hdr_len, body, body_len, path, status, bh);
+    pthread_mutex_lock(&s->mu);
+    r.ctx = s->ctx;
+    pthread_mutex_unlock(&s->mu);
     extra[0] = '\0';
     if (status) {
         out = error_body(anthropic, btype, NULL, bad);
@@ -1576,4 +1615,18 @@ char *fake_llm_request_body(fake_llm *s, size_t i)
 char *fake_llm_request_headers(fake_llm *s, size_t i)
 {
     return copy_kept(s, s->headers, i);
+}
+
+void fake_llm_set_context(fake_llm *s, unsigned tokens)
+{
+    pthread_mutex_lock(&s->mu);
+    s->ctx = tokens;
+    pthread_mutex_unlock(&s->mu);
+}
+
+void fake_llm_set_reasoning(fake_llm *s, int on)
+{
+    pthread_mutex_lock(&s->mu);
+    s->reasoning = on;
+    pthread_mutex_unlock(&s->mu);
 }

@@ -104,6 +104,16 @@ size_t fake_llm_max_open(fake_llm *s);
 char *fake_llm_request_body(fake_llm *s, size_t i);
 char *fake_llm_request_headers(fake_llm *s, size_t i);
 
+/* Silent truncation: usage.prompt_tokens / input_tokens report at most tokens (the server's
+ * context), as a server that cuts long prompts does; 0 (the default) reports the whole prompt. */
+void fake_llm_set_context(fake_llm *s, unsigned tokens);
+
+/* A reasoning model on chat: a body with max_tokens, logprobs/top_logprobs or a temperature
+ * other than 1 gets OpenAI's 400 "Unsupported parameter" error; answers carry no log-probs and
+ * 100 reasoning tokens (usage.completion_tokens_details.reasoning_tokens, inside
+ * completion_tokens). */
+void fake_llm_set_reasoning(fake_llm *s, int on);
+
 /* Name of a fault ("ok", "429", "500", "503", "hang", "reset", "bad_json", "no_logprobs",
  * "no_verdict", "401_echo") and the reverse (-1 when unknown). */
 const char *fake_fault_name(fake_fault f);
