@@ -45,6 +45,12 @@ printf '%s\n' '{"prompt":"Say hi.","chosen":"Hi!","rejected":" no"}' \
 [ "$(grep -c 'warning \[glued\]' "$CONTRACT_TMP/out")" = 1 ] && grep -q 'glued.jsonl:1: warning \[glued\] prompt + chosen' "$CONTRACT_TMP/out"
 check "validate: glued names the first record once" 0 $?
 
+# the example needs torch and TRL, which CI does not have: at least it must parse
+"$CONTRACT_PY" -c 'import ast, sys; ast.parse(open(sys.argv[1]).read())' "$SRC/examples/train_reward_model.py"
+check "examples/train_reward_model.py parses" 0 $?
+grep -q "remove_unused_columns=False" "$SRC/examples/train_reward_model.py"
+check "the example keeps p_chosen (remove_unused_columns=False)" 0 $?
+
 "$CAI" run --help | grep -q -- "--format F *auto (default"; check "run --help: --format auto is the default" 0 $?
 "$CAI" run -i x -c y -o z --margin wide >/dev/null 2>&1; check "run: --margin wide is a usage error" 2 $?
 rm -rf "$CONTRACT_TMP"
