@@ -391,6 +391,29 @@ static void expect_joke(const cai_record *rec, cai_format fmt, size_t n_ctx, int
     ck_assert_int_eq(rec->human_choice, human);
 }
 
+/* Metadata values are the input's bytes: a double round trip would print 1.0 as 1,
+ * 9007199254740993 as 9.00719925474099e+15 and -0.0 as -0, and int and float would alternate. */
+START_TEST(reader_carries_metadata_numbers_byte_for_byte)
+{
+    char *path = tu_strdupf("%s/m.jsonl", dir);
+    static const char data[] =
+        "{\"prompt\":\"p\",\"response_a\":\"a\",\"response_b\":\"b\",\"x\":1.0,"
+        "\"big\":9007199254740993,\"z\" : -0.0 ,\"e\":1E+2,\"s\":\"\\u00e9\\n\","
+        "\"o\":{\"k\":[1.50, true, null]}}\n";
+    cai_reader *r = NULL;
+    const cai_record *rec;
+    cai_error err = {0};
+
+    ck_assert_int_eq(tu_write_file(path, data, sizeof(data) - 1), 0);
+    ck_assert_int_eq(cai_reader_create(&r, path, NULL, &err), CAI_OK);
+    ck_assert_msg(cai_reader_next(r, &rec, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_str_eq(rec->meta_json, "{\"x\":1.0,\"big\":9007199254740993,\"z\":-0.0,\"e\":1E+2,"
+                                     "\"s\":\"\\u00e9\\n\",\"o\":{\"k\":[1.50, true, null]}}");
+    cai_reader_free(r);
+    free(path);
+}
+END_TEST
+
 START_TEST(reader_recognises_every_format)
 {
     cai_reader *r = NULL;
@@ -427,7 +450,8 @@ START_TEST(reader_recognises_every_format)
     ck_assert_str_eq(rec->context[0].content, "Hi there");
     ck_assert_int_eq(rec->context[1].role, CAI_ROLE_ASSISTANT);
     ck_assert_str_eq(rec->context[1].content, "Hello! How can I help?");
-    ck_assert_str_eq(rec->meta_json, "{\"tag\":{\"k\":[1,2]}}");
+    /* the input's own bytes, spaces included */
+    ck_assert_str_eq(rec->meta_json, "{\"tag\":{\"k\": [1, 2]}}");
 
     ck_assert_msg(cai_reader_next(r, &rec, &err) == CAI_OK, "%s", err.msg);
     expect_joke(rec, CAI_FORMAT_TRL, 3, 0); /* HH prompt: split, trailing cue dropped */
@@ -894,6 +918,7 @@ Suite *reader_suite(void)
 
     tcase_add_checked_fixture(fmt, setup, teardown);
     tcase_add_test(fmt, reader_recognises_every_format);
+    tcase_add_test(fmt, reader_carries_metadata_numbers_byte_for_byte);
     tcase_add_test(fmt, reader_forced_format_requires_its_fields);
     tcase_add_test(fmt, reader_forced_trl_rejects_message_lists);
     tcase_add_test(fmt, format_names_round_trip);

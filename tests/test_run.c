@@ -925,6 +925,75 @@ static TCase *outdir_tcase(void)
     return tc;
 }
 
+/* What a user needs to trust the data: every tie listed, human agreement, quantiles, counts per
+ * principle and input, the validation verdict and the schema, all in the manifest. */
+START_TEST(run_manifest_lists_ties_agreement_and_verdict)
+{
+    char *hh = tu_strdupf("%s/datasets/samples/hh-style.jsonl", tu_source_dir());
+    const char *in[] = {samples, hh};
+    char *out = tu_strdupf("%s/trust", dir);
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+    char *text, *ties;
+    cJSON *m, *st, *h, *q, *pi, *pp, *e;
+    uint64_t sum = 0;
+
+    base_opts(&o, in, out);
+    o.n_inputs = 2;
+    o.min_margin = 0.05;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_gt(s.ties, 0);
+    ties = tu_read_in(out, "ties.jsonl.gz");
+    ck_assert_ptr_nonnull(ties);
+    ck_assert_uint_eq(tu_count_lines(ties), s.ties);
+    ck_assert_ptr_nonnull(strstr(ties, "\"reason\":\"tie\""));
+    text = tu_read_in(out, "manifest.json");
+    m = cJSON_Parse(text);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_str_eq(cJSON_GetObjectItem(m, "validation")->valuestring, "pass");
+    ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(m, "ties"), "path")->valuestring,
+                     "ties.jsonl.gz");
+    ck_assert(cJSON_IsObject(cJSON_GetObjectItem(m, "schema")));
+    st = cJSON_GetObjectItem(m, "statistics");
+    h = cJSON_GetObjectItem(st, "human_agreement");
+    ck_assert_uint_eq(s.human_labelled, 20); /* the hh sample's 20 lines, none a tie */
+    ck_assert_int_eq(cJSON_GetObjectItem(h, "labelled")->valueint, 20);
+    ck_assert_int_eq(cJSON_GetObjectItem(h, "agree")->valueint, (int)s.human_agree);
+    ck_assert_double_eq_tol(cJSON_GetObjectItem(h, "rate")->valuedouble,
+                            (double)s.human_agree / 20.0, 1e-12);
+    q = cJSON_GetObjectItem(st, "p_chosen_quantiles");
+    ck_assert(cJSON_GetObjectItem(q, "min")->valuedouble <=
+              cJSON_GetObjectItem(q, "p50")->valuedouble);
+    ck_assert(cJSON_GetObjectItem(q, "p50")->valuedouble <=
+              cJSON_GetObjectItem(q, "max")->valuedouble);
+    ck_assert(cJSON_GetObjectItem(q, "min")->valuedouble > 0.55); /* ties are out */
+    ck_assert_double_eq_tol(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(st, "margin_quantiles"), "max")->valuedouble, 3.0,
+        1e-9); /* the default cap */
+    pi = cJSON_GetObjectItem(st, "per_input");
+    ck_assert_int_eq(cJSON_GetArraySize(pi), 2);
+    cJSON_ArrayForEach(e, pi)
+    {
+        ck_assert_int_eq(cJSON_GetObjectItem(e, "pairs")->valueint,
+                         cJSON_GetObjectItem(e, "kept")->valueint +
+                             cJSON_GetObjectItem(e, "ties")->valueint +
+                             cJSON_GetObjectItem(e, "failed")->valueint);
+        sum += (uint64_t)cJSON_GetObjectItem(e, "kept")->valueint;
+    }
+    ck_assert_uint_eq(sum, s.pairs_kept);
+    sum = 0;
+    pp = cJSON_GetObjectItem(st, "kept_per_principle");
+    cJSON_ArrayForEach(e, pp) sum += (uint64_t)e->valueint;
+    ck_assert_uint_eq(sum, s.pairs_kept); /* one principle per pair */
+    cJSON_Delete(m);
+    free(text);
+    free(ties);
+    free(out);
+    free(hh);
+}
+END_TEST
+
 Suite *run_suite(void)
 {
     Suite *s = suite_create("run");
@@ -938,6 +1007,7 @@ Suite *run_suite(void)
     tcase_add_test(tc, run_resume_replays_the_journal_and_sends_nothing_twice);
     tcase_add_test(tc, run_refuses_to_resume_with_other_label_settings);
     tcase_add_test(tc, run_counts_ties_and_keeps_them_on_request);
+    tcase_add_test(tc, run_manifest_lists_ties_agreement_and_verdict);
     tcase_add_test(tc, run_lists_failed_pairs_and_enforces_the_failure_rate);
     tcase_add_test(tc, run_stops_early_when_the_judge_is_down);
     tcase_add_test(tc, run_writes_every_output_format_readably);

@@ -11,7 +11,7 @@ check "clean file verdict line" 0 $?
 "$CAI" validate "$VDATA/trl_defects.jsonl" >"$VALIDATE_TMP/out"; check "validate a defective file" 1 $?
 grep -q 'trl_defects.jsonl:7: error \[empty_chosen\]' "$VALIDATE_TMP/out"
 check "finding named FILE:LINE" 0 $?
-tail -n 1 "$VALIDATE_TMP/out" | grep -q '^verdict: FAIL: 15 errors'; check "defective verdict line" 0 $?
+tail -n 1 "$VALIDATE_TMP/out" | grep -q '^verdict: FAIL: 16 errors'; check "defective verdict line" 0 $?
 "$CAI" validate --json "$VDATA/trl_defects.jsonl" >"$VALIDATE_TMP/out"; check "validate --json" 1 $?
 [ "$(wc -l <"$VALIDATE_TMP/out")" -eq 1 ] && grep -q '"verdict":"fail"' "$VALIDATE_TMP/out" &&
     grep -q '"kind":"json","file":"[^"]*trl_defects.jsonl","line":2' "$VALIDATE_TMP/out"

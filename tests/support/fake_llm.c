@@ -430,6 +430,22 @@ typedef struct answer {
     int truncated; /* stopped by max_tokens */
 } answer;
 
+/*
+ * A scripted soft label: when one response holds "[[p=0.NN]]" and the other "[[other]]", P(A)
+ * is 0.NN if the marked response is shown first and 1 - 0.NN if second, whatever the order, so
+ * a run with both orders labels the pair exactly p_chosen = 0.NN (tests of the soft-label loss).
+ */
+static void marker_p(const request *r, double *p)
+{
+    const char *m = r->text ? strstr(r->text, "[[p=") : NULL;
+    const char *o = r->text ? strstr(r->text, "[[other]]") : NULL;
+    double v;
+
+    if (!m || !o || sscanf(m + 4, "%lf", &v) != 1 || v <= 0 || v >= 1)
+        return;
+    *p = m < o ? v : 1.0 - v;
+}
+
 static void make_answer(answer *a, const request *r, uint64_t seed, fake_fault f)
 {
     static const char *const digits[7] = {"1", "2", "3", "4", "5", "6", "7"};
@@ -442,6 +458,7 @@ static void make_answer(answer *a, const request *r, uint64_t seed, fake_fault f
     const char *sp = r->w == W_COMPLETIONS ? " " : "";
     size_t i;
 
+    marker_p(r, &p);
     memset(a, 0, sizeof(*a));
     a->pre = "";
     a->post = "";

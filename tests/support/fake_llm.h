@@ -16,6 +16,8 @@
  * Verdicts are deterministic: h = FNV-1a 64 (cai_hash64) of the decoded prompt text (message
  * contents / system / prompt string, concatenated, so JSON escaping does not matter) seeded with
  * opts.seed; p = 0.02 + 0.96 * (h % 10000) / 9999 is P(A); the top token is "A" when p >= 0.5.
+ * Scripted labels: a response holding "[[p=0.NN]]" against one holding "[[other]]" gets
+ * P(A) = 0.NN when shown first and 1 - 0.NN when shown second.
  * Modes, decided from the request:
  *   - rating: the prompt contains "1 to 7", "Rating" or "rating" and does NOT contain "(B)" (so a
  *     response that merely mentions a rating cannot turn a two-response prompt into one);
