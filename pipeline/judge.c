@@ -125,6 +125,8 @@ typedef struct slot {
     unsigned retries;    /* transport/HTTP re-sends */
     unsigned parse_fail; /* replies without a verdict */
     unsigned est_tokens; /* charged to the token bucket at launch */
+    unsigned prompt_est; /* cai's estimate of the prompt's tokens (truncation check) */
+    unsigned wire_gen;   /* j->wire_gen when body was rendered */
     unsigned prompt_tokens, completion_tokens;
     size_t leader; /* WAITING: the slot whose identical body is in flight */
     double due;    /* DELAYED: monotonic time it may start */
@@ -148,6 +150,7 @@ struct cai_judge {
     char *url, *url_shown;
     const cai_constitution *c;
     cai_wire wire;
+    unsigned wire_gen; /* bumped when the wire switches to a reasoning model's parameters */
     struct curl_slist *headers;
     CURLM *multi;
     slot *slots;
@@ -381,11 +384,38 @@ static double cot_p(const cai_judge *j, cai_verdict v)
     return v == CAI_VERDICT_A ? j->o.cot_clamp_hi : v == CAI_VERDICT_B ? j->o.cot_clamp_lo : 0.5;
 }
 
+int cai_judge_asks_logprobs(const cai_judge *j)
+{
+    return j->o.backend != CAI_BACKEND_BUILTIN && j->wire.p.top_logprobs > 0;
+}
+
+static cai_judgment_source source_of(const cai_judge *j, int from_logprobs)
+{
+    if (from_logprobs)
+        return CAI_SOURCE_LOGPROBS;
+    return cai_judge_asks_logprobs(j) ? CAI_SOURCE_TEXT_FALLBACK : CAI_SOURCE_TEXT;
+}
+
+/* Characters / 4 of what the model reads: about right for English, an underestimate for code
+ * and most other scripts (so the truncation check errs towards silence). */
+static unsigned prompt_estimate(const cai_judge *j, const cai_prompt *pr)
+{
+    size_t n;
+
+    if (j->o.backend == CAI_BACKEND_COMPLETIONS && pr->raw)
+        n = strlen(pr->raw);
+    else
+        n = (pr->system ? strlen(pr->system) : 0) + (pr->user ? strlen(pr->user) : 0) +
+            (pr->prefill ? strlen(pr->prefill) : 0);
+    return (unsigned)((n + 3) / 4);
+}
+
 static void result_from_entry(const cai_judge *j, const centry *e, cai_judgment *res)
 {
     memset(res, 0, sizeof(*res));
     res->verdict = (cai_verdict)e->verdict;
     res->from_logprobs = e->from_logprobs;
+    res->source = source_of(j, e->from_logprobs);
     res->prompt_tokens = e->prompt_tokens;
     res->completion_tokens = e->completion_tokens;
     res->cached = 1;
@@ -543,6 +573,11 @@ static cai_status setup_http(cai_judge *j, cai_error *err)
     wp.temperature = j->o.temperature;
     wp.top_logprobs =
         j->o.mode == CAI_MODE_COT || j->o.backend == CAI_BACKEND_ANTHROPIC ? 0 : j->o.top_logprobs;
+    /* Reasoning models refuse max_tokens, temperature and log-probs: their verdicts are read
+     * from the text on purpose (CAI_SOURCE_TEXT, not a fallback). */
+    wp.reasoning = j->o.backend == CAI_BACKEND_OPENAI && cai_wire__is_reasoning_model(j->model);
+    if (wp.reasoning)
+        wp.top_logprobs = 0;
     st = cai_wire__init(&j->wire, &wp, err);
     if (st != CAI_OK)
         return st;
@@ -717,6 +752,12 @@ void cai_judge_stop(cai_judge *j)
         j->stop = 1;
 }
 
+void cai_judge_get_opts(const cai_judge *j, cai_judge_opts *out)
+{
+    *out = j->o;
+    out->api_key = NULL;
+}
+
 void cai_judge_get_stats(const cai_judge *j, cai_judge_stats *out)
 {
     *out = j->stats;
@@ -845,11 +886,34 @@ static cai_status succeed_slot(cai_judge *j, slot *s, const cai_judgment *res)
     return st;
 }
 
+/* Renders s's body again with the current wire (after a switch to reasoning parameters). */
+static cai_status rebuild_body(cai_judge *j, slot *s, cai_error *e)
+{
+    cai_prompt pr;
+    cai_status st;
+
+    memset(&pr, 0, sizeof(pr));
+    st = cai_prompt_build(&pr, j->c, &s->task.cmp, j->o.mode, e);
+    if (st == CAI_OK)
+        st = cai_wire__build(&j->wire, &s->body, &pr, (long)s->task.sample, e);
+    cai_prompt_dispose(&pr);
+    if (st == CAI_OK)
+        s->wire_gen = j->wire_gen;
+    return st;
+}
+
 static cai_status launch(cai_judge *j, slot *s, double now, cai_error *err)
 {
     CURL *e = slot_easy(j, s);
     CURLMcode mc;
 
+    if (s->wire_gen != j->wire_gen) {
+        cai_error ignored = {0};
+
+        /* Rendered before the switch: the old body would only be refused. On failure the old
+         * body goes out and its 400 brings it back here. */
+        (void)rebuild_body(j, s, &ignored);
+    }
     if (!e) {
         j->engine_err = 1;
         return cai_error__set(err, CAI_ENOMEM, "curl_easy_init failed");
@@ -920,6 +984,8 @@ static cai_status admit(cai_judge *j, slot *s)
     st = cai_prompt_build(&pr, j->c, &s->task.cmp, j->o.mode, &e);
     if (st == CAI_OK)
         st = cai_wire__build(&j->wire, &s->body, &pr, (long)s->task.sample, &e);
+    s->prompt_est = st == CAI_OK ? prompt_estimate(j, &pr) : 0;
+    s->wire_gen = j->wire_gen;
     cai_prompt_dispose(&pr);
     if (st != CAI_OK) {
         s->state = SLOT_ACTIVE; /* counted nowhere; fail_slot releases it */
@@ -1136,6 +1202,14 @@ static cai_status on_success_reply(cai_judge *j, slot *s, double now)
         set_delayed(j, s, now);
         return CAI_OK;
     }
+    res.source = source_of(j, res.from_logprobs);
+    res.reasoning_tokens = r.reasoning_tokens;
+    res.prompt_tokens_estimate = s->prompt_est;
+    res.prompt_tokens_reported = r.has_prompt_tokens ? r.prompt_tokens : 0;
+    res.truncated = r.has_prompt_tokens && s->prompt_est >= CAI_TRUNCATION_MIN_TOKENS &&
+                    (double)r.prompt_tokens < CAI_TRUNCATION_RATIO * (double)s->prompt_est;
+    j->stats.truncated += (uint64_t)res.truncated;
+    j->stats.reasoning_tokens += r.reasoning_tokens;
     cai_wire__reply_dispose(&r);
     res.prompt_tokens = s->prompt_tokens;
     res.completion_tokens = s->completion_tokens;
@@ -1156,6 +1230,38 @@ static cai_status on_success_reply(cai_judge *j, slot *s, double now)
         cache_append(j, s->sha, &ce);
     }
     return succeed_slot(j, s, &res);
+}
+
+/*
+ * The server said the model takes max_completion_tokens (a reasoning model whose name cai did
+ * not recognise): every later body is rendered with a reasoning model's parameters, and this
+ * one is rendered again and sent at once (once per slot; a second 400 is a failure as usual).
+ * CAI_ITEROVER (not a failure here): not applicable, handle the 400 as an error.
+ */
+static cai_status to_reasoning_params(cai_judge *j, slot *s, double now)
+{
+    cai_wire_params wp = j->wire.p;
+    cai_wire nw;
+    cai_error e = {0};
+    cai_status st;
+
+    if (!j->wire.p.reasoning) {
+        wp.reasoning = 1;
+        wp.top_logprobs = 0;
+        if (cai_wire__init(&nw, &wp, &e) != CAI_OK)
+            return CAI_ITEROVER;
+        cai_wire__dispose(&j->wire);
+        j->wire = nw;
+        j->wire_gen++;
+    } else if (s->wire_gen == j->wire_gen)
+        return CAI_ITEROVER;
+    st = rebuild_body(j, s, &e);
+    if (st != CAI_OK)
+        return fail_slot(j, s, st, e.msg);
+    j->stats.retries++;
+    s->state = SLOT_FREE;
+    set_delayed(j, s, now);
+    return CAI_OK;
 }
 
 /* Handles a REAPED slot: success, a retry, or a failure for good. */
@@ -1185,6 +1291,14 @@ static cai_status finish(cai_judge *j, slot *s)
     }
     if (code >= 200 && code < 300)
         return on_success_reply(j, s, now);
+    if (code == 400 && j->o.backend == CAI_BACKEND_OPENAI &&
+        (s->wire_gen != j->wire_gen ||
+         (!j->wire.p.reasoning &&
+          cai_wire__wants_reasoning_params(s->resp.data ? s->resp.data : "", s->resp.len)))) {
+        st = to_reasoning_params(j, s, now);
+        if (st != CAI_ITEROVER)
+            return st;
+    }
     retryable = code == 408 || code == 409 || code == 429 || code >= 500;
     if (s->hdrs.should_retry >= 0)
         retryable = s->hdrs.should_retry;
@@ -1357,6 +1471,7 @@ static cai_status run_builtin(cai_judge *j, cai_error *err)
         js = cai_builtin__judge(&t.cmp, j->o.mode, &res, &e);
         if (js == CAI_OK) {
             res.attempts = res.attempts ? res.attempts : 1;
+            res.source = CAI_SOURCE_TEXT;
             j->stats.succeeded++;
             st = j->done(&t, CAI_OK, &res, NULL, j->payload);
         } else {
@@ -1506,18 +1621,14 @@ cai_judge_request_body(cai_judge *j, const cai_judge_task *t, char **body, cai_e
 unsigned cai_judge_estimate_tokens(cai_judge *j, const cai_judge_task *t)
 {
     cai_prompt pr;
-    size_t n = 0;
+    unsigned n;
 
     memset(&pr, 0, sizeof(pr));
     if (!j || !t || cai_prompt_build(&pr, j->c, &t->cmp, j->o.mode, NULL) != CAI_OK) {
         cai_prompt_dispose(&pr);
         return 0;
     }
-    if (j->o.backend == CAI_BACKEND_COMPLETIONS && pr.raw)
-        n = strlen(pr.raw);
-    else
-        n = (pr.system ? strlen(pr.system) : 0) + (pr.user ? strlen(pr.user) : 0) +
-            (pr.prefill ? strlen(pr.prefill) : 0);
+    n = prompt_estimate(j, &pr);
     cai_prompt_dispose(&pr);
-    return (unsigned)((n + 3) / 4);
+    return n;
 }

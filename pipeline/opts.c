@@ -132,7 +132,9 @@ cai_status cai_run_opts__check(const cai_run_opts *o, cai_error *err)
     if (st != CAI_OK)
         return st;
     CHECK_ENUM(s, o, input_format, CAI_FORMAT_CONVERSATIONAL);
-    CHECK_ENUM(s, o, format, CAI_OUT_HH);
+    CHECK_ENUM(s, o, format, CAI_OUT_AUTO);
+    CHECK_ENUM(s, o, margin, CAI_MARGIN_NONE);
+    CHECK_D(s, o, margin_cap, 0, 1000);
     /* principles x orders x samples is the per-pair task count: these caps keep it small. */
     CHECK_U(s, o, principles_per_pair, 64);
     CHECK_U(s, o, samples, 64);

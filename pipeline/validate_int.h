@@ -35,6 +35,7 @@ typedef enum cai_vkind {
     CAI_VK_BYTES,
     CAI_VK_UNLISTED,
     CAI_VK_LEAK,
+    CAI_VK_DRIFT, /* a record's keys or JSON types differ from the first record's */
     /* warnings */
     CAI_VK_ALTERNATION, /* two turns of the same role in a row */
     CAI_VK_DUP_PAIR,
@@ -47,6 +48,7 @@ typedef enum cai_vkind {
     CAI_VK_LENGTH_BIAS,
     CAI_VK_CONSISTENCY,
     CAI_VK_PRINCIPLE_BIAS,
+    CAI_VK_GLUED, /* trl: prompt + response has no whitespace or role cue at the join */
     CAI_VK__COUNT
 } cai_vkind;
 

@@ -105,6 +105,14 @@ static void format_bad(cai_run_opts *o)
 {
     o->format = (cai_out_format)7;
 }
+static void margin_bad(cai_run_opts *o)
+{
+    o->margin = (cai_margin_mode)5;
+}
+static void margin_cap_nan(cai_run_opts *o)
+{
+    o->margin_cap = NAN;
+}
 static void input_format_bad(cai_run_opts *o)
 {
     o->input_format = (cai_format)99;
@@ -190,6 +198,8 @@ static const bad_case bad_cases[] = {
     {"cai_run_opts.progress_interval_s", progress_inf},
     {"cai_run_opts.format", format_bad},
     {"cai_run_opts.input_format", input_format_bad},
+    {"cai_run_opts.margin", margin_bad},
+    {"cai_run_opts.margin_cap", margin_cap_nan},
     {"cai_run_opts: unknown version 2", run_version},
     {"cai_judge_opts.timeout_s", timeout_huge},
     {"cai_judge_opts.timeout_s", timeout_nan},
@@ -258,6 +268,9 @@ START_TEST(run_create_accepts_the_largest_allowed_values)
     o.min_margin = 0.5;
     o.max_failure_rate = 1;
     o.gzip_level = 9;
+    o.format = CAI_OUT_AUTO;
+    o.margin = CAI_MARGIN_NONE;
+    o.margin_cap = 1000;
     o.price_input_per_mtok = 1e6;
     o.price_output_per_mtok = 1e6;
     o.judge.timeout_s = 86400;

@@ -469,7 +469,7 @@ END_TEST
 
 START_TEST(run_relabels_the_hh_sample_through_the_fake_judge)
 {
-    char *hh = tu_strdupf("%s/data/hh-rlhf/harmless-base-test-head1000.jsonl.gz", tu_shared_dir());
+    char *hh = strdup(tu_hh_sample());
     const char *in[] = {hh};
     fake_llm_opts fo = FAKE_LLM_OPTS_INIT;
     fake_llm *srv = fake_llm_start(&fo);
@@ -495,6 +495,49 @@ START_TEST(run_relabels_the_hh_sample_through_the_fake_judge)
     fake_llm_stop(srv);
     free(out);
     free(hh);
+}
+END_TEST
+
+/* The local counterpart of the HH-sample test: a blank final reply is never sent to the judge;
+ * the pair is counted as unjudgeable and listed in failed.jsonl.gz with its reason. */
+START_TEST(run_sends_no_blank_hh_reply_and_lists_it_as_unjudgeable)
+{
+    static const char text[] =
+        "{\"chosen\":\"\\n\\nHuman: Hi\\n\\nAssistant: Hello\",\"rejected\":\"\\n\\nHuman: "
+        "Hi\\n\\nAssistant: Go away\"}\n"
+        "{\"chosen\":\"\\n\\nHuman: Hey\\n\\nAssistant: \",\"rejected\":\"\\n\\nHuman: "
+        "Hey\\n\\nAssistant: No\"}\n"
+        "{\"chosen\":\"\\n\\nHuman: Yo\\n\\nAssistant: Sure\",\"rejected\":\"\\n\\nHuman: "
+        "Yo\\n\\nAssistant:  \\n \"}\n";
+    char *input = tu_strdupf("%s/blank.jsonl", dir), *out = tu_strdupf("%s/blank", dir);
+    const char *in[] = {input};
+    fake_llm_opts fo = FAKE_LLM_OPTS_INIT;
+    fake_llm *srv = fake_llm_start(&fo);
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+    char *failed;
+
+    ck_assert_ptr_nonnull(srv);
+    ck_assert_int_eq(tu_write_file(input, text, sizeof(text) - 1), 0);
+    base_opts(&o, in, out);
+    use_fake(&o, srv);
+    o.input_format = CAI_FORMAT_HH;
+    o.format = CAI_OUT_HH;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(s.pairs_read, 3);
+    ck_assert_uint_eq(s.unjudgeable, 2);
+    ck_assert_uint_eq(s.failed, 0);
+    ck_assert_uint_eq(s.pairs_kept + s.ties, 1);
+    ck_assert_uint_eq(fake_llm_requests(srv), 2); /* one pair, both orders */
+    failed = tu_read_in(out, "failed.jsonl.gz");
+    ck_assert_ptr_nonnull(failed);
+    ck_assert_uint_eq(tu_count_lines(failed), 2);
+    ck_assert_ptr_nonnull(strstr(failed, "empty or whitespace-only"));
+    free(failed);
+    fake_llm_stop(srv);
+    free(out);
+    free(input);
 }
 END_TEST
 
@@ -882,10 +925,80 @@ static TCase *outdir_tcase(void)
     return tc;
 }
 
+/* What a user needs to trust the data: every tie listed, human agreement, quantiles, counts per
+ * principle and input, the validation verdict and the schema, all in the manifest. */
+START_TEST(run_manifest_lists_ties_agreement_and_verdict)
+{
+    char *hh = tu_strdupf("%s/datasets/samples/hh-style.jsonl", tu_source_dir());
+    const char *in[] = {samples, hh};
+    char *out = tu_strdupf("%s/trust", dir);
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+    char *text, *ties;
+    cJSON *m, *st, *h, *q, *pi, *pp, *e;
+    uint64_t sum = 0;
+
+    base_opts(&o, in, out);
+    o.n_inputs = 2;
+    o.min_margin = 0.05;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_gt(s.ties, 0);
+    ties = tu_read_in(out, "ties.jsonl.gz");
+    ck_assert_ptr_nonnull(ties);
+    ck_assert_uint_eq(tu_count_lines(ties), s.ties);
+    ck_assert_ptr_nonnull(strstr(ties, "\"reason\":\"tie\""));
+    text = tu_read_in(out, "manifest.json");
+    m = cJSON_Parse(text);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_str_eq(cJSON_GetObjectItem(m, "validation")->valuestring, "pass");
+    ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(m, "ties"), "path")->valuestring,
+                     "ties.jsonl.gz");
+    ck_assert(cJSON_IsObject(cJSON_GetObjectItem(m, "schema")));
+    st = cJSON_GetObjectItem(m, "statistics");
+    h = cJSON_GetObjectItem(st, "human_agreement");
+    ck_assert_uint_eq(s.human_labelled, 20); /* the hh sample's 20 lines, none a tie */
+    ck_assert_int_eq(cJSON_GetObjectItem(h, "labelled")->valueint, 20);
+    ck_assert_int_eq(cJSON_GetObjectItem(h, "agree")->valueint, (int)s.human_agree);
+    ck_assert_double_eq_tol(cJSON_GetObjectItem(h, "rate")->valuedouble,
+                            (double)s.human_agree / 20.0, 1e-12);
+    q = cJSON_GetObjectItem(st, "p_chosen_quantiles");
+    ck_assert(cJSON_GetObjectItem(q, "min")->valuedouble <=
+              cJSON_GetObjectItem(q, "p50")->valuedouble);
+    ck_assert(cJSON_GetObjectItem(q, "p50")->valuedouble <=
+              cJSON_GetObjectItem(q, "max")->valuedouble);
+    ck_assert(cJSON_GetObjectItem(q, "min")->valuedouble > 0.55); /* ties are out */
+    ck_assert_double_eq_tol(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(st, "margin_quantiles"), "max")->valuedouble, 3.0,
+        1e-9); /* the default cap */
+    pi = cJSON_GetObjectItem(st, "per_input");
+    ck_assert_int_eq(cJSON_GetArraySize(pi), 2);
+    cJSON_ArrayForEach(e, pi)
+    {
+        ck_assert_int_eq(cJSON_GetObjectItem(e, "pairs")->valueint,
+                         cJSON_GetObjectItem(e, "kept")->valueint +
+                             cJSON_GetObjectItem(e, "ties")->valueint +
+                             cJSON_GetObjectItem(e, "failed")->valueint);
+        sum += (uint64_t)cJSON_GetObjectItem(e, "kept")->valueint;
+    }
+    ck_assert_uint_eq(sum, s.pairs_kept);
+    sum = 0;
+    pp = cJSON_GetObjectItem(st, "kept_per_principle");
+    cJSON_ArrayForEach(e, pp) sum += (uint64_t)e->valueint;
+    ck_assert_uint_eq(sum, s.pairs_kept); /* one principle per pair */
+    cJSON_Delete(m);
+    free(text);
+    free(ties);
+    free(out);
+    free(hh);
+}
+END_TEST
+
 Suite *run_suite(void)
 {
     Suite *s = suite_create("run");
     TCase *tc = tcase_create("e2e");
+    TCase *hh = tcase_create("hh_sample");
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
@@ -894,15 +1007,22 @@ Suite *run_suite(void)
     tcase_add_test(tc, run_resume_replays_the_journal_and_sends_nothing_twice);
     tcase_add_test(tc, run_refuses_to_resume_with_other_label_settings);
     tcase_add_test(tc, run_counts_ties_and_keeps_them_on_request);
+    tcase_add_test(tc, run_manifest_lists_ties_agreement_and_verdict);
     tcase_add_test(tc, run_lists_failed_pairs_and_enforces_the_failure_rate);
     tcase_add_test(tc, run_stops_early_when_the_judge_is_down);
     tcase_add_test(tc, run_writes_every_output_format_readably);
     tcase_add_test(tc, run_trl_output_is_verbatim_with_exact_soft_labels);
-    tcase_add_test(tc, run_relabels_the_hh_sample_through_the_fake_judge);
+    tcase_add_test(tc, run_sends_no_blank_hh_reply_and_lists_it_as_unjudgeable);
     tcase_add_test(tc, run_dry_run_estimates_and_writes_nothing);
     tcase_add_test(tc, run_survives_mixed_faults_without_losing_or_repaying_a_pair);
     tcase_add_test(tc, run_backs_off_as_a_pool_during_a_429_storm);
     suite_add_tcase(s, tc);
     suite_add_tcase(s, outdir_tcase());
+
+    tcase_add_checked_fixture(hh, setup, teardown);
+    tcase_set_tags(hh, "hh_sample"); /* reads the external HH-RLHF sample (check_main.c) */
+    tcase_set_timeout(hh, 120);
+    tcase_add_test(hh, run_relabels_the_hh_sample_through_the_fake_judge);
+    suite_add_tcase(s, hh);
     return s;
 }

@@ -67,6 +67,20 @@ typedef struct cai_judge_task {
     void *payload;   /* the caller's */
 } cai_judge_task;
 
+/* Where a judgment's probability came from. */
+typedef enum cai_judgment_source {
+    CAI_SOURCE_NONE = 0,     /* no judgment (failed) */
+    CAI_SOURCE_LOGPROBS,     /* the answer position's log-probabilities */
+    CAI_SOURCE_TEXT,         /* a text verdict, and no log-probs were asked (cot, anthropic,
+                                builtin, --top-logprobs 0) */
+    CAI_SOURCE_TEXT_FALLBACK /* log-probs were asked but could not be read: a text verdict */
+} cai_judgment_source;
+
+/* A reply is taken as truncated when the server counts fewer prompt tokens than this share of
+ * cai's estimate (characters / 4) for a prompt of at least CAI_TRUNCATION_MIN_TOKENS. */
+#define CAI_TRUNCATION_RATIO      0.5
+#define CAI_TRUNCATION_MIN_TOKENS 64
+
 /* The parsed result of one judgment. */
 typedef struct cai_judgment {
     double p_first;         /* P(first shown is better) in [0, 1]; rating mode: NaN */
@@ -77,6 +91,11 @@ typedef struct cai_judgment {
     unsigned completion_tokens;
     unsigned attempts; /* HTTP attempts it took (1 = first try; 0 when cached) */
     int cached;        /* 1 when answered from the run's or the disk cache */
+    cai_judgment_source source;
+    unsigned reasoning_tokens;       /* part of completion_tokens (reasoning models), last reply */
+    unsigned prompt_tokens_estimate; /* cai's estimate of the prompt (0 for builtin) */
+    unsigned prompt_tokens_reported; /* usage.prompt_tokens of the last reply (0: not reported) */
+    int truncated; /* the server reported far fewer prompt tokens than the prompt has */
 } cai_judgment;
 
 /*
@@ -116,6 +135,8 @@ typedef struct cai_judge_stats {
     uint64_t prompt_tokens;
     uint64_t completion_tokens;
     unsigned in_flight;
+    uint64_t truncated; /* answered replies whose prompt the server seems to have cut */
+    uint64_t reasoning_tokens;
 } cai_judge_stats;
 
 typedef struct cai_judge cai_judge;
@@ -166,6 +187,14 @@ CAI_EXTERN cai_status cai_judge_request_body(cai_judge *j,
 CAI_EXTERN void cai_judge_stop(cai_judge *j);
 
 CAI_EXTERN void cai_judge_get_stats(const cai_judge *j, cai_judge_stats *out);
+
+/* The options in effect: every "0 = default" resolved (top_logprobs 10 or 5, max_tokens 1 or
+ * 512, timeout_s 60, ...). Strings are borrowed from j; api_key is always NULL here. */
+CAI_EXTERN void cai_judge_get_opts(const cai_judge *j, cai_judge_opts *out);
+
+/* 1 when log-probabilities are asked for (choice or rating mode, an OpenAI-shaped backend and
+ * top_logprobs > 0): a text verdict is then a fallback. */
+CAI_EXTERN int cai_judge_asks_logprobs(const cai_judge *j);
 
 /* Estimated tokens of a task's prompt (for --dry-run and the token bucket). */
 CAI_EXTERN unsigned cai_judge_estimate_tokens(cai_judge *j, const cai_judge_task *t);

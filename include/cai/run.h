@@ -13,11 +13,32 @@ CAI_BEGIN_DECL
 typedef enum cai_out_format {
     CAI_OUT_TRL = 0,        /* {"prompt","chosen","rejected"} strings (TRL standard) */
     CAI_OUT_CONVERSATIONAL, /* prompt/chosen/rejected as message lists (TRL conversational) */
-    CAI_OUT_HH              /* {"chosen","rejected"} HH-RLHF transcripts */
+    CAI_OUT_HH,             /* {"chosen","rejected"} HH-RLHF transcripts */
+    /* The default: CONVERSATIONAL when any input pair has a message-list prompt, else TRL. One
+     * dataset never mixes the two, so every record has the same JSON types (see the README). */
+    CAI_OUT_AUTO
 } cai_out_format;
 
-CAI_EXTERN int cai_out_format_parse(const char *name); /* "trl", "conversational", "hh"; -1 */
+/* "trl", "conversational", "hh", "auto"; -1 */
+CAI_EXTERN int cai_out_format_parse(const char *name);
 CAI_EXTERN const char *cai_out_format_name(cai_out_format f);
+
+/*
+ * What the `margin` column holds. TRL's RewardTrainer and OpenRLHF (--margin_loss) subtract it
+ * inside -log sigmoid(r_chosen - r_rejected - margin), which demands a reward gap of at least the
+ * margin, so a large margin on confident labels pushes gaps far apart:
+ *   LOGIT  ln(p / (1 - p)), the gap the soft label implies (up to 13.8 at p = 1 - 1e-6);
+ *   CAPPED min(LOGIT, margin_cap): the default, cap 3 (the scale of Llama 2's margins);
+ *   NONE   no margin column (the plain Bradley-Terry loss in both trainers).
+ */
+typedef enum cai_margin_mode {
+    CAI_MARGIN_CAPPED = 0,
+    CAI_MARGIN_LOGIT,
+    CAI_MARGIN_NONE
+} cai_margin_mode;
+
+CAI_EXTERN int cai_margin_mode_parse(const char *name); /* "capped", "logit", "none"; -1 */
+CAI_EXTERN const char *cai_margin_mode_name(cai_margin_mode m);
 
 /* Progress, reported every progress_interval_s and once at the end. */
 typedef struct cai_run_progress {
@@ -68,6 +89,13 @@ typedef struct cai_run_opts {
     double progress_interval_s; /* 0 = 1 s */
     cai_run_progress_fn progress;
     void *progress_payload;
+    int repair_journal; /* a journal whose header is damaged gets a header from these settings;
+                           its entries with intact CRCs are kept (see docs/judges.md) */
+    cai_margin_mode margin;   /* the `margin` column: CAI_MARGIN_CAPPED (default) */
+    double margin_cap;        /* CAI_MARGIN_CAPPED: the largest margin; 0 = 3.0 */
+    const char *license;      /* dataset card `license`; NULL = "other" */
+    const char *language;     /* dataset card `language`; NULL = "en" */
+    const char *command_line; /* recorded in the manifest as given; NULL = not known */
 } cai_run_opts;
 
 #define CAI_RUN_OPTS_VERSION 1
@@ -100,7 +128,17 @@ typedef struct cai_run_summary {
     double mean_p_chosen;
     int failure_rate_exceeded;
     int validation_findings; /* errors found validating the output; -1 = not run */
+    uint64_t human_labelled; /* kept pairs whose input carried a human label (hh, trl) */
+    uint64_t human_agree;    /* ... whose chosen response is the human-preferred one */
     double elapsed_s;
+    /* Judgments by where their probability came from, over the whole journal (replayed ones
+     * included): pairs_read = pairs_kept + ties (when not kept) + failed + unjudgeable. */
+    int logprobs_requested; /* 1: a text verdict is a fallback (cai_judge_asks_logprobs) */
+    uint64_t judgments_from_logprobs;
+    uint64_t judgments_from_text; /* text verdicts: fallbacks when logprobs_requested */
+    uint64_t judgments_failed;    /* judgments failed for good this run */
+    uint64_t judgments_truncated; /* the server counted < half the prompt's estimated tokens */
+    uint64_t reasoning_tokens;    /* part of completion_tokens */
 } cai_run_summary;
 
 typedef struct cai_run cai_run;

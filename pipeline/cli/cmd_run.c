@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "key.h"
 
+#include <ctype.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
@@ -40,7 +41,13 @@ static const char run_help[] =
     "                             own names there are replaced; nothing else is touched)\n"
     "      --no-lock              do not lock DIR, for file systems without locks (some NFS,\n"
     "                             Lustre); DANGEROUS: two runs on one DIR then corrupt it\n"
-    "      --format F             trl (default), conversational, hh\n"
+    "      --format F             auto (default: conversational when a prompt is a message\n"
+    "                             list, else trl), trl, conversational, hh\n"
+    "      --margin M             the margin column: capped (default, at --margin-cap),\n"
+    "                             logit (ln(p/(1-p))), none (no column)\n"
+    "      --margin-cap X         largest margin for --margin capped (default 3)\n"
+    "      --license ID           dataset card license (default other)\n"
+    "      --language CODE        dataset card language (default en)\n"
     "      --test-fraction F      share of prompts in the test split (default 0.1)\n"
     "      --shard-records N      records per shard (default 100000)\n"
     "      --gzip-level N         zlib level of the output, 1 (fastest) to 9 (default 6)\n"
@@ -84,6 +91,8 @@ static const char run_help_more[] =
     "      --price-input USD      price per million prompt tokens (for cost estimates)\n"
     "      --price-output USD     price per million completion tokens\n"
     "      --no-validate          do not validate the written dataset at the end\n"
+    "      --repair-journal       a journal whose header is damaged gets a new header from\n"
+    "                             this command's settings; entries with intact CRCs are kept\n"
     "  -q, --quiet                no progress lines or summary\n"
     "  -h, --help                 show this help\n"
     "\n"
@@ -126,7 +135,12 @@ enum {
     OPT_PRICE_OUT,
     OPT_NO_VALIDATE,
     OPT_FORCE,
-    OPT_NO_LOCK
+    OPT_NO_LOCK,
+    OPT_REPAIR_JOURNAL,
+    OPT_MARGIN,
+    OPT_MARGIN_CAP,
+    OPT_LICENSE,
+    OPT_LANGUAGE
 };
 
 static const struct option long_opts[] = {
@@ -170,6 +184,11 @@ static const struct option long_opts[] = {
     {"no-validate", no_argument, NULL, OPT_NO_VALIDATE},
     {"force", no_argument, NULL, OPT_FORCE},
     {"no-lock", no_argument, NULL, OPT_NO_LOCK},
+    {"repair-journal", no_argument, NULL, OPT_REPAIR_JOURNAL},
+    {"margin", required_argument, NULL, OPT_MARGIN},
+    {"margin-cap", required_argument, NULL, OPT_MARGIN_CAP},
+    {"license", required_argument, NULL, OPT_LICENSE},
+    {"language", required_argument, NULL, OPT_LANGUAGE},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
@@ -218,6 +237,21 @@ static void print_rate(const char *label, double v)
         fprintf(stderr, "  %-34s %.1f%%\n", label, 100.0 * v);
 }
 
+/* Where the judgments' probabilities came from, and prompts the server seems to have cut. */
+static void print_sources(const cai_run_summary *s)
+{
+    fprintf(stderr, "  verdicts: %llu from log-probs, %llu from text%s, %llu failed\n",
+            (unsigned long long)s->judgments_from_logprobs,
+            (unsigned long long)s->judgments_from_text,
+            s->logprobs_requested && s->judgments_from_text ? " (log-probs unreadable)" : "",
+            (unsigned long long)s->judgments_failed);
+    if (s->judgments_truncated)
+        fprintf(stderr,
+                "  warning: %llu judgment(s) where the server counted under half the prompt "
+                "tokens cai estimates: it probably cut the prompt to its context size\n",
+                (unsigned long long)s->judgments_truncated);
+}
+
 static void print_summary(const cai_run_opts *o, const cai_run_summary *s)
 {
     if (o->dry_run) {
@@ -231,14 +265,20 @@ static void print_summary(const cai_run_opts *o, const cai_run_summary *s)
         fprintf(stderr, ". Nothing was sent or written.\n");
         return;
     }
+    /* Every pair read is in exactly one of kept / ties dropped / failed / unjudgeable. */
     fprintf(stderr,
-            "done in %.1fs: %llu pairs read, %llu kept (train %llu, test %llu), %llu ties, "
-            "%llu failed\n",
+            "done in %.1fs: %llu pairs read, %llu kept (train %llu, test %llu), %llu ties%s, "
+            "%llu failed, %llu unjudgeable",
             s->elapsed_s, (unsigned long long)s->pairs_read, (unsigned long long)s->pairs_kept,
             (unsigned long long)s->train, (unsigned long long)s->test, (unsigned long long)s->ties,
-            (unsigned long long)s->failed);
+            o->keep_ties ? " (kept)" : "", (unsigned long long)s->failed,
+            (unsigned long long)s->unjudgeable);
+    if (s->skipped_input)
+        fprintf(stderr, "; %llu invalid input lines skipped", (unsigned long long)s->skipped_input);
+    fprintf(stderr, "\n");
     fprintf(stderr, "  judgments: %llu sent, %llu from the journal\n",
             (unsigned long long)s->judgments_sent, (unsigned long long)s->judgments_replayed);
+    print_sources(s);
     print_rate("position consistency", s->position_consistency);
     print_rate("chosen is response_a", s->position_a_rate);
     print_rate("chosen is the longer response", s->longer_rate);
@@ -273,8 +313,51 @@ static int parse_clamp(const char *s, double *lo, double *hi)
     return 0;
 }
 
+/* "cai run ARGS" with each argument quoted for a POSIX shell where it needs it; caller frees.
+ * Keys never reach argv (see --api-key-env); credentials in a URL are redacted like everywhere
+ * else, so the line is safe to record. */
+static char *command_line(int argc, char **argv)
+{
+    size_t n = 8, i;
+    char *out, *p;
+    int k;
+
+    for (k = 0; k < argc; k++)
+        n += 4 * strlen(argv[k]) + 8; /* a redacted URL is never longer than the URL */
+    if (!(out = malloc(n)))
+        return NULL;
+    p = out + sprintf(out, "cai");
+    for (k = 0; k < argc; k++) {
+        char *red = strstr(argv[k], "://") ? cai_url_redact(argv[k]) : NULL;
+        const char *a = red ? red : strstr(argv[k], "://") ? "<url>" : argv[k];
+        int plain = *a != '\0';
+        for (i = 0; a[i]; i++)
+            plain &= (strchr("@%+=:,./-_", a[i]) || isalnum((unsigned char)a[i])) ? 1 : 0;
+        *p++ = ' ';
+        if (plain) {
+            p += sprintf(p, "%s", a);
+            free(red);
+            continue;
+        }
+        *p++ = '\'';
+        for (i = 0; a[i]; i++) {
+            if (a[i] == '\'') {
+                memcpy(p, "'\\''", 4);
+                p += 4;
+            } else {
+                *p++ = a[i];
+            }
+        }
+        *p++ = '\'';
+        *p = '\0';
+        free(red);
+    }
+    return out;
+}
+
 int cmd_run(int argc, char **argv)
 {
+    char *cmdline = NULL;
     cai_run_opts o;
     const char **inputs = NULL;
     size_t n_inputs = 0;
@@ -292,6 +375,7 @@ int cmd_run(int argc, char **argv)
     inputs = calloc((size_t)argc + 1, sizeof(*inputs));
     if (!inputs)
         return CLI_EXIT_USAGE;
+    o.command_line = cmdline = command_line(argc, argv);
     while ((c = getopt_long(argc, argv, "+:i:c:o:j:m:qh", long_opts, NULL)) != -1) {
         switch (c) {
         case 'i':
@@ -449,6 +533,24 @@ int cmd_run(int argc, char **argv)
         case OPT_NO_LOCK:
             o.no_lock = 1;
             break;
+        case OPT_REPAIR_JOURNAL:
+            o.repair_journal = 1;
+            break;
+        case OPT_MARGIN:
+            if ((v = cai_margin_mode_parse(optarg)) < 0)
+                goto bad_value;
+            o.margin = (cai_margin_mode)v;
+            break;
+        case OPT_MARGIN_CAP:
+            if (cli_parse_double(optarg, 0.001, 1000, &o.margin_cap))
+                goto bad_value;
+            break;
+        case OPT_LICENSE:
+            o.license = optarg;
+            break;
+        case OPT_LANGUAGE:
+            o.language = optarg;
+            break;
         case 'q':
             quiet = 1;
             break;
@@ -456,25 +558,31 @@ int cmd_run(int argc, char **argv)
             fputs(run_help, stdout);
             fputs(run_help_more, stdout);
             free(inputs);
+            free(cmdline);
             return CLI_EXIT_OK;
         case ':':
             free(inputs);
+            free(cmdline);
             return cli_usage("run", "option '%s' needs a value", argv[optind - 1]);
         default:
             free(inputs);
+            free(cmdline);
             return cli_usage("run", "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind < argc) {
         free(inputs);
+        free(cmdline);
         return cli_usage("run", "unexpected argument '%s' (inputs go after --input)", argv[optind]);
     }
     if (!n_inputs || !o.constitution || !o.output_dir) {
         free(inputs);
+        free(cmdline);
         return cli_usage("run", "--input, --constitution and --output are required");
     }
     if (o.judge.backend != CAI_BACKEND_BUILTIN && !o.judge.model) {
         free(inputs);
+        free(cmdline);
         return cli_usage("run", "--model is required with --judge %s",
                          cai_backend_name(o.judge.backend));
     }
@@ -484,6 +592,7 @@ int cmd_run(int argc, char **argv)
         rc = cli_load_key(o.judge.backend, key_env, key_file, &key);
         if (rc != CLI_EXIT_OK) {
             free(inputs);
+            free(cmdline);
             return rc;
         }
         o.judge.api_key = key;
@@ -532,9 +641,11 @@ int cmd_run(int argc, char **argv)
     cai_run_free(r);
     cli_free_key(key);
     free(inputs);
+    free(cmdline);
     return rc;
 
 bad_value:
     free(inputs);
+    free(cmdline);
     return cli_usage("run", "invalid value '%s' for %s", optarg, argv[optind - 1]);
 }

@@ -13,6 +13,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,10 @@ struct fake_llm {
     size_t nkept;
     body_stat *tab;
     size_t tab_cap, tab_len;
+    pid_t kill_pid; /* fake_llm_kill_on_request: SIGKILL this process ... */
+    size_t kill_at; /* ... at this value of requests */
+    unsigned ctx;  /* fake_llm_set_context */
+    int reasoning; /* fake_llm_set_reasoning */
 
     /* server thread only */
     conn **conns;
@@ -239,7 +244,28 @@ typedef struct request {
     long max_tokens; /* -1: absent */
     int logprobs;    /* log-probs asked for */
     int top_n;       /* how many alternatives per position */
+    unsigned ctx;    /* the server's context in tokens: usage counts at most this; 0 = none */
+    int reasoning;   /* answer as a reasoning model (fake_llm_set_reasoning) */
 } request;
+
+#define FAKE_REASONING_TOKENS 100
+
+/* What an OpenAI reasoning model says to parameters it does not take (NULL: none sent). */
+static const char *reasoning_refusal(const cJSON *root)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "temperature");
+
+    if (cJSON_GetObjectItemCaseSensitive(root, "max_tokens"))
+        return "Unsupported parameter: 'max_tokens' is not supported with this model. Use "
+               "'max_completion_tokens' instead.";
+    if (cJSON_GetObjectItemCaseSensitive(root, "logprobs") ||
+        cJSON_GetObjectItemCaseSensitive(root, "top_logprobs"))
+        return "Unsupported parameter: 'logprobs' is not supported with this model.";
+    if (t && !(cJSON_IsNumber(t) && t->valuedouble == 1))
+        return "Unsupported value: 'temperature' does not support 0 with this model. Only the "
+               "default (1) value is supported.";
+    return NULL;
+}
 
 typedef struct sbuf {
     char *p;
@@ -404,6 +430,22 @@ typedef struct answer {
     int truncated; /* stopped by max_tokens */
 } answer;
 
+/*
+ * A scripted soft label: when one response holds "[[p=0.NN]]" and the other "[[other]]", P(A)
+ * is 0.NN if the marked response is shown first and 1 - 0.NN if second, whatever the order, so
+ * a run with both orders labels the pair exactly p_chosen = 0.NN (tests of the soft-label loss).
+ */
+static void marker_p(const request *r, double *p)
+{
+    const char *m = r->text ? strstr(r->text, "[[p=") : NULL;
+    const char *o = r->text ? strstr(r->text, "[[other]]") : NULL;
+    double v;
+
+    if (!m || !o || sscanf(m + 4, "%lf", &v) != 1 || v <= 0 || v >= 1)
+        return;
+    *p = m < o ? v : 1.0 - v;
+}
+
 static void make_answer(answer *a, const request *r, uint64_t seed, fake_fault f)
 {
     static const char *const digits[7] = {"1", "2", "3", "4", "5", "6", "7"};
@@ -416,6 +458,7 @@ static void make_answer(answer *a, const request *r, uint64_t seed, fake_fault f
     const char *sp = r->w == W_COMPLETIONS ? " " : "";
     size_t i;
 
+    marker_p(r, &p);
     memset(a, 0, sizeof(*a));
     a->pre = "";
     a->post = "";
@@ -515,13 +558,21 @@ static void add_usage(cJSON *root, const request *r, const answer *a)
     cJSON *u = cJSON_AddObjectToObject(root, "usage");
     double pt = (double)(r->text_len / 4 + 1);
 
+    if (r->ctx && pt > r->ctx)
+        pt = r->ctx; /* cut silently, as llama.cpp and others do */
+
     if (r->w == W_MESSAGES) {
         cJSON_AddNumberToObject(u, "input_tokens", pt);
         cJSON_AddNumberToObject(u, "output_tokens", a->completion_tokens);
     } else {
+        unsigned rt = r->reasoning ? FAKE_REASONING_TOKENS : 0;
+
         cJSON_AddNumberToObject(u, "prompt_tokens", pt);
-        cJSON_AddNumberToObject(u, "completion_tokens", a->completion_tokens);
-        cJSON_AddNumberToObject(u, "total_tokens", pt + a->completion_tokens);
+        cJSON_AddNumberToObject(u, "completion_tokens", a->completion_tokens + rt);
+        cJSON_AddNumberToObject(u, "total_tokens", pt + a->completion_tokens + rt);
+        if (rt)
+            cJSON_AddNumberToObject(cJSON_AddObjectToObject(u, "completion_tokens_details"),
+                                    "reasoning_tokens", rt);
     }
 }
 
@@ -721,12 +772,24 @@ static int queue_reply(
 
 /* ------------------------------------------------------------------ the decision */
 
+/* fake_llm_kill_on_request: 1 when this request killed the client (it gets no answer). */
+static int kill_due(fake_llm *s)
+{
+    if (s->kill_pid <= 0 || s->requests < s->kill_at)
+        return 0;
+    kill(s->kill_pid, SIGKILL);
+    s->kill_pid = 0;
+    return 1;
+}
+
 static fake_fault pick_fault(fake_llm *s, const char *body, size_t len, uint32_t attempt)
 {
     unsigned mask, eligible[FAKE_NFAULTS], n = 0, k;
     uint64_t h, st;
     double u;
 
+    if (kill_due(s))
+        return FAKE_HANG;
     if (s->always != FAKE_OK)
         return s->always;
     if (s->q_len > 0) {
@@ -899,8 +962,16 @@ handle(fake_llm *s, conn *c, const char *hdrs, size_t hdr_len, const char *body,
             status = 400;
         }
     }
+    pthread_mutex_lock(&s->mu);
+    r.reasoning = s->reasoning && r.w == W_CHAT;
+    pthread_mutex_unlock(&s->mu);
+    if (!status && r.reasoning && (bad = reasoning_refusal(root)) != NULL)
+        status = 400;
 
     f = record(s, hdrs, hdr_len, body, body_len, path, status, bh);
+    pthread_mutex_lock(&s->mu);
+    r.ctx = s->ctx;
+    pthread_mutex_unlock(&s->mu);
     extra[0] = '\0';
     if (status) {
         out = error_body(anthropic, btype, NULL, bad);
@@ -1497,6 +1568,14 @@ void fake_llm_set_always(fake_llm *s, fake_fault f)
     pthread_mutex_unlock(&s->mu);
 }
 
+void fake_llm_kill_on_request(fake_llm *s, pid_t pid, size_t m)
+{
+    pthread_mutex_lock(&s->mu);
+    s->kill_pid = m > 0 ? pid : 0;
+    s->kill_at = s->requests + m;
+    pthread_mutex_unlock(&s->mu);
+}
+
 static size_t read_counter(fake_llm *s, const size_t *p)
 {
     size_t v;
@@ -1553,4 +1632,18 @@ char *fake_llm_request_body(fake_llm *s, size_t i)
 char *fake_llm_request_headers(fake_llm *s, size_t i)
 {
     return copy_kept(s, s->headers, i);
+}
+
+void fake_llm_set_context(fake_llm *s, unsigned tokens)
+{
+    pthread_mutex_lock(&s->mu);
+    s->ctx = tokens;
+    pthread_mutex_unlock(&s->mu);
+}
+
+void fake_llm_set_reasoning(fake_llm *s, int on)
+{
+    pthread_mutex_lock(&s->mu);
+    s->reasoning = on;
+    pthread_mutex_unlock(&s->mu);
 }

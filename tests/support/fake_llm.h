@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /*
  * The server speaks three wire formats:
@@ -15,6 +16,8 @@
  * Verdicts are deterministic: h = FNV-1a 64 (cai_hash64) of the decoded prompt text (message
  * contents / system / prompt string, concatenated, so JSON escaping does not matter) seeded with
  * opts.seed; p = 0.02 + 0.96 * (h % 10000) / 9999 is P(A); the top token is "A" when p >= 0.5.
+ * Scripted labels: a response holding "[[p=0.NN]]" against one holding "[[other]]" gets
+ * P(A) = 0.NN when shown first and 1 - 0.NN when shown second.
  * Modes, decided from the request:
  *   - rating: the prompt contains "1 to 7", "Rating" or "rating" and does NOT contain "(B)" (so a
  *     response that merely mentions a rating cannot turn a two-response prompt into one);
@@ -84,6 +87,10 @@ void fake_llm_push_fault(fake_llm *s, fake_fault f, unsigned count);
 void fake_llm_set_fault_rate(fake_llm *s, double rate);
 /* Every request gets f until set back to FAKE_OK (overrides the queue and random faults). */
 void fake_llm_set_always(fake_llm *s, fake_fault f);
+/* Crash at a known point: SIGKILLs process pid when the server receives its m-th request from
+ * now (m >= 1; the first well-formed one at or after it), before that request is decided; it is
+ * recorded as a hang (status 0) and never answered. Fires once; pid <= 0 disarms. */
+void fake_llm_kill_on_request(fake_llm *s, pid_t pid, size_t m);
 
 size_t fake_llm_requests(fake_llm *s);  /* all requests received (malformed ones included) */
 size_t fake_llm_successes(fake_llm *s); /* 200 answers with a verdict, ie "billed" */
@@ -98,6 +105,16 @@ size_t fake_llm_max_open(fake_llm *s);
  * caller frees; NULL past end or past the first 1,000 requests (only those are kept). */
 char *fake_llm_request_body(fake_llm *s, size_t i);
 char *fake_llm_request_headers(fake_llm *s, size_t i);
+
+/* Silent truncation: usage.prompt_tokens / input_tokens report at most tokens (the server's
+ * context), as a server that cuts long prompts does; 0 (the default) reports the whole prompt. */
+void fake_llm_set_context(fake_llm *s, unsigned tokens);
+
+/* A reasoning model on chat: a body with max_tokens, logprobs/top_logprobs or a temperature
+ * other than 1 gets OpenAI's 400 "Unsupported parameter" error; answers carry no log-probs and
+ * 100 reasoning tokens (usage.completion_tokens_details.reasoning_tokens, inside
+ * completion_tokens). */
+void fake_llm_set_reasoning(fake_llm *s, int on);
 
 /* Name of a fault ("ok", "429", "500", "503", "hang", "reset", "bad_json", "no_logprobs",
  * "no_verdict", "401_echo") and the reverse (-1 when unknown). */
