@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* Writes a finished run's manifest.json and its dataset card (README.md), each atomically. */
 #include "run_int.h"
+#include "cai/agree.h"
 #include "cai/judge.h"
 #include "error_int.h"
+#include "health_int.h"
 #include "util_int.h"
 
 #include <cjson/cJSON.h>
@@ -136,6 +138,40 @@ static cJSON *judge_json(const cai_judge_opts *j)
     return o;
 }
 
+/* A breakdown row: {"id", "counts", "rates"}. */
+static cJSON *breakdown_row(const char *id, const cai_health_counts *c)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    if (!o)
+        return NULL;
+    cJSON_AddStringToObject(o, "id", id);
+    cJSON_AddItemToObject(o, "counts", cai_health__counts_json(c));
+    cJSON_AddItemToObject(o, "rates", cai_health__rates_json(c));
+    return o;
+}
+
+/* statistics.health: the counts, rates and findings, and the breakdowns per principle and per
+ * input file (`cai validate` reads the counts back and reaches the same verdict). */
+static cJSON *health_json(const cai_run_info *info)
+{
+    const cai_run_summary *s = info->summary;
+    cJSON *h = cai_health__json(&s->health, &info->health_opts, &s->health_report), *arr;
+    size_t i;
+
+    if (!h)
+        return NULL;
+    arr = cJSON_AddArrayToObject(h, "per_principle");
+    for (i = 0; arr && info->health_pr && i < cai_constitution_count(info->constitution); i++)
+        cJSON_AddItemToArray(arr,
+                             breakdown_row(cai_constitution_principle(info->constitution, i)->id,
+                                           &info->health_pr[i]));
+    arr = cJSON_AddArrayToObject(h, "per_input");
+    for (i = 0; arr && info->health_in && i < info->opts->n_inputs; i++)
+        cJSON_AddItemToArray(arr, breakdown_row(info->opts->inputs[i], &info->health_in[i]));
+    return h;
+}
+
 cai_status cai_run__write_manifest(const cai_run_info *info, cai_error *err)
 {
     const cai_run_opts *o = info->opts;
@@ -216,6 +252,7 @@ cai_status cai_run__write_manifest(const cai_run_info *info, cai_error *err)
         cJSON_AddNumberToObject(st, "estimated_cost_usd", s->cost);
     else
         cJSON_AddNullToObject(st, "estimated_cost_usd");
+    cJSON_AddItemToObject(st, "health", health_json(info));
     txt = cJSON_Print(m);
     cJSON_Delete(m);
     if (!txt)
@@ -245,6 +282,48 @@ static void sb_rate(cai_buf *b, const char *label, double v)
         cai_buf__printf(b, "| %s | %.1f%% |\n", label, 100.0 * v);
     else
         cai_buf__printf(b, "| %s | n/a |\n", label);
+}
+
+/* The card's "Judge health" section: the numbers and every finding, in plain words. */
+static void card_health(cai_buf *b, const cai_run_info *info)
+{
+    const cai_health_counts *c = &info->summary->health;
+    const cai_health_report *r = &info->summary->health_report;
+    uint64_t n = c->judgments ? c->judgments : 1;
+    size_t i;
+
+    cai_buf__printf(b, "\n## Judge health\n\n");
+    if (r->n == 0)
+        cai_buf__printf(b, "No findings: the checks in cai's docs/judges.md passed.\n\n");
+    for (i = 0; i < r->n; i++)
+        cai_buf__printf(b, "- **%s** `%s`: %s. Try: %s.\n",
+                        r->f[i].severity == CAI_HEALTH_ERROR ? "ERROR" : "warning", r->f[i].code,
+                        r->f[i].message, r->f[i].hint);
+    if (r->n)
+        cai_buf__printf(b, "\n");
+    cai_buf__printf(b, "| measure | value |\n|---|---|\n");
+    cai_buf__printf(b,
+                    "| judgments: from log-probs / text verdict / failed | %.1f%% / %.1f%% / "
+                    "%.1f%% of %llu |\n",
+                    100.0 * (double)c->from_logprobs / (double)n,
+                    100.0 * (double)c->from_text / (double)n, 100.0 * (double)c->failed / (double)n,
+                    (unsigned long long)c->judgments);
+    sb_rate(b, "won by the first-shown response", cai_health_first_shown_rate(c));
+    sb_rate(b, "order consistency", c->order_n ? (double)c->order_agree / (double)c->order_n : NAN);
+    sb_rate(b, "ties among judged pairs", c->pairs ? (double)c->ties / (double)c->pairs : NAN);
+    if (c->pairs)
+        cai_buf__printf(b,
+                        "| \\|P - 0.5\\| quantiles (10%% / 50%% / 90%%, upper bin edges) | "
+                        "%.2f / %.2f / %.2f |\n",
+                        cai_health_margin_quantile(c, 0.1), cai_health_margin_quantile(c, 0.5),
+                        cai_health_margin_quantile(c, 0.9));
+    if (c->human_n) {
+        double lo, hi;
+        cai_agree_wilson(c->human_agree, c->human_n, 1.959963984540054, &lo, &hi);
+        cai_buf__printf(b, "| agreement with human labels | %.1f%% of %llu (95%% CI %.3f-%.3f) |\n",
+                        100.0 * (double)c->human_agree / (double)c->human_n,
+                        (unsigned long long)c->human_n, lo, hi);
+    }
 }
 
 cai_status cai_run__write_card(const cai_run_info *info, cai_error *err)
@@ -306,6 +385,7 @@ cai_status cai_run__write_card(const cai_run_info *info, cai_error *err)
         cai_buf__printf(&b, "| mean p_chosen | %.3f |\n", s->mean_p_chosen);
     cai_buf__printf(&b, "| tokens (prompt / completion) | %llu / %llu |\n",
                     (unsigned long long)s->prompt_tokens, (unsigned long long)s->completion_tokens);
+    card_health(&b, info);
     cai_buf__printf(&b,
                     "\n## Settings\n\n- seed: %llu\n- principles per pair: %u\n- swap orders: %s\n"
                     "- samples: %u\n- test fraction: %g (split by a hash of the prompt)\n"

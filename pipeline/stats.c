@@ -2,6 +2,7 @@
 /* Dataset statistics: per-split counters in bounded memory, the bias tests built on them, and
  * their text, JSON and SVG renderings for `cai stats`. */
 #include "validate_int.h"
+#include "cai/agree.h"
 #include "error_int.h"
 #include "util_int.h"
 
@@ -14,22 +15,7 @@
 
 double cai_stats__binom_p(uint64_t k, uint64_t n)
 {
-    uint64_t m = k < n - k ? k : n - k, i;
-    double dn = (double)n, term, sum;
-
-    if (n == 0 || 2 * m == n)
-        return 1.0;
-    /* P(X <= m) for X ~ Bin(n, 1/2): start at the largest term and walk down the tail. */
-    term = exp(lgamma(dn + 1) - lgamma((double)m + 1) - lgamma(dn - (double)m + 1) - dn * log(2.0));
-    sum = term;
-    for (i = m; i > 0; i--) {
-        term *= (double)i / (dn - (double)i + 1);
-        sum += term;
-        if (term < sum * 1e-17)
-            break;
-    }
-    sum *= 2;
-    return sum > 1.0 ? 1.0 : sum;
+    return cai_agree_binom_p(k, n); /* one implementation, in agree.c */
 }
 
 /* ---- length distributions: exact below 64 Ki characters, log buckets above ---------------- */

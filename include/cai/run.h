@@ -4,6 +4,7 @@
 #define CAI_RUN_H
 
 #include "cai/common.h"
+#include "cai/health.h"
 #include "cai/judge.h"
 #include "cai/record.h"
 
@@ -90,6 +91,11 @@ typedef struct cai_run_summary {
     int failure_rate_exceeded;
     int validation_findings; /* errors found validating the output; -1 = not run */
     double elapsed_s;
+    /* Judge health, measured on every run (docs/judges.md): the counts and the verdict on them.
+     * The library only reports; `cai run` exits 1 on errors unless told to accept them. */
+    int validation_warnings; /* warnings found validating the output (judge health aside) */
+    cai_health_counts health;
+    cai_health_report health_report;
 } cai_run_summary;
 
 typedef struct cai_run cai_run;

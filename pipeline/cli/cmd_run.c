@@ -77,10 +77,13 @@ static const char run_help[] =
     "      --price-input USD      price per million prompt tokens (for cost estimates)\n"
     "      --price-output USD     price per million completion tokens\n"
     "      --no-validate          do not validate the written dataset at the end\n"
+    "      --accept-unhealthy-judge  exit 0 despite judge-health errors (position noise, text\n"
+    "                             fallback, all ties, ...; see docs/judges.md)\n"
     "  -q, --quiet                no progress lines or summary\n"
     "  -h, --help                 show this help\n"
     "\n"
-    "exit codes: 0 done; 1 too many failed pairs or the output failed validation; 2 usage or\n"
+    "exit codes: 0 done; 1 too many failed pairs, a judge-health error or the output failed\n"
+    "validation; 2 usage or\n"
     "input error; 3 judge unreachable or refusing (auth, quota); 130 interrupted (resumable).\n";
 
 enum {
@@ -116,7 +119,8 @@ enum {
     OPT_DRY_RUN,
     OPT_PRICE_IN,
     OPT_PRICE_OUT,
-    OPT_NO_VALIDATE
+    OPT_NO_VALIDATE,
+    OPT_ACCEPT_UNHEALTHY = 400 /* apart from the others' numbers: other options are added above */
 };
 
 static const struct option long_opts[] = {
@@ -158,6 +162,7 @@ static const struct option long_opts[] = {
     {"price-input", required_argument, NULL, OPT_PRICE_IN},
     {"price-output", required_argument, NULL, OPT_PRICE_OUT},
     {"no-validate", no_argument, NULL, OPT_NO_VALIDATE},
+    {"accept-unhealthy-judge", no_argument, NULL, OPT_ACCEPT_UNHEALTHY},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
@@ -206,6 +211,50 @@ static void print_rate(const char *label, double v)
         fprintf(stderr, "  %-34s %.1f%%\n", label, 100.0 * v);
 }
 
+/*
+ * Judge health and validation, the last lines of the summary. "validation: clean" only when
+ * neither the judge-health checks nor the dataset checks found anything at all.
+ */
+static void print_health(const cai_run_opts *o, const cai_run_summary *s)
+{
+    const cai_health_counts *c = &s->health;
+    const cai_health_report *h = &s->health_report;
+    uint64_t n = c->judgments ? c->judgments : 1;
+    int ve = s->validation_findings > 0 ? s->validation_findings : 0;
+    int vw = s->validation_warnings > 0 ? s->validation_warnings : 0;
+    size_t i;
+
+    fprintf(stderr,
+            "  judge health: %.1f%% log-probs, %.1f%% text verdicts, %.1f%% failed of %llu "
+            "judgments\n",
+            100.0 * (double)c->from_logprobs / (double)n, 100.0 * (double)c->from_text / (double)n,
+            100.0 * (double)c->failed / (double)n, (unsigned long long)c->judgments);
+    print_rate("won by the first-shown response", cai_health_first_shown_rate(c));
+    print_rate("ties among judged pairs", c->pairs ? (double)c->ties / (double)c->pairs : NAN);
+    if (c->human_n) {
+        double lo, hi;
+        cai_agree_wilson(c->human_agree, c->human_n, 1.959963984540054, &lo, &hi);
+        fprintf(stderr, "  %-34s %.1f%% of %llu (95%% CI %.3f-%.3f)\n", "agrees with human labels",
+                100.0 * (double)c->human_agree / (double)c->human_n, (unsigned long long)c->human_n,
+                lo, hi);
+    }
+    for (i = 0; i < h->n; i++)
+        fprintf(stderr, "  %s [%s] %s\n    try: %s\n",
+                h->f[i].severity == CAI_HEALTH_ERROR ? "ERROR" : "warning", h->f[i].code,
+                h->f[i].message, h->f[i].hint);
+    if (s->validation_findings < 0)
+        fprintf(stderr, "  validation: not run; judge health: %u error(s), %u warning(s)\n",
+                h->errors, h->warnings);
+    else if (ve + vw == 0 && h->n == 0)
+        fprintf(stderr, "  validation: clean\n");
+    else
+        fprintf(stderr,
+                "  validation: %u error(s), %u warning(s) (judge health %u/%u, dataset %d/%d); "
+                "run 'cai validate %s'\n",
+                h->errors + (unsigned)ve, h->warnings + (unsigned)vw, h->errors, h->warnings, ve,
+                vw, o->output_dir);
+}
+
 static void print_summary(const cai_run_opts *o, const cai_run_summary *s)
 {
     if (o->dry_run) {
@@ -237,12 +286,29 @@ static void print_summary(const cai_run_opts *o, const cai_run_summary *s)
                 (unsigned long long)s->prompt_tokens, (unsigned long long)s->completion_tokens);
     if (o->price_input_per_mtok > 0 || o->price_output_per_mtok > 0)
         fprintf(stderr, "  estimated cost: $%.4f\n", s->cost);
-    if (s->validation_findings > 0)
-        fprintf(stderr, "  validation: %d error(s); run 'cai validate %s'\n",
-                s->validation_findings, o->output_dir);
-    else if (s->validation_findings == 0)
-        fprintf(stderr, "  validation: clean\n");
+    print_health(o, s);
     fprintf(stderr, "  dataset: %s\n", o->output_dir);
+}
+
+/* Judge-health errors fail the run unless accepted on purpose; the errors are also printed
+ * under --quiet, since they decide the exit code. */
+static int health_fails(const cai_run_summary *s, int accept)
+{
+    const cai_health_report *h = &s->health_report;
+    size_t i;
+
+    if (h->errors == 0)
+        return 0;
+    for (i = 0; i < h->n; i++)
+        if (h->f[i].severity == CAI_HEALTH_ERROR)
+            cli_error("judge health: %s [%s]", h->f[i].message, h->f[i].code);
+    if (accept) {
+        cli_error("judge-health errors accepted (--accept-unhealthy-judge)");
+        return 0;
+    }
+    cli_error("the labels are not trustworthy; see docs/judges.md, or pass "
+              "--accept-unhealthy-judge to keep them anyway");
+    return 1;
 }
 
 static int parse_clamp(const char *s, double *lo, double *hi)
@@ -268,7 +334,7 @@ int cmd_run(int argc, char **argv)
     size_t n_inputs = 0;
     const char *key_env = NULL, *key_file = NULL;
     char *key = NULL;
-    int quiet = 0, c, rc, v;
+    int quiet = 0, c, rc, v, accept_unhealthy = 0;
     uint64_t u;
     cai_run *r = NULL;
     cai_run_summary sum;
@@ -431,6 +497,9 @@ int cmd_run(int argc, char **argv)
         case OPT_NO_VALIDATE:
             o.no_validate = 1;
             break;
+        case OPT_ACCEPT_UNHEALTHY:
+            accept_unhealthy = 1;
+            break;
         case 'q':
             quiet = 1;
             break;
@@ -508,6 +577,8 @@ int cmd_run(int argc, char **argv)
             rc = CLI_EXIT_FINDINGS;
         }
         if (sum.validation_findings > 0)
+            rc = CLI_EXIT_FINDINGS;
+        if (health_fails(&sum, accept_unhealthy))
             rc = CLI_EXIT_FINDINGS;
     }
     cai_run_free(r);
