@@ -63,9 +63,33 @@ typedef struct fake_llm_opts {
     const char *log_path; /* if set, append one line per request: "<status> <fnv64-hex of body>
                              <path>\n" (flushed per line); fnv64 = cai_hash64(body, len, 0) */
     unsigned port;        /* 0 = kernel-chosen (the default) */
+    int judge;            /* fake_judge_kind: how P(A) is decided (default FAKE_JUDGE_HASH) */
 } fake_llm_opts;
 
-#define FAKE_LLM_OPTS_INIT ((fake_llm_opts){0, 0.0, 0, 0, 0, NULL, 0})
+/*
+ * How the judge decides P(first shown is better), for judge-health tests:
+ *   HASH       (default) the hash rule above, of the whole prompt: the two presentation orders
+ *              of a pair are independent draws, so order consistency is ~50%; kept as the default
+ *              because byte-exact tests and the benchmark's peer implementations rely on it;
+ *   CONSISTENT a function of the unordered pair and the principle, mirrored when the order is
+ *              swapped: each response gets a quality q = hash(principle, response) in [0, 1) and
+ *              P = 1 / (1 + e^(-6 (q_first - q_second))) plus noise of +-0.05 from the prompt hash
+ *              (clamped to [0.02, 0.98]); falls back to HASH when the prompt has no RESPONSE_A /
+ *              RESPONSE_B blocks;
+ *   COIN       a confident coin flip per request: P = 0.95 or 0.05 by the prompt hash;
+ *   FIRST      always prefers the first-shown response: P = 0.97.
+ */
+typedef enum fake_judge_kind {
+    FAKE_JUDGE_HASH = 0,
+    FAKE_JUDGE_CONSISTENT,
+    FAKE_JUDGE_COIN,
+    FAKE_JUDGE_FIRST
+} fake_judge_kind;
+
+/* "hash", "consistent", "coin", "first" -> kind; -1 when unknown. */
+int fake_judge_kind_parse(const char *name);
+
+#define FAKE_LLM_OPTS_INIT ((fake_llm_opts){0, 0.0, 0, 0, 0, NULL, 0, FAKE_JUDGE_HASH})
 
 /* Starts the server thread (opts may be NULL for defaults). NULL on failure. */
 fake_llm *fake_llm_start(const fake_llm_opts *opts);
