@@ -83,8 +83,8 @@ static const char run_help[] =
     "  -h, --help                 show this help\n"
     "\n"
     "exit codes: 0 done; 1 too many failed pairs, a judge-health error or the output failed\n"
-    "validation; 2 usage or\n"
-    "input error; 3 judge unreachable or refusing (auth, quota); 130 interrupted (resumable).\n";
+    "validation; 2 usage or input error; 3 judge unreachable or refusing (auth, quota);\n"
+    "130 interrupted (resumable).\n";
 
 enum {
     OPT_INPUT_FORMAT = 256,
