@@ -79,6 +79,7 @@ static const char run_help[] =
     "      --no-validate          do not validate the written dataset at the end\n"
     "      --accept-unhealthy-judge  exit 0 despite judge-health errors (position noise, text\n"
     "                             fallback, all ties, ...; see docs/judges.md)\n"
+    "      --strict               exit 1 on warnings too (judge health and dataset checks)\n"
     "  -q, --quiet                no progress lines or summary\n"
     "  -h, --help                 show this help\n"
     "\n"
@@ -120,7 +121,8 @@ enum {
     OPT_PRICE_IN,
     OPT_PRICE_OUT,
     OPT_NO_VALIDATE,
-    OPT_ACCEPT_UNHEALTHY = 400 /* apart from the others' numbers: other options are added above */
+    OPT_ACCEPT_UNHEALTHY = 400, /* apart from the others' numbers: other options are added above */
+    OPT_STRICT
 };
 
 static const struct option long_opts[] = {
@@ -163,6 +165,7 @@ static const struct option long_opts[] = {
     {"price-output", required_argument, NULL, OPT_PRICE_OUT},
     {"no-validate", no_argument, NULL, OPT_NO_VALIDATE},
     {"accept-unhealthy-judge", no_argument, NULL, OPT_ACCEPT_UNHEALTHY},
+    {"strict", no_argument, NULL, OPT_STRICT},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
@@ -334,7 +337,7 @@ int cmd_run(int argc, char **argv)
     size_t n_inputs = 0;
     const char *key_env = NULL, *key_file = NULL;
     char *key = NULL;
-    int quiet = 0, c, rc, v, accept_unhealthy = 0;
+    int quiet = 0, c, rc, v, accept_unhealthy = 0, strict = 0;
     uint64_t u;
     cai_run *r = NULL;
     cai_run_summary sum;
@@ -500,6 +503,9 @@ int cmd_run(int argc, char **argv)
         case OPT_ACCEPT_UNHEALTHY:
             accept_unhealthy = 1;
             break;
+        case OPT_STRICT:
+            strict = 1;
+            break;
         case 'q':
             quiet = 1;
             break;
@@ -580,6 +586,15 @@ int cmd_run(int argc, char **argv)
             rc = CLI_EXIT_FINDINGS;
         if (health_fails(&sum, accept_unhealthy))
             rc = CLI_EXIT_FINDINGS;
+        if (strict &&
+            sum.health_report.warnings +
+                    (unsigned)(sum.validation_warnings > 0 ? sum.validation_warnings : 0) >
+                0) {
+            cli_error("--strict: %u judge-health and %d dataset warning(s)",
+                      sum.health_report.warnings,
+                      sum.validation_warnings > 0 ? sum.validation_warnings : 0);
+            rc = CLI_EXIT_FINDINGS;
+        }
     }
     cai_run_free(r);
     cli_free_key(key);

@@ -34,6 +34,8 @@ hl_run coin "$HL_TMP/coin"
 check "a coin-flip judge only warns" 0 "$HL_RC"
 grep -q "warning \[judge_order_consistency\]" "$HL_TMP/err"; check "order-consistency warning" 0 $?
 grep -q "validation: clean" "$HL_TMP/err"; check "warnings are not clean" 1 $?
+hl_run coin "$HL_TMP/coin2" --strict
+check "run --strict fails on the warning" 1 "$HL_RC"
 "$CAI" validate --strict "$HL_TMP/coin" >/dev/null 2>&1
 check "validate --strict fails on the warning" 1 $?
 
@@ -41,6 +43,8 @@ hl_run consistent "$HL_TMP/cons"
 check "a consistent judge passes" 0 "$HL_RC"
 grep -q "validation: clean" "$HL_TMP/err"; check "consistent judge: validation: clean" 0 $?
 "$CAI" validate "$HL_TMP/cons" >/dev/null 2>&1; check "validate passes the consistent output" 0 $?
+hl_run consistent "$HL_TMP/cons2" --strict
+check "run --strict passes a clean run" 0 "$HL_RC"
 "$CAI" stats "$HL_TMP/cons" >"$HL_TMP/sout" 2>&1
 grep -q "first-shown response wins" "$HL_TMP/sout"; check "stats reports the shown position" 0 $?
 "$CAI" stats --json "$HL_TMP/cons" | grep -q '"shown_position":{"n":400'
