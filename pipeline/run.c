@@ -480,11 +480,10 @@ static void add_exact(cJSON *o, const char *k, double v)
  * response shown first / second, and judgments whose probability came from a text verdict.
  * Always present, always integers, so the schema is the same for every record.
  */
-static void add_shown_counts(const cai_run *r, const pending *p, cJSON *cai)
+static void add_shown_counts(const pending *p, cJSON *cai)
 {
     unsigned t, first = 0, second = 0, text = 0;
 
-    (void)r;
     for (t = 0; t < p->n_tasks; t++) {
         first += p->res[t].p_first > 0.5;
         second += p->res[t].p_first < 0.5;
@@ -553,7 +552,7 @@ static char *record_line(const cai_run *r,
         for (i = 0; ids && i < n_ids; i++)
             cJSON_AddItemToArray(ids, cJSON_CreateString(principle_ids[i]));
         cJSON_AddNumberToObject(cai, "judgments", p->n_tasks);
-        add_shown_counts(r, p, cai);
+        add_shown_counts(p, cai);
         if (p->human >= 0) {
             cJSON_AddStringToObject(cai, "human_chosen_position", p->human == 0 ? "a" : "b");
             cJSON_AddBoolToObject(cai, "agrees_with_human", p->human == chosen);

@@ -21,7 +21,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: cai-fake-judge [--port N] [--latency-ms N] [--fault-rate F]\n"
                "                      [--fault-mask LIST] [--seed N] [--retry-after S]\n"
                "                      [--log FILE] [--always FAULT] [--port-file FILE]\n"
-               "                      [--judge hash|consistent|coin|first]\n"
+               "                      [--judge consistent|hash|coin|first]\n"
                "Serves the fake judge on 127.0.0.1 until SIGTERM/SIGINT, then prints a JSON\n"
                "summary line. FAULT: 429 500 503 hang reset bad_json no_logprobs no_verdict\n"
                "401_echo; LIST: comma-separated FAULTs or a number (bit mask).\n");

@@ -455,7 +455,7 @@ static double judge_p(const request *r, uint64_t seed, uint64_t h)
 
 int fake_judge_kind_parse(const char *name)
 {
-    static const char *const names[] = {"hash", "consistent", "coin", "first"};
+    static const char *const names[] = {"consistent", "hash", "coin", "first"}; /* enum order */
     int i;
 
     for (i = 0; i < 4; i++)
