@@ -4,6 +4,7 @@
 #define CAI_RUN_H
 
 #include "cai/common.h"
+#include "cai/health.h"
 #include "cai/judge.h"
 #include "cai/record.h"
 
@@ -130,6 +131,11 @@ typedef struct cai_run_summary {
     uint64_t judgments_failed;    /* judgments failed for good this run */
     uint64_t judgments_truncated; /* the server counted < half the prompt's estimated tokens */
     uint64_t reasoning_tokens;    /* part of completion_tokens */
+    /* Judge health, measured on every run (docs/judges.md): the counts and the verdict on them.
+     * The library only reports; `cai run` exits 1 on errors unless told to accept them. */
+    int validation_warnings; /* warnings found validating the output (judge health aside) */
+    cai_health_counts health;
+    cai_health_report health_report;
 } cai_run_summary;
 
 typedef struct cai_run cai_run;
