@@ -95,10 +95,10 @@ static void yaml_features(cai_buf *b, const cai_run_opts *o)
 {
     static const char *const text_cols[] = {"prompt", "chosen", "rejected"};
     static const char *const cai_fields[][2] = {
-        {"chosen_position", "string"}, {"orders_agree", "bool"},
-        {"principles", NULL},          {"judgments", "int64"},
-        {"has_human_label", "bool"},   {"human_chosen_position", "string"},
-        {"agrees_with_human", "bool"}, {"first_shown_wins", "int64"},
+        {"chosen_position", "string"},  {"orders_agree", "bool"},
+        {"principles", NULL},           {"judgments", "int64"},
+        {"has_human_label", "bool"},    {"human_chosen_position", "string"},
+        {"agrees_with_human", "bool"},  {"first_shown_wins", "int64"},
         {"second_shown_wins", "int64"}, {"text_judgments", "int64"},
     };
     size_t i;

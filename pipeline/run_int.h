@@ -31,7 +31,7 @@ typedef struct cai_run_info {
     double first_position_win_rate; /* share of judgments won by the response shown first */
     const cai_writer *train, *test, *failed, *ties;
     const cai_run_tally *tally;
-    const char *validation; /* "pass", "fail" or "not run"; NULL before validation */
+    const char *validation;             /* "pass", "fail" or "not run"; NULL before validation */
     cai_health_opts health_opts;        /* which health checks applied (the summary has the rest) */
     const cai_health_counts *health_pr; /* per principle, in constitution order */
     const cai_health_counts *health_in; /* per input file, in opts->inputs order */

@@ -88,12 +88,12 @@ typedef struct cai_run_opts {
     double progress_interval_s; /* 0 = 1 s */
     cai_run_progress_fn progress;
     void *progress_payload;
-    int repair_journal; /* a journal whose header is damaged gets a header from these settings;
-                           its entries with intact CRCs are kept (see docs/judges.md) */
-    cai_margin_mode margin;   /* the `margin` column: CAI_MARGIN_CAPPED (default) */
-    double margin_cap;        /* CAI_MARGIN_CAPPED: the largest margin; 0 = 3.0 */
-    const char *license;      /* dataset card `license`; NULL = "other" */
-    const char *language;     /* dataset card `language`; NULL = "en" */
+    int repair_journal;     /* a journal whose header is damaged gets a header from these settings;
+                               its entries with intact CRCs are kept (see docs/judges.md) */
+    cai_margin_mode margin; /* the `margin` column: CAI_MARGIN_CAPPED (default) */
+    double margin_cap;      /* CAI_MARGIN_CAPPED: the largest margin; 0 = 3.0 */
+    const char *license;    /* dataset card `license`; NULL = "other" */
+    const char *language;   /* dataset card `language`; NULL = "en" */
     const char *command_line; /* recorded in the manifest as given; NULL = not known */
 } cai_run_opts;
 

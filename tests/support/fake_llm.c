@@ -87,8 +87,8 @@ struct fake_llm {
     size_t tab_cap, tab_len;
     pid_t kill_pid; /* fake_llm_kill_on_request: SIGKILL this process ... */
     size_t kill_at; /* ... at this value of requests */
-    unsigned ctx;  /* fake_llm_set_context */
-    int reasoning; /* fake_llm_set_reasoning */
+    unsigned ctx;   /* fake_llm_set_context */
+    int reasoning;  /* fake_llm_set_reasoning */
 
     /* server thread only */
     conn **conns;
