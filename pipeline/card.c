@@ -5,6 +5,7 @@
  * YAML scalar that carries user text goes through yaml_str(), so no name can break the header.
  */
 #include "run_int.h"
+#include "cai/agree.h"
 #include "cai/judge.h"
 #include "error_int.h"
 #include "util_int.h"
@@ -94,10 +95,11 @@ static void yaml_features(cai_buf *b, const cai_run_opts *o)
 {
     static const char *const text_cols[] = {"prompt", "chosen", "rejected"};
     static const char *const cai_fields[][2] = {
-        {"chosen_position", "string"}, {"orders_agree", "bool"},
-        {"principles", NULL},          {"judgments", "int64"},
-        {"has_human_label", "bool"},   {"human_chosen_position", "string"},
-        {"agrees_with_human", "bool"},
+        {"chosen_position", "string"},  {"orders_agree", "bool"},
+        {"principles", NULL},           {"judgments", "int64"},
+        {"has_human_label", "bool"},    {"human_chosen_position", "string"},
+        {"agrees_with_human", "bool"},  {"first_shown_wins", "int64"},
+        {"second_shown_wins", "int64"}, {"text_judgments", "int64"},
     };
     size_t i;
 
@@ -225,6 +227,48 @@ static void md_training(cai_buf *b, const cai_run_opts *o)
                      "```\n\n");
 }
 
+/* The card's "Judge health" section: the numbers and every finding, in plain words. */
+static void card_health(cai_buf *b, const cai_run_info *info)
+{
+    const cai_health_counts *c = &info->summary->health;
+    const cai_health_report *r = &info->summary->health_report;
+    uint64_t n = c->judgments ? c->judgments : 1;
+    size_t i;
+
+    cai_buf__printf(b, "\n## Judge health\n\n");
+    if (r->n == 0)
+        cai_buf__printf(b, "No findings: the checks in cai's docs/judges.md passed.\n\n");
+    for (i = 0; i < r->n; i++)
+        cai_buf__printf(b, "- **%s** `%s`: %s. Try: %s.\n",
+                        r->f[i].severity == CAI_HEALTH_ERROR ? "ERROR" : "warning", r->f[i].code,
+                        r->f[i].message, r->f[i].hint);
+    if (r->n)
+        cai_buf__printf(b, "\n");
+    cai_buf__printf(b, "| measure | value |\n|---|---|\n");
+    cai_buf__printf(b,
+                    "| judgments: from log-probs / text verdict / failed | %.1f%% / %.1f%% / "
+                    "%.1f%% of %llu |\n",
+                    100.0 * (double)c->from_logprobs / (double)n,
+                    100.0 * (double)c->from_text / (double)n, 100.0 * (double)c->failed / (double)n,
+                    (unsigned long long)c->judgments);
+    md_rate(b, "won by the first-shown response", cai_health_first_shown_rate(c));
+    md_rate(b, "order consistency", c->order_n ? (double)c->order_agree / (double)c->order_n : NAN);
+    md_rate(b, "ties among judged pairs", c->pairs ? (double)c->ties / (double)c->pairs : NAN);
+    if (c->pairs)
+        cai_buf__printf(b,
+                        "| \\|P - 0.5\\| quantiles (10%% / 50%% / 90%%, upper bin edges) | "
+                        "%.2f / %.2f / %.2f |\n",
+                        cai_health_margin_quantile(c, 0.1), cai_health_margin_quantile(c, 0.5),
+                        cai_health_margin_quantile(c, 0.9));
+    if (c->human_n) {
+        double lo, hi;
+        cai_agree_wilson(c->human_agree, c->human_n, 1.959963984540054, &lo, &hi);
+        cai_buf__printf(b, "| agreement with human labels | %.1f%% of %llu (95%% CI %.3f-%.3f) |\n",
+                        100.0 * (double)c->human_agree / (double)c->human_n,
+                        (unsigned long long)c->human_n, lo, hi);
+    }
+}
+
 cai_status cai_run__write_card(const cai_run_info *info, cai_error *err)
 {
     const cai_run_opts *o = info->opts;
@@ -283,13 +327,11 @@ cai_status cai_run__write_card(const cai_run_info *info, cai_error *err)
     md_rate(&b, "judgments won by the first-shown response", info->first_position_win_rate);
     md_rate(&b, "chosen is response_a", s->position_a_rate);
     md_rate(&b, "chosen is the longer response", s->longer_rate);
-    if (s->human_labelled)
-        md_rate(&b, "agreement with the input's human labels",
-                (double)s->human_agree / (double)s->human_labelled);
     if (isfinite(s->mean_p_chosen))
         cai_buf__printf(&b, "| mean p_chosen | %.3f |\n", s->mean_p_chosen);
     cai_buf__printf(&b, "| tokens (prompt / completion) | %llu / %llu |\n",
                     (unsigned long long)s->prompt_tokens, (unsigned long long)s->completion_tokens);
+    card_health(&b, info);
     cai_buf__printf(&b,
                     "\n## Settings\n\n- seed: %llu\n- principles per pair: %u\n- swap orders: %s\n"
                     "- samples: %u\n- test fraction: %g (split by a hash of the prompt)\n"

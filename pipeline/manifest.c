@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* Writes a finished run's manifest.json and its dataset card (README.md), each atomically. */
 #include "run_int.h"
+#include "cai/agree.h"
 #include "cai/judge.h"
 #include "error_int.h"
+#include "health_int.h"
 #include "util_int.h"
 
 #include <cjson/cJSON.h>
@@ -135,18 +137,21 @@ static cJSON *judge_json(const cai_judge_opts *j)
 
 /* ---- what a user needs to trust the data ------------------------------------------------- */
 
-/*
- * Agreement with the human labels of the input (hh, trl). A plain count and rate for now; the
- * judge-health module is to own this statistic (with its interval) once it lands.
- */
+/* Agreement with the human labels of the input (hh, trl), through the agreement module that the
+ * judge-health checks use: the rate with its 95% Wilson interval and whether it is above chance. */
 static void add_human_agreement(cJSON *st, const cai_run_summary *s)
 {
     cJSON *h = cJSON_AddObjectToObject(st, "human_agreement");
+    cai_agree a = {s->human_labelled, s->human_agree};
+    cai_agree_summary sum;
 
+    cai_agree_summarize(&sum, &a, 0, 0);
     add_u64(h, "labelled", s->human_labelled);
     add_u64(h, "agree", s->human_agree);
-    add_num(h, "rate",
-            s->human_labelled ? (double)s->human_agree / (double)s->human_labelled : NAN);
+    add_num(h, "rate", sum.rate);
+    add_num(h, "ci95_low", sum.lo);
+    add_num(h, "ci95_high", sum.hi);
+    add_num(h, "p_above_chance", s->human_labelled ? sum.p_above : NAN);
 }
 
 static double margin_of(const cai_run_opts *o, double p)
@@ -205,6 +210,9 @@ static void add_schema(cJSON *m, const cai_run_opts *o)
         {"cai.has_human_label", "boolean"},
         {"cai.human_chosen_position", "string: a | b | \"\" (no human label)"},
         {"cai.agrees_with_human", "boolean (false without a human label)"},
+        {"cai.first_shown_wins", "number (integer): judgments won by the response shown first"},
+        {"cai.second_shown_wins", "number (integer): judgments won by the response shown second"},
+        {"cai.text_judgments", "number (integer): judgments read from a text verdict"},
         {"metadata", "string: the input's other fields as a JSON object text"},
     };
     cJSON *sc = cJSON_AddObjectToObject(m, "schema");
@@ -255,6 +263,40 @@ static void add_trust(cJSON *m, cJSON *st, const cai_run_info *info)
         cJSON_AddStringToObject(m, "command_line", info->opts->command_line);
     else
         cJSON_AddNullToObject(m, "command_line");
+}
+
+/* A breakdown row: {"id", "counts", "rates"}. */
+static cJSON *breakdown_row(const char *id, const cai_health_counts *c)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    if (!o)
+        return NULL;
+    cJSON_AddStringToObject(o, "id", id);
+    cJSON_AddItemToObject(o, "counts", cai_health__counts_json(c));
+    cJSON_AddItemToObject(o, "rates", cai_health__rates_json(c));
+    return o;
+}
+
+/* statistics.health: the counts, rates and findings, and the breakdowns per principle and per
+ * input file (`cai validate` reads the counts back and reaches the same verdict). */
+static cJSON *health_json(const cai_run_info *info)
+{
+    const cai_run_summary *s = info->summary;
+    cJSON *h = cai_health__json(&s->health, &info->health_opts, &s->health_report), *arr;
+    size_t i;
+
+    if (!h)
+        return NULL;
+    arr = cJSON_AddArrayToObject(h, "per_principle");
+    for (i = 0; arr && info->health_pr && i < cai_constitution_count(info->constitution); i++)
+        cJSON_AddItemToArray(arr,
+                             breakdown_row(cai_constitution_principle(info->constitution, i)->id,
+                                           &info->health_pr[i]));
+    arr = cJSON_AddArrayToObject(h, "per_input");
+    for (i = 0; arr && info->health_in && i < info->opts->n_inputs; i++)
+        cJSON_AddItemToArray(arr, breakdown_row(info->opts->inputs[i], &info->health_in[i]));
+    return h;
 }
 
 cai_status cai_run__write_manifest(const cai_run_info *info, cai_error *err)
@@ -357,6 +399,7 @@ cai_status cai_run__write_manifest(const cai_run_info *info, cai_error *err)
     else
         cJSON_AddNullToObject(st, "estimated_cost_usd");
     add_trust(m, st, info);
+    cJSON_AddItemToObject(st, "health", health_json(info));
     txt = cJSON_Print(m);
     cJSON_Delete(m);
     if (!txt)

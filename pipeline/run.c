@@ -111,6 +111,7 @@ struct cai_run {
     double p_sum;
     uint64_t replayed_pt, replayed_ct;        /* tokens of judgments taken from the journal */
     uint64_t n_lp, n_text, n_trunc, n_reason; /* over every judgment stored, replayed included */
+    cai_health_counts health, *health_pr, *health_in; /* total, per principle, per input */
     double t0, last_progress, last_fsync;
     cai_status abort_st;
     cai_error abort_err;
@@ -281,6 +282,7 @@ static cai_status pending_make(cai_run *r,
     p->meta_json = xstrdup(rec->meta_json ? rec->meta_json : "{}");
     p->file = xstrdup(rec->file);
     p->line = rec->line;
+    p->input = r->input_idx;
     p->context = calloc(rec->n_context ? rec->n_context : 1, sizeof(*p->context));
     if (!p->id || !p->meta_json || !p->file || !p->context)
         goto oom;
@@ -563,6 +565,26 @@ static void add_exact(cJSON *o, const char *k, double v)
     cJSON_AddRawToObject(o, k, tmp);
 }
 
+/*
+ * Per record, so that `cai stats` and `cai validate` can measure position bias by the order the
+ * judge saw (not only the input slot) and the share of text verdicts: judgments won by the
+ * response shown first / second, and judgments whose probability came from a text verdict.
+ * Always present, always integers, so the schema is the same for every record.
+ */
+static void add_shown_counts(const pending *p, cJSON *cai)
+{
+    unsigned t, first = 0, second = 0, text = 0;
+
+    for (t = 0; t < p->n_tasks; t++) {
+        first += p->res[t].p_first > 0.5;
+        second += p->res[t].p_first < 0.5;
+        text += !p->res[t].from_logprobs;
+    }
+    cJSON_AddNumberToObject(cai, "first_shown_wins", first);
+    cJSON_AddNumberToObject(cai, "second_shown_wins", second);
+    cJSON_AddNumberToObject(cai, "text_judgments", text);
+}
+
 /* Serialises one kept pair in the chosen output format; caller frees. */
 static char *record_line(const cai_run *r,
                          const pending *p,
@@ -641,6 +663,7 @@ static char *record_line(const cai_run *r,
                                 : p->human == 0 ? "a"
                                                 : "b");
         cJSON_AddBoolToObject(cai, "agrees_with_human", p->human >= 0 && p->human == chosen);
+        add_shown_counts(p, cai);
     }
     /* The input's other fields as one JSON text: their types vary between inputs, a string
      * column does not; the reader keeps each value's original bytes (numbers included). */
@@ -740,6 +763,97 @@ static void tally_kept(cai_run *r, const pending *p, int chosen, double p_chosen
     }
 }
 
+/* ---- judge health ------------------------------------------------------------------------ */
+
+/* The counters a pair adds to: the total, each of its principles', its input's. */
+static size_t health_targets(cai_run *r, const pending *p, cai_health_counts **out)
+{
+    size_t n = 0, k;
+
+    out[n++] = &r->health;
+    if (r->health_in && p->input < r->o.n_inputs)
+        out[n++] = &r->health_in[p->input];
+    for (k = 0; r->health_pr && k < p->n_principles; k++)
+        out[n++] = &r->health_pr[p->principles[k]];
+    return n;
+}
+
+/* Judgment-level counts of a finished pair: where each probability came from, which shown
+ * position won, whether the two orders agreed. */
+static void health_judgments(cai_run *r, const pending *p)
+{
+    unsigned t;
+
+    for (t = 0; t < p->n_tasks; t++) {
+        const result *x = &p->res[t];
+        size_t kk;
+        unsigned order, sample;
+        cai_health_counts *pr, *in;
+        cai_health_counts d;
+
+        memset(&d, 0, sizeof(d));
+        task_coords(r, t, &kk, &order, &sample);
+        d.judgments = 1;
+        if (x->st != CAI_OK) {
+            d.failed = 1;
+        } else {
+            d.from_logprobs = x->from_logprobs != 0;
+            d.from_text = x->from_logprobs == 0;
+            d.first_wins = x->p_first > 0.5;
+            d.second_wins = x->p_first < 0.5;
+            if (r->n_orders == 2 && order == 0 && p->res[t + r->n_samples].st == CAI_OK) {
+                double a0 = x->p_first, a1 = 1.0 - p->res[t + r->n_samples].p_first;
+                d.order_n = 1;
+                d.order_agree = (a0 > 0.5 && a1 > 0.5) || (a0 < 0.5 && a1 < 0.5);
+            }
+        }
+        cai_health_counts_add(&r->health, &d);
+        in = r->health_in && p->input < r->o.n_inputs ? &r->health_in[p->input] : NULL;
+        pr = r->health_pr ? &r->health_pr[p->principles[kk]] : NULL;
+        if (in)
+            cai_health_counts_add(in, &d);
+        if (pr)
+            cai_health_counts_add(pr, &d);
+    }
+}
+
+/* Pair-level counts: |P(A) - 0.5|, ties, agreement with the human label, length. */
+static void health_outcome(cai_run *r, const pending *p, double p_a, int tie, int kept)
+{
+    cai_health_counts *tg[66], d;
+    size_t n = health_targets(r, p, tg), i, bin;
+    int chosen = p_a >= 0.5 ? 0 : 1;
+    size_t l0 = strlen(p->resp[0]), l1 = strlen(p->resp[1]);
+
+    memset(&d, 0, sizeof(d));
+    d.pairs = 1;
+    d.ties = tie != 0;
+    d.kept = kept != 0;
+    bin = (size_t)(fabs(p_a - 0.5) / 0.5 * CAI_HEALTH_BINS);
+    d.margin_hist[bin < CAI_HEALTH_BINS ? bin : CAI_HEALTH_BINS - 1] = 1;
+    if (!tie && p->human >= 0) {
+        d.human_n = 1;
+        d.human_agree = p->human == chosen;
+    }
+    if (!tie && l0 != l1) {
+        d.longer_n = 1;
+        d.longer = (chosen == 0 ? l0 : l1) > (chosen == 0 ? l1 : l0);
+    }
+    for (i = 0; i < n; i++)
+        cai_health_counts_add(tg[i], &d);
+}
+
+/* The verdict on this run's counts, with the settings that decide which checks apply. */
+static cai_health_opts health_opts(const cai_run *r)
+{
+    cai_health_opts o = CAI_HEALTH_OPTS_INIT;
+
+    o.swap = r->n_orders == 2;
+    /* as the judge asked: a reasoning model, CoT mode or Anthropic give text verdicts on purpose */
+    o.logprobs_requested = r->judge ? cai_judge_asks_logprobs(r->judge) : 0;
+    return o;
+}
+
 /* Aggregates a finished pair and writes it where it belongs. */
 static cai_status finish_pair(cai_run *r, pending *p, cai_error *err)
 {
@@ -756,6 +870,7 @@ static cai_status finish_pair(cai_run *r, pending *p, cai_error *err)
         r->tally.input_pairs[p->input]++;
     if (p->invalid)
         return write_failed(r, p, p->invalid, err);
+    health_judgments(r, p);
     for (t = 0; t < p->n_tasks; t++) {
         if (p->res[t].st != CAI_OK)
             return write_failed(r, p, p->res[t].errmsg ? p->res[t].errmsg : "judgment failed", err);
@@ -788,8 +903,11 @@ static cai_status finish_pair(cai_run *r, pending *p, cai_error *err)
         r->s.ties++;
         if (r->tally.input_ties)
             r->tally.input_ties[p->input]++;
+        health_outcome(r, p, p_a, 1, r->o.keep_ties);
         if (!r->o.keep_ties)
             return write_tie(r, p, p_a, err);
+    } else {
+        health_outcome(r, p, p_a, 0, 1);
     }
     chosen = p_a >= 0.5 ? 0 : 1;
     p_chosen = chosen == 0 ? p_a : 1.0 - p_a;
@@ -1319,6 +1437,12 @@ cai_status cai_run_create(cai_run **out, const cai_run_opts *opts, cai_error *er
         r->o.progress_interval_s = 1.0;
     if (r->o.margin_cap <= 0)
         r->o.margin_cap = 3.0;
+    r->health_pr = calloc(cai_constitution_count(r->c) + 1, sizeof(*r->health_pr));
+    r->health_in = calloc(opts->n_inputs, sizeof(*r->health_in));
+    if (!r->health_pr || !r->health_in) {
+        st = cai_error__set(err, CAI_ENOMEM, "out of memory");
+        goto fail;
+    }
     *out = r;
     return CAI_OK;
 fail:
@@ -1525,6 +1649,11 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
     r->s.failure_rate_exceeded =
         r->s.pairs_read && (double)r->s.failed / (double)r->s.pairs_read > r->o.max_failure_rate;
     r->s.elapsed_s = now_s() - r->t0;
+    r->s.health = r->health;
+    {
+        cai_health_opts ho = health_opts(r);
+        cai_health_check(&r->s.health_report, &r->health, &ho);
+    }
     {
         cai_run_info info;
         cai_judge_opts eff;
@@ -1544,6 +1673,9 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
         info.ties = r->ties;
         info.tally = &r->tally;
         info.validation = "not run";
+        info.health_opts = health_opts(r);
+        info.health_pr = r->health_pr;
+        info.health_in = r->health_in;
         st = cai_run__write_manifest(&info, err);
         if (st == CAI_OK)
             st = cai_run__write_card(&info, err);
@@ -1551,7 +1683,8 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
             goto out;
         report(r, 1);
         if (!r->o.no_validate) {
-            st = cai_run__validate_output(r->o.output_dir, &r->s.validation_findings, err);
+            st = cai_run__validate_output(r->o.output_dir, &r->s.validation_findings,
+                                          &r->s.validation_warnings, err);
             /* the verdict joins the manifest; the files it checked are unchanged */
             info.validation = r->s.validation_findings == 0 ? "pass" : "fail";
             if (st == CAI_OK)
@@ -1599,5 +1732,7 @@ void cai_run_free(cai_run *r)
     cai_judge_free(r->judge);
     cai_constitution_free(r->c);
     free(r->data_dir);
+    free(r->health_pr);
+    free(r->health_in);
     free(r);
 }

@@ -31,7 +31,10 @@ typedef struct cai_run_info {
     double first_position_win_rate; /* share of judgments won by the response shown first */
     const cai_writer *train, *test, *failed, *ties;
     const cai_run_tally *tally;
-    const char *validation; /* "pass", "fail" or "not run"; NULL before validation */
+    const char *validation;             /* "pass", "fail" or "not run"; NULL before validation */
+    cai_health_opts health_opts;        /* which health checks applied (the summary has the rest) */
+    const cai_health_counts *health_pr; /* per principle, in constitution order */
+    const cai_health_counts *health_in; /* per input file, in opts->inputs order */
 } cai_run_info;
 
 /* DIR/manifest.json, written under a temporary name and renamed. */
@@ -44,9 +47,9 @@ cai_status cai_run__write_card(const cai_run_info *info, cai_error *err);
 /* Appends s to b as a YAML double-quoted scalar (card.c). */
 void cai_card__yaml_str(cai_buf *b, const char *s);
 
-/* Validates the finished dataset as `cai validate DIR` would; *errors = findings that are errors.
- */
-cai_status cai_run__validate_output(const char *dir, int *errors, cai_error *err);
+/* Validates the finished dataset as `cai validate DIR` would; *errors and *warnings count its
+ * findings, leaving out the judge-health ones (the run reports those from its own counts). */
+cai_status cai_run__validate_output(const char *dir, int *errors, int *warnings, cai_error *err);
 
 /* Writes text to dir/name atomically (temporary name, fsync, rename). */
 cai_status

@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,15 @@ static const char *const kind_names[CAI_VK__COUNT] = {
     [CAI_VK_CONSISTENCY] = "low_consistency",
     [CAI_VK_PRINCIPLE_BIAS] = "principle_bias",
     [CAI_VK_GLUED] = "glued",
+    [CAI_VK_NO_RECORDS] = "no_records",
+    [CAI_VK_JUDGE_ALL_TIES] = "judge_all_ties",
+    [CAI_VK_JUDGE_TEXT_FALLBACK] = "judge_text_fallback",
+    [CAI_VK_JUDGE_POSITION_BIAS] = "judge_position_bias",
+    [CAI_VK_JUDGE_ORDER_INCONSISTENT] = "judge_order_inconsistent",
+    [CAI_VK_JUDGE_DISAGREES_WITH_HUMAN] = "judge_disagrees_with_human",
+    [CAI_VK_JUDGE_ORDER_CONSISTENCY] = "judge_order_consistency",
+    [CAI_VK_JUDGE_HUMAN_AGREEMENT] = "judge_human_agreement",
+    [CAI_VK_JUDGE_LENGTH_BIAS] = "judge_length_bias",
 };
 
 const char *cai_vkind__name(cai_vkind k)
@@ -706,6 +716,41 @@ static cai_status check_content(scan *s, int labelled, cai_error *err)
     return st;
 }
 
+/* A count in the "cai" object: absent (-1) or a non-negative integer. */
+static cai_status
+read_count(scan *s, const cJSON *meta, const char *key, int64_t *out, cai_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(meta, key);
+
+    *out = -1;
+    if (!v)
+        return CAI_OK;
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) || v->valuedouble > 1e15 ||
+        v->valuedouble != floor(v->valuedouble))
+        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"cai.%s\" is not a non-negative integer", key);
+    *out = (int64_t)v->valuedouble;
+    return CAI_OK;
+}
+
+/* The judge-health fields of the "cai" object (cai_vrec). */
+static cai_status read_shown_counts(scan *s, const cJSON *meta, cai_vrec *rec, cai_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(meta, "agrees_with_human");
+    cai_status st = read_count(s, meta, "first_shown_wins", &rec->first_wins, err);
+
+    if (st == CAI_OK)
+        st = read_count(s, meta, "second_shown_wins", &rec->second_wins, err);
+    if (st == CAI_OK)
+        st = read_count(s, meta, "text_judgments", &rec->text_judgments, err);
+    if (st != CAI_OK)
+        return st;
+    if (v && !cJSON_IsBool(v))
+        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"cai.agrees_with_human\" is %s, not true or false",
+                   type_name(v));
+    rec->human_agree = v ? cJSON_IsTrue(v) : -1;
+    return CAI_OK;
+}
+
 /* p_chosen, margin, id and the "cai" metadata object written by `cai run`. */
 static cai_status read_labels(scan *s, const cJSON *o, cai_vrec *rec, cai_error *err)
 {
@@ -748,6 +793,11 @@ static cai_status read_labels(scan *s, const cJSON *o, cai_vrec *rec, cai_error 
         if (v && !cJSON_IsNumber(v))
             STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"cai.judgments\" is %s, not a number",
                        type_name(v));
+        {
+            cai_status st = read_shown_counts(s, meta, rec, err);
+            if (st != CAI_OK || s->structural)
+                return st;
+        }
     }
     if (p) {
         rec->has_p = 1;
@@ -875,6 +925,8 @@ static cai_status read_line(scan *s, const char *line, size_t len, cai_error *er
     s->n_turns = s->n_seqs = 0;
     memset(&rec, 0, sizeof(rec));
     rec.position = rec.agree = -1;
+    rec.first_wins = rec.second_wins = rec.text_judgments = -1;
+    rec.human_agree = -1;
     if (!o) {
         s->line_bad = 1;
         return report(s, err, CAI_VK_JSON, "invalid JSON");

@@ -180,7 +180,8 @@ START_TEST(validate_forced_format_overrides_detection)
     r = validate_one(path, &o);
     /* trl strings are not transcripts: every line is a malformed hh record. */
     ck_assert_uint_eq(cai_report_count(r, "roles"), 6);
-    ck_assert_uint_eq(cai_report_errors(r), 6);
+    ck_assert_uint_eq(cai_report_count(r, "no_records"), 1); /* not one usable record */
+    ck_assert_uint_eq(cai_report_errors(r), 7);
     cai_report_free(r);
     free(path);
 }
@@ -285,7 +286,9 @@ START_TEST(validate_catches_gzip_damage)
     ck_assert_int_eq(tu_write_file(path, gz, len), 0);
     r = validate_one(path, NULL);
     ck_assert_uint_eq(cai_report_count(r, "gzip"), 1);
-    ck_assert_uint_eq(cai_report_errors(r), 1);
+    /* the only chunk failed its check, so no record was read: a dataset of 0 records */
+    ck_assert_uint_eq(cai_report_count(r, "no_records"), 1);
+    ck_assert_uint_eq(cai_report_errors(r), 2);
     /* The line where the stream failed: zlib checks the CRC when it decodes the end, which in a
      * file this small is the first and only chunk. */
     ck_assert_uint_le(find_kind(r, "gzip", 0)->line, 4);
@@ -650,7 +653,8 @@ START_TEST(validate_reports_low_consistency_and_skewed_principle)
     cai_report *r = validate_one(p1, NULL);
     char *got = findings_list(r);
 
-    ck_assert_str_eq(got, "0 low_consistency\n");
+    /* 50% is below --min-consistency and not above chance: both checks speak */
+    ck_assert_str_eq(got, "0 judge_order_consistency\n0 low_consistency\n");
     ck_assert_ptr_nonnull(strstr(find_kind(r, "low_consistency", 0)->message, "50.0% of 40"));
     free(got);
     cai_report_free(r);

@@ -4,6 +4,7 @@
 #define CAI_RUN_H
 
 #include "cai/common.h"
+#include "cai/health.h"
 #include "cai/judge.h"
 #include "cai/record.h"
 
@@ -89,12 +90,12 @@ typedef struct cai_run_opts {
     double progress_interval_s; /* 0 = 1 s */
     cai_run_progress_fn progress;
     void *progress_payload;
-    int repair_journal; /* a journal whose header is damaged gets a header from these settings;
-                           its entries with intact CRCs are kept (see docs/judges.md) */
-    cai_margin_mode margin;   /* the `margin` column: CAI_MARGIN_CAPPED (default) */
-    double margin_cap;        /* CAI_MARGIN_CAPPED: the largest margin; 0 = 3.0 */
-    const char *license;      /* dataset card `license`; NULL = "other" */
-    const char *language;     /* dataset card `language`; NULL = "en" */
+    int repair_journal;     /* a journal whose header is damaged gets a header from these settings;
+                               its entries with intact CRCs are kept (see docs/judges.md) */
+    cai_margin_mode margin; /* the `margin` column: CAI_MARGIN_CAPPED (default) */
+    double margin_cap;      /* CAI_MARGIN_CAPPED: the largest margin; 0 = 3.0 */
+    const char *license;    /* dataset card `license`; NULL = "other" */
+    const char *language;   /* dataset card `language`; NULL = "en" */
     const char *command_line; /* recorded in the manifest as given; NULL = not known */
 } cai_run_opts;
 
@@ -139,6 +140,11 @@ typedef struct cai_run_summary {
     uint64_t judgments_failed;    /* judgments failed for good this run */
     uint64_t judgments_truncated; /* the server counted < half the prompt's estimated tokens */
     uint64_t reasoning_tokens;    /* part of completion_tokens */
+    /* Judge health, measured on every run (docs/judges.md): the counts and the verdict on them.
+     * The library only reports; `cai run` exits 1 on errors unless told to accept them. */
+    int validation_warnings; /* warnings found validating the output (judge health aside) */
+    cai_health_counts health;
+    cai_health_report health_report;
 } cai_run_summary;
 
 typedef struct cai_run cai_run;

@@ -93,12 +93,15 @@ static const char run_help_more[] =
     "      --no-validate          do not validate the written dataset at the end\n"
     "      --repair-journal       a journal whose header is damaged gets a new header from\n"
     "                             this command's settings; entries with intact CRCs are kept\n"
+    "      --accept-unhealthy-judge  exit 0 despite judge-health errors (position noise, text\n"
+    "                             fallback, all ties, ...; see docs/judges.md)\n"
+    "      --strict               exit 1 on warnings too (judge health and dataset checks)\n"
     "  -q, --quiet                no progress lines or summary\n"
     "  -h, --help                 show this help\n"
     "\n"
-    "exit codes: 0 done; 1 too many failed pairs or the output failed validation; 2 usage or\n"
-    "input error, DIR in use by another run or not a cai output; 3 judge unreachable or\n"
-    "refusing (auth, quota); 130 interrupted (resumable).\n";
+    "exit codes: 0 done; 1 too many failed pairs, a judge-health error or the output failed\n"
+    "validation; 2 usage or input error, DIR in use by another run or not a cai output; 3 judge\n"
+    "unreachable or refusing (auth, quota); 130 interrupted (resumable).\n";
 
 enum {
     OPT_INPUT_FORMAT = 256,
@@ -140,7 +143,9 @@ enum {
     OPT_MARGIN,
     OPT_MARGIN_CAP,
     OPT_LICENSE,
-    OPT_LANGUAGE
+    OPT_LANGUAGE,
+    OPT_ACCEPT_UNHEALTHY = 400, /* apart from the others' numbers: other options are added above */
+    OPT_STRICT
 };
 
 static const struct option long_opts[] = {
@@ -189,6 +194,8 @@ static const struct option long_opts[] = {
     {"margin-cap", required_argument, NULL, OPT_MARGIN_CAP},
     {"license", required_argument, NULL, OPT_LICENSE},
     {"language", required_argument, NULL, OPT_LANGUAGE},
+    {"accept-unhealthy-judge", no_argument, NULL, OPT_ACCEPT_UNHEALTHY},
+    {"strict", no_argument, NULL, OPT_STRICT},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
@@ -237,19 +244,58 @@ static void print_rate(const char *label, double v)
         fprintf(stderr, "  %-34s %.1f%%\n", label, 100.0 * v);
 }
 
-/* Where the judgments' probabilities came from, and prompts the server seems to have cut. */
-static void print_sources(const cai_run_summary *s)
+/* Prompts the server seems to have cut (the verdict sources are in the judge-health lines). */
+static void print_truncation(const cai_run_summary *s)
 {
-    fprintf(stderr, "  verdicts: %llu from log-probs, %llu from text%s, %llu failed\n",
-            (unsigned long long)s->judgments_from_logprobs,
-            (unsigned long long)s->judgments_from_text,
-            s->logprobs_requested && s->judgments_from_text ? " (log-probs unreadable)" : "",
-            (unsigned long long)s->judgments_failed);
     if (s->judgments_truncated)
         fprintf(stderr,
                 "  warning: %llu judgment(s) where the server counted under half the prompt "
                 "tokens cai estimates: it probably cut the prompt to its context size\n",
                 (unsigned long long)s->judgments_truncated);
+}
+
+/*
+ * Judge health and validation, the last lines of the summary. "validation: clean" only when
+ * neither the judge-health checks nor the dataset checks found anything at all.
+ */
+static void print_health(const cai_run_opts *o, const cai_run_summary *s)
+{
+    const cai_health_counts *c = &s->health;
+    const cai_health_report *h = &s->health_report;
+    uint64_t n = c->judgments ? c->judgments : 1;
+    int ve = s->validation_findings > 0 ? s->validation_findings : 0;
+    int vw = s->validation_warnings > 0 ? s->validation_warnings : 0;
+    size_t i;
+
+    fprintf(stderr,
+            "  judge health: %.1f%% log-probs, %.1f%% text verdicts, %.1f%% failed of %llu "
+            "judgments\n",
+            100.0 * (double)c->from_logprobs / (double)n, 100.0 * (double)c->from_text / (double)n,
+            100.0 * (double)c->failed / (double)n, (unsigned long long)c->judgments);
+    print_rate("won by the first-shown response", cai_health_first_shown_rate(c));
+    print_rate("ties among judged pairs", c->pairs ? (double)c->ties / (double)c->pairs : NAN);
+    if (c->human_n) {
+        double lo, hi;
+        cai_agree_wilson(c->human_agree, c->human_n, 1.959963984540054, &lo, &hi);
+        fprintf(stderr, "  %-34s %.1f%% of %llu (95%% CI %.3f-%.3f)\n", "agrees with human labels",
+                100.0 * (double)c->human_agree / (double)c->human_n, (unsigned long long)c->human_n,
+                lo, hi);
+    }
+    for (i = 0; i < h->n; i++)
+        fprintf(stderr, "  %s [%s] %s\n    try: %s\n",
+                h->f[i].severity == CAI_HEALTH_ERROR ? "ERROR" : "warning", h->f[i].code,
+                h->f[i].message, h->f[i].hint);
+    if (s->validation_findings < 0)
+        fprintf(stderr, "  validation: not run; judge health: %u error(s), %u warning(s)\n",
+                h->errors, h->warnings);
+    else if (ve + vw == 0 && h->n == 0)
+        fprintf(stderr, "  validation: clean\n");
+    else
+        fprintf(stderr,
+                "  validation: %u error(s), %u warning(s) (judge health %u/%u, dataset %d/%d); "
+                "run 'cai validate %s'\n",
+                h->errors + (unsigned)ve, h->warnings + (unsigned)vw, h->errors, h->warnings, ve,
+                vw, o->output_dir);
 }
 
 static void print_summary(const cai_run_opts *o, const cai_run_summary *s)
@@ -278,7 +324,7 @@ static void print_summary(const cai_run_opts *o, const cai_run_summary *s)
     fprintf(stderr, "\n");
     fprintf(stderr, "  judgments: %llu sent, %llu from the journal\n",
             (unsigned long long)s->judgments_sent, (unsigned long long)s->judgments_replayed);
-    print_sources(s);
+    print_truncation(s);
     print_rate("position consistency", s->position_consistency);
     print_rate("chosen is response_a", s->position_a_rate);
     print_rate("chosen is the longer response", s->longer_rate);
@@ -289,12 +335,29 @@ static void print_summary(const cai_run_opts *o, const cai_run_summary *s)
                 (unsigned long long)s->prompt_tokens, (unsigned long long)s->completion_tokens);
     if (o->price_input_per_mtok > 0 || o->price_output_per_mtok > 0)
         fprintf(stderr, "  estimated cost: $%.4f\n", s->cost);
-    if (s->validation_findings > 0)
-        fprintf(stderr, "  validation: %d error(s); run 'cai validate %s'\n",
-                s->validation_findings, o->output_dir);
-    else if (s->validation_findings == 0)
-        fprintf(stderr, "  validation: clean\n");
+    print_health(o, s);
     fprintf(stderr, "  dataset: %s\n", o->output_dir);
+}
+
+/* Judge-health errors fail the run unless accepted on purpose; the errors are also printed
+ * under --quiet, since they decide the exit code. */
+static int health_fails(const cai_run_summary *s, int accept)
+{
+    const cai_health_report *h = &s->health_report;
+    size_t i;
+
+    if (h->errors == 0)
+        return 0;
+    for (i = 0; i < h->n; i++)
+        if (h->f[i].severity == CAI_HEALTH_ERROR)
+            cli_error("judge health: %s [%s]", h->f[i].message, h->f[i].code);
+    if (accept) {
+        cli_error("judge-health errors accepted (--accept-unhealthy-judge)");
+        return 0;
+    }
+    cli_error("the labels are not trustworthy; see docs/judges.md, or pass "
+              "--accept-unhealthy-judge to keep them anyway");
+    return 1;
 }
 
 static int parse_clamp(const char *s, double *lo, double *hi)
@@ -363,7 +426,7 @@ int cmd_run(int argc, char **argv)
     size_t n_inputs = 0;
     const char *key_env = NULL, *key_file = NULL;
     char *key = NULL;
-    int quiet = 0, c, rc, v;
+    int quiet = 0, c, rc, v, accept_unhealthy = 0, strict = 0;
     uint64_t u;
     cai_run *r = NULL;
     cai_run_summary sum;
@@ -551,6 +614,12 @@ int cmd_run(int argc, char **argv)
         case OPT_LANGUAGE:
             o.language = optarg;
             break;
+        case OPT_ACCEPT_UNHEALTHY:
+            accept_unhealthy = 1;
+            break;
+        case OPT_STRICT:
+            strict = 1;
+            break;
         case 'q':
             quiet = 1;
             break;
@@ -637,6 +706,17 @@ int cmd_run(int argc, char **argv)
         }
         if (sum.validation_findings > 0)
             rc = CLI_EXIT_FINDINGS;
+        if (health_fails(&sum, accept_unhealthy))
+            rc = CLI_EXIT_FINDINGS;
+        if (strict &&
+            sum.health_report.warnings +
+                    (unsigned)(sum.validation_warnings > 0 ? sum.validation_warnings : 0) >
+                0) {
+            cli_error("--strict: %u judge-health and %d dataset warning(s)",
+                      sum.health_report.warnings,
+                      sum.validation_warnings > 0 ? sum.validation_warnings : 0);
+            rc = CLI_EXIT_FINDINGS;
+        }
     }
     cai_run_free(r);
     cli_free_key(key);

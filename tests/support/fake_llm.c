@@ -87,8 +87,8 @@ struct fake_llm {
     size_t tab_cap, tab_len;
     pid_t kill_pid; /* fake_llm_kill_on_request: SIGKILL this process ... */
     size_t kill_at; /* ... at this value of requests */
-    unsigned ctx;  /* fake_llm_set_context */
-    int reasoning; /* fake_llm_set_reasoning */
+    unsigned ctx;   /* fake_llm_set_context */
+    int reasoning;  /* fake_llm_set_reasoning */
 
     /* server thread only */
     conn **conns;
@@ -246,6 +246,7 @@ typedef struct request {
     int top_n;       /* how many alternatives per position */
     unsigned ctx;    /* the server's context in tokens: usage counts at most this; 0 = none */
     int reasoning;   /* answer as a reasoning model (fake_llm_set_reasoning) */
+    int judge;       /* fake_judge_kind of the server */
 } request;
 
 #define FAKE_REASONING_TOKENS 100
@@ -446,11 +447,70 @@ static void marker_p(const request *r, double *p)
     *p = m < o ? v : 1.0 - v;
 }
 
+/* The text of the last "<<<NAME_nonce>>>\n...\n<<<END_nonce>>>" block of r's prompt. */
+static int fenced_block(const request *r, const char *name, const char **s, size_t *len)
+{
+    const char *p = r->text, *hit = NULL, *body, *end;
+
+    while ((p = strstr(p, name)) != NULL)
+        hit = p++;
+    if (!hit || !(body = strstr(hit, ">>>\n")))
+        return -1;
+    body += 4;
+    if (!(end = strstr(body, "\n<<<END_")))
+        return -1;
+    *s = body;
+    *len = (size_t)(end - body);
+    return 0;
+}
+
+/* P(first shown is better) by the server's fake_judge_kind (fake_llm.h). */
+static double judge_p(const request *r, uint64_t seed, uint64_t h)
+{
+    const char *ra, *rb, *q;
+    size_t la, lb, lq;
+    uint64_t hq;
+    double qa, qb, p;
+
+    switch (r->judge) {
+    case FAKE_JUDGE_FIRST:
+        return 0.97;
+    case FAKE_JUDGE_COIN:
+        return (h >> 7) & 1 ? 0.95 : 0.05;
+    case FAKE_JUDGE_CONSISTENT:
+        for (q = NULL, ra = r->text; (ra = strstr(ra, "\nQuestion: ")) != NULL; ra++)
+            q = ra; /* the last: solved examples come first */
+        if (fenced_block(r, "<<<RESPONSE_A_", &ra, &la) != 0 ||
+            fenced_block(r, "<<<RESPONSE_B_", &rb, &lb) != 0)
+            break;
+        lq = q ? strcspn(q + 11, "\n") : 0;
+        hq = q ? cai_hash64(q + 11, lq, seed) : seed;
+        qa = (double)(cai_hash64(ra, la, hq) % 10000) / 10000.0;
+        qb = (double)(cai_hash64(rb, lb, hq) % 10000) / 10000.0;
+        p = 1.0 / (1.0 + exp(-6.0 * (qa - qb))) + 0.1 * ((double)(h % 1000) / 999.0 - 0.5);
+        return p < 0.02 ? 0.02 : p > 0.98 ? 0.98 : p;
+    case FAKE_JUDGE_HASH:
+        break;
+    }
+    return 0.02 + 0.96 * (double)(h % 10000) / 9999.0;
+}
+
+int fake_judge_kind_parse(const char *name)
+{
+    static const char *const names[] = {"consistent", "hash", "coin", "first"}; /* enum order */
+    int i;
+
+    for (i = 0; i < 4; i++)
+        if (strcmp(name, names[i]) == 0)
+            return i;
+    return -1;
+}
+
 static void make_answer(answer *a, const request *r, uint64_t seed, fake_fault f)
 {
     static const char *const digits[7] = {"1", "2", "3", "4", "5", "6", "7"};
     uint64_t h = cai_hash64(r->text, r->text_len, seed);
-    double p = 0.02 + 0.96 * (double)(h % 10000) / 9999.0;
+    double p = judge_p(r, seed, h);
     int rating = (contains(r->text, "1 to 7") || contains(r->text, "Rating") ||
                   contains(r->text, "rating")) &&
                  !contains(r->text, "(B)");
@@ -986,6 +1046,7 @@ handle(fake_llm *s, conn *c, const char *hdrs, size_t hdr_len, const char *body,
     case FAKE_BAD_JSON:
     case FAKE_RESET:
     case FAKE_NFAULTS:
+        r.judge = s->o.judge;
         make_answer(&a, &r, s->o.seed, f);
         out = success_body(&r, &a, bh, f != FAKE_NO_LOGPROBS);
         if (!out) {

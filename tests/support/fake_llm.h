@@ -15,7 +15,8 @@
  *
  * Verdicts are deterministic: h = FNV-1a 64 (cai_hash64) of the decoded prompt text (message
  * contents / system / prompt string, concatenated, so JSON escaping does not matter) seeded with
- * opts.seed; p = 0.02 + 0.96 * (h % 10000) / 9999 is P(A); the top token is "A" when p >= 0.5.
+ * opts.seed; p = 0.02 + 0.96 * (h % 10000) / 9999 is P(A) (the HASH rule; opts.judge chooses
+ * another, see fake_judge_kind); the top token is "A" when p >= 0.5.
  * Scripted labels: a response holding "[[p=0.NN]]" against one holding "[[other]]" gets
  * P(A) = 0.NN when shown first and 1 - 0.NN when shown second.
  * Modes, decided from the request:
@@ -66,9 +67,33 @@ typedef struct fake_llm_opts {
     const char *log_path; /* if set, append one line per request: "<status> <fnv64-hex of body>
                              <path>\n" (flushed per line); fnv64 = cai_hash64(body, len, 0) */
     unsigned port;        /* 0 = kernel-chosen (the default) */
+    int judge;            /* fake_judge_kind: how P(A) is decided (default FAKE_JUDGE_CONSISTENT) */
 } fake_llm_opts;
 
-#define FAKE_LLM_OPTS_INIT ((fake_llm_opts){0, 0.0, 0, 0, 0, NULL, 0})
+/*
+ * How the judge decides P(first shown is better), for judge-health tests:
+ *   CONSISTENT (default) a function of the unordered pair and the principle, mirrored when the
+ *              order is swapped, like a real judge: each response gets a quality
+ *              q = hash(principle, response) in [0, 1) and P = 1 / (1 + e^(-6 (q_first -
+ *              q_second))) plus noise of +-0.05 from the prompt hash (clamped to [0.02, 0.98]);
+ *              prompts without cai's RESPONSE_A / RESPONSE_B blocks get the HASH rule;
+ *   HASH       the hash rule above, of the whole prompt: the two presentation orders of a pair
+ *              are independent draws, so order consistency is ~50% (the default before judge
+ *              health existed; every suite passes with either);
+ *   COIN       a confident coin flip per request: P = 0.95 or 0.05 by the prompt hash;
+ *   FIRST      always prefers the first-shown response: P = 0.97.
+ */
+typedef enum fake_judge_kind {
+    FAKE_JUDGE_CONSISTENT = 0,
+    FAKE_JUDGE_HASH,
+    FAKE_JUDGE_COIN,
+    FAKE_JUDGE_FIRST
+} fake_judge_kind;
+
+/* "consistent", "hash", "coin", "first" -> kind; -1 when unknown. */
+int fake_judge_kind_parse(const char *name);
+
+#define FAKE_LLM_OPTS_INIT ((fake_llm_opts){0, 0.0, 0, 0, 0, NULL, 0, FAKE_JUDGE_CONSISTENT})
 
 /* Starts the server thread (opts may be NULL for defaults). NULL on failure. */
 fake_llm *fake_llm_start(const fake_llm_opts *opts);
