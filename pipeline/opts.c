@@ -55,6 +55,14 @@ cai_status cai_stats_opts_init(cai_stats_opts *o, unsigned version)
     return CAI_OK;
 }
 
+cai_status cai_health_opts_init(cai_health_opts *o, unsigned version)
+{
+    if (!o || version != CAI_HEALTH_OPTS_VERSION)
+        return CAI_EINVAL;
+    *o = CAI_HEALTH_OPTS_INIT;
+    return CAI_OK;
+}
+
 /* ---- range checks ----------------------------------------------------------------------- */
 
 /* lo <= v <= hi, and false for NaN: the one test a double option must pass before any cast. */
@@ -198,5 +206,17 @@ cai_status cai_stats_opts__check(const cai_stats_opts *o, cai_error *err)
     if (o->version != CAI_STATS_OPTS_VERSION)
         return unknown_version(s, o->version, CAI_STATS_OPTS_VERSION, err);
     CHECK_ENUM(s, o, format, CAI_FORMAT_CONVERSATIONAL);
+    return CAI_OK;
+}
+
+/* The thresholds out of range fall back to their defaults (health.c), as documented there. */
+cai_status cai_health_opts__check(const cai_health_opts *o, cai_error *err)
+{
+    static const char s[] = "cai_health_opts";
+
+    if (!o)
+        return CAI_OK;
+    if (o->version != CAI_HEALTH_OPTS_VERSION)
+        return unknown_version(s, o->version, CAI_HEALTH_OPTS_VERSION, err);
     return CAI_OK;
 }

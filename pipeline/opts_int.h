@@ -3,6 +3,7 @@
 #ifndef CAI_OPTS_INT_H
 #define CAI_OPTS_INT_H
 
+#include "cai/health.h"
 #include "cai/judge.h"
 #include "cai/record.h"
 #include "cai/run.h"
@@ -20,5 +21,6 @@ cai_status cai_reader_opts__check(const cai_reader_opts *o, cai_error *err);
 cai_status cai_writer_opts__check(const cai_writer_opts *o, cai_error *err);
 cai_status cai_validate_opts__check(const cai_validate_opts *o, cai_error *err);
 cai_status cai_stats_opts__check(const cai_stats_opts *o, cai_error *err);
+cai_status cai_health_opts__check(const cai_health_opts *o, cai_error *err);
 
 #endif

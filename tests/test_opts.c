@@ -292,6 +292,7 @@ START_TEST(opts_init_sets_the_version_and_refuses_unknown_ones)
     cai_writer_opts w, wi = CAI_WRITER_OPTS_INIT;
     cai_validate_opts v, vi = CAI_VALIDATE_OPTS_INIT;
     cai_stats_opts s, si = CAI_STATS_OPTS_INIT;
+    cai_health_opts h, hi = CAI_HEALTH_OPTS_INIT;
     cai_run_opts r;
 
     /* The function and the C initialiser give the same defaults, field for field. */
@@ -308,6 +309,8 @@ START_TEST(opts_init_sets_the_version_and_refuses_unknown_ones)
     ck_assert_uint_eq(v.version, vi.version);
     ck_assert_int_eq(cai_stats_opts_init(&s, CAI_STATS_OPTS_VERSION), CAI_OK);
     ck_assert_uint_eq(s.version, si.version);
+    ck_assert_int_eq(cai_health_opts_init(&h, CAI_HEALTH_OPTS_VERSION), CAI_OK);
+    ck_assert_uint_eq(h.version, hi.version);
     ck_assert_int_eq(cai_run_opts_init(&r, CAI_RUN_OPTS_VERSION), CAI_OK);
     ck_assert_uint_eq(r.version, CAI_RUN_OPTS_VERSION);
     ck_assert_uint_eq(r.judge.version, CAI_JUDGE_OPTS_VERSION);
@@ -318,6 +321,7 @@ START_TEST(opts_init_sets_the_version_and_refuses_unknown_ones)
     ck_assert_int_eq(cai_writer_opts_init(&w, 99), CAI_EINVAL);
     ck_assert_int_eq(cai_validate_opts_init(&v, 2), CAI_EINVAL);
     ck_assert_int_eq(cai_stats_opts_init(&s, 2), CAI_EINVAL);
+    ck_assert_int_eq(cai_health_opts_init(&h, 2), CAI_EINVAL);
     ck_assert_int_eq(cai_run_opts_init(&r, 2), CAI_EINVAL);
     ck_assert_int_eq(cai_run_opts_init(NULL, CAI_RUN_OPTS_VERSION), CAI_EINVAL);
 }
@@ -351,6 +355,19 @@ START_TEST(every_entry_point_refuses_an_unknown_options_version)
     memset(&err, 0, sizeof(err));
     ck_assert_int_eq(cai_stats_collect(&stats, paths, 1, &s, &err), CAI_EINVAL);
     ck_assert_ptr_nonnull(strstr(err.msg, "cai_stats_opts: unknown version 7"));
+    {
+        cai_health_opts h = CAI_HEALTH_OPTS_INIT;
+        cai_health_counts c;
+        cai_health_report rep;
+
+        memset(&c, 0, sizeof(c));
+        memset(&err, 0, sizeof(err));
+        h.version = 7;
+        rep.n = 99;
+        ck_assert_int_eq(cai_health_check(&rep, &c, &h, &err), CAI_EINVAL);
+        ck_assert_ptr_nonnull(strstr(err.msg, "cai_health_opts: unknown version 7"));
+        ck_assert_uint_eq(rep.n, 0); /* an empty report, not stale findings */
+    }
     ck_assert_ptr_null(reader);
     ck_assert_ptr_null(writer);
     ck_assert_ptr_null(report);

@@ -3,8 +3,10 @@
 // constructs outside #ifndef __cplusplus. Built by scripts/install_check.sh against the
 // installed static and shared libraries.
 #include <cai.h>
+#include <cai/agree.h>
 #include <cai/common.h>
 #include <cai/constitution.h>
+#include <cai/health.h>
 #include <cai/judge.h>
 #include <cai/prompt.h>
 #include <cai/record.h>
@@ -80,6 +82,19 @@ int main()
         expect(res.p_first >= 0 && res.p_first <= 1, "p_first in [0, 1]");
         cai_judge_free(j);
     }
+
+    // agree.h, health.h
+    cai_agree ag = {};
+    cai_agree_add(&ag, 1);
+    expect(ag.n == 1 && ag.k == 1, "cai_agree_add");
+    cai_health_opts ho;
+    cai_health_counts hc = {};
+    cai_health_report hr;
+    expect(cai_health_opts_init(&ho, CAI_HEALTH_OPTS_VERSION) == CAI_OK, "health_opts_init");
+    expect(cai_health_check(&hr, &hc, &ho, nullptr) == CAI_OK, "cai_health_check");
+    ho.version = CAI_HEALTH_OPTS_VERSION + 1;
+    expect(cai_health_check(&hr, &hc, &ho, nullptr) == CAI_EINVAL,
+           "cai_health_check refuses an unknown version");
 
     // validate.h
     cai_validate_opts vo;
