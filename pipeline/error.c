@@ -39,6 +39,8 @@ const char *cai_strerror(cai_status st)
         return "interrupted";
     case CAI_ITEROVER:
         return "iteration over";
+    case CAI_EBUDGET:
+        return "spending cap reached";
     }
     return "unknown status";
 }

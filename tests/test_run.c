@@ -330,10 +330,14 @@ START_TEST(run_stops_early_when_the_judge_is_down)
     o.judge.backend = CAI_BACKEND_OPENAI;
     o.judge.base_url = "http://127.0.0.1:1/v1"; /* nothing listens on port 1 */
     o.judge.model = "m";
-    o.judge.max_retries = 1;
+    o.judge.concurrency = 4;
     o.judge.backoff_base_s = 0.001;
     ck_assert_int_eq(run_job(&o, &s, &err), CAI_ETRANSPORT);
-    ck_assert_ptr_nonnull(strstr(err.msg, "the judge failed its first"));
+    /* Refused before any reply: the first refusals end the run, no request is retried (the
+     * old engine retried each of the first three judgments 8 times before giving up). */
+    ck_assert_ptr_nonnull(strstr(err.msg, "before any reply"));
+    ck_assert_uint_le(s.requests, o.judge.concurrency);
+    ck_assert_uint_eq(s.judgments_answered, 0);
     ck_assert(!exists(out, "manifest.json"));
     ck_assert(!exists(out, "data/train-00000-of-00001.jsonl.gz"));
     ck_assert(!exists(out, "failed.jsonl.gz"));

@@ -99,6 +99,16 @@ size_t fake_llm_max_open(fake_llm *s);
 char *fake_llm_request_body(fake_llm *s, size_t i);
 char *fake_llm_request_headers(fake_llm *s, size_t i);
 
+/*
+ * A judge that goes away mid-run: the request that arrives when k have been received is not
+ * answered; the server then closes every connection and its listening socket, so later
+ * connections are refused (the port stays reserved for it). fake_llm_revive listens again on
+ * the same port (0, or -1 when it cannot bind). Counters keep counting across both.
+ */
+void fake_llm_die_after(fake_llm *s, size_t k);
+int fake_llm_is_dead(fake_llm *s);
+int fake_llm_revive(fake_llm *s);
+
 /* Name of a fault ("ok", "429", "500", "503", "hang", "reset", "bad_json", "no_logprobs",
  * "no_verdict", "401_echo") and the reverse (-1 when unknown). */
 const char *fake_fault_name(fake_fault f);
