@@ -417,6 +417,19 @@ size_t cai_journal__repaired(const cai_journal *j)
     return j->repaired;
 }
 
+void cai_journal__tokens(const cai_journal *j, uint64_t *prompt, uint64_t *completion)
+{
+    size_t i;
+
+    *prompt = *completion = 0;
+    for (i = 0; i < j->cap; i++) {
+        if (j->slots[i].key == 0)
+            continue;
+        *prompt += j->slots[i].prompt_tokens;
+        *completion += j->slots[i].completion_tokens;
+    }
+}
+
 void cai_journal__free(cai_journal *j)
 {
     if (!j)

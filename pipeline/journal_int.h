@@ -56,6 +56,8 @@ cai_status cai_journal__sync(cai_journal *j, int durable, cai_error *err);
 size_t cai_journal__count(const cai_journal *j);    /* entries known (loaded + added) */
 size_t cai_journal__loaded(const cai_journal *j);   /* entries loaded at open */
 size_t cai_journal__repaired(const cai_journal *j); /* bytes of torn tail cut at open */
+/* Tokens of the entries loaded at open (what earlier runs paid for). */
+void cai_journal__tokens(const cai_journal *j, uint64_t *prompt, uint64_t *completion);
 
 /* Syncs and closes; NULL is a no-op. Errors on the final sync are ignored: call sync first. */
 void cai_journal__free(cai_journal *j);

@@ -60,6 +60,9 @@ static const char run_help[] =
     "      --concurrency N        requests in flight (default 64)\n"
     "      --timeout S            per-request timeout in seconds (default 60)\n"
     "      --max-retries N        retries per request (default 8)\n"
+    "      --judge-down-timeout S  stop (exit 3, resumable) when the judge has been unreachable\n"
+    "                             this long (default 60); a judge that refuses connections\n"
+    "                             or the key (401/403) before its first reply stops at once\n"
     "      --rpm N, --tpm N       client-side request and token rate limits per minute\n"
     "      --cache-dir DIR        reuse answers to identical requests across runs\n"
     "\n"
@@ -76,12 +79,21 @@ static const char run_help[] =
     "      --dry-run              count requests and estimate tokens and cost; send nothing\n"
     "      --price-input USD      price per million prompt tokens (for cost estimates)\n"
     "      --price-output USD     price per million completion tokens\n"
+    "      --max-cost USD         stop sending before the estimated spend (the journal's and\n"
+    "                             this run's, answered and in flight) passes USD; exit 4;\n"
+    "                             rerun with a higher cap to continue (needs the prices)\n"
     "      --no-validate          do not validate the written dataset at the end\n"
     "  -q, --quiet                no progress lines or summary\n"
-    "  -h, --help                 show this help\n"
+    "  -h, --help                 show this help\n";
+
+/* Apart from run_help: C11 promises string literals of 4095 bytes only. */
+static const char run_help_exit[] =
     "\n"
     "exit codes: 0 done; 1 too many failed pairs or the output failed validation; 2 usage or\n"
-    "input error; 3 judge unreachable or refusing (auth, quota); 130 interrupted (resumable).\n";
+    "input error; 3 judge unreachable or refusing (auth, quota; resumable); 4 stopped at\n"
+    "--max-cost (resumable with a higher cap); 130 interrupted (resumable). Ctrl-C stops\n"
+    "sending and lets requests in flight finish for a few seconds; a second Ctrl-C abandons\n"
+    "them at once (nothing answered is lost).\n";
 
 enum {
     OPT_INPUT_FORMAT = 256,
@@ -116,7 +128,9 @@ enum {
     OPT_DRY_RUN,
     OPT_PRICE_IN,
     OPT_PRICE_OUT,
-    OPT_NO_VALIDATE
+    OPT_NO_VALIDATE,
+    OPT_MAX_COST,
+    OPT_JUDGE_DOWN_TIMEOUT
 };
 
 static const struct option long_opts[] = {
@@ -158,6 +172,8 @@ static const struct option long_opts[] = {
     {"price-input", required_argument, NULL, OPT_PRICE_IN},
     {"price-output", required_argument, NULL, OPT_PRICE_OUT},
     {"no-validate", no_argument, NULL, OPT_NO_VALIDATE},
+    {"max-cost", required_argument, NULL, OPT_MAX_COST},
+    {"judge-down-timeout", required_argument, NULL, OPT_JUDGE_DOWN_TIMEOUT},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
@@ -225,8 +241,12 @@ static void print_summary(const cai_run_opts *o, const cai_run_summary *s)
             s->elapsed_s, (unsigned long long)s->pairs_read, (unsigned long long)s->pairs_kept,
             (unsigned long long)s->train, (unsigned long long)s->test, (unsigned long long)s->ties,
             (unsigned long long)s->failed);
-    fprintf(stderr, "  judgments: %llu sent, %llu from the journal\n",
-            (unsigned long long)s->judgments_sent, (unsigned long long)s->judgments_replayed);
+    fprintf(stderr, "  judgments: %llu sent, %llu answered, %llu from the journal\n",
+            (unsigned long long)s->judgments_sent, (unsigned long long)s->judgments_answered,
+            (unsigned long long)s->judgments_replayed);
+    if (s->requests)
+        fprintf(stderr, "  requests: %llu sent, %llu timed out\n", (unsigned long long)s->requests,
+                (unsigned long long)s->timeouts);
     print_rate("position consistency", s->position_consistency);
     print_rate("chosen is response_a", s->position_a_rate);
     print_rate("chosen is the longer response", s->longer_rate);
@@ -431,11 +451,20 @@ int cmd_run(int argc, char **argv)
         case OPT_NO_VALIDATE:
             o.no_validate = 1;
             break;
+        case OPT_MAX_COST:
+            if (cli_parse_double(optarg, 1e-9, 1e9, &o.max_cost))
+                goto bad_value;
+            break;
+        case OPT_JUDGE_DOWN_TIMEOUT:
+            if (cli_parse_double(optarg, 0.001, 86400, &o.judge.down_timeout_s))
+                goto bad_value;
+            break;
         case 'q':
             quiet = 1;
             break;
         case 'h':
             fputs(run_help, stdout);
+            fputs(run_help_exit, stdout);
             free(inputs);
             return CLI_EXIT_OK;
         case ':':
@@ -458,6 +487,11 @@ int cmd_run(int argc, char **argv)
         free(inputs);
         return cli_usage("run", "--model is required with --judge %s",
                          cai_backend_name(o.judge.backend));
+    }
+    if (o.max_cost > 0 && !(o.price_input_per_mtok > 0) && !(o.price_output_per_mtok > 0)) {
+        free(inputs);
+        return cli_usage("run", "--max-cost needs --price-input and --price-output (USD per "
+                                "million tokens)");
     }
     o.inputs = inputs;
     o.n_inputs = n_inputs;
