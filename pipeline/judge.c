@@ -1022,7 +1022,9 @@ static void health_sent(cai_judge *j, slot *s, double now)
     }
 }
 
-/* s is back from the network, answered or not. */
+/* s is back from the network, answered or not, and about to be handled: from here its cost is
+ * either in `spent` (a reply) or nowhere (no reply). Not at reap: requests are sent between the
+ * reap and the handling, and must see the cost of the reply they overtake. */
 static void health_back(cai_judge *j, slot *s)
 {
     health *h = &j->h;
@@ -1481,6 +1483,7 @@ static cai_status finish(cai_judge *j, slot *s)
     cai_status st;
 
     j->pull_blocked = 0; /* a completion may have made new work ready */
+    health_back(j, s);
     capture_reply(j, s);
     pause = cai_wire__hdrs_pause(&s->hdrs);
     if (pause > 0)
@@ -1554,8 +1557,8 @@ static void drain_all(cai_judge *j)
         if (s->state == SLOT_ACTIVE) {
             curl_multi_remove_handle(j->multi, s->easy);
             j->active--;
-            health_back(j, s);
         }
+        health_back(j, s);
         s->probe = 0;
         slot_release(j, s);
     }
@@ -1597,7 +1600,6 @@ static cai_status perform(cai_judge *j, cai_error *err)
         s->code = 0;
         curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &s->code);
         curl_multi_remove_handle(j->multi, m->easy_handle);
-        health_back(j, s);
         s->state = SLOT_REAPED;
         j->active--;
         j->reaped[j->nreaped++] = (size_t)(s - j->slots);
