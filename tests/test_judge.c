@@ -1580,6 +1580,35 @@ START_TEST(budget_stops_sending_at_the_cap_and_finishes_what_is_in_flight)
 }
 END_TEST
 
+START_TEST(limiter_fits_in_flight_requests_to_a_slow_queue)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    cai_judge *j;
+    batch *b = batch_new(200);
+    cai_judge_stats js;
+    cai_error err = {0};
+
+    /* 4 slots of 50 ms: 64 requests in flight would wait up to 800 ms, twice the timeout. */
+    ck_assert_int_eq(fake_llm_set_slots(srv, 4, 50), 0);
+    o.concurrency = 64;
+    o.timeout_s = 0.4;
+    j = make(&o);
+    ck_assert_msg(run_batch(j, b, &err) == CAI_OK, "%s", err.msg);
+    cai_judge_get_stats(j, &js);
+    ck_assert_uint_eq(b->ndone, 200);
+    ck_assert_uint_eq(b->nfail, 0);
+    /* Few or no requests timed out and were sent again (without the limiter, dozens did:
+     * each wave of 64 left the last half waiting past the timeout), because the limiter kept
+     * fewer in flight than the ceiling. */
+    ck_assert_uint_le(js.timeouts, 4);
+    ck_assert_uint_le(js.requests, 204);
+    ck_assert_uint_lt(fake_llm_max_open(srv), 32);
+    ck_assert_uint_lt(js.limit, 32);
+    free(b);
+    cai_judge_free(j);
+}
+END_TEST
+
 Suite *judge_suite(void)
 {
     Suite *s = suite_create("judge");
@@ -1642,6 +1671,7 @@ Suite *judge_suite(void)
     tcase_add_test(tc, second_stop_abandons_requests_in_flight_at_once);
     tcase_add_test(tc, first_stop_abandons_in_flight_requests_after_the_grace);
     tcase_add_test(tc, budget_stops_sending_at_the_cap_and_finishes_what_is_in_flight);
+    tcase_add_test(tc, limiter_fits_in_flight_requests_to_a_slow_queue);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("scripted");

@@ -84,10 +84,13 @@ struct fake_llm {
     size_t nkept;
     body_stat *tab;
     size_t tab_cap, tab_len;
-    size_t die_after; /* fake_llm_die_after: the request that makes the server go away */
-    int dying;        /* ... has come: the server thread closes everything */
-    int dead;         /* no listening socket until fake_llm_revive */
-    int revived_fd;   /* fake_llm_revive's new listening socket, for the server thread */
+    size_t die_after;      /* fake_llm_die_after: the request that makes the server go away */
+    int dying;             /* ... has come: the server thread closes everything */
+    int dead;              /* no listening socket until fake_llm_revive */
+    int revived_fd;        /* fake_llm_revive's new listening socket, for the server thread */
+    unsigned q_slots;      /* fake_llm_set_slots: requests processed at once (0 = unlimited) */
+    unsigned q_service_ms; /* ... each taking this long */
+    double *q_free_at;     /* when each slot is free again (now_ms clock) */
 
     /* server thread only */
     conn **conns;
@@ -829,6 +832,26 @@ static fake_fault record(fake_llm *s,
     return f;
 }
 
+/* With fake_llm_set_slots: the answer waits for the first free slot, then for the service time.
+ * A slot stays taken for its request even when the client gives up on it, as real servers do. */
+static void queue_for_a_slot(fake_llm *s, conn *c)
+{
+    double now = now_ms(), start;
+    unsigned k, best = 0;
+
+    pthread_mutex_lock(&s->mu);
+    if (s->q_slots > 0 && s->q_free_at) {
+        for (k = 1; k < s->q_slots; k++)
+            if (s->q_free_at[k] < s->q_free_at[best])
+                best = k;
+        start = s->q_free_at[best] > now ? s->q_free_at[best] : now;
+        s->q_free_at[best] = start + s->q_service_ms;
+        c->state = C_WAIT;
+        c->due_ms = s->q_free_at[best];
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
 /* Answers one complete request on c. Returns -1 on OOM (c is then closed). */
 static int
 handle(fake_llm *s, conn *c, const char *hdrs, size_t hdr_len, const char *body, size_t body_len)
@@ -986,6 +1009,7 @@ done:
         } else {
             c->state = C_WRITE;
         }
+        queue_for_a_slot(s, c);
     }
     cJSON_free(out);
     cJSON_Delete(root);
@@ -1487,6 +1511,7 @@ void fake_llm_stop(fake_llm *s)
     }
     free(s->tab);
     free(s->q);
+    free(s->q_free_at);
     if (s->log)
         fclose(s->log);
     free(s->log_path);
@@ -1647,6 +1672,23 @@ int fake_llm_revive(fake_llm *s)
     pthread_mutex_lock(&s->mu);
     s->revived_fd = fd;
     s->dead = 0;
+    pthread_mutex_unlock(&s->mu);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ a slow queue with few slots */
+
+int fake_llm_set_slots(fake_llm *s, unsigned slots, unsigned service_ms)
+{
+    double *t = slots ? calloc(slots, sizeof(*t)) : NULL;
+
+    if (slots && !t)
+        return -1;
+    pthread_mutex_lock(&s->mu);
+    free(s->q_free_at);
+    s->q_free_at = t;
+    s->q_slots = slots;
+    s->q_service_ms = service_ms;
     pthread_mutex_unlock(&s->mu);
     return 0;
 }
