@@ -26,7 +26,7 @@ typedef struct cai_judge_opts {
     const char *api_key;    /* copied; never printed, logged or written */
     const char *ca_bundle;  /* NULL = system store; TLS verification is always on */
     cai_judge_mode mode;    /* choice (default), cot, rating */
-    unsigned concurrency;   /* requests in flight; 0 = 64 */
+    unsigned concurrency;   /* most requests in flight (the limiter may keep fewer); 0 = 64 */
     double timeout_s;       /* per request; 0 = 60 */
     unsigned max_retries;   /* per request, transport/HTTP; 0 = none (INIT: 8) */
     unsigned parse_retries; /* extra attempts when a reply has no verdict (INIT: 2) */
