@@ -1743,6 +1743,9 @@ cai_status cai_judge_run(
     j->source_done = 0;
     j->pull_blocked = 0;
     j->engine_err = 0;
+    j->fatal = CAI_OK; /* the health of an earlier run does not end this one before it asks */
+    j->stop_seen = 0;
+    j->h.over_budget = 0;
     st = j->o.backend == CAI_BACKEND_BUILTIN ? run_builtin(j, err) : run_http(j, err);
     j->running = 0;
     return st;
