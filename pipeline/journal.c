@@ -647,6 +647,19 @@ unsigned cai_journal__version(const cai_journal *j)
     return j->version;
 }
 
+void cai_journal__tokens(const cai_journal *j, uint64_t *prompt, uint64_t *completion)
+{
+    size_t i;
+
+    *prompt = *completion = 0;
+    for (i = 0; i < j->cap; i++) {
+        if (j->slots[i].key == 0)
+            continue;
+        *prompt += j->slots[i].prompt_tokens;
+        *completion += j->slots[i].completion_tokens;
+    }
+}
+
 void cai_journal__free(cai_journal *j)
 {
     if (!j)

@@ -73,7 +73,8 @@ typedef enum cai_status {
     CAI_EMISMATCH,    /* a resume or check found different settings or contents */
     CAI_EINTERRUPTED, /* stopped on request (SIGINT/SIGTERM); resumable */
     CAI_ITEROVER,     /* iteration finished; not a failure */
-    CAI_ELOCKED       /* another process holds the lock (e.g. a run on the same output) */
+    CAI_ELOCKED,      /* another process holds the lock (e.g. a run on the same output) */
+    CAI_EBUDGET       /* the spending cap would be passed; resumable with a higher cap */
 } cai_status;
 
 /* Filled by the function that fails, where the facts are; callers propagate it unchanged. */
