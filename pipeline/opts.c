@@ -122,6 +122,8 @@ cai_status cai_judge_opts__check(const cai_judge_opts *o, cai_error *err)
     CHECK_D(s, o, temperature, 0, 2);
     CHECK_D(s, o, cot_clamp_lo, 0, 1);
     CHECK_D(s, o, cot_clamp_hi, 0, 1);
+    CHECK_D(s, o, down_timeout_s, 0, 86400);
+    CHECK_D(s, o, stop_grace_s, 0, 86400);
     return CAI_OK;
 }
 
@@ -154,6 +156,7 @@ cai_status cai_run_opts__check(const cai_run_opts *o, cai_error *err)
                               o->gzip_level);
     CHECK_D(s, o, price_input_per_mtok, 0, 1e6);
     CHECK_D(s, o, price_output_per_mtok, 0, 1e6);
+    CHECK_D(s, o, max_cost, 0, 1e9);
     CHECK_D(s, o, progress_interval_s, 0, 86400);
     if (o->n_inputs > 0 && !o->inputs)
         return cai_error__set(err, CAI_EINVAL, "%s.inputs: NULL with n_inputs %zu", s, o->n_inputs);

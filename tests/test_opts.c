@@ -113,6 +113,18 @@ static void margin_cap_nan(cai_run_opts *o)
 {
     o->margin_cap = NAN;
 }
+static void max_cost_nan(cai_run_opts *o)
+{
+    o->max_cost = NAN;
+}
+static void down_timeout_huge(cai_run_opts *o)
+{
+    o->judge.down_timeout_s = 1e30;
+}
+static void stop_grace_neg(cai_run_opts *o)
+{
+    o->judge.stop_grace_s = -1;
+}
 static void input_format_bad(cai_run_opts *o)
 {
     o->input_format = (cai_format)99;
@@ -200,6 +212,7 @@ static const bad_case bad_cases[] = {
     {"cai_run_opts.input_format", input_format_bad},
     {"cai_run_opts.margin", margin_bad},
     {"cai_run_opts.margin_cap", margin_cap_nan},
+    {"cai_run_opts.max_cost", max_cost_nan},
     {"cai_run_opts: unknown version 2", run_version},
     {"cai_judge_opts.timeout_s", timeout_huge},
     {"cai_judge_opts.timeout_s", timeout_nan},
@@ -215,6 +228,8 @@ static const bad_case bad_cases[] = {
     {"cai_judge_opts.max_retries", max_retries_big},
     {"cai_judge_opts.backend", backend_bad},
     {"cai_judge_opts.cot_clamp_hi", clamp_nan},
+    {"cai_judge_opts.down_timeout_s", down_timeout_huge},
+    {"cai_judge_opts.stop_grace_s", stop_grace_neg},
     {"cai_judge_opts: unknown version 0", judge_version},
 };
 
