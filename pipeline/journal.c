@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The run journal: append-only lines "JSON<TAB>CRC32", replayed into a hash table on resume. */
 #include "journal_int.h"
-#include "cai/hash.h"
+#include "hash_int.h"
 #include "error_int.h"
 
 #include <cjson/cJSON.h>

@@ -21,8 +21,9 @@
 #include "error_int.h"
 #include "ratelimit_int.h"
 #include "wire_int.h"
+#include "opts_int.h"
 
-#include "cai/hash.h"
+#include "hash_int.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -678,6 +679,9 @@ cai_status cai_judge_create(cai_judge **out,
     double now = mono_now();
 
     *out = NULL;
+    st = cai_judge_opts__check(opts, err);
+    if (st != CAI_OK)
+        return st;
     j = calloc(1, sizeof(*j));
     if (!j)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");

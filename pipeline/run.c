@@ -7,7 +7,7 @@
  */
 #include "cai/run.h"
 #include "cai/constitution.h"
-#include "cai/hash.h"
+#include "hash_int.h"
 #include "cai/prompt.h"
 #include "cai/validate.h"
 #include "cai/writer.h"
@@ -16,6 +16,7 @@
 #include "journal_int.h"
 #include "run_int.h"
 #include "outdir_int.h"
+#include "opts_int.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -179,10 +180,12 @@ const char *cai_margin_mode_name(cai_margin_mode m)
     return "unknown";
 }
 
-void cai_run_opts_init(cai_run_opts *o)
+cai_status cai_run_opts_init(cai_run_opts *o, unsigned version)
 {
+    if (!o || version != CAI_RUN_OPTS_VERSION)
+        return CAI_EINVAL;
     memset(o, 0, sizeof(*o));
-    o->version = 1;
+    o->version = version;
     o->judge = CAI_JUDGE_OPTS_INIT;
     o->principles_per_pair = 1;
     o->samples = 1;
@@ -191,6 +194,7 @@ void cai_run_opts_init(cai_run_opts *o)
     o->max_failure_rate = 0.01;
     o->shard_records = 100000;
     o->progress_interval_s = 1.0;
+    return CAI_OK;
 }
 
 /* ---- pending pairs ---------------------------------------------------------------------- */
@@ -1448,6 +1452,9 @@ cai_status cai_run_create(cai_run **out, const cai_run_opts *opts, cai_error *er
 
     *out = NULL;
     CAI_ASSERT_ARG(err, opts && opts->n_inputs > 0 && opts->constitution && opts->output_dir);
+    st = cai_run_opts__check(opts, err);
+    if (st != CAI_OK)
+        return st;
     if (!*opts->output_dir)
         return cai_error__set(err, CAI_EINVAL,
                               "--output: the path is empty (it would write at the root)");
@@ -1717,7 +1724,8 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
     r->s.health = r->health;
     {
         cai_health_opts ho = health_opts(r);
-        cai_health_check(&r->s.health_report, &r->health, &ho);
+        /* ho comes from CAI_HEALTH_OPTS_INIT: its version is known, the call cannot fail */
+        (void)cai_health_check(&r->s.health_report, &r->health, &ho, NULL);
     }
     {
         cai_run_info info;

@@ -45,7 +45,7 @@ static void teardown(void)
 
 static void base_opts(cai_run_opts *o, const char **inputs, const char *out)
 {
-    cai_run_opts_init(o);
+    cai_run_opts_init(o, CAI_RUN_OPTS_VERSION);
     o->inputs = inputs;
     o->n_inputs = 1;
     o->constitution = hhh;

@@ -8,6 +8,8 @@
 #include "cai/prompt.h"
 #include "cai/verdict.h"
 
+CAI_BEGIN_DECL
+
 typedef enum cai_backend {
     CAI_BACKEND_BUILTIN = 0, /* offline heuristics; no network */
     CAI_BACKEND_OPENAI,      /* POST {base}/chat/completions */
@@ -48,7 +50,17 @@ typedef struct cai_judge_opts {
 
 /* Everything not named is 0/NULL: the builtin backend, choice mode, and the defaults above. */
 /* Zero means "default" for every field except the retry counts, where 0 means none. */
-#define CAI_JUDGE_OPTS_INIT ((cai_judge_opts){.version = 1, .max_retries = 8, .parse_retries = 2})
+#define CAI_JUDGE_OPTS_VERSION 1
+
+/* Fills *o with the defaults of that version of the struct; CAI_EINVAL for an unknown
+ * version (or NULL o). Pass CAI_JUDGE_OPTS_VERSION. */
+CAI_EXTERN cai_status cai_judge_opts_init(cai_judge_opts *o, unsigned version);
+
+#ifndef __cplusplus
+/* C only (a compound literal): the same defaults as cai_judge_opts_init. */
+#define CAI_JUDGE_OPTS_INIT                                                                        \
+    ((cai_judge_opts){.version = CAI_JUDGE_OPTS_VERSION, .max_retries = 8, .parse_retries = 2})
+#endif
 
 /* One question. Strings stay borrowed until the done callback for it has returned. */
 typedef struct cai_judge_task {
@@ -228,5 +240,7 @@ CAI_EXTERN void cai_judge_free(cai_judge *j);
 
 /* A URL with any user:password removed, for printing and manifests. Caller frees. */
 CAI_EXTERN char *cai_url_redact(const char *url);
+
+CAI_END_DECL
 
 #endif

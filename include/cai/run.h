@@ -8,6 +8,8 @@
 #include "cai/judge.h"
 #include "cai/record.h"
 
+CAI_BEGIN_DECL
+
 /* Output record shapes. */
 typedef enum cai_out_format {
     CAI_OUT_TRL = 0,        /* {"prompt","chosen","rejected"} strings (TRL standard) */
@@ -99,7 +101,14 @@ typedef struct cai_run_opts {
     const char *command_line; /* recorded in the manifest as given; NULL = not known */
 } cai_run_opts;
 
-CAI_EXTERN void cai_run_opts_init(cai_run_opts *o);
+#define CAI_RUN_OPTS_VERSION 1
+
+/*
+ * Fills *o with the defaults of that version (judge: cai_judge_opts_init's); CAI_EINVAL for an
+ * unknown version. Pass CAI_RUN_OPTS_VERSION. cai_run_opts embeds cai_judge_opts by value: a
+ * new judge field bumps both versions (see cai/common.h), and cai_run_create checks both.
+ */
+CAI_EXTERN cai_status cai_run_opts_init(cai_run_opts *o, unsigned version);
 
 /* What a finished (or dry) run did. */
 typedef struct cai_run_summary {
@@ -167,5 +176,7 @@ CAI_EXTERN cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_
 CAI_EXTERN void cai_run_stop(cai_run *r);
 
 CAI_EXTERN void cai_run_free(cai_run *r);
+
+CAI_END_DECL
 
 #endif

@@ -454,7 +454,7 @@ int cmd_run(int argc, char **argv)
     cai_status st;
     progress_state ps = {0, 0};
 
-    cai_run_opts_init(&o);
+    cai_run_opts_init(&o, CAI_RUN_OPTS_VERSION);
     inputs = calloc((size_t)argc + 1, sizeof(*inputs));
     if (!inputs)
         return CLI_EXIT_USAGE;

@@ -2,7 +2,6 @@
 /* The cai tool's entry point: global options and dispatch to one command. */
 #include "cli.h"
 
-#include <curl/curl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -57,6 +56,7 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
     const command *cmd;
+    cai_error gerr = {0};
     int c, rc;
 
     opterr = 0;
@@ -102,14 +102,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "cai: unknown command '%s'\nTry 'cai --help'.\n", argv[optind]);
         return CLI_EXIT_USAGE;
     }
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        fprintf(stderr, "cai: cannot initialise libcurl\n");
+    if (cai_global_init(&gerr) != CAI_OK) {
+        fprintf(stderr, "cai: %s\n", gerr.msg);
         return CLI_EXIT_USAGE;
     }
     argc -= optind;
     argv += optind;
     optind = 0; /* glibc: 0 re-initialises getopt for the command's own parsing */
     rc = cmd->fn(argc, argv);
-    curl_global_cleanup();
+    cai_global_cleanup();
     return rc;
 }

@@ -3,7 +3,7 @@
 #define _GNU_SOURCE /* accept4, pipe2, SOCK_CLOEXEC: no descriptor leaks into forked commands */
 #include "fake_llm.h"
 
-#include <cai/hash.h>
+#include "hash_int.h"
 #include <cjson/cJSON.h>
 
 #include <errno.h>
