@@ -355,10 +355,26 @@ static cai_status next_record(cai_run *r, const cai_record **rec, cai_error *err
     }
 }
 
+/* The pair (cand_i, cand_j) of a candidates record, with id "ID#I-J" built at any id length. */
+static cai_status
+pending_make_cand(cai_run *r, pending **out, const cai_record *rec, cai_error *err)
+{
+    size_t n = strlen(rec->id) + 2 * 3 * sizeof(size_t) + 3;
+    char *id = malloc(n);
+    cai_status st;
+
+    *out = NULL;
+    if (!id)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    snprintf(id, n, "%s#%zu-%zu", rec->id, r->cand_i, r->cand_j);
+    st = pending_make(r, out, rec, id, r->cand_i, r->cand_j, err);
+    free(id);
+    return st;
+}
+
 /* Produces the next pair (expanding candidates into all pairs i < j). */
 static cai_status next_pair(cai_run *r, pending **out, cai_error *err)
 {
-    char idbuf[600];
     cai_status st;
 
     *out = NULL;
@@ -379,8 +395,7 @@ static cai_status next_pair(cai_run *r, pending **out, cai_error *err)
                     r->cand = NULL;
                     continue;
                 }
-                snprintf(idbuf, sizeof(idbuf), "%s#%zu-%zu", rec->id, r->cand_i, r->cand_j);
-                st = pending_make(r, out, rec, idbuf, r->cand_i, r->cand_j, err);
+                st = pending_make_cand(r, out, rec, err);
             }
             if (st == CAI_OK)
                 r->pairs_read++;
