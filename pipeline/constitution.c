@@ -227,6 +227,7 @@ cai_status cai_constitution_render_template(char **out,
     const char *values[N_PLACEHOLDERS];
     cai_status st;
 
+    cai_error__clear(err);
     CAI_ASSERT_ARG(err, out);
     *out = NULL;
     CAI_ASSERT_ARG(err, tmpl && conversation && principle && response_a && response_b);
@@ -838,6 +839,7 @@ cai_status cai_constitution_load(cai_constitution **out, const char *path, cai_e
     FILE *f;
     cai_status st;
 
+    cai_error__clear(err);
     CAI_ASSERT_ARG(err, out);
     *out = NULL;
     CAI_ASSERT_ARG(err, path);
@@ -1122,6 +1124,7 @@ cai_status cai_constitution_lint(const char *path, cai_lint_fn warn, void *paylo
     size_t i, j, len;
     cai_status st;
 
+    cai_error__clear(err);
     st = cai_constitution_load(&c, path, err);
     if (st != CAI_OK)
         return st;

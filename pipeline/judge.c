@@ -599,6 +599,7 @@ cai_status cai_judge_create(cai_judge **out,
     cai_status st;
     double now = mono_now();
 
+    cai_error__clear(err);
     *out = NULL;
     j = calloc(1, sizeof(*j));
     if (!j)
@@ -1376,6 +1377,7 @@ cai_status cai_judge_run(
 {
     cai_status st;
 
+    cai_error__clear(err);
     CAI_ASSERT_ARG(err, j && pull && done);
     if (j->running)
         return cai_error__set(err, CAI_EINVAL, "judge: cai_judge_run is not reentrant");
@@ -1445,6 +1447,7 @@ cai_status cai_judge_one(cai_judge *j,
     one_ctx c;
     cai_status st;
 
+    cai_error__clear(err);
     CAI_ASSERT_ARG(err, j && t && res);
     if (request_body)
         *request_body = NULL;
@@ -1482,6 +1485,7 @@ cai_judge_request_body(cai_judge *j, const cai_judge_task *t, char **body, cai_e
     cai_wbuf b = {0};
     cai_status st;
 
+    cai_error__clear(err);
     CAI_ASSERT_ARG(err, j && t && body);
     *body = NULL;
     if (j->o.backend == CAI_BACKEND_BUILTIN)

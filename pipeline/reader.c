@@ -713,6 +713,7 @@ cai_reader_create(cai_reader **out, const char *path, const cai_reader_opts *opt
     cai_reader *r;
     cai_status st;
 
+    cai_error__clear(err);
     CAI_ASSERT_ARG(err, out);
     *out = NULL;
     CAI_ASSERT_ARG(err, path);
@@ -738,6 +739,7 @@ fail:
 
 cai_status cai_reader_next(cai_reader *r, const cai_record **out, cai_error *err)
 {
+    cai_error__clear(err);
     CAI_ASSERT_ARG(err, r && out);
     *out = NULL;
     for (;;) {

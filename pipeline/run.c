@@ -1044,6 +1044,7 @@ cai_status cai_run_create(cai_run **out, const cai_run_opts *opts, cai_error *er
     cai_run *r;
     cai_status st;
 
+    cai_error__clear(err);
     *out = NULL;
     CAI_ASSERT_ARG(err, opts && opts->n_inputs > 0 && opts->constitution && opts->output_dir);
     if (opts->principles_per_pair > 64)
@@ -1164,6 +1165,7 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
     cai_judge_stats js;
     cai_status st;
 
+    cai_error__clear(err);
     memset(&r->s, 0, sizeof(r->s));
     r->s.validation_findings = -1;
     r->t0 = now_s();
@@ -1238,9 +1240,12 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
         if (st == CAI_OK)
             st = js_st;
     }
-    if (st == CAI_EINTERRUPTED)
+    if (st == CAI_EINTERRUPTED) {
+        /* The run asked the judge to stop: "judge: stopped" is not what the user needs to read. */
+        cai_error__clear(err);
         cai_error__set(err, st,
                        "interrupted; the journal is saved, run the same command to resume");
+    }
     if (st != CAI_OK)
         goto out;
     if (r->head != r->tail) {

@@ -492,9 +492,7 @@ int cmd_run(int argc, char **argv)
     if (st != CAI_OK) {
         if (ps.tty)
             fputs("\n", stderr);
-        cli_error("%s", err.msg[0] ? err.msg : cai_strerror(st));
-        if (st == CAI_EINTERRUPTED)
-            fprintf(stderr, "cai: to resume, run the same command again\n");
+        cli_error("%s", err.msg[0] ? err.msg : cai_strerror(st)); /* says how to resume */
         rc = cli_exit_code(st);
     } else {
         if (!quiet)
