@@ -62,13 +62,6 @@ static void on_warning(const char *line, void *payload)
     fprintf(stderr, "cai: warning: %s\n", line);
 }
 
-static int bad_option(const char *cmd, int c, char **argv)
-{
-    if (c == ':')
-        return cli_usage(cmd, "option '%s' needs a value", argv[optind - 1]);
-    return cli_usage(cmd, "unknown option '%s'", argv[optind - 1]);
-}
-
 static int cmd_lint(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -87,7 +80,7 @@ static int cmd_lint(int argc, char **argv)
             fputs(lint_help, stdout);
             return CLI_EXIT_OK;
         default:
-            return bad_option("constitution lint", c, argv);
+            return cli_opt_error("constitution lint", opts, c, argc, argv);
         }
     }
     if (optind >= argc)
@@ -143,7 +136,7 @@ static int cmd_show(int argc, char **argv)
             fputs(show_help, stdout);
             return CLI_EXIT_OK;
         default:
-            return bad_option("constitution show", c, argv);
+            return cli_opt_error("constitution show", opts, c, argc, argv);
         }
     }
     if (optind >= argc)

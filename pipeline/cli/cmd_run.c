@@ -55,7 +55,8 @@ static const char run_help[] =
     "clamped)\n"
     "      --cot-clamp LO,HI      CoT probability band (default 0.4,0.6)\n"
     "      --temperature T        sampling temperature (default 0)\n"
-    "      --top-logprobs N       log-probs asked per position (default 10; completions 5)\n"
+    "      --top-logprobs N       log-probs asked per position, 1 to 20 (default 10;\n"
+    "                             completions: 1 to 5, default 5)\n"
     "      --max-tokens N         reply tokens (default 1; cot 512)\n"
     "      --concurrency N        requests in flight (default 64)\n"
     "      --timeout S            per-request timeout in seconds (default 60)\n"
@@ -245,6 +246,25 @@ static void print_summary(const cai_run_opts *o, const cai_run_summary *s)
     fprintf(stderr, "  dataset: %s\n", o->output_dir);
 }
 
+/* What the options that are not plain numbers accept (numbers say it themselves). */
+static const char *run_expected(int c)
+{
+    switch (c) {
+    case OPT_INPUT_FORMAT:
+        return "auto, pairs, candidates, hh, trl or conversational";
+    case OPT_FORMAT:
+        return "trl, conversational or hh";
+    case 'j':
+        return "builtin, openai, completions or anthropic";
+    case OPT_MODE:
+        return "choice or cot";
+    case OPT_COT_CLAMP:
+        return "LO,HI with 0 <= LO <= HI <= 1";
+    default:
+        return NULL;
+    }
+}
+
 static int parse_clamp(const char *s, double *lo, double *hi)
 {
     char buf[64], *comma;
@@ -355,7 +375,7 @@ int cmd_run(int argc, char **argv)
                 goto bad_value;
             break;
         case OPT_TOP_LOGPROBS:
-            if (cli_parse_u64(optarg, 0, 20, &u))
+            if (cli_parse_u64(optarg, 1, 20, &u)) /* 0 would mean the default in the library */
                 goto bad_value;
             o.judge.top_logprobs = (unsigned)u;
             break;
@@ -438,12 +458,9 @@ int cmd_run(int argc, char **argv)
             fputs(run_help, stdout);
             free(inputs);
             return CLI_EXIT_OK;
-        case ':':
+        default: /* ':' or '?' */
             free(inputs);
-            return cli_usage("run", "option '%s' needs a value", argv[optind - 1]);
-        default:
-            free(inputs);
-            return cli_usage("run", "unknown option '%s'", argv[optind - 1]);
+            return cli_opt_error("run", long_opts, c, argc, argv);
         }
     }
     if (optind < argc) {
@@ -515,5 +532,5 @@ int cmd_run(int argc, char **argv)
 
 bad_value:
     free(inputs);
-    return cli_usage("run", "invalid value '%s' for %s", optarg, argv[optind - 1]);
+    return cli_bad_value("run", long_opts, c, optarg, run_expected(c));
 }
