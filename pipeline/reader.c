@@ -37,7 +37,7 @@ struct cai_reader {
     char id[40];
     cai_record rec;
     /* counters */
-    uint64_t skipped, warnings;
+    uint64_t skipped, warnings, records;
     char *skip_msg[KEEP_MSGS];
     char *warn_msg[KEEP_MSGS];
     size_t n_skip_msg, n_warn_msg;
@@ -737,6 +737,18 @@ fail:
     return st;
 }
 
+/* msg without its "PATH:LINE: " prefix, when it has that prefix. */
+static const char *skip_reason(const char *path, uint64_t lineno, const char *msg)
+{
+    char num[32];
+    size_t n = strlen(path), k;
+
+    k = (size_t)snprintf(num, sizeof(num), ":%llu: ", (unsigned long long)lineno);
+    if (strncmp(msg, path, n) == 0 && strncmp(msg + n, num, k) == 0)
+        return msg + n + k;
+    return msg;
+}
+
 cai_status cai_reader_next(cai_reader *r, const cai_record **out, cai_error *err)
 {
     cai_error__clear(err);
@@ -759,6 +771,7 @@ cai_status cai_reader_next(cai_reader *r, const cai_record **out, cai_error *err
             st = parse_line(&lc, line, len);
         }
         if (st == CAI_OK) {
+            r->records++;
             *out = &r->rec;
             return CAI_OK;
         }
@@ -769,7 +782,20 @@ cai_status cai_reader_next(cai_reader *r, const cai_record **out, cai_error *err
         }
         r->skipped++;
         keep_msg(r->skip_msg, &r->n_skip_msg, e.msg);
+        if (r->o.on_skip) {
+            st = r->o.on_skip(r->path, lineno, skip_reason(r->path, lineno, e.msg), err,
+                              r->o.skip_payload);
+            if (st != CAI_OK) {
+                reset(r);
+                return st;
+            }
+        }
     }
+}
+
+uint64_t cai_reader_records(const cai_reader *r)
+{
+    return r ? r->records : 0;
 }
 
 uint64_t cai_reader_skipped(const cai_reader *r)

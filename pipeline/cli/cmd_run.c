@@ -265,6 +265,23 @@ static const char *run_expected(int c)
     }
 }
 
+/* Input lines skipped with --skip-invalid: counted, the first few listed (all in failed.jsonl.gz).
+ */
+static void print_skipped(const cai_run *r, const cai_run_opts *o, const cai_run_summary *s)
+{
+    const char *msg;
+    size_t i;
+
+    if (!s->skipped_input)
+        return;
+    fprintf(stderr, "  skipped input lines: %llu (listed in %s/failed.jsonl.gz)\n",
+            (unsigned long long)s->skipped_input, o->output_dir);
+    for (i = 0; (msg = cai_run_skipped_msg(r, i)) != NULL; i++)
+        fprintf(stderr, "    %s\n", msg);
+    if (s->skipped_input > i)
+        fprintf(stderr, "    ... and %llu more\n", (unsigned long long)(s->skipped_input - i));
+}
+
 static int parse_clamp(const char *s, double *lo, double *hi)
 {
     char buf[64], *comma;
@@ -512,8 +529,10 @@ int cmd_run(int argc, char **argv)
         cli_error("%s", err.msg[0] ? err.msg : cai_strerror(st)); /* says how to resume */
         rc = cli_exit_code(st);
     } else {
-        if (!quiet)
+        if (!quiet) {
             print_summary(&o, &sum);
+            print_skipped(r, &o, &sum);
+        }
         rc = CLI_EXIT_OK;
         if (sum.failure_rate_exceeded) {
             cli_error("%llu of %llu pairs failed, more than --max-failure-rate %g; see "

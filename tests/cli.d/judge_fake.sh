@@ -23,8 +23,8 @@ mkdir -p "$JF_TMP/adir"
 check "run with a directory as input" 2 $?
 grep -q "adir" "$JF_TMP/err"; check "the directory is named" 0 $?
 : >"$JF_TMP/empty.jsonl"
-"$CAI" run -i "$JF_TMP/empty.jsonl" -c "$SRC/constitution/hhh.json" -o "$JF_TMP/o2" -q
-check "run on an empty file succeeds with no pairs" 0 $?
+"$CAI" run -i "$JF_TMP/empty.jsonl" -c "$SRC/constitution/hhh.json" -o "$JF_TMP/o2" -q 2>/dev/null
+check "run on an empty file is an input error" 2 $?
 "$CAI" run -i "$SRC/datasets/samples/pairs.jsonl" -c "$JF_TMP/adir" -o "$JF_TMP/o3" 2>"$JF_TMP/err"
 check "run with a directory as constitution" 2 $?
 [ ! -e "$JF_TMP/o1/manifest.json" ] && [ ! -e "$JF_TMP/o3/manifest.json" ]
