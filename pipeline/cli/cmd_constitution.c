@@ -62,6 +62,19 @@ static void on_warning(const char *line, void *payload)
     fprintf(stderr, "cai: warning: %s\n", line);
 }
 
+/* "FILE: ok (N principles)" on stdout: a clean lint says so (warnings went to stderr). */
+static void print_ok(const char *path)
+{
+    cai_constitution *c = NULL;
+    size_t n;
+
+    if (cai_constitution_load(&c, path, NULL) != CAI_OK)
+        return; /* linted a moment ago: only a race with an editor gets here */
+    n = cai_constitution_count(c);
+    printf("%s: ok (%zu principle%s)\n", path, n, n == 1 ? "" : "s");
+    cai_constitution_free(c);
+}
+
 static int cmd_lint(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -92,6 +105,8 @@ static int cmd_lint(int argc, char **argv)
         if (st != CAI_OK) {
             cli_error("%s", err.msg[0] ? err.msg : cai_strerror(st));
             rc = CLI_EXIT_USAGE;
+        } else {
+            print_ok(argv[i]);
         }
     }
     if (rc == CLI_EXIT_OK && strict && ls.warnings > 0)
