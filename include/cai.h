@@ -12,6 +12,8 @@
 #include "cai/verdict.h"
 #include "cai/judge.h"
 #include "cai/validate.h"
+#include "cai/agree.h"
+#include "cai/health.h"
 #include "cai/run.h"
 
 #endif

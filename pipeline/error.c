@@ -39,6 +39,10 @@ const char *cai_strerror(cai_status st)
         return "interrupted";
     case CAI_ITEROVER:
         return "iteration over";
+    case CAI_ELOCKED:
+        return "in use by another process";
+    case CAI_EBUDGET:
+        return "spending cap reached";
     }
     return "unknown status";
 }

@@ -14,7 +14,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#define JOURNAL_VERSION  1
+/* 1: settings as given ("0 = default"); 2: settings resolved, prompt template versioned. */
+#define JOURNAL_VERSION  2
 #define JOURNAL_MAX_LINE (1u << 20)
 
 struct cai_journal {
@@ -26,7 +27,11 @@ struct cai_journal {
     size_t count;      /* entries loaded + added */
     size_t loaded;
     size_t repaired;
-    char *buf; /* pending appends */
+    unsigned version; /* of the file's header */
+    int damaged;      /* the header failed its CRC */
+    size_t intact;    /* damaged: entries whose CRCs hold */
+    char damage[160]; /* damaged: what is wrong with the header */
+    char *buf;        /* pending appends */
     size_t len, bufcap;
 };
 
@@ -199,11 +204,132 @@ static cai_status load_entry(cai_journal *j, const cJSON *o, cai_error *err)
     e.from_logprobs = (unsigned char)lp;
     e.prompt_tokens = (unsigned)pt;
     e.completion_tokens = (unsigned)ct;
+    if (get_u(o, "tr", &v) == 0)
+        e.truncated = v != 0;
+    if (get_u(o, "rt", &v) == 0 && v >= 0 && v < 4e9)
+        e.reasoning_tokens = (unsigned)v;
     return table_put(j, &e, err);
 }
 
+/* The header line's JSON for the current version. Caller frees (cJSON_free). */
+static char *header_text(const cai_journal_open_opts *jo)
+{
+    cJSON *h = cJSON_CreateObject();
+    cJSON *settings = jo->settings_json ? cJSON_Parse(jo->settings_json) : NULL;
+    cJSON *eff = jo->effective_json ? cJSON_Parse(jo->effective_json) : NULL;
+    char *txt;
+
+    if (!h) {
+        cJSON_Delete(settings);
+        cJSON_Delete(eff);
+        return NULL;
+    }
+    cJSON_AddNumberToObject(h, "cai_journal", JOURNAL_VERSION);
+    cJSON_AddStringToObject(h, "fingerprint", jo->fingerprint);
+    if (settings)
+        cJSON_AddItemToObject(h, "settings", settings);
+    if (eff)
+        cJSON_AddItemToObject(h, "effective", eff);
+    txt = cJSON_PrintUnformatted(h);
+    cJSON_Delete(h);
+    return txt;
+}
+
+/* "key: old -> new" for up to four top-level keys whose values differ. */
+static void diff_settings(const char *old_json, const char *new_json, char *out, size_t cap)
+{
+    cJSON *a = old_json ? cJSON_Parse(old_json) : NULL,
+          *b = new_json ? cJSON_Parse(new_json) : NULL;
+    const cJSON *e;
+    size_t o = 0;
+    int shown = 0;
+
+    out[0] = '\0';
+    cJSON_ArrayForEach(e, b)
+    {
+        const cJSON *old = cJSON_GetObjectItemCaseSensitive(a, e->string);
+        char *vo = old ? cJSON_PrintUnformatted(old) : NULL, *vn = cJSON_PrintUnformatted(e);
+        int n;
+
+        if (vn && (!vo || strcmp(vo, vn) != 0) && shown < 4 && o < cap) {
+            n = snprintf(out + o, cap - o, "%s%s %.24s -> %.24s", shown ? ", " : "", e->string,
+                         vo ? vo : "(absent)", vn);
+            o += n > 0 ? (size_t)n : 0;
+            shown++;
+        }
+        cJSON_free(vo);
+        cJSON_free(vn);
+    }
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+}
+
+/* Checks a parsed header against the run's settings (upgrading an older version first). */
+static cai_status
+check_header(cai_journal *j, const cJSON *o, const cai_journal_open_opts *jo, cai_error *err)
+{
+    const cJSON *fp = cJSON_GetObjectItemCaseSensitive(o, "fingerprint");
+    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(o, "cai_journal");
+    const cJSON *set = cJSON_GetObjectItemCaseSensitive(o, "settings");
+    char *old = NULL, *upgraded = NULL, diff[200], hex[65];
+    int same;
+
+    if (!cJSON_IsNumber(ver) || !cJSON_IsString(fp) || ver->valuedouble < 1)
+        return cai_error__set(err, CAI_EPARSE, "%s: not a cai journal (bad header)", j->path);
+    if (ver->valuedouble > JOURNAL_VERSION)
+        return cai_error__set(err, CAI_EMISMATCH,
+                              "%s: written by a newer cai (journal version %g); use that "
+                              "version or a new --output directory",
+                              j->path, ver->valuedouble);
+    j->version = (unsigned)ver->valuedouble;
+    old = set ? cJSON_PrintUnformatted(set) : NULL;
+    if (j->version < JOURNAL_VERSION) {
+        upgraded = old && jo->upgrade ? jo->upgrade(j->version, old, jo->upgrade_payload) : NULL;
+        if (upgraded)
+            cai_sha256_hex(upgraded, strlen(upgraded), hex);
+        same = upgraded && strcmp(hex, jo->fingerprint) == 0;
+    } else
+        same = strcmp(fp->valuestring, jo->fingerprint) == 0;
+    if (!same) {
+        diff_settings(upgraded ? upgraded : old, jo->settings_json, diff, sizeof(diff));
+        cai_error__set(err, CAI_EMISMATCH,
+                       "%s: this output directory holds a run with different input, "
+                       "constitution or label-changing settings%s%s%s; use a new --output "
+                       "directory (or delete it to start over)",
+                       j->path, diff[0] ? " (" : "", diff, diff[0] ? ")" : "");
+    }
+    cJSON_free(old);
+    free(upgraded);
+    return same ? CAI_OK : CAI_EMISMATCH;
+}
+
+/* Says what is wrong with a header line that fails its CRC, against the one this run writes. */
+static void describe_damage(cai_journal *j, const char *line, size_t len, const char *expect)
+{
+    const char *tab = len >= 9 ? line + len - 9 : NULL;
+    size_t body = tab && *tab == '\t' ? len - 9 : len, el = expect ? strlen(expect) : 0, i, nd = 0;
+    unsigned long crc = crc32(0L, (const Bytef *)line, (uInt)body);
+    size_t first = 0;
+
+    if (body == el) {
+        for (i = 0; i < el; i++)
+            if (line[i] != expect[i] && nd++ == 0)
+                first = i;
+    }
+    if (tab && *tab == '\t' && body == el && nd > 0)
+        snprintf(j->damage, sizeof(j->damage),
+                 "CRC %08lx does not match the stored %.8s; %zu byte(s) differ from the header "
+                 "this run would write, the first at byte %zu",
+                 crc, tab + 1, nd, first + 1);
+    else if (tab && *tab == '\t')
+        snprintf(j->damage, sizeof(j->damage), "CRC %08lx does not match the stored %.8s", crc,
+                 tab + 1);
+    else
+        snprintf(j->damage, sizeof(j->damage), "no CRC field at the end of the line");
+}
+
 /* Reads an existing journal; cuts a torn tail. */
-static cai_status replay(cai_journal *j, const char *fingerprint, cai_error *err)
+static cai_status replay(cai_journal *j, const cai_journal_open_opts *jo, cai_error *err)
 {
     FILE *f = fopen(j->path, "rb");
     char *line = NULL;
@@ -217,32 +343,41 @@ static cai_status replay(cai_journal *j, const char *fingerprint, cai_error *err
         return cai_error__set(err, CAI_EIO, "%s: %s", j->path, strerror(errno));
     while ((n = getline(&line, &cap, f)) > 0) {
         cJSON *o;
+        int first = pos == 0;
         pos += n;
         if (line[n - 1] != '\n')
             break; /* torn: the process died mid-write */
         line[n - 1] = '\0';
         o = parse_line(line, (size_t)n - 1);
+        if (first && !o) {
+            /* A damaged header: count what could be kept, change nothing. */
+            char *expect = header_text(jo);
+            describe_damage(j, line, (size_t)n - 1, expect);
+            cJSON_free(expect);
+            j->damaged = 1;
+            while ((n = getline(&line, &cap, f)) > 0) {
+                cJSON *e = NULL;
+
+                if (line[n - 1] == '\n') {
+                    line[n - 1] = '\0';
+                    e = parse_line(line, (size_t)n - 1);
+                }
+                j->intact += e != NULL;
+                cJSON_Delete(e);
+            }
+            free(line);
+            fclose(f);
+            return CAI_OK;
+        }
         if (!o) {
             j->repaired += (size_t)n; /* corrupt record: its judgment is simply asked again */
             good_end = pos;
             continue;
         }
         if (!have_header) {
-            const cJSON *fp = cJSON_GetObjectItemCaseSensitive(o, "fingerprint");
-            const cJSON *ver = cJSON_GetObjectItemCaseSensitive(o, "cai_journal");
-            if (!cJSON_IsNumber(ver) || !cJSON_IsString(fp)) {
+            st = check_header(j, o, jo, err);
+            if (st != CAI_OK) {
                 cJSON_Delete(o);
-                st = cai_error__set(err, CAI_EPARSE, "%s: not a cai journal (bad header)", j->path);
-                break;
-            }
-            if (strcmp(fp->valuestring, fingerprint) != 0) {
-                cJSON_Delete(o);
-                st = cai_error__set(
-                    err, CAI_EMISMATCH,
-                    "%s: this output directory holds a run with different input, constitution or "
-                    "label-changing settings; use a new --output directory (or delete it to start "
-                    "over)",
-                    j->path);
                 break;
             }
             have_header = 1;
@@ -271,11 +406,92 @@ static cai_status replay(cai_journal *j, const char *fingerprint, cai_error *err
     return CAI_OK;
 }
 
+/*
+ * Rewrites a journal whose header is damaged: the header of these settings, then every entry
+ * whose CRC holds, under a temporary name renamed over the original (a crash leaves one or the
+ * other whole).
+ */
+static cai_status rewrite_header(cai_journal *j, const cai_journal_open_opts *jo, cai_error *err)
+{
+    size_t plen = strlen(j->path);
+    char *tmp = malloc(plen + 8), *hdr = header_text(jo), *line = NULL;
+    FILE *in = NULL, *out = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int first = 1, fd;
+    cai_status st = CAI_OK;
+
+    if (!tmp || !hdr) {
+        st = cai_error__set(err, CAI_ENOMEM, "journal: out of memory");
+        goto done;
+    }
+    snprintf(tmp, plen + 8, "%s.tmp", j->path);
+    in = fopen(j->path, "rb");
+    out = fopen(tmp, "wb");
+    if (!in || !out) {
+        st = cai_error__set(err, CAI_EIO, "%s: %s", in ? tmp : j->path, strerror(errno));
+        goto done;
+    }
+    fprintf(out, "%s\t%08lx\n", hdr,
+            (unsigned long)crc32(0L, (const Bytef *)hdr, (uInt)strlen(hdr)));
+    while ((n = getline(&line, &cap, in)) > 0) {
+        cJSON *e;
+        if (first) {
+            first = 0;
+            continue;
+        }
+        if (line[n - 1] != '\n')
+            break;
+        line[n - 1] = '\0';
+        e = parse_line(line, (size_t)n - 1);
+        if (e)
+            fprintf(out, "%s\n", line);
+        cJSON_Delete(e);
+    }
+    fd = fileno(out);
+    if (ferror(in) || fflush(out) != 0 || ferror(out) || fsync(fd) != 0) {
+        st = cai_error__set(err, CAI_EIO, "%s: %s", tmp, strerror(errno));
+        goto done;
+    }
+    if (fclose(out) != 0) {
+        out = NULL;
+        st = cai_error__set(err, CAI_EIO, "%s: %s", tmp, strerror(errno));
+        goto done;
+    }
+    out = NULL;
+    if (rename(tmp, j->path) != 0)
+        st = cai_error__set(err, CAI_EIO, "%s: %s", j->path, strerror(errno));
+done:
+    if (in)
+        fclose(in);
+    if (out)
+        fclose(out);
+    if (st != CAI_OK && tmp)
+        remove(tmp);
+    free(line);
+    free(tmp);
+    cJSON_free(hdr);
+    return st;
+}
+
 cai_status cai_journal__open(cai_journal **out,
                              const char *path,
                              const char *fingerprint,
                              const char *header_json,
                              cai_error *err)
+{
+    cai_journal_open_opts jo;
+
+    memset(&jo, 0, sizeof(jo));
+    jo.fingerprint = fingerprint;
+    jo.settings_json = header_json;
+    return cai_journal__open_ex(out, path, &jo, err);
+}
+
+cai_status cai_journal__open_ex(cai_journal **out,
+                                const char *path,
+                                const cai_journal_open_opts *jo,
+                                cai_error *err)
 {
     cai_journal *j;
     cai_status st;
@@ -288,11 +504,28 @@ cai_status cai_journal__open(cai_journal **out,
         return cai_error__set(err, CAI_ENOMEM, "journal: out of memory");
     }
     j->fd = -1;
+    j->version = JOURNAL_VERSION;
     if ((st = table_grow(j, err)) != CAI_OK)
         goto fail;
     fresh = access(path, F_OK) != 0;
     if (!fresh) {
-        st = replay(j, fingerprint, err);
+        st = replay(j, jo, err);
+        if (st == CAI_OK && j->damaged && jo->repair_header) {
+            j->damaged = 0;
+            st = rewrite_header(j, jo, err);
+            if (st == CAI_OK)
+                st = replay(j, jo, err);
+        }
+        if (st == CAI_OK && j->damaged) {
+            st = cai_error__set(
+                err, CAI_EPARSE,
+                "%s:1: the journal header is damaged (%s). Its %zu entries with intact CRCs "
+                "can be kept: if this is the same command that wrote it, rerun it with "
+                "--repair-journal (the header is rewritten from the current settings); "
+                "otherwise move the journal aside to start over",
+                path, j->damage, j->intact);
+            goto fail;
+        }
         if (st == CAI_ITEROVER) {
             fresh = 1;
             if (truncate(path, 0) != 0) {
@@ -309,20 +542,7 @@ cai_status cai_journal__open(cai_journal **out,
         goto fail;
     }
     if (fresh) {
-        cJSON *h = cJSON_CreateObject();
-        cJSON *settings = header_json ? cJSON_Parse(header_json) : NULL;
-        char *txt;
-        if (!h) {
-            cJSON_Delete(settings);
-            st = cai_error__set(err, CAI_ENOMEM, "journal: out of memory");
-            goto fail;
-        }
-        cJSON_AddNumberToObject(h, "cai_journal", JOURNAL_VERSION);
-        cJSON_AddStringToObject(h, "fingerprint", fingerprint);
-        if (settings)
-            cJSON_AddItemToObject(h, "settings", settings);
-        txt = cJSON_PrintUnformatted(h);
-        cJSON_Delete(h);
+        char *txt = header_text(jo);
         if (!txt) {
             st = cai_error__set(err, CAI_ENOMEM, "journal: out of memory");
             goto fail;
@@ -368,6 +588,11 @@ cai_status cai_journal__add(cai_journal *j,
     cJSON_AddNumberToObject(o, "lp", e->from_logprobs);
     cJSON_AddNumberToObject(o, "pt", e->prompt_tokens);
     cJSON_AddNumberToObject(o, "ct", e->completion_tokens);
+    /* Optional keys, left out at their default so older readers' lines stay byte-identical. */
+    if (e->truncated)
+        cJSON_AddNumberToObject(o, "tr", 1);
+    if (e->reasoning_tokens)
+        cJSON_AddNumberToObject(o, "rt", e->reasoning_tokens);
     txt = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     if (!txt)
@@ -415,6 +640,24 @@ size_t cai_journal__loaded(const cai_journal *j)
 size_t cai_journal__repaired(const cai_journal *j)
 {
     return j->repaired;
+}
+
+unsigned cai_journal__version(const cai_journal *j)
+{
+    return j->version;
+}
+
+void cai_journal__tokens(const cai_journal *j, uint64_t *prompt, uint64_t *completion)
+{
+    size_t i;
+
+    *prompt = *completion = 0;
+    for (i = 0; i < j->cap; i++) {
+        if (j->slots[i].key == 0)
+            continue;
+        *prompt += j->slots[i].prompt_tokens;
+        *completion += j->slots[i].completion_tokens;
+    }
 }
 
 void cai_journal__free(cai_journal *j)

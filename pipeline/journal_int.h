@@ -14,6 +14,8 @@ typedef struct cai_jentry {
     unsigned completion_tokens;
     unsigned char verdict; /* cai_verdict */
     unsigned char from_logprobs;
+    unsigned char truncated;   /* "tr", written only when 1 (absent in older journals) */
+    unsigned reasoning_tokens; /* "rt", written only when > 0 */
 } cai_jentry;
 
 typedef struct cai_journal cai_journal;
@@ -34,6 +36,32 @@ cai_status cai_journal__open(cai_journal **out,
                              const char *header_json,
                              cai_error *err);
 
+/*
+ * Turns the settings of an older header (version < the current one) into the current settings
+ * text, resolving what that version left implicit, or returns NULL when it cannot. Caller frees.
+ */
+typedef char *(*cai_journal_upgrade_fn)(unsigned version, const char *settings_json, void *payload);
+
+typedef struct cai_journal_open_opts {
+    const char *fingerprint;    /* SHA-256 hex of settings_json */
+    const char *settings_json;  /* the label-changing settings (stored in the header) */
+    const char *effective_json; /* other settings in effect, stored for humans; may be NULL */
+    cai_journal_upgrade_fn upgrade;
+    void *upgrade_payload;
+    int repair_header; /* a damaged header is rewritten from these settings, entries kept */
+} cai_journal_open_opts;
+
+/*
+ * cai_journal__open with the current header format (version 2): an older header is accepted
+ * when upgrade() turns its settings into exactly settings_json. A mismatch (CAI_EMISMATCH) names
+ * the settings that differ. A header that fails its CRC is CAI_EPARSE with a message naming the
+ * damage and the way to keep the intact entries (repair_header).
+ */
+cai_status cai_journal__open_ex(cai_journal **out,
+                                const char *path,
+                                const cai_journal_open_opts *jo,
+                                cai_error *err);
+
 /* The entry for key, or NULL. Borrowed until the next add. */
 const cai_jentry *cai_journal__find(const cai_journal *j, uint64_t key);
 
@@ -53,9 +81,12 @@ cai_status cai_journal__add(cai_journal *j,
 /* Writes buffered records to the file; with durable, fsyncs as well. */
 cai_status cai_journal__sync(cai_journal *j, int durable, cai_error *err);
 
-size_t cai_journal__count(const cai_journal *j);    /* entries known (loaded + added) */
-size_t cai_journal__loaded(const cai_journal *j);   /* entries loaded at open */
-size_t cai_journal__repaired(const cai_journal *j); /* bytes of torn tail cut at open */
+size_t cai_journal__count(const cai_journal *j);     /* entries known (loaded + added) */
+size_t cai_journal__loaded(const cai_journal *j);    /* entries loaded at open */
+size_t cai_journal__repaired(const cai_journal *j);  /* bytes of torn tail cut at open */
+unsigned cai_journal__version(const cai_journal *j); /* header version of the file */
+/* Tokens of the entries loaded at open (what earlier runs paid for). */
+void cai_journal__tokens(const cai_journal *j, uint64_t *prompt, uint64_t *completion);
 
 /* Syncs and closes; NULL is a no-op. Errors on the final sync are ignored: call sync first. */
 void cai_journal__free(cai_journal *j);

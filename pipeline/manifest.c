@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* Writes a finished run's manifest.json and its dataset card (README.md), each atomically. */
 #include "run_int.h"
+#include "cai/agree.h"
 #include "cai/judge.h"
 #include "error_int.h"
+#include "health_int.h"
 #include "util_int.h"
 
 #include <cjson/cJSON.h>
@@ -17,22 +19,19 @@
 cai_status
 cai_run__write_atomic(const char *dir, const char *name, const char *text, cai_error *err)
 {
-    size_t n = strlen(dir) + strlen(name) + 16, len = strlen(text), off = 0;
-    char *final = malloc(n), *tmp = malloc(n);
+    size_t n = strlen(dir) + strlen(name) + 2, len = strlen(text), off = 0;
+    char *final = malloc(n), *tmp = NULL;
     cai_status st = CAI_OK;
     int fd = -1;
 
-    if (!final || !tmp) {
+    if (!final) {
         st = cai_error__set(err, CAI_ENOMEM, "out of memory");
         goto out;
     }
     snprintf(final, n, "%s/%s", dir, name);
-    snprintf(tmp, n, "%s/.%s.tmp", dir, name);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        st = cai_error__set(err, CAI_EIO, "%s: %s", tmp, strerror(errno));
+    st = cai__create_temp(&fd, &tmp, dir, name, err);
+    if (st != CAI_OK)
         goto out;
-    }
     while (off < len) {
         ssize_t w = write(fd, text + off, len - off);
         if (w < 0 && errno == EINTR)
@@ -136,6 +135,170 @@ static cJSON *judge_json(const cai_judge_opts *j)
     return o;
 }
 
+/* ---- what a user needs to trust the data ------------------------------------------------- */
+
+/* Agreement with the human labels of the input (hh, trl), through the agreement module that the
+ * judge-health checks use: the rate with its 95% Wilson interval and whether it is above chance. */
+static void add_human_agreement(cJSON *st, const cai_run_summary *s)
+{
+    cJSON *h = cJSON_AddObjectToObject(st, "human_agreement");
+    cai_agree a = {s->human_labelled, s->human_agree};
+    cai_agree_summary sum;
+
+    cai_agree_summarize(&sum, &a, 0, 0);
+    add_u64(h, "labelled", s->human_labelled);
+    add_u64(h, "agree", s->human_agree);
+    add_num(h, "rate", sum.rate);
+    add_num(h, "ci95_low", sum.lo);
+    add_num(h, "ci95_high", sum.hi);
+    add_num(h, "p_above_chance", s->human_labelled ? sum.p_above : NAN);
+}
+
+static double margin_of(const cai_run_opts *o, double p)
+{
+    double pc = p > 1.0 - 1e-6 ? 1.0 - 1e-6 : p, m = log(pc / (1.0 - pc));
+
+    return o->margin == CAI_MARGIN_CAPPED && m > o->margin_cap ? o->margin_cap : m;
+}
+
+/* Quantiles of p_chosen from the tally's bins (to 1e-4; min and max exact); the margin is a
+ * monotone function of p_chosen, so its quantiles are the margins of these. */
+static void add_quantiles(cJSON *st, const cai_run_info *info)
+{
+    static const double qs[] = {0.1, 0.25, 0.5, 0.75, 0.9};
+    static const char *const names[] = {"p10", "p25", "p50", "p75", "p90"};
+    const cai_run_tally *t = info->tally;
+    uint64_t n = info->summary->pairs_kept, seen = 0;
+    cJSON *p = cJSON_AddObjectToObject(st, "p_chosen_quantiles");
+    cJSON *mq = info->opts->margin == CAI_MARGIN_NONE
+                    ? NULL
+                    : cJSON_AddObjectToObject(st, "margin_quantiles");
+    double v[7];
+    size_t i, b = 0;
+
+    if (!t || !t->p_bins || n == 0) {
+        cJSON_AddNullToObject(p, "min");
+        return;
+    }
+    v[0] = t->p_min;
+    for (i = 0; i < 5; i++) {
+        uint64_t want = (uint64_t)ceil(qs[i] * (double)n);
+        while (b < CAI_TALLY_BINS && seen + t->p_bins[b] < (want ? want : 1))
+            seen += t->p_bins[b++];
+        v[i + 1] = 0.5 + (double)b * 1e-4;
+    }
+    v[6] = t->p_max;
+    for (i = 0; i < 7; i++) {
+        const char *k = i == 0 ? "min" : i == 6 ? "max" : names[i - 1];
+        cJSON_AddNumberToObject(p, k, v[i]);
+        if (mq)
+            cJSON_AddNumberToObject(mq, k, margin_of(info->opts, v[i]));
+    }
+}
+
+/* The record fields and their JSON types (the same in every record, see the README). */
+static void add_schema(cJSON *m, const cai_run_opts *o)
+{
+    static const char *const rest[][2] = {
+        {"p_chosen", "number (float)"},
+        {"margin", "number (float)"},
+        {"id", "string"},
+        {"cai.chosen_position", "string: a | b"},
+        {"cai.orders_agree", "boolean (null in every record with --no-swap)"},
+        {"cai.principles", "list of strings"},
+        {"cai.judgments", "number (integer)"},
+        {"cai.has_human_label", "boolean"},
+        {"cai.human_chosen_position", "string: a | b | \"\" (no human label)"},
+        {"cai.agrees_with_human", "boolean (false without a human label)"},
+        {"cai.first_shown_wins", "number (integer): judgments won by the response shown first"},
+        {"cai.second_shown_wins", "number (integer): judgments won by the response shown second"},
+        {"cai.text_judgments", "number (integer): judgments read from a text verdict"},
+        {"metadata", "string: the input's other fields as a JSON object text"},
+    };
+    cJSON *sc = cJSON_AddObjectToObject(m, "schema");
+    const char *text = o->format == CAI_OUT_CONVERSATIONAL ? "list of {role, content}" : "string";
+    size_t i;
+
+    if (o->format != CAI_OUT_HH)
+        cJSON_AddStringToObject(sc, "prompt", text);
+    cJSON_AddStringToObject(sc, "chosen", text);
+    cJSON_AddStringToObject(sc, "rejected", text);
+    for (i = 0; i < sizeof(rest) / sizeof(*rest); i++)
+        if (strcmp(rest[i][0], "margin") != 0 || o->margin != CAI_MARGIN_NONE)
+            cJSON_AddStringToObject(sc, rest[i][0], rest[i][1]);
+}
+
+static void add_trust(cJSON *m, cJSON *st, const cai_run_info *info)
+{
+    const cai_run_tally *t = info->tally;
+    size_t i;
+
+    add_human_agreement(st, info->summary);
+    add_quantiles(st, info);
+    if (t && t->principle_kept) {
+        cJSON *pp = cJSON_AddObjectToObject(st, "kept_per_principle");
+        for (i = 0; i < cai_constitution_count(info->constitution); i++)
+            add_u64(pp, cai_constitution_principle(info->constitution, i)->id,
+                    t->principle_kept[i]);
+    }
+    if (t && t->input_pairs) {
+        cJSON *pi = cJSON_AddArrayToObject(st, "per_input");
+        for (i = 0; i < info->opts->n_inputs; i++) {
+            cJSON *o = cJSON_CreateObject();
+            if (!o)
+                break;
+            cJSON_AddStringToObject(o, "path", info->opts->inputs[i]);
+            add_u64(o, "pairs", t->input_pairs[i]);
+            add_u64(o, "kept", t->input_kept[i]);
+            add_u64(o, "ties", t->input_ties[i]);
+            add_u64(o, "failed", t->input_failed[i]);
+            cJSON_AddItemToArray(pi, o);
+        }
+    }
+    cJSON_AddStringToObject(m, "validation", info->validation ? info->validation : "not run");
+    if (info->summary->validation_findings >= 0)
+        cJSON_AddNumberToObject(m, "validation_errors", info->summary->validation_findings);
+    add_schema(m, info->opts);
+    if (info->opts->command_line)
+        cJSON_AddStringToObject(m, "command_line", info->opts->command_line);
+    else
+        cJSON_AddNullToObject(m, "command_line");
+}
+
+/* A breakdown row: {"id", "counts", "rates"}. */
+static cJSON *breakdown_row(const char *id, const cai_health_counts *c)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    if (!o)
+        return NULL;
+    cJSON_AddStringToObject(o, "id", id);
+    cJSON_AddItemToObject(o, "counts", cai_health__counts_json(c));
+    cJSON_AddItemToObject(o, "rates", cai_health__rates_json(c));
+    return o;
+}
+
+/* statistics.health: the counts, rates and findings, and the breakdowns per principle and per
+ * input file (`cai validate` reads the counts back and reaches the same verdict). */
+static cJSON *health_json(const cai_run_info *info)
+{
+    const cai_run_summary *s = info->summary;
+    cJSON *h = cai_health__json(&s->health, &info->health_opts, &s->health_report), *arr;
+    size_t i;
+
+    if (!h)
+        return NULL;
+    arr = cJSON_AddArrayToObject(h, "per_principle");
+    for (i = 0; arr && info->health_pr && i < cai_constitution_count(info->constitution); i++)
+        cJSON_AddItemToArray(arr,
+                             breakdown_row(cai_constitution_principle(info->constitution, i)->id,
+                                           &info->health_pr[i]));
+    arr = cJSON_AddArrayToObject(h, "per_input");
+    for (i = 0; arr && info->health_in && i < info->opts->n_inputs; i++)
+        cJSON_AddItemToArray(arr, breakdown_row(info->opts->inputs[i], &info->health_in[i]));
+    return h;
+}
+
 cai_status cai_run__write_manifest(const cai_run_info *info, cai_error *err)
 {
     const cai_run_opts *o = info->opts;
@@ -164,7 +327,13 @@ cai_status cai_run__write_manifest(const cai_run_info *info, cai_error *err)
         cJSON_AddStringToObject(po, "text", p->text);
         cJSON_AddItemToArray(pr, po);
     }
-    cJSON_AddItemToObject(m, "judge", judge_json(&o->judge));
+    {
+        cJSON *jb = judge_json(info->judge ? info->judge : &o->judge);
+
+        if (jb)
+            cJSON_AddBoolToObject(jb, "logprobs_requested", s->logprobs_requested);
+        cJSON_AddItemToObject(m, "judge", jb);
+    }
     snprintf(seed, sizeof(seed), "%llu", (unsigned long long)o->seed);
     cJSON_AddRawToObject(m, "seed", seed);
     settings = cJSON_AddObjectToObject(m, "settings");
@@ -173,6 +342,9 @@ cai_status cai_run__write_manifest(const cai_run_info *info, cai_error *err)
     cJSON_AddBoolToObject(settings, "swap", !o->no_swap);
     cJSON_AddNumberToObject(settings, "samples", o->samples ? o->samples : 1);
     cJSON_AddStringToObject(settings, "format", cai_out_format_name(o->format));
+    cJSON_AddStringToObject(settings, "margin", cai_margin_mode_name(o->margin));
+    if (o->margin == CAI_MARGIN_CAPPED)
+        cJSON_AddNumberToObject(settings, "margin_cap", o->margin_cap);
     cJSON_AddStringToObject(settings, "input_format", cai_format_name(o->input_format));
     cJSON_AddNumberToObject(settings, "test_fraction", o->test_fraction);
     cJSON_AddNumberToObject(settings, "min_margin", o->min_margin);
@@ -191,6 +363,11 @@ cai_status cai_run__write_manifest(const cai_run_info *info, cai_error *err)
         add_files(f, o->output_dir, info->failed, "failed");
         cJSON_AddItemToObject(m, "failed", cJSON_DetachItemFromArray(f, 0));
         cJSON_Delete(f);
+        f = cJSON_CreateArray();
+        add_files(f, o->output_dir, info->ties, "ties");
+        if (cJSON_GetArraySize(f) > 0)
+            cJSON_AddItemToObject(m, "ties", cJSON_DetachItemFromArray(f, 0));
+        cJSON_Delete(f);
     }
     st = cJSON_AddObjectToObject(m, "statistics");
     add_u64(st, "pairs_read", s->pairs_read);
@@ -205,17 +382,27 @@ cai_status cai_run__write_manifest(const cai_run_info *info, cai_error *err)
     add_u64(st, "judgments", s->judgments);
     add_u64(st, "judgments_sent", s->judgments_sent);
     add_u64(st, "judgments_replayed", s->judgments_replayed);
+    add_u64(st, "judgments_answered", s->judgments_answered);
+    add_u64(st, "requests_sent", s->requests);
+    add_u64(st, "timeouts", s->timeouts);
     add_num(st, "position_consistency", s->position_consistency);
     add_num(st, "first_position_win_rate", info->first_position_win_rate);
     add_num(st, "chosen_is_response_a_rate", s->position_a_rate);
     add_num(st, "chosen_is_longer_rate", s->longer_rate);
     add_num(st, "mean_p_chosen", s->mean_p_chosen);
+    add_u64(st, "judgments_from_logprobs", s->judgments_from_logprobs);
+    add_u64(st, "judgments_from_text", s->judgments_from_text);
+    add_u64(st, "judgments_failed", s->judgments_failed);
+    add_u64(st, "judgments_truncated", s->judgments_truncated);
     add_u64(st, "prompt_tokens", s->prompt_tokens);
     add_u64(st, "completion_tokens", s->completion_tokens);
+    add_u64(st, "reasoning_tokens", s->reasoning_tokens);
     if (o->price_input_per_mtok > 0 || o->price_output_per_mtok > 0)
         cJSON_AddNumberToObject(st, "estimated_cost_usd", s->cost);
     else
         cJSON_AddNullToObject(st, "estimated_cost_usd");
+    add_trust(m, st, info);
+    cJSON_AddItemToObject(st, "health", health_json(info));
     txt = cJSON_Print(m);
     cJSON_Delete(m);
     if (!txt)
@@ -235,94 +422,4 @@ cai_status cai_run__write_manifest(const cai_run_info *info, cai_error *err)
         free(withnl);
     }
     return rc;
-}
-
-/* ---- dataset card ----------------------------------------------------------------------- */
-
-static void sb_rate(cai_buf *b, const char *label, double v)
-{
-    if (isfinite(v))
-        cai_buf__printf(b, "| %s | %.1f%% |\n", label, 100.0 * v);
-    else
-        cai_buf__printf(b, "| %s | n/a |\n", label);
-}
-
-cai_status cai_run__write_card(const cai_run_info *info, cai_error *err)
-{
-    const cai_run_opts *o = info->opts;
-    const cai_run_summary *s = info->summary;
-    cai_buf b = {0};
-    cai_status st;
-    char *url = o->judge.base_url ? cai_url_redact(o->judge.base_url) : NULL;
-
-    cai_buf__printf(&b, "---\npretty_name: \"%s preference pairs\"\n",
-                    cai_constitution_name(info->constitution));
-    cai_buf__printf(&b, "tags:\n- rlaif\n- preference\n- reward-modeling\n- cai\n");
-    cai_buf__printf(&b, "configs:\n- config_name: default\n  data_files:\n");
-    if (s->train)
-        cai_buf__printf(&b, "  - split: train\n    path: data/train-*.jsonl.gz\n");
-    if (s->test)
-        cai_buf__printf(&b, "  - split: test\n    path: data/test-*.jsonl.gz\n");
-    cai_buf__printf(&b, "---\n\n# Preference dataset labelled by an AI judge\n\n");
-    cai_buf__printf(
-        &b,
-        "Made by `cai %s` from %zu input file(s) with the constitution **%s** (version %s, "
-        "sha256 `%.16s…`) and the `%s` judge%s%s%s.\n\n",
-        cai_version(), o->n_inputs, cai_constitution_name(info->constitution),
-        cai_constitution_version(info->constitution), cai_constitution_hash(info->constitution),
-        cai_backend_name(o->judge.backend), o->judge.model ? " (model `" : "",
-        o->judge.model ? o->judge.model : "", o->judge.model ? "`)" : "");
-    if (o->judge.backend == CAI_BACKEND_BUILTIN)
-        cai_buf__printf(&b,
-                        "**The built-in judge is a set of transparent heuristics, not a model.** "
-                        "Use this dataset for dry runs and tests, not for training.\n\n");
-    cai_buf__printf(
-        &b,
-        "Each record holds `prompt`, `chosen` and `rejected` (format `%s`), the soft label "
-        "`p_chosen` (the judge's mean probability that `chosen` is better, over principles "
-        "and both presentation orders), `margin` = ln(p_chosen / (1 - p_chosen)) (the "
-        "reward gap the label implies; TRL's RewardTrainer reads an optional `margin` "
-        "column), the pair `id`, and a `cai` object (which input position was chosen, "
-        "whether both orders agreed, the principles used, the number of judgments).\n\n",
-        cai_out_format_name(o->format));
-    cai_buf__printf(
-        &b, "```python\nfrom datasets import load_dataset\nds = load_dataset(\"path/to/this/"
-            "directory\")\n```\n\n## Statistics\n\n| statistic | value |\n|---|---|\n");
-    cai_buf__printf(&b, "| pairs read | %llu |\n", (unsigned long long)s->pairs_read);
-    cai_buf__printf(&b, "| pairs kept | %llu (train %llu, test %llu) |\n",
-                    (unsigned long long)s->pairs_kept, (unsigned long long)s->train,
-                    (unsigned long long)s->test);
-    cai_buf__printf(&b, "| ties %s | %llu |\n", o->keep_ties ? "(kept)" : "(dropped)",
-                    (unsigned long long)s->ties);
-    cai_buf__printf(&b, "| failed (see failed.jsonl.gz) | %llu |\n", (unsigned long long)s->failed);
-    cai_buf__printf(&b, "| not judged: empty or identical responses (failed.jsonl.gz) | %llu |\n",
-                    (unsigned long long)s->unjudgeable);
-    cai_buf__printf(&b, "| judgments | %llu |\n", (unsigned long long)s->judgments);
-    sb_rate(&b, "position consistency (both orders agree)", s->position_consistency);
-    sb_rate(&b, "judgments won by the first-shown response", info->first_position_win_rate);
-    sb_rate(&b, "chosen is response_a", s->position_a_rate);
-    sb_rate(&b, "chosen is the longer response", s->longer_rate);
-    if (isfinite(s->mean_p_chosen))
-        cai_buf__printf(&b, "| mean p_chosen | %.3f |\n", s->mean_p_chosen);
-    cai_buf__printf(&b, "| tokens (prompt / completion) | %llu / %llu |\n",
-                    (unsigned long long)s->prompt_tokens, (unsigned long long)s->completion_tokens);
-    cai_buf__printf(&b,
-                    "\n## Settings\n\n- seed: %llu\n- principles per pair: %u\n- swap orders: %s\n"
-                    "- samples: %u\n- test fraction: %g (split by a hash of the prompt)\n"
-                    "- min margin: %g\n",
-                    (unsigned long long)o->seed,
-                    o->principles_per_pair ? o->principles_per_pair : 1, o->no_swap ? "no" : "yes",
-                    o->samples ? o->samples : 1, o->test_fraction, o->min_margin);
-    if (url)
-        cai_buf__printf(&b, "- judge endpoint: %s\n", url);
-    cai_buf__printf(&b, "\nFull provenance (input and output checksums, every principle) is in "
-                        "`manifest.json`.\n");
-    free(url);
-    if (b.oom) {
-        free(b.p);
-        return cai_error__set(err, CAI_ENOMEM, "out of memory");
-    }
-    st = cai_run__write_atomic(o->output_dir, "README.md", b.p, err);
-    free(b.p);
-    return st;
 }

@@ -9,7 +9,9 @@
 #include "cai/hash.h"
 #include "cai/record.h"
 #include "error_int.h"
+#include "jsonraw_int.h"
 #include "reader_int.h"
+#include "util_int.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -581,30 +583,44 @@ static cai_status content_id(const line_ctx *lc)
     return CAI_OK;
 }
 
-/* Moves the keys this format does not read into r->meta as compact JSON. */
-static cai_status collect_meta(const line_ctx *lc, cai_format fmt)
+/*
+ * The keys this format does not read, as a JSON object text whose values are the input's own
+ * bytes (numbers keep their text: 1.0 stays 1.0, 9007199254740993 is not rounded). cJSON's
+ * members and the raw members come in the same order, so member i of one is member i of the other.
+ */
+static cai_status collect_meta(const line_ctx *lc, cai_format fmt, const char *line, size_t len)
 {
     cai_reader *r = lc->r;
     const char *const *keys = format_keys(fmt);
-    cJSON *meta = cJSON_CreateObject(), *item, *next;
+    cai_jspan span[64], *sp = span;
+    cai_buf b = {0};
+    const cJSON *item;
+    long n, k = 0;
+    size_t members = 0;
 
-    if (!meta)
+    for (item = r->doc->child; item; item = item->next)
+        members++;
+    if (members > 64 && !(sp = malloc(members * sizeof(*sp))))
         return fail(lc, CAI_ENOMEM, "out of memory");
-    for (item = r->doc->child; item; item = next) {
-        next = item->next;
+    n = cai_json__members(line, len, sp, members);
+    cai_buf__puts(&b, "{");
+    for (item = r->doc->child; item && k < n; item = item->next, k++) {
         if (is_key_of(keys, item->string))
             continue;
-        cJSON_DetachItemViaPointer(r->doc, item);
-        if (!cJSON_AddItemToObject(meta, item->string, item)) {
-            cJSON_Delete(item);
-            cJSON_Delete(meta);
-            return fail(lc, CAI_ENOMEM, "out of memory");
-        }
+        if (b.len > 1)
+            cai_buf__puts(&b, ",");
+        cai_buf__put(&b, line + sp[k].key, sp[k].key_len);
+        cai_buf__puts(&b, ":");
+        cai_buf__put(&b, line + sp[k].val, sp[k].val_len);
     }
-    r->meta = cJSON_PrintUnformatted(meta);
-    cJSON_Delete(meta);
+    cai_buf__puts(&b, "}");
+    if (sp != span)
+        free(sp);
+    r->meta = cai_buf__take(&b);
     if (!r->meta)
         return fail(lc, CAI_ENOMEM, "out of memory");
+    if (n != (long)members)
+        return fail(lc, CAI_EPARSE, "internal: %zu members, %ld found in the text", members, n);
     return CAI_OK;
 }
 
@@ -636,7 +652,7 @@ static void reset(cai_reader *r)
 
     cJSON_Delete(r->doc);
     r->doc = NULL;
-    cJSON_free(r->meta);
+    free(r->meta);
     r->meta = NULL;
     for (i = 0; i < 3; i++)
         cai_transcript_dispose(&r->tr[i]);
@@ -695,7 +711,7 @@ static cai_status parse_line(const line_ctx *lc, const char *line, size_t len)
         return st;
     r->rec.responses = r->resp;
     if ((st = f.id ? read_id(lc, f.id) : content_id(lc)) != CAI_OK ||
-        (st = collect_meta(lc, fmt)) != CAI_OK)
+        (st = collect_meta(lc, fmt, line, len)) != CAI_OK)
         return st;
     r->rec.meta_json = r->meta;
     r->rec.format = fmt;

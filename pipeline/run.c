@@ -15,6 +15,7 @@
 #include "util_int.h"
 #include "journal_int.h"
 #include "run_int.h"
+#include "outdir_int.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -58,6 +59,9 @@ struct pending {
     char *file;
     uint64_t line;
     int id_from_input;
+    int msg_list; /* the prompt was a message list (or an HH transcript): no string to keep */
+    int hh;       /* read from an hh line */
+    size_t input; /* index of its input file */
     const char *invalid; /* why the pair cannot be judged (static text), or NULL */
     size_t principles[64];
     size_t n_principles;
@@ -71,6 +75,7 @@ struct cai_run {
     cai_constitution *c;
     cai_judge *judge;
     cai_journal *journal;
+    cai_outdir *outdir; /* the lock on the output directory */
     volatile sig_atomic_t stop;
 
     /* input */
@@ -90,20 +95,26 @@ struct cai_run {
     size_t cap, head, cur, tail; /* monotonically increasing; index % cap */
 
     /* output */
-    cai_writer *train, *test, *failed;
+    cai_writer *train, *test, *failed, *ties;
     char *data_dir;
+    cai_run_tally tally;
 
     /* counters */
     unsigned n_orders, n_samples, k;
     int uniform; /* all principle weights equal */
     cai_run_summary s;
     uint64_t pairs_total, judgments_total, judgments_done;
+    int any_msg_list; /* some pair's prompt is a message list: --format auto is conversational */
     uint64_t judge_ok, judge_failed;
     uint64_t first_wins, first_total;
     uint64_t agree, agree_total;
     uint64_t pos_a, longer, longer_total;
     double p_sum;
+    uint64_t replayed_pt, replayed_ct;        /* tokens of judgments taken from the journal */
+    uint64_t n_lp, n_text, n_trunc, n_reason; /* over every judgment stored, replayed included */
+    cai_health_counts health, *health_pr, *health_in; /* total, per principle, per input */
     double t0, last_progress, last_fsync;
+    double spent_before; /* USD: what the journal's entries cost when the run began */
     cai_status abort_st;
     cai_error abort_err;
 };
@@ -126,6 +137,8 @@ int cai_out_format_parse(const char *name)
         return CAI_OUT_CONVERSATIONAL;
     if (!strcmp(name, "hh"))
         return CAI_OUT_HH;
+    if (!strcmp(name, "auto"))
+        return CAI_OUT_AUTO;
     return -1;
 }
 
@@ -138,6 +151,32 @@ const char *cai_out_format_name(cai_out_format f)
         return "conversational";
     case CAI_OUT_HH:
         return "hh";
+    case CAI_OUT_AUTO:
+        return "auto";
+    }
+    return "unknown";
+}
+
+int cai_margin_mode_parse(const char *name)
+{
+    if (!strcmp(name, "capped"))
+        return CAI_MARGIN_CAPPED;
+    if (!strcmp(name, "logit"))
+        return CAI_MARGIN_LOGIT;
+    if (!strcmp(name, "none"))
+        return CAI_MARGIN_NONE;
+    return -1;
+}
+
+const char *cai_margin_mode_name(cai_margin_mode m)
+{
+    switch (m) {
+    case CAI_MARGIN_CAPPED:
+        return "capped";
+    case CAI_MARGIN_LOGIT:
+        return "logit";
+    case CAI_MARGIN_NONE:
+        return "none";
     }
     return "unknown";
 }
@@ -149,7 +188,7 @@ void cai_run_opts_init(cai_run_opts *o)
     o->judge = CAI_JUDGE_OPTS_INIT;
     o->principles_per_pair = 1;
     o->samples = 1;
-    o->format = CAI_OUT_TRL;
+    o->format = CAI_OUT_AUTO;
     o->test_fraction = 0.1;
     o->max_failure_rate = 0.01;
     o->shard_records = 100000;
@@ -236,9 +275,13 @@ static cai_status pending_make(cai_run *r,
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
     p->id = xstrdup(id);
     p->id_from_input = rec->id_from_input;
+    p->msg_list = rec->prompt_text == NULL;
+    p->hh = rec->format == CAI_FORMAT_HH;
+    p->input = r->input_idx;
     p->meta_json = xstrdup(rec->meta_json ? rec->meta_json : "{}");
     p->file = xstrdup(rec->file);
     p->line = rec->line;
+    p->input = r->input_idx;
     p->context = calloc(rec->n_context ? rec->n_context : 1, sizeof(*p->context));
     if (!p->id || !p->meta_json || !p->file || !p->context)
         goto oom;
@@ -506,6 +549,54 @@ static char *hh_transcript(const pending *p, const char *reply)
     return out;
 }
 
+/*
+ * The three strings of a trl record, so that prompt + chosen is the text a trainer should see
+ * (TRL and OpenRLHF join the columns with no separator):
+ * - a string prompt from the input (pairs, candidates, trl) and its responses stay byte for byte;
+ * - a context without one (hh transcripts, message lists) is rendered as an HH transcript that
+ *   ends with the assistant cue "\n\nAssistant:", and each response gets a leading space: HH-RLHF's
+ *   own convention, so for hh input prompt + chosen is the original chosen transcript.
+ * *owned collects what must be freed (caller frees each); returns 0, or -1 when out of memory.
+ */
+static int trl_texts(const pending *p, int chosen, const char *out[3], char *owned[3])
+{
+    size_t i;
+
+    owned[0] = owned[1] = owned[2] = NULL;
+    out[1] = p->resp[chosen];
+    out[2] = p->resp[1 - chosen];
+    if (!p->msg_list) {
+        out[0] = prompt_text(p, &owned[0]);
+        return out[0] ? 0 : -1;
+    }
+    {
+        cai_message *ctx = malloc((p->n_context + 1) * sizeof(*ctx));
+        if (!ctx)
+            return -1;
+        memcpy(ctx, p->context, p->n_context * sizeof(*ctx));
+        ctx[p->n_context].role = CAI_ROLE_ASSISTANT;
+        ctx[p->n_context].content = "";
+        /* the empty assistant turn renders as the bare cue "\n\nAssistant: "; drop its space */
+        owned[0] = cai_prompt_render_context(ctx, p->n_context + 1);
+        free(ctx);
+        if (owned[0] && owned[0][0] && owned[0][strlen(owned[0]) - 1] == ' ')
+            owned[0][strlen(owned[0]) - 1] = '\0';
+    }
+    for (i = 1; i < 3; i++) {
+        size_t n = strlen(out[i]) + 2;
+        if ((owned[i] = malloc(n)) != NULL)
+            snprintf(owned[i], n, " %s", out[i]);
+    }
+    if (!owned[0] || !owned[1] || !owned[2]) {
+        for (i = 0; i < 3; i++)
+            free(owned[i]);
+        return -1;
+    }
+    for (i = 0; i < 3; i++)
+        out[i] = owned[i];
+    return 0;
+}
+
 /* A number with six decimals: enough for a derived quantity, and easy to read. */
 static void add_fixed(cJSON *o, const char *k, double v)
 {
@@ -530,6 +621,26 @@ static void add_exact(cJSON *o, const char *k, double v)
     cJSON_AddRawToObject(o, k, tmp);
 }
 
+/*
+ * Per record, so that `cai stats` and `cai validate` can measure position bias by the order the
+ * judge saw (not only the input slot) and the share of text verdicts: judgments won by the
+ * response shown first / second, and judgments whose probability came from a text verdict.
+ * Always present, always integers, so the schema is the same for every record.
+ */
+static void add_shown_counts(const pending *p, cJSON *cai)
+{
+    unsigned t, first = 0, second = 0, text = 0;
+
+    for (t = 0; t < p->n_tasks; t++) {
+        first += p->res[t].p_first > 0.5;
+        second += p->res[t].p_first < 0.5;
+        text += !p->res[t].from_logprobs;
+    }
+    cJSON_AddNumberToObject(cai, "first_shown_wins", first);
+    cJSON_AddNumberToObject(cai, "second_shown_wins", second);
+    cJSON_AddNumberToObject(cai, "text_judgments", text);
+}
+
 /* Serialises one kept pair in the chosen output format; caller frees. */
 static char *record_line(const cai_run *r,
                          const pending *p,
@@ -540,7 +651,7 @@ static char *record_line(const cai_run *r,
                          size_t n_ids)
 {
     const char *ch = p->resp[chosen], *rj = p->resp[1 - chosen];
-    cJSON *o = cJSON_CreateObject(), *meta, *cai, *ids;
+    cJSON *o = cJSON_CreateObject(), *cai, *ids;
     double pc = p_chosen > 1.0 - 1e-6 ? 1.0 - 1e-6 : p_chosen;
     char *text = NULL, *line = NULL;
     size_t i;
@@ -548,11 +659,19 @@ static char *record_line(const cai_run *r,
     if (!o)
         return NULL;
     switch (r->o.format) {
+    case CAI_OUT_AUTO: /* resolved before the first record */
     case CAI_OUT_TRL: {
-        const char *pt = prompt_text(p, &text);
-        cJSON_AddStringToObject(o, "prompt", pt ? pt : "");
-        cJSON_AddStringToObject(o, "chosen", ch);
-        cJSON_AddStringToObject(o, "rejected", rj);
+        const char *t[3];
+        char *owned[3];
+        if (trl_texts(p, chosen, t, owned) != 0) {
+            cJSON_Delete(o);
+            return NULL;
+        }
+        cJSON_AddStringToObject(o, "prompt", t[0]);
+        cJSON_AddStringToObject(o, "chosen", t[1]);
+        cJSON_AddStringToObject(o, "rejected", t[2]);
+        for (i = 0; i < 3; i++)
+            free(owned[i]);
         break;
     }
     case CAI_OUT_CONVERSATIONAL: {
@@ -573,9 +692,13 @@ static char *record_line(const cai_run *r,
     }
     free(text);
     add_exact(o, "p_chosen", p_chosen);
-    /* TRL's RewardTrainer subtracts `margin` inside the logistic loss: the log-odds of the label.
-     */
-    add_fixed(o, "margin", log(pc / (1.0 - pc)));
+    /* TRL's RewardTrainer subtracts `margin` inside the logistic loss (see cai_margin_mode). */
+    if (r->o.margin != CAI_MARGIN_NONE) {
+        double m = log(pc / (1.0 - pc));
+        if (r->o.margin == CAI_MARGIN_CAPPED && m > r->o.margin_cap)
+            m = r->o.margin_cap;
+        add_fixed(o, "margin", m);
+    }
     cJSON_AddStringToObject(o, "id", p->id);
     cai = cJSON_AddObjectToObject(o, "cai");
     if (cai) {
@@ -588,16 +711,19 @@ static char *record_line(const cai_run *r,
         for (i = 0; ids && i < n_ids; i++)
             cJSON_AddItemToArray(ids, cJSON_CreateString(principle_ids[i]));
         cJSON_AddNumberToObject(cai, "judgments", p->n_tasks);
-        if (p->human >= 0) {
-            cJSON_AddStringToObject(cai, "human_chosen_position", p->human == 0 ? "a" : "b");
-            cJSON_AddBoolToObject(cai, "agrees_with_human", p->human == chosen);
-        }
+        /* Every record has every key with one JSON type, labelled or not: Arrow fixes a
+         * column's type from the first block it reads (see the README, "One schema"). */
+        cJSON_AddBoolToObject(cai, "has_human_label", p->human >= 0);
+        cJSON_AddStringToObject(cai, "human_chosen_position",
+                                p->human < 0    ? ""
+                                : p->human == 0 ? "a"
+                                                : "b");
+        cJSON_AddBoolToObject(cai, "agrees_with_human", p->human >= 0 && p->human == chosen);
+        add_shown_counts(p, cai);
     }
-    meta = cJSON_Parse(p->meta_json);
-    if (meta && cJSON_GetArraySize(meta) > 0)
-        cJSON_AddItemToObject(o, "metadata", meta);
-    else
-        cJSON_Delete(meta);
+    /* The input's other fields as one JSON text: their types vary between inputs, a string
+     * column does not; the reader keeps each value's original bytes (numbers included). */
+    cJSON_AddStringToObject(o, "metadata", p->meta_json);
     line = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return line;
@@ -642,7 +768,146 @@ static cai_status write_failed(cai_run *r, const pending *p, const char *reason,
         r->s.unjudgeable++;
     else
         r->s.failed++;
+    if (r->tally.input_failed)
+        r->tally.input_failed[p->input]++;
     return st;
+}
+
+/* A dropped tie goes to ties.jsonl.gz, so every pair read is in some file. */
+static cai_status write_tie(cai_run *r, const pending *p, double p_a, cai_error *err)
+{
+    cJSON *o = cJSON_CreateObject();
+    char *line;
+    cai_status st;
+
+    if (!o)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    cJSON_AddStringToObject(o, "id", p->id);
+    cJSON_AddStringToObject(o, "file", p->file);
+    cJSON_AddNumberToObject(o, "line", (double)p->line);
+    add_exact(o, "p_response_a", p_a);
+    cJSON_AddStringToObject(o, "reason", "tie");
+    line = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!line)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    st = cai_writer_write(r->ties, line, strlen(line), err);
+    cJSON_free(line);
+    return st;
+}
+
+/* The manifest's counts for one kept pair. */
+static void tally_kept(cai_run *r, const pending *p, int chosen, double p_chosen)
+{
+    cai_run_tally *t = &r->tally;
+    long bin = lround((p_chosen - 0.5) * 1e4);
+    size_t k;
+
+    if (!t->p_bins)
+        return;
+    t->p_bins[bin < 0 ? 0 : bin >= CAI_TALLY_BINS ? CAI_TALLY_BINS - 1 : bin]++;
+    if (r->s.pairs_kept == 1 || p_chosen < t->p_min)
+        t->p_min = p_chosen;
+    if (r->s.pairs_kept == 1 || p_chosen > t->p_max)
+        t->p_max = p_chosen;
+    for (k = 0; k < p->n_principles; k++)
+        t->principle_kept[p->principles[k]]++;
+    t->input_kept[p->input]++;
+    if (p->human >= 0) {
+        r->s.human_labelled++;
+        r->s.human_agree += p->human == chosen;
+    }
+}
+
+/* ---- judge health ------------------------------------------------------------------------ */
+
+/* The counters a pair adds to: the total, each of its principles', its input's. */
+static size_t health_targets(cai_run *r, const pending *p, cai_health_counts **out)
+{
+    size_t n = 0, k;
+
+    out[n++] = &r->health;
+    if (r->health_in && p->input < r->o.n_inputs)
+        out[n++] = &r->health_in[p->input];
+    for (k = 0; r->health_pr && k < p->n_principles; k++)
+        out[n++] = &r->health_pr[p->principles[k]];
+    return n;
+}
+
+/* Judgment-level counts of a finished pair: where each probability came from, which shown
+ * position won, whether the two orders agreed. */
+static void health_judgments(cai_run *r, const pending *p)
+{
+    unsigned t;
+
+    for (t = 0; t < p->n_tasks; t++) {
+        const result *x = &p->res[t];
+        size_t kk;
+        unsigned order, sample;
+        cai_health_counts *pr, *in;
+        cai_health_counts d;
+
+        memset(&d, 0, sizeof(d));
+        task_coords(r, t, &kk, &order, &sample);
+        d.judgments = 1;
+        if (x->st != CAI_OK) {
+            d.failed = 1;
+        } else {
+            d.from_logprobs = x->from_logprobs != 0;
+            d.from_text = x->from_logprobs == 0;
+            d.first_wins = x->p_first > 0.5;
+            d.second_wins = x->p_first < 0.5;
+            if (r->n_orders == 2 && order == 0 && p->res[t + r->n_samples].st == CAI_OK) {
+                double a0 = x->p_first, a1 = 1.0 - p->res[t + r->n_samples].p_first;
+                d.order_n = 1;
+                d.order_agree = (a0 > 0.5 && a1 > 0.5) || (a0 < 0.5 && a1 < 0.5);
+            }
+        }
+        cai_health_counts_add(&r->health, &d);
+        in = r->health_in && p->input < r->o.n_inputs ? &r->health_in[p->input] : NULL;
+        pr = r->health_pr ? &r->health_pr[p->principles[kk]] : NULL;
+        if (in)
+            cai_health_counts_add(in, &d);
+        if (pr)
+            cai_health_counts_add(pr, &d);
+    }
+}
+
+/* Pair-level counts: |P(A) - 0.5|, ties, agreement with the human label, length. */
+static void health_outcome(cai_run *r, const pending *p, double p_a, int tie, int kept)
+{
+    cai_health_counts *tg[66], d;
+    size_t n = health_targets(r, p, tg), i, bin;
+    int chosen = p_a >= 0.5 ? 0 : 1;
+    size_t l0 = strlen(p->resp[0]), l1 = strlen(p->resp[1]);
+
+    memset(&d, 0, sizeof(d));
+    d.pairs = 1;
+    d.ties = tie != 0;
+    d.kept = kept != 0;
+    bin = (size_t)(fabs(p_a - 0.5) / 0.5 * CAI_HEALTH_BINS);
+    d.margin_hist[bin < CAI_HEALTH_BINS ? bin : CAI_HEALTH_BINS - 1] = 1;
+    if (!tie && p->human >= 0) {
+        d.human_n = 1;
+        d.human_agree = p->human == chosen;
+    }
+    if (!tie && l0 != l1) {
+        d.longer_n = 1;
+        d.longer = (chosen == 0 ? l0 : l1) > (chosen == 0 ? l1 : l0);
+    }
+    for (i = 0; i < n; i++)
+        cai_health_counts_add(tg[i], &d);
+}
+
+/* The verdict on this run's counts, with the settings that decide which checks apply. */
+static cai_health_opts health_opts(const cai_run *r)
+{
+    cai_health_opts o = CAI_HEALTH_OPTS_INIT;
+
+    o.swap = r->n_orders == 2;
+    /* as the judge asked: a reasoning model, CoT mode or Anthropic give text verdicts on purpose */
+    o.logprobs_requested = r->judge ? cai_judge_asks_logprobs(r->judge) : 0;
+    return o;
 }
 
 /* Aggregates a finished pair and writes it where it belongs. */
@@ -657,8 +922,11 @@ static cai_status finish_pair(cai_run *r, pending *p, cai_error *err)
     cai_status st;
     size_t k;
 
+    if (r->tally.input_pairs)
+        r->tally.input_pairs[p->input]++;
     if (p->invalid)
         return write_failed(r, p, p->invalid, err);
+    health_judgments(r, p);
     for (t = 0; t < p->n_tasks; t++) {
         if (p->res[t].st != CAI_OK)
             return write_failed(r, p, p->res[t].errmsg ? p->res[t].errmsg : "judgment failed", err);
@@ -689,8 +957,13 @@ static cai_status finish_pair(cai_run *r, pending *p, cai_error *err)
 
     if (fabs(p_a - 0.5) <= r->o.min_margin) {
         r->s.ties++;
+        if (r->tally.input_ties)
+            r->tally.input_ties[p->input]++;
+        health_outcome(r, p, p_a, 1, r->o.keep_ties);
         if (!r->o.keep_ties)
-            return CAI_OK;
+            return write_tie(r, p, p_a, err);
+    } else {
+        health_outcome(r, p, p_a, 0, 1);
     }
     chosen = p_a >= 0.5 ? 0 : 1;
     p_chosen = chosen == 0 ? p_a : 1.0 - p_a;
@@ -713,6 +986,7 @@ static cai_status finish_pair(cai_run *r, pending *p, cai_error *err)
         r->longer += strlen(p->resp[chosen]) > strlen(p->resp[1 - chosen]);
     }
     r->p_sum += p_chosen;
+    tally_kept(r, p, chosen, p_chosen);
     return CAI_OK;
 }
 
@@ -757,10 +1031,10 @@ static void report(cai_run *r, int final)
     pr.judgments_replayed = r->s.judgments_replayed;
     pr.retries = js.retries;
     pr.failures = r->judge_failed;
-    pr.prompt_tokens = js.prompt_tokens;
-    pr.completion_tokens = js.completion_tokens;
-    pr.cost = ((double)js.prompt_tokens * r->o.price_input_per_mtok +
-               (double)js.completion_tokens * r->o.price_output_per_mtok) /
+    pr.prompt_tokens = js.prompt_tokens + r->replayed_pt;
+    pr.completion_tokens = js.completion_tokens + r->replayed_ct;
+    pr.cost = ((double)pr.prompt_tokens * r->o.price_input_per_mtok +
+               (double)pr.completion_tokens * r->o.price_output_per_mtok) /
               1e6;
     pr.elapsed_s = t - r->t0;
     pr.rate =
@@ -799,6 +1073,10 @@ static void store(cai_run *r, pending *p, unsigned t, const cai_jentry *e)
     res->done = 1;
     p->n_done++;
     r->judgments_done++;
+    r->n_lp += e->from_logprobs != 0;
+    r->n_text += e->from_logprobs == 0;
+    r->n_trunc += e->truncated != 0;
+    r->n_reason += e->reasoning_tokens;
 }
 
 static int pull(cai_judge_task *out, void *payload)
@@ -820,6 +1098,8 @@ static int pull(cai_judge_task *out, void *payload)
                     store(r, p, t, e);
                     p->res[t].replayed = 1;
                     r->s.judgments_replayed++;
+                    r->replayed_pt += e->prompt_tokens;
+                    r->replayed_ct += e->completion_tokens;
                     continue;
                 }
                 task_fill(r, p, t, out);
@@ -897,6 +1177,8 @@ static cai_status done(const cai_judge_task *t,
         e.from_logprobs = (unsigned char)res->from_logprobs;
         e.prompt_tokens = res->prompt_tokens;
         e.completion_tokens = res->completion_tokens;
+        e.truncated = (unsigned char)(res->truncated != 0);
+        e.reasoning_tokens = res->reasoning_tokens;
         task_coords(r, ref->t, &k, &order, &sample);
         s2 = cai_journal__add(r->journal, &e, p->id,
                               cai_constitution_principle(r->c, p->principles[k])->id, order, sample,
@@ -928,6 +1210,72 @@ static cai_status done(const cai_judge_task *t,
     }
     /* Finished pairs are written in idle(), after the freed slot's next request has gone out. */
     return CAI_OK;
+}
+
+/* Judgment sources and truncation, over every judgment stored (replayed ones included). */
+static void summarise_sources(cai_run *r)
+{
+    r->s.logprobs_requested = cai_judge_asks_logprobs(r->judge);
+    r->s.judgments_from_logprobs = r->n_lp;
+    r->s.judgments_from_text = r->n_text;
+    r->s.judgments_failed = r->judge_failed;
+    r->s.judgments_truncated = r->n_trunc;
+    r->s.reasoning_tokens = r->n_reason;
+}
+
+/* ---- spending and the judge's health ---------------------------------------------------- */
+
+static double cost_of(const cai_run *r, uint64_t prompt_tokens, uint64_t completion_tokens)
+{
+    return ((double)prompt_tokens * r->o.price_input_per_mtok +
+            (double)completion_tokens * r->o.price_output_per_mtok) /
+           1e6;
+}
+
+/* The cap covers the whole journal: what earlier runs paid for counts against it too. */
+static void set_budget(cai_run *r)
+{
+    uint64_t pt, ct;
+
+    cai_journal__tokens(r->journal, &pt, &ct);
+    r->spent_before = cost_of(r, pt, ct);
+    cai_judge_set_budget(r->judge, r->o.price_input_per_mtok, r->o.price_output_per_mtok,
+                         r->o.max_cost, r->spent_before);
+}
+
+/* Requests sent and answered, counted apart (a dead judge leaves many sent, few answered). */
+static void judge_totals(cai_run *r)
+{
+    cai_judge_stats js;
+
+    cai_judge_get_stats(r->judge, &js);
+    r->s.requests = js.requests;
+    r->s.judgments_answered = r->judge_ok;
+    r->s.timeouts = js.timeouts;
+    r->s.spent = r->spent_before + cai_judge_spent(r->judge);
+}
+
+/* Says how to go on when the judge's health or the spending cap ended the run. */
+static void explain_judge_stop(cai_run *r, cai_status st, cai_error *err)
+{
+    char msg[sizeof(err->msg)];
+    size_t in_journal = cai_journal__count(r->journal);
+
+    if (st == CAI_EBUDGET) {
+        snprintf(msg, sizeof(msg),
+                 "stopped at the spending cap: about $%.4f of --max-cost $%.4f spent over the "
+                 "journal ($%.4f this run); %zu judgments are in the journal: run the same "
+                 "command with a higher --max-cost to continue",
+                 r->s.spent, r->o.max_cost, r->s.spent - r->spent_before, in_journal);
+    } else if ((st == CAI_ETRANSPORT || st == CAI_EHTTP) && in_journal > 0) {
+        snprintf(msg, sizeof(msg),
+                 "%.300s; the journal keeps the %zu judgments answered so far: run the same "
+                 "command to resume once the judge is back",
+                 err->msg, in_journal);
+    } else
+        return;
+    cai_error__clear(err);
+    cai_error__set(err, st, "%s", msg);
 }
 
 /* ---- planning pass and fingerprint ----------------------------------------------------- */
@@ -1016,6 +1364,7 @@ static cai_status survey_inputs(cai_run *r, cJSON *inputs_json, cai_error *err)
         }
         r->pairs_total++;
         r->judgments_total += p->n_tasks;
+        r->any_msg_list |= p->msg_list && !p->hh;
         if (r->o.dry_run) {
             unsigned t;
             for (t = 0; t < p->n_tasks; t++) {
@@ -1050,15 +1399,18 @@ out:
     return st;
 }
 
+/* The label-changing settings, defaults resolved (journal header version 2). */
 static char *fingerprint_json(const cai_run *r, const cJSON *inputs)
 {
     cJSON *o = cJSON_CreateObject(), *hashes;
-    const cai_judge_opts *j = &r->o.judge;
+    cai_judge_opts eff;
+    const cai_judge_opts *j = &eff;
     char *txt;
     int i, n = cJSON_GetArraySize(inputs);
 
     if (!o)
         return NULL;
+    cai_judge_get_opts(r->judge, &eff);
     cJSON_AddNumberToObject(o, "plan_version", PLAN_VERSION);
     hashes = cJSON_AddArrayToObject(o, "inputs");
     for (i = 0; i < n; i++)
@@ -1084,6 +1436,71 @@ static char *fingerprint_json(const cai_run *r, const cJSON *inputs)
     cJSON_AddBoolToObject(o, "swap", r->n_orders == 2);
     cJSON_AddNumberToObject(o, "samples", r->n_samples);
     cJSON_AddBoolToObject(o, "skip_invalid", r->o.skip_invalid);
+    cJSON_AddNumberToObject(o, "prompt_template", CAI_PROMPT_TEMPLATE_VERSION);
+    txt = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return txt;
+}
+
+/* Settings in effect that do not change labels: in the journal header for humans. */
+static char *effective_json(const cai_run *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    cai_judge_opts eff;
+    char *txt;
+
+    if (!o)
+        return NULL;
+    cai_judge_get_opts(r->judge, &eff);
+    cJSON_AddNumberToObject(o, "concurrency", eff.concurrency);
+    cJSON_AddNumberToObject(o, "timeout_s", eff.timeout_s);
+    cJSON_AddNumberToObject(o, "max_retries", eff.max_retries);
+    cJSON_AddNumberToObject(o, "parse_retries", eff.parse_retries);
+    cJSON_AddBoolToObject(o, "logprobs_requested", cai_judge_asks_logprobs(r->judge));
+    txt = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return txt;
+}
+
+static void set_number(cJSON *o, const char *k, double v)
+{
+    cJSON *n = cJSON_CreateNumber(v);
+
+    if (n && !cJSON_ReplaceItemInObjectCaseSensitive(o, k, n))
+        cJSON_Delete(n);
+}
+
+/*
+ * A version-1 header's settings as version 2 writes them. Version 1 kept the options as given,
+ * 0 meaning "the default", and its defaults are history, not today's: top_logprobs 10 (5 for
+ * completions), max_tokens 1 (512 for cot), CoT clamp 0.4/0.6; its prompts were template 1.
+ */
+static char *upgrade_settings(unsigned version, const char *settings, void *payload)
+{
+    cJSON *o = version == 1 ? cJSON_Parse(settings) : NULL;
+    const cJSON *backend = cJSON_GetObjectItemCaseSensitive(o, "backend");
+    const cJSON *mode = cJSON_GetObjectItemCaseSensitive(o, "mode");
+    const cJSON *tl = cJSON_GetObjectItemCaseSensitive(o, "top_logprobs");
+    const cJSON *mt = cJSON_GetObjectItemCaseSensitive(o, "max_tokens");
+    const cJSON *lo = cJSON_GetObjectItemCaseSensitive(o, "cot_clamp_lo");
+    const cJSON *hi = cJSON_GetObjectItemCaseSensitive(o, "cot_clamp_hi");
+    char *txt = NULL;
+
+    (void)payload;
+    if (!cJSON_IsString(backend) || !cJSON_IsString(mode) || !cJSON_IsNumber(tl) ||
+        !cJSON_IsNumber(mt) || !cJSON_IsNumber(lo) || !cJSON_IsNumber(hi)) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    if (tl->valuedouble == 0)
+        set_number(o, "top_logprobs", strcmp(backend->valuestring, "completions") == 0 ? 5 : 10);
+    if (mt->valuedouble == 0)
+        set_number(o, "max_tokens", strcmp(mode->valuestring, "cot") == 0 ? 512 : 1);
+    if (lo->valuedouble == 0 && hi->valuedouble == 0) {
+        set_number(o, "cot_clamp_lo", 0.4);
+        set_number(o, "cot_clamp_hi", 0.6);
+    }
+    cJSON_AddNumberToObject(o, "prompt_template", 1);
     txt = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return txt;
@@ -1099,10 +1516,20 @@ cai_status cai_run_create(cai_run **out, const cai_run_opts *opts, cai_error *er
     cai_error__clear(err);
     *out = NULL;
     CAI_ASSERT_ARG(err, opts && opts->n_inputs > 0 && opts->constitution && opts->output_dir);
+    if (!*opts->output_dir)
+        return cai_error__set(err, CAI_EINVAL,
+                              "--output: the path is empty (it would write at the root)");
     if (opts->principles_per_pair > 64)
         return cai_error__set(err, CAI_EINVAL, "--principles-per-pair: at most 64");
     if (opts->gzip_level < 0 || opts->gzip_level > 9)
         return cai_error__set(err, CAI_EINVAL, "--gzip-level: %d is not 1-9", opts->gzip_level);
+    if (!(opts->max_cost >= 0))
+        return cai_error__set(err, CAI_EINVAL, "--max-cost: must be a positive amount of USD");
+    if (opts->max_cost > 0 && !(opts->price_input_per_mtok > 0) &&
+        !(opts->price_output_per_mtok > 0))
+        return cai_error__set(err, CAI_EINVAL,
+                              "--max-cost needs the judge's prices: --price-input and "
+                              "--price-output (USD per million tokens)");
     if (opts->samples > 1 && opts->judge.temperature <= 0)
         return cai_error__set(err, CAI_EINVAL,
                               "--samples > 1 needs --temperature > 0 (identical requests would "
@@ -1132,6 +1559,14 @@ cai_status cai_run_create(cai_run **out, const cai_run_opts *opts, cai_error *er
         r->o.gzip_level = 6;
     if (r->o.progress_interval_s <= 0)
         r->o.progress_interval_s = 1.0;
+    if (r->o.margin_cap <= 0)
+        r->o.margin_cap = 3.0;
+    r->health_pr = calloc(cai_constitution_count(r->c) + 1, sizeof(*r->health_pr));
+    r->health_in = calloc(opts->n_inputs, sizeof(*r->health_in));
+    if (!r->health_pr || !r->health_in) {
+        st = cai_error__set(err, CAI_ENOMEM, "out of memory");
+        goto fail;
+    }
     *out = r;
     return CAI_OK;
 fail:
@@ -1151,30 +1586,6 @@ void cai_run_stop(cai_run *r)
         cai_judge_stop(r->judge);
 }
 
-static cai_status mkdir_p(const char *path, cai_error *err)
-{
-    char *tmp = strdup(path), *s;
-
-    if (!tmp)
-        return cai_error__set(err, CAI_ENOMEM, "out of memory");
-    for (s = tmp + 1;; s++) {
-        if (*s == '/' || *s == '\0') {
-            char c = *s;
-            *s = '\0';
-            if (mkdir(tmp, 0755) != 0 && errno != EEXIST) {
-                cai_status st = cai_error__set(err, CAI_EIO, "%s: %s", tmp, strerror(errno));
-                free(tmp);
-                return st;
-            }
-            *s = c;
-            if (!c)
-                break;
-        }
-    }
-    free(tmp);
-    return CAI_OK;
-}
-
 static char *path_join(const char *a, const char *b)
 {
     size_t n = strlen(a) + strlen(b) + 2;
@@ -1185,32 +1596,44 @@ static char *path_join(const char *a, const char *b)
     return p;
 }
 
-/* Removes data/ files of an earlier run that this run did not produce (e.g. other shard counts). */
-static void remove_stale(cai_run *r)
+static cai_status tally_init(cai_run *r, cai_error *err)
 {
-    DIR *d = opendir(r->data_dir);
-    struct dirent *e;
+    cai_run_tally *t = &r->tally;
+    size_t n = r->o.n_inputs;
 
-    if (!d)
-        return;
-    while ((e = readdir(d))) {
-        int ours = 0;
-        size_t i;
-        char *full;
-        if (strncmp(e->d_name, "train-", 6) && strncmp(e->d_name, "test-", 5))
-            continue;
-        full = path_join(r->data_dir, e->d_name);
-        if (!full)
-            continue;
-        for (i = 0; r->train && i < cai_writer_nfiles(r->train); i++)
-            ours |= !strcmp(cai_writer_file(r->train, i)->path, full);
-        for (i = 0; r->test && i < cai_writer_nfiles(r->test); i++)
-            ours |= !strcmp(cai_writer_file(r->test, i)->path, full);
-        if (!ours)
-            remove(full);
-        free(full);
-    }
-    closedir(d);
+    t->p_bins = calloc(CAI_TALLY_BINS, sizeof(*t->p_bins));
+    t->principle_kept = calloc(cai_constitution_count(r->c) + 1, sizeof(*t->principle_kept));
+    t->input_pairs = calloc(n, sizeof(uint64_t));
+    t->input_kept = calloc(n, sizeof(uint64_t));
+    t->input_ties = calloc(n, sizeof(uint64_t));
+    t->input_failed = calloc(n, sizeof(uint64_t));
+    if (!t->p_bins || !t->principle_kept || !t->input_pairs || !t->input_kept || !t->input_ties ||
+        !t->input_failed)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    return CAI_OK;
+}
+
+/* Removes the data files of an earlier run that this run did not produce (e.g. other shard
+ * counts): only those the earlier manifest lists, never a user's file. */
+static cai_status remove_stale(cai_run *r, cai_error *err)
+{
+    const cai_writer *keep[3];
+
+    keep[0] = r->train;
+    keep[1] = r->test;
+    keep[2] = r->failed;
+    return cai_outdir__remove_stale(r->outdir, keep, 3, err);
+}
+
+/* Locks the output directory and refuses one that is not cai's (see outdir_int.h). */
+static cai_status open_outdir(cai_run *r, int create, cai_error *err)
+{
+    cai_outdir_opts oo;
+
+    oo.create = create;
+    oo.force = r->o.force;
+    oo.no_lock = r->o.no_lock;
+    return cai_outdir__open(&r->outdir, r->o.output_dir, &oo, err);
 }
 
 cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
@@ -1228,10 +1651,16 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
     r->t0 = now_s();
     if (!inputs)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    /* An existing directory is locked before the inputs are read, so a second run stops at
+     * once; a missing one is created only once the inputs are known to be good. */
+    if (!r->o.dry_run && (st = open_outdir(r, 0, err)) != CAI_OK)
+        goto out;
     st = survey_inputs(r, inputs, err);
     if (st != CAI_OK)
         goto out;
     r->s.judgments = r->judgments_total;
+    if (r->o.format == CAI_OUT_AUTO)
+        r->o.format = r->any_msg_list ? CAI_OUT_CONVERSATIONAL : CAI_OUT_TRL;
     if (r->o.dry_run) {
         r->s.pairs_read = r->pairs_total;
         r->s.cost = ((double)r->s.prompt_tokens * r->o.price_input_per_mtok +
@@ -1240,6 +1669,10 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
         goto out;
     }
 
+    /* Checks that need no network come before anything is created in the output directory. */
+    st = cai_judge_check(r->judge, err);
+    if (st != CAI_OK)
+        goto out;
     fp_json = fingerprint_json(r, inputs);
     if (!fp_json) {
         st = cai_error__set(err, CAI_ENOMEM, "out of memory");
@@ -1252,9 +1685,23 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
         st = cai_error__set(err, CAI_ENOMEM, "out of memory");
         goto out;
     }
-    if ((st = mkdir_p(r->data_dir, err)) != CAI_OK)
+    if (!r->outdir && (st = open_outdir(r, 1, err)) != CAI_OK)
         goto out;
-    st = cai_journal__open(&r->journal, jpath, fingerprint, fp_json, err);
+    if ((st = cai__mkdir_p(r->data_dir, err)) != CAI_OK)
+        goto out;
+    {
+        cai_journal_open_opts jo;
+        char *eff = effective_json(r);
+
+        memset(&jo, 0, sizeof(jo));
+        jo.fingerprint = fingerprint;
+        jo.settings_json = fp_json;
+        jo.effective_json = eff;
+        jo.upgrade = upgrade_settings;
+        jo.repair_header = r->o.repair_journal;
+        st = cai_journal__open_ex(&r->journal, jpath, &jo, err);
+        cJSON_free(eff);
+    }
     if (st != CAI_OK)
         goto out;
 
@@ -1264,7 +1711,10 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
         (st = cai_writer_create(&r->test, r->data_dir, "test", &wo, err)) != CAI_OK)
         goto out;
     wo.shard_records = 0;
-    if ((st = cai_writer_create(&r->failed, r->o.output_dir, "failed", &wo, err)) != CAI_OK)
+    if ((st = cai_writer_create(&r->failed, r->o.output_dir, "failed", &wo, err)) != CAI_OK ||
+        (st = cai_writer_create(&r->ties, r->o.output_dir, "ties", &wo, err)) != CAI_OK)
+        goto out;
+    if ((st = tally_init(r, err)) != CAI_OK)
         goto out;
 
     r->cap = r->o.judge.concurrency ? r->o.judge.concurrency * 4u : 256u;
@@ -1278,7 +1728,9 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
     r->last_fsync = r->last_progress = now_s();
 
     cai_judge_set_idle(r->judge, idle);
+    set_budget(r);
     st = cai_judge_run(r->judge, pull, done, r, err);
+    judge_totals(r);
     if (r->abort_st != CAI_OK) {
         cai_error__clear(err);
         cai_error__set(err, r->abort_st, "%s", r->abort_err.msg);
@@ -1298,11 +1750,11 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
             st = js_st;
     }
     if (st == CAI_EINTERRUPTED) {
-        /* The run asked the judge to stop: "judge: stopped" is not what the user needs to read. */
-        cai_error__clear(err);
+        cai_error__clear(err); /* the judge's "stopped" says less than this */
         cai_error__set(err, st,
                        "interrupted; the journal is saved, run the same command to resume");
-    }
+    } else if (r->abort_st == CAI_OK && r->input_st == CAI_OK)
+        explain_judge_stop(r, st, err);
     if (st != CAI_OK)
         goto out;
     if (r->head != r->tail) {
@@ -1315,15 +1767,20 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
     /* Finalise: shards under their final names, then the manifest and the card. */
     if ((st = cai_writer_close(r->train, err)) != CAI_OK ||
         (st = cai_writer_close(r->test, err)) != CAI_OK ||
-        (st = cai_writer_close(r->failed, err)) != CAI_OK)
+        (st = cai_writer_close(r->failed, err)) != CAI_OK ||
+        (st = cai_writer_close(r->ties, err)) != CAI_OK)
         goto out;
-    remove_stale(r);
+    if ((st = remove_stale(r, err)) != CAI_OK)
+        goto out;
     cai_judge_get_stats(r->judge, &js);
-    r->s.prompt_tokens = js.prompt_tokens;
-    r->s.completion_tokens = js.completion_tokens;
-    r->s.cost = ((double)js.prompt_tokens * r->o.price_input_per_mtok +
-                 (double)js.completion_tokens * r->o.price_output_per_mtok) /
+    /* This run's spend plus what the journal's replayed judgments cost when they were asked:
+     * a resumed or replayed run reports the totals of an uninterrupted one. */
+    r->s.prompt_tokens = js.prompt_tokens + r->replayed_pt;
+    r->s.completion_tokens = js.completion_tokens + r->replayed_ct;
+    r->s.cost = ((double)r->s.prompt_tokens * r->o.price_input_per_mtok +
+                 (double)r->s.completion_tokens * r->o.price_output_per_mtok) /
                 1e6;
+    summarise_sources(r);
     r->s.position_consistency = r->agree_total ? (double)r->agree / (double)r->agree_total : NAN;
     r->s.position_a_rate = r->s.pairs_kept ? (double)r->pos_a / (double)r->s.pairs_kept : NAN;
     r->s.longer_rate = r->longer_total ? (double)r->longer / (double)r->longer_total : NAN;
@@ -1331,9 +1788,17 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
     r->s.failure_rate_exceeded =
         r->s.pairs_read && (double)r->s.failed / (double)r->s.pairs_read > r->o.max_failure_rate;
     r->s.elapsed_s = now_s() - r->t0;
+    r->s.health = r->health;
+    {
+        cai_health_opts ho = health_opts(r);
+        cai_health_check(&r->s.health_report, &r->health, &ho);
+    }
     {
         cai_run_info info;
+        cai_judge_opts eff;
         memset(&info, 0, sizeof(info));
+        cai_judge_get_opts(r->judge, &eff);
+        info.judge = &eff;
         info.opts = &r->o;
         info.constitution = r->c;
         info.summary = &r->s;
@@ -1344,16 +1809,30 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
         info.train = r->train;
         info.test = r->test;
         info.failed = r->failed;
+        info.ties = r->ties;
+        info.tally = &r->tally;
+        info.validation = "not run";
+        info.health_opts = health_opts(r);
+        info.health_pr = r->health_pr;
+        info.health_in = r->health_in;
         st = cai_run__write_manifest(&info, err);
         if (st == CAI_OK)
             st = cai_run__write_card(&info, err);
         if (st != CAI_OK)
             goto out;
+        report(r, 1);
+        if (!r->o.no_validate) {
+            st = cai_run__validate_output(r->o.output_dir, &r->s.validation_findings,
+                                          &r->s.validation_warnings, err);
+            /* the verdict joins the manifest; the files it checked are unchanged */
+            info.validation = r->s.validation_findings == 0 ? "pass" : "fail";
+            if (st == CAI_OK)
+                st = cai_run__write_manifest(&info, err);
+        }
     }
-    report(r, 1);
-    if (!r->o.no_validate)
-        st = cai_run__validate_output(r->o.output_dir, &r->s.validation_findings, err);
 out:
+    if (r->judge && !r->o.dry_run)
+        summarise_sources(r);
     if (summary) {
         *summary = r->s;
         if (!r->o.dry_run && st != CAI_OK)
@@ -1379,12 +1858,22 @@ void cai_run_free(cai_run *r)
     cai_writer_free(r->train);
     cai_writer_free(r->test);
     cai_writer_free(r->failed);
+    cai_writer_free(r->ties);
+    free(r->tally.p_bins);
+    free(r->tally.principle_kept);
+    free(r->tally.input_pairs);
+    free(r->tally.input_kept);
+    free(r->tally.input_ties);
+    free(r->tally.input_failed);
     for (i = 0; i < r->n_skip_msg; i++)
         free(r->skip_msg[i]);
     cai_journal__free(r->journal);
+    cai_outdir__free(r->outdir); /* last of what writes into the directory */
     cai_reader_free(r->reader);
     cai_judge_free(r->judge);
     cai_constitution_free(r->c);
     free(r->data_dir);
+    free(r->health_pr);
+    free(r->health_in);
     free(r);
 }

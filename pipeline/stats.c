@@ -2,6 +2,7 @@
 /* Dataset statistics: per-split counters in bounded memory, the bias tests built on them, and
  * their text, JSON and SVG renderings for `cai stats`. */
 #include "validate_int.h"
+#include "cai/agree.h"
 #include "error_int.h"
 #include "util_int.h"
 
@@ -14,22 +15,7 @@
 
 double cai_stats__binom_p(uint64_t k, uint64_t n)
 {
-    uint64_t m = k < n - k ? k : n - k, i;
-    double dn = (double)n, term, sum;
-
-    if (n == 0 || 2 * m == n)
-        return 1.0;
-    /* P(X <= m) for X ~ Bin(n, 1/2): start at the largest term and walk down the tail. */
-    term = exp(lgamma(dn + 1) - lgamma((double)m + 1) - lgamma(dn - (double)m + 1) - dn * log(2.0));
-    sum = term;
-    for (i = m; i > 0; i--) {
-        term *= (double)i / (dn - (double)i + 1);
-        sum += term;
-        if (term < sum * 1e-17)
-            break;
-    }
-    sum *= 2;
-    return sum > 1.0 ? 1.0 : sum;
+    return cai_agree_binom_p(k, n); /* one implementation, in agree.c */
 }
 
 /* ---- length distributions: exact below 64 Ki characters, log buckets above ---------------- */
@@ -148,6 +134,8 @@ typedef struct group {
     uint64_t len_n, len_longer, len_ties;
     uint64_t cons_n, cons_agree;
     uint64_t human_n, human_agree;
+    uint64_t shown_first, shown_second; /* judgments won by the first- / second-shown response */
+    uint64_t text_judgments;
     pracc *pr;
     size_t n_pr, cap_pr;
 } group;
@@ -227,6 +215,37 @@ static pracc *principle(group *g, const char *id)
     return &g->pr[g->n_pr++];
 }
 
+/* The judge-health fields of a record (cai.first_shown_wins, ...; absent in other datasets). */
+static void group_add_health(group *g, const cai_vrec *r)
+{
+    if (r->first_wins >= 0 && r->second_wins >= 0) {
+        g->shown_first += (uint64_t)r->first_wins;
+        g->shown_second += (uint64_t)r->second_wins;
+    }
+    if (r->text_judgments >= 0)
+        g->text_judgments += (uint64_t)r->text_judgments;
+    if (r->human_agree >= 0) {
+        g->human_n++;
+        g->human_agree += (uint64_t)r->human_agree;
+    }
+}
+
+void cai_sacc__health(const cai_sacc *a, cai_health_counts *out, int *swap)
+{
+    const group *g = &a->total;
+
+    memset(out, 0, sizeof(*out));
+    out->kept = g->records;
+    out->pairs = g->records;
+    out->first_wins = g->shown_first;
+    out->second_wins = g->shown_second;
+    out->order_n = g->cons_n;
+    out->order_agree = g->cons_agree;
+    out->human_n = g->human_n;
+    out->human_agree = g->human_agree;
+    *swap = g->cons_n > 0; /* orders_agree is null (absent) when one order was asked */
+}
+
 static int group_add(group *g, const cai_vrec *r, const uint64_t *lens, int lengths)
 {
     size_t i;
@@ -263,6 +282,7 @@ static int group_add(group *g, const cai_vrec *r, const uint64_t *lens, int leng
         g->cons_n++;
         g->cons_agree += (uint64_t)r->agree;
     }
+    group_add_health(g, r);
     if (r->principles) {
         const cJSON *id;
         cJSON_ArrayForEach(id, r->principles)
@@ -536,6 +556,26 @@ static cJSON *share_json(uint64_t k, uint64_t n, const char *kname, int with_p)
     return o;
 }
 
+/* Shown position (the order the judge saw, from cai.first_shown_wins) and human agreement. */
+static void group_health_json(cJSON *o, const group *g)
+{
+    cJSON *x = share_json(g->shown_first, g->shown_first + g->shown_second, "first_shown_wins", 1);
+    cai_agree h = {g->human_n, g->human_agree};
+    cai_agree_summary hs;
+
+    if (x)
+        json_add_u64(x, "text_judgments", g->text_judgments);
+    cJSON_AddItemToObject(o, "shown_position", x);
+    cai_agree_summarize(&hs, &h, 0, 0);
+    x = share_json(g->human_agree, g->human_n, "agree", 0);
+    if (x && g->human_n) {
+        cJSON_AddNumberToObject(x, "ci_low", hs.lo);
+        cJSON_AddNumberToObject(x, "ci_high", hs.hi);
+        cJSON_AddNumberToObject(x, "p_above_chance", hs.p_above);
+    }
+    cJSON_AddItemToObject(o, "human_agreement", x);
+}
+
 static cJSON *group_json(const group *g, const char *name)
 {
     cJSON *o = cJSON_CreateObject(), *lens, *p, *hist, *prs, *x;
@@ -581,6 +621,7 @@ static cJSON *group_json(const group *g, const char *name)
         json_add_u64(x, "ties", g->len_ties);
     cJSON_AddItemToObject(o, "length", x);
     cJSON_AddItemToObject(o, "consistency", share_json(g->cons_agree, g->cons_n, "agree", 0));
+    group_health_json(o, g);
     prs = cJSON_AddArrayToObject(o, "principles");
     for (i = 0; prs && i < g->n_pr; i++) {
         const pracc *pr = &g->pr[i];
@@ -662,6 +703,27 @@ text_share(cai_buf *b, const char *label, uint64_t k, uint64_t n, const char *wh
     cai_buf__printf(b, "\n");
 }
 
+static void text_health(cai_buf *b, const group *g)
+{
+    uint64_t n = g->shown_first + g->shown_second;
+
+    if (n)
+        cai_buf__printf(b,
+                        "  %-12s first-shown response wins %.1f%% of %llu judgments, second-shown "
+                        "%.1f%% (binomial p = %.2g)\n",
+                        "shown", pct(g->shown_first, n), (unsigned long long)n,
+                        pct(g->shown_second, n), cai_stats__binom_p(g->shown_first, n));
+    if (g->human_n) {
+        double lo, hi;
+        cai_agree_wilson(g->human_agree, g->human_n, 1.959963984540054, &lo, &hi);
+        cai_buf__printf(b,
+                        "  %-12s agrees with the human label in %.1f%% of %llu pairs (95%% CI "
+                        "%.3f-%.3f)\n",
+                        "human", pct(g->human_agree, g->human_n), (unsigned long long)g->human_n,
+                        lo, hi);
+    }
+}
+
 char *cai_stats_text(const cai_stats *s)
 {
     const group *gs[CAI_SPLIT__COUNT + 1];
@@ -720,6 +782,7 @@ char *cai_stats_text(const cai_stats *s)
                                 (unsigned long long)g->len_ties);
         }
         text_share(&b, "consistency", g->cons_agree, g->cons_n, "the two orders agree", 0);
+        text_health(&b, g);
         if (g->n_pr) {
             cai_buf__printf(&b, "  %-24s %8s %8s %12s\n", "principle", "pairs", "A wins",
                             "consistency");

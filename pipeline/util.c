@@ -3,12 +3,15 @@
 #include "error_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <float.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 void *cai__grow(void *arr, size_t *cap, size_t need, size_t elem, size_t min_cap)
 {
@@ -154,5 +157,64 @@ cai__read_stream(FILE *f, const char *path, size_t cap, char **out, size_t *len,
     buf[n] = '\0';
     *out = buf;
     *len = n;
+    return CAI_OK;
+}
+
+cai_status cai__create_temp(int *fd, char **path, const char *dir, const char *name, cai_error *err)
+{
+    struct timespec ts;
+    uint64_t x;
+    unsigned attempt;
+    int e;
+    size_t n = strlen(dir) + strlen(name) + sizeof(CAI_TEMP_SUFFIX) + 24;
+    char *p = malloc(n);
+
+    *fd = -1;
+    *path = NULL;
+    if (!p)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    /* The suffix only has to make a clash unlikely: O_EXCL is what makes the name ours. */
+    clock_gettime(CLOCK_REALTIME, &ts);
+    x = ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^ ((uint64_t)getpid() << 40) ^
+        (uint64_t)(uintptr_t)p;
+    for (attempt = 0; attempt < 64; attempt++) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        snprintf(p, n, "%s/.%s.%012llx%s", dir, name, (unsigned long long)(x >> 16),
+                 CAI_TEMP_SUFFIX);
+        *fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (*fd >= 0) {
+            *path = p;
+            return CAI_OK;
+        }
+        if (errno != EEXIST)
+            break;
+    }
+    e = errno;
+    free(p);
+    return cai_error__set(err, CAI_EIO, "%s: cannot create a temporary file for %s: %s", dir, name,
+                          strerror(e));
+}
+
+cai_status cai__mkdir_p(const char *path, cai_error *err)
+{
+    char *tmp = strdup(path), *s;
+
+    if (!tmp)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    for (s = tmp + 1;; s++) {
+        if (*s == '/' || *s == '\0') {
+            char c = *s;
+            *s = '\0';
+            if (mkdir(tmp, 0755) != 0 && errno != EEXIST) {
+                cai_status st = cai_error__set(err, CAI_EIO, "%s: %s", tmp, strerror(errno));
+                free(tmp);
+                return st;
+            }
+            *s = c;
+            if (!c)
+                break;
+        }
+    }
+    free(tmp);
     return CAI_OK;
 }

@@ -50,4 +50,19 @@ void cai__format_double(double v, char out[32]);
 cai_status
 cai__read_stream(FILE *f, const char *path, size_t cap, char **out, size_t *len, cai_error *err);
 
+/* mkdir -p: creates path and its missing parents (mode 0755 less the umask). CAI_EIO naming the
+ * part that failed, CAI_ENOMEM. */
+cai_status cai__mkdir_p(const char *path, cai_error *err);
+
+/* Every temporary file cai creates ends with this, after a hidden, unique name. */
+#define CAI_TEMP_SUFFIX ".cai-tmp"
+
+/*
+ * Creates dir/.NAME.<unique>.cai-tmp with O_CREAT | O_EXCL (mode 0644 less the umask): *fd is
+ * open for writing and *path (caller frees) is its name. Two processes, or two writers in one,
+ * never share a temporary file. CAI_EIO naming dir and NAME, CAI_ENOMEM; then *fd = -1.
+ */
+cai_status
+cai__create_temp(int *fd, char **path, const char *dir, const char *name, cai_error *err);
+
 #endif

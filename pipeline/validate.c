@@ -378,6 +378,8 @@ cai_status cai_validate(cai_report **out,
     }
     if (st == CAI_OK)
         st = cai_sacc__biases(v.acc, r->o.alpha, r->o.min_consistency, on_bias, r, err);
+    if (st == CAI_OK)
+        st = cai_vhealth__check(v.acc, paths, n, on_bias, r, err);
     if (st == CAI_OK) {
         r->fp_bytes = peak_bytes(&v);
         if (r->n_f > 1)

@@ -5,6 +5,7 @@
 #define CAI_VALIDATE_INT_H
 
 #include "cai/validate.h"
+#include "cai/health.h"
 #include "util_int.h"
 
 #include <cjson/cJSON.h>
@@ -35,6 +36,14 @@ typedef enum cai_vkind {
     CAI_VK_BYTES,
     CAI_VK_UNLISTED,
     CAI_VK_LEAK,
+    CAI_VK_DRIFT, /* a record's keys or JSON types differ from the first record's */
+    /* judge health (health.c), errors; names are the health codes */
+    CAI_VK_NO_RECORDS,
+    CAI_VK_JUDGE_ALL_TIES,
+    CAI_VK_JUDGE_TEXT_FALLBACK,
+    CAI_VK_JUDGE_POSITION_BIAS,
+    CAI_VK_JUDGE_ORDER_INCONSISTENT,
+    CAI_VK_JUDGE_DISAGREES_WITH_HUMAN,
     /* warnings */
     CAI_VK_ALTERNATION, /* two turns of the same role in a row */
     CAI_VK_DUP_PAIR,
@@ -47,6 +56,11 @@ typedef enum cai_vkind {
     CAI_VK_LENGTH_BIAS,
     CAI_VK_CONSISTENCY,
     CAI_VK_PRINCIPLE_BIAS,
+    CAI_VK_GLUED, /* trl: prompt + response has no whitespace or role cue at the join */
+    /* judge health, warnings */
+    CAI_VK_JUDGE_ORDER_CONSISTENCY,
+    CAI_VK_JUDGE_HUMAN_AGREEMENT,
+    CAI_VK_JUDGE_LENGTH_BIAS,
     CAI_VK__COUNT
 } cai_vkind;
 
@@ -104,6 +118,10 @@ typedef struct cai_vrec {
     int position;            /* cai.chosen_position: 0 "a", 1 "b", -1 absent */
     int agree;               /* cai.orders_agree: 1, 0, or -1 for null/absent */
     const cJSON *principles; /* cai.principles (array of strings), or NULL */
+    /* cai.first_shown_wins / second_shown_wins / text_judgments (judgments won by the response
+     * the judge saw first / second; read from text verdicts), cai.agrees_with_human: -1 absent */
+    int64_t first_wins, second_wins, text_judgments;
+    int human_agree;
 } cai_vrec;
 
 typedef struct cai_vsink {
@@ -198,11 +216,15 @@ cai_status cai_sacc__add(cai_sacc *a, const cai_vrec *rec, const uint64_t *chars
 cai_status cai_sacc__file(cai_sacc *a, const cai_vfile *f, cai_error *err);
 void cai_sacc__free(cai_sacc *a);
 
+/* Judge-health counts from the records' cai objects (all splits): shown-position wins, order
+ * agreement, human agreement, records; *swap = 1 when records say both orders were asked. */
+void cai_sacc__health(const cai_sacc *a, cai_health_counts *out, int *swap);
+
 /* A dataset-level bias the accumulator found significant. */
 typedef struct cai_bias {
     cai_vkind kind; /* POSITION_BIAS, LENGTH_BIAS, CONSISTENCY or PRINCIPLE_BIAS */
     char where[256];
-    char msg[512];
+    char msg[768]; /* a judge-health finding: its message and what to try */
 } cai_bias;
 
 /* Calls fn for each bias of each split: binomial p < alpha (position, length), agreement below
@@ -214,5 +236,17 @@ cai_status cai_sacc__biases(const cai_sacc *a,
                             cai_status (*fn)(void *payload, const cai_bias *b, cai_error *err),
                             void *payload,
                             cai_error *err);
+
+/* ---- judge health (validate_health.c) --------------------------------------------------- */
+
+/* The judge-health verdict on the datasets in paths: from their manifests' statistics.health
+ * when every PATH has one, else from the records (cai_sacc__health). Calls fn per finding
+ * (b->kind is the finding's health code as a cai_vkind). */
+cai_status cai_vhealth__check(const cai_sacc *a,
+                              const char *const *paths,
+                              size_t n,
+                              cai_status (*fn)(void *payload, const cai_bias *b, cai_error *err),
+                              void *payload,
+                              cai_error *err);
 
 #endif

@@ -4,11 +4,13 @@
 #include "validate_int.h"
 #include "error_int.h"
 #include "util_int.h"
+#include "jsonraw_int.h"
 #include "cai/writer.h"
 
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +43,7 @@ static const char *const kind_names[CAI_VK__COUNT] = {
     [CAI_VK_BYTES] = "bytes_mismatch",
     [CAI_VK_UNLISTED] = "unlisted_file",
     [CAI_VK_LEAK] = "leak",
+    [CAI_VK_DRIFT] = "schema_drift",
     [CAI_VK_ALTERNATION] = "roles_not_alternating",
     [CAI_VK_DUP_PAIR] = "duplicate_pair",
     [CAI_VK_CONFLICT] = "conflicting_pair",
@@ -52,6 +55,16 @@ static const char *const kind_names[CAI_VK__COUNT] = {
     [CAI_VK_LENGTH_BIAS] = "length_bias",
     [CAI_VK_CONSISTENCY] = "low_consistency",
     [CAI_VK_PRINCIPLE_BIAS] = "principle_bias",
+    [CAI_VK_GLUED] = "glued",
+    [CAI_VK_NO_RECORDS] = "no_records",
+    [CAI_VK_JUDGE_ALL_TIES] = "judge_all_ties",
+    [CAI_VK_JUDGE_TEXT_FALLBACK] = "judge_text_fallback",
+    [CAI_VK_JUDGE_POSITION_BIAS] = "judge_position_bias",
+    [CAI_VK_JUDGE_ORDER_INCONSISTENT] = "judge_order_inconsistent",
+    [CAI_VK_JUDGE_DISAGREES_WITH_HUMAN] = "judge_disagrees_with_human",
+    [CAI_VK_JUDGE_ORDER_CONSISTENCY] = "judge_order_consistency",
+    [CAI_VK_JUDGE_HUMAN_AGREEMENT] = "judge_human_agreement",
+    [CAI_VK_JUDGE_LENGTH_BIAS] = "judge_length_bias",
 };
 
 const char *cai_vkind__name(cai_vkind k)
@@ -298,6 +311,10 @@ typedef struct scan {
     size_t n_seqs;
     cai_transcript tr[2];
     char msg[512];
+    char *ref_sig;         /* the first training record's type signature (cai_json__signature) */
+    char ref_where[300];   /* its FILE:LINE */
+    size_t drift_reported; /* 1 + index of the last file with a schema_drift finding */
+    size_t glued_reported; /* ... with a glued finding */
 } scan;
 
 #define MAX_CANDIDATES CAI_VREC_MAX_RESP
@@ -699,6 +716,41 @@ static cai_status check_content(scan *s, int labelled, cai_error *err)
     return st;
 }
 
+/* A count in the "cai" object: absent (-1) or a non-negative integer. */
+static cai_status
+read_count(scan *s, const cJSON *meta, const char *key, int64_t *out, cai_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(meta, key);
+
+    *out = -1;
+    if (!v)
+        return CAI_OK;
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) || v->valuedouble > 1e15 ||
+        v->valuedouble != floor(v->valuedouble))
+        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"cai.%s\" is not a non-negative integer", key);
+    *out = (int64_t)v->valuedouble;
+    return CAI_OK;
+}
+
+/* The judge-health fields of the "cai" object (cai_vrec). */
+static cai_status read_shown_counts(scan *s, const cJSON *meta, cai_vrec *rec, cai_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(meta, "agrees_with_human");
+    cai_status st = read_count(s, meta, "first_shown_wins", &rec->first_wins, err);
+
+    if (st == CAI_OK)
+        st = read_count(s, meta, "second_shown_wins", &rec->second_wins, err);
+    if (st == CAI_OK)
+        st = read_count(s, meta, "text_judgments", &rec->text_judgments, err);
+    if (st != CAI_OK)
+        return st;
+    if (v && !cJSON_IsBool(v))
+        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"cai.agrees_with_human\" is %s, not true or false",
+                   type_name(v));
+    rec->human_agree = v ? cJSON_IsTrue(v) : -1;
+    return CAI_OK;
+}
+
 /* p_chosen, margin, id and the "cai" metadata object written by `cai run`. */
 static cai_status read_labels(scan *s, const cJSON *o, cai_vrec *rec, cai_error *err)
 {
@@ -741,6 +793,11 @@ static cai_status read_labels(scan *s, const cJSON *o, cai_vrec *rec, cai_error 
         if (v && !cJSON_IsNumber(v))
             STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"cai.judgments\" is %s, not a number",
                        type_name(v));
+        {
+            cai_status st = read_shown_counts(s, meta, rec, err);
+            if (st != CAI_OK || s->structural)
+                return st;
+        }
     }
     if (p) {
         rec->has_p = 1;
@@ -754,6 +811,93 @@ static cai_status read_labels(scan *s, const cJSON *o, cai_vrec *rec, cai_error 
                                p->valuedouble);
     }
     return CAI_OK;
+}
+
+/* ---- one schema: schema drift and glued joins ------------------------------------------- */
+
+/* The first "path=type" entry in which two sorted signatures differ, as a short reason. */
+static void sig_diff(const char *ref, const char *cur, char *out, size_t n)
+{
+    while (*ref || *cur) {
+        size_t lr = strcspn(ref, "\n"), lc = strcspn(cur, "\n");
+        int c = !*ref ? 1 : !*cur ? -1 : strncmp(ref, cur, lr < lc ? lr : lc);
+        if (c == 0 && lr != lc)
+            c = lr < lc ? -1 : 1;
+        if (c == 0) {
+            ref += lr + (ref[lr] != '\0');
+            cur += lc + (cur[lc] != '\0');
+            continue;
+        }
+        if (c < 0)
+            snprintf(out, n, "lacks %.*s", (int)(lr < 140 ? lr : 140), ref);
+        else
+            snprintf(out, n, "has %.*s", (int)(lc < 140 ? lc : 140), cur);
+        return;
+    }
+    snprintf(out, n, "differs");
+}
+
+/*
+ * Arrow-based loaders (Hugging Face datasets) fix every column's type from the first block they
+ * read and cast every later block, file and split to it: a key or a JSON type that changes
+ * between records fails the load. Checked for training records (trl, conversational, hh); once
+ * per file, naming the first record that differs.
+ */
+static cai_status check_drift(scan *s, const char *line, size_t len, cai_error *err)
+{
+    char *sig = cai_json__signature(line, len), why[160];
+    cai_status st = CAI_OK;
+
+    if (!sig)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    if (!s->ref_sig) {
+        s->ref_sig = sig;
+        snprintf(s->ref_where, sizeof(s->ref_where), "%.260s:%llu", s->file.path,
+                 (unsigned long long)s->line);
+        return CAI_OK;
+    }
+    if (strcmp(sig, s->ref_sig) != 0 && s->drift_reported != s->file.index + 1) {
+        s->drift_reported = s->file.index + 1;
+        sig_diff(s->ref_sig, sig, why, sizeof(why));
+        snprintf(s->msg, sizeof(s->msg),
+                 "schema drift: this record %s (path=type; s string, i integer, f float, b bool, "
+                 "n null) unlike the first record at %.200s; `datasets` cannot load both",
+                 why, s->ref_where);
+        /* an error, but the record itself is sound: it still counts in the statistics */
+        st = report(s, err, CAI_VK_DRIFT, s->msg);
+    }
+    free(sig);
+    return st;
+}
+
+static int join_ok(const char *prompt, const char *resp)
+{
+    size_t n = strlen(prompt);
+
+    if (!n || !*resp)
+        return 1;
+    return strchr(" \t\r\n", prompt[n - 1]) || strchr(" \t\r\n", resp[0]) || prompt[n - 1] == ':';
+}
+
+/* TRL and OpenRLHF train on prompt + chosen joined with no separator. Once per file: a file is
+ * usually glued throughout or not at all. */
+static cai_status check_glued(scan *s, const cJSON *o, cai_error *err)
+{
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "prompt");
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(o, "chosen");
+    const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, "rejected");
+
+    if (!cJSON_IsString(p) || !cJSON_IsString(c) || !cJSON_IsString(r) ||
+        s->glued_reported == s->file.index + 1)
+        return CAI_OK;
+    if (join_ok(p->valuestring, c->valuestring) && join_ok(p->valuestring, r->valuestring))
+        return CAI_OK;
+    s->glued_reported = s->file.index + 1;
+    return content_err(s, err, CAI_VK_GLUED,
+                       "prompt + %s has no whitespace or role cue at the join (TRL and "
+                       "OpenRLHF concatenate them as they are; reported for the first such "
+                       "record of each file)",
+                       join_ok(p->valuestring, c->valuestring) ? "rejected" : "chosen");
 }
 
 static int has_escaped_nul(const char *line, size_t len)
@@ -781,6 +925,8 @@ static cai_status read_line(scan *s, const char *line, size_t len, cai_error *er
     s->n_turns = s->n_seqs = 0;
     memset(&rec, 0, sizeof(rec));
     rec.position = rec.agree = -1;
+    rec.first_wins = rec.second_wins = rec.text_judgments = -1;
+    rec.human_agree = -1;
     if (!o) {
         s->line_bad = 1;
         return report(s, err, CAI_VK_JSON, "invalid JSON");
@@ -817,6 +963,10 @@ static cai_status read_line(scan *s, const char *line, size_t len, cai_error *er
         goto done;
     }
     rec.labelled = f == CAI_FORMAT_HH || f == CAI_FORMAT_TRL || f == CAI_FORMAT_CONVERSATIONAL;
+    if (rec.labelled && (st = check_drift(s, line, len, err)) != CAI_OK)
+        goto done;
+    if (f == CAI_FORMAT_TRL && (st = check_glued(s, o, err)) != CAI_OK)
+        goto done;
     switch (f) {
     case CAI_FORMAT_HH:
         st = read_hh(s, o, err);
@@ -1162,6 +1312,9 @@ plan_dir(const char *dir, plan *p, const cai_vscan_opts *o, const cai_vsink *sin
             if (cJSON_IsObject(failed))
                 st = manifest_entry(dir, failed, "failed", 0, p, before, &listed, o, sink, mpath,
                                     err);
+            if (st == CAI_OK && cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(m, "ties")))
+                st = manifest_entry(dir, cJSON_GetObjectItemCaseSensitive(m, "ties"), "ties", 0, p,
+                                    before, &listed, o, sink, mpath, err);
             if (st != CAI_OK)
                 goto out;
         }
@@ -1313,6 +1466,7 @@ cai_status cai_vscan__run(const char *const *paths,
             st = sink->file_done(sink->payload, &s.file, err);
     }
     free(s.turns);
+    free(s.ref_sig);
     plan_free(&p);
     return st;
 }

@@ -191,6 +191,18 @@ cai_status cai_wire__init(cai_wire *w, const cai_wire_params *p, cai_error *err)
     snprintf(num, sizeof(num), "%u", p->max_tokens);
     switch (p->backend) {
     case CAI_BACKEND_OPENAI:
+        if (p->reasoning) {
+            snprintf(num, sizeof(num), "%u",
+                     p->max_tokens > CAI_REASONING_MIN_TOKENS ? p->max_tokens
+                                                              : CAI_REASONING_MIN_TOKENS);
+            bad |= put_s(&head, "{\"model\":");
+            bad |= cai_wire__put_json_str(&head, p->model, strlen(p->model));
+            bad |= put_s(&head, ",\"messages\":[");
+            bad |= put_s(&tail, "],\"max_completion_tokens\":");
+            bad |= put_s(&tail, num);
+            break;
+        }
+        /* fall through */
     case CAI_BACKEND_COMPLETIONS:
         bad |= put_s(&head, "{\"model\":");
         bad |= cai_wire__put_json_str(&head, p->model, strlen(p->model));
@@ -233,6 +245,34 @@ cai_status cai_wire__init(cai_wire *w, const cai_wire_params *p, cai_error *err)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
     }
     return CAI_OK;
+}
+
+int cai_wire__is_reasoning_model(const char *model)
+{
+    static const char *const prefixes[] = {"o1", "o3", "o4", "gpt-5"};
+    const char *slash = model ? strrchr(model, '/') : NULL;
+    const char *m = slash ? slash + 1 : model;
+    size_t i, n;
+
+    if (!m)
+        return 0;
+    for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+        n = strlen(prefixes[i]);
+        /* "o1", "o1-mini", "o3-2025-04-16", "gpt-5", "gpt-5-mini"; not "o10x" or "gpt-50" */
+        if (strncmp(m, prefixes[i], n) == 0 && (m[n] == '\0' || m[n] == '-'))
+            return 1;
+    }
+    return 0;
+}
+
+int cai_wire__wants_reasoning_params(const char *body, size_t len)
+{
+    char *msg = cai_wire__error_message(body, len, NULL);
+    int yes = msg && (strstr(msg, "max_completion_tokens") != NULL ||
+                      (strstr(msg, "Unsupported") && strstr(msg, "logprobs")));
+
+    free(msg);
+    return yes;
 }
 
 void cai_wire__dispose(cai_wire *w)
@@ -334,17 +374,25 @@ cai_wire__build(const cai_wire *w, cai_wbuf *b, const cai_prompt *pr, long sampl
 
 /* ---------------------------------------------------------------- replies */
 
-static int is_paren_token(const char *s)
+/*
+ * A token that only opens the answer: "(", "[", "**", a quote, white space ("(A)" and "**A**"
+ * are often tokenised as "(" / "**" then "A"). The letter is then in a later position.
+ */
+static int is_wrapper_token(const char *s)
 {
-    while (*s == ' ' || *s == '\n' || *s == '\t')
-        s++;
-    if (*s != '(')
-        return 0;
-    s++;
-    while (*s == ' ')
-        s++;
-    return *s == '\0';
+    int seen = 0;
+
+    for (; *s; s++) {
+        if (*s == '(' || *s == '[' || *s == '*' || *s == '"' || *s == '\'')
+            seen = 1;
+        else if (*s != ' ' && *s != '\n' && *s != '\t')
+            return 0;
+    }
+    return seen;
 }
+
+/* How many leading answer positions are skipped when looking for the letter. */
+#define MAX_WRAPPER_TOKENS 2
 
 /* OpenAI chat: a list of {"token","logprob"} objects. */
 static void take_top_objects(cai_wire_reply *r, const cJSON *list)
@@ -403,19 +451,22 @@ static unsigned get_uint(const cJSON *obj, const char *name, int *found)
     return v->valuedouble > 4e9 ? 4000000000u : (unsigned)v->valuedouble;
 }
 
+/* OpenAI chat shape: {"content":[{"token","logprob","top_logprobs":[{"token","logprob"}]}]}.
+ * llama.cpp's server sends it on /v1/completions too. */
 static void parse_openai_logprobs(cai_wire_reply *r, const cJSON *lp)
 {
     const cJSON *content = cJSON_GetObjectItemCaseSensitive(lp, "content");
     const cJSON *pos, *tok, *top;
+    int i = 0, n = cJSON_GetArraySize(content);
 
-    if (!cJSON_IsArray(content) || cJSON_GetArraySize(content) == 0)
+    if (!cJSON_IsArray(content) || n == 0)
         return;
-    pos = cJSON_GetArrayItem(content, 0);
-    tok = cJSON_GetObjectItemCaseSensitive(pos, "token");
-    if (cJSON_IsString(tok) && is_paren_token(tok->valuestring) &&
-        cJSON_GetArraySize(content) > 1) {
-        pos = cJSON_GetArrayItem(content, 1);
+    for (;; i++) {
+        pos = cJSON_GetArrayItem(content, i);
         tok = cJSON_GetObjectItemCaseSensitive(pos, "token");
+        if (i >= MAX_WRAPPER_TOKENS || i + 1 >= n || !cJSON_IsString(tok) ||
+            !is_wrapper_token(tok->valuestring))
+            break;
     }
     r->has_logprobs = 1;
     top = cJSON_GetObjectItemCaseSensitive(pos, "top_logprobs");
@@ -434,17 +485,28 @@ static void parse_openai_logprobs(cai_wire_reply *r, const cJSON *lp)
     }
 }
 
+/* Legacy completions shape: {"tokens":[..],"token_logprobs":[..],"top_logprobs":[{tok:lp}]}
+ * (OpenAI, vLLM); the chat shape when the server sends that instead (llama.cpp). */
 static void parse_completion_logprobs(cai_wire_reply *r, const cJSON *lp)
 {
     const cJSON *tokens = cJSON_GetObjectItemCaseSensitive(lp, "tokens");
     const cJSON *tops = cJSON_GetObjectItemCaseSensitive(lp, "top_logprobs");
-    const cJSON *first = cJSON_GetArrayItem(tokens, 0);
-    int idx = 0;
+    int idx = 0, n;
 
-    if (!cJSON_IsArray(tops) || cJSON_GetArraySize(tops) == 0)
+    if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(lp, "content")) && !cJSON_IsArray(tops)) {
+        parse_openai_logprobs(r, lp);
         return;
-    if (cJSON_IsString(first) && is_paren_token(first->valuestring) && cJSON_GetArraySize(tops) > 1)
-        idx = 1;
+    }
+    n = cJSON_GetArraySize(tops);
+    if (!cJSON_IsArray(tops) || n == 0)
+        return;
+    for (;; idx++) {
+        const cJSON *t = cJSON_GetArrayItem(tokens, idx);
+
+        if (idx >= MAX_WRAPPER_TOKENS || idx + 1 >= n || !cJSON_IsString(t) ||
+            !is_wrapper_token(t->valuestring))
+            break;
+    }
     r->has_logprobs = 1;
     take_top_map(r, cJSON_GetArrayItem(tops, idx));
     if (r->n_top == 0) {
@@ -493,7 +555,10 @@ cai_status cai_wire__parse_reply(
                 break;
             }
         }
-        out->prompt_tokens = get_uint(usage, "input_tokens", &out->has_usage);
+        /* Prompt caching splits the input: the prompt is all three parts. */
+        out->prompt_tokens = get_uint(usage, "input_tokens", &out->has_prompt_tokens);
+        out->prompt_tokens += get_uint(usage, "cache_creation_input_tokens", &out->has_usage);
+        out->prompt_tokens += get_uint(usage, "cache_read_input_tokens", &out->has_usage);
         out->completion_tokens = get_uint(usage, "output_tokens", &out->has_usage);
     } else {
         const cJSON *choices = cJSON_GetObjectItemCaseSensitive(root, "choices");
@@ -514,9 +579,14 @@ cai_status cai_wire__parse_reply(
             if (cJSON_IsObject(lp))
                 parse_completion_logprobs(out, lp);
         }
-        out->prompt_tokens = get_uint(usage, "prompt_tokens", &out->has_usage);
+        out->prompt_tokens = get_uint(usage, "prompt_tokens", &out->has_prompt_tokens);
         out->completion_tokens = get_uint(usage, "completion_tokens", &out->has_usage);
+        /* Part of completion_tokens already (OpenAI bills them as output): kept for reports. */
+        out->reasoning_tokens =
+            get_uint(cJSON_GetObjectItemCaseSensitive(usage, "completion_tokens_details"),
+                     "reasoning_tokens", &out->has_usage);
     }
+    out->has_usage |= out->has_prompt_tokens;
     out->root = root;
     return CAI_OK;
 fail:

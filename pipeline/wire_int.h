@@ -33,7 +33,21 @@ typedef struct cai_wire_params {
     unsigned max_tokens;
     double temperature;
     unsigned top_logprobs; /* 0 = do not ask for log-probabilities */
+    int reasoning; /* openai: a reasoning model: "max_completion_tokens", no temperature and no
+                      log-probs (they refuse all three) */
 } cai_wire_params;
+
+/* The reply budget of a reasoning model when max_tokens is smaller: its hidden reasoning
+ * counts against it (billed only as used). */
+#define CAI_REASONING_MIN_TOKENS 4096
+
+/* 1 when an OpenAI model name is a reasoning model that refuses max_tokens, temperature and
+ * log-probs (o1, o3, o4-mini, gpt-5 ..., with or without a "provider/" prefix). */
+int cai_wire__is_reasoning_model(const char *model);
+
+/* 1 when a 400 error body says the model wants max_completion_tokens (or refuses the
+ * parameters a reasoning model refuses): the engine then switches to cai_wire_params.reasoning. */
+int cai_wire__wants_reasoning_params(const char *body, size_t len);
 
 /* The parts of every body that do not depend on the prompt, rendered once. */
 typedef struct cai_wire {
@@ -66,13 +80,17 @@ typedef struct cai_wire_reply {
     size_t n_top;
     int has_logprobs; /* 1 when a top list was found (it may still be empty) */
     unsigned prompt_tokens;
-    unsigned completion_tokens;
+    unsigned completion_tokens; /* reasoning tokens included, as servers bill them */
+    unsigned reasoning_tokens;  /* usage.completion_tokens_details.reasoning_tokens, or 0 */
     int has_usage;
+    int has_prompt_tokens; /* the server reported the prompt's tokens (truncation check) */
 } cai_wire_reply;
 
 /*
- * Parses a 2xx body of backend b. For chat replies whose first generated token is "(" the
- * letter is the second token, so the second position's list is used. Errors: CAI_EPARSE (not
+ * Parses a 2xx body of backend b. Log-probs come in the chat shape (logprobs.content[]) or the
+ * legacy completions maps (logprobs.tokens / top_logprobs); completions replies may carry either
+ * (llama.cpp sends the chat shape). When the first generated tokens only open the answer ("(",
+ * "**", a quote) the letter's position (at most the third) is used. Errors: CAI_EPARSE (not
  * JSON), CAI_ESCHEMA (no choices[0] / content). On error out holds nothing to dispose.
  */
 cai_status cai_wire__parse_reply(

@@ -148,7 +148,8 @@ static cai_status put(cai_writer *w, const void *data, size_t len, int flush, ca
 static cai_status open_shard(cai_writer *w, cai_error *err)
 {
     shard *s;
-    char hex[65];
+    char hex[65], *name;
+    cai_status st;
 
     s = cai__grow(w->shards, &w->cap_shards, w->n_shards + 1, sizeof(*s), 4);
     if (!s)
@@ -157,15 +158,17 @@ static cai_status open_shard(cai_writer *w, cai_error *err)
     s = &w->shards[w->n_shards];
     memset(s, 0, sizeof(*s));
     if (w->o.shard_records > 0)
-        s->tmp = strdupf("%s/%s-%05zu%s.tmp", w->dir, w->prefix, w->n_shards, ext(w));
+        name = strdupf("%s-%05zu%s", w->prefix, w->n_shards, ext(w));
     else
-        s->tmp = strdupf("%s/%s%s.tmp", w->dir, w->prefix, ext(w));
-    if (!s->tmp)
+        name = strdupf("%s%s", w->prefix, ext(w));
+    if (!name)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
     w->n_shards++;
-    w->fd = open(s->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (w->fd < 0)
-        return cai_error__set(err, CAI_EIO, "%s: %s", s->tmp, strerror(errno));
+    /* A unique name: two writers (or two runs) on one directory never write into one file. */
+    st = cai__create_temp(&w->fd, &s->tmp, w->dir, name, err);
+    free(name);
+    if (st != CAI_OK)
+        return st;
     cai_sha256_final(w->sha, hex); /* restarts the digest for this shard */
     if (!w->o.plain) {
         int level = w->o.level ? w->o.level : 6;

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages cai builds with, when any is missing (apt-get; sudo if not root).
 set -euo pipefail
+# python3-yaml and python3-numpy: the output-contract tests (tests/contract.py) parse the card
+# and fit a reward model with them.
 pkgs=(build-essential cmake pkg-config libcjson-dev libcurl4-openssl-dev zlib1g-dev check libssl-dev
-      ${CAI_EXTRA_PACKAGES:-})
+      python3 python3-yaml python3-numpy ${CAI_EXTRA_PACKAGES:-})
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

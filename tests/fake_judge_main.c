@@ -21,6 +21,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: cai-fake-judge [--port N] [--latency-ms N] [--fault-rate F]\n"
                "                      [--fault-mask LIST] [--seed N] [--retry-after S]\n"
                "                      [--log FILE] [--always FAULT] [--port-file FILE]\n"
+               "                      [--judge consistent|hash|coin|first]\n"
                "Serves the fake judge on 127.0.0.1 until SIGTERM/SIGINT, then prints a JSON\n"
                "summary line. FAULT: 429 500 503 hang reset bad_json no_logprobs no_verdict\n"
                "401_echo; LIST: comma-separated FAULTs or a number (bit mask).\n");
@@ -99,6 +100,7 @@ int main(int argc, char **argv)
                                           {"log", required_argument, NULL, 'L'},
                                           {"always", required_argument, NULL, 'A'},
                                           {"port-file", required_argument, NULL, 'P'},
+                                          {"judge", required_argument, NULL, 'J'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
     fake_llm_opts o = FAKE_LLM_OPTS_INIT;
@@ -152,6 +154,10 @@ int main(int argc, char **argv)
             break;
         case 'P':
             port_file = optarg;
+            break;
+        case 'J':
+            if ((o.judge = fake_judge_kind_parse(optarg)) < 0)
+                goto bad;
             break;
         case 'h':
             usage(stdout);

@@ -17,6 +17,15 @@
 
 Suite *crash_suite(void);
 
+#define CONC 8 /* --concurrency of the runs here, unless a test says otherwise */
+/*
+ * The most answered judgments a SIGKILL can lose at concurrency c: the engine holds 2 x c slots
+ * (pipeline/judge.c), and an answer is journaled when its slot's done callback runs. Sending
+ * goes first, so up to c replies already read wait in REAPED slots while up to c new requests
+ * are on the wire.
+ */
+#define UNJOURNALED_MAX(c) (2 * (size_t)(c))
+
 static char *dir;
 
 static void setup(void)
@@ -33,24 +42,54 @@ static void teardown(void)
     curl_global_cleanup();
 }
 
-/* Starts `cai run` on the samples against srv, writing to out; returns the child's pid. */
-static pid_t spawn_run(fake_llm *srv, const char *out, const char *limit)
+/* Starts `cai run` on the samples against srv, writing to out; returns the child's pid. When
+ * gate >= 0 the child waits until a byte can be read from it before it starts cai. */
+static pid_t
+spawn_run_gated(fake_llm *srv, const char *out, const char *limit, unsigned concurrency, int gate)
 {
     char *input = tu_strdupf("%s/datasets/samples/pairs.jsonl", tu_source_dir());
     char *constitution = tu_strdupf("%s/constitution/hhh.json", tu_source_dir());
+    char *conc = tu_strdupf("%u", concurrency);
     pid_t pid = fork();
 
     if (pid == 0) {
         int null = open("/dev/null", 1);
+        char c;
+        if (gate >= 0 && read(gate, &c, 1) != 1)
+            _exit(126);
         dup2(null, 1);
         dup2(null, 2);
         execl(tu_cai_binary(), "cai", "run", "--input", input, "--constitution", constitution,
               "--output", out, "--judge", "openai", "--base-url", fake_llm_url(srv), "--model",
-              "fake", "--concurrency", "8", "--limit", limit, "--quiet", (char *)NULL);
+              "fake", "--concurrency", conc, "--limit", limit, "--quiet", (char *)NULL);
         _exit(127);
     }
     free(input);
     free(constitution);
+    free(conc);
+    return pid;
+}
+
+static pid_t spawn_run(fake_llm *srv, const char *out, const char *limit)
+{
+    return spawn_run_gated(srv, out, limit, CONC, -1);
+}
+
+/* Starts `cai run` with srv armed to SIGKILL it as its m-th request arrives; the child starts
+ * cai only once the server is armed, so no request can slip past the count. */
+static pid_t spawn_run_killed_at(
+    fake_llm *srv, const char *out, const char *limit, unsigned concurrency, size_t m)
+{
+    int gate[2];
+    pid_t pid;
+
+    ck_assert_int_eq(pipe(gate), 0);
+    pid = spawn_run_gated(srv, out, limit, concurrency, gate[0]);
+    ck_assert_int_gt(pid, 0);
+    close(gate[0]);
+    fake_llm_kill_on_request(srv, pid, m);
+    ck_assert_int_eq(write(gate[1], "g", 1), 1);
+    close(gate[1]);
     return pid;
 }
 
@@ -158,6 +197,9 @@ START_TEST(crash_sigkill_twenty_times_then_resume_gives_identical_bytes)
      * those twice; a journaled judgment must never be asked again, which would journal it twice.
      */
     ck_assert_uint_ge(fake_llm_successes(srv) - base, total);
+    /* and what was paid again is at most what the engine held at each kill */
+    ck_assert_uint_le(fake_llm_successes(srv) - base,
+                      total + (size_t)kills * UNJOURNALED_MAX(CONC));
     fake_llm_stop(srv);
 
     a = read_outputs(ref, &na);
@@ -167,6 +209,93 @@ START_TEST(crash_sigkill_twenty_times_then_resume_gives_identical_bytes)
     journal = tu_read_in(out, "journal.cai");
     ck_assert_ptr_nonnull(journal);
     ck_assert_uint_eq(tu_count_lines(journal), total + 1); /* header + one line per judgment */
+    ck_assert_uint_eq(count_distinct_keys(journal), total);
+    free(journal);
+    free(a);
+    free(b);
+    free(ref);
+    free(out);
+}
+END_TEST
+
+/* Judgments in out's journal: its complete lines after the header. */
+static size_t journal_entries(const char *out)
+{
+    char *journal = tu_read_in(out, "journal.cai");
+    size_t n = journal ? tu_count_lines(journal) : 0;
+
+    free(journal);
+    return n > 0 ? n - 1 : 0;
+}
+
+/*
+ * The server kills the client as its m-th request arrives. By then the client had sent m
+ * requests, of which at most UNJOURNALED_MAX(c) were still held by the engine (in flight, or
+ * read and not yet handled); every other answer was journaled when it was handled, so the
+ * journal must hold at least m - UNJOURNALED_MAX(c) new entries. Of what the server answered, at
+ * most UNJOURNALED_MAX(c) may be missing from the journal and be paid again on resume. A journal
+ * written lazily (every few seconds, at exit, every few judgments) fails: at concurrency 1 the
+ * bound is 2.
+ */
+START_TEST(crash_sigkill_at_the_mth_request_keeps_every_answer_read_before_it)
+{
+    static const size_t at[] = {40, 75, 23, 61}; /* m of each killed run, 199 of ~300 requests */
+    static const unsigned concs[] = {1, CONC};
+    const size_t nkills = sizeof(at) / sizeof(at[0]);
+    const unsigned c = concs[_i];
+    const size_t lost_max = UNJOURNALED_MAX(c);
+    fake_llm_opts fo = FAKE_LLM_OPTS_INIT;
+    fake_llm *srv;
+    char *ref = tu_strdupf("%s/ref", dir), *out = tu_strdupf("%s/crash", dir);
+    char *a, *b, *journal;
+    size_t na, nb, total, i, entries = 0, paid = 0;
+    int rc;
+
+    fo.latency_ms = 2; /* keeps requests in flight at each kill */
+    srv = fake_llm_start(&fo);
+    ck_assert_ptr_nonnull(srv);
+    rc = wait_exit(spawn_run(srv, ref, "150"));
+    ck_assert_int_eq(rc, 0);
+    total = fake_llm_successes(srv);
+    ck_assert_uint_gt(total, 250);
+    fake_llm_stop(srv);
+
+    /* a fresh server with the same seed gives the same verdicts and counts only these runs */
+    srv = fake_llm_start(&fo);
+    ck_assert_ptr_nonnull(srv);
+    for (i = 0; i < nkills; i++) {
+        size_t now_entries, now_paid;
+
+        rc = wait_exit(spawn_run_killed_at(srv, out, "150", c, at[i]));
+        ck_assert_int_eq(rc, 128 + SIGKILL);
+        now_entries = journal_entries(out);
+        now_paid = fake_llm_successes(srv);
+        ck_assert_uint_ge(now_entries, entries);
+        ck_assert_msg(now_entries - entries >= at[i] - lost_max,
+                      "concurrency %u, kill %zu at request %zu: %zu new journal entries, want >= "
+                      "%zu",
+                      c, i, at[i], now_entries - entries, at[i] - lost_max);
+        ck_assert_msg(now_paid - paid <= now_entries - entries + lost_max,
+                      "concurrency %u, kill %zu: %zu answers paid, %zu journaled, want <= %zu "
+                      "lost",
+                      c, i, now_paid - paid, now_entries - entries, lost_max);
+        entries = now_entries;
+        paid = now_paid;
+    }
+    rc = wait_exit(spawn_run(srv, out, "150"));
+    ck_assert_int_eq(rc, 0);
+    /* judgments journaled before a kill are not asked again: only those the engine held */
+    ck_assert_uint_le(fake_llm_duplicate_successes(srv), nkills * lost_max);
+    ck_assert_uint_eq(fake_llm_successes(srv) - fake_llm_duplicate_successes(srv), total);
+    fake_llm_stop(srv);
+
+    a = read_outputs(ref, &na);
+    b = read_outputs(out, &nb);
+    ck_assert_uint_eq(na, nb);
+    ck_assert_str_eq(a, b);
+    journal = tu_read_in(out, "journal.cai");
+    ck_assert_ptr_nonnull(journal);
+    ck_assert_uint_eq(tu_count_lines(journal), total + 1);
     ck_assert_uint_eq(count_distinct_keys(journal), total);
     free(journal);
     free(a);
@@ -214,6 +343,8 @@ Suite *crash_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, crash_sigkill_twenty_times_then_resume_gives_identical_bytes);
+    tcase_add_loop_test(tc, crash_sigkill_at_the_mth_request_keeps_every_answer_read_before_it, 0,
+                        2); /* concurrency 1, CONC */
     tcase_add_test(tc, crash_sigint_exits_130_and_the_rerun_finishes);
     suite_add_tcase(s, tc);
     return s;

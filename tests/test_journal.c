@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Tests for the run journal: replay, fingerprint refusal, torn-tail repair, exact values. */
+#include <cai.h>
 #include "journal_int.h"
+#include "fake_llm.h"
 #include "testutil.h"
 
 #include <check.h>
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,6 +199,417 @@ START_TEST(journal_canon_round_trips)
 }
 END_TEST
 
+/* ---- header versions, damage and repair ------------------------------------------------- */
+
+static void open_settings(const char *settings, int repair, cai_status want, cai_error *err)
+{
+    cai_journal_open_opts jo;
+    cai_journal *j = NULL;
+    char fp[65];
+
+    memset(&jo, 0, sizeof(jo));
+    cai_sha256_hex(settings, strlen(settings), fp);
+    jo.fingerprint = fp;
+    jo.settings_json = settings;
+    jo.repair_header = repair;
+    ck_assert_int_eq(cai_journal__open_ex(&j, path, &jo, err), want);
+    cai_journal__free(j);
+}
+
+START_TEST(journal_mismatch_names_the_setting_that_differs)
+{
+    cai_error err = {0};
+
+    open_settings("{\"model\":\"m\",\"prompt_template\":1}", 0, CAI_OK, &err);
+    open_settings("{\"model\":\"m\",\"prompt_template\":2}", 0, CAI_EMISMATCH, &err);
+    ck_assert_msg(strstr(err.msg, "prompt_template 1 -> 2") != NULL, "%s", err.msg);
+    ck_assert_ptr_null(strstr(err.msg, "model"));
+}
+END_TEST
+
+/* Writes a journal of three entries under settings, then flips one byte of its header. */
+static void three_with_damaged_header(const char *settings)
+{
+    cai_journal_open_opts jo;
+    cai_journal *j = NULL;
+    cai_error err = {0};
+    cai_jentry e;
+    char fp[65], *text, *hit;
+    size_t len;
+    int i;
+
+    memset(&jo, 0, sizeof(jo));
+    cai_sha256_hex(settings, strlen(settings), fp);
+    jo.fingerprint = fp;
+    jo.settings_json = settings;
+    ck_assert_int_eq(cai_journal__open_ex(&j, path, &jo, &err), CAI_OK);
+    for (i = 0; i < 3; i++) {
+        char id[8];
+        snprintf(id, sizeof(id), "p%d", i);
+        e = entry(id, "harm", 0, 0.25 * (i + 1));
+        ck_assert_int_eq(cai_journal__add(j, &e, id, "harm", 0, 0, &err), CAI_OK);
+    }
+    cai_journal__free(j);
+    text = tu_read_file(path, &len);
+    hit = strstr(text, "fingerprint\":\"");
+    ck_assert_ptr_nonnull(hit);
+    hit[20] ^= 0x01; /* one flipped bit inside the stored fingerprint */
+    ck_assert_int_eq(tu_write_file(path, text, len), 0);
+    free(text);
+}
+
+START_TEST(journal_damaged_header_is_named_and_repaired)
+{
+    const char *settings = "{\"model\":\"m\",\"prompt_template\":1}";
+    cai_journal_open_opts jo;
+    cai_journal *j = NULL;
+    cai_error err = {0};
+    char fp[65], *text;
+    size_t len;
+
+    three_with_damaged_header(settings);
+    open_settings(settings, 0, CAI_EPARSE, &err);
+    ck_assert_msg(strstr(err.msg, "journal.cai:1: the journal header is damaged (CRC ") != NULL,
+                  "%s", err.msg);
+    ck_assert_msg(strstr(err.msg, "1 byte(s) differ") != NULL, "%s", err.msg);
+    ck_assert_msg(strstr(err.msg, "Its 3 entries with intact CRCs") != NULL, "%s", err.msg);
+    ck_assert_msg(strstr(err.msg, "--repair-journal") != NULL, "%s", err.msg);
+    /* nothing was changed by the refusal: the same error again */
+    memset(&err, 0, sizeof(err));
+    open_settings(settings, 0, CAI_EPARSE, &err);
+    /* the repair keeps every intact entry and writes a valid header */
+    memset(&jo, 0, sizeof(jo));
+    cai_sha256_hex(settings, strlen(settings), fp);
+    jo.fingerprint = fp;
+    jo.settings_json = settings;
+    jo.repair_header = 1;
+    ck_assert_int_eq(cai_journal__open_ex(&j, path, &jo, &err), CAI_OK);
+    ck_assert_uint_eq(cai_journal__loaded(j), 3);
+    ck_assert(cai_journal__find(j, cai_journal__key("p2", "harm", 0, 0))->p_first == 0.75);
+    cai_journal__free(j);
+    open_settings(settings, 0, CAI_OK, &err);
+    text = tu_read_file(path, &len);
+    ck_assert_uint_eq(tu_count_lines(text), 4);
+    free(text);
+}
+END_TEST
+
+/* ---- runs over the journal: old headers, totals, accounting ----------------------------- */
+
+static char *fx(const char *name)
+{
+    return tu_strdupf("%s/tests/data/journal/v1/%s", tu_source_dir(), name);
+}
+
+/* The options the v1 fixture was written with (tests/data/journal/README.md). */
+static void fixture_opts(cai_run_opts *o, const char **in, const char *out, fake_llm *srv)
+{
+    cai_run_opts_init(o);
+    o->inputs = in;
+    o->n_inputs = 1;
+    o->output_dir = out;
+    o->test_fraction = 0;
+    o->format = CAI_OUT_TRL; /* the fixture's format, the default when it was written */
+    o->no_validate = 1;
+    o->judge.backend = CAI_BACKEND_OPENAI;
+    o->judge.base_url = fake_llm_url(srv);
+    o->judge.model = "fake";
+    o->judge.backoff_base_s = 0.001;
+    o->judge.backoff_max_s = 0.01;
+}
+
+static cai_status run_job(const cai_run_opts *o, cai_run_summary *sum, cai_error *err)
+{
+    cai_run *r = NULL;
+    cai_status st = cai_run_create(&r, o, err);
+
+    if (st == CAI_OK)
+        st = cai_run_execute(r, sum, err);
+    cai_run_free(r);
+    return st;
+}
+
+/* The labels of two train shards agree record by record: the same pairs, the same chosen input
+ * slot and soft label (the record layout and the prompt rendering have changed since the fixture
+ * was written: issue 12's assistant cue). */
+static void assert_same_labels(const char *got, const char *exp)
+{
+    const char *g = got, *e = exp;
+    size_t n = 0;
+
+    while (*g && *e) {
+        const char *gn = strchr(g, '\n'), *en = strchr(e, '\n');
+        char *gl, *el;
+        cJSON *go, *eo;
+
+        ck_assert_ptr_nonnull(gn);
+        ck_assert_ptr_nonnull(en);
+        gl = tu_strdupf("%.*s", (int)(gn - g), g);
+        el = tu_strdupf("%.*s", (int)(en - e), e);
+        go = cJSON_Parse(gl);
+        eo = cJSON_Parse(el);
+        ck_assert_ptr_nonnull(go);
+        ck_assert_ptr_nonnull(eo);
+        ck_assert_str_eq(cJSON_GetObjectItem(go, "id")->valuestring,
+                         cJSON_GetObjectItem(eo, "id")->valuestring);
+        ck_assert_str_eq(
+            cJSON_GetObjectItem(cJSON_GetObjectItem(go, "cai"), "chosen_position")->valuestring,
+            cJSON_GetObjectItem(cJSON_GetObjectItem(eo, "cai"), "chosen_position")->valuestring);
+        ck_assert(cJSON_GetObjectItem(go, "p_chosen")->valuedouble ==
+                  cJSON_GetObjectItem(eo, "p_chosen")->valuedouble);
+        cJSON_Delete(go);
+        cJSON_Delete(eo);
+        free(gl);
+        free(el);
+        g = gn + 1;
+        e = en + 1;
+        n++;
+    }
+    ck_assert(!*g && !*e);
+    ck_assert_uint_gt(n, 0);
+}
+
+/* Resumes the v1 fixture journal cut to its first keep entries (-1: all 24). */
+static void resume_fixture(long keep)
+{
+    char *input = fx("input.jsonl"), *cons = fx("constitution.json"), *jsrc = fx("journal.cai");
+    char *want = fx("expected-train.jsonl"), *out = tu_strdupf("%s/out", dir), *jdst;
+    char *fresh = tu_strdupf("%s/fresh", dir);
+    const char *in[] = {input};
+    fake_llm_opts fo = FAKE_LLM_OPTS_INIT;
+    fake_llm *srv;
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+    char *text, *got, *exp, *ref, *cut;
+    size_t len;
+    long line = 0;
+
+    fo.seed = 7;
+    fo.judge = FAKE_JUDGE_HASH; /* the rule of the fake judge that answered the fixture */
+    srv = fake_llm_start(&fo);
+    ck_assert_ptr_nonnull(srv);
+    ck_assert_int_eq(mkdir(out, 0755), 0);
+    jdst = tu_strdupf("%s/journal.cai", out);
+    text = tu_read_file(jsrc, &len);
+    ck_assert_ptr_nonnull(text);
+    for (cut = text; keep >= 0 && line <= keep && (cut = strchr(cut, '\n')) != NULL; cut++)
+        line++;
+    if (keep >= 0)
+        len = (size_t)(cut - text);
+    ck_assert_int_eq(tu_write_file(jdst, text, len), 0);
+    free(text);
+
+    fixture_opts(&o, in, out, srv);
+    o.constitution = cons;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(s.judgments_replayed, keep >= 0 ? (uint64_t)keep : 24);
+    ck_assert_uint_eq(fake_llm_successes(srv), keep >= 0 ? 24 - (size_t)keep : 0);
+    ck_assert_uint_eq(s.judgments_sent, keep >= 0 ? 24 - (uint64_t)keep : 0);
+    /* the totals of the uninterrupted run that wrote the fixture */
+    ck_assert_uint_eq(s.prompt_tokens, 6534);
+    ck_assert_uint_eq(s.completion_tokens, 24);
+    ck_assert_uint_eq(s.judgments_from_logprobs, 24);
+    /* its labels, exactly, and the bytes of an uninterrupted run of this code */
+    got = tu_read_in(out, "data/train-00000-of-00001.jsonl.gz");
+    exp = tu_read_file(want, NULL);
+    ck_assert_ptr_nonnull(got);
+    ck_assert_ptr_nonnull(exp);
+    assert_same_labels(got, exp);
+    o.output_dir = fresh;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(s.judgments_replayed, 0);
+    ref = tu_read_in(fresh, "data/train-00000-of-00001.jsonl.gz");
+    ck_assert_ptr_nonnull(ref);
+    ck_assert_str_eq(got, ref);
+    fake_llm_stop(srv);
+    free(ref);
+    free(got);
+    free(exp);
+    free(input);
+    free(cons);
+    free(jsrc);
+    free(want);
+    free(fresh);
+    free(out);
+    free(jdst);
+}
+
+START_TEST(journal_v1_resumes_whole_without_asking_again)
+{
+    resume_fixture(-1);
+}
+END_TEST
+
+START_TEST(journal_v1_resumes_cut_and_totals_match_an_uninterrupted_run)
+{
+    resume_fixture(10);
+}
+END_TEST
+
+START_TEST(journal_v1_is_refused_when_a_resolved_setting_differs)
+{
+    char *input = fx("input.jsonl"), *cons = fx("constitution.json"), *jsrc = fx("journal.cai");
+    char *out = tu_strdupf("%s/out", dir), *jdst = tu_strdupf("%s/out/journal.cai", dir), *text;
+    const char *in[] = {input};
+    fake_llm *srv = fake_llm_start(NULL);
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+    size_t len;
+
+    ck_assert_int_eq(mkdir(out, 0755), 0);
+    text = tu_read_file(jsrc, &len);
+    ck_assert_int_eq(tu_write_file(jdst, text, len), 0);
+    free(text);
+    fixture_opts(&o, in, out, srv);
+    o.constitution = cons;
+    o.judge.top_logprobs = 5; /* the fixture was judged with the default, 10 */
+    ck_assert_int_eq(run_job(&o, &s, &err), CAI_EMISMATCH);
+    ck_assert_msg(strstr(err.msg, "top_logprobs 10 -> 5") != NULL, "%s", err.msg);
+    /* an explicit 10 is what the default was: accepted */
+    memset(&err, 0, sizeof(err));
+    o.judge.top_logprobs = 10;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(fake_llm_requests(srv), 0);
+    fake_llm_stop(srv);
+    free(input);
+    free(cons);
+    free(jsrc);
+    free(out);
+    free(jdst);
+}
+END_TEST
+
+START_TEST(run_records_resolved_settings_sources_and_truncation)
+{
+    char *samples = tu_strdupf("%s/datasets/samples/pairs.jsonl", tu_source_dir());
+    char *hhh = tu_strdupf("%s/constitution/hhh.json", tu_source_dir());
+    char *out = tu_strdupf("%s/out", dir), *manifest, *jtext;
+    const char *in[] = {samples};
+    fake_llm *srv = fake_llm_start(NULL);
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+    cJSON *m, *st, *jb;
+
+    fixture_opts(&o, in, out, srv);
+    o.constitution = hhh;
+    o.limit = 8;
+    o.judge.concurrency = 1; /* the scripted faults land on the first requests */
+    fake_llm_push_fault(srv, FAKE_NO_LOGPROBS, 3);
+    fake_llm_set_context(srv, 40); /* every prompt here is > 200 tokens: all cut */
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_int_eq(s.logprobs_requested, 1);
+    ck_assert_uint_eq(s.judgments_from_text, 3);
+    ck_assert_uint_eq(s.judgments_from_logprobs, 13);
+    ck_assert_uint_eq(s.judgments_truncated, 16);
+    /* every pair read is accounted for */
+    ck_assert_uint_eq(s.pairs_read, 8);
+    ck_assert_uint_eq(s.pairs_kept + s.ties + s.failed + s.unjudgeable, s.pairs_read);
+    manifest = tu_read_in(out, "manifest.json");
+    m = cJSON_Parse(manifest);
+    st = cJSON_GetObjectItem(m, "statistics");
+    jb = cJSON_GetObjectItem(m, "judge");
+    ck_assert_int_eq(cJSON_GetObjectItem(st, "judgments_from_text")->valueint, 3);
+    ck_assert_int_eq(cJSON_GetObjectItem(st, "judgments_from_logprobs")->valueint, 13);
+    ck_assert_int_eq(cJSON_GetObjectItem(st, "judgments_truncated")->valueint, 16);
+    /* resolved defaults, not the "use the default" zeros */
+    ck_assert_int_eq(cJSON_GetObjectItem(jb, "top_logprobs")->valueint, 10);
+    ck_assert_int_eq(cJSON_GetObjectItem(jb, "max_tokens")->valueint, 1);
+    ck_assert_int_eq(cJSON_GetObjectItem(jb, "timeout_s")->valueint, 60);
+    ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(jb, "logprobs_requested")));
+    cJSON_Delete(m);
+    jtext = tu_read_in(out, "journal.cai");
+    ck_assert_ptr_nonnull(strstr(jtext, "{\"cai_journal\":2,"));
+    ck_assert_ptr_nonnull(strstr(jtext, "\"top_logprobs\":10,\"max_tokens\":1,"));
+    ck_assert_ptr_nonnull(strstr(jtext, "\"prompt_template\":1"));
+    ck_assert_ptr_nonnull(strstr(jtext, "\"timeout_s\":60"));
+    /* a full replay reports the same sources, truncations and tokens */
+    {
+        cai_run_summary s2;
+        fake_llm_set_context(srv, 0);
+        ck_assert_msg(run_job(&o, &s2, &err) == CAI_OK, "%s", err.msg);
+        ck_assert_uint_eq(s2.judgments_sent, 0);
+        ck_assert_uint_eq(s2.judgments_from_text, 3);
+        ck_assert_uint_eq(s2.judgments_truncated, 16);
+        ck_assert_uint_eq(s2.prompt_tokens, s.prompt_tokens);
+        ck_assert_uint_eq(s2.completion_tokens, s.completion_tokens);
+    }
+    fake_llm_stop(srv);
+    free(jtext);
+    free(manifest);
+    free(samples);
+    free(hhh);
+    free(out);
+}
+END_TEST
+
+/* A reasoning model cai does not know by name: the first 400 switches the parameters, every
+ * verdict then comes from the text on purpose, and reasoning tokens are counted. */
+static void reasoning_run(const char *model, size_t max_refused)
+{
+    char *samples = tu_strdupf("%s/datasets/samples/pairs.jsonl", tu_source_dir());
+    char *hhh = tu_strdupf("%s/constitution/hhh.json", tu_source_dir());
+    char *out = tu_strdupf("%s/out", dir), *body;
+    const char *in[] = {samples};
+    fake_llm *srv = fake_llm_start(NULL);
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+
+    fixture_opts(&o, in, out, srv);
+    o.constitution = hhh;
+    o.limit = 4;
+    o.judge.model = model;
+    o.judge.concurrency = 1;
+    fake_llm_set_reasoning(srv, 1);
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(s.judgments_failed, 0);
+    ck_assert_uint_eq(s.judgments_from_text, 8);
+    ck_assert_uint_eq(s.judgments_from_logprobs, 0);
+    ck_assert_int_eq(s.logprobs_requested, 0); /* text by design, not a fallback */
+    ck_assert_uint_eq(s.reasoning_tokens, 8 * 100);
+    ck_assert_uint_ge(s.completion_tokens, 8 * 100);
+    /* refused: the first body, and those already sent before its reply was read (at most one
+     * per slot of --concurrency 1); every judgment answered once */
+    ck_assert_uint_le(fake_llm_count_status(srv, 400), max_refused);
+    ck_assert_uint_eq(fake_llm_successes(srv), 8);
+    ck_assert_uint_eq(fake_llm_requests(srv), 8 + fake_llm_count_status(srv, 400));
+    body = fake_llm_request_body(srv, fake_llm_requests(srv) - 1);
+    ck_assert_ptr_nonnull(strstr(body, "\"max_completion_tokens\":4096"));
+    ck_assert_ptr_null(strstr(body, "temperature"));
+    free(body);
+    fake_llm_stop(srv);
+    free(samples);
+    free(hhh);
+    free(out);
+}
+
+START_TEST(run_switches_to_reasoning_parameters_when_the_server_asks)
+{
+    reasoning_run("my-reasoner", 1 + 1);
+}
+END_TEST
+
+START_TEST(run_knows_reasoning_models_by_name)
+{
+    reasoning_run("o3-mini", 0);
+}
+END_TEST
+
+static void run_setup(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    setup();
+}
+
+static void run_teardown(void)
+{
+    teardown();
+    curl_global_cleanup();
+}
+
 Suite *journal_suite(void)
 {
     Suite *s = suite_create("journal");
@@ -208,6 +623,18 @@ Suite *journal_suite(void)
     tcase_add_test(tc, journal_keys_distinguish_every_coordinate);
     tcase_add_test(tc, journal_grows_past_its_initial_table);
     tcase_add_test(tc, journal_canon_round_trips);
+    tcase_add_test(tc, journal_mismatch_names_the_setting_that_differs);
+    tcase_add_test(tc, journal_damaged_header_is_named_and_repaired);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("resume");
+    tcase_add_checked_fixture(tc, run_setup, run_teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, journal_v1_resumes_whole_without_asking_again);
+    tcase_add_test(tc, journal_v1_resumes_cut_and_totals_match_an_uninterrupted_run);
+    tcase_add_test(tc, journal_v1_is_refused_when_a_resolved_setting_differs);
+    tcase_add_test(tc, run_records_resolved_settings_sources_and_truncation);
+    tcase_add_test(tc, run_switches_to_reasoning_parameters_when_the_server_asks);
+    tcase_add_test(tc, run_knows_reasoning_models_by_name);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -155,8 +155,7 @@ static size_t split_hh(const char *text, cai_message *turns, size_t cap)
 
 START_TEST(render_context_round_trips_hh_prompts)
 {
-    char *path =
-        tu_strdupf("%s/data/hh-rlhf/harmless-base-test-head1000.jsonl.gz", tu_shared_dir());
+    char *path = strdup(tu_hh_sample());
     size_t len = 0, checked = 0, i;
     char *data = tu_read_file(path, &len), *line, *save = NULL;
 
@@ -521,9 +520,9 @@ Suite *prompt_suite(void)
     TCase *ctx = tcase_create("context");
     TCase *def = tcase_create("builtin_template");
     TCase *tpl = tcase_create("constitution_template");
+    TCase *hh = tcase_create("hh_sample");
 
     tcase_add_test(ctx, render_context_prefixes_each_role);
-    tcase_add_test(ctx, render_context_round_trips_hh_prompts);
     tcase_add_test(ctx, judge_mode_names_round_trip);
     suite_add_tcase(s, ctx);
 
@@ -542,5 +541,9 @@ Suite *prompt_suite(void)
     tcase_add_test(tpl, template_reproduces_the_benchmark_prompt_exactly);
     tcase_add_test(tpl, template_examples_use_the_template_too);
     suite_add_tcase(s, tpl);
+
+    tcase_set_tags(hh, "hh_sample"); /* reads the external HH-RLHF sample (check_main.c) */
+    tcase_add_test(hh, render_context_round_trips_hh_prompts);
+    suite_add_tcase(s, hh);
     return s;
 }

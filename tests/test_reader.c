@@ -17,7 +17,7 @@
 #include <zlib.h>
 
 #define DATA  CAI_SOURCE_DIR "/tests/data/reader/"
-#define HH_GZ CAI_SHARED_DIR "/data/hh-rlhf/harmless-base-test-head1000.jsonl.gz"
+#define HH_GZ tu_hh_sample()
 #define MIB   ((size_t)1 << 20)
 
 static char *dir; /* per-test scratch directory */
@@ -422,6 +422,29 @@ static void expect_joke(const cai_record *rec, cai_format fmt, size_t n_ctx, int
     ck_assert_int_eq(rec->human_choice, human);
 }
 
+/* Metadata values are the input's bytes: a double round trip would print 1.0 as 1,
+ * 9007199254740993 as 9.00719925474099e+15 and -0.0 as -0, and int and float would alternate. */
+START_TEST(reader_carries_metadata_numbers_byte_for_byte)
+{
+    char *path = tu_strdupf("%s/m.jsonl", dir);
+    static const char data[] =
+        "{\"prompt\":\"p\",\"response_a\":\"a\",\"response_b\":\"b\",\"x\":1.0,"
+        "\"big\":9007199254740993,\"z\" : -0.0 ,\"e\":1E+2,\"s\":\"\\u00e9\\n\","
+        "\"o\":{\"k\":[1.50, true, null]}}\n";
+    cai_reader *r = NULL;
+    const cai_record *rec;
+    cai_error err = {0};
+
+    ck_assert_int_eq(tu_write_file(path, data, sizeof(data) - 1), 0);
+    ck_assert_int_eq(cai_reader_create(&r, path, NULL, &err), CAI_OK);
+    ck_assert_msg(cai_reader_next(r, &rec, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_str_eq(rec->meta_json, "{\"x\":1.0,\"big\":9007199254740993,\"z\":-0.0,\"e\":1E+2,"
+                                     "\"s\":\"\\u00e9\\n\",\"o\":{\"k\":[1.50, true, null]}}");
+    cai_reader_free(r);
+    free(path);
+}
+END_TEST
+
 START_TEST(reader_recognises_every_format)
 {
     cai_reader *r = NULL;
@@ -458,7 +481,8 @@ START_TEST(reader_recognises_every_format)
     ck_assert_str_eq(rec->context[0].content, "Hi there");
     ck_assert_int_eq(rec->context[1].role, CAI_ROLE_ASSISTANT);
     ck_assert_str_eq(rec->context[1].content, "Hello! How can I help?");
-    ck_assert_str_eq(rec->meta_json, "{\"tag\":{\"k\":[1,2]}}");
+    /* the input's own bytes, spaces included */
+    ck_assert_str_eq(rec->meta_json, "{\"tag\":{\"k\": [1, 2]}}");
 
     ck_assert_msg(cai_reader_next(r, &rec, &err) == CAI_OK, "%s", err.msg);
     expect_joke(rec, CAI_FORMAT_TRL, 3, 0); /* HH prompt: split, trailing cue dropped */
@@ -721,6 +745,47 @@ START_TEST(reader_reads_stdin_plain_and_gzip)
 }
 END_TEST
 
+/* A whitespace-only final reply (three in the HH-RLHF sample) is read and warned about with its
+ * FILE:LINE, not skipped: the run counts the pair as unjudgeable. */
+START_TEST(reader_warns_of_a_blank_hh_reply_with_file_and_line)
+{
+    static const char text[] =
+        "{\"chosen\":\"\\n\\nHuman: Hi\\n\\nAssistant: Hello\",\"rejected\":\"\\n\\nHuman: "
+        "Hi\\n\\nAssistant: Go away\"}\n"
+        "{\"chosen\":\"\\n\\nHuman: Hi\\n\\nAssistant: \",\"rejected\":\"\\n\\nHuman: "
+        "Hi\\n\\nAssistant: No\"}\n"
+        "{\"chosen\":\"\\n\\nHuman: Hi\\n\\nAssistant:  \\n \",\"rejected\":\"\\n\\nHuman: "
+        "Hi\\n\\nAssistant: No\"}\n";
+    char *path = tu_strdupf("%s/blank.jsonl.gz", dir), *want;
+    cai_reader *r = NULL;
+    const cai_record *rec;
+    cai_error err = {0};
+    uint64_t n = 0;
+    cai_status st;
+
+    ck_assert_int_eq(tu_write_gz(path, text, sizeof(text) - 1), 0);
+    ck_assert_int_eq(cai_reader_create(&r, path, NULL, &err), CAI_OK);
+    while ((st = cai_reader_next(r, &rec, &err)) == CAI_OK) {
+        n++;
+        ck_assert_int_eq(rec->format, CAI_FORMAT_HH);
+        ck_assert_uint_eq(rec->line, n);
+    }
+    ck_assert_msg(st == CAI_ITEROVER, "%s", err.msg);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_uint_eq(cai_reader_skipped(r), 0);
+    ck_assert_uint_eq(cai_reader_warnings(r), 2);
+    want = tu_strdupf("%s:2: chosen reply is empty or whitespace-only", path);
+    ck_assert_str_eq(cai_reader_warning_msg(r, 0), want);
+    free(want);
+    want = tu_strdupf("%s:3: chosen reply is empty or whitespace-only", path);
+    ck_assert_str_eq(cai_reader_warning_msg(r, 1), want);
+    free(want);
+    ck_assert_ptr_null(cai_reader_warning_msg(r, 2));
+    cai_reader_free(r);
+    free(path);
+}
+END_TEST
+
 /* ---- the real HH-RLHF sample --------------------------------------------------------------- */
 
 START_TEST(reader_reads_hh_sample_end_to_end)
@@ -885,6 +950,7 @@ Suite *reader_suite(void)
 
     tcase_add_checked_fixture(fmt, setup, teardown);
     tcase_add_test(fmt, reader_recognises_every_format);
+    tcase_add_test(fmt, reader_carries_metadata_numbers_byte_for_byte);
     tcase_add_test(fmt, reader_forced_format_requires_its_fields);
     tcase_add_test(fmt, reader_forced_trl_rejects_message_lists);
     tcase_add_test(fmt, format_names_round_trip);
@@ -894,6 +960,7 @@ Suite *reader_suite(void)
     tcase_add_test(fmt, transcript_split_rejects_text_without_turns);
     tcase_add_test(fmt, transcript_split_accepts_a_leading_system_turn_only);
     tcase_add_test(fmt, reader_reads_stdin_plain_and_gzip);
+    tcase_add_test(fmt, reader_warns_of_a_blank_hh_reply_with_file_and_line);
     suite_add_tcase(s, fmt);
 
     tcase_add_checked_fixture(big, setup, teardown);
@@ -903,6 +970,7 @@ Suite *reader_suite(void)
     suite_add_tcase(s, big);
 
     tcase_add_checked_fixture(hh, setup, teardown);
+    tcase_set_tags(hh, "hh_sample"); /* reads the external HH-RLHF sample (check_main.c) */
     tcase_set_timeout(hh, 120);
     tcase_add_test(hh, reader_reads_hh_sample_end_to_end);
     tcase_add_test(hh, reader_hh_contexts_render_back_byte_exact);

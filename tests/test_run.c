@@ -8,11 +8,13 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -330,10 +332,14 @@ START_TEST(run_stops_early_when_the_judge_is_down)
     o.judge.backend = CAI_BACKEND_OPENAI;
     o.judge.base_url = "http://127.0.0.1:1/v1"; /* nothing listens on port 1 */
     o.judge.model = "m";
-    o.judge.max_retries = 1;
+    o.judge.concurrency = 4;
     o.judge.backoff_base_s = 0.001;
     ck_assert_int_eq(run_job(&o, &s, &err), CAI_ETRANSPORT);
-    ck_assert_ptr_nonnull(strstr(err.msg, "the judge failed its first"));
+    /* Refused before any reply: the first refusals end the run, no request is retried (the
+     * old engine retried each of the first three judgments 8 times before giving up). */
+    ck_assert_ptr_nonnull(strstr(err.msg, "before any reply"));
+    ck_assert_uint_le(s.requests, o.judge.concurrency);
+    ck_assert_uint_eq(s.judgments_answered, 0);
     ck_assert(!exists(out, "manifest.json"));
     ck_assert(!exists(out, "data/train-00000-of-00001.jsonl.gz"));
     ck_assert(!exists(out, "failed.jsonl.gz"));
@@ -504,7 +510,7 @@ END_TEST
 
 START_TEST(run_relabels_the_hh_sample_through_the_fake_judge)
 {
-    char *hh = tu_strdupf("%s/data/hh-rlhf/harmless-base-test-head1000.jsonl.gz", tu_shared_dir());
+    char *hh = strdup(tu_hh_sample());
     const char *in[] = {hh};
     fake_llm_opts fo = FAKE_LLM_OPTS_INIT;
     fake_llm *srv = fake_llm_start(&fo);
@@ -530,6 +536,49 @@ START_TEST(run_relabels_the_hh_sample_through_the_fake_judge)
     fake_llm_stop(srv);
     free(out);
     free(hh);
+}
+END_TEST
+
+/* The local counterpart of the HH-sample test: a blank final reply is never sent to the judge;
+ * the pair is counted as unjudgeable and listed in failed.jsonl.gz with its reason. */
+START_TEST(run_sends_no_blank_hh_reply_and_lists_it_as_unjudgeable)
+{
+    static const char text[] =
+        "{\"chosen\":\"\\n\\nHuman: Hi\\n\\nAssistant: Hello\",\"rejected\":\"\\n\\nHuman: "
+        "Hi\\n\\nAssistant: Go away\"}\n"
+        "{\"chosen\":\"\\n\\nHuman: Hey\\n\\nAssistant: \",\"rejected\":\"\\n\\nHuman: "
+        "Hey\\n\\nAssistant: No\"}\n"
+        "{\"chosen\":\"\\n\\nHuman: Yo\\n\\nAssistant: Sure\",\"rejected\":\"\\n\\nHuman: "
+        "Yo\\n\\nAssistant:  \\n \"}\n";
+    char *input = tu_strdupf("%s/blank.jsonl", dir), *out = tu_strdupf("%s/blank", dir);
+    const char *in[] = {input};
+    fake_llm_opts fo = FAKE_LLM_OPTS_INIT;
+    fake_llm *srv = fake_llm_start(&fo);
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+    char *failed;
+
+    ck_assert_ptr_nonnull(srv);
+    ck_assert_int_eq(tu_write_file(input, text, sizeof(text) - 1), 0);
+    base_opts(&o, in, out);
+    use_fake(&o, srv);
+    o.input_format = CAI_FORMAT_HH;
+    o.format = CAI_OUT_HH;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(s.pairs_read, 3);
+    ck_assert_uint_eq(s.unjudgeable, 2);
+    ck_assert_uint_eq(s.failed, 0);
+    ck_assert_uint_eq(s.pairs_kept + s.ties, 1);
+    ck_assert_uint_eq(fake_llm_requests(srv), 2); /* one pair, both orders */
+    failed = tu_read_in(out, "failed.jsonl.gz");
+    ck_assert_ptr_nonnull(failed);
+    ck_assert_uint_eq(tu_count_lines(failed), 2);
+    ck_assert_ptr_nonnull(strstr(failed, "empty or whitespace-only"));
+    free(failed);
+    fake_llm_stop(srv);
+    free(out);
+    free(input);
 }
 END_TEST
 
@@ -671,10 +720,519 @@ START_TEST(run_backs_off_as_a_pool_during_a_429_storm)
 }
 END_TEST
 
+/* ---- the output directory: one run at a time, never a user's files ------------------------ */
+
+/* A second run started while the first holds the directory: from the first's progress callback,
+ * so it runs exactly while the first holds the lock, with no timing involved. */
+typedef struct second_run {
+    cai_run_opts o;
+    cai_status st;
+    cai_error err;
+    cai_run_summary s;
+    int started;
+} second_run;
+
+static void start_second_run(const cai_run_progress *p, void *payload)
+{
+    second_run *b = payload;
+
+    (void)p;
+    if (b->started++)
+        return;
+    b->st = run_job(&b->o, &b->s, &b->err);
+}
+
+START_TEST(run_second_run_on_a_locked_directory_exits_at_once_naming_the_holder)
+{
+    const char *in[] = {samples};
+    fake_llm_opts fo = FAKE_LLM_OPTS_INIT;
+    fake_llm *srv = fake_llm_start(&fo);
+    char *out = tu_strdupf("%s/locked", dir), *want, *lock;
+    char host[256];
+    second_run b;
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+
+    ck_assert_ptr_nonnull(srv);
+    memset(&b, 0, sizeof(b));
+    base_opts(&b.o, in, out);
+    use_fake(&b.o, srv);
+    b.o.limit = 20;
+    o = b.o;
+    o.judge.concurrency = 1;
+    o.progress = start_second_run; /* called after the first judgment, lock held */
+    o.progress_interval_s = 1e-9;
+    o.progress_payload = &b;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_int_eq(b.started > 0, 1);
+    /* nothing paid twice: the server saw exactly the first run's plan */
+    ck_assert_uint_eq(s.judgments_sent, 40);
+    ck_assert_uint_eq(fake_llm_requests(srv), 40);
+    ck_assert_uint_eq(fake_llm_duplicate_successes(srv), 0);
+    ck_assert_uint_eq(b.s.judgments_sent, 0);
+    ck_assert_int_eq(b.st, CAI_ELOCKED);
+    ck_assert_int_eq(gethostname(host, sizeof(host)), 0);
+    host[sizeof(host) - 1] = '\0';
+    want = tu_strdupf("pid %ld on host %s", (long)getpid(), host);
+    ck_assert_msg(strstr(b.err.msg, want) != NULL, "%s", b.err.msg);
+    /* the lock file names the last holder */
+    lock = tu_read_in(out, ".cai.lock");
+    ck_assert_ptr_nonnull(lock);
+    ck_assert_ptr_nonnull(strstr(lock, want));
+    fake_llm_stop(srv);
+    free(lock);
+    free(want);
+    free(out);
+}
+END_TEST
+
+/* A lock held by another process (flock on its own open file) stops a run before it sends. */
+START_TEST(run_refuses_a_directory_another_process_holds)
+{
+    const char *in[] = {samples};
+    fake_llm_opts fo = FAKE_LLM_OPTS_INIT;
+    fake_llm *srv = fake_llm_start(&fo);
+    char *out = tu_strdupf("%s/held", dir), *lock = tu_strdupf("%s/.cai.lock", out), *text;
+    const char holder[] = "pid 4242 on host elsewhere\n";
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+    int fd;
+
+    ck_assert_ptr_nonnull(srv);
+    ck_assert_int_eq(mkdir(out, 0755), 0);
+    fd = open(lock, O_RDWR | O_CREAT, 0644);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
+    ck_assert_int_eq(write(fd, holder, sizeof(holder) - 1), (ssize_t)sizeof(holder) - 1);
+    base_opts(&o, in, out);
+    use_fake(&o, srv);
+    o.limit = 5;
+    ck_assert_int_eq(run_job(&o, &s, &err), CAI_ELOCKED);
+    ck_assert_msg(strstr(err.msg, "in use by another cai run (pid 4242 on host elsewhere)"), "%s",
+                  err.msg);
+    ck_assert_uint_eq(fake_llm_requests(srv), 0);
+    ck_assert(!exists(out, "journal.cai"));
+    ck_assert(!exists(out, "data"));
+    /* --no-lock, for file systems without locks, runs regardless (and leaves the file alone) */
+    o.no_lock = 1;
+    memset(&err, 0, sizeof(err));
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(fake_llm_requests(srv), 10);
+    text = tu_read_file(lock, NULL);
+    ck_assert_str_eq(text, holder);
+    free(text);
+    /* released: a locked run resumes there and sends nothing more */
+    close(fd);
+    o.no_lock = 0;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(s.judgments_replayed, 10);
+    ck_assert_uint_eq(fake_llm_requests(srv), 10);
+    fake_llm_stop(srv);
+    free(lock);
+    free(out);
+}
+END_TEST
+
+/* Names of the entries of d, sorted, one per line. */
+static char *listing(const char *d)
+{
+    char *cmd = tu_strdupf("ls -A1 '%s'", d), *text = NULL;
+
+    ck_assert_int_eq(tu_run(cmd, &text), 0);
+    free(cmd);
+    return text;
+}
+
+START_TEST(run_refuses_a_users_directory_and_force_keeps_the_users_files)
+{
+    const char *in[] = {samples};
+    char *out = tu_strdupf("%s/myproj", dir), *readme = tu_strdupf("%s/README.md", out);
+    char *data = tu_strdupf("%s/data", out), *notes = tu_strdupf("%s/train-notes.txt", data);
+    char *before, *after, *text;
+    const char mine[] = "# my project\n\nhand-written notes\n";
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+    size_t len;
+
+    ck_assert_int_eq(mkdir(out, 0755), 0);
+    ck_assert_int_eq(tu_write_file(readme, mine, sizeof(mine) - 1), 0);
+    base_opts(&o, in, out);
+    o.limit = 30;
+    before = listing(out);
+    ck_assert_int_eq(run_job(&o, &s, &err), CAI_EINVAL);
+    ck_assert_msg(strstr(err.msg, "not empty (it holds README.md)") && strstr(err.msg, "--force"),
+                  "%s", err.msg);
+    after = listing(out);
+    ck_assert_str_eq(after, before); /* nothing touched: no lock file, no data/, no journal */
+    text = tu_read_file(readme, &len);
+    ck_assert_uint_eq(len, sizeof(mine) - 1);
+    ck_assert_int_eq(memcmp(text, mine, len), 0);
+    free(text);
+    free(after);
+
+    /* --force: the dataset is written there; a user's file in data/ survives */
+    ck_assert_int_eq(mkdir(data, 0755), 0);
+    ck_assert_int_eq(tu_write_file(notes, "keep me\n", 8), 0);
+    o.force = 1;
+    memset(&err, 0, sizeof(err));
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert(exists(out, "data/train-00000-of-00001.jsonl.gz"));
+    text = tu_read_file(notes, &len);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_str_eq(text, "keep me\n");
+    free(text);
+    /* a rerun with other shards: cai's old shards go, the user's file stays */
+    o.shard_records = 5;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert(!exists(out, "data/train-00000-of-00001.jsonl.gz"));
+    ck_assert(exists(out, "data/train-00000-of-00006.jsonl.gz"));
+    ck_assert(exists(out, "data/train-notes.txt"));
+    free(before);
+    free(notes);
+    free(data);
+    free(readme);
+    free(out);
+}
+END_TEST
+
+START_TEST(run_refuses_an_empty_output_path)
+{
+    const char *in[] = {samples};
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+
+    base_opts(&o, in, "");
+    ck_assert_int_eq(run_job(&o, &s, &err), CAI_EINVAL);
+    ck_assert_msg(strstr(err.msg, "--output: the path is empty"), "%s", err.msg);
+    o.dry_run = 1;
+    memset(&err, 0, sizeof(err));
+    ck_assert_int_eq(run_job(&o, &s, &err), CAI_EINVAL);
+}
+END_TEST
+
+/*
+ * An earlier run with more shards: its shards go (the manifest named them), the new ones stay,
+ * and a user's file in data/ stays though its name starts like a shard's. Temporaries that a
+ * killed run left are cleared.
+ */
+START_TEST(run_removes_only_the_stale_shards_an_earlier_manifest_names)
+{
+    const char *in[] = {samples};
+    char *out = tu_strdupf("%s/stale", dir), *data = tu_strdupf("%s/data", out), *names;
+    char *user[3];
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+    int i;
+
+    base_opts(&o, in, out);
+    o.limit = 40;
+    o.shard_records = 10;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert(exists(out, "data/train-00003-of-00004.jsonl.gz"));
+    user[0] = tu_strdupf("%s/train-notes.txt", data);
+    user[1] = tu_strdupf("%s/test-extra.jsonl", data);
+    user[2] = tu_strdupf("%s/.train-00000.jsonl.gz.0123456789ab.cai-tmp", data);
+    for (i = 0; i < 3; i++)
+        ck_assert_int_eq(tu_write_file(user[i], "{}\n", 3), 0);
+    o.shard_records = 100;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    names = listing(data);
+    ck_assert_str_eq(names, "test-00000-of-00001.jsonl.gz\ntest-extra.jsonl\n"
+                            "train-00000-of-00001.jsonl.gz\ntrain-notes.txt\n");
+    free(names);
+    for (i = 0; i < 3; i++)
+        free(user[i]);
+    free(data);
+    free(out);
+}
+END_TEST
+
+static TCase *outdir_tcase(void)
+{
+    TCase *tc = tcase_create("outdir");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, run_second_run_on_a_locked_directory_exits_at_once_naming_the_holder);
+    tcase_add_test(tc, run_refuses_a_directory_another_process_holds);
+    tcase_add_test(tc, run_refuses_a_users_directory_and_force_keeps_the_users_files);
+    tcase_add_test(tc, run_refuses_an_empty_output_path);
+    tcase_add_test(tc, run_removes_only_the_stale_shards_an_earlier_manifest_names);
+    return tc;
+}
+
+/* What a user needs to trust the data: every tie listed, human agreement, quantiles, counts per
+ * principle and input, the validation verdict and the schema, all in the manifest. */
+START_TEST(run_manifest_lists_ties_agreement_and_verdict)
+{
+    char *hh = tu_strdupf("%s/datasets/samples/hh-style.jsonl", tu_source_dir());
+    const char *in[] = {samples, hh};
+    char *out = tu_strdupf("%s/trust", dir);
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+    char *text, *ties;
+    cJSON *m, *st, *h, *q, *pi, *pp, *e;
+    uint64_t sum = 0;
+
+    base_opts(&o, in, out);
+    o.n_inputs = 2;
+    o.min_margin = 0.05;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_gt(s.ties, 0);
+    ties = tu_read_in(out, "ties.jsonl.gz");
+    ck_assert_ptr_nonnull(ties);
+    ck_assert_uint_eq(tu_count_lines(ties), s.ties);
+    ck_assert_ptr_nonnull(strstr(ties, "\"reason\":\"tie\""));
+    text = tu_read_in(out, "manifest.json");
+    m = cJSON_Parse(text);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_str_eq(cJSON_GetObjectItem(m, "validation")->valuestring, "pass");
+    ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(m, "ties"), "path")->valuestring,
+                     "ties.jsonl.gz");
+    ck_assert(cJSON_IsObject(cJSON_GetObjectItem(m, "schema")));
+    st = cJSON_GetObjectItem(m, "statistics");
+    h = cJSON_GetObjectItem(st, "human_agreement");
+    ck_assert_uint_eq(s.human_labelled, 20); /* the hh sample's 20 lines, none a tie */
+    ck_assert_int_eq(cJSON_GetObjectItem(h, "labelled")->valueint, 20);
+    ck_assert_int_eq(cJSON_GetObjectItem(h, "agree")->valueint, (int)s.human_agree);
+    ck_assert_double_eq_tol(cJSON_GetObjectItem(h, "rate")->valuedouble,
+                            (double)s.human_agree / 20.0, 1e-12);
+    q = cJSON_GetObjectItem(st, "p_chosen_quantiles");
+    ck_assert(cJSON_GetObjectItem(q, "min")->valuedouble <=
+              cJSON_GetObjectItem(q, "p50")->valuedouble);
+    ck_assert(cJSON_GetObjectItem(q, "p50")->valuedouble <=
+              cJSON_GetObjectItem(q, "max")->valuedouble);
+    ck_assert(cJSON_GetObjectItem(q, "min")->valuedouble > 0.55); /* ties are out */
+    ck_assert_double_eq_tol(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(st, "margin_quantiles"), "max")->valuedouble, 3.0,
+        1e-9); /* the default cap */
+    pi = cJSON_GetObjectItem(st, "per_input");
+    ck_assert_int_eq(cJSON_GetArraySize(pi), 2);
+    cJSON_ArrayForEach(e, pi)
+    {
+        ck_assert_int_eq(cJSON_GetObjectItem(e, "pairs")->valueint,
+                         cJSON_GetObjectItem(e, "kept")->valueint +
+                             cJSON_GetObjectItem(e, "ties")->valueint +
+                             cJSON_GetObjectItem(e, "failed")->valueint);
+        sum += (uint64_t)cJSON_GetObjectItem(e, "kept")->valueint;
+    }
+    ck_assert_uint_eq(sum, s.pairs_kept);
+    sum = 0;
+    pp = cJSON_GetObjectItem(st, "kept_per_principle");
+    cJSON_ArrayForEach(e, pp) sum += (uint64_t)e->valueint;
+    ck_assert_uint_eq(sum, s.pairs_kept); /* one principle per pair */
+    cJSON_Delete(m);
+    free(text);
+    free(ties);
+    free(out);
+    free(hh);
+}
+END_TEST
+
+/* ---- the judge's health, the spending cap and Ctrl-C ------------------------------------ */
+
+/* Whether two output directories hold the same dataset bytes. */
+static int same_dataset(const char *a, const char *b)
+{
+    size_t na, nb;
+    char *ba = dataset_bytes(a, &na), *bb = dataset_bytes(b, &nb);
+    int same = na > 0 && na == nb && memcmp(ba, bb, na) == 0;
+
+    free(ba);
+    free(bb);
+    return same;
+}
+
+START_TEST(run_stops_when_the_judge_dies_and_resumes_to_the_same_bytes)
+{
+    const char *in[] = {samples};
+    fake_llm *srv = fake_llm_start(NULL);
+    char *out = tu_strdupf("%s/died", dir), *ref = tu_strdupf("%s/ref", dir);
+    cai_run_opts o;
+    cai_run_summary s1, s2;
+    cai_error err = {0};
+
+    ck_assert_ptr_nonnull(srv);
+    base_opts(&o, in, out);
+    use_fake(&o, srv);
+    o.limit = 60; /* 120 judgments */
+    o.judge.concurrency = 4;
+    o.judge.down_timeout_s = 0.3; /* the breaker's deadline, short for the test */
+    fake_llm_die_after(srv, 40);
+    ck_assert_int_eq(run_job(&o, &s1, &err), CAI_ETRANSPORT);
+    ck_assert_ptr_nonnull(strstr(err.msg, "no connection for"));
+    ck_assert_ptr_nonnull(strstr(err.msg, "run the same command to resume"));
+    ck_assert(fake_llm_is_dead(srv));
+    /* Answered and sent counted apart; after the death only the requests in flight, those
+     * that opened the breaker and a few probes went out (the old engine sent each of the ~80
+     * judgments left 9 times, ~720 requests). */
+    ck_assert_uint_le(s1.judgments_answered, 40);
+    ck_assert_uint_gt(s1.judgments_answered, 0);
+    ck_assert_uint_le(s1.requests, 40 + 3 * o.judge.concurrency + 12);
+    ck_assert(!exists(out, "manifest.json"));
+    ck_assert(!exists(out, "data/train-00000-of-00001.jsonl.gz"));
+
+    /* The judge is back: the same call resumes from the journal. */
+    ck_assert_int_eq(fake_llm_revive(srv), 0);
+    memset(&err, 0, sizeof(err));
+    ck_assert_msg(run_job(&o, &s2, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(s2.judgments_replayed, s1.judgments_answered);
+    ck_assert_uint_eq(s2.judgments_replayed + s2.judgments_answered, 120);
+    o.output_dir = ref;
+    ck_assert_msg(run_job(&o, &s2, &err) == CAI_OK, "%s", err.msg);
+    fake_llm_stop(srv);
+    ck_assert(same_dataset(out, ref));
+    free(out);
+    free(ref);
+}
+END_TEST
+
+START_TEST(run_stops_at_the_spending_cap_and_resumes_with_a_higher_one)
+{
+    const char *in[] = {samples};
+    fake_llm *srv = fake_llm_start(NULL);
+    char *out = tu_strdupf("%s/capped", dir), *ref = tu_strdupf("%s/ref", dir);
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+    size_t sent;
+
+    ck_assert_ptr_nonnull(srv);
+    base_opts(&o, in, out);
+    use_fake(&o, srv);
+    o.limit = 60; /* 120 judgments of ~150 tokens */
+    o.judge.concurrency = 8;
+    o.price_input_per_mtok = 1000; /* $0.001 a token: about $0.15 a judgment */
+    o.price_output_per_mtok = 1000;
+    o.max_cost = 5;
+    ck_assert_int_eq(run_job(&o, &s, &err), CAI_EBUDGET);
+    ck_assert_ptr_nonnull(strstr(err.msg, "higher --max-cost"));
+    /* Stopped within the cap, what was in flight finished and was journaled. */
+    ck_assert(s.spent <= o.max_cost);
+    ck_assert(s.spent > o.max_cost / 2);
+    ck_assert_uint_gt(s.judgments_answered, 0);
+    ck_assert_uint_lt(s.judgments_answered, 120);
+    ck_assert_uint_eq(fake_llm_requests(srv), s.requests);
+    ck_assert_uint_eq(s.requests, s.judgments_answered);
+    ck_assert(!exists(out, "manifest.json"));
+    sent = fake_llm_requests(srv);
+
+    /* The spend is counted over the journal: the same cap stops again, having sent at most
+     * what the estimates of the requests in flight at the first stop held back. */
+    memset(&err, 0, sizeof(err));
+    ck_assert_int_eq(run_job(&o, &s, &err), CAI_EBUDGET);
+    ck_assert(s.spent <= o.max_cost);
+    ck_assert_uint_le(fake_llm_requests(srv), sent + o.judge.concurrency);
+    sent = fake_llm_requests(srv);
+
+    /* A higher cap finishes, and the dataset equals an uncapped run's. */
+    o.max_cost = 1000;
+    memset(&err, 0, sizeof(err));
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(s.judgments_replayed, sent);
+    ck_assert_uint_eq(fake_llm_duplicate_successes(srv), 0);
+    o.max_cost = 0;
+    o.output_dir = ref;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    fake_llm_stop(srv);
+    ck_assert(same_dataset(out, ref));
+
+    /* A cap needs prices. */
+    o.max_cost = 1;
+    o.price_input_per_mtok = o.price_output_per_mtok = 0;
+    memset(&err, 0, sizeof(err));
+    ck_assert_int_eq(run_job(&o, &s, &err), CAI_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "--max-cost needs"));
+    free(out);
+    free(ref);
+}
+END_TEST
+
+typedef struct stopper {
+    cai_run *r;
+    fake_llm *srv;
+    int stops;
+} stopper;
+
+/* Progress hook: stops once 20 judgments are in and 4 more hang at the server, and a second
+ * time on the next report. */
+static void stop_twice(const cai_run_progress *p, void *payload)
+{
+    stopper *st = payload;
+
+    if (st->stops == 0 && p->judgments_done >= 20 && fake_llm_requests(st->srv) >= 24) {
+        st->stops = 1;
+        cai_run_stop(st->r);
+    } else if (st->stops == 1) {
+        st->stops = 2;
+        cai_run_stop(st->r);
+    }
+}
+
+START_TEST(run_second_stop_abandons_hung_requests_and_the_journal_resumes)
+{
+    const char *in[] = {samples};
+    fake_llm *srv = fake_llm_start(NULL), *srv2 = fake_llm_start(NULL);
+    char *out = tu_strdupf("%s/stopped", dir), *ref = tu_strdupf("%s/ref", dir);
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+    cai_run *r = NULL;
+    stopper stp = {NULL, NULL, 0};
+    cai_status st;
+
+    ck_assert_ptr_nonnull(srv);
+    ck_assert_ptr_nonnull(srv2);
+    base_opts(&o, in, out);
+    use_fake(&o, srv);
+    o.limit = 40;
+    o.judge.concurrency = 4;
+    o.judge.timeout_s = 120;    /* longer than the test may take: only the second stop ends it */
+    o.judge.stop_grace_s = 120; /* the first stop waits for the requests in flight */
+    o.progress = stop_twice;
+    o.progress_payload = &stp;
+    o.progress_interval_s = 1e-6;
+    fake_llm_push_fault(srv, FAKE_OK, 20);
+    fake_llm_push_fault(srv, FAKE_HANG, 1000);
+    ck_assert_msg(cai_run_create(&r, &o, &err) == CAI_OK, "%s", err.msg);
+    stp.r = r;
+    stp.srv = srv;
+    st = cai_run_execute(r, &s, &err);
+    cai_run_free(r);
+    ck_assert_int_eq(st, CAI_EINTERRUPTED);
+    ck_assert_int_eq(stp.stops, 2);
+    ck_assert_ptr_nonnull(strstr(err.msg, "run the same command to resume"));
+    ck_assert_uint_eq(s.judgments_answered, 20);
+    ck_assert_uint_eq(fake_llm_requests(srv), 20 + o.judge.concurrency); /* nothing more */
+    fake_llm_stop(srv);
+
+    /* The journal resumes (at another server with the same verdicts). */
+    use_fake(&o, srv2);
+    o.judge.timeout_s = 5;
+    o.progress = NULL;
+    memset(&err, 0, sizeof(err));
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(s.judgments_replayed, 20);
+    o.output_dir = ref;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    fake_llm_stop(srv2);
+    ck_assert(same_dataset(out, ref));
+    free(out);
+    free(ref);
+}
+END_TEST
+
 Suite *run_suite(void)
 {
     Suite *s = suite_create("run");
     TCase *tc = tcase_create("e2e");
+    TCase *hh = tcase_create("hh_sample");
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
@@ -683,15 +1241,26 @@ Suite *run_suite(void)
     tcase_add_test(tc, run_resume_replays_the_journal_and_sends_nothing_twice);
     tcase_add_test(tc, run_refuses_to_resume_with_other_label_settings);
     tcase_add_test(tc, run_counts_ties_and_keeps_them_on_request);
+    tcase_add_test(tc, run_manifest_lists_ties_agreement_and_verdict);
     tcase_add_test(tc, run_lists_failed_pairs_and_enforces_the_failure_rate);
     tcase_add_test(tc, run_stops_early_when_the_judge_is_down);
     tcase_add_test(tc, run_interrupted_says_how_to_resume_even_with_a_reused_error);
     tcase_add_test(tc, run_writes_every_output_format_readably);
     tcase_add_test(tc, run_trl_output_is_verbatim_with_exact_soft_labels);
-    tcase_add_test(tc, run_relabels_the_hh_sample_through_the_fake_judge);
+    tcase_add_test(tc, run_sends_no_blank_hh_reply_and_lists_it_as_unjudgeable);
     tcase_add_test(tc, run_dry_run_estimates_and_writes_nothing);
     tcase_add_test(tc, run_survives_mixed_faults_without_losing_or_repaying_a_pair);
     tcase_add_test(tc, run_backs_off_as_a_pool_during_a_429_storm);
+    tcase_add_test(tc, run_stops_when_the_judge_dies_and_resumes_to_the_same_bytes);
+    tcase_add_test(tc, run_stops_at_the_spending_cap_and_resumes_with_a_higher_one);
+    tcase_add_test(tc, run_second_stop_abandons_hung_requests_and_the_journal_resumes);
     suite_add_tcase(s, tc);
+    suite_add_tcase(s, outdir_tcase());
+
+    tcase_add_checked_fixture(hh, setup, teardown);
+    tcase_set_tags(hh, "hh_sample"); /* reads the external HH-RLHF sample (check_main.c) */
+    tcase_set_timeout(hh, 120);
+    tcase_add_test(hh, run_relabels_the_hh_sample_through_the_fake_judge);
+    suite_add_tcase(s, hh);
     return s;
 }

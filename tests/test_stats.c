@@ -72,8 +72,7 @@ static const cJSON *split_named(const cJSON *j, const char *name)
  */
 START_TEST(stats_hh_sample_matches_python)
 {
-    char *path =
-        tu_strdupf("%s/data/hh-rlhf/harmless-base-test-head1000.jsonl.gz", tu_shared_dir());
+    char *path = strdup(tu_hh_sample());
     const char *p = path;
     cJSON *j = stats_json(&p, 1, NULL);
     const cJSON *s = split_named(j, "all");
@@ -280,14 +279,18 @@ Suite *stats_suite(void)
 {
     Suite *s = suite_create("stats");
     TCase *tc = tcase_create("stats");
+    TCase *hh = tcase_create("hh_sample");
 
     tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, stats_hh_sample_matches_python);
     tcase_add_test(tc, stats_binomial_test_is_exact);
     tcase_add_test(tc, stats_counts_labels_positions_and_principles);
     tcase_add_test(tc, stats_reports_each_split_and_the_total);
     tcase_add_test(tc, stats_svg_is_a_standalone_document_with_one_bar_per_bin);
     tcase_add_test(tc, stats_unreadable_path_is_an_error_status);
     suite_add_tcase(s, tc);
+    tcase_set_tags(hh, "hh_sample"); /* reads the external HH-RLHF sample (check_main.c) */
+    tcase_set_timeout(hh, 60);
+    tcase_add_test(hh, stats_hh_sample_matches_python);
+    suite_add_tcase(s, hh);
     return s;
 }

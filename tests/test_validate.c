@@ -179,7 +179,8 @@ START_TEST(validate_forced_format_overrides_detection)
     r = validate_one(path, &o);
     /* trl strings are not transcripts: every line is a malformed hh record. */
     ck_assert_uint_eq(cai_report_count(r, "roles"), 6);
-    ck_assert_uint_eq(cai_report_errors(r), 6);
+    ck_assert_uint_eq(cai_report_count(r, "no_records"), 1); /* not one usable record */
+    ck_assert_uint_eq(cai_report_errors(r), 7);
     cai_report_free(r);
     free(path);
 }
@@ -196,8 +197,7 @@ END_TEST
  */
 START_TEST(validate_hh_sample_reports_exactly_its_real_defects)
 {
-    char *path =
-        tu_strdupf("%s/data/hh-rlhf/harmless-base-test-head1000.jsonl.gz", tu_shared_dir());
+    char *path = strdup(tu_hh_sample());
     cai_validate_opts o = CAI_VALIDATE_OPTS_INIT;
     cai_report *r;
     const cai_finding *f;
@@ -234,17 +234,17 @@ END_TEST
 /* ---- damaged bytes ---------------------------------------------------------------------- */
 
 static const char three_records[] =
-    "{\"prompt\":\"Q1\",\"chosen\":\"A1 is a longer answer\",\"rejected\":\"B1\"}\n"
-    "{\"prompt\":\"Q2\",\"chosen\":\"A2\",\"rejected\":\"B2 is a longer answer\"}\n"
-    "{\"prompt\":\"Q3\",\"chosen\":\"A3 middle\",\"rejected\":\"B3 mid\"}\n";
+    "{\"prompt\":\"Q1\\n\",\"chosen\":\"A1 is a longer answer\",\"rejected\":\"B1\"}\n"
+    "{\"prompt\":\"Q2\\n\",\"chosen\":\"A2\",\"rejected\":\"B2 is a longer answer\"}\n"
+    "{\"prompt\":\"Q3\\n\",\"chosen\":\"A3 middle\",\"rejected\":\"B3 mid\"}\n";
 
 START_TEST(validate_reports_invalid_utf8_and_nul_and_goes_on)
 {
     char *dir = tu_mkdtemp("validate"), *path = tu_strdupf("%s/bytes.jsonl", dir);
-    static const char data[] = "{\"prompt\":\"Q1\",\"chosen\":\"A\",\"rejected\":\"B\"}\n"
-                               "{\"prompt\":\"Q2\",\"chosen\":\"\xff\xfe\",\"rejected\":\"B\"}\n"
-                               "{\"prompt\":\"Q3\",\"chosen\":\"A\0\",\"rejected\":\"B\"}\n"
-                               "{\"prompt\":\"Q4\",\"chosen\":\"same\",\"rejected\":\"same\"}\n";
+    static const char data[] = "{\"prompt\":\"Q1\\n\",\"chosen\":\"A\",\"rejected\":\"B\"}\n"
+                               "{\"prompt\":\"Q2\\n\",\"chosen\":\"\xff\xfe\",\"rejected\":\"B\"}\n"
+                               "{\"prompt\":\"Q3\\n\",\"chosen\":\"A\0\",\"rejected\":\"B\"}\n"
+                               "{\"prompt\":\"Q4\\n\",\"chosen\":\"same\",\"rejected\":\"same\"}\n";
     cai_report *r;
 
     ck_assert_int_eq(tu_write_file(path, data, sizeof(data) - 1), 0);
@@ -285,7 +285,9 @@ START_TEST(validate_catches_gzip_damage)
     ck_assert_int_eq(tu_write_file(path, gz, len), 0);
     r = validate_one(path, NULL);
     ck_assert_uint_eq(cai_report_count(r, "gzip"), 1);
-    ck_assert_uint_eq(cai_report_errors(r), 1);
+    /* the only chunk failed its check, so no record was read: a dataset of 0 records */
+    ck_assert_uint_eq(cai_report_count(r, "no_records"), 1);
+    ck_assert_uint_eq(cai_report_errors(r), 2);
     /* The line where the stream failed: zlib checks the CRC when it decodes the end, which in a
      * file this small is the first and only chunk. */
     ck_assert_uint_le(find_kind(r, "gzip", 0)->line, 4);
@@ -340,8 +342,8 @@ static char *make_dataset(const char *train, const char *test, long records_delt
 }
 
 static const char test_records[] =
-    "{\"prompt\":\"T1\",\"chosen\":\"x longer\",\"rejected\":\"y\"}\n"
-    "{\"prompt\":\"T2\",\"chosen\":\"x\",\"rejected\":\"y longer\"}\n";
+    "{\"prompt\":\"T1\\n\",\"chosen\":\"x longer\",\"rejected\":\"y\"}\n"
+    "{\"prompt\":\"T2\\n\",\"chosen\":\"x\",\"rejected\":\"y longer\"}\n";
 
 START_TEST(validate_manifest_clean_dataset_passes)
 {
@@ -584,19 +586,21 @@ static char *write_generated(const char *dir, const char *name, size_t n, char *
 /* 40 pairs: chosen in position A 36 times, always the longer one. */
 static char *biased_line(size_t i)
 {
-    return tu_strdupf("{\"prompt\":\"question %zu\",\"chosen\":\"a long and helpful answer %zu\","
-                      "\"rejected\":\"no %zu\",\"p_chosen\":0.8,\"cai\":{\"chosen_position\":"
-                      "\"%s\",\"orders_agree\":true,\"principles\":[\"p\"],\"judgments\":2}}",
-                      i, i, i, i % 10 == 0 ? "b" : "a");
+    return tu_strdupf(
+        "{\"prompt\":\"question %zu\\n\",\"chosen\":\"a long and helpful answer %zu\","
+        "\"rejected\":\"no %zu\",\"p_chosen\":0.8,\"cai\":{\"chosen_position\":"
+        "\"%s\",\"orders_agree\":true,\"principles\":[\"p\"],\"judgments\":2}}",
+        i, i, i, i % 10 == 0 ? "b" : "a");
 }
 
 /* 40 balanced pairs whose two orders agree only half of the time. */
 static char *inconsistent_line(size_t i)
 {
-    return tu_strdupf("{\"prompt\":\"question %zu\",\"chosen\":\"%s %zu\",\"rejected\":\"%s %zu\","
-                      "\"p_chosen\":0.6,\"cai\":{\"chosen_position\":\"%s\",\"orders_agree\":%s}}",
-                      i, i % 2 ? "long answer" : "short", i, i % 2 ? "short" : "long answer", i,
-                      i % 2 ? "a" : "b", i % 4 < 2 ? "true" : "false");
+    return tu_strdupf(
+        "{\"prompt\":\"question %zu\\n\",\"chosen\":\"%s %zu\",\"rejected\":\"%s %zu\","
+        "\"p_chosen\":0.6,\"cai\":{\"chosen_position\":\"%s\",\"orders_agree\":%s}}",
+        i, i % 2 ? "long answer" : "short", i, i % 2 ? "short" : "long answer", i,
+        i % 2 ? "a" : "b", i % 4 < 2 ? "true" : "false");
 }
 
 /* 200 pairs: "fair1" and "fair2" pick A half of the time, "skewed" 38 times out of 40. */
@@ -605,11 +609,12 @@ static char *principle_line(size_t i)
     const char *p = i < 80 ? "fair1" : i < 160 ? "fair2" : "skewed";
     int a = i < 160 ? (int)(i % 2) : i < 198;
 
-    return tu_strdupf("{\"prompt\":\"question %zu\",\"chosen\":\"%s %zu\",\"rejected\":\"%s %zu\","
-                      "\"p_chosen\":0.7,\"cai\":{\"chosen_position\":\"%s\",\"orders_agree\":true,"
-                      "\"principles\":[\"%s\"]}}",
-                      i, i % 2 ? "long answer" : "short", i, i % 2 ? "short" : "long answer", i,
-                      a ? "a" : "b", p);
+    return tu_strdupf(
+        "{\"prompt\":\"question %zu\\n\",\"chosen\":\"%s %zu\",\"rejected\":\"%s %zu\","
+        "\"p_chosen\":0.7,\"cai\":{\"chosen_position\":\"%s\",\"orders_agree\":true,"
+        "\"principles\":[\"%s\"]}}",
+        i, i % 2 ? "long answer" : "short", i, i % 2 ? "short" : "long answer", i, a ? "a" : "b",
+        p);
 }
 
 START_TEST(validate_reports_position_and_length_bias)
@@ -647,7 +652,8 @@ START_TEST(validate_reports_low_consistency_and_skewed_principle)
     cai_report *r = validate_one(p1, NULL);
     char *got = findings_list(r);
 
-    ck_assert_str_eq(got, "0 low_consistency\n");
+    /* 50% is below --min-consistency and not above chance: both checks speak */
+    ck_assert_str_eq(got, "0 judge_order_consistency\n0 low_consistency\n");
     ck_assert_ptr_nonnull(strstr(find_kind(r, "low_consistency", 0)->message, "50.0% of 40"));
     free(got);
     cai_report_free(r);
@@ -671,11 +677,13 @@ START_TEST(validate_reports_extreme_lengths)
 {
     char *dir = tu_mkdtemp("validate"), *path = tu_strdupf("%s/l.jsonl", dir);
     static const char data[] =
-        "{\"prompt\":\"short\",\"chosen\":\"ok\",\"rejected\":\"no\"}\n"
-        "{\"prompt\":\"a prompt of 26 characters\",\"chosen\":\"ok\",\"rejected\":\"no\"}\n"
-        "{\"prompt\":\"short 2\",\"chosen\":\"ok\",\"rejected\":\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+        "{\"prompt\":\"short\\n\",\"chosen\":\"ok\",\"rejected\":\"no\"}\n"
+        "{\"prompt\":\"a prompt of 26 characters\\n\",\"chosen\":\"ok\",\"rejected\":\"no\"}\n"
+        "{\"prompt\":\"short "
+        "2\\n\",\"chosen\":\"ok\",\"rejected\":\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
         "\xc3\xa9\xc3\xa9\"}\n"
-        "{\"prompt\":\"short 3\",\"chosen\":\"ok\",\"rejected\":\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+        "{\"prompt\":\"short "
+        "3\\n\",\"chosen\":\"ok\",\"rejected\":\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
         "\xc3\xa9\"}\n";
     cai_validate_opts o = CAI_VALIDATE_OPTS_INIT;
     cai_report *r;
@@ -709,20 +717,20 @@ START_TEST(validate_report_keeps_examples_counts_the_rest_and_ends_with_a_verdic
     r = validate_one(path, &o);
     ck_assert_uint_eq(cai_report_count(r, "schema"), 7);
     ck_assert_uint_eq(cai_report_count(r, "label"), 2);
-    ck_assert_uint_eq(cai_report_errors(r), 15);
-    ck_assert_uint_eq(cai_report_nfindings(r), 8); /* one of each of the 8 kinds */
+    ck_assert_uint_eq(cai_report_errors(r), 16);    /* with schema_drift at line 4 */
+    ck_assert_uint_eq(cai_report_nfindings(r), 10); /* one of each of the 10 kinds */
     text = cai_report_text(r);
     ck_assert_ptr_nonnull(strstr(text, "... and 6 more [schema]\n"));
     ck_assert_ptr_nonnull(strstr(text, "trl_defects.jsonl:2: error [json] invalid JSON\n"));
     ck_assert_int_eq(text[strlen(text) - 1], '\n');
     text[strlen(text) - 1] = '\0';
     last = strrchr(text, '\n');
-    ck_assert_str_eq(last + 1, "verdict: FAIL: 15 errors, 0 warnings in 17 records");
+    ck_assert_str_eq(last + 1, "verdict: FAIL: 16 errors, 1 warning in 17 records");
     json = cai_report_json(r);
     j = cJSON_Parse(json);
     ck_assert_ptr_nonnull(j);
     ck_assert_str_eq(cJSON_GetObjectItem(j, "verdict")->valuestring, "fail");
-    ck_assert_int_eq(cJSON_GetObjectItem(j, "errors")->valueint, 15);
+    ck_assert_int_eq(cJSON_GetObjectItem(j, "errors")->valueint, 16);
     ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "counts"), "schema")->valueint, 7);
     x = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "findings"), 0);
     ck_assert_str_eq(cJSON_GetObjectItem(x, "kind")->valuestring, "json");
@@ -772,6 +780,7 @@ Suite *validate_suite(void)
     Suite *s = suite_create("validate");
     TCase *tc = tcase_create("files");
     TCase *big = tcase_create("datasets");
+    TCase *hh = tcase_create("hh_sample");
 
     tcase_add_loop_test(tc, validate_reports_each_defect_with_its_line, 0,
                         (int)(sizeof(cases) / sizeof(cases[0])));
@@ -784,7 +793,6 @@ Suite *validate_suite(void)
     tcase_add_test(tc, validate_report_keeps_examples_counts_the_rest_and_ends_with_a_verdict);
     suite_add_tcase(s, tc);
     tcase_set_timeout(big, 60);
-    tcase_add_test(big, validate_hh_sample_reports_exactly_its_real_defects);
     tcase_add_test(big, validate_manifest_clean_dataset_passes);
     tcase_add_test(big, validate_manifest_flipped_byte_gives_crc_and_sha256_errors);
     tcase_add_test(big, validate_manifest_missing_unlisted_and_count_mismatch);
@@ -795,5 +803,9 @@ Suite *validate_suite(void)
     tcase_add_test(big, validate_reports_low_consistency_and_skewed_principle);
     tcase_add_test(big, validate_fingerprint_table_finds_every_key);
     suite_add_tcase(s, big);
+    tcase_set_tags(hh, "hh_sample"); /* reads the external HH-RLHF sample (check_main.c) */
+    tcase_set_timeout(hh, 60);
+    tcase_add_test(hh, validate_hh_sample_reports_exactly_its_real_defects);
+    suite_add_tcase(s, hh);
     return s;
 }

@@ -2,9 +2,11 @@
 /* Tests for the backends' wire formats: exact request bodies, reply shapes, errors, headers. */
 #include "util_int.h"
 #include "wire_int.h"
+#include "testutil.h"
 
 #include <check.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -198,6 +200,38 @@ START_TEST(builtin_backend_has_no_body)
 }
 END_TEST
 
+START_TEST(reasoning_model_body_has_no_max_tokens_temperature_or_logprobs)
+{
+    cai_wire_params p = params(CAI_BACKEND_OPENAI, CAI_MODE_CHOICE, 1, 10);
+    cai_prompt pr = {0};
+    char *b;
+
+    p.reasoning = 1;
+    p.model = "o3-mini";
+    pr.user = "Which?";
+    b = body_of(&p, &pr, -1);
+    ck_assert_str_eq(b, "{\"model\":\"o3-mini\",\"messages\":[{\"role\":\"user\",\"content\":"
+                        "\"Which?\"}],\"max_completion_tokens\":4096}");
+    free(b);
+    ck_assert_int_eq(cai_wire__is_reasoning_model("o1"), 1);
+    ck_assert_int_eq(cai_wire__is_reasoning_model("o3-mini-2025-01-31"), 1);
+    ck_assert_int_eq(cai_wire__is_reasoning_model("openai/gpt-5-mini"), 1);
+    ck_assert_int_eq(cai_wire__is_reasoning_model("gpt-4o-mini"), 0);
+    ck_assert_int_eq(cai_wire__is_reasoning_model("o10x"), 0);
+    ck_assert_int_eq(cai_wire__is_reasoning_model("llama3.2"), 0);
+    {
+        const char *e = "{\"error\":{\"message\":\"Unsupported parameter: 'max_tokens' is not "
+                        "supported with this model. Use 'max_completion_tokens' instead.\","
+                        "\"type\":\"invalid_request_error\",\"param\":\"max_tokens\","
+                        "\"code\":\"unsupported_parameter\"}}";
+        const char *other = "{\"error\":{\"message\":\"context length exceeded\"}}";
+
+        ck_assert_int_eq(cai_wire__wants_reasoning_params(e, strlen(e)), 1);
+        ck_assert_int_eq(cai_wire__wants_reasoning_params(other, strlen(other)), 0);
+    }
+}
+END_TEST
+
 /* ---------------------------------------------------------------- replies */
 
 static cai_wire_reply parse_ok(cai_backend b, const char *body)
@@ -365,6 +399,89 @@ START_TEST(malformed_replies_are_errors)
     err.msg[0] = '\0';
     ck_assert_int_eq(cai_wire__parse_reply(&r, CAI_BACKEND_COMPLETIONS, "[1]", 3, &err),
                      CAI_ESCHEMA);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- server fixtures */
+
+/* One reply per server shape (tests/data/wire/README.md names the documentation of each). */
+typedef struct wire_case {
+    const char *file;
+    cai_backend backend;
+    int from_logprobs; /* 1: the verdict comes from log-probs; 0: from the text */
+    double p_a;        /* from log-probs: P(A) to 1e-3; text: 1 (A) or 0 (B) */
+    unsigned prompt_tokens, completion_tokens, reasoning_tokens;
+} wire_case;
+
+static const wire_case wire_cases[] = {
+    {"openai_chat.json", CAI_BACKEND_OPENAI, 1, 0.731, 412, 1, 0},
+    {"openai_chat_paren.json", CAI_BACKEND_OPENAI, 1, 0.182, 398, 2, 0},
+    {"openai_chat_bold.json", CAI_BACKEND_OPENAI, 1, 0.909, 401, 2, 0},
+    {"openai_chat_lowercase.json", CAI_BACKEND_OPENAI, 1, 0.293, 405, 1, 0}, /* b + B vs a */
+    {"openai_completions.json", CAI_BACKEND_COMPLETIONS, 1, 0.794, 380, 1, 0},
+    {"openai_reasoning.json", CAI_BACKEND_OPENAI, 0, 0, 415, 193, 192},
+    {"llamacpp_completions.json", CAI_BACKEND_COMPLETIONS, 1, 0.979, 402, 1, 0},
+    {"llamacpp_chat.json", CAI_BACKEND_OPENAI, 1, 0.267, 430, 1, 0},
+    {"vllm_completions.json", CAI_BACKEND_COMPLETIONS, 1, 0.100, 391, 1, 0},
+    {"vllm_chat.json", CAI_BACKEND_OPENAI, 1, 0.500, 420, 1, 0},
+    {"ollama_chat.json", CAI_BACKEND_OPENAI, 1, 0.887, 433, 1, 0},
+    {"ollama_chat_no_logprobs.json", CAI_BACKEND_OPENAI, 0, 0, 433, 1, 0},
+    {"tgi_chat.json", CAI_BACKEND_OPENAI, 1, 0.060, 455, 1, 0},
+    {"anthropic_messages.json", CAI_BACKEND_ANTHROPIC, 0, 1, 420, 1, 0},
+    {"anthropic_thinking.json", CAI_BACKEND_ANTHROPIC, 0, 1, 512, 64, 0},
+};
+
+START_TEST(wire_fixture_replies_are_read)
+{
+    const wire_case *c = &wire_cases[_i];
+    char path[512];
+    size_t len = 0;
+    char *body;
+    cai_wire_reply r;
+    cai_error err = {0};
+    double p = -1;
+
+    snprintf(path, sizeof(path), "%s/tests/data/wire/%s", CAI_SOURCE_DIR, c->file);
+    body = tu_read_file(path, &len);
+    ck_assert_msg(body != NULL, "%s: cannot read", path);
+    ck_assert_int_eq(cai_wire__parse_reply(&r, c->backend, body, len, &err), CAI_OK);
+    if (c->from_logprobs) {
+        ck_assert_msg(r.n_top > 0, "%s: no log-probs read", c->file);
+        ck_assert_int_eq(cai_verdict_from_logprobs(r.top, r.n_top, &p), 0);
+        ck_assert_msg(fabs(p - c->p_a) < 1e-3, "%s: P(A) %.4f, want %.3f", c->file, p, c->p_a);
+    } else {
+        cai_verdict v;
+
+        ck_assert_msg(r.n_top == 0 || cai_verdict_from_logprobs(r.top, r.n_top, NULL) != 0,
+                      "%s: log-probs where none are", c->file);
+        ck_assert_ptr_nonnull(r.text);
+        v = cai_verdict_parse(r.text, r.text_len);
+        ck_assert_int_eq(v, c->p_a > 0.5 ? CAI_VERDICT_A : CAI_VERDICT_B);
+    }
+    ck_assert_int_eq(r.has_prompt_tokens, 1);
+    ck_assert_uint_eq(r.prompt_tokens, c->prompt_tokens);
+    ck_assert_uint_eq(r.completion_tokens, c->completion_tokens);
+    ck_assert_uint_eq(r.reasoning_tokens, c->reasoning_tokens);
+    cai_wire__reply_dispose(&r);
+    free(body);
+}
+END_TEST
+
+/* The chat shape on /v1/completions (llama.cpp) read through the paren rule as well. */
+START_TEST(completions_reply_in_chat_shape_after_paren)
+{
+    cai_wire_reply r =
+        parse_ok(CAI_BACKEND_COMPLETIONS,
+                 "{\"choices\":[{\"text\":\"(B\",\"logprobs\":{\"content\":["
+                 "{\"id\":7,\"token\":\"(\",\"logprob\":-0.01,\"top_logprobs\":[]},"
+                 "{\"id\":33,\"token\":\"B\",\"logprob\":-0.2,\"top_logprobs\":["
+                 "{\"id\":33,\"token\":\"B\",\"logprob\":-0.2},{\"id\":32,\"token\":\"A\","
+                 "\"logprob\":-1.7}]}]}}]}");
+
+    ck_assert_int_eq(r.has_logprobs, 1);
+    ck_assert_uint_eq(r.n_top, 2);
+    ck_assert_str_eq(r.top[0].token, "B");
+    cai_wire__reply_dispose(&r);
 }
 END_TEST
 
@@ -597,6 +714,7 @@ Suite *wire_suite(void)
     tcase_add_test(tc, embedded_nul_is_escaped);
     tcase_add_test(tc, numbers_are_shortest_round_trip);
     tcase_add_test(tc, builtin_backend_has_no_body);
+    tcase_add_test(tc, reasoning_model_body_has_no_max_tokens_temperature_or_logprobs);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("replies");
@@ -609,6 +727,9 @@ Suite *wire_suite(void)
     tcase_add_test(tc, completions_reply_without_logprobs);
     tcase_add_test(tc, anthropic_reply_text_and_usage);
     tcase_add_test(tc, malformed_replies_are_errors);
+    tcase_add_loop_test(tc, wire_fixture_replies_are_read, 0,
+                        (int)(sizeof(wire_cases) / sizeof(wire_cases[0])));
+    tcase_add_test(tc, completions_reply_in_chat_shape_after_paren);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("errors");

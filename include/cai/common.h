@@ -28,7 +28,9 @@ typedef enum cai_status {
     CAI_EVERDICT,     /* the judge's reply held no parseable verdict */
     CAI_EMISMATCH,    /* a resume or check found different settings or contents */
     CAI_EINTERRUPTED, /* stopped on request (SIGINT/SIGTERM); resumable */
-    CAI_ITEROVER      /* iteration finished; not a failure */
+    CAI_ITEROVER,     /* iteration finished; not a failure */
+    CAI_ELOCKED,      /* another process holds the lock (e.g. a run on the same output) */
+    CAI_EBUDGET       /* the spending cap would be passed; resumable with a higher cap */
 } cai_status;
 
 /*

@@ -82,4 +82,11 @@ CAI_EXTERN void cai_prompt_fence_nonce(uint64_t seed,
                                        size_t n,
                                        char out[CAI_PROMPT_NONCE_SIZE]);
 
+/*
+ * The version of the bytes cai_prompt_build renders. Bump it with any change to the templates,
+ * the examples' framing or the parts' joins: it is part of a run's fingerprint, so a journal
+ * judged under other prompt bytes is refused on resume instead of being mixed in.
+ */
+#define CAI_PROMPT_TEMPLATE_VERSION 1
+
 #endif

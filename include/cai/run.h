@@ -4,6 +4,7 @@
 #define CAI_RUN_H
 
 #include "cai/common.h"
+#include "cai/health.h"
 #include "cai/judge.h"
 #include "cai/record.h"
 
@@ -11,11 +12,32 @@
 typedef enum cai_out_format {
     CAI_OUT_TRL = 0,        /* {"prompt","chosen","rejected"} strings (TRL standard) */
     CAI_OUT_CONVERSATIONAL, /* prompt/chosen/rejected as message lists (TRL conversational) */
-    CAI_OUT_HH              /* {"chosen","rejected"} HH-RLHF transcripts */
+    CAI_OUT_HH,             /* {"chosen","rejected"} HH-RLHF transcripts */
+    /* The default: CONVERSATIONAL when any input pair has a message-list prompt, else TRL. One
+     * dataset never mixes the two, so every record has the same JSON types (see the README). */
+    CAI_OUT_AUTO
 } cai_out_format;
 
-CAI_EXTERN int cai_out_format_parse(const char *name); /* "trl", "conversational", "hh"; -1 */
+/* "trl", "conversational", "hh", "auto"; -1 */
+CAI_EXTERN int cai_out_format_parse(const char *name);
 CAI_EXTERN const char *cai_out_format_name(cai_out_format f);
+
+/*
+ * What the `margin` column holds. TRL's RewardTrainer and OpenRLHF (--margin_loss) subtract it
+ * inside -log sigmoid(r_chosen - r_rejected - margin), which demands a reward gap of at least the
+ * margin, so a large margin on confident labels pushes gaps far apart:
+ *   LOGIT  ln(p / (1 - p)), the gap the soft label implies (up to 13.8 at p = 1 - 1e-6);
+ *   CAPPED min(LOGIT, margin_cap): the default, cap 3 (the scale of Llama 2's margins);
+ *   NONE   no margin column (the plain Bradley-Terry loss in both trainers).
+ */
+typedef enum cai_margin_mode {
+    CAI_MARGIN_CAPPED = 0,
+    CAI_MARGIN_LOGIT,
+    CAI_MARGIN_NONE
+} cai_margin_mode;
+
+CAI_EXTERN int cai_margin_mode_parse(const char *name); /* "capped", "logit", "none"; -1 */
+CAI_EXTERN const char *cai_margin_mode_name(cai_margin_mode m);
 
 /* Progress, reported every progress_interval_s and once at the end. */
 typedef struct cai_run_progress {
@@ -44,6 +66,8 @@ typedef struct cai_run_opts {
     int skip_invalid;         /* skip bad input lines (counted and listed) instead of stopping */
     const char *constitution; /* path */
     const char *output_dir;
+    int force;   /* use a non-empty output_dir that holds no cai journal (cai's names replaced) */
+    int no_lock; /* do not lock output_dir (file systems without locks); dangerous */
     cai_judge_opts judge;
     uint64_t seed;
     unsigned principles_per_pair; /* 0 = 1 */
@@ -60,10 +84,19 @@ typedef struct cai_run_opts {
     int dry_run;                 /* plan and estimate; send and write nothing */
     double price_input_per_mtok; /* USD per million prompt tokens; 0 = unknown */
     double price_output_per_mtok;
-    int no_validate;            /* skip validating the output at the end */
+    double max_cost; /* USD cap on the spend recorded in the journal plus this run's; needs a
+                        price; 0 = none. Reached: CAI_EBUDGET, resumable with a higher cap */
+    int no_validate; /* skip validating the output at the end */
     double progress_interval_s; /* 0 = 1 s */
     cai_run_progress_fn progress;
     void *progress_payload;
+    int repair_journal;     /* a journal whose header is damaged gets a header from these settings;
+                               its entries with intact CRCs are kept (see docs/judges.md) */
+    cai_margin_mode margin; /* the `margin` column: CAI_MARGIN_CAPPED (default) */
+    double margin_cap;      /* CAI_MARGIN_CAPPED: the largest margin; 0 = 3.0 */
+    const char *license;    /* dataset card `license`; NULL = "other" */
+    const char *language;   /* dataset card `language`; NULL = "en" */
+    const char *command_line; /* recorded in the manifest as given; NULL = not known */
 } cai_run_opts;
 
 CAI_EXTERN void cai_run_opts_init(cai_run_opts *o);
@@ -89,7 +122,26 @@ typedef struct cai_run_summary {
     double mean_p_chosen;
     int failure_rate_exceeded;
     int validation_findings; /* errors found validating the output; -1 = not run */
+    uint64_t human_labelled; /* kept pairs whose input carried a human label (hh, trl) */
+    uint64_t human_agree;    /* ... whose chosen response is the human-preferred one */
     double elapsed_s;
+    /* Judgments by where their probability came from, over the whole journal (replayed ones
+     * included): pairs_read = pairs_kept + ties (when not kept) + failed + unjudgeable. */
+    int logprobs_requested; /* 1: a text verdict is a fallback (cai_judge_asks_logprobs) */
+    uint64_t judgments_from_logprobs;
+    uint64_t judgments_from_text; /* text verdicts: fallbacks when logprobs_requested */
+    uint64_t judgments_failed;    /* judgments failed for good this run */
+    uint64_t judgments_truncated; /* the server counted < half the prompt's estimated tokens */
+    uint64_t reasoning_tokens;    /* part of completion_tokens */
+    /* Judge health, measured on every run (docs/judges.md): the counts and the verdict on them.
+     * The library only reports; `cai run` exits 1 on errors unless told to accept them. */
+    int validation_warnings; /* warnings found validating the output (judge health aside) */
+    cai_health_counts health;
+    cai_health_report health_report;
+    uint64_t requests;           /* HTTP requests sent this run (re-sends and probes included) */
+    uint64_t judgments_answered; /* judgments answered this run and written to the journal */
+    uint64_t timeouts;           /* requests that ran past --timeout (each re-sent or failed) */
+    double spent;                /* estimated USD over the whole journal (needs prices) */
 } cai_run_summary;
 
 typedef struct cai_run cai_run;
@@ -99,12 +151,19 @@ CAI_EXTERN cai_status cai_run_create(cai_run **out, const cai_run_opts *opts, ca
 /*
  * Runs the job. CAI_OK when the dataset was written (check summary->failure_rate_exceeded and
  * validation_findings); CAI_EINTERRUPTED after cai_run_stop() (the journal is flushed, nothing is
- * written under a final name; the same call resumes); CAI_EMISMATCH when the output directory
- * holds a journal of different settings; input and judge errors otherwise.
+ * written under a final name; the same call resumes); CAI_EBUDGET at the max_cost cap (in-flight
+ * requests finished and journaled; the same call with a higher cap resumes); CAI_EMISMATCH when
+ * the output directory holds a journal of different settings; CAI_ELOCKED when another run holds
+ * the output directory (the message names its pid and host); CAI_ETRANSPORT or CAI_EHTTP when
+ * the judge is unreachable or refuses (cai_judge_run; the journal keeps what was answered);
+ * CAI_EINVAL for an empty output path, a non-empty directory that is not cai's (without force)
+ * or a public endpoint without a key (before anything is created); input errors otherwise.
  */
 CAI_EXTERN cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err);
 
-/* Async-signal-safe: stop sending, flush the journal, return CAI_EINTERRUPTED. */
+/* Async-signal-safe: stop sending, let in-flight requests finish briefly, flush the journal and
+ * return CAI_EINTERRUPTED. A second call abandons in-flight requests at once (they were not
+ * journaled, so nothing answered is lost). */
 CAI_EXTERN void cai_run_stop(cai_run *r);
 
 /*

@@ -227,6 +227,19 @@ typedef struct outcome {
     char msg[512];
 } outcome;
 
+/* The server's count of the prompt beside cai's estimate: a server that cut the prompt to its
+ * context reports far fewer. */
+static void print_prompt_tokens(const cai_judgment *r)
+{
+    if (!r->prompt_tokens_reported)
+        return;
+    printf("prompt tokens: %u reported by the server, about %u estimated by cai%s\n",
+           r->prompt_tokens_reported, r->prompt_tokens_estimate,
+           r->truncated ? " (TRUNCATED: the server read less than half of the prompt; raise its "
+                          "context size)"
+                        : "");
+}
+
 static void print_text(const outcome *o, int n, const args *a, int dry)
 {
     int i;
@@ -254,6 +267,7 @@ static void print_text(const outcome *o, int n, const args *a, int dry)
             printf("error: %s\n", o[i].msg);
             continue;
         }
+        print_prompt_tokens(&o[i].res);
         if (a->jo.mode == CAI_MODE_RATING) {
             printf("score: %.6f%s\n", o[i].res.score,
                    o[i].res.from_logprobs ? " (from log-probabilities)" : "");
@@ -263,7 +277,9 @@ static void print_text(const outcome *o, int n, const args *a, int dry)
         printf("P(first): %.6f%s\n", o[i].res.p_first,
                a->jo.backend == CAI_BACKEND_BUILTIN ? " (builtin heuristics)"
                : o[i].res.from_logprobs             ? " (from log-probabilities)"
-                                                    : " (from the text)");
+               : o[i].res.source == CAI_SOURCE_TEXT_FALLBACK
+                   ? " (from the text: the reply's log-probabilities could not be read)"
+                   : " (from the text)");
     }
 }
 
@@ -297,6 +313,12 @@ static cJSON *outcome_json(const outcome *o, const args *a, int dry)
     cJSON_AddNumberToObject(j, "attempts", o->res.attempts);
     cJSON_AddNumberToObject(j, "prompt_tokens", o->res.prompt_tokens);
     cJSON_AddNumberToObject(j, "completion_tokens", o->res.completion_tokens);
+    cJSON_AddNumberToObject(j, "prompt_tokens_estimate", o->res.prompt_tokens_estimate);
+    cJSON_AddBoolToObject(j, "truncated", o->res.truncated);
+    cJSON_AddStringToObject(j, "source",
+                            o->res.source == CAI_SOURCE_LOGPROBS        ? "logprobs"
+                            : o->res.source == CAI_SOURCE_TEXT_FALLBACK ? "text_fallback"
+                                                                        : "text");
     return j;
 }
 

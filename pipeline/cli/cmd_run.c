@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "key.h"
 
+#include <ctype.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
@@ -36,12 +37,25 @@ static const char run_help[] =
     "stopping\n"
     "  -c, --constitution FILE    principles for the judge (e.g. constitution/hhh.json)\n"
     "  -o, --output DIR           dataset directory (created; reused to resume)\n"
-    "      --format F             trl (default), conversational, hh\n"
+    "      --force                write into a non-empty DIR that is not a cai output (cai's\n"
+    "                             own names there are replaced; nothing else is touched)\n"
+    "      --no-lock              do not lock DIR, for file systems without locks (some NFS,\n"
+    "                             Lustre); DANGEROUS: two runs on one DIR then corrupt it\n"
+    "      --format F             auto (default: conversational when a prompt is a message\n"
+    "                             list, else trl), trl, conversational, hh\n"
+    "      --margin M             the margin column: capped (default, at --margin-cap),\n"
+    "                             logit (ln(p/(1-p))), none (no column)\n"
+    "      --margin-cap X         largest margin for --margin capped (default 3)\n"
+    "      --license ID           dataset card license (default other)\n"
+    "      --language CODE        dataset card language (default en)\n"
     "      --test-fraction F      share of prompts in the test split (default 0.1)\n"
     "      --shard-records N      records per shard (default 100000)\n"
     "      --gzip-level N         zlib level of the output, 1 (fastest) to 9 (default 6)\n"
     "      --limit N              judge only the first N pairs\n"
-    "\n"
+    "\n";
+
+/* In two parts: C99 promises string literals of up to 4095 bytes only. */
+static const char run_help_more[] =
     "judge:\n"
     "  -j, --judge NAME           builtin (default, offline heuristics), openai, completions,\n"
     "                             anthropic\n"
@@ -61,6 +75,9 @@ static const char run_help[] =
     "      --concurrency N        requests in flight (default 64)\n"
     "      --timeout S            per-request timeout in seconds (default 60)\n"
     "      --max-retries N        retries per request (default 8)\n"
+    "      --judge-down-timeout S  stop (exit 3, resumable) when the judge has been unreachable\n"
+    "                             this long (default 60); a judge that refuses connections\n"
+    "                             or the key (401/403) before its first reply stops at once\n"
     "      --rpm N, --tpm N       client-side request and token rate limits per minute\n"
     "      --cache-dir DIR        reuse answers to identical requests across runs\n"
     "\n"
@@ -77,12 +94,27 @@ static const char run_help[] =
     "      --dry-run              count requests and estimate tokens and cost; send nothing\n"
     "      --price-input USD      price per million prompt tokens (for cost estimates)\n"
     "      --price-output USD     price per million completion tokens\n"
+    "      --max-cost USD         stop sending before the estimated spend (the journal's and\n"
+    "                             this run's, answered and in flight) passes USD; exit 4;\n"
+    "                             rerun with a higher cap to continue (needs the prices)\n"
     "      --no-validate          do not validate the written dataset at the end\n"
+    "      --repair-journal       a journal whose header is damaged gets a new header from\n"
+    "                             this command's settings; entries with intact CRCs are kept\n"
+    "      --accept-unhealthy-judge  exit 0 despite judge-health errors (position noise, text\n"
+    "                             fallback, all ties, ...; see docs/judges.md)\n"
+    "      --strict               exit 1 on warnings too (judge health and dataset checks)\n"
     "  -q, --quiet                no progress lines or summary\n"
-    "  -h, --help                 show this help\n"
+    "  -h, --help                 show this help\n";
+
+/* Apart from run_help: C11 promises string literals of 4095 bytes only. */
+static const char run_help_exit[] =
     "\n"
-    "exit codes: 0 done; 1 too many failed pairs or the output failed validation; 2 usage or\n"
-    "input error; 3 judge unreachable or refusing (auth, quota); 130 interrupted (resumable).\n";
+    "exit codes: 0 done; 1 too many failed pairs, a judge-health error or the output failed\n"
+    "validation; 2 usage or input error, DIR in use by another run or not a cai output; 3 judge\n"
+    "unreachable or refusing (auth, quota; resumable); 4 stopped at --max-cost (resumable\n"
+    "with a higher cap); 130 interrupted (resumable). Ctrl-C stops sending and lets requests\n"
+    "in flight finish for a few seconds; a second Ctrl-C abandons them at once (nothing\n"
+    "answered is lost).\n";
 
 enum {
     OPT_INPUT_FORMAT = 256,
@@ -117,7 +149,18 @@ enum {
     OPT_DRY_RUN,
     OPT_PRICE_IN,
     OPT_PRICE_OUT,
-    OPT_NO_VALIDATE
+    OPT_NO_VALIDATE,
+    OPT_FORCE,
+    OPT_NO_LOCK,
+    OPT_REPAIR_JOURNAL,
+    OPT_MARGIN,
+    OPT_MARGIN_CAP,
+    OPT_LICENSE,
+    OPT_LANGUAGE,
+    OPT_MAX_COST,
+    OPT_JUDGE_DOWN_TIMEOUT,
+    OPT_ACCEPT_UNHEALTHY = 400, /* apart from the others' numbers: other options are added above */
+    OPT_STRICT
 };
 
 static const struct option long_opts[] = {
@@ -159,6 +202,17 @@ static const struct option long_opts[] = {
     {"price-input", required_argument, NULL, OPT_PRICE_IN},
     {"price-output", required_argument, NULL, OPT_PRICE_OUT},
     {"no-validate", no_argument, NULL, OPT_NO_VALIDATE},
+    {"force", no_argument, NULL, OPT_FORCE},
+    {"no-lock", no_argument, NULL, OPT_NO_LOCK},
+    {"repair-journal", no_argument, NULL, OPT_REPAIR_JOURNAL},
+    {"margin", required_argument, NULL, OPT_MARGIN},
+    {"margin-cap", required_argument, NULL, OPT_MARGIN_CAP},
+    {"license", required_argument, NULL, OPT_LICENSE},
+    {"language", required_argument, NULL, OPT_LANGUAGE},
+    {"accept-unhealthy-judge", no_argument, NULL, OPT_ACCEPT_UNHEALTHY},
+    {"strict", no_argument, NULL, OPT_STRICT},
+    {"max-cost", required_argument, NULL, OPT_MAX_COST},
+    {"judge-down-timeout", required_argument, NULL, OPT_JUDGE_DOWN_TIMEOUT},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
@@ -207,6 +261,60 @@ static void print_rate(const char *label, double v)
         fprintf(stderr, "  %-34s %.1f%%\n", label, 100.0 * v);
 }
 
+/* Prompts the server seems to have cut (the verdict sources are in the judge-health lines). */
+static void print_truncation(const cai_run_summary *s)
+{
+    if (s->judgments_truncated)
+        fprintf(stderr,
+                "  warning: %llu judgment(s) where the server counted under half the prompt "
+                "tokens cai estimates: it probably cut the prompt to its context size\n",
+                (unsigned long long)s->judgments_truncated);
+}
+
+/*
+ * Judge health and validation, the last lines of the summary. "validation: clean" only when
+ * neither the judge-health checks nor the dataset checks found anything at all.
+ */
+static void print_health(const cai_run_opts *o, const cai_run_summary *s)
+{
+    const cai_health_counts *c = &s->health;
+    const cai_health_report *h = &s->health_report;
+    uint64_t n = c->judgments ? c->judgments : 1;
+    int ve = s->validation_findings > 0 ? s->validation_findings : 0;
+    int vw = s->validation_warnings > 0 ? s->validation_warnings : 0;
+    size_t i;
+
+    fprintf(stderr,
+            "  judge health: %.1f%% log-probs, %.1f%% text verdicts, %.1f%% failed of %llu "
+            "judgments\n",
+            100.0 * (double)c->from_logprobs / (double)n, 100.0 * (double)c->from_text / (double)n,
+            100.0 * (double)c->failed / (double)n, (unsigned long long)c->judgments);
+    print_rate("won by the first-shown response", cai_health_first_shown_rate(c));
+    print_rate("ties among judged pairs", c->pairs ? (double)c->ties / (double)c->pairs : NAN);
+    if (c->human_n) {
+        double lo, hi;
+        cai_agree_wilson(c->human_agree, c->human_n, 1.959963984540054, &lo, &hi);
+        fprintf(stderr, "  %-34s %.1f%% of %llu (95%% CI %.3f-%.3f)\n", "agrees with human labels",
+                100.0 * (double)c->human_agree / (double)c->human_n, (unsigned long long)c->human_n,
+                lo, hi);
+    }
+    for (i = 0; i < h->n; i++)
+        fprintf(stderr, "  %s [%s] %s\n    try: %s\n",
+                h->f[i].severity == CAI_HEALTH_ERROR ? "ERROR" : "warning", h->f[i].code,
+                h->f[i].message, h->f[i].hint);
+    if (s->validation_findings < 0)
+        fprintf(stderr, "  validation: not run; judge health: %u error(s), %u warning(s)\n",
+                h->errors, h->warnings);
+    else if (ve + vw == 0 && h->n == 0)
+        fprintf(stderr, "  validation: clean\n");
+    else
+        fprintf(stderr,
+                "  validation: %u error(s), %u warning(s) (judge health %u/%u, dataset %d/%d); "
+                "run 'cai validate %s'\n",
+                h->errors + (unsigned)ve, h->warnings + (unsigned)vw, h->errors, h->warnings, ve,
+                vw, o->output_dir);
+}
+
 static void print_summary(const cai_run_opts *o, const cai_run_summary *s)
 {
     if (o->dry_run) {
@@ -220,14 +328,24 @@ static void print_summary(const cai_run_opts *o, const cai_run_summary *s)
         fprintf(stderr, ". Nothing was sent or written.\n");
         return;
     }
+    /* Every pair read is in exactly one of kept / ties dropped / failed / unjudgeable. */
     fprintf(stderr,
-            "done in %.1fs: %llu pairs read, %llu kept (train %llu, test %llu), %llu ties, "
-            "%llu failed\n",
+            "done in %.1fs: %llu pairs read, %llu kept (train %llu, test %llu), %llu ties%s, "
+            "%llu failed, %llu unjudgeable",
             s->elapsed_s, (unsigned long long)s->pairs_read, (unsigned long long)s->pairs_kept,
             (unsigned long long)s->train, (unsigned long long)s->test, (unsigned long long)s->ties,
-            (unsigned long long)s->failed);
-    fprintf(stderr, "  judgments: %llu sent, %llu from the journal\n",
-            (unsigned long long)s->judgments_sent, (unsigned long long)s->judgments_replayed);
+            o->keep_ties ? " (kept)" : "", (unsigned long long)s->failed,
+            (unsigned long long)s->unjudgeable);
+    if (s->skipped_input)
+        fprintf(stderr, "; %llu invalid input lines skipped", (unsigned long long)s->skipped_input);
+    fprintf(stderr, "\n");
+    fprintf(stderr, "  judgments: %llu sent, %llu answered, %llu from the journal\n",
+            (unsigned long long)s->judgments_sent, (unsigned long long)s->judgments_answered,
+            (unsigned long long)s->judgments_replayed);
+    if (s->requests)
+        fprintf(stderr, "  requests: %llu sent, %llu timed out\n", (unsigned long long)s->requests,
+                (unsigned long long)s->timeouts);
+    print_truncation(s);
     print_rate("position consistency", s->position_consistency);
     print_rate("chosen is response_a", s->position_a_rate);
     print_rate("chosen is the longer response", s->longer_rate);
@@ -238,11 +356,7 @@ static void print_summary(const cai_run_opts *o, const cai_run_summary *s)
                 (unsigned long long)s->prompt_tokens, (unsigned long long)s->completion_tokens);
     if (o->price_input_per_mtok > 0 || o->price_output_per_mtok > 0)
         fprintf(stderr, "  estimated cost: $%.4f\n", s->cost);
-    if (s->validation_findings > 0)
-        fprintf(stderr, "  validation: %d error(s); run 'cai validate %s'\n",
-                s->validation_findings, o->output_dir);
-    else if (s->validation_findings == 0)
-        fprintf(stderr, "  validation: clean\n");
+    print_health(o, s);
     fprintf(stderr, "  dataset: %s\n", o->output_dir);
 }
 
@@ -282,6 +396,27 @@ static void print_skipped(const cai_run *r, const cai_run_opts *o, const cai_run
         fprintf(stderr, "    ... and %llu more\n", (unsigned long long)(s->skipped_input - i));
 }
 
+/* Judge-health errors fail the run unless accepted on purpose; the errors are also printed
+ * under --quiet, since they decide the exit code. */
+static int health_fails(const cai_run_summary *s, int accept)
+{
+    const cai_health_report *h = &s->health_report;
+    size_t i;
+
+    if (h->errors == 0)
+        return 0;
+    for (i = 0; i < h->n; i++)
+        if (h->f[i].severity == CAI_HEALTH_ERROR)
+            cli_error("judge health: %s [%s]", h->f[i].message, h->f[i].code);
+    if (accept) {
+        cli_error("judge-health errors accepted (--accept-unhealthy-judge)");
+        return 0;
+    }
+    cli_error("the labels are not trustworthy; see docs/judges.md, or pass "
+              "--accept-unhealthy-judge to keep them anyway");
+    return 1;
+}
+
 static int parse_clamp(const char *s, double *lo, double *hi)
 {
     char buf[64], *comma;
@@ -298,14 +433,57 @@ static int parse_clamp(const char *s, double *lo, double *hi)
     return 0;
 }
 
+/* "cai run ARGS" with each argument quoted for a POSIX shell where it needs it; caller frees.
+ * Keys never reach argv (see --api-key-env); credentials in a URL are redacted like everywhere
+ * else, so the line is safe to record. */
+static char *command_line(int argc, char **argv)
+{
+    size_t n = 8, i;
+    char *out, *p;
+    int k;
+
+    for (k = 0; k < argc; k++)
+        n += 4 * strlen(argv[k]) + 8; /* a redacted URL is never longer than the URL */
+    if (!(out = malloc(n)))
+        return NULL;
+    p = out + sprintf(out, "cai");
+    for (k = 0; k < argc; k++) {
+        char *red = strstr(argv[k], "://") ? cai_url_redact(argv[k]) : NULL;
+        const char *a = red ? red : strstr(argv[k], "://") ? "<url>" : argv[k];
+        int plain = *a != '\0';
+        for (i = 0; a[i]; i++)
+            plain &= (strchr("@%+=:,./-_", a[i]) || isalnum((unsigned char)a[i])) ? 1 : 0;
+        *p++ = ' ';
+        if (plain) {
+            p += sprintf(p, "%s", a);
+            free(red);
+            continue;
+        }
+        *p++ = '\'';
+        for (i = 0; a[i]; i++) {
+            if (a[i] == '\'') {
+                memcpy(p, "'\\''", 4);
+                p += 4;
+            } else {
+                *p++ = a[i];
+            }
+        }
+        *p++ = '\'';
+        *p = '\0';
+        free(red);
+    }
+    return out;
+}
+
 int cmd_run(int argc, char **argv)
 {
+    char *cmdline = NULL;
     cai_run_opts o;
     const char **inputs = NULL;
     size_t n_inputs = 0;
     const char *key_env = NULL, *key_file = NULL;
     char *key = NULL;
-    int quiet = 0, c, rc, v;
+    int quiet = 0, c, rc, v, accept_unhealthy = 0, strict = 0;
     uint64_t u;
     cai_run *r = NULL;
     cai_run_summary sum;
@@ -317,6 +495,7 @@ int cmd_run(int argc, char **argv)
     inputs = calloc((size_t)argc + 1, sizeof(*inputs));
     if (!inputs)
         return CLI_EXIT_USAGE;
+    o.command_line = cmdline = command_line(argc, argv);
     while ((c = getopt_long(argc, argv, "+:i:c:o:j:m:qh", long_opts, NULL)) != -1) {
         switch (c) {
         case 'i':
@@ -468,30 +647,80 @@ int cmd_run(int argc, char **argv)
         case OPT_NO_VALIDATE:
             o.no_validate = 1;
             break;
+        case OPT_FORCE:
+            o.force = 1;
+            break;
+        case OPT_NO_LOCK:
+            o.no_lock = 1;
+            break;
+        case OPT_REPAIR_JOURNAL:
+            o.repair_journal = 1;
+            break;
+        case OPT_MARGIN:
+            if ((v = cai_margin_mode_parse(optarg)) < 0)
+                goto bad_value;
+            o.margin = (cai_margin_mode)v;
+            break;
+        case OPT_MARGIN_CAP:
+            if (cli_parse_double(optarg, 0.001, 1000, &o.margin_cap))
+                goto bad_value;
+            break;
+        case OPT_LICENSE:
+            o.license = optarg;
+            break;
+        case OPT_LANGUAGE:
+            o.language = optarg;
+            break;
+        case OPT_ACCEPT_UNHEALTHY:
+            accept_unhealthy = 1;
+            break;
+        case OPT_STRICT:
+            strict = 1;
+            break;
+        case OPT_MAX_COST:
+            if (cli_parse_double(optarg, 1e-9, 1e9, &o.max_cost))
+                goto bad_value;
+            break;
+        case OPT_JUDGE_DOWN_TIMEOUT:
+            if (cli_parse_double(optarg, 0.001, 86400, &o.judge.down_timeout_s))
+                goto bad_value;
+            break;
         case 'q':
             quiet = 1;
             break;
         case 'h':
             fputs(run_help, stdout);
+            fputs(run_help_more, stdout);
+            fputs(run_help_exit, stdout);
             free(inputs);
+            free(cmdline);
             return CLI_EXIT_OK;
         default: /* ':' or '?' */
             free(inputs);
+            free(cmdline);
             return cli_opt_error("run", long_opts, c, argc, argv);
         }
     }
     if (optind < argc) {
         free(inputs);
+        free(cmdline);
         return cli_usage("run", "unexpected argument '%s' (inputs go after --input)", argv[optind]);
     }
     if (!n_inputs || !o.constitution || !o.output_dir) {
         free(inputs);
+        free(cmdline);
         return cli_usage("run", "--input, --constitution and --output are required");
     }
     if (o.judge.backend != CAI_BACKEND_BUILTIN && !o.judge.model) {
         free(inputs);
+        free(cmdline);
         return cli_usage("run", "--model is required with --judge %s",
                          cai_backend_name(o.judge.backend));
+    }
+    if (o.max_cost > 0 && !(o.price_input_per_mtok > 0) && !(o.price_output_per_mtok > 0)) {
+        free(inputs);
+        return cli_usage("run", "--max-cost needs --price-input and --price-output (USD per "
+                                "million tokens)");
     }
     o.inputs = inputs;
     o.n_inputs = n_inputs;
@@ -499,6 +728,7 @@ int cmd_run(int argc, char **argv)
         rc = cli_load_key(o.judge.backend, key_env, key_file, &key);
         if (rc != CLI_EXIT_OK) {
             free(inputs);
+            free(cmdline);
             return rc;
         }
         o.judge.api_key = key;
@@ -543,13 +773,26 @@ int cmd_run(int argc, char **argv)
         }
         if (sum.validation_findings > 0)
             rc = CLI_EXIT_FINDINGS;
+        if (health_fails(&sum, accept_unhealthy))
+            rc = CLI_EXIT_FINDINGS;
+        if (strict &&
+            sum.health_report.warnings +
+                    (unsigned)(sum.validation_warnings > 0 ? sum.validation_warnings : 0) >
+                0) {
+            cli_error("--strict: %u judge-health and %d dataset warning(s)",
+                      sum.health_report.warnings,
+                      sum.validation_warnings > 0 ? sum.validation_warnings : 0);
+            rc = CLI_EXIT_FINDINGS;
+        }
     }
     cai_run_free(r);
     cli_free_key(key);
     free(inputs);
+    free(cmdline);
     return rc;
 
 bad_value:
     free(inputs);
+    free(cmdline);
     return cli_bad_value("run", long_opts, c, optarg, run_expected(c));
 }

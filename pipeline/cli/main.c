@@ -37,6 +37,7 @@ static void print_help(FILE *f)
                "  1    the command ran and found problems (findings, too many failed pairs)\n"
                "  2    usage error, unreadable or invalid input, invalid constitution\n"
                "  3    the judge endpoint could not be used (unreachable, auth, quota)\n"
+               "  4    run: stopped at the --max-cost spending cap; rerun with a higher cap\n"
                "  130  interrupted by SIGINT/SIGTERM; run the same command again to resume\n"
                "\nRun 'cai <command> --help' for a command's options.\n");
 }

@@ -16,6 +16,8 @@ int cli_exit_code(cai_status st)
         return CLI_EXIT_OK;
     case CAI_EINTERRUPTED:
         return CLI_EXIT_INTERRUPTED;
+    case CAI_EBUDGET:
+        return CLI_EXIT_BUDGET;
     case CAI_EHTTP:
     case CAI_ETRANSPORT:
     case CAI_ETIMEOUT:
@@ -30,6 +32,7 @@ int cli_exit_code(cai_status st)
     case CAI_ESCHEMA:
     case CAI_ELIMIT:
     case CAI_EMISMATCH:
+    case CAI_ELOCKED:
         return CLI_EXIT_USAGE;
     }
     return CLI_EXIT_USAGE;

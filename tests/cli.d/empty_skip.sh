@@ -19,13 +19,17 @@ check "empty second input: exit 2" 2 $?
 
 # 26 bad lines among 9 good ones: the summary counts them and lists the first 20, and
 # failed.jsonl.gz holds every one with its file, line and reason
+# (the good lines are the bundled sample's, so that the built-in judge finds real preferences)
+exec 3<"$SRC/datasets/samples/pairs.jsonl"
 for i in $(seq 1 35); do
     if [ $((i % 7)) -eq 0 ] || [ "$i" -gt 30 ]; then
-        printf '{"id":"g%s","prompt":"p%s","response_a":"yes %s","response_b":"no, %s"}\n' "$i" "$i" "$i" "$i"
+        IFS= read -r good <&3
+        printf '%s\n' "$good"
     else
         printf '{"id":"b%s","prompt":"p%s","response_a":%s,"response_b":"x"}\n' "$i" "$i" "$i"
     fi
 done >"$ES_TMP/mixed.jsonl"
+exec 3<&-
 "$CAI" run -i "$ES_TMP/mixed.jsonl" -c "$ES_HHH" -o "$ES_TMP/out-skip" --skip-invalid 2>"$ES_TMP/err"
 check "skip-invalid run" 0 $?
 grep -q "skipped input lines: 26 " "$ES_TMP/err"; check "skipped lines counted in the summary" 0 $?

@@ -52,3 +52,38 @@ check "duplicate input ids" 2 $?
 grep -q 'dup.jsonl:3: duplicate id "x"' "$DUP_TMP/err"; check "duplicate id named with FILE:LINE" 0 $?
 [ ! -e "$DUP_TMP/out/journal.cai" ]; check "nothing written for duplicate ids" 0 $?
 rm -rf "$DUP_TMP"
+
+# The output directory: one run at a time, never a user's directory or files.
+OD_TMP=$(mktemp -d)
+OD_ARGS=(-i "$SAMPLES" -c "$HHH" --quiet --limit 10)
+"$CAI" run "${OD_ARGS[@]}" -o "" 2>"$OD_TMP/err"; check "run -o '' is refused" 2 $?
+grep -q "the path is empty" "$OD_TMP/err"; check "an empty -o is explained" 0 $?
+mkdir "$OD_TMP/myproj"
+printf '# my project\n' >"$OD_TMP/myproj/README.md"
+cp "$OD_TMP/myproj/README.md" "$OD_TMP/readme.orig"
+"$CAI" run "${OD_ARGS[@]}" -o "$OD_TMP/myproj" 2>"$OD_TMP/err"
+check "a non-empty directory that is not cai's is refused" 2 $?
+cmp -s "$OD_TMP/myproj/README.md" "$OD_TMP/readme.orig"; check "the user's README.md is untouched" 0 $?
+[ "$(ls -A "$OD_TMP/myproj")" = README.md ]; check "nothing added to a refused directory" 0 $?
+grep -q -- "--force" "$OD_TMP/err"; check "the refusal names --force" 0 $?
+mkdir "$OD_TMP/myproj/data"
+echo keep >"$OD_TMP/myproj/data/train-notes.txt"
+"$CAI" run "${OD_ARGS[@]}" -o "$OD_TMP/myproj" --force; check "--force writes into it" 0 $?
+"$CAI" run "${OD_ARGS[@]}" -o "$OD_TMP/myproj" --shard-records 2; check "a rerun with other shards" 0 $?
+[ "$(cat "$OD_TMP/myproj/data/train-notes.txt")" = keep ]; check "a user file in data/ survives" 0 $?
+
+# A second run while the first holds the directory: exit 2 at once, naming the first's pid and
+# host; the judge is asked each judgment once.
+start_fake "$OD_TMP" --latency-ms 300 --log "$OD_TMP/requests.log"
+OD_FAKE=(--judge openai --model fake --base-url "http://127.0.0.1:$FAKE_PORT/v1" --concurrency 1)
+OPENAI_API_KEY=k "$CAI" run "${OD_ARGS[@]}" "${OD_FAKE[@]}" -o "$OD_TMP/busy" &
+od_first=$!
+for _ in $(seq 400); do [ -s "$OD_TMP/busy/.cai.lock" ] && break; sleep 0.05; done
+OPENAI_API_KEY=k "$CAI" run "${OD_ARGS[@]}" "${OD_FAKE[@]}" -o "$OD_TMP/busy" 2>"$OD_TMP/err"
+check "a second run on a busy directory" 2 $?
+grep -q "in use by another cai run (pid $od_first on host $(uname -n))" "$OD_TMP/err"
+check "the refusal names the holder's pid and host" 0 $?
+wait "$od_first"; check "the first run finishes" 0 $?
+[ "$(wc -l <"$OD_TMP/requests.log")" -eq 20 ]; check "nothing was asked twice" 0 $?
+stop_fake
+rm -rf "$OD_TMP"

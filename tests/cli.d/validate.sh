@@ -1,8 +1,8 @@
 # `cai validate` and `cai stats` through the binary: exit codes 0/1/2, --json, --strict, --svg.
+# (Their runs on the HH-RLHF sample are in tests/cli.d/hh_sample/validate.sh.)
 # Sourced by tests/cli.sh.
 VALIDATE_TMP=$(mktemp -d)
 VDATA="$SRC/tests/data/validate"
-HH_SAMPLE="$SRC/../shared/data/hh-rlhf/harmless-base-test-head1000.jsonl.gz"
 
 "$CAI" validate --help | grep -q -- "--strict"; check "validate --help lists options" 0 $?
 "$CAI" validate "$VDATA/trl_good.jsonl" >"$VALIDATE_TMP/out"; check "validate a clean file" 0 $?
@@ -11,7 +11,7 @@ check "clean file verdict line" 0 $?
 "$CAI" validate "$VDATA/trl_defects.jsonl" >"$VALIDATE_TMP/out"; check "validate a defective file" 1 $?
 grep -q 'trl_defects.jsonl:7: error \[empty_chosen\]' "$VALIDATE_TMP/out"
 check "finding named FILE:LINE" 0 $?
-tail -n 1 "$VALIDATE_TMP/out" | grep -q '^verdict: FAIL: 15 errors'; check "defective verdict line" 0 $?
+tail -n 1 "$VALIDATE_TMP/out" | grep -q '^verdict: FAIL: 16 errors'; check "defective verdict line" 0 $?
 "$CAI" validate --json "$VDATA/trl_defects.jsonl" >"$VALIDATE_TMP/out"; check "validate --json" 1 $?
 [ "$(wc -l <"$VALIDATE_TMP/out")" -eq 1 ] && grep -q '"verdict":"fail"' "$VALIDATE_TMP/out" &&
     grep -q '"kind":"json","file":"[^"]*trl_defects.jsonl","line":2' "$VALIDATE_TMP/out"
@@ -21,8 +21,10 @@ check "validate --json is one object with findings" 0 $?
 "$CAI" validate "$VDATA/duplicates.jsonl" >/dev/null; check "warnings only" 0 $?
 "$CAI" validate --strict "$VDATA/duplicates.jsonl" >/dev/null; check "warnings with --strict" 1 $?
 "$CAI" validate "$VDATA/leak" >/dev/null; check "leakage between splits" 1 $?
-"$CAI" validate --format hh "$HH_SAMPLE" >"$VALIDATE_TMP/out"; check "HH sample has defects" 1 $?
-grep -c 'error \[empty_chosen\]' "$VALIDATE_TMP/out" | grep -qx 3; check "HH sample: 3 empty replies" 0 $?
+"$CAI" validate --format hh "$VDATA/hh_defects.jsonl" >"$VALIDATE_TMP/out"; check "HH file with defects" 1 $?
+grep -q 'hh_defects.jsonl:5: error \[empty_chosen\]' "$VALIDATE_TMP/out" &&
+    grep -q 'hh_defects.jsonl:7: warning \[roles_not_alternating\]' "$VALIDATE_TMP/out"
+check "HH defects named FILE:LINE" 0 $?
 
 # A flipped byte in a gzip shard.
 printf '{"prompt":"q","chosen":"a","rejected":"b"}\n' | gzip -n >"$VALIDATE_TMP/d.jsonl.gz"
@@ -54,8 +56,13 @@ fi
 
 # stats
 "$CAI" stats --help | grep -q -- "--svg"; check "stats --help lists options" 0 $?
-"$CAI" stats "$HH_SAMPLE" >"$VALIDATE_TMP/out"; check "stats on the HH sample" 0 $?
-grep -q 'prompt  *1000  *8  *286  *1004  *3053' "$VALIDATE_TMP/out"; check "stats prompt lengths" 0 $?
+# the bundled HH transcripts; expected values computed independently with Python (json.loads,
+# final reply after the last "\n\nAssistant:" less one space, lengths in code points)
+"$CAI" stats "$SRC/datasets/samples/hh-style.jsonl" >"$VALIDATE_TMP/out"; check "stats on HH transcripts" 0 $?
+grep -q '^  chosen  *20  *151  *253  *305  *336  *252.8$' "$VALIDATE_TMP/out" &&
+    grep -q '^  rejected  *20  *41  *88  *291  *424  *147.7$' "$VALIDATE_TMP/out" &&
+    grep -q 'longer response in 85.0% of 20 pairs (binomial p = 0.0026)' "$VALIDATE_TMP/out"
+check "stats of HH transcripts: reply lengths and length bias" 0 $?
 "$CAI" stats --json --svg "$VALIDATE_TMP/s.svg" "$VDATA/trl_good.jsonl" >"$VALIDATE_TMP/out"
 check "stats --json --svg" 0 $?
 grep -q '"splits":\[' "$VALIDATE_TMP/out"; check "stats --json has splits" 0 $?

@@ -13,6 +13,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,17 @@ struct fake_llm {
     size_t nkept;
     body_stat *tab;
     size_t tab_cap, tab_len;
+    pid_t kill_pid;        /* fake_llm_kill_on_request: SIGKILL this process ... */
+    size_t kill_at;        /* ... at this value of requests */
+    unsigned ctx;          /* fake_llm_set_context */
+    int reasoning;         /* fake_llm_set_reasoning */
+    size_t die_after;      /* fake_llm_die_after: the request that makes the server go away */
+    int dying;             /* ... has come: the server thread closes everything */
+    int dead;              /* no listening socket until fake_llm_revive */
+    int revived_fd;        /* fake_llm_revive's new listening socket, for the server thread */
+    unsigned q_slots;      /* fake_llm_set_slots: requests processed at once (0 = unlimited) */
+    unsigned q_service_ms; /* ... each taking this long */
+    double *q_free_at;     /* when each slot is free again (now_ms clock) */
 
     /* server thread only */
     conn **conns;
@@ -239,7 +251,29 @@ typedef struct request {
     long max_tokens; /* -1: absent */
     int logprobs;    /* log-probs asked for */
     int top_n;       /* how many alternatives per position */
+    unsigned ctx;    /* the server's context in tokens: usage counts at most this; 0 = none */
+    int reasoning;   /* answer as a reasoning model (fake_llm_set_reasoning) */
+    int judge;       /* fake_judge_kind of the server */
 } request;
+
+#define FAKE_REASONING_TOKENS 100
+
+/* What an OpenAI reasoning model says to parameters it does not take (NULL: none sent). */
+static const char *reasoning_refusal(const cJSON *root)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "temperature");
+
+    if (cJSON_GetObjectItemCaseSensitive(root, "max_tokens"))
+        return "Unsupported parameter: 'max_tokens' is not supported with this model. Use "
+               "'max_completion_tokens' instead.";
+    if (cJSON_GetObjectItemCaseSensitive(root, "logprobs") ||
+        cJSON_GetObjectItemCaseSensitive(root, "top_logprobs"))
+        return "Unsupported parameter: 'logprobs' is not supported with this model.";
+    if (t && !(cJSON_IsNumber(t) && t->valuedouble == 1))
+        return "Unsupported value: 'temperature' does not support 0 with this model. Only the "
+               "default (1) value is supported.";
+    return NULL;
+}
 
 typedef struct sbuf {
     char *p;
@@ -404,11 +438,86 @@ typedef struct answer {
     int truncated; /* stopped by max_tokens */
 } answer;
 
+/*
+ * A scripted soft label: when one response holds "[[p=0.NN]]" and the other "[[other]]", P(A)
+ * is 0.NN if the marked response is shown first and 1 - 0.NN if second, whatever the order, so
+ * a run with both orders labels the pair exactly p_chosen = 0.NN (tests of the soft-label loss).
+ */
+static void marker_p(const request *r, double *p)
+{
+    const char *m = r->text ? strstr(r->text, "[[p=") : NULL;
+    const char *o = r->text ? strstr(r->text, "[[other]]") : NULL;
+    double v;
+
+    if (!m || !o || sscanf(m + 4, "%lf", &v) != 1 || v <= 0 || v >= 1)
+        return;
+    *p = m < o ? v : 1.0 - v;
+}
+
+/* The text of the last "<<<NAME_nonce>>>\n...\n<<<END_nonce>>>" block of r's prompt. */
+static int fenced_block(const request *r, const char *name, const char **s, size_t *len)
+{
+    const char *p = r->text, *hit = NULL, *body, *end;
+
+    while ((p = strstr(p, name)) != NULL)
+        hit = p++;
+    if (!hit || !(body = strstr(hit, ">>>\n")))
+        return -1;
+    body += 4;
+    if (!(end = strstr(body, "\n<<<END_")))
+        return -1;
+    *s = body;
+    *len = (size_t)(end - body);
+    return 0;
+}
+
+/* P(first shown is better) by the server's fake_judge_kind (fake_llm.h). */
+static double judge_p(const request *r, uint64_t seed, uint64_t h)
+{
+    const char *ra, *rb, *q;
+    size_t la, lb, lq;
+    uint64_t hq;
+    double qa, qb, p;
+
+    switch (r->judge) {
+    case FAKE_JUDGE_FIRST:
+        return 0.97;
+    case FAKE_JUDGE_COIN:
+        return (h >> 7) & 1 ? 0.95 : 0.05;
+    case FAKE_JUDGE_CONSISTENT:
+        for (q = NULL, ra = r->text; (ra = strstr(ra, "\nQuestion: ")) != NULL; ra++)
+            q = ra; /* the last: solved examples come first */
+        if (fenced_block(r, "<<<RESPONSE_A_", &ra, &la) != 0 ||
+            fenced_block(r, "<<<RESPONSE_B_", &rb, &lb) != 0)
+            break;
+        lq = q ? strcspn(q + 11, "\n") : 0;
+        hq = q ? cai_hash64(q + 11, lq, seed) : seed;
+        qa = (double)(cai_hash64(ra, la, hq) % 10000) / 10000.0;
+        qb = (double)(cai_hash64(rb, lb, hq) % 10000) / 10000.0;
+        p = 1.0 / (1.0 + exp(-6.0 * (qa - qb))) + 0.1 * ((double)(h % 1000) / 999.0 - 0.5);
+        return p < 0.02 ? 0.02 : p > 0.98 ? 0.98 : p;
+    case FAKE_JUDGE_HASH:
+        break;
+    }
+    return 0.02 + 0.96 * (double)(h % 10000) / 9999.0;
+}
+
+int fake_judge_kind_parse(const char *name)
+{
+    static const char *const names[] = {"consistent", "hash", "coin", "first"}; /* enum order */
+    int i;
+
+    for (i = 0; i < 4; i++)
+        if (strcmp(name, names[i]) == 0)
+            return i;
+    return -1;
+}
+
 static void make_answer(answer *a, const request *r, uint64_t seed, fake_fault f)
 {
     static const char *const digits[7] = {"1", "2", "3", "4", "5", "6", "7"};
     uint64_t h = cai_hash64(r->text, r->text_len, seed);
-    double p = 0.02 + 0.96 * (double)(h % 10000) / 9999.0;
+    double p = judge_p(r, seed, h);
     int rating = (contains(r->text, "1 to 7") || contains(r->text, "Rating") ||
                   contains(r->text, "rating")) &&
                  !contains(r->text, "(B)");
@@ -416,6 +525,7 @@ static void make_answer(answer *a, const request *r, uint64_t seed, fake_fault f
     const char *sp = r->w == W_COMPLETIONS ? " " : "";
     size_t i;
 
+    marker_p(r, &p);
     memset(a, 0, sizeof(*a));
     a->pre = "";
     a->post = "";
@@ -515,13 +625,21 @@ static void add_usage(cJSON *root, const request *r, const answer *a)
     cJSON *u = cJSON_AddObjectToObject(root, "usage");
     double pt = (double)(r->text_len / 4 + 1);
 
+    if (r->ctx && pt > r->ctx)
+        pt = r->ctx; /* cut silently, as llama.cpp and others do */
+
     if (r->w == W_MESSAGES) {
         cJSON_AddNumberToObject(u, "input_tokens", pt);
         cJSON_AddNumberToObject(u, "output_tokens", a->completion_tokens);
     } else {
+        unsigned rt = r->reasoning ? FAKE_REASONING_TOKENS : 0;
+
         cJSON_AddNumberToObject(u, "prompt_tokens", pt);
-        cJSON_AddNumberToObject(u, "completion_tokens", a->completion_tokens);
-        cJSON_AddNumberToObject(u, "total_tokens", pt + a->completion_tokens);
+        cJSON_AddNumberToObject(u, "completion_tokens", a->completion_tokens + rt);
+        cJSON_AddNumberToObject(u, "total_tokens", pt + a->completion_tokens + rt);
+        if (rt)
+            cJSON_AddNumberToObject(cJSON_AddObjectToObject(u, "completion_tokens_details"),
+                                    "reasoning_tokens", rt);
     }
 }
 
@@ -721,12 +839,24 @@ static int queue_reply(
 
 /* ------------------------------------------------------------------ the decision */
 
+/* fake_llm_kill_on_request: 1 when this request killed the client (it gets no answer). */
+static int kill_due(fake_llm *s)
+{
+    if (s->kill_pid <= 0 || s->requests < s->kill_at)
+        return 0;
+    kill(s->kill_pid, SIGKILL);
+    s->kill_pid = 0;
+    return 1;
+}
+
 static fake_fault pick_fault(fake_llm *s, const char *body, size_t len, uint32_t attempt)
 {
     unsigned mask, eligible[FAKE_NFAULTS], n = 0, k;
     uint64_t h, st;
     double u;
 
+    if (kill_due(s))
+        return FAKE_HANG;
     if (s->always != FAKE_OK)
         return s->always;
     if (s->q_len > 0) {
@@ -825,6 +955,26 @@ static fake_fault record(fake_llm *s,
     return f;
 }
 
+/* With fake_llm_set_slots: the answer waits for the first free slot, then for the service time.
+ * A slot stays taken for its request even when the client gives up on it, as real servers do. */
+static void queue_for_a_slot(fake_llm *s, conn *c)
+{
+    double now = now_ms(), start;
+    unsigned k, best = 0;
+
+    pthread_mutex_lock(&s->mu);
+    if (s->q_slots > 0 && s->q_free_at) {
+        for (k = 1; k < s->q_slots; k++)
+            if (s->q_free_at[k] < s->q_free_at[best])
+                best = k;
+        start = s->q_free_at[best] > now ? s->q_free_at[best] : now;
+        s->q_free_at[best] = start + s->q_service_ms;
+        c->state = C_WAIT;
+        c->due_ms = s->q_free_at[best];
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
 /* Answers one complete request on c. Returns -1 on OOM (c is then closed). */
 static int
 handle(fake_llm *s, conn *c, const char *hdrs, size_t hdr_len, const char *body, size_t body_len)
@@ -840,7 +990,16 @@ handle(fake_llm *s, conn *c, const char *hdrs, size_t hdr_len, const char *body,
     uint64_t bh = cai_hash64(body, body_len, 0);
     fake_fault f;
     char *out = NULL;
+    int dying;
 
+    pthread_mutex_lock(&s->mu);
+    dying = s->die_after && s->requests >= s->die_after;
+    s->dying |= dying;
+    pthread_mutex_unlock(&s->mu);
+    if (dying) {
+        c->state = C_HANG; /* never answered: the server goes away with it */
+        return 0;
+    }
     memset(&r, 0, sizeof(r));
     for (le = hdrs; le < hdrs + hdr_len && *le != '\r' && *le != '\n'; le++) {
     }
@@ -899,8 +1058,16 @@ handle(fake_llm *s, conn *c, const char *hdrs, size_t hdr_len, const char *body,
             status = 400;
         }
     }
+    pthread_mutex_lock(&s->mu);
+    r.reasoning = s->reasoning && r.w == W_CHAT;
+    pthread_mutex_unlock(&s->mu);
+    if (!status && r.reasoning && (bad = reasoning_refusal(root)) != NULL)
+        status = 400;
 
     f = record(s, hdrs, hdr_len, body, body_len, path, status, bh);
+    pthread_mutex_lock(&s->mu);
+    r.ctx = s->ctx;
+    pthread_mutex_unlock(&s->mu);
     extra[0] = '\0';
     if (status) {
         out = error_body(anthropic, btype, NULL, bad);
@@ -915,6 +1082,7 @@ handle(fake_llm *s, conn *c, const char *hdrs, size_t hdr_len, const char *body,
     case FAKE_BAD_JSON:
     case FAKE_RESET:
     case FAKE_NFAULTS:
+        r.judge = s->o.judge;
         make_answer(&a, &r, s->o.seed, f);
         out = success_body(&r, &a, bh, f != FAKE_NO_LOGPROBS);
         if (!out) {
@@ -973,6 +1141,7 @@ done:
         } else {
             c->state = C_WRITE;
         }
+        queue_for_a_slot(s, c);
     }
     cJSON_free(out);
     cJSON_Delete(root);
@@ -1262,6 +1431,29 @@ static void accept_all(fake_llm *s)
 
 /* ------------------------------------------------------------------ the server thread */
 
+/* After fake_llm_die_after's request: no listening socket, every connection closed. */
+static void go_away_if_asked(fake_llm *s)
+{
+    size_t i;
+    int dying;
+
+    pthread_mutex_lock(&s->mu);
+    dying = s->dying;
+    if (dying) {
+        s->dying = 0;
+        s->die_after = 0;
+        s->dead = 1;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (!dying)
+        return;
+    for (i = 0; i < s->nconns; i++)
+        conn_free(s->conns[i]);
+    s->nconns = 0;
+    close(s->lfd);
+    s->lfd = -1;
+}
+
 static void *serve(void *arg)
 {
     fake_llm *s = arg;
@@ -1269,9 +1461,18 @@ static void *serve(void *arg)
     size_t pcap = 0;
 
     for (;;) {
-        size_t n = s->nconns, i, k;
+        size_t n, i, k;
         double next = -1;
-        int timeout = -1, rc;
+        int timeout = -1, rc, dead;
+
+        pthread_mutex_lock(&s->mu);
+        if (s->revived_fd >= 0) {
+            s->lfd = s->revived_fd;
+            s->revived_fd = -1;
+        }
+        dead = s->dead;
+        pthread_mutex_unlock(&s->mu);
+        n = s->nconns;
 
         if (n + 2 > pcap) {
             size_t nc = (n + 2) * 2;
@@ -1301,6 +1502,8 @@ static void *serve(void *arg)
 
             timeout = d <= 0 ? 0 : (int)ceil(d);
         }
+        if (dead && (timeout < 0 || timeout > 5))
+            timeout = 5; /* look for fake_llm_revive's socket */
         rc = poll(pfd, (nfds_t)(n + 2), timeout);
         if (rc < 0 && errno != EINTR)
             break;
@@ -1340,8 +1543,9 @@ static void *serve(void *arg)
         if (k > s->max_open)
             s->max_open = k;
         pthread_mutex_unlock(&s->mu);
-        if (pfd[1].revents & POLLIN)
+        if (s->lfd >= 0 && (pfd[1].revents & POLLIN))
             accept_all(s);
+        go_away_if_asked(s);
     }
     free(pfd);
     return NULL;
@@ -1372,6 +1576,7 @@ fake_llm *fake_llm_start(const fake_llm_opts *opts)
         return NULL;
     s->o = opts ? *opts : FAKE_LLM_OPTS_INIT;
     s->lfd = -1;
+    s->revived_fd = -1;
     s->wake[0] = s->wake[1] = -1;
     s->rate = s->o.fault_rate;
     pthread_mutex_init(&s->mu, NULL);
@@ -1426,6 +1631,8 @@ void fake_llm_stop(fake_llm *s)
     free(s->conns);
     if (s->lfd >= 0)
         close(s->lfd);
+    if (s->revived_fd >= 0)
+        close(s->revived_fd);
     if (s->wake[0] >= 0)
         close(s->wake[0]);
     if (s->wake[1] >= 0)
@@ -1436,6 +1643,7 @@ void fake_llm_stop(fake_llm *s)
     }
     free(s->tab);
     free(s->q);
+    free(s->q_free_at);
     if (s->log)
         fclose(s->log);
     free(s->log_path);
@@ -1497,6 +1705,14 @@ void fake_llm_set_always(fake_llm *s, fake_fault f)
     pthread_mutex_unlock(&s->mu);
 }
 
+void fake_llm_kill_on_request(fake_llm *s, pid_t pid, size_t m)
+{
+    pthread_mutex_lock(&s->mu);
+    s->kill_pid = m > 0 ? pid : 0;
+    s->kill_at = s->requests + m;
+    pthread_mutex_unlock(&s->mu);
+}
+
 static size_t read_counter(fake_llm *s, const size_t *p)
 {
     size_t v;
@@ -1553,4 +1769,80 @@ char *fake_llm_request_body(fake_llm *s, size_t i)
 char *fake_llm_request_headers(fake_llm *s, size_t i)
 {
     return copy_kept(s, s->headers, i);
+}
+
+void fake_llm_set_context(fake_llm *s, unsigned tokens)
+{
+    pthread_mutex_lock(&s->mu);
+    s->ctx = tokens;
+    pthread_mutex_unlock(&s->mu);
+}
+
+void fake_llm_set_reasoning(fake_llm *s, int on)
+{
+    pthread_mutex_lock(&s->mu);
+    s->reasoning = on;
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* ------------------------------------------------------------------ a judge that goes away */
+
+void fake_llm_die_after(fake_llm *s, size_t k)
+{
+    pthread_mutex_lock(&s->mu);
+    s->die_after = k;
+    pthread_mutex_unlock(&s->mu);
+}
+
+int fake_llm_is_dead(fake_llm *s)
+{
+    int dead;
+
+    pthread_mutex_lock(&s->mu);
+    dead = s->dead;
+    pthread_mutex_unlock(&s->mu);
+    return dead;
+}
+
+int fake_llm_revive(fake_llm *s)
+{
+    struct sockaddr_in addr;
+    int one = 1, fd;
+
+    if (!fake_llm_is_dead(s))
+        return 0;
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return -1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    memset(&addr, 0, sizeof(addr));
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)s->port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(fd, 4096) != 0) {
+        close(fd);
+        return -1;
+    }
+    pthread_mutex_lock(&s->mu);
+    s->revived_fd = fd;
+    s->dead = 0;
+    pthread_mutex_unlock(&s->mu);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ a slow queue with few slots */
+
+int fake_llm_set_slots(fake_llm *s, unsigned slots, unsigned service_ms)
+{
+    double *t = slots ? calloc(slots, sizeof(*t)) : NULL;
+
+    if (slots && !t)
+        return -1;
+    pthread_mutex_lock(&s->mu);
+    free(s->q_free_at);
+    s->q_free_at = t;
+    s->q_slots = slots;
+    s->q_service_ms = service_ms;
+    pthread_mutex_unlock(&s->mu);
+    return 0;
 }

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /*
  * The server speaks three wire formats:
@@ -14,7 +15,10 @@
  *
  * Verdicts are deterministic: h = FNV-1a 64 (cai_hash64) of the decoded prompt text (message
  * contents / system / prompt string, concatenated, so JSON escaping does not matter) seeded with
- * opts.seed; p = 0.02 + 0.96 * (h % 10000) / 9999 is P(A); the top token is "A" when p >= 0.5.
+ * opts.seed; p = 0.02 + 0.96 * (h % 10000) / 9999 is P(A) (the HASH rule; opts.judge chooses
+ * another, see fake_judge_kind); the top token is "A" when p >= 0.5.
+ * Scripted labels: a response holding "[[p=0.NN]]" against one holding "[[other]]" gets
+ * P(A) = 0.NN when shown first and 1 - 0.NN when shown second.
  * Modes, decided from the request:
  *   - rating: the prompt contains "1 to 7", "Rating" or "rating" and does NOT contain "(B)" (so a
  *     response that merely mentions a rating cannot turn a two-response prompt into one);
@@ -63,9 +67,33 @@ typedef struct fake_llm_opts {
     const char *log_path; /* if set, append one line per request: "<status> <fnv64-hex of body>
                              <path>\n" (flushed per line); fnv64 = cai_hash64(body, len, 0) */
     unsigned port;        /* 0 = kernel-chosen (the default) */
+    int judge;            /* fake_judge_kind: how P(A) is decided (default FAKE_JUDGE_CONSISTENT) */
 } fake_llm_opts;
 
-#define FAKE_LLM_OPTS_INIT ((fake_llm_opts){0, 0.0, 0, 0, 0, NULL, 0})
+/*
+ * How the judge decides P(first shown is better), for judge-health tests:
+ *   CONSISTENT (default) a function of the unordered pair and the principle, mirrored when the
+ *              order is swapped, like a real judge: each response gets a quality
+ *              q = hash(principle, response) in [0, 1) and P = 1 / (1 + e^(-6 (q_first -
+ *              q_second))) plus noise of +-0.05 from the prompt hash (clamped to [0.02, 0.98]);
+ *              prompts without cai's RESPONSE_A / RESPONSE_B blocks get the HASH rule;
+ *   HASH       the hash rule above, of the whole prompt: the two presentation orders of a pair
+ *              are independent draws, so order consistency is ~50% (the default before judge
+ *              health existed; every suite passes with either);
+ *   COIN       a confident coin flip per request: P = 0.95 or 0.05 by the prompt hash;
+ *   FIRST      always prefers the first-shown response: P = 0.97.
+ */
+typedef enum fake_judge_kind {
+    FAKE_JUDGE_CONSISTENT = 0,
+    FAKE_JUDGE_HASH,
+    FAKE_JUDGE_COIN,
+    FAKE_JUDGE_FIRST
+} fake_judge_kind;
+
+/* "consistent", "hash", "coin", "first" -> kind; -1 when unknown. */
+int fake_judge_kind_parse(const char *name);
+
+#define FAKE_LLM_OPTS_INIT ((fake_llm_opts){0, 0.0, 0, 0, 0, NULL, 0, FAKE_JUDGE_CONSISTENT})
 
 /* Starts the server thread (opts may be NULL for defaults). NULL on failure. */
 fake_llm *fake_llm_start(const fake_llm_opts *opts);
@@ -84,6 +112,10 @@ void fake_llm_push_fault(fake_llm *s, fake_fault f, unsigned count);
 void fake_llm_set_fault_rate(fake_llm *s, double rate);
 /* Every request gets f until set back to FAKE_OK (overrides the queue and random faults). */
 void fake_llm_set_always(fake_llm *s, fake_fault f);
+/* Crash at a known point: SIGKILLs process pid when the server receives its m-th request from
+ * now (m >= 1; the first well-formed one at or after it), before that request is decided; it is
+ * recorded as a hang (status 0) and never answered. Fires once; pid <= 0 disarms. */
+void fake_llm_kill_on_request(fake_llm *s, pid_t pid, size_t m);
 
 size_t fake_llm_requests(fake_llm *s);  /* all requests received (malformed ones included) */
 size_t fake_llm_successes(fake_llm *s); /* 200 answers with a verdict, ie "billed" */
@@ -98,6 +130,33 @@ size_t fake_llm_max_open(fake_llm *s);
  * caller frees; NULL past end or past the first 1,000 requests (only those are kept). */
 char *fake_llm_request_body(fake_llm *s, size_t i);
 char *fake_llm_request_headers(fake_llm *s, size_t i);
+
+/* Silent truncation: usage.prompt_tokens / input_tokens report at most tokens (the server's
+ * context), as a server that cuts long prompts does; 0 (the default) reports the whole prompt. */
+void fake_llm_set_context(fake_llm *s, unsigned tokens);
+
+/* A reasoning model on chat: a body with max_tokens, logprobs/top_logprobs or a temperature
+ * other than 1 gets OpenAI's 400 "Unsupported parameter" error; answers carry no log-probs and
+ * 100 reasoning tokens (usage.completion_tokens_details.reasoning_tokens, inside
+ * completion_tokens). */
+void fake_llm_set_reasoning(fake_llm *s, int on);
+
+/*
+ * A judge that goes away mid-run: the request that arrives when k have been received is not
+ * answered; the server then closes every connection and its listening socket, so later
+ * connections are refused (the port stays reserved for it). fake_llm_revive listens again on
+ * the same port (0, or -1 when it cannot bind). Counters keep counting across both.
+ */
+void fake_llm_die_after(fake_llm *s, size_t k);
+int fake_llm_is_dead(fake_llm *s);
+int fake_llm_revive(fake_llm *s);
+
+/*
+ * A slow queue with few slots (llama.cpp's --parallel): only `slots` requests are processed at a
+ * time, each for service_ms, in arrival order; the others wait in the queue, and a request the
+ * client gave up on keeps its slot. 0 slots: back to answering at once. -1 on OOM.
+ */
+int fake_llm_set_slots(fake_llm *s, unsigned slots, unsigned service_ms);
 
 /* Name of a fault ("ok", "429", "500", "503", "hang", "reset", "bad_json", "no_logprobs",
  * "no_verdict", "401_echo") and the reverse (-1 when unknown). */

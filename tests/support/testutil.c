@@ -197,6 +197,13 @@ const char *tu_shared_dir(void)
     return CAI_SHARED_DIR;
 }
 
+const char *tu_hh_sample(void)
+{
+    const char *p = getenv("CAI_HH_SAMPLE");
+
+    return p && *p ? p : CAI_HH_SAMPLE;
+}
+
 const char *tu_source_dir(void)
 {
     return CAI_SOURCE_DIR;

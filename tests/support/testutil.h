@@ -35,6 +35,10 @@ char *tu_strdupf(const char *fmt, ...)
 int tu_run(const char *cmd, char **output);
 /* Path of the shared data directory (../shared from the project root). */
 const char *tu_shared_dir(void);
+/* Path of the HH-RLHF sample (harmless-base-test-head1000.jsonl.gz), which is not part of the
+ * repository: $CAI_HH_SAMPLE when set, else the CMake variable CAI_HH_SAMPLE (default
+ * ../shared/data/hh-rlhf/ beside the project root). Only cases tagged "hh_sample" read it. */
+const char *tu_hh_sample(void);
 /* Path of the source tree. */
 const char *tu_source_dir(void);
 /* Path of the built cai binary. */

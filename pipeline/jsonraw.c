@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: MIT */
+/* Raw JSON text scanning: member spans (to carry values byte for byte) and type signatures. */
+#include "jsonraw_int.h"
+#include "util_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static size_t skip_ws(const char *t, size_t i, size_t n)
+{
+    while (i < n && (t[i] == ' ' || t[i] == '\t' || t[i] == '\r' || t[i] == '\n'))
+        i++;
+    return i;
+}
+
+/* Index just past the string that starts at t[i] == '"'. */
+static size_t skip_string(const char *t, size_t i, size_t n)
+{
+    for (i++; i < n; i++) {
+        if (t[i] == '\\')
+            i++;
+        else if (t[i] == '"')
+            return i + 1;
+    }
+    return n;
+}
+
+/* Index just past the value that starts at t[i] (valid JSON assumed). */
+static size_t skip_value(const char *t, size_t i, size_t n)
+{
+    int depth = 0;
+
+    do {
+        if (i >= n)
+            return n;
+        if (t[i] == '"') {
+            i = skip_string(t, i, n);
+            continue;
+        }
+        if (t[i] == '{' || t[i] == '[')
+            depth++;
+        else if (t[i] == '}' || t[i] == ']')
+            depth--;
+        else if (depth == 0) {
+            /* a scalar: up to the next delimiter */
+            while (i < n && !strchr(",}] \t\r\n", t[i]))
+                i++;
+            return i;
+        }
+        i++;
+    } while (depth > 0);
+    return i;
+}
+
+long cai_json__members(const char *text, size_t len, cai_jspan *out, size_t max)
+{
+    size_t i = skip_ws(text, 0, len), k = 0;
+
+    if (i >= len || text[i] != '{')
+        return -1;
+    i = skip_ws(text, i + 1, len);
+    while (i < len && text[i] == '"' && k < max) {
+        out[k].key = i;
+        i = skip_string(text, i, len);
+        out[k].key_len = i - out[k].key;
+        i = skip_ws(text, i, len);
+        if (i >= len || text[i] != ':')
+            return -1;
+        i = skip_ws(text, i + 1, len);
+        out[k].val = i;
+        i = skip_value(text, i, len);
+        out[k].val_len = i - out[k].val;
+        k++;
+        i = skip_ws(text, i, len);
+        if (i < len && text[i] == ',')
+            i = skip_ws(text, i + 1, len);
+    }
+    return (long)k;
+}
+
+/* ---- signatures ------------------------------------------------------------------------- */
+
+typedef struct sig {
+    char **e;
+    size_t n, cap;
+    int oom;
+} sig;
+
+static void sig_add(sig *s, const char *path, size_t plen, char type)
+{
+    char **ne = cai__grow(s->e, &s->cap, s->n + 1, sizeof(*ne), 16);
+    char *x;
+
+    if (!ne) {
+        s->oom = 1;
+        return;
+    }
+    s->e = ne;
+    if (!(x = malloc(plen + 3))) {
+        s->oom = 1;
+        return;
+    }
+    memcpy(x, path, plen);
+    x[plen] = '=';
+    x[plen + 1] = type;
+    x[plen + 2] = '\0';
+    s->e[s->n++] = x;
+}
+
+/* Walks the value at t[i]; path holds plen bytes (grown as needed). Returns the index after it. */
+static size_t
+walk(sig *s, const char *t, size_t i, size_t n, char **path, size_t *pcap, size_t plen)
+{
+    char c;
+
+    i = skip_ws(t, i, n);
+    if (i >= n)
+        return n;
+    c = t[i];
+    if (c == '{' || c == '[') {
+        size_t items = 0;
+        i = skip_ws(t, i + 1, n);
+        while (i < n && t[i] != (c == '{' ? '}' : ']')) {
+            size_t add = 2, klen = 0, k0 = 0;
+            if (c == '{') {
+                k0 = i + 1;
+                i = skip_string(t, i, n);
+                klen = i - 1 - k0; /* the key as written (escapes kept: same key, same text) */
+                add = klen + 1;
+                i = skip_ws(t, i, n) + 1; /* ':' */
+            }
+            {
+                char *np = cai__grow(*path, pcap, plen + add + 1, 1, 64);
+                if (!np) {
+                    s->oom = 1;
+                    return n;
+                }
+                *path = np;
+            }
+            if (c == '{') {
+                (*path)[plen] = '.';
+                memcpy(*path + plen + 1, t + k0, klen);
+            } else {
+                memcpy(*path + plen, "[]", 2);
+            }
+            i = walk(s, t, i, n, path, pcap, plen + add);
+            items++;
+            i = skip_ws(t, i, n);
+            if (i < n && t[i] == ',')
+                i = skip_ws(t, i + 1, n);
+        }
+        if (!items)
+            sig_add(s, *path, plen, c == '{' ? 'o' : 'l');
+        return i + 1;
+    }
+    if (c == '"') {
+        sig_add(s, *path, plen, 's');
+        return skip_string(t, i, n);
+    }
+    {
+        size_t end = skip_value(t, i, n), k;
+        char type = 'i';
+        if (c == 't' || c == 'f')
+            type = 'b';
+        else if (c == 'n')
+            type = 'n';
+        else
+            for (k = i; k < end; k++)
+                if (t[k] == '.' || t[k] == 'e' || t[k] == 'E')
+                    type = 'f';
+        sig_add(s, *path, plen, type);
+        return end;
+    }
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char *cai_json__signature(const char *text, size_t len)
+{
+    sig s = {NULL, 0, 0, 0};
+    char *path = NULL, *out = NULL;
+    size_t pcap = 0, i;
+    cai_buf b = {0};
+
+    walk(&s, text, 0, len, &path, &pcap, 0);
+    if (!s.oom) {
+        qsort(s.e, s.n, sizeof(*s.e), cmp_str);
+        for (i = 0; i < s.n; i++) {
+            if (i > 0 && strcmp(s.e[i], s.e[i - 1]) == 0)
+                continue;
+            cai_buf__puts(&b, s.e[i]);
+            cai_buf__puts(&b, "\n");
+        }
+        out = cai_buf__take(&b);
+    } else {
+        free(b.p);
+    }
+    for (i = 0; i < s.n; i++)
+        free(s.e[i]);
+    free(s.e);
+    free(path);
+    return out;
+}
