@@ -719,6 +719,7 @@ int cmd_run(int argc, char **argv)
     }
     if (o.max_cost > 0 && !(o.price_input_per_mtok > 0) && !(o.price_output_per_mtok > 0)) {
         free(inputs);
+        free(cmdline);
         return cli_usage("run", "--max-cost needs --price-input and --price-output (USD per "
                                 "million tokens)");
     }
