@@ -227,6 +227,7 @@ cai_status cai_constitution_render_template(char **out,
     const char *values[N_PLACEHOLDERS];
     cai_status st;
 
+    cai_error__clear(err);
     CAI_ASSERT_ARG(err, out);
     *out = NULL;
     CAI_ASSERT_ARG(err, tmpl && conversation && principle && response_a && response_b);
@@ -638,10 +639,27 @@ static char *own_path(cai_constitution *c, const char *base, const char *rel)
     return p;
 }
 
+/* 1-based line and column (in characters, as editors count them) of byte off of text. */
+static void line_col(const char *text, size_t off, size_t *line, size_t *col)
+{
+    size_t i;
+
+    *line = 1;
+    *col = 1;
+    for (i = 0; i < off; i++) {
+        if (text[i] == '\n') {
+            (*line)++;
+            *col = 1;
+        } else if (((unsigned char)text[i] & 0xC0) != 0x80) {
+            (*col)++;
+        }
+    }
+}
+
 static cai_status parse_file(FILE *f, const char *path, cJSON **root, cai_error *err)
 {
     char *buf = NULL;
-    size_t len = 0, skip = 0, bad;
+    size_t len = 0, skip = 0, bad, line, col;
     const char *end = NULL;
     cai_status st;
 
@@ -652,15 +670,17 @@ static cai_status parse_file(FILE *f, const char *path, cJSON **root, cai_error 
         skip = 3; /* a UTF-8 byte order mark, as some editors write */
     bad = skip + utf8_invalid_at((const unsigned char *)buf + skip, len - skip);
     if (bad < len) {
+        line_col(buf + skip, bad - skip, &line, &col);
         free(buf);
-        return cai_error__set(err, CAI_EPARSE, "%s: offset %zu: invalid UTF-8", path, bad);
+        return cai_error__set(err, CAI_EPARSE, "%s:%zu:%zu: invalid UTF-8", path, line, col);
     }
     /* The Opts variant reports where parsing stopped without cJSON's global error state. */
     *root = cJSON_ParseWithLengthOpts(buf + skip, len - skip + 1, &end, 1);
     if (!*root) {
         size_t off = end ? (size_t)(end - buf) : skip;
+        line_col(buf + skip, off - skip, &line, &col);
         free(buf);
-        return cai_error__set(err, CAI_EPARSE, "%s: offset %zu: invalid JSON", path, off);
+        return cai_error__set(err, CAI_EPARSE, "%s:%zu:%zu: invalid JSON", path, line, col);
     }
     free(buf);
     return CAI_OK;
@@ -838,6 +858,7 @@ cai_status cai_constitution_load(cai_constitution **out, const char *path, cai_e
     FILE *f;
     cai_status st;
 
+    cai_error__clear(err);
     CAI_ASSERT_ARG(err, out);
     *out = NULL;
     CAI_ASSERT_ARG(err, path);
@@ -1122,6 +1143,7 @@ cai_status cai_constitution_lint(const char *path, cai_lint_fn warn, void *paylo
     size_t i, j, len;
     cai_status st;
 
+    cai_error__clear(err);
     st = cai_constitution_load(&c, path, err);
     if (st != CAI_OK)
         return st;

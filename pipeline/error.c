@@ -56,8 +56,11 @@ cai_status cai_error__set(cai_error *err, cai_status code, const char *fmt, ...)
 {
     va_list ap;
 
-    if (!err || err->code != CAI_OK)
-        return code; /* keep the lower-level message */
+    /* The same code again is the same failure on its way up: keep the lower-level message,
+     * which has the facts. Another code is another failure (or the caller's own verdict on
+     * it): the message must describe the code that is returned, so it is replaced. */
+    if (!err || err->code == code)
+        return code;
     err->code = code;
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof(err->msg), fmt, ap);

@@ -5,7 +5,12 @@
 
 #include "cai/common.h"
 
-/* Formats msg into err (which may be NULL) unless it already holds a message; returns code. */
+/*
+ * Formats msg into err (which may be NULL) and returns code. A message already there for the same
+ * code is kept: that is the lower-level report of the failure being propagated. A message for
+ * another code is replaced, so err->msg always describes err->code. Public functions clear err on
+ * entry, so a reused cai_error never reports an earlier call's failure.
+ */
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
 #endif

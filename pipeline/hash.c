@@ -26,6 +26,7 @@ cai_status cai_sha256_create(cai_sha256 **out, cai_error *err)
 {
     cai_sha256 *h;
 
+    cai_error__clear(err);
     *out = NULL;
     h = calloc(1, sizeof(*h));
     if (!h)

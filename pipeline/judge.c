@@ -678,6 +678,7 @@ cai_status cai_judge_create(cai_judge **out,
     cai_status st;
     double now = mono_now();
 
+    cai_error__clear(err);
     *out = NULL;
     st = cai_judge_opts__check(opts, err);
     if (st != CAI_OK)
@@ -1852,6 +1853,7 @@ cai_status cai_judge_run(
 {
     cai_status st;
 
+    cai_error__clear(err);
     CAI_ASSERT_ARG(err, j && pull && done);
     if (j->running)
         return cai_error__set(err, CAI_EINVAL, "judge: cai_judge_run is not reentrant");
@@ -1924,6 +1926,7 @@ cai_status cai_judge_one(cai_judge *j,
     one_ctx c;
     cai_status st;
 
+    cai_error__clear(err);
     CAI_ASSERT_ARG(err, j && t && res);
     if (request_body)
         *request_body = NULL;
@@ -1961,6 +1964,7 @@ cai_judge_request_body(cai_judge *j, const cai_judge_task *t, char **body, cai_e
     cai_wbuf b = {0};
     cai_status st;
 
+    cai_error__clear(err);
     CAI_ASSERT_ARG(err, j && t && body);
     *body = NULL;
     if (j->o.backend == CAI_BACKEND_BUILTIN)

@@ -230,6 +230,7 @@ cai_lines_create(cai_lines **out, const char *path, size_t max_line_bytes, cai_e
     struct stat sb;
     cai_status st;
 
+    cai_error__clear(err);
     CAI_ASSERT_ARG(err, out);
     *out = NULL;
     CAI_ASSERT_ARG(err, path);
@@ -349,6 +350,7 @@ static cai_status read_line(cai_lines *l, int *got, int *too_long, cai_error *er
 cai_status
 cai_lines_next(cai_lines *l, const char **line, size_t *len, uint64_t *lineno, cai_error *err)
 {
+    cai_error__clear(err);
     CAI_ASSERT_ARG(err, l && line && len);
     *line = NULL;
     *len = 0;

@@ -381,6 +381,7 @@ cai_status cai_prompt_build(cai_prompt *out,
     size_t n_texts = 0;
     cai_status st = CAI_OK;
 
+    cai_error__clear(err);
     CAI_ASSERT_ARG(err, out);
     memset(out, 0, sizeof(*out));
     CAI_ASSERT_ARG(err, cmp && cmp->principle && cmp->principle->text && cmp->first);

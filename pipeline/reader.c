@@ -40,7 +40,7 @@ struct cai_reader {
     char id[40];
     cai_record rec;
     /* counters */
-    uint64_t skipped, warnings;
+    uint64_t skipped, warnings, records;
     char *skip_msg[KEEP_MSGS];
     char *warn_msg[KEEP_MSGS];
     size_t n_skip_msg, n_warn_msg;
@@ -730,6 +730,7 @@ cai_reader_create(cai_reader **out, const char *path, const cai_reader_opts *opt
     cai_reader *r;
     cai_status st;
 
+    cai_error__clear(err);
     CAI_ASSERT_ARG(err, out);
     *out = NULL;
     CAI_ASSERT_ARG(err, path);
@@ -756,8 +757,21 @@ fail:
     return st;
 }
 
+/* msg without its "PATH:LINE: " prefix, when it has that prefix. */
+static const char *skip_reason(const char *path, uint64_t lineno, const char *msg)
+{
+    char num[32];
+    size_t n = strlen(path), k;
+
+    k = (size_t)snprintf(num, sizeof(num), ":%llu: ", (unsigned long long)lineno);
+    if (strncmp(msg, path, n) == 0 && strncmp(msg + n, num, k) == 0)
+        return msg + n + k;
+    return msg;
+}
+
 cai_status cai_reader_next(cai_reader *r, const cai_record **out, cai_error *err)
 {
+    cai_error__clear(err);
     CAI_ASSERT_ARG(err, r && out);
     *out = NULL;
     for (;;) {
@@ -777,6 +791,7 @@ cai_status cai_reader_next(cai_reader *r, const cai_record **out, cai_error *err
             st = parse_line(&lc, line, len);
         }
         if (st == CAI_OK) {
+            r->records++;
             *out = &r->rec;
             return CAI_OK;
         }
@@ -787,7 +802,20 @@ cai_status cai_reader_next(cai_reader *r, const cai_record **out, cai_error *err
         }
         r->skipped++;
         keep_msg(r->skip_msg, &r->n_skip_msg, e.msg);
+        if (r->o.on_skip) {
+            st = r->o.on_skip(r->path, lineno, skip_reason(r->path, lineno, e.msg), err,
+                              r->o.skip_payload);
+            if (st != CAI_OK) {
+                reset(r);
+                return st;
+            }
+        }
     }
+}
+
+uint64_t cai_reader_records(const cai_reader *r)
+{
+    return r ? r->records : 0;
 }
 
 uint64_t cai_reader_skipped(const cai_reader *r)

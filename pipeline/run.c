@@ -88,6 +88,8 @@ struct cai_run {
     int input_done;
     cai_status input_st;
     cai_error input_err;
+    char *skip_msg[CAI_RUN_SKIPPED_KEPT]; /* the first skipped input lines, "FILE:LINE: reason" */
+    size_t n_skip_msg;
 
     /* window */
     pending **ring;
@@ -376,6 +378,43 @@ static void task_fill(const cai_run *r, pending *p, unsigned t, cai_judge_task *
 
 /* ---- input ------------------------------------------------------------------------------ */
 
+/*
+ * A line skipped with skip_invalid. The survey pass (no writers yet) only counts it; the real pass
+ * lists it in failed.jsonl.gz (id null: the line gave none) and keeps the first few for the
+ * summary.
+ */
+static cai_status
+on_skip(const char *path, uint64_t line, const char *reason, cai_error *err, void *payload)
+{
+    cai_run *r = payload;
+    cJSON *o;
+    char *text;
+    cai_status st;
+
+    if (r->n_skip_msg < CAI_RUN_SKIPPED_KEPT) {
+        size_t n = strlen(path) + strlen(reason) + 32;
+        if ((r->skip_msg[r->n_skip_msg] = malloc(n)) != NULL)
+            snprintf(r->skip_msg[r->n_skip_msg++], n, "%s:%llu: %s", path, (unsigned long long)line,
+                     reason);
+    }
+    if (!r->failed)
+        return CAI_OK;
+    o = cJSON_CreateObject();
+    if (!o)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    cJSON_AddNullToObject(o, "id");
+    cJSON_AddStringToObject(o, "file", path);
+    cJSON_AddNumberToObject(o, "line", (double)line);
+    cJSON_AddStringToObject(o, "reason", reason);
+    text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!text)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    st = cai_writer_write(r->failed, text, strlen(text), err);
+    cJSON_free(text);
+    return st;
+}
+
 /* Opens the next input file when the current one is exhausted. CAI_ITEROVER at the end. */
 static cai_status next_record(cai_run *r, const cai_record **rec, cai_error *err)
 {
@@ -388,6 +427,8 @@ static cai_status next_record(cai_run *r, const cai_record **rec, cai_error *err
                 return CAI_ITEROVER;
             ro.format = r->o.input_format;
             ro.skip_invalid = r->o.skip_invalid;
+            ro.on_skip = on_skip;
+            ro.skip_payload = r;
             st = cai_reader_create(&r->reader, r->o.inputs[r->input_idx], &ro, err);
             if (st != CAI_OK)
                 return st;
@@ -395,6 +436,9 @@ static cai_status next_record(cai_run *r, const cai_record **rec, cai_error *err
         st = cai_reader_next(r->reader, rec, err);
         if (st != CAI_ITEROVER)
             return st;
+        if (!cai_reader_records(r->reader) && !cai_reader_skipped(r->reader))
+            return cai_error__set(err, CAI_EPARSE, "%s: empty input (no records)",
+                                  r->o.inputs[r->input_idx]);
         r->s.skipped_input += cai_reader_skipped(r->reader);
         cai_reader_free(r->reader);
         r->reader = NULL;
@@ -402,10 +446,26 @@ static cai_status next_record(cai_run *r, const cai_record **rec, cai_error *err
     }
 }
 
+/* The pair (cand_i, cand_j) of a candidates record, with id "ID#I-J" built at any id length. */
+static cai_status
+pending_make_cand(cai_run *r, pending **out, const cai_record *rec, cai_error *err)
+{
+    size_t n = strlen(rec->id) + 2 * 3 * sizeof(size_t) + 3;
+    char *id = malloc(n);
+    cai_status st;
+
+    *out = NULL;
+    if (!id)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    snprintf(id, n, "%s#%zu-%zu", rec->id, r->cand_i, r->cand_j);
+    st = pending_make(r, out, rec, id, r->cand_i, r->cand_j, err);
+    free(id);
+    return st;
+}
+
 /* Produces the next pair (expanding candidates into all pairs i < j). */
 static cai_status next_pair(cai_run *r, pending **out, cai_error *err)
 {
-    char idbuf[600];
     cai_status st;
 
     *out = NULL;
@@ -426,8 +486,7 @@ static cai_status next_pair(cai_run *r, pending **out, cai_error *err)
                     r->cand = NULL;
                     continue;
                 }
-                snprintf(idbuf, sizeof(idbuf), "%s#%zu-%zu", rec->id, r->cand_i, r->cand_j);
-                st = pending_make(r, out, rec, idbuf, r->cand_i, r->cand_j, err);
+                st = pending_make_cand(r, out, rec, err);
             }
             if (st == CAI_OK)
                 r->pairs_read++;
@@ -1324,8 +1383,16 @@ static cai_status survey_inputs(cai_run *r, cJSON *inputs_json, cai_error *err)
         pending_free(p);
     }
     st = CAI_OK;
+    if (r->pairs_total == 0 && r->s.skipped_input > 0)
+        st = cai_error__set(err, CAI_EPARSE,
+                            "no valid input: all %llu non-blank lines were skipped as invalid "
+                            "(the first: %s)",
+                            (unsigned long long)r->s.skipped_input,
+                            r->n_skip_msg ? r->skip_msg[0] : "?");
 out:
     free(ids.slots);
+    while (r->n_skip_msg > 0) /* the real pass lists them again */
+        free(r->skip_msg[--r->n_skip_msg]);
     /* rewind for the real pass */
     cai_reader_free(r->reader);
     r->reader = NULL;
@@ -1450,6 +1517,7 @@ cai_status cai_run_create(cai_run **out, const cai_run_opts *opts, cai_error *er
     cai_run *r;
     cai_status st;
 
+    cai_error__clear(err);
     *out = NULL;
     CAI_ASSERT_ARG(err, opts && opts->n_inputs > 0 && opts->constitution && opts->output_dir);
     st = cai_run_opts__check(opts, err);
@@ -1511,6 +1579,11 @@ cai_status cai_run_create(cai_run **out, const cai_run_opts *opts, cai_error *er
 fail:
     cai_run_free(r);
     return st;
+}
+
+const char *cai_run_skipped_msg(const cai_run *r, size_t i)
+{
+    return r && i < r->n_skip_msg ? r->skip_msg[i] : NULL;
 }
 
 void cai_run_stop(cai_run *r)
@@ -1579,6 +1652,7 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
     cai_judge_stats js;
     cai_status st;
 
+    cai_error__clear(err);
     memset(&r->s, 0, sizeof(r->s));
     r->s.validation_findings = -1;
     r->t0 = now_s();
@@ -1799,6 +1873,8 @@ void cai_run_free(cai_run *r)
     free(r->tally.input_kept);
     free(r->tally.input_ties);
     free(r->tally.input_failed);
+    for (i = 0; i < r->n_skip_msg; i++)
+        free(r->skip_msg[i]);
     cai_journal__free(r->journal);
     cai_outdir__free(r->outdir); /* last of what writes into the directory */
     cai_reader_free(r->reader);

@@ -483,6 +483,7 @@ cai_status cai_stats_collect(
     cai_stats *s;
     cai_status st;
 
+    cai_error__clear(err);
     CAI_ASSERT_ARG(err, out != NULL);
     *out = NULL;
     CAI_ASSERT_ARG(err, paths != NULL && n > 0);

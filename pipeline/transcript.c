@@ -52,6 +52,7 @@ cai_status cai_transcript_split(cai_transcript *out, char *text, cai_error *err)
     size_t n = 0, cap = 0;
     char *p, *next;
 
+    cai_error__clear(err);
     CAI_ASSERT_ARG(err, out);
     out->turns = NULL;
     out->n_turns = 0;

@@ -341,6 +341,7 @@ cai_status cai_validate(cai_report **out,
     cai_vsink sink = {on_finding, on_record, on_file, NULL};
     cai_status st;
 
+    cai_error__clear(err);
     CAI_ASSERT_ARG(err, out != NULL);
     *out = NULL;
     CAI_ASSERT_ARG(err, paths != NULL && n > 0);

@@ -221,6 +221,7 @@ cai_status cai_writer_create(cai_writer **out,
     cai_writer *w;
     cai_status st;
 
+    cai_error__clear(err);
     CAI_ASSERT_ARG(err, out);
     *out = NULL;
     CAI_ASSERT_ARG(err, dir && prefix && *prefix && !strchr(prefix, '/'));
@@ -257,6 +258,7 @@ cai_status cai_writer_write(cai_writer *w, const char *line, size_t len, cai_err
 {
     shard *s;
 
+    cai_error__clear(err);
     CAI_ASSERT_ARG(err, w && (line || len == 0));
     if (w->failed)
         return failed(w, err);
@@ -295,6 +297,7 @@ cai_status cai_writer_close(cai_writer *w, cai_error *err)
     size_t i, j;
     int dfd;
 
+    cai_error__clear(err);
     CAI_ASSERT_ARG(err, w);
     if (w->closed)
         return CAI_OK;
@@ -389,6 +392,7 @@ cai_status cai_sha256_file(const char *path, char hex[65], uint64_t *bytes, cai_
     cai_status st;
     int fd;
 
+    cai_error__clear(err);
     CAI_ASSERT_ARG(err, path && hex);
     hex[0] = '\0';
     if (bytes)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The main job on the bundled sample with the offline judge: installs, builds, runs `cai run`.
+# The binary is build-release/cai, the path the README's examples use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -10,3 +11,4 @@ rm -rf datasets/out/quickstart
     --judge builtin --output datasets/out/quickstart "$@"
 echo
 echo "dataset: datasets/out/quickstart (manifest.json, README.md, data/)"
+echo "cai:     ./build-release/cai (try ./build-release/cai --help)"

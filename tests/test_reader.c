@@ -4,6 +4,7 @@
 #include "cai/prompt.h"
 #include "cai/record.h"
 #include "cai/writer.h"
+#include "error_int.h"
 #include "testutil.h"
 
 #include <check.h>
@@ -200,6 +201,36 @@ START_TEST(reader_missing_file_is_eio_naming_it)
     ck_assert_str_eq(err.msg, want);
     free(want);
     free(path);
+}
+END_TEST
+
+/* A reused cai_error reports the failure of the call that returned it, never an earlier one. */
+START_TEST(reused_error_reports_the_latest_failure)
+{
+    cai_reader *r = NULL;
+    cai_error err = {0};
+    char *a = tu_strdupf("%s/first.jsonl", dir), *b = tu_strdupf("%s/second.jsonl", dir), *want;
+
+    ck_assert_int_eq(cai_reader_create(&r, a, NULL, &err), CAI_EIO);
+    ck_assert_int_eq(cai_reader_create(&r, b, NULL, &err), CAI_EIO);
+    want = tu_strdupf("%s: No such file or directory", b);
+    ck_assert_str_eq(err.msg, want);
+    free(want);
+    /* and a success leaves no stale message behind */
+    ck_assert_int_eq(cai_reader_create(&r, DATA "good.jsonl", NULL, &err), CAI_OK);
+    ck_assert_int_eq(err.code, CAI_OK);
+    ck_assert_str_eq(err.msg, "");
+    cai_reader_free(r);
+
+    /* the setter: the same code keeps the lower-level message, another code replaces it */
+    cai_error__set(&err, CAI_EIO, "low: %s", "facts");
+    ck_assert_int_eq(cai_error__set(&err, CAI_EIO, "high"), CAI_EIO);
+    ck_assert_str_eq(err.msg, "low: facts");
+    ck_assert_int_eq(cai_error__set(&err, CAI_EINTERRUPTED, "stopped"), CAI_EINTERRUPTED);
+    ck_assert_int_eq(err.code, CAI_EINTERRUPTED);
+    ck_assert_str_eq(err.msg, "stopped");
+    free(a);
+    free(b);
 }
 END_TEST
 
@@ -910,6 +941,7 @@ Suite *reader_suite(void)
                         (int)(sizeof(bad_cases) / sizeof(*bad_cases)));
     tcase_add_test(bad, reader_gzip_errors_are_sticky_even_when_skipping);
     tcase_add_test(bad, reader_missing_file_is_eio_naming_it);
+    tcase_add_test(bad, reused_error_reports_the_latest_failure);
     tcase_add_test(bad, reader_skip_invalid_counts_and_lists_bad_lines);
     tcase_add_test(bad, reader_without_skip_stops_at_first_bad_line);
     tcase_add_test(bad, reader_keeps_the_first_100_skip_messages);

@@ -347,6 +347,43 @@ START_TEST(run_stops_early_when_the_judge_is_down)
 }
 END_TEST
 
+/* The progress callback stands in for Ctrl-C: it stops the run at its first report. */
+static void stop_on_progress(const cai_run_progress *p, void *payload)
+{
+    cai_run **r = payload;
+
+    (void)p;
+    cai_run_stop(*r);
+}
+
+START_TEST(run_interrupted_says_how_to_resume_even_with_a_reused_error)
+{
+    const char *in[] = {samples};
+    char *out = tu_strdupf("%s/stopped", dir);
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_run *r = NULL;
+    /* left over from an earlier failed call with the same code: must not be reported again */
+    cai_error err = {CAI_EINTERRUPTED, "stale message from an earlier call"};
+
+    base_opts(&o, in, out);
+    o.progress = stop_on_progress;
+    o.progress_payload = &r;
+    o.progress_interval_s = 1e-9; /* report (and so stop) at the first chance */
+    ck_assert_int_eq(cai_run_create(&r, &o, &err), CAI_OK);
+    ck_assert_int_eq(err.code, CAI_OK);
+    ck_assert_str_eq(err.msg, "");
+    ck_assert_int_eq(cai_run_execute(r, &s, &err), CAI_EINTERRUPTED);
+    ck_assert_int_eq(err.code, CAI_EINTERRUPTED);
+    /* the run's own words, not the judge's "judge: stopped" */
+    ck_assert_str_eq(err.msg, "interrupted; the journal is saved, run the same command to resume");
+    ck_assert(exists(out, "journal.cai"));
+    ck_assert(!exists(out, "manifest.json"));
+    cai_run_free(r);
+    free(out);
+}
+END_TEST
+
 START_TEST(run_writes_every_output_format_readably)
 {
     static const struct {
@@ -1207,6 +1244,7 @@ Suite *run_suite(void)
     tcase_add_test(tc, run_manifest_lists_ties_agreement_and_verdict);
     tcase_add_test(tc, run_lists_failed_pairs_and_enforces_the_failure_rate);
     tcase_add_test(tc, run_stops_early_when_the_judge_is_down);
+    tcase_add_test(tc, run_interrupted_says_how_to_resume_even_with_a_reused_error);
     tcase_add_test(tc, run_writes_every_output_format_readably);
     tcase_add_test(tc, run_trl_output_is_verbatim_with_exact_soft_labels);
     tcase_add_test(tc, run_sends_no_blank_hh_reply_and_lists_it_as_unjudgeable);

@@ -77,7 +77,11 @@ typedef enum cai_status {
     CAI_EBUDGET       /* the spending cap would be passed; resumable with a higher cap */
 } cai_status;
 
-/* Filled by the function that fails, where the facts are; callers propagate it unchanged. */
+/*
+ * Filled by the function that fails, where the facts are; callers propagate it unchanged. Every
+ * public function clears it on entry, so after a failed call msg describes that call's failure
+ * (and code is the status it returned), even when the same cai_error is reused.
+ */
 typedef struct cai_error {
     cai_status code;
     char msg[512]; /* one line, e.g. "in.jsonl:17: missing \"prompt\"" */

@@ -60,11 +60,20 @@ typedef struct cai_record {
     const char *prompt_text;
 } cai_record;
 
+/*
+ * Called for every line skipped with skip_invalid: the file, its line and the reason (without the
+ * "FILE:LINE: " prefix). A status other than CAI_OK (with err filled) stops cai_reader_next().
+ */
+typedef cai_status (*cai_reader_skip_fn)(
+    const char *path, uint64_t line, const char *reason, cai_error *err, void *payload);
+
 typedef struct cai_reader_opts {
     unsigned version;
-    cai_format format;     /* AUTO (default) or forced */
-    size_t max_line_bytes; /* 0 = 64 MiB */
-    int skip_invalid;      /* 1: skip bad lines, counting them (see cai_reader_skipped) */
+    cai_format format;          /* AUTO (default) or forced */
+    size_t max_line_bytes;      /* 0 = 64 MiB */
+    int skip_invalid;           /* 1: skip bad lines, counting them (see cai_reader_skipped) */
+    cai_reader_skip_fn on_skip; /* optional: told of each skipped line */
+    void *skip_payload;
 } cai_reader_opts;
 
 #define CAI_READER_OPTS_VERSION 1
@@ -75,7 +84,7 @@ CAI_EXTERN cai_status cai_reader_opts_init(cai_reader_opts *o, unsigned version)
 
 #ifndef __cplusplus
 /* C only (a compound literal): the same defaults as cai_reader_opts_init. */
-#define CAI_READER_OPTS_INIT ((cai_reader_opts){CAI_READER_OPTS_VERSION, CAI_FORMAT_AUTO, 0, 0})
+#define CAI_READER_OPTS_INIT ((cai_reader_opts){CAI_READER_OPTS_VERSION, CAI_FORMAT_AUTO, 0, 0, NULL, NULL})
 #endif
 
 typedef struct cai_reader cai_reader;
@@ -98,6 +107,9 @@ CAI_EXTERN cai_status cai_reader_create(cai_reader **out,
  * trailing empty "\n\nAssistant:" cue is dropped); any other string is one user message.
  */
 CAI_EXTERN cai_status cai_reader_next(cai_reader *r, const cai_record **out, cai_error *err);
+
+/* Records returned so far; 0 at the end means the input held no record (an empty file). */
+CAI_EXTERN uint64_t cai_reader_records(const cai_reader *r);
 
 /* Number of lines skipped so far (skip_invalid); the first few messages are kept. */
 CAI_EXTERN uint64_t cai_reader_skipped(const cai_reader *r);

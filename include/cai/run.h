@@ -175,6 +175,15 @@ CAI_EXTERN cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_
  * journaled, so nothing answered is lost). */
 CAI_EXTERN void cai_run_stop(cai_run *r);
 
+/*
+ * After cai_run_execute: the i-th input line skipped with skip_invalid ("FILE:LINE: reason"), or
+ * NULL past the end. The first CAI_RUN_SKIPPED_KEPT are kept; summary.skipped_input counts them
+ * all, and failed.jsonl.gz lists every one (id null, file, line, reason). Borrowed until
+ * cai_run_free.
+ */
+#define CAI_RUN_SKIPPED_KEPT 20
+CAI_EXTERN const char *cai_run_skipped_msg(const cai_run *r, size_t i);
+
 CAI_EXTERN void cai_run_free(cai_run *r);
 
 CAI_END_DECL

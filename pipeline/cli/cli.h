@@ -4,6 +4,7 @@
 #define CAI_CLI_H
 
 #include <cai.h>
+#include <getopt.h>
 
 /* Exit codes (documented in README.md and `cai --help`). */
 enum {
@@ -42,5 +43,24 @@ int cli_usage(const char *cmd, const char *fmt, ...)
 /* Strict parsers: whole string, range checked. Return 0 on success, -1 otherwise. */
 int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 int cli_parse_double(const char *s, double min, double max, double *out);
+
+/* What a failed strict parse expected, kept for cli_bad_value (called by the parsers above). */
+void cli__expect_u64(uint64_t min, uint64_t max);
+void cli__expect_double(double min, double max);
+
+/*
+ * "cai CMD: --NAME: invalid value 'VALUE' (expected EXPECTED)" for option code c of opts, plus the
+ * usage hint; EXPECTED NULL means what the last failed strict parse wanted. Returns
+ * CLI_EXIT_USAGE.
+ */
+int cli_bad_value(
+    const char *cmd, const struct option *opts, int c, const char *value, const char *expected);
+
+/*
+ * Reports getopt_long's ':' (missing value) or '?' (unknown, ambiguous, or a value given to a flag)
+ * naming the option as typed, with the nearest long option for a misspelling. Returns
+ * CLI_EXIT_USAGE.
+ */
+int cli_opt_error(const char *cmd, const struct option *opts, int c, int argc, char **argv);
 
 #endif

@@ -62,11 +62,17 @@ static void on_warning(const char *line, void *payload)
     fprintf(stderr, "cai: warning: %s\n", line);
 }
 
-static int bad_option(const char *cmd, int c, char **argv)
+/* "FILE: ok (N principles)" on stdout: a clean lint says so (warnings went to stderr). */
+static void print_ok(const char *path)
 {
-    if (c == ':')
-        return cli_usage(cmd, "option '%s' needs a value", argv[optind - 1]);
-    return cli_usage(cmd, "unknown option '%s'", argv[optind - 1]);
+    cai_constitution *c = NULL;
+    size_t n;
+
+    if (cai_constitution_load(&c, path, NULL) != CAI_OK)
+        return; /* linted a moment ago: only a race with an editor gets here */
+    n = cai_constitution_count(c);
+    printf("%s: ok (%zu principle%s)\n", path, n, n == 1 ? "" : "s");
+    cai_constitution_free(c);
 }
 
 static int cmd_lint(int argc, char **argv)
@@ -87,7 +93,7 @@ static int cmd_lint(int argc, char **argv)
             fputs(lint_help, stdout);
             return CLI_EXIT_OK;
         default:
-            return bad_option("constitution lint", c, argv);
+            return cli_opt_error("constitution lint", opts, c, argc, argv);
         }
     }
     if (optind >= argc)
@@ -99,6 +105,8 @@ static int cmd_lint(int argc, char **argv)
         if (st != CAI_OK) {
             cli_error("%s", err.msg[0] ? err.msg : cai_strerror(st));
             rc = CLI_EXIT_USAGE;
+        } else {
+            print_ok(argv[i]);
         }
     }
     if (rc == CLI_EXIT_OK && strict && ls.warnings > 0)
@@ -143,7 +151,7 @@ static int cmd_show(int argc, char **argv)
             fputs(show_help, stdout);
             return CLI_EXIT_OK;
         default:
-            return bad_option("constitution show", c, argv);
+            return cli_opt_error("constitution show", opts, c, argc, argv);
         }
     }
     if (optind >= argc)

@@ -27,15 +27,16 @@ static const char help_text[] =
     "the judge:\n"
     "  -c, --constitution FILE  principles and template (default: one built-in principle)\n"
     "  --principle ID         the principle to judge by (default: the first)\n"
-    "  --judge NAME           builtin (default), openai, completions, anthropic\n"
+    "  -j, --judge NAME       builtin (default), openai, completions, anthropic\n"
     "  --base-url URL         endpoint base (default: the public API of the backend)\n"
-    "  --model NAME           model name (required for HTTP backends)\n"
+    "  -m, --model NAME       model name (required for HTTP backends)\n"
     "  --api-key-env NAME     variable holding the key (default OPENAI_API_KEY, or\n"
     "                         ANTHROPIC_API_KEY for anthropic)\n"
     "  --api-key-file FILE    read the key from FILE instead (first line)\n"
     "  --ca-bundle FILE       CA certificates for TLS (verification is always on)\n"
     "  --mode MODE            choice (default), cot, rating\n"
-    "  --top-logprobs N       log-probabilities asked for (openai 0..20, completions 0..5)\n"
+    "  --top-logprobs N       log-probs asked per position, 1 to 20 (default 10;\n"
+    "                         completions: 1 to 5, default 5)\n"
     "  --max-tokens N         reply length (default 1; 512 with --mode cot)\n"
     "  --timeout SECONDS      per request (default 60)\n"
     "\n"
@@ -63,9 +64,7 @@ enum {
     OPT_RA,
     OPT_RB,
     OPT_PRINCIPLE,
-    OPT_JUDGE,
     OPT_BASE_URL,
-    OPT_MODEL,
     OPT_KEY_ENV,
     OPT_KEY_FILE,
     OPT_CA,
@@ -92,9 +91,9 @@ static int parse_args(int argc, char **argv, args *a)
                                          {"input", required_argument, NULL, 'i'},
                                          {"constitution", required_argument, NULL, 'c'},
                                          {"principle", required_argument, NULL, OPT_PRINCIPLE},
-                                         {"judge", required_argument, NULL, OPT_JUDGE},
+                                         {"judge", required_argument, NULL, 'j'},
                                          {"base-url", required_argument, NULL, OPT_BASE_URL},
-                                         {"model", required_argument, NULL, OPT_MODEL},
+                                         {"model", required_argument, NULL, 'm'},
                                          {"api-key-env", required_argument, NULL, OPT_KEY_ENV},
                                          {"api-key-file", required_argument, NULL, OPT_KEY_FILE},
                                          {"ca-bundle", required_argument, NULL, OPT_CA},
@@ -112,7 +111,7 @@ static int parse_args(int argc, char **argv, args *a)
     double d;
 
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":hi:c:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hi:c:j:m:", opts, NULL)) != -1) {
         switch (c) {
         case 'h':
             fputs(help_text, stdout);
@@ -135,19 +134,17 @@ static int parse_args(int argc, char **argv, args *a)
         case OPT_PRINCIPLE:
             a->principle = optarg;
             break;
-        case OPT_JUDGE:
+        case 'j':
             v = cai_backend_parse(optarg);
             if (v < 0)
-                return cli_usage("judge",
-                                 "unknown judge '%s' (builtin, openai, completions, "
-                                 "anthropic)",
-                                 optarg);
+                return cli_bad_value("judge", opts, c, optarg,
+                                     "builtin, openai, completions or anthropic");
             a->jo.backend = (cai_backend)v;
             break;
         case OPT_BASE_URL:
             a->jo.base_url = optarg;
             break;
-        case OPT_MODEL:
+        case 'm':
             a->jo.model = optarg;
             break;
         case OPT_KEY_ENV:
@@ -162,22 +159,22 @@ static int parse_args(int argc, char **argv, args *a)
         case OPT_MODE:
             v = cai_judge_mode_parse(optarg);
             if (v < 0)
-                return cli_usage("judge", "unknown mode '%s' (choice, cot, rating)", optarg);
+                return cli_bad_value("judge", opts, c, optarg, "choice, cot or rating");
             a->jo.mode = (cai_judge_mode)v;
             break;
         case OPT_TOP:
             if (cli_parse_u64(optarg, 1, 20, &u) != 0)
-                return cli_usage("judge", "--top-logprobs: expected 1..20, got '%s'", optarg);
+                return cli_bad_value("judge", opts, c, optarg, NULL);
             a->jo.top_logprobs = (unsigned)u;
             break;
         case OPT_MAXTOK:
             if (cli_parse_u64(optarg, 1, 1000000, &u) != 0)
-                return cli_usage("judge", "--max-tokens: expected 1..1000000, got '%s'", optarg);
+                return cli_bad_value("judge", opts, c, optarg, NULL);
             a->jo.max_tokens = (unsigned)u;
             break;
         case OPT_TIMEOUT:
             if (cli_parse_double(optarg, 0.001, 86400, &d) != 0)
-                return cli_usage("judge", "--timeout: expected seconds > 0, got '%s'", optarg);
+                return cli_bad_value("judge", opts, c, optarg, NULL);
             a->jo.timeout_s = d;
             break;
         case OPT_SWAP:
@@ -189,10 +186,8 @@ static int parse_args(int argc, char **argv, args *a)
         case OPT_JSON:
             a->json = 1;
             break;
-        case ':':
-            return cli_usage("judge", "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return cli_usage("judge", "unknown option '%s'", argv[optind - 1]);
+        default: /* ':' or '?' */
+            return cli_opt_error("judge", opts, c, argc, argv);
         }
     }
     if (optind < argc)

@@ -69,7 +69,8 @@ static const char run_help_more[] =
     "clamped)\n"
     "      --cot-clamp LO,HI      CoT probability band (default 0.4,0.6)\n"
     "      --temperature T        sampling temperature (default 0)\n"
-    "      --top-logprobs N       log-probs asked per position (default 10; completions 5)\n"
+    "      --top-logprobs N       log-probs asked per position, 1 to 20 (default 10;\n"
+    "                             completions: 1 to 5, default 5)\n"
     "      --max-tokens N         reply tokens (default 1; cot 512)\n"
     "      --concurrency N        requests in flight (default 64)\n"
     "      --timeout S            per-request timeout in seconds (default 60)\n"
@@ -359,6 +360,42 @@ static void print_summary(const cai_run_opts *o, const cai_run_summary *s)
     fprintf(stderr, "  dataset: %s\n", o->output_dir);
 }
 
+/* What the options that are not plain numbers accept (numbers say it themselves). */
+static const char *run_expected(int c)
+{
+    switch (c) {
+    case OPT_INPUT_FORMAT:
+        return "auto, pairs, candidates, hh, trl or conversational";
+    case OPT_FORMAT:
+        return "trl, conversational or hh";
+    case 'j':
+        return "builtin, openai, completions or anthropic";
+    case OPT_MODE:
+        return "choice or cot";
+    case OPT_COT_CLAMP:
+        return "LO,HI with 0 <= LO <= HI <= 1";
+    default:
+        return NULL;
+    }
+}
+
+/* Input lines skipped with --skip-invalid: counted, the first few listed (all in failed.jsonl.gz).
+ */
+static void print_skipped(const cai_run *r, const cai_run_opts *o, const cai_run_summary *s)
+{
+    const char *msg;
+    size_t i;
+
+    if (!s->skipped_input)
+        return;
+    fprintf(stderr, "  skipped input lines: %llu (listed in %s/failed.jsonl.gz)\n",
+            (unsigned long long)s->skipped_input, o->output_dir);
+    for (i = 0; (msg = cai_run_skipped_msg(r, i)) != NULL; i++)
+        fprintf(stderr, "    %s\n", msg);
+    if (s->skipped_input > i)
+        fprintf(stderr, "    ... and %llu more\n", (unsigned long long)(s->skipped_input - i));
+}
+
 /* Judge-health errors fail the run unless accepted on purpose; the errors are also printed
  * under --quiet, since they decide the exit code. */
 static int health_fails(const cai_run_summary *s, int accept)
@@ -534,7 +571,7 @@ int cmd_run(int argc, char **argv)
                 goto bad_value;
             break;
         case OPT_TOP_LOGPROBS:
-            if (cli_parse_u64(optarg, 0, 20, &u))
+            if (cli_parse_u64(optarg, 1, 20, &u)) /* 0 would mean the default in the library */
                 goto bad_value;
             o.judge.top_logprobs = (unsigned)u;
             break;
@@ -658,14 +695,10 @@ int cmd_run(int argc, char **argv)
             free(inputs);
             free(cmdline);
             return CLI_EXIT_OK;
-        case ':':
+        default: /* ':' or '?' */
             free(inputs);
             free(cmdline);
-            return cli_usage("run", "option '%s' needs a value", argv[optind - 1]);
-        default:
-            free(inputs);
-            free(cmdline);
-            return cli_usage("run", "unknown option '%s'", argv[optind - 1]);
+            return cli_opt_error("run", long_opts, c, argc, argv);
         }
     }
     if (optind < argc) {
@@ -724,13 +757,13 @@ int cmd_run(int argc, char **argv)
     if (st != CAI_OK) {
         if (ps.tty)
             fputs("\n", stderr);
-        cli_error("%s", err.msg[0] ? err.msg : cai_strerror(st));
-        if (st == CAI_EINTERRUPTED)
-            fprintf(stderr, "cai: to resume, run the same command again\n");
+        cli_error("%s", err.msg[0] ? err.msg : cai_strerror(st)); /* says how to resume */
         rc = cli_exit_code(st);
     } else {
-        if (!quiet)
+        if (!quiet) {
             print_summary(&o, &sum);
+            print_skipped(r, &o, &sum);
+        }
         rc = CLI_EXIT_OK;
         if (sum.failure_rate_exceeded) {
             cli_error("%llu of %llu pairs failed, more than --max-failure-rate %g; see "
@@ -762,5 +795,5 @@ int cmd_run(int argc, char **argv)
 bad_value:
     free(inputs);
     free(cmdline);
-    return cli_usage("run", "invalid value '%s' for %s", optarg, argv[optind - 1]);
+    return cli_bad_value("run", long_opts, c, optarg, run_expected(c));
 }

@@ -70,7 +70,8 @@ int cmd_stats(int argc, char **argv)
         case OPT_FORMAT:
             fmt = cai_format_parse(optarg);
             if (fmt < 0)
-                return cli_usage("stats", "unknown format '%s'", optarg);
+                return cli_bad_value("stats", opts, c, optarg,
+                                     "auto, pairs, candidates, hh, trl or conversational");
             o.format = (cai_format)fmt;
             break;
         case OPT_JSON:
@@ -79,10 +80,8 @@ int cmd_stats(int argc, char **argv)
         case OPT_SVG:
             svg = optarg;
             break;
-        case ':':
-            return cli_usage("stats", "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return cli_usage("stats", "unknown option '%s'", argv[optind - 1]);
+        default: /* ':' or '?' */
+            return cli_opt_error("stats", opts, c, argc, argv);
         }
     }
     if (optind >= argc)

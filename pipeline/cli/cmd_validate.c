@@ -82,7 +82,8 @@ int cmd_validate(int argc, char **argv)
         case OPT_FORMAT:
             fmt = cai_format_parse(optarg);
             if (fmt < 0)
-                return cli_usage("validate", "unknown format '%s'", optarg);
+                return cli_bad_value("validate", opts, c, optarg,
+                                     "auto, pairs, candidates, hh, trl or conversational");
             o.format = (cai_format)fmt;
             break;
         case OPT_JSON:
@@ -93,19 +94,17 @@ int cmd_validate(int argc, char **argv)
             break;
         case OPT_EXAMPLES:
             if (cli_parse_u64(optarg, 1, 1000000, &u) != 0)
-                return cli_usage("validate", "--max-examples wants 1 to 1000000, not '%s'", optarg);
+                return cli_bad_value("validate", opts, c, optarg, NULL);
             o.max_examples = (size_t)u;
             break;
         case OPT_ALPHA:
             if (cli_parse_double(optarg, 1e-300, 0.5, &o.alpha) != 0)
-                return cli_usage("validate", "--alpha wants a number in (0, 0.5], not '%s'",
-                                 optarg);
+                return cli_bad_value("validate", opts, c, optarg, "a number above 0, at most 0.5");
             break;
         case OPT_MAX_PROMPT:
         case OPT_MAX_RESPONSE:
             if (cli_parse_u64(optarg, 1, UINT32_MAX, &u) != 0)
-                return cli_usage("validate", "%s wants a positive number, not '%s'",
-                                 argv[optind - 1], optarg);
+                return cli_bad_value("validate", opts, c, optarg, NULL);
             if (c == OPT_MAX_PROMPT)
                 o.max_prompt_chars = (size_t)u;
             else
@@ -113,13 +112,10 @@ int cmd_validate(int argc, char **argv)
             break;
         case OPT_CONSISTENCY:
             if (cli_parse_double(optarg, 1e-9, 1, &o.min_consistency) != 0)
-                return cli_usage("validate", "--min-consistency wants a number in (0, 1], not '%s'",
-                                 optarg);
+                return cli_bad_value("validate", opts, c, optarg, "a number above 0, at most 1");
             break;
-        case ':':
-            return cli_usage("validate", "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return cli_usage("validate", "unknown option '%s'", argv[optind - 1]);
+        default: /* ':' or '?' */
+            return cli_opt_error("validate", opts, c, argc, argv);
         }
     }
     if (optind >= argc)

@@ -66,12 +66,16 @@ int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
     char *end = NULL;
     unsigned long long v;
 
-    if (!s || !*s || *s == '-' || *s == '+')
+    if (!s || !*s || *s == '-' || *s == '+') {
+        cli__expect_u64(min, max);
         return -1;
+    }
     errno = 0;
     v = strtoull(s, &end, 10);
-    if (errno || !end || *end || v < min || v > max)
+    if (errno || !end || *end || v < min || v > max) {
+        cli__expect_u64(min, max);
         return -1;
+    }
     *out = (uint64_t)v;
     return 0;
 }
@@ -81,12 +85,16 @@ int cli_parse_double(const char *s, double min, double max, double *out)
     char *end = NULL;
     double v;
 
-    if (!s || !*s)
+    if (!s || !*s) {
+        cli__expect_double(min, max);
         return -1;
+    }
     errno = 0;
     v = strtod(s, &end);
-    if (errno || !end || *end || !isfinite(v) || v < min || v > max)
+    if (errno || !end || *end || !isfinite(v) || v < min || v > max) {
+        cli__expect_double(min, max);
         return -1;
+    }
     *out = v;
     return 0;
 }

@@ -17,8 +17,20 @@ check "constitution lint broken file: FILE: key: reason" 0 $?
     "$cdata/bad_json.json" >/dev/null 2>"$cerr"
 check "constitution lint mixed files" 2 $?
 [ "$(grep -c '^cai: ' "$cerr")" = 2 ]; check "constitution lint mixed files: two errors" 0 $?
-grep -qF "bad_json.json: offset 13: invalid JSON" "$cerr"
-check "constitution lint invalid JSON offset" 0 $?
+grep -qxF "cai: $cdata/bad_json.json:1:14: invalid JSON" "$cerr"
+check "constitution lint invalid JSON at FILE:LINE:COL" 0 $?
+"$CAI" constitution lint "$cdata/bad_json_multiline.json" >/dev/null 2>"$cerr"
+grep -qxF "cai: $cdata/bad_json_multiline.json:4:33: invalid JSON" "$cerr"
+check "constitution lint invalid JSON: line and column, not a byte offset" 0 $?
+
+# success says so, on stdout, with the number of principles
+"$CAI" constitution lint "$SRC/constitution/hhh.json" "$cdata/good_child.json" >"$cerr"
+check "constitution lint good files" 0 $?
+n=$("$CAI" constitution show --json "$SRC/constitution/hhh.json" | grep -o '"id":' | wc -l)
+grep -qxF "$SRC/constitution/hhh.json: ok ($n principles)" "$cerr"
+check "constitution lint says ok with the principle count" 0 $?
+grep -qE "^$cdata/good_child.json: ok \([0-9]+ principles?\)$" "$cerr"
+check "constitution lint says ok for each file" 0 $?
 
 "$CAI" constitution lint "$cdata/bad_missing_parent.json" >/dev/null 2>"$cerr"
 check "constitution lint missing parent" 2 $?

@@ -23,10 +23,15 @@ mkdir -p "$JF_TMP/adir"
 check "run with a directory as input" 2 $?
 grep -q "adir" "$JF_TMP/err"; check "the directory is named" 0 $?
 : >"$JF_TMP/empty.jsonl"
-"$CAI" run -i "$JF_TMP/empty.jsonl" -c "$SRC/constitution/hhh.json" -o "$JF_TMP/o2" -q 2>"$JF_TMP/err"
-check "run on an empty file writes its (empty) dataset but fails: 0 records never pass" 1 $?
+"$CAI" run -i "$JF_TMP/empty.jsonl" -c "$SRC/constitution/hhh.json" -o "$JF_TMP/o2" -q 2>/dev/null
+check "run on an empty file is an input error" 2 $?
+[ ! -e "$JF_TMP/o2" ]; check "an empty input creates no output directory" 0 $?
+# records that are all unjudgeable (identical responses) make a dataset of 0 records: it fails
+printf '{"prompt":"p","response_a":"same","response_b":"same"}\n' >"$JF_TMP/same.jsonl"
+"$CAI" run -i "$JF_TMP/same.jsonl" -c "$SRC/constitution/hhh.json" -o "$JF_TMP/o4" -q 2>"$JF_TMP/err"
+check "run with only unjudgeable pairs writes its (empty) dataset but fails: 0 records never pass" 1 $?
 grep -q "no_records" "$JF_TMP/err"; check "the 0-records error is named" 0 $?
-[ -e "$JF_TMP/o2/manifest.json" ]; check "the empty dataset's manifest is still written" 0 $?
+[ -e "$JF_TMP/o4/manifest.json" ]; check "the empty dataset's manifest is still written" 0 $?
 "$CAI" run -i "$SRC/datasets/samples/pairs.jsonl" -c "$JF_TMP/adir" -o "$JF_TMP/o3" 2>"$JF_TMP/err"
 check "run with a directory as constitution" 2 $?
 [ ! -e "$JF_TMP/o1/manifest.json" ] && [ ! -e "$JF_TMP/o3/manifest.json" ]
