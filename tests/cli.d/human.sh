@@ -45,6 +45,42 @@ with open(d + "/answers.jsonl", "w") as f, open(d + "/expect.json", "w") as e:
     json.dump(exp, e)
 PY
 check "route exports 20 pairs with ids, the least certain ones, in a neutral order" 0 $?
+# orders that disagree, and independence from file order: JSONL halves of the dataset with
+# orders_agree set false on five records, read in both orders
+python3 - "$HU" <<'PY'
+import gzip, glob, json, sys
+d = sys.argv[1]
+recs = [l for f in sorted(glob.glob(d + "/ds/data/*.jsonl.gz")) for l in gzip.open(f, "rt")]
+out = [open(d + "/half1.jsonl", "w"), open(d + "/half2.jsonl", "w")]
+dis = []
+for i, l in enumerate(recs):
+    r = json.loads(l)
+    if i % 40 == 7:
+        r["cai"]["orders_agree"] = False
+        dis.append(r["id"])
+    out[i % 2].write(json.dumps(r, separators=(",", ":")) + "\n")
+json.dump(sorted(dis), open(d + "/dis.json", "w"))
+PY
+"$CAI" route "$HU/half1.jsonl" "$HU/half2.jsonl" --count 50 --by disagree -o "$HU/rd" >/dev/null
+check "route --by disagree exits 0" 0 $?
+python3 -c "
+import json, sys
+ids = [json.loads(l)['id'] for l in open('$HU/rd/tasks.jsonl')]
+assert ids == json.load(open('$HU/dis.json')), ids
+"
+check "route --by disagree exports exactly the pairs whose orders disagree" 0 $?
+for by in random uncertain; do
+    "$CAI" route "$HU/half1.jsonl" "$HU/half2.jsonl" --count 30 --by $by --seed 7 -o "$HU/o1$by" \
+        >/dev/null &&
+        "$CAI" route "$HU/half2.jsonl" "$HU/half1.jsonl" --count 30 --by $by --seed 7 \
+            -o "$HU/o2$by" >/dev/null &&
+        cmp -s "$HU/o1$by/tasks.jsonl" "$HU/o2$by/tasks.jsonl"
+    check "route --by $by picks the same pairs whatever the file order" 0 $?
+done
+"$CAI" route "$HU/half1.jsonl" --count 30 --by random --seed 8 -o "$HU/o3" >/dev/null
+"$CAI" route "$HU/half1.jsonl" --count 30 --by random --seed 7 -o "$HU/o4" >/dev/null
+cmp -s "$HU/o3/tasks.jsonl" "$HU/o4/tasks.jsonl"
+check "route --by random: another seed, another audit sample" 1 $?
 "$CAI" route "$HU/ds" --count 5 --by principles -o "$HU/rp" 2>"$HU/err"
 check "route --by principles exits 2 (no per-principle verdicts)" 2 $?
 grep -q "per-principle verdicts" "$HU/err"; check "route says why principles cannot route" 0 $?
