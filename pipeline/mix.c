@@ -364,6 +364,8 @@ static cai_status write_card(mixer *m, const char *dataset, cai_error *err)
         cai_buf__printf(&b, "Human–AI agreement: %.1f%% of %llu (95%% interval %.1f–%.1f%%).\n",
                         100 * r->agreement.rate, (unsigned long long)r->agreement.n,
                         100 * r->agreement.lo, 100 * r->agreement.hi);
+    cai_buf__puts(&b, "The statistics above describe the AI run this dataset came from; "
+                      "`manifest.json` (`mix`) has the counts after mixing.\n");
     if (m->o->weights)
         cai_buf__printf(&b, "The `weight` column is %g for human labels and %g for AI labels.\n",
                         m->o->weight_human, m->o->weight_ai);
