@@ -29,5 +29,7 @@
 #include "cai/agree.h"
 #include "cai/health.h"
 #include "cai/run.h"
+#include "cai/route.h"
+#include "cai/mix.h"
 
 #endif

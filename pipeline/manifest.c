@@ -106,6 +106,11 @@ static void add_files(cJSON *arr, const char *dir, const cai_writer *w, const ch
     }
 }
 
+void cai_manifest__add_files(cJSON *arr, const char *dir, const cai_writer *w, const char *split)
+{
+    add_files(arr, dir, w, split);
+}
+
 static cJSON *judge_json(const cai_judge_opts *j)
 {
     cJSON *o = cJSON_CreateObject();

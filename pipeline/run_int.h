@@ -40,6 +40,13 @@ typedef struct cai_run_info {
 /* DIR/manifest.json, written under a temporary name and renamed. */
 cai_status cai_run__write_manifest(const cai_run_info *info, cai_error *err);
 
+/* Appends one manifest "files" entry per file w wrote ({path relative to dir, split, sha256,
+ * records, bytes}), as the run's manifest lists its shards. */
+void cai_manifest__add_files(struct cJSON *arr,
+                             const char *dir,
+                             const cai_writer *w,
+                             const char *split);
+
 /* DIR/README.md: a dataset card whose YAML front matter (card.c) declares the splits and the
  * features. */
 cai_status cai_run__write_card(const cai_run_info *info, cai_error *err);

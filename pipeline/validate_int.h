@@ -122,6 +122,9 @@ typedef struct cai_vrec {
      * the judge saw first / second; read from text verdicts), cai.agrees_with_human: -1 absent */
     int64_t first_wins, second_wins, text_judgments;
     int human_agree;
+    const cJSON *json; /* the parsed line (borrowed, like the rest) */
+    const char *text;  /* the line's bytes, text_len of them, without the newline */
+    size_t text_len;
 } cai_vrec;
 
 typedef struct cai_vsink {
@@ -151,6 +154,18 @@ cai_status cai_vscan__run(const char *const *paths,
                           const cai_vscan_opts *opts,
                           const cai_vsink *sink,
                           cai_error *err);
+
+/*
+ * Reads the records of a dataset (a directory as `cai stats` reads it, or JSONL files) in file
+ * and line order and calls fn for each, for commands that rewrite or pick records (route, mix).
+ * Every error finding of a line (invalid JSON, a missing field, a bad label, ...) stops the
+ * read: CAI_EPARSE "FILE:LINE: reason". Warnings are ignored (`cai validate` reports them).
+ */
+cai_status cai_vscan__records(const char *const *paths,
+                              size_t n,
+                              cai_status (*fn)(void *payload, const cai_vrec *rec, cai_error *err),
+                              void *payload,
+                              cai_error *err);
 
 /* Number of characters (UTF-8 code points) of a turn sequence. */
 uint64_t cai_vseq__chars(const cai_vseq *q);

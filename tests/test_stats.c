@@ -3,6 +3,7 @@
  * Python, label histograms, principles, splits, the SVG document and the binomial test. */
 #include "testutil.h"
 #include "validate_int.h"
+#include "answers_int.h"
 
 #include <cai.h>
 #include <check.h>
@@ -275,6 +276,155 @@ START_TEST(stats_unreadable_path_is_an_error_status)
 }
 END_TEST
 
+/* ---- cai route and cai mix read datasets and answers through the same scanner ------------- */
+
+static const char routed[] =
+    "{\"prompt\":\"q0\",\"chosen\":\"a0\",\"rejected\":\"b0\",\"p_chosen\":0.9,\"id\":\"p0\","
+    "\"cai\":{\"chosen_position\":\"a\",\"orders_agree\":true,\"principles\":[\"x\"]}}\n"
+    "{\"prompt\":\"q1\",\"chosen\":\"a1\",\"rejected\":\"b1\",\"p_chosen\":0.51,\"id\":\"p1\","
+    "\"cai\":{\"chosen_position\":\"b\",\"orders_agree\":true,\"principles\":[\"x\"]}}\n"
+    "{\"prompt\":\"q2\",\"chosen\":\"a2\",\"rejected\":\"b2\",\"p_chosen\":0.7,\"id\":\"p2\","
+    "\"cai\":{\"chosen_position\":\"a\",\"orders_agree\":true,\"principles\":[\"x\"]}}\n"
+    "{\"prompt\":\"q3\",\"chosen\":\"a3\",\"rejected\":\"b3\",\"p_chosen\":0.55,\"id\":\"p3\","
+    "\"cai\":{\"chosen_position\":\"a\",\"orders_agree\":false,\"principles\":[\"x\"]}}\n";
+
+START_TEST(route_keeps_the_least_certain_and_names_a_bad_line)
+{
+    char *dir = tu_mkdtemp("route"), *path = tu_strdupf("%s/d.jsonl", dir);
+    char *out = tu_strdupf("%s/out", dir), *bad = tu_strdupf("%s/bad.jsonl", dir), *text, *msg;
+    const char *p = path;
+    cai_route_opts o = CAI_ROUTE_OPTS_INIT;
+    cai_route_report rep;
+    cai_error err = {0};
+    struct stat sb;
+
+    ck_assert_int_eq(tu_write_file(path, routed, strlen(routed)), 0);
+    o.count = 2;
+    ck_assert_msg(cai_route_run(&rep, &p, 1, out, &o, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(rep.records, 4);
+    ck_assert_uint_eq(rep.selected, 2);
+    ck_assert_uint_eq(rep.disagreeing, 1);
+    text = tu_read_in(out, "tasks.jsonl");
+    ck_assert_ptr_nonnull(text);
+    ck_assert_uint_eq(tu_count_lines(text), 2);
+    /* p1 (0.51) and p3 (0.55), in id order; no label or probability in the export */
+    ck_assert_ptr_nonnull(strstr(text, "{\"id\":\"p1\""));
+    ck_assert_ptr_nonnull(strstr(text, "{\"id\":\"p3\""));
+    ck_assert(strstr(text, "\"p1\"") < strstr(text, "\"p3\""));
+    ck_assert_ptr_null(strstr(text, "p_chosen"));
+    free(text);
+    /* a bad fifth line: FILE:5, and nothing created */
+    msg = tu_strdupf("%s%s", routed, "{\"prompt\":\"q\",\"chosen\":\"a\"}\n");
+    ck_assert_int_eq(tu_write_file(bad, msg, strlen(msg)), 0);
+    free(msg);
+    p = bad;
+    free(out);
+    out = tu_strdupf("%s/out2", dir);
+    ck_assert_int_eq(cai_route_run(&rep, &p, 1, out, &o, &err), CAI_EPARSE);
+    msg = tu_strdupf("%s:5:", bad);
+    ck_assert_msg(strstr(err.msg, msg) != NULL, "%s", err.msg);
+    ck_assert_int_ne(stat(out, &sb), 0);
+    free(msg);
+    tu_rmtree(dir);
+    free(bad);
+    free(out);
+    free(path);
+    free(dir);
+}
+END_TEST
+
+START_TEST(route_shown_order_is_balanced_and_seeded)
+{
+    int n0 = 0, diff = 0, i;
+    char id[32];
+
+    for (i = 0; i < 2000; i++) {
+        snprintf(id, sizeof(id), "pair-%d", i);
+        n0 += cai_route_swapped(0, id);
+        diff += cai_route_swapped(0, id) != cai_route_swapped(1, id);
+        ck_assert_int_eq(cai_route_swapped(0, id), cai_route_swapped(0, id));
+    }
+    ck_assert_int_gt(n0, 900); /* about half swapped: the shown order carries no pattern */
+    ck_assert_int_lt(n0, 1100);
+    ck_assert_int_gt(diff, 900); /* another seed, another order */
+    ck_assert_int_lt(diff, 1100);
+}
+END_TEST
+
+/* Loads one answers text; returns the status and leaves the message in err. */
+static cai_status
+load_answers(const char *dir, const char *name, const char *text, cai_answers *a, cai_error *err)
+{
+    char *path = tu_strdupf("%s/%s", dir, name);
+    const char *p = path;
+    cai_status st;
+
+    ck_assert_int_eq(tu_write_file(path, text, strlen(text)), 0);
+    memset(err, 0, sizeof(*err)); /* cai_error keeps the first message it is given */
+    st = cai_answers__load(a, &p, 1, NULL, err);
+    free(path);
+    return st;
+}
+
+START_TEST(mix_answers_are_read_and_bad_ones_name_their_place)
+{
+    char *dir = tu_mkdtemp("answers");
+    cai_answers a;
+    cai_error err = {0};
+
+    ck_assert_int_eq(
+        load_answers(dir, "ok.jsonl",
+                     "{\"id\":\"x\",\"chosen\":\"b\"}\n"
+                     "{\"id\":\"w\",\"responses\":{\"preference\":[{\"value\":\"a\"}]}}\n"
+                     "{\"id\":\"v\",\"preference.responses\":[\"tie\"]}\n",
+                     &a, &err),
+        CAI_OK);
+    ck_assert_uint_eq(a.n, 3);
+    ck_assert_int_eq(cai_answers__find(&a, "x")->slot, CAI_ANSWER_B);
+    ck_assert_int_eq(cai_answers__find(&a, "w")->slot, CAI_ANSWER_A);
+    ck_assert_int_eq(cai_answers__find(&a, "v")->slot, CAI_ANSWER_TIE);
+    ck_assert_ptr_null(cai_answers__find(&a, "u"));
+    cai_answers__dispose(&a);
+    ck_assert_int_eq(
+        load_answers(dir, "ls.json",
+                     "[{\"data\":{\"id\":\"x\"},\"annotations\":[{\"result\":[{\"type\":"
+                     "\"pairwise\",\"value\":{\"selected\":\"right\"}}]}]},\n"
+                     "{\"data\":{\"id\":\"y\"},\"annotations\":[]}]\n",
+                     &a, &err),
+        CAI_OK);
+    ck_assert_uint_eq(a.n, 1);
+    ck_assert_uint_eq(a.skipped, 1);
+    ck_assert_int_eq(cai_answers__find(&a, "x")->slot, CAI_ANSWER_B);
+    cai_answers__dispose(&a);
+
+    ck_assert_int_eq(
+        load_answers(dir, "dup.jsonl",
+                     "{\"id\":\"x\",\"chosen\":\"a\"}\n{\"id\":\"x\",\"chosen\":\"a\"}\n", &a,
+                     &err),
+        CAI_EPARSE);
+    ck_assert_msg(strstr(err.msg, "dup.jsonl:2: duplicate id \"x\" (first at ") != NULL, "%s",
+                  err.msg);
+    ck_assert_int_eq(
+        load_answers(dir, "val.jsonl", "\n{\"id\":\"x\",\"chosen\":\"left\"}\n", &a, &err),
+        CAI_EPARSE);
+    ck_assert_msg(strstr(err.msg, "val.jsonl:2: id \"x\": the answer \"left\"") != NULL, "%s",
+                  err.msg);
+    ck_assert_int_eq(load_answers(dir, "json.jsonl", "{\"id\":\"x\",\n", &a, &err), CAI_EPARSE);
+    ck_assert_msg(strstr(err.msg, "json.jsonl:1: invalid JSON") != NULL, "%s", err.msg);
+    ck_assert_int_eq(
+        load_answers(dir, "ls2.json", "[\n{\"data\":{\"id\":\"x\"}},\n{\"data\":\n", &a, &err),
+        CAI_EPARSE);
+    ck_assert_msg(strstr(err.msg, "ls2.json:4: invalid JSON") != NULL, "%s", err.msg);
+    ck_assert_int_eq(
+        load_answers(dir, "ls3.json", "[{\"data\":{\"id\":\"x\"}},{\"data\":{}}]", &a, &err),
+        CAI_EPARSE);
+    ck_assert_msg(strstr(err.msg, "ls3.json: task 2: no \"data.id\"") != NULL, "%s", err.msg);
+    ck_assert_uint_eq(a.n, 0); /* nothing kept after an error */
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 Suite *stats_suite(void)
 {
     Suite *s = suite_create("stats");
@@ -287,6 +437,9 @@ Suite *stats_suite(void)
     tcase_add_test(tc, stats_reports_each_split_and_the_total);
     tcase_add_test(tc, stats_svg_is_a_standalone_document_with_one_bar_per_bin);
     tcase_add_test(tc, stats_unreadable_path_is_an_error_status);
+    tcase_add_test(tc, route_keeps_the_least_certain_and_names_a_bad_line);
+    tcase_add_test(tc, route_shown_order_is_balanced_and_seeded);
+    tcase_add_test(tc, mix_answers_are_read_and_bad_ones_name_their_place);
     suite_add_tcase(s, tc);
     tcase_set_tags(hh, "hh_sample"); /* reads the external HH-RLHF sample (check_main.c) */
     tcase_set_timeout(hh, 60);

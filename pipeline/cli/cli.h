@@ -22,6 +22,8 @@ int cmd_judge(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_constitution(int argc, char **argv);
+int cmd_route(int argc, char **argv);
+int cmd_mix(int argc, char **argv);
 
 /* Maps a library status to the documented exit code. */
 int cli_exit_code(cai_status st);

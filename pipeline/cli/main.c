@@ -18,6 +18,8 @@ static const command commands[] = {
     {"validate", cmd_validate, "check a preference dataset before training on it"},
     {"stats", cmd_stats, "show counts, lengths, label and bias statistics of a dataset"},
     {"constitution", cmd_constitution, "lint or show constitution files"},
+    {"route", cmd_route, "pick the pairs a human should label; export Label Studio tasks, JSONL"},
+    {"mix", cmd_mix, "write a new dataset where human answers replace AI labels"},
 };
 
 static void print_help(FILE *f)
