@@ -84,7 +84,8 @@ CAI_EXTERN cai_status cai_reader_opts_init(cai_reader_opts *o, unsigned version)
 
 #ifndef __cplusplus
 /* C only (a compound literal): the same defaults as cai_reader_opts_init. */
-#define CAI_READER_OPTS_INIT ((cai_reader_opts){CAI_READER_OPTS_VERSION, CAI_FORMAT_AUTO, 0, 0, NULL, NULL})
+#define CAI_READER_OPTS_INIT                                                                       \
+    ((cai_reader_opts){CAI_READER_OPTS_VERSION, CAI_FORMAT_AUTO, 0, 0, NULL, NULL})
 #endif
 
 typedef struct cai_reader cai_reader;
