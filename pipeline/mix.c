@@ -5,6 +5,7 @@
 #include "cai/route.h"
 #include "answers_int.h"
 #include "error_int.h"
+#include "opts_int.h"
 #include "jsonraw_int.h"
 #include "outdir_int.h"
 #include "run_int.h"
@@ -419,8 +420,11 @@ cai_status cai_mix_run(cai_mix_report *rep,
     size_t i;
     cai_status st;
 
+    cai_error__clear(err); /* a reused error never shows an earlier call's failure */
     CAI_ASSERT_ARG(err, rep != NULL && dataset != NULL && out_dir != NULL && opts != NULL);
     CAI_ASSERT_ARG(err, opts->n_answers > 0 && opts->answers != NULL);
+    if ((st = cai_mix_opts__check(opts, err)) != CAI_OK)
+        return st;
     memset(rep, 0, sizeof(*rep));
     memset(&m, 0, sizeof(m));
     m.o = opts;

@@ -39,6 +39,22 @@ cai_status cai_writer_opts_init(cai_writer_opts *o, unsigned version)
     return CAI_OK;
 }
 
+cai_status cai_route_opts_init(cai_route_opts *o, unsigned version)
+{
+    if (!o || version != CAI_ROUTE_OPTS_VERSION)
+        return CAI_EINVAL;
+    *o = CAI_ROUTE_OPTS_INIT; /* the header's initialiser is the one list of defaults */
+    return CAI_OK;
+}
+
+cai_status cai_mix_opts_init(cai_mix_opts *o, unsigned version)
+{
+    if (!o || version != CAI_MIX_OPTS_VERSION)
+        return CAI_EINVAL;
+    *o = CAI_MIX_OPTS_INIT; /* the header's initialiser is the one list of defaults */
+    return CAI_OK;
+}
+
 cai_status cai_validate_opts_init(cai_validate_opts *o, unsigned version)
 {
     if (!o || version != CAI_VALIDATE_OPTS_VERSION)
@@ -221,5 +237,23 @@ cai_status cai_health_opts__check(const cai_health_opts *o, cai_error *err)
         return CAI_OK;
     if (o->version != CAI_HEALTH_OPTS_VERSION)
         return unknown_version(s, o->version, CAI_HEALTH_OPTS_VERSION, err);
+    return CAI_OK;
+}
+
+cai_status cai_route_opts__check(const cai_route_opts *o, cai_error *err)
+{
+    static const char s[] = "cai_route_opts";
+
+    if (o && o->version != CAI_ROUTE_OPTS_VERSION)
+        return unknown_version(s, o->version, CAI_ROUTE_OPTS_VERSION, err);
+    return CAI_OK;
+}
+
+cai_status cai_mix_opts__check(const cai_mix_opts *o, cai_error *err)
+{
+    static const char s[] = "cai_mix_opts";
+
+    if (o && o->version != CAI_MIX_OPTS_VERSION)
+        return unknown_version(s, o->version, CAI_MIX_OPTS_VERSION, err);
     return CAI_OK;
 }

@@ -5,7 +5,9 @@
 
 #include "cai/health.h"
 #include "cai/judge.h"
+#include "cai/mix.h"
 #include "cai/record.h"
+#include "cai/route.h"
 #include "cai/run.h"
 #include "cai/validate.h"
 #include "cai/writer.h"
@@ -22,5 +24,7 @@ cai_status cai_writer_opts__check(const cai_writer_opts *o, cai_error *err);
 cai_status cai_validate_opts__check(const cai_validate_opts *o, cai_error *err);
 cai_status cai_stats_opts__check(const cai_stats_opts *o, cai_error *err);
 cai_status cai_health_opts__check(const cai_health_opts *o, cai_error *err);
+cai_status cai_route_opts__check(const cai_route_opts *o, cai_error *err);
+cai_status cai_mix_opts__check(const cai_mix_opts *o, cai_error *err);
 
 #endif

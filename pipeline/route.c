@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* `cai route`: picks the pairs most worth a human's look in one pass, in a heap of size N. */
 #include "cai/route.h"
-#include "cai/hash.h"
+#include "hash_int.h"
 #include "error_int.h"
+#include "opts_int.h"
 #include "outdir_int.h"
 #include "run_int.h"
 #include "util_int.h"
@@ -393,8 +394,11 @@ cai_status cai_route_run(cai_route_report *rep,
     size_t n = 0, i, n_main;
     cai_status st;
 
+    cai_error__clear(err); /* a reused error never shows an earlier call's failure */
     CAI_ASSERT_ARG(err, rep != NULL && opts != NULL && out_dir != NULL);
     CAI_ASSERT_ARG(err, dataset != NULL && n_dataset > 0);
+    if ((st = cai_route_opts__check(opts, err)) != CAI_OK)
+        return st;
     memset(rep, 0, sizeof(*rep));
     if (opts->count == 0 || opts->count > ((uint64_t)1 << 24))
         return cai_error__set(err, CAI_EINVAL, "count must be between 1 and 16777216");

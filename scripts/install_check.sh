@@ -64,6 +64,11 @@ deps_of() { ldd "$1"; }
 [[ $(deps_of "$tmp/embed") == *"libcai.so.0 => $libdir"* ]] || fail "embed is not linked to libcai.so.0"
 
 echo "== tests/install/cxx_headers.cpp, static and shared"
+# every installed header is included there, so a new one cannot miss its C linkage
+for h in "$prefix"/include/cai/*.h; do
+    grep -q "#include <cai/$(basename "$h")>" tests/install/cxx_headers.cpp ||
+        fail "tests/install/cxx_headers.cpp does not include cai/$(basename "$h")"
+done
 cxx="g++ -std=c++11 -Wall -Wextra -Wpedantic -Werror"
 # libcai.a with its dependencies (cai.pc's Requires.private) as shared libraries; a fully
 # static link (pkg-config --static) would need libcurl's own static dependencies too.

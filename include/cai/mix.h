@@ -7,6 +7,8 @@
 #include "cai/agree.h"
 #include "cai/common.h"
 
+CAI_BEGIN_DECL
+
 typedef struct cai_mix_opts {
     unsigned version;
     const char *const *answers; /* answer files (Label Studio JSON, Argilla JSONL, plain JSONL) */
@@ -21,7 +23,17 @@ typedef struct cai_mix_opts {
     uint64_t shard_records; /* records per shard; 0 = 100000 */
 } cai_mix_opts;
 
-#define CAI_MIX_OPTS_INIT ((cai_mix_opts){1, NULL, 0, 0, 0, 0, 1.0, 1.0, 0, NULL, 0})
+#define CAI_MIX_OPTS_VERSION 1
+
+/* Fills *o with the defaults of that version of the struct; CAI_EINVAL for an unknown
+ * version (or NULL o). Pass CAI_MIX_OPTS_VERSION. */
+CAI_EXTERN cai_status cai_mix_opts_init(cai_mix_opts *o, unsigned version);
+
+#ifndef __cplusplus
+/* C only (a compound literal): the same defaults as cai_mix_opts_init. */
+#define CAI_MIX_OPTS_INIT                                                                          \
+    ((cai_mix_opts){CAI_MIX_OPTS_VERSION, NULL, 0, 0, 0, 0, 1.0, 1.0, 0, NULL, 0})
+#endif
 
 typedef struct cai_mix_report {
     uint64_t records;         /* records written */
@@ -53,5 +65,7 @@ CAI_EXTERN cai_status cai_mix_run(cai_mix_report *rep,
 
 /* The report as a JSON object text (caller frees); NULL when out of memory. */
 CAI_EXTERN char *cai_mix_report_json(const cai_mix_report *rep);
+
+CAI_END_DECL
 
 #endif

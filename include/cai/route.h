@@ -5,6 +5,8 @@
 
 #include "cai/common.h"
 
+CAI_BEGIN_DECL
+
 typedef enum cai_route_by {
     CAI_ROUTE_UNCERTAIN = 0, /* smallest |p_chosen - 0.5| first */
     CAI_ROUTE_DISAGREE,      /* pairs whose two presentation orders disagree (cai.orders_agree) */
@@ -24,7 +26,16 @@ typedef struct cai_route_opts {
     uint64_t seed; /* random audit sample and the shown order of the two responses */
 } cai_route_opts;
 
-#define CAI_ROUTE_OPTS_INIT ((cai_route_opts){1, 0, CAI_ROUTE_UNCERTAIN, 0})
+#define CAI_ROUTE_OPTS_VERSION 1
+
+/* Fills *o with the defaults of that version of the struct; CAI_EINVAL for an unknown
+ * version (or NULL o). Pass CAI_ROUTE_OPTS_VERSION. */
+CAI_EXTERN cai_status cai_route_opts_init(cai_route_opts *o, unsigned version);
+
+#ifndef __cplusplus
+/* C only (a compound literal): the same defaults as cai_route_opts_init. */
+#define CAI_ROUTE_OPTS_INIT ((cai_route_opts){CAI_ROUTE_OPTS_VERSION, 0, CAI_ROUTE_UNCERTAIN, 0})
+#endif
 
 typedef struct cai_route_report {
     uint64_t records;        /* records read */
@@ -58,5 +69,7 @@ CAI_EXTERN int cai_route_swapped(uint64_t seed, const char *id);
 
 /* The report as a JSON object text (caller frees); NULL when out of memory. */
 CAI_EXTERN char *cai_route_report_json(const cai_route_report *rep, const cai_route_opts *opts);
+
+CAI_END_DECL
 
 #endif

@@ -8,8 +8,10 @@
 #include <cai/constitution.h>
 #include <cai/health.h>
 #include <cai/judge.h>
+#include <cai/mix.h>
 #include <cai/prompt.h>
 #include <cai/record.h>
+#include <cai/route.h>
 #include <cai/run.h>
 #include <cai/validate.h>
 #include <cai/verdict.h>
@@ -17,6 +19,7 @@
 #include <cai/writer.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 static_assert(CAI_VERSION_NUM ==
@@ -41,6 +44,14 @@ int main()
     expect(cai_global_init(&err) == CAI_OK, "cai_global_init");
     expect(std::strcmp(cai_version(), CAI_VERSION) == 0, "cai_version() == CAI_VERSION");
     expect(std::strcmp(cai_strerror(CAI_EINVAL), "unknown status") != 0, "cai_strerror");
+
+    // route.h, mix.h
+    expect(cai_route_by_parse("random") == CAI_ROUTE_RANDOM, "cai_route_by_parse");
+    expect(cai_route_swapped(1, "x") == cai_route_swapped(1, "x"), "cai_route_swapped");
+    cai_mix_report mr = {};
+    char *mj = cai_mix_report_json(&mr);
+    expect(mj != nullptr, "cai_mix_report_json");
+    std::free(mj);
 
     // record.h
     cai_reader_opts ro;
