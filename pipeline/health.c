@@ -46,6 +46,7 @@ void cai_health_counts_add(cai_health_counts *a, const cai_health_counts *b)
     a->human_agree += b->human_agree;
     a->longer_n += b->longer_n;
     a->longer += b->longer;
+    a->truncated += b->truncated;
     for (i = 0; i < CAI_HEALTH_BINS; i++)
         a->margin_hist[i] += b->margin_hist[i];
 }
@@ -250,6 +251,19 @@ static void check_length(cai_health_report *r, const cai_health_counts *c, const
             pct(c->longer, c->longer_n), (unsigned long long)c->longer_n, p);
 }
 
+/* A server that cuts prompts to its context judges text the judge was not meant to see. */
+static void check_truncation(cai_health_report *r, const cai_health_counts *c)
+{
+    if (c->truncated == 0)
+        return;
+    add(r, CAI_HEALTH_WARNING, "judge_truncated_prompts",
+        "raise the server's context (llama.cpp --ctx-size, vLLM --max-model-len) or shorten the "
+        "inputs; 'cai judge' prints the server's count next to cai's estimate",
+        "in %llu of %llu judgments the server counted under half the prompt tokens cai estimates: "
+        "it probably cut those prompts to its context size, so their labels judged truncated text",
+        (unsigned long long)c->truncated, (unsigned long long)c->judgments);
+}
+
 cai_status cai_health_check(cai_health_report *out,
                             const cai_health_counts *c,
                             const cai_health_opts *opts,
@@ -271,6 +285,7 @@ cai_status cai_health_check(cai_health_report *out,
     check_order(&r, c, &o);
     check_human(&r, c, &o);
     check_length(&r, c, &o);
+    check_truncation(&r, c);
     /* errors first, each group in check order */
     memset(out, 0, sizeof(*out));
     out->errors = r.errors;
@@ -313,6 +328,7 @@ cJSON *cai_health__counts_json(const cai_health_counts *c)
 #define ADD(f) cJSON_AddNumberToObject(o, #f, (double)c->f);
     FIELDS(ADD)
 #undef ADD
+    cJSON_AddNumberToObject(o, "truncated", (double)c->truncated);
     h = cJSON_AddArrayToObject(o, "margin_hist");
     for (i = 0; h && i < CAI_HEALTH_BINS; i++)
         cJSON_AddItemToArray(h, cJSON_CreateNumber((double)c->margin_hist[i]));
@@ -429,6 +445,9 @@ int cai_health__from_json(const cJSON *h, cai_health_counts *c, cai_health_opts 
             return -1;
         c->margin_hist[i++] = (uint64_t)x->valuedouble;
     }
+    if (cJSON_GetObjectItemCaseSensitive(cnt, "truncated") &&
+        get_u64(cnt, "truncated", &c->truncated))
+        return -1;
     o->swap = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(h, "swap"));
     o->logprobs_requested = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(h, "logprobs_requested"));
     return 0;

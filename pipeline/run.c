@@ -1795,6 +1795,7 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
     r->s.failure_rate_exceeded =
         r->s.pairs_read && (double)r->s.failed / (double)r->s.pairs_read > r->o.max_failure_rate;
     r->s.elapsed_s = now_s() - r->t0;
+    r->health.truncated = r->s.judgments_truncated; /* counted by the judge, over the journal */
     r->s.health = r->health;
     {
         cai_health_opts ho = health_opts(r);

@@ -92,7 +92,7 @@ cai_status cai_vhealth__check(const cai_sacc *a,
             if (strcmp(cai_vkind__name((cai_vkind)k), f->code) == 0)
                 break;
         if (k == CAI_VK__COUNT)
-            continue;
+            continue; /* every health code has a kind (validate_scan.c's table); none is dropped */
         b.kind = (cai_vkind)k;
         snprintf(b.where, sizeof(b.where), "%s", n == 1 ? paths[0] : "datasets");
         snprintf(b.msg, sizeof(b.msg), "%s; try: %s", f->message, f->hint);

@@ -65,6 +65,7 @@ static const char *const kind_names[CAI_VK__COUNT] = {
     [CAI_VK_JUDGE_ORDER_CONSISTENCY] = "judge_order_consistency",
     [CAI_VK_JUDGE_HUMAN_AGREEMENT] = "judge_human_agreement",
     [CAI_VK_JUDGE_LENGTH_BIAS] = "judge_length_bias",
+    [CAI_VK_JUDGE_TRUNCATED_PROMPTS] = "judge_truncated_prompts",
 };
 
 const char *cai_vkind__name(cai_vkind k)

@@ -505,6 +505,14 @@ START_TEST(run_records_resolved_settings_sources_and_truncation)
     ck_assert_uint_eq(s.judgments_from_text, 3);
     ck_assert_uint_eq(s.judgments_from_logprobs, 13);
     ck_assert_uint_eq(s.judgments_truncated, 16);
+    {
+        /* a judge-health warning, so the run is never called clean over cut prompts */
+        size_t i, found = 0;
+        for (i = 0; i < s.health_report.n; i++)
+            found += strcmp(s.health_report.f[i].code, "judge_truncated_prompts") == 0 &&
+                     s.health_report.f[i].severity == CAI_HEALTH_WARNING;
+        ck_assert_uint_eq(found, 1);
+    }
     /* every pair read is accounted for */
     ck_assert_uint_eq(s.pairs_read, 8);
     ck_assert_uint_eq(s.pairs_kept + s.ties + s.failed + s.unjudgeable, s.pairs_read);

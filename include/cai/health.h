@@ -32,6 +32,7 @@ typedef struct cai_health_counts {
     uint64_t longer_n;      /* decided pairs whose responses differ in length */
     uint64_t longer;        /* ... where the chosen response is the longer one */
     uint64_t margin_hist[CAI_HEALTH_BINS]; /* judged pairs by |P(A) - 0.5| */
+    uint64_t truncated; /* judgments whose prompt the server counted as < half cai's estimate */
 } cai_health_counts;
 
 /* Adds b into a, field by field. */
