@@ -394,6 +394,7 @@ cai_status cai_run__write_manifest(const cai_run_info *info, cai_error *err)
     add_u64(st, "prompt_tokens", s->prompt_tokens);
     add_u64(st, "completion_tokens", s->completion_tokens);
     add_u64(st, "reasoning_tokens", s->reasoning_tokens);
+    add_u64(st, "cached_prompt_tokens", s->cached_prompt_tokens);
     if (o->price_input_per_mtok > 0 || o->price_output_per_mtok > 0)
         cJSON_AddNumberToObject(st, "estimated_cost_usd", s->cost);
     else

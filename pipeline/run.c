@@ -951,6 +951,19 @@ static cai_status flush_head(cai_run *r, cai_error *err)
 
 /* ---- progress and journal sync ---------------------------------------------------------- */
 
+/* Estimated USD: cached prompt tokens at their own price when one is given. */
+static double cost_of(const cai_run *r, uint64_t prompt, uint64_t cached, uint64_t completion)
+{
+    double in = r->o.price_input_per_mtok;
+    double cin = r->o.price_cached_input_per_mtok > 0 ? r->o.price_cached_input_per_mtok : in;
+
+    if (cached > prompt)
+        cached = prompt;
+    return ((double)(prompt - cached) * in + (double)cached * cin +
+            (double)completion * r->o.price_output_per_mtok) /
+           1e6;
+}
+
 static void report(cai_run *r, int final)
 {
     cai_run_progress pr;
@@ -973,9 +986,7 @@ static void report(cai_run *r, int final)
     pr.failures = r->judge_failed;
     pr.prompt_tokens = js.prompt_tokens + r->replayed_pt;
     pr.completion_tokens = js.completion_tokens + r->replayed_ct;
-    pr.cost = ((double)pr.prompt_tokens * r->o.price_input_per_mtok +
-               (double)pr.completion_tokens * r->o.price_output_per_mtok) /
-              1e6;
+    pr.cost = cost_of(r, pr.prompt_tokens, js.cached_tokens, pr.completion_tokens);
     pr.elapsed_s = t - r->t0;
     pr.rate =
         pr.elapsed_s > 0 ? (double)(r->judgments_done - r->s.judgments_replayed) / pr.elapsed_s : 0;
@@ -1526,9 +1537,7 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
         r->o.format = r->any_msg_list ? CAI_OUT_CONVERSATIONAL : CAI_OUT_TRL;
     if (r->o.dry_run) {
         r->s.pairs_read = r->pairs_total;
-        r->s.cost = ((double)r->s.prompt_tokens * r->o.price_input_per_mtok +
-                     (double)r->s.completion_tokens * r->o.price_output_per_mtok) /
-                    1e6;
+        r->s.cost = cost_of(r, r->s.prompt_tokens, 0, r->s.completion_tokens);
         goto out;
     }
 
@@ -1631,9 +1640,8 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
      * a resumed or replayed run reports the totals of an uninterrupted one. */
     r->s.prompt_tokens = js.prompt_tokens + r->replayed_pt;
     r->s.completion_tokens = js.completion_tokens + r->replayed_ct;
-    r->s.cost = ((double)r->s.prompt_tokens * r->o.price_input_per_mtok +
-                 (double)r->s.completion_tokens * r->o.price_output_per_mtok) /
-                1e6;
+    r->s.cached_prompt_tokens = js.cached_tokens;
+    r->s.cost = cost_of(r, r->s.prompt_tokens, js.cached_tokens, r->s.completion_tokens);
     summarise_sources(r);
     r->s.position_consistency = r->agree_total ? (double)r->agree / (double)r->agree_total : NAN;
     r->s.position_a_rate = r->s.pairs_kept ? (double)r->pos_a / (double)r->s.pairs_kept : NAN;

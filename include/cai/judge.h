@@ -125,6 +125,7 @@ typedef struct cai_judge_stats {
     unsigned in_flight;
     uint64_t truncated; /* answered replies whose prompt the server seems to have cut */
     uint64_t reasoning_tokens;
+    uint64_t cached_tokens; /* part of prompt_tokens the server read from its prefix cache */
 } cai_judge_stats;
 
 typedef struct cai_judge cai_judge;

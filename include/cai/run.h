@@ -95,6 +95,9 @@ typedef struct cai_run_opts {
     const char *license;    /* dataset card `license`; NULL = "other" */
     const char *language;   /* dataset card `language`; NULL = "en" */
     const char *command_line; /* recorded in the manifest as given; NULL = not known */
+    /* USD per million prompt tokens the server read from its prefix cache (usage's cached
+     * tokens); 0 = billed at price_input_per_mtok */
+    double price_cached_input_per_mtok;
 } cai_run_opts;
 
 CAI_EXTERN void cai_run_opts_init(cai_run_opts *o);
@@ -136,6 +139,9 @@ typedef struct cai_run_summary {
     int validation_warnings; /* warnings found validating the output (judge health aside) */
     cai_health_counts health;
     cai_health_report health_report;
+    /* Part of prompt_tokens the server read from its prefix cache, as its usage reports them;
+     * this run's requests only (the journal does not keep them). */
+    uint64_t cached_prompt_tokens;
 } cai_run_summary;
 
 typedef struct cai_run cai_run;

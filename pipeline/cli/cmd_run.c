@@ -90,6 +90,8 @@ static const char run_help_more[] =
     "      --dry-run              count requests and estimate tokens and cost; send nothing\n"
     "      --price-input USD      price per million prompt tokens (for cost estimates)\n"
     "      --price-output USD     price per million completion tokens\n"
+    "      --price-cached-input USD  price per million prompt tokens the server read from its\n"
+    "                             prefix cache (default: --price-input)\n"
     "      --no-validate          do not validate the written dataset at the end\n"
     "      --repair-journal       a journal whose header is damaged gets a new header from\n"
     "                             this command's settings; entries with intact CRCs are kept\n"
@@ -145,7 +147,11 @@ enum {
     OPT_LICENSE,
     OPT_LANGUAGE,
     OPT_ACCEPT_UNHEALTHY = 400, /* apart from the others' numbers: other options are added above */
-    OPT_STRICT
+    OPT_STRICT,
+    OPT_PRICE_CACHED = 420, /* issue 16 (scale): apart from the numbers above */
+    OPT_SHARD,
+    OPT_SHARD_COUNT,
+    OPT_MERGE_SHARD
 };
 
 static const struct option long_opts[] = {
@@ -196,6 +202,7 @@ static const struct option long_opts[] = {
     {"language", required_argument, NULL, OPT_LANGUAGE},
     {"accept-unhealthy-judge", no_argument, NULL, OPT_ACCEPT_UNHEALTHY},
     {"strict", no_argument, NULL, OPT_STRICT},
+    {"price-cached-input", required_argument, NULL, OPT_PRICE_CACHED},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
@@ -331,8 +338,10 @@ static void print_summary(const cai_run_opts *o, const cai_run_summary *s)
     if (isfinite(s->mean_p_chosen))
         fprintf(stderr, "  %-34s %.3f\n", "mean p_chosen", s->mean_p_chosen);
     if (s->prompt_tokens || s->completion_tokens)
-        fprintf(stderr, "  tokens: %llu prompt, %llu completion\n",
-                (unsigned long long)s->prompt_tokens, (unsigned long long)s->completion_tokens);
+        fprintf(stderr,
+                "  tokens: %llu prompt (%llu from the server's prefix cache), %llu completion\n",
+                (unsigned long long)s->prompt_tokens, (unsigned long long)s->cached_prompt_tokens,
+                (unsigned long long)s->completion_tokens);
     if (o->price_input_per_mtok > 0 || o->price_output_per_mtok > 0)
         fprintf(stderr, "  estimated cost: $%.4f\n", s->cost);
     print_health(o, s);
@@ -619,6 +628,10 @@ int cmd_run(int argc, char **argv)
             break;
         case OPT_STRICT:
             strict = 1;
+            break;
+        case OPT_PRICE_CACHED:
+            if (cli_parse_double(optarg, 0, 1e6, &o.price_cached_input_per_mtok))
+                goto bad_value;
             break;
         case 'q':
             quiet = 1;
