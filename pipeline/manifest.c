@@ -263,6 +263,12 @@ static void add_trust(cJSON *m, cJSON *st, const cai_run_info *info)
         cJSON_AddStringToObject(m, "command_line", info->opts->command_line);
     else
         cJSON_AddNullToObject(m, "command_line");
+    if (info->opts->shard.count) {
+        /* what `cai merge` reads to place this directory; absent in unsharded and merged runs */
+        cJSON *sh = cJSON_AddObjectToObject(m, "shard");
+        cJSON_AddNumberToObject(sh, "index", info->opts->shard.index);
+        cJSON_AddNumberToObject(sh, "count", info->opts->shard.count);
+    }
 }
 
 /* A breakdown row: {"id", "counts", "rates"}. */

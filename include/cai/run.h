@@ -7,6 +7,7 @@
 #include "cai/health.h"
 #include "cai/judge.h"
 #include "cai/record.h"
+#include "cai/shard.h"
 
 /* Output record shapes. */
 typedef enum cai_out_format {
@@ -98,6 +99,13 @@ typedef struct cai_run_opts {
     /* USD per million prompt tokens the server read from its prefix cache (usage's cached
      * tokens); 0 = billed at price_input_per_mtok */
     double price_cached_input_per_mtok;
+    /* Judge and write only this shard's pairs (count 0: all). The input is still read and
+     * validated whole; the spec is part of the journal's fingerprint. See docs/scale.md. */
+    cai_shard shard;
+    /* cai merge: the finished shard directories of one run. The unsharded plan is replayed
+     * with every judgment taken from the shard that owns its pair; nothing is sent. */
+    const char *const *merge_dirs;
+    size_t n_merge_dirs;
 } cai_run_opts;
 
 CAI_EXTERN void cai_run_opts_init(cai_run_opts *o);

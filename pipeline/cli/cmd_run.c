@@ -52,6 +52,11 @@ static const char run_help[] =
     "      --shard-records N      records per shard (default 100000)\n"
     "      --gzip-level N         zlib level of the output, 1 (fastest) to 9 (default 6)\n"
     "      --limit N              judge only the first N pairs\n"
+    "      --shard I/N|auto       judge and write only shard I of N (a hash of the prompt);\n"
+    "                             auto: from a Slurm job array or a Kubernetes Indexed Job;\n"
+    "                             join the shards' directories with 'cai merge'\n"
+    "      --shard-count N        with --shard auto: the number of shards (Kubernetes; or\n"
+    "                             CAI_SHARD_COUNT)\n"
     "\n";
 
 /* In two parts: C99 promises string literals of up to 4095 bytes only. */
@@ -203,6 +208,9 @@ static const struct option long_opts[] = {
     {"accept-unhealthy-judge", no_argument, NULL, OPT_ACCEPT_UNHEALTHY},
     {"strict", no_argument, NULL, OPT_STRICT},
     {"price-cached-input", required_argument, NULL, OPT_PRICE_CACHED},
+    {"shard", required_argument, NULL, OPT_SHARD},
+    {"shard-count", required_argument, NULL, OPT_SHARD_COUNT},
+    {"merge-from", required_argument, NULL, OPT_MERGE_SHARD}, /* cai merge's own (undocumented) */
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
@@ -385,6 +393,12 @@ static int parse_clamp(const char *s, double *lo, double *hi)
     return 0;
 }
 
+static const char *env_get(const char *name, void *payload)
+{
+    (void)payload;
+    return getenv(name);
+}
+
 /* "cai run ARGS" with each argument quoted for a POSIX shell where it needs it; caller frees.
  * Keys never reach argv (see --api-key-env); credentials in a URL are redacted like everywhere
  * else, so the line is safe to record. */
@@ -442,11 +456,19 @@ int cmd_run(int argc, char **argv)
     cai_error err = {0};
     cai_status st;
     progress_state ps = {0, 0};
+    const char *shard_spec = NULL;
+    unsigned shard_count = 0;
+    const char **merge_dirs = NULL;
+    size_t n_merge = 0;
 
     cai_run_opts_init(&o);
     inputs = calloc((size_t)argc + 1, sizeof(*inputs));
-    if (!inputs)
+    merge_dirs = calloc((size_t)argc + 1, sizeof(*merge_dirs));
+    if (!inputs || !merge_dirs) {
+        free(inputs);
+        free(merge_dirs);
         return CLI_EXIT_USAGE;
+    }
     o.command_line = cmdline = command_line(argc, argv);
     while ((c = getopt_long(argc, argv, "+:i:c:o:j:m:qh", long_opts, NULL)) != -1) {
         switch (c) {
@@ -629,6 +651,17 @@ int cmd_run(int argc, char **argv)
         case OPT_STRICT:
             strict = 1;
             break;
+        case OPT_SHARD:
+            shard_spec = optarg;
+            break;
+        case OPT_SHARD_COUNT:
+            if (cli_parse_u64(optarg, 1, CAI_SHARD_MAX, &u))
+                goto bad_value;
+            shard_count = (unsigned)u;
+            break;
+        case OPT_MERGE_SHARD:
+            merge_dirs[n_merge++] = optarg;
+            break;
         case OPT_PRICE_CACHED:
             if (cli_parse_double(optarg, 0, 1e6, &o.price_cached_input_per_mtok))
                 goto bad_value;
@@ -640,40 +673,69 @@ int cmd_run(int argc, char **argv)
             fputs(run_help, stdout);
             fputs(run_help_more, stdout);
             free(inputs);
+            free(merge_dirs);
             free(cmdline);
             return CLI_EXIT_OK;
         case ':':
             free(inputs);
+            free(merge_dirs);
             free(cmdline);
             return cli_usage("run", "option '%s' needs a value", argv[optind - 1]);
         default:
             free(inputs);
+            free(merge_dirs);
             free(cmdline);
             return cli_usage("run", "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind < argc) {
         free(inputs);
+        free(merge_dirs);
         free(cmdline);
         return cli_usage("run", "unexpected argument '%s' (inputs go after --input)", argv[optind]);
     }
     if (!n_inputs || !o.constitution || !o.output_dir) {
         free(inputs);
+        free(merge_dirs);
         free(cmdline);
         return cli_usage("run", "--input, --constitution and --output are required");
     }
     if (o.judge.backend != CAI_BACKEND_BUILTIN && !o.judge.model) {
         free(inputs);
+        free(merge_dirs);
         free(cmdline);
         return cli_usage("run", "--model is required with --judge %s",
                          cai_backend_name(o.judge.backend));
     }
     o.inputs = inputs;
     o.n_inputs = n_inputs;
-    if (o.judge.backend != CAI_BACKEND_BUILTIN && !o.dry_run) {
+    o.merge_dirs = merge_dirs;
+    o.n_merge_dirs = n_merge;
+    if (shard_count && (!shard_spec || strcmp(shard_spec, "auto") != 0)) {
+        free(inputs);
+        free(merge_dirs);
+        free(cmdline);
+        return cli_usage("run", "--shard-count goes with --shard auto");
+    }
+    if (shard_spec) {
+        st = strcmp(shard_spec, "auto") == 0
+                 ? cai_shard_from_env(&o.shard, env_get, NULL, shard_count, &err)
+                 : cai_shard_parse(&o.shard, shard_spec, &err);
+        if (st != CAI_OK) {
+            free(inputs);
+            free(merge_dirs);
+            free(cmdline);
+            return cli_usage("run", "%s", err.msg);
+        }
+        if (!quiet)
+            fprintf(stderr, "cai: shard %u/%u\n", o.shard.index, o.shard.count);
+    }
+    /* a merge sends nothing: no key needed */
+    if (o.judge.backend != CAI_BACKEND_BUILTIN && !o.dry_run && !n_merge) {
         rc = cli_load_key(o.judge.backend, key_env, key_file, &key);
         if (rc != CLI_EXIT_OK) {
             free(inputs);
+            free(merge_dirs);
             free(cmdline);
             return rc;
         }
@@ -734,11 +796,13 @@ int cmd_run(int argc, char **argv)
     cai_run_free(r);
     cli_free_key(key);
     free(inputs);
+    free(merge_dirs);
     free(cmdline);
     return rc;
 
 bad_value:
     free(inputs);
+    free(merge_dirs);
     free(cmdline);
     return cli_usage("run", "invalid value '%s' for %s", optarg, argv[optind - 1]);
 }
