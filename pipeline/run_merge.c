@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MANIFEST_MAX (64u << 20)
 
@@ -101,13 +102,15 @@ read_shard(const char *dir, cai_shard *out, char **command_line, uint64_t *token
         *command_line = NULL;
     if (!path)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    if (access(path, F_OK) != 0) {
+        st = cai_error__set(err, CAI_EINVAL,
+                            "%s: no manifest.json: the shard has not finished (run its command "
+                            "again to resume it)",
+                            dir);
+        goto out;
+    }
     text = read_small(path, err);
     if (!text) {
-        if (err && err->code == CAI_EINVAL)
-            cai_error__set(err, CAI_EINVAL,
-                           "%s: no manifest.json: the shard has not finished (run its command "
-                           "again to resume it)",
-                           dir);
         st = err ? err->code : CAI_EIO;
         goto out;
     }
