@@ -45,3 +45,9 @@ check "shard: an index out of range exits 2" 2 $?
 [ ! -e "$SH_TMP/k3" ] && [ ! -e "$SH_TMP/k5" ]
 check "shard: a refused spec creates nothing" 0 $?
 rm -rf "$SH_TMP"
+bash -n "$SRC/examples/slurm/label.sbatch"
+check "shard: the Slurm example parses" 0 $?
+grep -q '^#SBATCH --array=0-[0-9]*  ' "$SRC/examples/slurm/label.sbatch" &&
+    grep -q 'completionMode: Indexed' "$SRC/examples/k8s/label-job.yaml" &&
+    grep -q 'cai run --shard auto' "$SRC/examples/k8s/label-job.yaml"
+check "shard: the examples use a dense array and an Indexed Job with --shard auto" 0 $?
