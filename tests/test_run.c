@@ -994,6 +994,45 @@ START_TEST(run_manifest_lists_ties_agreement_and_verdict)
 }
 END_TEST
 
+/* Cached prompt tokens reach the summary, the manifest and the cost (issue 16). */
+START_TEST(run_counts_cached_prompt_tokens_and_prices_them)
+{
+    const char *in[] = {samples};
+    char *out = tu_strdupf("%s/cached", dir), *manifest;
+    fake_llm *srv = fake_llm_start(NULL);
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+    cJSON *m;
+    double want;
+
+    ck_assert_ptr_nonnull(srv);
+    fake_llm_set_cached(srv, 50); /* every prompt here is longer than 50 tokens */
+    base_opts(&o, in, out);
+    use_fake(&o, srv);
+    o.limit = 10;
+    o.price_input_per_mtok = 2.0;
+    o.price_cached_input_per_mtok = 0.5;
+    o.price_output_per_mtok = 8.0;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(s.judgments_sent, 20);
+    ck_assert_uint_eq(s.cached_prompt_tokens, 20 * 50);
+    want =
+        ((double)(s.prompt_tokens - 1000) * 2.0 + 1000 * 0.5 + (double)s.completion_tokens * 8.0) /
+        1e6;
+    ck_assert_double_eq_tol(s.cost, want, 1e-12);
+    manifest = tu_read_in(out, "manifest.json");
+    m = cJSON_Parse(manifest);
+    ck_assert_int_eq(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(m, "statistics"), "cached_prompt_tokens")->valueint,
+        1000);
+    cJSON_Delete(m);
+    free(manifest);
+    fake_llm_stop(srv);
+    free(out);
+}
+END_TEST
+
 /* ---- shards and cai merge (issue 16) ------------------------------------------------------ */
 
 typedef struct env_row {
@@ -1423,6 +1462,7 @@ Suite *run_suite(void)
         tcase_add_checked_fixture(sh, setup, teardown);
         tcase_set_timeout(sh, 120);
         tcase_add_test(sh, shard_auto_reads_slurm_arrays_and_indexed_jobs);
+        tcase_add_test(sh, run_counts_cached_prompt_tokens_and_prices_them);
         tcase_add_test(sh, shard_spec_parses_i_of_n);
         tcase_add_test(sh, merged_shards_equal_the_unsharded_run_byte_for_byte);
         tcase_add_test(sh, merged_shards_keep_failed_pairs_and_their_reasons);
