@@ -31,5 +31,6 @@
 #include "cai/run.h"
 #include "cai/route.h"
 #include "cai/mix.h"
+#include "cai/shard.h"
 
 #endif

@@ -1487,6 +1487,7 @@ static cai_status on_success_reply(cai_judge *j, slot *s, double now)
                     (double)r.prompt_tokens < CAI_TRUNCATION_RATIO * (double)s->prompt_est;
     j->stats.truncated += (uint64_t)res.truncated;
     j->stats.reasoning_tokens += r.reasoning_tokens;
+    j->stats.cached_tokens += r.cached_tokens;
     cai_wire__reply_dispose(&r);
     res.prompt_tokens = s->prompt_tokens;
     res.completion_tokens = s->completion_tokens;

@@ -268,6 +268,12 @@ static void add_trust(cJSON *m, cJSON *st, const cai_run_info *info)
         cJSON_AddStringToObject(m, "command_line", info->opts->command_line);
     else
         cJSON_AddNullToObject(m, "command_line");
+    if (info->opts->shard.count) {
+        /* what `cai merge` reads to place this directory; absent in unsharded and merged runs */
+        cJSON *sh = cJSON_AddObjectToObject(m, "shard");
+        cJSON_AddNumberToObject(sh, "index", info->opts->shard.index);
+        cJSON_AddNumberToObject(sh, "count", info->opts->shard.count);
+    }
 }
 
 /* A breakdown row: {"id", "counts", "rates"}. */
@@ -402,6 +408,7 @@ cai_status cai_run__write_manifest(const cai_run_info *info, cai_error *err)
     add_u64(st, "prompt_tokens", s->prompt_tokens);
     add_u64(st, "completion_tokens", s->completion_tokens);
     add_u64(st, "reasoning_tokens", s->reasoning_tokens);
+    add_u64(st, "cached_prompt_tokens", s->cached_prompt_tokens);
     if (o->price_input_per_mtok > 0 || o->price_output_per_mtok > 0)
         cJSON_AddNumberToObject(st, "estimated_cost_usd", s->cost);
     else

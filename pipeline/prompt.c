@@ -11,10 +11,19 @@
 #include <string.h>
 
 /*
- * Invariant of the built-in template: every untrusted text (conversation, responses, example
- * texts) sits between a start line "<<<NAME_nonce>>>" and an end line "<<<END_nonce>>>", and the
- * nonce occurs in none of the texts shown, so no text can close its block early or open a new
- * one. The nonce is a pure function of the texts, so the same comparison gives the same bytes.
+ * Invariant of the built-in template: every untrusted text (the pair's conversation and
+ * responses) sits between a start line "<<<NAME_nonce>>>" and an end line "<<<END_nonce>>>", and
+ * the nonce occurs in none of the texts shown (examples included), so no text can close its block
+ * early or open a new one. The nonce is a pure function of the texts, so the same comparison
+ * gives the same bytes.
+ *
+ * Layout for prefix caching (template version 2): what is the same for every pair judged under
+ * one principle (the solved examples, fenced with their own marker) comes first, byte for byte;
+ * the pair's own block, with the pair's nonce, comes last. The examples' marker is derived from
+ * the principle and the examples only, so it does not change from pair to pair; the examples are
+ * the constitution author's text, not input, and an input text that repeats that marker sits
+ * inside the pair's own fence, which it cannot close. The pair's nonce does not depend on which
+ * response is shown first, so both orders of a pair share everything up to the first response.
  */
 
 /* ---------------------------------------------------------------- fixed wording */
@@ -161,8 +170,14 @@ static const char **collect_texts(const cai_constitution *c,
     for (i = 0; i < cmp->n_context; i++)
         t[n++] = cmp->context[i].content;
     t[n++] = cmp->principle->text;
-    t[n++] = cmp->first;
-    t[n++] = cmp->second;
+    /* Both orders of a pair get one nonce (and so share their conversation block). */
+    if (cmp->second && strcmp(cmp->first, cmp->second) > 0) {
+        t[n++] = cmp->second;
+        t[n++] = cmp->first;
+    } else {
+        t[n++] = cmp->first;
+        t[n++] = cmp->second;
+    }
     for (i = 0; i < nex; i++) {
         const cai_example *e = cai_constitution_example(c, i);
         t[n++] = e->conversation;
@@ -272,24 +287,52 @@ static void put_example_head(cai_buf *b, size_t i)
     cai_buf__puts(b, num);
 }
 
+/* The examples' fence marker: from the principle and the examples alone (see the top). */
+static void
+examples_nonce(const cai_constitution *c, const cai_principle *pr, char out[CAI_PROMPT_NONCE_SIZE])
+{
+    size_t nex = cai_constitution_nexamples(c), n = 0, i;
+    const char **t = malloc((1 + 3 * nex) * sizeof(*t));
+
+    if (!t) {
+        /* Still a pure function of the inputs; only the fences' marker differs. */
+        snprintf(out, CAI_PROMPT_NONCE_SIZE, "%s", "000000000000");
+        return;
+    }
+    t[n++] = pr->text;
+    for (i = 0; i < nex; i++) {
+        const cai_example *e = cai_constitution_example(c, i);
+        t[n++] = e->conversation;
+        t[n++] = e->response_a;
+        t[n++] = e->response_b;
+    }
+    cai_prompt_fence_nonce(texts_seed(t, n) ^ 0x6578616d706c6573ULL, t, n, out);
+    free(t);
+}
+
 static cai_status build_default_pair(cai_buf *b,
                                      const cai_constitution *c,
                                      const cai_comparison *cmp,
                                      const char *conversation,
                                      const char *nonce,
-                                     cai_judge_mode mode)
+                                     cai_judge_mode mode,
+                                     size_t *shared_len)
 {
     size_t nex = c ? cai_constitution_nexamples(c) : 0, i;
+    char exn[CAI_PROMPT_NONCE_SIZE];
 
+    if (nex)
+        examples_nonce(c, cmp->principle, exn);
     for (i = 0; i < nex; i++) {
         const cai_example *e = cai_constitution_example(c, i);
         put_example_head(b, i);
-        put_pair_block(b, nonce, e->conversation, cmp->principle->text, e->response_a,
-                       e->response_b, mode);
+        put_pair_block(b, exn, e->conversation, cmp->principle->text, e->response_a, e->response_b,
+                       mode);
         put_example_answer(b, e, mode);
     }
     if (nex)
         cai_buf__puts(b, examples_end);
+    *shared_len = b->len;
     put_pair_block(b, nonce, conversation, cmp->principle->text, cmp->first, cmp->second, mode);
     return CAI_OK;
 }
@@ -317,6 +360,7 @@ static cai_status build_template_pair(cai_buf *b,
                                       const cai_comparison *cmp,
                                       const char *conversation,
                                       cai_judge_mode mode,
+                                      size_t *shared_len,
                                       cai_error *err)
 {
     size_t nex = cai_constitution_nexamples(c), i;
@@ -341,6 +385,7 @@ static cai_status build_template_pair(cai_buf *b,
     }
     if (nex)
         cai_buf__puts(b, examples_end);
+    *shared_len = b->len;
     st = cai_constitution_render_template(&text, tmpl, conversation, cmp->principle->text,
                                           cmp->first, cmp->second, err);
     if (st != CAI_OK)
@@ -375,10 +420,10 @@ cai_status cai_prompt_build(cai_prompt *out,
 {
     const char *tmpl = c ? cai_constitution_template(c) : NULL;
     const char **texts = NULL;
-    char nonce[CAI_PROMPT_NONCE_SIZE];
+    char nonce[CAI_PROMPT_NONCE_SIZE], exn[CAI_PROMPT_NONCE_SIZE];
     char *conversation = NULL;
     cai_buf b = {0};
-    size_t n_texts = 0;
+    size_t n_texts = 0, shared_len = 0;
     cai_status st = CAI_OK;
 
     cai_error__clear(err);
@@ -401,18 +446,28 @@ cai_status cai_prompt_build(cai_prompt *out,
     texts = collect_texts(c, cmp, mode != CAI_MODE_RATING, &n_texts);
     if (!texts)
         goto oom;
+    if (mode != CAI_MODE_RATING && c && cai_constitution_nexamples(c) && !tmpl) {
+        /* The pair's nonce must also differ from (and not contain) the examples' marker. */
+        const char **t2 = realloc(texts, (n_texts + 1) * sizeof(*t2));
+        if (!t2)
+            goto oom;
+        texts = t2;
+        examples_nonce(c, cmp->principle, exn);
+        texts[n_texts++] = exn;
+    }
     cai_prompt_fence_nonce(texts_seed(texts, n_texts), texts, n_texts, nonce);
 
     if (mode == CAI_MODE_RATING)
         build_rating(&b, cmp, conversation, nonce);
     else if (tmpl)
-        st = build_template_pair(&b, c, tmpl, cmp, conversation, mode, err);
+        st = build_template_pair(&b, c, tmpl, cmp, conversation, mode, &shared_len, err);
     else
-        st = build_default_pair(&b, c, cmp, conversation, nonce, mode);
+        st = build_default_pair(&b, c, cmp, conversation, nonce, mode, &shared_len);
     if (st != CAI_OK)
         goto fail;
     if (!(out->user = cai_buf__take(&b)))
         goto oom;
+    out->shared_len = shared_len;
 
     switch (mode) {
     case CAI_MODE_CHOICE:

@@ -118,6 +118,13 @@ struct cai_run {
     double spent_before; /* USD: what the journal's entries cost when the run began */
     cai_status abort_st;
     cai_error abort_err;
+
+    /* shards (docs/scale.md) */
+    uint64_t pairs_outside;     /* pairs of other shards: read and validated, not judged */
+    cai_journal **mj;           /* cai merge: the journal of shard i, by shard index */
+    unsigned mcount;            /* cai merge: the number of shards */
+    cai_merge_reasons *reasons; /* cai merge: failed pairs' reasons, from every shard */
+    uint64_t merge_tokens[3];   /* cai merge: the shards' prompt, completion, cached tokens */
 };
 
 static double now_s(void)
@@ -750,6 +757,22 @@ static int in_test_split(const cai_run *r, const pending *p)
     return (double)(h >> 11) / 9007199254740992.0 < r->o.test_fraction;
 }
 
+/* The shard (0..count-1) of a pair: a hash of the same prompt text the split uses. */
+static unsigned pair_shard(const pending *p, unsigned count)
+{
+    char *owned;
+    const char *text = prompt_text(p, &owned);
+    unsigned s = cai_shard_of(text ? text : "", count);
+
+    free(owned);
+    return s;
+}
+
+static int in_this_shard(const cai_run *r, const pending *p)
+{
+    return r->o.shard.count <= 1 || pair_shard(p, r->o.shard.count) == r->o.shard.index;
+}
+
 static cai_status write_failed(cai_run *r, const pending *p, const char *reason, cai_error *err)
 {
     cJSON *o = cJSON_CreateObject();
@@ -1015,6 +1038,19 @@ static cai_status flush_head(cai_run *r, cai_error *err)
 
 /* ---- progress and journal sync ---------------------------------------------------------- */
 
+/* Estimated USD: cached prompt tokens at their own price when one is given. */
+static double cost_of(const cai_run *r, uint64_t prompt, uint64_t cached, uint64_t completion)
+{
+    double in = r->o.price_input_per_mtok;
+    double cin = r->o.price_cached_input_per_mtok > 0 ? r->o.price_cached_input_per_mtok : in;
+
+    if (cached > prompt)
+        cached = prompt;
+    return ((double)(prompt - cached) * in + (double)cached * cin +
+            (double)completion * r->o.price_output_per_mtok) /
+           1e6;
+}
+
 static void report(cai_run *r, int final)
 {
     cai_run_progress pr;
@@ -1037,9 +1073,7 @@ static void report(cai_run *r, int final)
     pr.failures = r->judge_failed;
     pr.prompt_tokens = js.prompt_tokens + r->replayed_pt;
     pr.completion_tokens = js.completion_tokens + r->replayed_ct;
-    pr.cost = ((double)pr.prompt_tokens * r->o.price_input_per_mtok +
-               (double)pr.completion_tokens * r->o.price_output_per_mtok) /
-              1e6;
+    pr.cost = cost_of(r, pr.prompt_tokens, js.cached_tokens, pr.completion_tokens);
     pr.elapsed_s = t - r->t0;
     pr.rate =
         pr.elapsed_s > 0 ? (double)(r->judgments_done - r->s.judgments_replayed) / pr.elapsed_s : 0;
@@ -1083,6 +1117,66 @@ static void store(cai_run *r, pending *p, unsigned t, const cai_jentry *e)
     r->n_reason += e->reasoning_tokens;
 }
 
+/* ---- cai merge --------------------------------------------------------------------------- */
+
+/*
+ * The journal entry of task t: this run's journal first (a resumed merge), else, in a merge,
+ * the journal of the shard that owns the pair, copied into this run's journal so the merged
+ * directory resumes like an unsharded run's.
+ */
+static const cai_jentry *find_entry(cai_run *r, pending *p, unsigned t)
+{
+    uint64_t key = task_key(r, p, t);
+    const cai_jentry *e = cai_journal__find(r->journal, key);
+    size_t k;
+    unsigned order, sample;
+    cai_status st;
+
+    if (e || !r->mj)
+        return e;
+    e = cai_journal__find(r->mj[pair_shard(p, r->mcount)], key);
+    if (!e)
+        return NULL;
+    task_coords(r, t, &k, &order, &sample);
+    st = cai_journal__add(r->journal, e, p->id,
+                          cai_constitution_principle(r->c, p->principles[k])->id, order, sample,
+                          &r->abort_err);
+    if (st == CAI_OK)
+        st = journal_sync(r, &r->abort_err);
+    if (st != CAI_OK) {
+        r->abort_st = st;
+        return NULL;
+    }
+    return e;
+}
+
+/* A judgment that no shard journal holds: its pair must be in the shard's failed.jsonl.gz,
+ * with the reason the merged file repeats; otherwise the shard is incomplete. */
+static cai_status merge_failed(cai_run *r, pending *p, unsigned t)
+{
+    const char *why = cai_run__reason(r->reasons, p->id);
+    result *rs = &p->res[t];
+
+    if (!why) {
+        r->abort_st =
+            cai_error__set(&r->abort_err, CAI_EINVAL,
+                           "merge: %s:%llu: pair \"%s\" has no judgment in shard %u "
+                           "and is not in its failed.jsonl.gz: the shard is incomplete",
+                           p->file, (unsigned long long)p->line, p->id, pair_shard(p, r->mcount));
+        return r->abort_st;
+    }
+    rs->st = CAI_EHTTP;
+    rs->done = 1;
+    if (!(rs->errmsg = strdup(why))) {
+        r->abort_st = cai_error__set(&r->abort_err, CAI_ENOMEM, "out of memory");
+        return r->abort_st;
+    }
+    p->n_done++;
+    r->judgments_done++;
+    r->judge_failed++;
+    return CAI_OK;
+}
+
 static int pull(cai_judge_task *out, void *payload)
 {
     cai_run *r = payload;
@@ -1097,13 +1191,21 @@ static int pull(cai_judge_task *out, void *payload)
             pending *p = r->ring[r->cur % r->cap];
             while (p->next_task < p->n_tasks) {
                 unsigned t = p->next_task++;
-                const cai_jentry *e = cai_journal__find(r->journal, task_key(r, p, t));
+                const cai_jentry *e = find_entry(r, p, t);
+                if (r->abort_st != CAI_OK)
+                    return -1;
                 if (e) {
                     store(r, p, t, e);
                     p->res[t].replayed = 1;
                     r->s.judgments_replayed++;
                     r->replayed_pt += e->prompt_tokens;
                     r->replayed_ct += e->completion_tokens;
+                    continue;
+                }
+                if (r->mj) {
+                    /* cai merge sends nothing: a judgment no shard holds failed there */
+                    if (merge_failed(r, p, t) != CAI_OK)
+                        return -1;
                     continue;
                 }
                 task_fill(r, p, t, out);
@@ -1137,6 +1239,11 @@ static int pull(cai_judge_task *out, void *payload)
                 r->input_done = 1;
                 r->input_st = st;
                 return -1;
+            }
+            if (!in_this_shard(r, p)) {
+                r->pairs_outside++;
+                pending_free(p);
+                continue;
             }
             r->ring[r->tail % r->cap] = p;
             r->tail++;
@@ -1229,20 +1336,13 @@ static void summarise_sources(cai_run *r)
 
 /* ---- spending and the judge's health ---------------------------------------------------- */
 
-static double cost_of(const cai_run *r, uint64_t prompt_tokens, uint64_t completion_tokens)
-{
-    return ((double)prompt_tokens * r->o.price_input_per_mtok +
-            (double)completion_tokens * r->o.price_output_per_mtok) /
-           1e6;
-}
-
 /* The cap covers the whole journal: what earlier runs paid for counts against it too. */
 static void set_budget(cai_run *r)
 {
     uint64_t pt, ct;
 
     cai_journal__tokens(r->journal, &pt, &ct);
-    r->spent_before = cost_of(r, pt, ct);
+    r->spent_before = cost_of(r, pt, 0, ct); /* the journal keeps no cached-token counts */
     cai_judge_set_budget(r->judge, r->o.price_input_per_mtok, r->o.price_output_per_mtok,
                          r->o.max_cost, r->spent_before);
 }
@@ -1366,6 +1466,11 @@ static cai_status survey_inputs(cai_run *r, cJSON *inputs_json, cai_error *err)
             pending_free(p);
             goto out;
         }
+        if (!in_this_shard(r, p)) {
+            r->pairs_outside++;
+            pending_free(p);
+            continue;
+        }
         r->pairs_total++;
         r->judgments_total += p->n_tasks;
         r->any_msg_list |= p->msg_list && !p->hh;
@@ -1400,6 +1505,7 @@ out:
     r->cand = NULL;
     r->s.skipped_input = 0;
     r->pairs_read = 0;
+    r->pairs_outside = 0;
     return st;
 }
 
@@ -1441,6 +1547,12 @@ static char *fingerprint_json(const cai_run *r, const cJSON *inputs)
     cJSON_AddNumberToObject(o, "samples", r->n_samples);
     cJSON_AddBoolToObject(o, "skip_invalid", r->o.skip_invalid);
     cJSON_AddNumberToObject(o, "prompt_template", CAI_PROMPT_TEMPLATE_VERSION);
+    if (r->o.shard.count) {
+        /* absent when unsharded, so an unsharded journal's fingerprint is unchanged */
+        char spec[32];
+        snprintf(spec, sizeof(spec), "%u/%u", r->o.shard.index, r->o.shard.count);
+        cJSON_AddStringToObject(o, "shard", spec);
+    }
     txt = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return txt;
@@ -1511,6 +1623,80 @@ static char *upgrade_settings(unsigned version, const char *settings, void *payl
 }
 
 /* ---- lifecycle -------------------------------------------------------------------------- */
+
+static char *path_join(const char *a, const char *b);
+
+/*
+ * cai merge: checks that the directories are the finished shards of this very plan (each
+ * journal's fingerprint is this run's with that shard's spec, so other inputs, settings or a
+ * foreign shard are refused) and opens their journals for the replay.
+ */
+static cai_status merge_open(cai_run *r, const cJSON *inputs, cai_error *err)
+{
+    size_t n = r->o.n_merge_dirs, k;
+    cai_shard *specs = calloc(n ? n : 1, sizeof(*specs));
+    cai_status st = CAI_OK;
+
+    if (!specs)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    if (r->o.shard.count) {
+        st = cai_error__set(err, CAI_EINVAL, "merge: the merged run cannot itself be a shard");
+        goto out;
+    }
+    for (k = 0; k < n && st == CAI_OK; k++) {
+        uint64_t tok[3];
+        st = cai_run__shard_spec(r->o.merge_dirs[k], &specs[k], tok, err);
+        r->merge_tokens[0] += tok[0];
+        r->merge_tokens[1] += tok[1];
+        r->merge_tokens[2] += tok[2];
+    }
+    if (st == CAI_OK)
+        st = cai_run__check_shards(specs, r->o.merge_dirs, n, err);
+    if (st != CAI_OK)
+        goto out;
+    r->mcount = specs[0].count;
+    if (!(r->mj = calloc(r->mcount, sizeof(*r->mj)))) {
+        st = cai_error__set(err, CAI_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (k = 0; k < n && st == CAI_OK; k++) {
+        const char *dir = r->o.merge_dirs[k];
+        char *jpath = path_join(dir, "journal.cai"), *fp;
+        char hex[65];
+        struct stat sb;
+        cai_journal_open_opts jo;
+
+        r->o.shard = specs[k];
+        fp = fingerprint_json(r, inputs);
+        memset(&r->o.shard, 0, sizeof(r->o.shard));
+        if (!jpath || !fp) {
+            st = cai_error__set(err, CAI_ENOMEM, "out of memory");
+        } else if (stat(jpath, &sb) != 0) {
+            st = cai_error__set(err, CAI_EINVAL, "merge: %s: %s", jpath, strerror(errno));
+        } else {
+            cai_error e2 = {0};
+            cai_sha256_hex(fp, strlen(fp), hex);
+            memset(&jo, 0, sizeof(jo));
+            jo.fingerprint = hex;
+            jo.settings_json = fp;
+            st = cai_journal__open_ex(&r->mj[specs[k].index], jpath, &jo, &e2);
+            if (st == CAI_EMISMATCH)
+                cai_error__set(err, st,
+                               "merge: %s is not a shard of this run (other inputs or settings): "
+                               "%s",
+                               dir, e2.msg);
+            else if (st != CAI_OK)
+                cai_error__set(err, st, "%s", e2.msg);
+        }
+        if (st == CAI_OK)
+            st = cai_run__load_reasons(&r->reasons, dir, err);
+        cJSON_free(fp);
+        free(jpath);
+    }
+out:
+    free(specs);
+    return st;
+}
 
 cai_status cai_run_create(cai_run **out, const cai_run_opts *opts, cai_error *err)
 {
@@ -1670,9 +1856,7 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
         r->o.format = r->any_msg_list ? CAI_OUT_CONVERSATIONAL : CAI_OUT_TRL;
     if (r->o.dry_run) {
         r->s.pairs_read = r->pairs_total;
-        r->s.cost = ((double)r->s.prompt_tokens * r->o.price_input_per_mtok +
-                     (double)r->s.completion_tokens * r->o.price_output_per_mtok) /
-                    1e6;
+        r->s.cost = cost_of(r, r->s.prompt_tokens, 0, r->s.completion_tokens);
         goto out;
     }
 
@@ -1710,6 +1894,8 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
         cJSON_free(eff);
     }
     if (st != CAI_OK)
+        goto out;
+    if (r->o.n_merge_dirs && (st = merge_open(r, inputs, err)) != CAI_OK)
         goto out;
 
     wo.shard_records = r->o.shard_records;
@@ -1769,7 +1955,7 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
                             r->tail - r->head);
         goto out;
     }
-    r->s.pairs_read = r->pairs_read;
+    r->s.pairs_read = r->pairs_read - r->pairs_outside;
 
     /* Finalise: shards under their final names, then the manifest and the card. */
     if ((st = cai_writer_close(r->train, err)) != CAI_OK ||
@@ -1784,9 +1970,15 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
      * a resumed or replayed run reports the totals of an uninterrupted one. */
     r->s.prompt_tokens = js.prompt_tokens + r->replayed_pt;
     r->s.completion_tokens = js.completion_tokens + r->replayed_ct;
-    r->s.cost = ((double)r->s.prompt_tokens * r->o.price_input_per_mtok +
-                 (double)r->s.completion_tokens * r->o.price_output_per_mtok) /
-                1e6;
+    r->s.cached_prompt_tokens = js.cached_tokens;
+    if (r->mj) {
+        /* What the shards' requests used, failed attempts included (the journals keep only
+         * answers): the totals of the unsharded run that sent the same requests. */
+        r->s.prompt_tokens = r->merge_tokens[0];
+        r->s.completion_tokens = r->merge_tokens[1];
+        r->s.cached_prompt_tokens = r->merge_tokens[2];
+    }
+    r->s.cost = cost_of(r, r->s.prompt_tokens, r->s.cached_prompt_tokens, r->s.completion_tokens);
     summarise_sources(r);
     r->s.position_consistency = r->agree_total ? (double)r->agree / (double)r->agree_total : NAN;
     r->s.position_a_rate = r->s.pairs_kept ? (double)r->pos_a / (double)r->s.pairs_kept : NAN;
@@ -1845,7 +2037,7 @@ out:
     if (summary) {
         *summary = r->s;
         if (!r->o.dry_run && st != CAI_OK)
-            summary->pairs_read = r->pairs_read;
+            summary->pairs_read = r->pairs_read - r->pairs_outside;
     }
     cJSON_Delete(inputs);
     free(fp_json);
@@ -1877,6 +2069,10 @@ void cai_run_free(cai_run *r)
     for (i = 0; i < r->n_skip_msg; i++)
         free(r->skip_msg[i]);
     cai_journal__free(r->journal);
+    for (i = 0; r->mj && i < r->mcount; i++)
+        cai_journal__free(r->mj[i]);
+    free(r->mj);
+    cai_run__reasons_free(r->reasons);
     cai_outdir__free(r->outdir); /* last of what writes into the directory */
     cai_reader_free(r->reader);
     cai_judge_free(r->judge);

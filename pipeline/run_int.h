@@ -58,6 +58,26 @@ void cai_card__yaml_str(cai_buf *b, const char *s);
  * findings, leaving out the judge-health ones (the run reports those from its own counts). */
 cai_status cai_run__validate_output(const char *dir, int *errors, int *warnings, cai_error *err);
 
+/* ---- cai merge (run_merge.c) ---- */
+
+/* The shard spec a finished shard directory's manifest.json records. CAI_EINVAL when the
+ * directory holds no manifest (the shard has not finished) or is not a sharded run. */
+/* tokens: the shard's statistics prompt_tokens, completion_tokens and cached_prompt_tokens
+ * (what its requests used, failed attempts included: the journal keeps only answers). */
+cai_status cai_run__shard_spec(const char *dir, cai_shard *out, uint64_t tokens[3], cai_error *err);
+
+/* One complete, disjoint set: the same count, every index once. CAI_EINVAL names the missing
+ * and the repeated indices. */
+cai_status
+cai_run__check_shards(const cai_shard *specs, const char *const *dirs, size_t n, cai_error *err);
+
+/* Pair id -> the reason its shard wrote in failed.jsonl.gz. */
+typedef struct cai_merge_reasons cai_merge_reasons;
+/* Adds dir/failed.jsonl.gz to *io (created on first use). */
+cai_status cai_run__load_reasons(cai_merge_reasons **io, const char *dir, cai_error *err);
+const char *cai_run__reason(const cai_merge_reasons *m, const char *id); /* NULL: not listed */
+void cai_run__reasons_free(cai_merge_reasons *m);
+
 /* Writes text to dir/name atomically (temporary name, fsync, rename). */
 cai_status
 cai_run__write_atomic(const char *dir, const char *name, const char *text, cai_error *err);

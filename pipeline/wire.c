@@ -298,6 +298,24 @@ static int put_msg(cai_wbuf *b, const char *role, const char *content, size_t n,
     return bad;
 }
 
+/*
+ * Anthropic's prompt caching is opt-in: the user turn becomes two text blocks, the part shared
+ * by every pair (pr->shared_len bytes: the solved examples) marked as a cache breakpoint, then
+ * the pair's own part. The text the model reads is the same bytes as one block.
+ */
+static int put_cached_user(cai_wbuf *b, const cai_prompt *pr)
+{
+    size_t n = strlen(pr->user);
+    int bad = 0;
+
+    bad |= put_s(b, "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":");
+    bad |= cai_wire__put_json_str(b, pr->user, pr->shared_len);
+    bad |= put_s(b, ",\"cache_control\":{\"type\":\"ephemeral\"}},{\"type\":\"text\",\"text\":");
+    bad |= cai_wire__put_json_str(b, pr->user + pr->shared_len, n - pr->shared_len);
+    bad |= put_s(b, "}]}");
+    return bad;
+}
+
 /* The completion prompt: raw when the template gave one, else the chat parts joined. */
 static int put_raw(cai_wbuf *b, const cai_prompt *pr)
 {
@@ -346,7 +364,10 @@ cai_wire__build(const cai_wire *w, cai_wbuf *b, const cai_prompt *pr, long sampl
             bad |= cai_wire__put_json_str(b, pr->system, strlen(pr->system));
         }
         bad |= put_s(b, ",\"messages\":[");
-        bad |= put_msg(b, "user", pr->user, strlen(pr->user), 0);
+        if (pr->shared_len > 0 && pr->shared_len < strlen(pr->user))
+            bad |= put_cached_user(b, pr);
+        else
+            bad |= put_msg(b, "user", pr->user, strlen(pr->user), 0);
         if (pr->prefill) {
             size_t n = strlen(pr->prefill);
 
@@ -523,6 +544,21 @@ static void parse_completion_logprobs(cai_wire_reply *r, const cJSON *lp)
     }
 }
 
+/*
+ * Prompt tokens the server took from its prefix cache: usage.prompt_tokens_details.cached_tokens
+ * (OpenAI, vLLM, recent llama.cpp), else llama.cpp's timings.cache_n. 0 when not reported.
+ */
+static unsigned cached_of(const cJSON *root, const cJSON *usage)
+{
+    int found = 0;
+    unsigned n = get_uint(cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens_details"),
+                          "cached_tokens", &found);
+
+    if (found)
+        return n;
+    return get_uint(cJSON_GetObjectItemCaseSensitive(root, "timings"), "cache_n", &found);
+}
+
 cai_status cai_wire__parse_reply(
     cai_wire_reply *out, cai_backend b, const char *body, size_t len, cai_error *err)
 {
@@ -560,6 +596,7 @@ cai_status cai_wire__parse_reply(
         out->prompt_tokens += get_uint(usage, "cache_creation_input_tokens", &out->has_usage);
         out->prompt_tokens += get_uint(usage, "cache_read_input_tokens", &out->has_usage);
         out->completion_tokens = get_uint(usage, "output_tokens", &out->has_usage);
+        out->cached_tokens = get_uint(usage, "cache_read_input_tokens", &out->has_usage);
     } else {
         const cJSON *choices = cJSON_GetObjectItemCaseSensitive(root, "choices");
         const cJSON *c0 = cJSON_GetArrayItem(choices, 0), *lp;
@@ -585,6 +622,7 @@ cai_status cai_wire__parse_reply(
         out->reasoning_tokens =
             get_uint(cJSON_GetObjectItemCaseSensitive(usage, "completion_tokens_details"),
                      "reasoning_tokens", &out->has_usage);
+        out->cached_tokens = cached_of(root, usage);
     }
     out->has_usage |= out->has_prompt_tokens;
     out->root = root;

@@ -82,6 +82,7 @@ typedef struct cai_wire_reply {
     unsigned prompt_tokens;
     unsigned completion_tokens; /* reasoning tokens included, as servers bill them */
     unsigned reasoning_tokens;  /* usage.completion_tokens_details.reasoning_tokens, or 0 */
+    unsigned cached_tokens; /* part of prompt_tokens read from the server's prefix cache, or 0 */
     int has_usage;
     int has_prompt_tokens; /* the server reported the prompt's tokens (truncation check) */
 } cai_wire_reply;

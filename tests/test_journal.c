@@ -330,121 +330,41 @@ static cai_status run_job(const cai_run_opts *o, cai_run_summary *sum, cai_error
     return st;
 }
 
-/* The labels of two train shards agree record by record: the same pairs, the same chosen input
- * slot and soft label (the record layout and the prompt rendering have changed since the fixture
- * was written: issue 12's assistant cue). */
-static void assert_same_labels(const char *got, const char *exp)
-{
-    const char *g = got, *e = exp;
-    size_t n = 0;
-
-    while (*g && *e) {
-        const char *gn = strchr(g, '\n'), *en = strchr(e, '\n');
-        char *gl, *el;
-        cJSON *go, *eo;
-
-        ck_assert_ptr_nonnull(gn);
-        ck_assert_ptr_nonnull(en);
-        gl = tu_strdupf("%.*s", (int)(gn - g), g);
-        el = tu_strdupf("%.*s", (int)(en - e), e);
-        go = cJSON_Parse(gl);
-        eo = cJSON_Parse(el);
-        ck_assert_ptr_nonnull(go);
-        ck_assert_ptr_nonnull(eo);
-        ck_assert_str_eq(cJSON_GetObjectItem(go, "id")->valuestring,
-                         cJSON_GetObjectItem(eo, "id")->valuestring);
-        ck_assert_str_eq(
-            cJSON_GetObjectItem(cJSON_GetObjectItem(go, "cai"), "chosen_position")->valuestring,
-            cJSON_GetObjectItem(cJSON_GetObjectItem(eo, "cai"), "chosen_position")->valuestring);
-        ck_assert(cJSON_GetObjectItem(go, "p_chosen")->valuedouble ==
-                  cJSON_GetObjectItem(eo, "p_chosen")->valuedouble);
-        cJSON_Delete(go);
-        cJSON_Delete(eo);
-        free(gl);
-        free(el);
-        g = gn + 1;
-        e = en + 1;
-        n++;
-    }
-    ck_assert(!*g && !*e);
-    ck_assert_uint_gt(n, 0);
-}
-
-/* Resumes the v1 fixture journal cut to its first keep entries (-1: all 24). */
-static void resume_fixture(long keep)
+/* The fixture was judged with prompt template 1; template 2 (prefix caching) renders other
+ * bytes, so the journal is refused with the reason, nothing is sent and nothing is mixed. */
+START_TEST(journal_of_an_older_prompt_template_is_refused_not_mixed)
 {
     char *input = fx("input.jsonl"), *cons = fx("constitution.json"), *jsrc = fx("journal.cai");
-    char *want = fx("expected-train.jsonl"), *out = tu_strdupf("%s/out", dir), *jdst;
-    char *fresh = tu_strdupf("%s/fresh", dir);
+    char *out = tu_strdupf("%s/out", dir), *jdst = tu_strdupf("%s/out/journal.cai", dir), *text;
+    char *after;
     const char *in[] = {input};
-    fake_llm_opts fo = FAKE_LLM_OPTS_INIT;
-    fake_llm *srv;
+    fake_llm *srv = fake_llm_start(NULL);
     cai_run_opts o;
     cai_run_summary s;
     cai_error err = {0};
-    char *text, *got, *exp, *ref, *cut;
-    size_t len;
-    long line = 0;
+    size_t len, len2;
 
-    fo.seed = 7;
-    fo.judge = FAKE_JUDGE_HASH; /* the rule of the fake judge that answered the fixture */
-    srv = fake_llm_start(&fo);
-    ck_assert_ptr_nonnull(srv);
+    ck_assert_int_eq(CAI_PROMPT_TEMPLATE_VERSION, 2);
     ck_assert_int_eq(mkdir(out, 0755), 0);
-    jdst = tu_strdupf("%s/journal.cai", out);
     text = tu_read_file(jsrc, &len);
-    ck_assert_ptr_nonnull(text);
-    for (cut = text; keep >= 0 && line <= keep && (cut = strchr(cut, '\n')) != NULL; cut++)
-        line++;
-    if (keep >= 0)
-        len = (size_t)(cut - text);
     ck_assert_int_eq(tu_write_file(jdst, text, len), 0);
-    free(text);
-
     fixture_opts(&o, in, out, srv);
     o.constitution = cons;
-    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
-    ck_assert_uint_eq(s.judgments_replayed, keep >= 0 ? (uint64_t)keep : 24);
-    ck_assert_uint_eq(fake_llm_successes(srv), keep >= 0 ? 24 - (size_t)keep : 0);
-    ck_assert_uint_eq(s.judgments_sent, keep >= 0 ? 24 - (uint64_t)keep : 0);
-    /* the totals of the uninterrupted run that wrote the fixture */
-    ck_assert_uint_eq(s.prompt_tokens, 6534);
-    ck_assert_uint_eq(s.completion_tokens, 24);
-    ck_assert_uint_eq(s.judgments_from_logprobs, 24);
-    /* its labels, exactly, and the bytes of an uninterrupted run of this code */
-    got = tu_read_in(out, "data/train-00000-of-00001.jsonl.gz");
-    exp = tu_read_file(want, NULL);
-    ck_assert_ptr_nonnull(got);
-    ck_assert_ptr_nonnull(exp);
-    assert_same_labels(got, exp);
-    o.output_dir = fresh;
-    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
-    ck_assert_uint_eq(s.judgments_replayed, 0);
-    ref = tu_read_in(fresh, "data/train-00000-of-00001.jsonl.gz");
-    ck_assert_ptr_nonnull(ref);
-    ck_assert_str_eq(got, ref);
+    ck_assert_int_eq(run_job(&o, &s, &err), CAI_EMISMATCH);
+    ck_assert_msg(strstr(err.msg, "prompt_template 1 -> 2") != NULL, "%s", err.msg);
+    ck_assert_msg(strstr(err.msg, "new --output") != NULL, "%s", err.msg);
+    ck_assert_uint_eq(fake_llm_requests(srv), 0);
+    after = tu_read_file(jdst, &len2);
+    ck_assert_uint_eq(len2, len);
+    ck_assert(memcmp(after, text, len) == 0); /* the old journal is left as it was */
     fake_llm_stop(srv);
-    free(ref);
-    free(got);
-    free(exp);
+    free(after);
+    free(text);
     free(input);
     free(cons);
     free(jsrc);
-    free(want);
-    free(fresh);
     free(out);
     free(jdst);
-}
-
-START_TEST(journal_v1_resumes_whole_without_asking_again)
-{
-    resume_fixture(-1);
-}
-END_TEST
-
-START_TEST(journal_v1_resumes_cut_and_totals_match_an_uninterrupted_run)
-{
-    resume_fixture(10);
 }
 END_TEST
 
@@ -468,10 +388,12 @@ START_TEST(journal_v1_is_refused_when_a_resolved_setting_differs)
     o.judge.top_logprobs = 5; /* the fixture was judged with the default, 10 */
     ck_assert_int_eq(run_job(&o, &s, &err), CAI_EMISMATCH);
     ck_assert_msg(strstr(err.msg, "top_logprobs 10 -> 5") != NULL, "%s", err.msg);
-    /* an explicit 10 is what the default was: accepted */
+    /* an explicit 10 is what the default was: only the prompt template (1 -> 2) differs now */
     memset(&err, 0, sizeof(err));
     o.judge.top_logprobs = 10;
-    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_int_eq(run_job(&o, &s, &err), CAI_EMISMATCH);
+    ck_assert_msg(strstr(err.msg, "top_logprobs") == NULL, "%s", err.msg);
+    ck_assert_msg(strstr(err.msg, "prompt_template 1 -> 2") != NULL, "%s", err.msg);
     ck_assert_uint_eq(fake_llm_requests(srv), 0);
     fake_llm_stop(srv);
     free(input);
@@ -532,7 +454,7 @@ START_TEST(run_records_resolved_settings_sources_and_truncation)
     jtext = tu_read_in(out, "journal.cai");
     ck_assert_ptr_nonnull(strstr(jtext, "{\"cai_journal\":2,"));
     ck_assert_ptr_nonnull(strstr(jtext, "\"top_logprobs\":10,\"max_tokens\":1,"));
-    ck_assert_ptr_nonnull(strstr(jtext, "\"prompt_template\":1"));
+    ck_assert_ptr_nonnull(strstr(jtext, "\"prompt_template\":2"));
     ck_assert_ptr_nonnull(strstr(jtext, "\"timeout_s\":60"));
     /* a full replay reports the same sources, truncations and tokens */
     {
@@ -638,8 +560,7 @@ Suite *journal_suite(void)
     tc = tcase_create("resume");
     tcase_add_checked_fixture(tc, run_setup, run_teardown);
     tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, journal_v1_resumes_whole_without_asking_again);
-    tcase_add_test(tc, journal_v1_resumes_cut_and_totals_match_an_uninterrupted_run);
+    tcase_add_test(tc, journal_of_an_older_prompt_template_is_refused_not_mixed);
     tcase_add_test(tc, journal_v1_is_refused_when_a_resolved_setting_differs);
     tcase_add_test(tc, run_records_resolved_settings_sources_and_truncation);
     tcase_add_test(tc, run_switches_to_reasoning_parameters_when_the_server_asks);

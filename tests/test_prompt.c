@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "wire_int.h"
 
 Suite *prompt_suite(void);
 
@@ -342,12 +343,16 @@ START_TEST(few_shot_examples_come_first_in_the_same_format)
     const cai_principle *pr = cai_constitution_principle(l.c, 0);
     cai_prompt p;
     cai_error err = {0};
-    char nonce[CAI_PROMPT_NONCE_SIZE];
+    char nonce[CAI_PROMPT_NONCE_SIZE], exn[CAI_PROMPT_NONCE_SIZE];
     const char *e1, *e2, *ans1, *ans2, *now, *real;
 
     cmp.principle = pr;
     ck_assert_int_eq(cai_prompt_build(&p, l.c, &cmp, CAI_MODE_CHOICE, &err), CAI_OK);
-    nonce_of(p.user, nonce);
+    /* The examples carry their own constant marker; the pair's block comes after them. */
+    nonce_of(p.user, exn);
+    nonce_of(strstr(p.user, "Now the comparison to judge:"), nonce);
+    ck_assert_str_ne(nonce, exn);
+    ck_assert_uint_eq(count(p.user, nonce), 7); /* only in the pair block: intro + 3 fences */
     e1 = strstr(p.user, "Example 1:");
     e2 = strstr(p.user, "Example 2:");
     ans1 = strstr(p.user, "Answer: (A)\nReason: The first is friendly.");
@@ -356,9 +361,9 @@ START_TEST(few_shot_examples_come_first_in_the_same_format)
     real = strstr(p.user, "Real first.");
     ck_assert(e1 && e2 && ans1 && ans2 && now && real);
     ck_assert(e1 < ans1 && ans1 < e2 && e2 < ans2 && ans2 < now && now < real);
-    assert_fenced_once(p.user, "RESPONSE_A", nonce, "Hi there!");
-    assert_fenced_once(p.user, "RESPONSE_B", nonce, "Thank you!");
-    assert_fenced_once(p.user, "CONVERSATION", nonce, "Human: Say hi.");
+    assert_fenced_once(p.user, "RESPONSE_A", exn, "Hi there!");
+    assert_fenced_once(p.user, "RESPONSE_B", exn, "Thank you!");
+    assert_fenced_once(p.user, "CONVERSATION", exn, "Human: Say hi.");
     assert_fenced_once(p.user, "RESPONSE_A", nonce, "Real first.");
     /* The same question block is shown three times. */
     ck_assert_uint_eq(count(p.user, "Question: Which response is kinder?"), 3);
@@ -415,7 +420,7 @@ END_TEST
 START_TEST(build_rejects_inconsistent_arguments)
 {
     cai_comparison cmp = pair("a", NULL);
-    cai_prompt p = {(char *)1, (char *)1, (char *)1, (char *)1};
+    cai_prompt p = {(char *)1, (char *)1, (char *)1, (char *)1, 1};
     cai_error err = {0};
 
     ck_assert_int_eq(cai_prompt_build(&p, NULL, &cmp, CAI_MODE_CHOICE, &err), CAI_EINVAL);
@@ -514,6 +519,112 @@ START_TEST(template_examples_use_the_template_too)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- prefix caching */
+
+static size_t common_prefix(const char *a, const char *b)
+{
+    size_t n = 0;
+
+    while (a[n] && a[n] == b[n])
+        n++;
+    return n;
+}
+
+/* The body the openai backend sends for one order of cmp (caller disposes). */
+static void body_of(cai_wbuf *b, cai_backend be, const cai_constitution *c, cai_comparison cmp)
+{
+    cai_wire_params wp = {be, CAI_MODE_CHOICE, "m", 1, 0, 5, 0};
+    cai_wire w;
+    cai_prompt p;
+    cai_error err = {0};
+
+    ck_assert_int_eq(cai_prompt_build(&p, c, &cmp, CAI_MODE_CHOICE, &err), CAI_OK);
+    ck_assert_int_eq(cai_wire__init(&w, &wp, &err), CAI_OK);
+    ck_assert_int_eq(cai_wire__build(&w, b, &p, -1, &err), CAI_OK);
+    cai_wire__dispose(&w);
+    cai_prompt_dispose(&p);
+}
+
+/*
+ * What servers' prefix caches need (issue 16): with few-shot examples, consecutive requests
+ * share a long identical prefix. The two orders of a pair share >= 80% of the second body;
+ * requests for different pairs under one principle share at least the examples; the pair's
+ * nonce occurs only after the shared part; anthropic marks exactly that part for caching.
+ */
+START_TEST(consecutive_requests_share_a_long_prefix)
+{
+    loaded l = load_json(examples_json);
+    const cai_principle *pr = cai_constitution_principle(l.c, 0);
+    cai_comparison x = pair("Boil it for ten minutes, then cool it in cold water.",
+                            "Put it in the microwave in its shell."),
+                   y = pair("I cannot help with cooking.", "Eggs are eggs.");
+    cai_comparison x1 = x;
+    cai_wbuf bx0 = {0}, bx1 = {0}, by0 = {0}, ba = {0};
+    cai_prompt p;
+    cai_error err = {0};
+    char nonce[CAI_PROMPT_NONCE_SIZE];
+    char *shared, *esc, *marked;
+    cai_wbuf tmp = {0};
+
+    x.principle = y.principle = x1.principle = pr;
+    x1.first = x.second;
+    x1.second = x.first;
+    body_of(&bx0, CAI_BACKEND_OPENAI, l.c, x);
+    body_of(&bx1, CAI_BACKEND_OPENAI, l.c, x1);
+    body_of(&by0, CAI_BACKEND_OPENAI, l.c, y);
+    ck_assert_msg(common_prefix(bx0.data, bx1.data) * 5 >= bx1.len * 4,
+                  "orders share %zu of %zu bytes", common_prefix(bx0.data, bx1.data), bx1.len);
+
+    ck_assert_int_eq(cai_prompt_build(&p, l.c, &x, CAI_MODE_CHOICE, &err), CAI_OK);
+    ck_assert_uint_gt(p.shared_len, 0);
+    ck_assert(strncmp(p.user + p.shared_len - 30, "Now the comparison to judge:\n\n", 30) == 0);
+    shared = tu_strdupf("%.*s", (int)p.shared_len, p.user);
+    ck_assert_int_eq(cai_wire__put_json_str(&tmp, shared, strlen(shared)), 0);
+    esc = tu_strdupf("%.*s", (int)tmp.len - 1, tmp.data); /* without the closing quote */
+    /* another pair's body repeats the examples byte for byte */
+    ck_assert_ptr_nonnull(strstr(by0.data, esc));
+    ck_assert_uint_ge(common_prefix(bx0.data, by0.data),
+                      (size_t)(strstr(bx0.data, esc) - bx0.data) + strlen(esc));
+    /* the pair's nonce is only in the pair's part */
+    nonce_of(p.user + p.shared_len, nonce);
+    ck_assert_ptr_null(strstr(shared, nonce));
+    cai_prompt_dispose(&p);
+
+    /* anthropic: the shared part is its own block, marked as a cache breakpoint, once */
+    body_of(&ba, CAI_BACKEND_ANTHROPIC, l.c, x);
+    ck_assert_uint_eq(count(ba.data, "\"cache_control\":{\"type\":\"ephemeral\"}"), 1);
+    marked = tu_strdupf("{\"type\":\"text\",\"text\":%s,\"cache_control\"", tmp.data);
+    ck_assert_msg(strstr(ba.data, marked) != NULL, "%s", ba.data);
+
+    free(marked);
+    free(esc);
+    free(shared);
+    cai_wire__buf_dispose(&tmp);
+    cai_wire__buf_dispose(&bx0);
+    cai_wire__buf_dispose(&bx1);
+    cai_wire__buf_dispose(&by0);
+    cai_wire__buf_dispose(&ba);
+    unload(&l);
+}
+END_TEST
+
+/* Without examples nothing is shared, and anthropic bodies keep their one-string shape. */
+START_TEST(no_examples_no_shared_prefix_no_cache_marker)
+{
+    cai_comparison x = pair("Boil it.", "Microwave it.");
+    cai_wbuf b = {0};
+    cai_prompt p;
+    cai_error err = {0};
+
+    ck_assert_int_eq(cai_prompt_build(&p, NULL, &x, CAI_MODE_CHOICE, &err), CAI_OK);
+    ck_assert_uint_eq(p.shared_len, 0);
+    cai_prompt_dispose(&p);
+    body_of(&b, CAI_BACKEND_ANTHROPIC, NULL, x);
+    ck_assert_ptr_null(strstr(b.data, "cache_control"));
+    cai_wire__buf_dispose(&b);
+}
+END_TEST
+
 Suite *prompt_suite(void)
 {
     Suite *s = suite_create("prompt");
@@ -535,6 +646,8 @@ Suite *prompt_suite(void)
     tcase_add_test(def, cot_prompt_asks_for_a_final_verdict_line);
     tcase_add_test(def, rating_prompt_scores_one_response);
     tcase_add_test(def, build_rejects_inconsistent_arguments);
+    tcase_add_test(def, consecutive_requests_share_a_long_prefix);
+    tcase_add_test(def, no_examples_no_shared_prefix_no_cache_marker);
     suite_add_tcase(s, def);
 
     tcase_add_test(tpl, template_substitutes_placeholders_and_escaped_braces);

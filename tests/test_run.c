@@ -298,7 +298,7 @@ START_TEST(run_lists_failed_pairs_and_enforces_the_failure_rate)
 
     fo.fault_rate = 0.3;
     fo.fault_mask = 1u << FAKE_500;
-    fo.seed = 3;
+    fo.seed = 4;
     srv = fake_llm_start(&fo);
     ck_assert_ptr_nonnull(srv);
     base_opts(&o, in, out);
@@ -1228,6 +1228,448 @@ START_TEST(run_second_stop_abandons_hung_requests_and_the_journal_resumes)
 }
 END_TEST
 
+/* Cached prompt tokens reach the summary, the manifest and the cost (issue 16). */
+START_TEST(run_counts_cached_prompt_tokens_and_prices_them)
+{
+    const char *in[] = {samples};
+    char *out = tu_strdupf("%s/cached", dir), *manifest;
+    fake_llm *srv = fake_llm_start(NULL);
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+    cJSON *m;
+    double want;
+
+    ck_assert_ptr_nonnull(srv);
+    fake_llm_set_cached(srv, 50); /* every prompt here is longer than 50 tokens */
+    base_opts(&o, in, out);
+    use_fake(&o, srv);
+    o.limit = 10;
+    o.price_input_per_mtok = 2.0;
+    o.price_cached_input_per_mtok = 0.5;
+    o.price_output_per_mtok = 8.0;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(s.judgments_sent, 20);
+    ck_assert_uint_eq(s.cached_prompt_tokens, 20 * 50);
+    want =
+        ((double)(s.prompt_tokens - 1000) * 2.0 + 1000 * 0.5 + (double)s.completion_tokens * 8.0) /
+        1e6;
+    ck_assert_double_eq_tol(s.cost, want, 1e-12);
+    manifest = tu_read_in(out, "manifest.json");
+    m = cJSON_Parse(manifest);
+    ck_assert_int_eq(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(m, "statistics"), "cached_prompt_tokens")->valueint,
+        1000);
+    cJSON_Delete(m);
+    free(manifest);
+    fake_llm_stop(srv);
+    free(out);
+}
+END_TEST
+
+/* ---- shards and cai merge (issue 16) ------------------------------------------------------ */
+
+typedef struct env_row {
+    const char *vars[8]; /* NAME=VALUE, NULL-terminated */
+} env_row;
+
+static const char *table_env(const char *name, void *payload)
+{
+    const env_row *row = payload;
+    size_t i, n = strlen(name);
+
+    for (i = 0; row->vars[i]; i++)
+        if (strncmp(row->vars[i], name, n) == 0 && row->vars[i][n] == '=')
+            return row->vars[i] + n + 1;
+    return NULL;
+}
+
+START_TEST(shard_auto_reads_slurm_arrays_and_indexed_jobs)
+{
+    static const struct {
+        env_row env;
+        unsigned count_opt;
+        cai_status st;
+        unsigned index, count;
+        const char *msg;
+    } cases[] = {
+        /* Slurm --array=0-3, task 2 */
+        {{{"SLURM_ARRAY_TASK_ID=2", "SLURM_ARRAY_TASK_MIN=0", "SLURM_ARRAY_TASK_MAX=3",
+           "SLURM_ARRAY_TASK_COUNT=4", NULL}},
+         0,
+         CAI_OK,
+         2,
+         4,
+         NULL},
+        /* --array=5-7: the index counts from MIN */
+        {{{"SLURM_ARRAY_TASK_ID=7", "SLURM_ARRAY_TASK_MIN=5", "SLURM_ARRAY_TASK_MAX=7",
+           "SLURM_ARRAY_TASK_COUNT=3", NULL}},
+         0,
+         CAI_OK,
+         2,
+         3,
+         NULL},
+        /* stepped --array=0-8:2 and sparse --array=0,4 */
+        {{{"SLURM_ARRAY_TASK_ID=4", "SLURM_ARRAY_TASK_MIN=0", "SLURM_ARRAY_TASK_MAX=8",
+           "SLURM_ARRAY_TASK_COUNT=5", NULL}},
+         0,
+         CAI_EINVAL,
+         0,
+         0,
+         "sparse or stepped"},
+        {{{"SLURM_ARRAY_TASK_ID=4", "SLURM_ARRAY_TASK_MIN=0", "SLURM_ARRAY_TASK_MAX=4",
+           "SLURM_ARRAY_TASK_COUNT=2", NULL}},
+         0,
+         CAI_EINVAL,
+         0,
+         0,
+         "sparse or stepped"},
+        {{{"SLURM_ARRAY_TASK_ID=1", "SLURM_ARRAY_TASK_MIN=0", NULL}},
+         0,
+         CAI_EINVAL,
+         0,
+         0,
+         "SLURM_ARRAY_TASK_MAX is not set"},
+        {{{"SLURM_ARRAY_TASK_ID=x", "SLURM_ARRAY_TASK_MIN=0", "SLURM_ARRAY_TASK_MAX=1",
+           "SLURM_ARRAY_TASK_COUNT=2", NULL}},
+         0,
+         CAI_EINVAL,
+         0,
+         0,
+         "SLURM_ARRAY_TASK_ID='x' is not a number"},
+        {{{"SLURM_ARRAY_TASK_ID=1", "SLURM_ARRAY_TASK_MIN=0", "SLURM_ARRAY_TASK_MAX=1",
+           "SLURM_ARRAY_TASK_COUNT=2", NULL}},
+         3,
+         CAI_EINVAL,
+         0,
+         0,
+         "--shard-count 3 differs"},
+        /* Kubernetes Indexed Job: the count from the option, else CAI_SHARD_COUNT */
+        {{{"JOB_COMPLETION_INDEX=3", NULL}}, 8, CAI_OK, 3, 8, NULL},
+        {{{"JOB_COMPLETION_INDEX=0", "CAI_SHARD_COUNT=2", NULL}}, 0, CAI_OK, 0, 2, NULL},
+        {{{"JOB_COMPLETION_INDEX=0", NULL}}, 0, CAI_EINVAL, 0, 0, "CAI_SHARD_COUNT"},
+        {{{"JOB_COMPLETION_INDEX=4", "CAI_SHARD_COUNT=4", NULL}},
+         0,
+         CAI_EINVAL,
+         0,
+         0,
+         "out of range"},
+        {{{"JOB_COMPLETION_INDEX=-1", "CAI_SHARD_COUNT=4", NULL}},
+         0,
+         CAI_EINVAL,
+         0,
+         0,
+         "not a number"},
+        {{{"HOSTNAME=x", NULL}}, 0, CAI_EINVAL, 0, 0, "neither SLURM_ARRAY_TASK_ID"},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        cai_shard sh;
+        cai_error err = {0};
+        cai_status st =
+            cai_shard_from_env(&sh, table_env, (void *)&cases[i].env, cases[i].count_opt, &err);
+        ck_assert_msg(st == cases[i].st, "case %zu: %d %s", i, st, err.msg);
+        if (st == CAI_OK) {
+            ck_assert_uint_eq(sh.index, cases[i].index);
+            ck_assert_uint_eq(sh.count, cases[i].count);
+        } else {
+            ck_assert_msg(strstr(err.msg, cases[i].msg) != NULL, "case %zu: %s", i, err.msg);
+        }
+    }
+}
+END_TEST
+
+START_TEST(shard_spec_parses_i_of_n)
+{
+    cai_shard sh;
+    cai_error err = {0};
+
+    ck_assert_int_eq(cai_shard_parse(&sh, "2/3", &err), CAI_OK);
+    ck_assert_uint_eq(sh.index, 2);
+    ck_assert_uint_eq(sh.count, 3);
+    ck_assert_int_eq(cai_shard_parse(&sh, "3/3", &err), CAI_EINVAL);
+    ck_assert_int_eq(cai_shard_parse(&sh, "0/0", &err), CAI_EINVAL);
+    ck_assert_int_eq(cai_shard_parse(&sh, "1", &err), CAI_EINVAL);
+    ck_assert_int_eq(cai_shard_parse(&sh, "-1/3", &err), CAI_EINVAL);
+    ck_assert_int_eq(cai_shard_parse(&sh, "1/3x", &err), CAI_EINVAL);
+    /* the owner is a pure function of the prompt and the count */
+    ck_assert_uint_eq(cai_shard_of("same prompt", 7), cai_shard_of("same prompt", 7));
+    ck_assert_uint_lt(cai_shard_of("any prompt", 7), 7);
+    ck_assert_uint_eq(cai_shard_of("any prompt", 1), 0);
+}
+END_TEST
+
+static char *raw_file(const char *dir_, const char *name, size_t *len)
+{
+    char *path = tu_strdupf("%s/%s", dir_, name);
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    long n;
+
+    free(path);
+    *len = 0;
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    buf = malloc((size_t)n + 1);
+    *len = fread(buf, 1, (size_t)n, f);
+    fclose(f);
+    return buf;
+}
+
+static void assert_same_file(const char *a, const char *b, const char *name)
+{
+    size_t la, lb;
+    char *x = raw_file(a, name, &la), *y = raw_file(b, name, &lb);
+
+    ck_assert_msg(x != NULL && y != NULL, "%s missing", name);
+    ck_assert_msg(la == lb && memcmp(x, y, la) == 0, "%s differs (%zu vs %zu bytes)", name, la, lb);
+    free(x);
+    free(y);
+}
+
+/* The manifest minus what legitimately differs between a merge and an unsharded run. */
+static char *manifest_core(const char *out)
+{
+    char *text = tu_read_in(out, "manifest.json"), *core;
+    cJSON *m = cJSON_Parse(text), *st;
+
+    ck_assert_ptr_nonnull(m);
+    st = cJSON_GetObjectItem(m, "statistics");
+    cJSON_DeleteItemFromObject(st, "judgments_sent");
+    cJSON_DeleteItemFromObject(st, "judgments_replayed");
+    cJSON_DeleteItemFromObject(st, "judgments_answered"); /* this invocation's, like _sent */
+    cJSON_DeleteItemFromObject(st, "requests_sent");
+    cJSON_DeleteItemFromObject(st, "timeouts");
+    cJSON_DeleteItemFromObject(m, "command_line");
+    core = cJSON_PrintUnformatted(m);
+    cJSON_Delete(m);
+    free(text);
+    return core;
+}
+
+/* Runs o (with output out) as shards 0..n-1 into out-0 .. out-(n-1); returns the dir names. */
+static char **run_shards(cai_run_opts *o, const char *base, unsigned n, uint64_t *pairs)
+{
+    char **dirs = calloc(n + 1, sizeof(*dirs));
+    unsigned i;
+
+    *pairs = 0;
+    for (i = 0; i < n; i++) {
+        cai_run_summary s;
+        cai_error err = {0};
+        dirs[i] = tu_strdupf("%s-%u", base, i);
+        o->output_dir = dirs[i];
+        o->shard.index = i;
+        o->shard.count = n;
+        ck_assert_msg(run_job(o, &s, &err) == CAI_OK, "shard %u: %s", i, err.msg);
+        ck_assert_uint_eq(s.pairs_kept + s.ties + s.failed + s.unjudgeable, s.pairs_read);
+        ck_assert_uint_gt(s.pairs_read, 0);
+        *pairs += s.pairs_read;
+    }
+    memset(&o->shard, 0, sizeof(o->shard));
+    return dirs;
+}
+
+static void free_dirs(char **dirs)
+{
+    size_t i;
+
+    for (i = 0; dirs[i]; i++)
+        free(dirs[i]);
+    free(dirs);
+}
+
+/* Runs o unsharded into full and as n shards merged into merged; compares the bytes. The
+ * journals hold the same entries, in completion order, which concurrency makes vary even
+ * between two unsharded runs: they are not compared byte for byte. */
+static void
+assert_merge_equals_unsharded(cai_run_opts *o, unsigned n, void (*after_full)(cai_run_opts *o))
+{
+    char *full = tu_strdupf("%s/full", dir), *merged = tu_strdupf("%s/merged", dir);
+    char *base = tu_strdupf("%s/shard", dir), **dirs, *a, *b;
+    cai_run_summary s, sm;
+    cai_error err = {0};
+    uint64_t pairs;
+    static const char *const files[] = {"data/train-00000-of-00001.jsonl.gz",
+                                        "data/test-00000-of-00001.jsonl.gz", "failed.jsonl.gz",
+                                        "ties.jsonl.gz", "README.md"};
+    size_t i;
+
+    o->output_dir = full;
+    ck_assert_msg(run_job(o, &s, &err) == CAI_OK, "%s", err.msg);
+    if (after_full)
+        after_full(o);
+    dirs = run_shards(o, base, n, &pairs);
+    ck_assert_uint_eq(pairs, s.pairs_read); /* disjoint and complete */
+    o->output_dir = merged;
+    o->merge_dirs = (const char *const *)dirs;
+    o->n_merge_dirs = n;
+    ck_assert_msg(run_job(o, &sm, &err) == CAI_OK, "merge: %s", err.msg);
+    ck_assert_uint_eq(sm.judgments_sent, 0);
+    ck_assert_uint_eq(sm.pairs_kept, s.pairs_kept);
+    ck_assert_uint_eq(sm.failed, s.failed);
+    for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+        assert_same_file(full, merged, files[i]);
+    a = manifest_core(full);
+    b = manifest_core(merged);
+    ck_assert_str_eq(a, b);
+    o->merge_dirs = NULL;
+    o->n_merge_dirs = 0;
+    free(a);
+    free(b);
+    free_dirs(dirs);
+    free(base);
+    free(full);
+    free(merged);
+}
+
+START_TEST(merged_shards_equal_the_unsharded_run_byte_for_byte)
+{
+    const char *in[] = {samples};
+    cai_run_opts o;
+
+    base_opts(&o, in, NULL);
+    o.test_fraction = 0.2;
+    assert_merge_equals_unsharded(&o, 3, NULL);
+}
+END_TEST
+
+static fake_llm *fault_srv;
+
+/* The fake decides faults by (seed, body, times seen): the shards get a server that has not
+ * seen their bodies yet, as the unsharded run had. */
+static void fresh_fault_server(cai_run_opts *o)
+{
+    fake_llm_opts fo = FAKE_LLM_OPTS_INIT;
+
+    /* the same port: a failed pair's reason names the server's URL */
+    fo.port = fault_srv ? fake_llm_port(fault_srv) : 0;
+    fake_llm_stop(fault_srv);
+    fo.fault_rate = 0.05;
+    fo.fault_mask = 1u << FAKE_500;
+    fo.seed = 11;
+    fault_srv = fake_llm_start(&fo);
+    ck_assert_ptr_nonnull(fault_srv);
+    use_fake(o, fault_srv);
+}
+
+/* Failed pairs too: the fake judge fails the same requests in every run (a hash of the body). */
+START_TEST(merged_shards_keep_failed_pairs_and_their_reasons)
+{
+    const char *in[] = {samples};
+    cai_run_opts o;
+    char *failed;
+
+    base_opts(&o, in, NULL);
+    fault_srv = NULL;
+    fresh_fault_server(&o);
+    o.limit = 120;
+    o.judge.max_retries = 0;
+    o.max_failure_rate = 1;
+    o.no_validate = 1;
+    assert_merge_equals_unsharded(&o, 3, fresh_fault_server);
+    failed = tu_read_in(dir, "merged/failed.jsonl.gz");
+    ck_assert_ptr_nonnull(failed);
+    ck_assert_uint_gt(tu_count_lines(failed), 0); /* the failure path was exercised */
+    free(failed);
+    fake_llm_stop(fault_srv);
+}
+END_TEST
+
+START_TEST(merge_refuses_missing_repeated_foreign_and_unfinished_shards)
+{
+    const char *in[] = {samples};
+    char *base = tu_strdupf("%s/shard", dir), *out = tu_strdupf("%s/merged", dir), **dirs;
+    char *foreign = tu_strdupf("%s/foreign", dir), *empty = tu_strdupf("%s/empty", dir);
+    const char *set[4];
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+    uint64_t pairs;
+
+    base_opts(&o, in, NULL);
+    o.limit = 60;
+    dirs = run_shards(&o, base, 3, &pairs);
+    o.output_dir = out;
+    o.merge_dirs = set;
+
+    set[0] = dirs[0];
+    set[1] = dirs[2];
+    o.n_merge_dirs = 2;
+    ck_assert_int_eq(run_job(&o, &s, &err), CAI_EINVAL);
+    ck_assert_msg(strstr(err.msg, "missing: 1") != NULL, "%s", err.msg);
+
+    set[2] = dirs[1];
+    set[3] = dirs[2];
+    o.n_merge_dirs = 4;
+    memset(&err, 0, sizeof(err));
+    ck_assert_int_eq(run_job(&o, &s, &err), CAI_EINVAL);
+    ck_assert_msg(strstr(err.msg, "given more than once: 2") != NULL, "%s", err.msg);
+
+    /* shard 1 of another plan (another seed) */
+    o.merge_dirs = NULL;
+    o.n_merge_dirs = 0;
+    o.seed = 9;
+    o.output_dir = foreign;
+    o.shard.index = 1;
+    o.shard.count = 3;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    memset(&o.shard, 0, sizeof(o.shard));
+    o.seed = 0;
+    o.output_dir = out;
+    o.merge_dirs = set;
+    set[0] = dirs[0];
+    set[1] = foreign;
+    set[2] = dirs[2];
+    o.n_merge_dirs = 3;
+    memset(&err, 0, sizeof(err));
+    ck_assert_int_eq(run_job(&o, &s, &err), CAI_EMISMATCH);
+    ck_assert_msg(strstr(err.msg, "is not a shard of this run") != NULL, "%s", err.msg);
+
+    /* a shard that has not finished has no manifest */
+    ck_assert_int_eq(mkdir(empty, 0755), 0);
+    set[1] = empty;
+    memset(&err, 0, sizeof(err));
+    ck_assert_int_eq(run_job(&o, &s, &err), CAI_EINVAL);
+    ck_assert_msg(strstr(err.msg, "has not finished") != NULL, "%s", err.msg);
+    ck_assert(!exists(out, "manifest.json"));
+
+    free_dirs(dirs);
+    free(base);
+    free(out);
+    free(foreign);
+    free(empty);
+}
+END_TEST
+
+/* The spec is part of the fingerprint: a shard's journal never resumes as another shard. */
+START_TEST(shard_journal_refuses_another_shard_spec)
+{
+    const char *in[] = {samples};
+    char *out = tu_strdupf("%s/s", dir);
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+
+    base_opts(&o, in, out);
+    o.limit = 30;
+    o.shard.index = 0;
+    o.shard.count = 3;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    o.shard.index = 1;
+    ck_assert_int_eq(run_job(&o, &s, &err), CAI_EMISMATCH);
+    ck_assert_msg(strstr(err.msg, "shard \"0/3\" -> \"1/3\"") != NULL, "%s", err.msg);
+    memset(&o.shard, 0, sizeof(o.shard));
+    memset(&err, 0, sizeof(err));
+    ck_assert_int_eq(run_job(&o, &s, &err), CAI_EMISMATCH);
+    free(out);
+}
+END_TEST
+
 Suite *run_suite(void)
 {
     Suite *s = suite_create("run");
@@ -1256,6 +1698,19 @@ Suite *run_suite(void)
     tcase_add_test(tc, run_second_stop_abandons_hung_requests_and_the_journal_resumes);
     suite_add_tcase(s, tc);
     suite_add_tcase(s, outdir_tcase());
+    {
+        TCase *sh = tcase_create("shard");
+        tcase_add_checked_fixture(sh, setup, teardown);
+        tcase_set_timeout(sh, 120);
+        tcase_add_test(sh, shard_auto_reads_slurm_arrays_and_indexed_jobs);
+        tcase_add_test(sh, run_counts_cached_prompt_tokens_and_prices_them);
+        tcase_add_test(sh, shard_spec_parses_i_of_n);
+        tcase_add_test(sh, merged_shards_equal_the_unsharded_run_byte_for_byte);
+        tcase_add_test(sh, merged_shards_keep_failed_pairs_and_their_reasons);
+        tcase_add_test(sh, merge_refuses_missing_repeated_foreign_and_unfinished_shards);
+        tcase_add_test(sh, shard_journal_refuses_another_shard_spec);
+        suite_add_tcase(s, sh);
+    }
 
     tcase_add_checked_fixture(hh, setup, teardown);
     tcase_set_tags(hh, "hh_sample"); /* reads the external HH-RLHF sample (check_main.c) */

@@ -47,7 +47,7 @@ static char *body_of(const cai_wire_params *p, const cai_prompt *pr, long sample
 
 START_TEST(openai_body_is_exact)
 {
-    cai_prompt pr = {"sys", "Which is better?", "(", NULL};
+    cai_prompt pr = {"sys", "Which is better?", "(", NULL, 0};
     cai_wire_params p = params(CAI_BACKEND_OPENAI, CAI_MODE_CHOICE, 1, 10);
     char *b = body_of(&p, &pr, 0);
 
@@ -61,7 +61,7 @@ END_TEST
 
 START_TEST(openai_body_without_system_or_logprobs_for_cot)
 {
-    cai_prompt pr = {NULL, "q", NULL, NULL};
+    cai_prompt pr = {NULL, "q", NULL, NULL, 0};
     cai_wire_params p = params(CAI_BACKEND_OPENAI, CAI_MODE_COT, 512, 0);
     char *b = body_of(&p, &pr, 0);
 
@@ -73,7 +73,7 @@ END_TEST
 
 START_TEST(openai_body_carries_seed_only_when_sampling)
 {
-    cai_prompt pr = {NULL, "q", NULL, NULL};
+    cai_prompt pr = {NULL, "q", NULL, NULL, 0};
     cai_wire_params p = params(CAI_BACKEND_OPENAI, CAI_MODE_CHOICE, 1, 5);
     char *b;
 
@@ -92,7 +92,7 @@ END_TEST
 
 START_TEST(completions_body_is_exact)
 {
-    cai_prompt pr = {"s", "u", "(", "Human: hi\n\nAnswer: ("};
+    cai_prompt pr = {"s", "u", "(", "Human: hi\n\nAnswer: (", 0};
     cai_wire_params p = params(CAI_BACKEND_COMPLETIONS, CAI_MODE_CHOICE, 1, 5);
     char *b = body_of(&p, &pr, 0);
 
@@ -104,7 +104,7 @@ END_TEST
 
 START_TEST(completions_body_joins_chat_parts_without_raw)
 {
-    cai_prompt pr = {"s", "u", "Answer: (", NULL};
+    cai_prompt pr = {"s", "u", "Answer: (", NULL, 0};
     cai_wire_params p = params(CAI_BACKEND_COMPLETIONS, CAI_MODE_CHOICE, 1, 0);
     char *b = body_of(&p, &pr, 0);
 
@@ -116,7 +116,7 @@ END_TEST
 
 START_TEST(anthropic_body_is_exact_with_trimmed_prefill)
 {
-    cai_prompt pr = {"sys", "Which?", "The better response is ( \n", NULL};
+    cai_prompt pr = {"sys", "Which?", "The better response is ( \n", NULL, 0};
     cai_wire_params p = params(CAI_BACKEND_ANTHROPIC, CAI_MODE_CHOICE, 1, 0);
     char *b = body_of(&p, &pr, 0);
 
@@ -129,7 +129,7 @@ END_TEST
 
 START_TEST(anthropic_body_without_system_or_prefill)
 {
-    cai_prompt pr = {NULL, "Which?", NULL, NULL};
+    cai_prompt pr = {NULL, "Which?", NULL, NULL, 0};
     cai_wire_params p = params(CAI_BACKEND_ANTHROPIC, CAI_MODE_COT, 512, 0);
     char *b = body_of(&p, &pr, 0);
 
@@ -697,12 +697,54 @@ START_TEST(rfc3339_parses)
 }
 END_TEST
 
+/* Cached prompt tokens, in each server's words (issue 16: prefix caching). */
+START_TEST(reply_reports_cached_prompt_tokens)
+{
+    static const struct {
+        cai_backend b;
+        const char *body;
+        unsigned prompt, cached;
+    } cases[] = {
+        {CAI_BACKEND_OPENAI,
+         "{\"choices\":[{\"message\":{\"content\":\"A\"}}],\"usage\":{\"prompt_tokens\":100,"
+         "\"completion_tokens\":1,\"prompt_tokens_details\":{\"cached_tokens\":64}}}",
+         100, 64},
+        /* llama.cpp: timings.cache_n when usage has no details */
+        {CAI_BACKEND_COMPLETIONS,
+         "{\"choices\":[{\"text\":\"A\"}],\"usage\":{\"prompt_tokens\":50,\"completion_tokens\":1},"
+         "\"timings\":{\"cache_n\":40,\"prompt_n\":10}}",
+         50, 40},
+        {CAI_BACKEND_ANTHROPIC,
+         "{\"content\":[{\"type\":\"text\",\"text\":\"A\"}],\"usage\":{\"input_tokens\":10,"
+         "\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":90,\"output_tokens\":1}}",
+         100, 90},
+        {CAI_BACKEND_OPENAI,
+         "{\"choices\":[{\"message\":{\"content\":\"A\"}}],\"usage\":{\"prompt_tokens\":100,"
+         "\"completion_tokens\":1}}",
+         100, 0},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        cai_wire_reply r;
+        cai_error err = {0};
+        ck_assert_int_eq(
+            cai_wire__parse_reply(&r, cases[i].b, cases[i].body, strlen(cases[i].body), &err),
+            CAI_OK);
+        ck_assert_uint_eq(r.prompt_tokens, cases[i].prompt);
+        ck_assert_uint_eq(r.cached_tokens, cases[i].cached);
+        cai_wire__reply_dispose(&r);
+    }
+}
+END_TEST
+
 Suite *wire_suite(void)
 {
     Suite *s = suite_create("wire");
     TCase *tc = tcase_create("bodies");
 
     tcase_add_test(tc, openai_body_is_exact);
+    tcase_add_test(tc, reply_reports_cached_prompt_tokens);
     tcase_add_test(tc, openai_body_without_system_or_logprobs_for_cot);
     tcase_add_test(tc, openai_body_carries_seed_only_when_sampling);
     tcase_add_test(tc, completions_body_is_exact);

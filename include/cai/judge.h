@@ -144,6 +144,7 @@ typedef struct cai_judge_stats {
     uint64_t timeouts;      /* attempts that ran past the timeout (re-sent or failed) */
     uint64_t probes;        /* requests sent alone while the breaker was open */
     unsigned limit;         /* the limiter's current cap on requests in flight */
+    uint64_t cached_tokens; /* part of prompt_tokens the server read from its prefix cache */
 } cai_judge_stats;
 
 typedef struct cai_judge cai_judge;

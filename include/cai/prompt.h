@@ -38,6 +38,10 @@ typedef struct cai_prompt {
     char *user;
     char *prefill;
     char *raw;
+    /* Bytes at the start of user (and raw) that are the same for every pair judged under the
+     * same principle and constitution: the solved examples. 0 without examples. Servers cache
+     * this prefix (docs/scale.md); the anthropic body marks it with cache_control. */
+    size_t shared_len;
 } cai_prompt;
 
 /*
@@ -89,7 +93,9 @@ CAI_EXTERN void cai_prompt_fence_nonce(uint64_t seed,
  * the examples' framing or the parts' joins: it is part of a run's fingerprint, so a journal
  * judged under other prompt bytes is refused on resume instead of being mixed in.
  */
-#define CAI_PROMPT_TEMPLATE_VERSION 1
+/* 2: the examples come first under their own constant marker and the pair's nonce does not
+ * depend on the order, so consecutive requests share a long prefix (prefix caching). */
+#define CAI_PROMPT_TEMPLATE_VERSION 2
 
 CAI_END_DECL
 

@@ -7,6 +7,7 @@
 #include "cai/health.h"
 #include "cai/judge.h"
 #include "cai/record.h"
+#include "cai/shard.h"
 
 CAI_BEGIN_DECL
 
@@ -99,6 +100,16 @@ typedef struct cai_run_opts {
     const char *license;    /* dataset card `license`; NULL = "other" */
     const char *language;   /* dataset card `language`; NULL = "en" */
     const char *command_line; /* recorded in the manifest as given; NULL = not known */
+    /* USD per million prompt tokens the server read from its prefix cache (usage's cached
+     * tokens); 0 = billed at price_input_per_mtok */
+    double price_cached_input_per_mtok;
+    /* Judge and write only this shard's pairs (count 0: all). The input is still read and
+     * validated whole; the spec is part of the journal's fingerprint. See docs/scale.md. */
+    cai_shard shard;
+    /* cai merge: the finished shard directories of one run. The unsharded plan is replayed
+     * with every judgment taken from the shard that owns its pair; nothing is sent. */
+    const char *const *merge_dirs;
+    size_t n_merge_dirs;
 } cai_run_opts;
 
 #define CAI_RUN_OPTS_VERSION 1
@@ -151,6 +162,9 @@ typedef struct cai_run_summary {
     uint64_t judgments_answered; /* judgments answered this run and written to the journal */
     uint64_t timeouts;           /* requests that ran past --timeout (each re-sent or failed) */
     double spent;                /* estimated USD over the whole journal (needs prices) */
+    /* Part of prompt_tokens the server read from its prefix cache, as its usage reports them;
+     * this run's requests only (the journal does not keep them). */
+    uint64_t cached_prompt_tokens;
 } cai_run_summary;
 
 typedef struct cai_run cai_run;

@@ -52,6 +52,11 @@ static const char run_help[] =
     "      --shard-records N      records per shard (default 100000)\n"
     "      --gzip-level N         zlib level of the output, 1 (fastest) to 9 (default 6)\n"
     "      --limit N              judge only the first N pairs\n"
+    "      --shard I/N|auto       judge and write only shard I of N (a hash of the prompt);\n"
+    "                             auto: from a Slurm job array or a Kubernetes Indexed Job;\n"
+    "                             join the shards' directories with 'cai merge'\n"
+    "      --shard-count N        with --shard auto: the number of shards (Kubernetes; or\n"
+    "                             CAI_SHARD_COUNT)\n"
     "\n";
 
 /* In two parts: C99 promises string literals of up to 4095 bytes only. */
@@ -97,6 +102,8 @@ static const char run_help_more[] =
     "      --max-cost USD         stop sending before the estimated spend (the journal's and\n"
     "                             this run's, answered and in flight) passes USD; exit 4;\n"
     "                             rerun with a higher cap to continue (needs the prices)\n"
+    "      --price-cached-input USD  price per million prompt tokens the server read from its\n"
+    "                             prefix cache (default: --price-input)\n"
     "      --no-validate          do not validate the written dataset at the end\n"
     "      --repair-journal       a journal whose header is damaged gets a new header from\n"
     "                             this command's settings; entries with intact CRCs are kept\n"
@@ -160,7 +167,11 @@ enum {
     OPT_MAX_COST,
     OPT_JUDGE_DOWN_TIMEOUT,
     OPT_ACCEPT_UNHEALTHY = 400, /* apart from the others' numbers: other options are added above */
-    OPT_STRICT
+    OPT_STRICT,
+    OPT_PRICE_CACHED = 420, /* issue 16 (scale): apart from the numbers above */
+    OPT_SHARD,
+    OPT_SHARD_COUNT,
+    OPT_MERGE_SHARD
 };
 
 static const struct option long_opts[] = {
@@ -213,6 +224,10 @@ static const struct option long_opts[] = {
     {"strict", no_argument, NULL, OPT_STRICT},
     {"max-cost", required_argument, NULL, OPT_MAX_COST},
     {"judge-down-timeout", required_argument, NULL, OPT_JUDGE_DOWN_TIMEOUT},
+    {"price-cached-input", required_argument, NULL, OPT_PRICE_CACHED},
+    {"shard", required_argument, NULL, OPT_SHARD},
+    {"shard-count", required_argument, NULL, OPT_SHARD_COUNT},
+    {"merge-from", required_argument, NULL, OPT_MERGE_SHARD}, /* cai merge's own (undocumented) */
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
@@ -352,8 +367,10 @@ static void print_summary(const cai_run_opts *o, const cai_run_summary *s)
     if (isfinite(s->mean_p_chosen))
         fprintf(stderr, "  %-34s %.3f\n", "mean p_chosen", s->mean_p_chosen);
     if (s->prompt_tokens || s->completion_tokens)
-        fprintf(stderr, "  tokens: %llu prompt, %llu completion\n",
-                (unsigned long long)s->prompt_tokens, (unsigned long long)s->completion_tokens);
+        fprintf(stderr,
+                "  tokens: %llu prompt (%llu from the server's prefix cache), %llu completion\n",
+                (unsigned long long)s->prompt_tokens, (unsigned long long)s->cached_prompt_tokens,
+                (unsigned long long)s->completion_tokens);
     if (o->price_input_per_mtok > 0 || o->price_output_per_mtok > 0)
         fprintf(stderr, "  estimated cost: $%.4f\n", s->cost);
     print_health(o, s);
@@ -433,6 +450,12 @@ static int parse_clamp(const char *s, double *lo, double *hi)
     return 0;
 }
 
+static const char *env_get(const char *name, void *payload)
+{
+    (void)payload;
+    return getenv(name);
+}
+
 /* "cai run ARGS" with each argument quoted for a POSIX shell where it needs it; caller frees.
  * Keys never reach argv (see --api-key-env); credentials in a URL are redacted like everywhere
  * else, so the line is safe to record. */
@@ -490,11 +513,19 @@ int cmd_run(int argc, char **argv)
     cai_error err = {0};
     cai_status st;
     progress_state ps = {0, 0};
+    const char *shard_spec = NULL;
+    unsigned shard_count = 0;
+    const char **merge_dirs = NULL;
+    size_t n_merge = 0;
 
     cai_run_opts_init(&o, CAI_RUN_OPTS_VERSION);
     inputs = calloc((size_t)argc + 1, sizeof(*inputs));
-    if (!inputs)
+    merge_dirs = calloc((size_t)argc + 1, sizeof(*merge_dirs));
+    if (!inputs || !merge_dirs) {
+        free(inputs);
+        free(merge_dirs);
         return CLI_EXIT_USAGE;
+    }
     o.command_line = cmdline = command_line(argc, argv);
     while ((c = getopt_long(argc, argv, "+:i:c:o:j:m:qh", long_opts, NULL)) != -1) {
         switch (c) {
@@ -685,6 +716,21 @@ int cmd_run(int argc, char **argv)
             if (cli_parse_double(optarg, 0.001, 86400, &o.judge.down_timeout_s))
                 goto bad_value;
             break;
+        case OPT_SHARD:
+            shard_spec = optarg;
+            break;
+        case OPT_SHARD_COUNT:
+            if (cli_parse_u64(optarg, 1, CAI_SHARD_MAX, &u))
+                goto bad_value;
+            shard_count = (unsigned)u;
+            break;
+        case OPT_MERGE_SHARD:
+            merge_dirs[n_merge++] = optarg;
+            break;
+        case OPT_PRICE_CACHED:
+            if (cli_parse_double(optarg, 0, 1e6, &o.price_cached_input_per_mtok))
+                goto bad_value;
+            break;
         case 'q':
             quiet = 1;
             break;
@@ -693,26 +739,31 @@ int cmd_run(int argc, char **argv)
             fputs(run_help_more, stdout);
             fputs(run_help_exit, stdout);
             free(inputs);
+            free(merge_dirs);
             free(cmdline);
             return CLI_EXIT_OK;
         default: /* ':' or '?' */
             free(inputs);
+            free(merge_dirs);
             free(cmdline);
             return cli_opt_error("run", long_opts, c, argc, argv);
         }
     }
     if (optind < argc) {
         free(inputs);
+        free(merge_dirs);
         free(cmdline);
         return cli_usage("run", "unexpected argument '%s' (inputs go after --input)", argv[optind]);
     }
     if (!n_inputs || !o.constitution || !o.output_dir) {
         free(inputs);
+        free(merge_dirs);
         free(cmdline);
         return cli_usage("run", "--input, --constitution and --output are required");
     }
     if (o.judge.backend != CAI_BACKEND_BUILTIN && !o.judge.model) {
         free(inputs);
+        free(merge_dirs);
         free(cmdline);
         return cli_usage("run", "--model is required with --judge %s",
                          cai_backend_name(o.judge.backend));
@@ -725,10 +776,33 @@ int cmd_run(int argc, char **argv)
     }
     o.inputs = inputs;
     o.n_inputs = n_inputs;
-    if (o.judge.backend != CAI_BACKEND_BUILTIN && !o.dry_run) {
+    o.merge_dirs = merge_dirs;
+    o.n_merge_dirs = n_merge;
+    if (shard_count && (!shard_spec || strcmp(shard_spec, "auto") != 0)) {
+        free(inputs);
+        free(merge_dirs);
+        free(cmdline);
+        return cli_usage("run", "--shard-count goes with --shard auto");
+    }
+    if (shard_spec) {
+        st = strcmp(shard_spec, "auto") == 0
+                 ? cai_shard_from_env(&o.shard, env_get, NULL, shard_count, &err)
+                 : cai_shard_parse(&o.shard, shard_spec, &err);
+        if (st != CAI_OK) {
+            free(inputs);
+            free(merge_dirs);
+            free(cmdline);
+            return cli_usage("run", "%s", err.msg);
+        }
+        if (!quiet)
+            fprintf(stderr, "cai: shard %u/%u\n", o.shard.index, o.shard.count);
+    }
+    /* a merge sends nothing: no key needed */
+    if (o.judge.backend != CAI_BACKEND_BUILTIN && !o.dry_run && !n_merge) {
         rc = cli_load_key(o.judge.backend, key_env, key_file, &key);
         if (rc != CLI_EXIT_OK) {
             free(inputs);
+            free(merge_dirs);
             free(cmdline);
             return rc;
         }
@@ -789,11 +863,13 @@ int cmd_run(int argc, char **argv)
     cai_run_free(r);
     cli_free_key(key);
     free(inputs);
+    free(merge_dirs);
     free(cmdline);
     return rc;
 
 bad_value:
     free(inputs);
+    free(merge_dirs);
     free(cmdline);
     return cli_bad_value("run", long_opts, c, optarg, run_expected(c));
 }

@@ -14,6 +14,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"run", cmd_run, "label response pairs with a constitution and a judge; write a dataset"},
+    {"merge", cmd_merge, "join the shard directories of one sharded run into its dataset"},
     {"judge", cmd_judge, "judge one pair and show the request, the reply and P(A)"},
     {"validate", cmd_validate, "check a preference dataset before training on it"},
     {"stats", cmd_stats, "show counts, lengths, label and bias statistics of a dataset"},

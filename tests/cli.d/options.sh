@@ -29,7 +29,7 @@ opt_expect run-typo "cai run: unknown option '--concurency'; did you mean '--con
     run --concurency 4
 opt_expect run-typo-eq "cai run: unknown option '--dryrun'; did you mean '--dry-run'?" run --dryrun
 opt_expect run-unknown "cai run: unknown option '--frobnicate'" run --frobnicate
-opt_expect run-ambiguous "cai run: option '--price' is ambiguous (--price-input, --price-output)" \
+opt_expect run-ambiguous "cai run: option '--price' is ambiguous (--price-input, --price-output, --price-cached-input)" \
     run --price 1
 opt_expect run-flag-value "cai run: option '--quiet' takes no value" run --quiet=yes
 opt_expect run-no-value "cai run: option '--output' needs a value" run -i x --output

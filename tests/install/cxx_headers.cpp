@@ -13,6 +13,7 @@
 #include <cai/record.h>
 #include <cai/route.h>
 #include <cai/run.h>
+#include <cai/shard.h>
 #include <cai/validate.h>
 #include <cai/verdict.h>
 #include <cai/version.h>
@@ -44,6 +45,13 @@ int main()
     expect(cai_global_init(&err) == CAI_OK, "cai_global_init");
     expect(std::strcmp(cai_version(), CAI_VERSION) == 0, "cai_version() == CAI_VERSION");
     expect(std::strcmp(cai_strerror(CAI_EINVAL), "unknown status") != 0, "cai_strerror");
+
+    // shard.h
+    cai_shard sh = {};
+    err = cai_error();
+    expect(cai_shard_parse(&sh, "1/3", &err) == CAI_OK && sh.index == 1 && sh.count == 3,
+           "cai_shard_parse");
+    expect(cai_shard_of("a prompt", 1) == 0, "cai_shard_of");
 
     // route.h, mix.h
     expect(cai_route_by_parse("random") == CAI_ROUTE_RANDOM, "cai_route_by_parse");

@@ -97,6 +97,8 @@ struct fake_llm {
     unsigned q_service_ms; /* ... each taking this long */
     double *q_free_at;     /* when each slot is free again (now_ms clock) */
 
+    unsigned cached; /* fake_llm_set_cached */
+
     /* server thread only */
     conn **conns;
     size_t nconns, conns_cap;
@@ -254,6 +256,7 @@ typedef struct request {
     unsigned ctx;    /* the server's context in tokens: usage counts at most this; 0 = none */
     int reasoning;   /* answer as a reasoning model (fake_llm_set_reasoning) */
     int judge;       /* fake_judge_kind of the server */
+    unsigned cached; /* prompt tokens reported as read from a prefix cache (fake_llm_set_cached) */
 } request;
 
 #define FAKE_REASONING_TOKENS 100
@@ -628,7 +631,12 @@ static void add_usage(cJSON *root, const request *r, const answer *a)
     if (r->ctx && pt > r->ctx)
         pt = r->ctx; /* cut silently, as llama.cpp and others do */
 
-    if (r->w == W_MESSAGES) {
+    if (r->w == W_MESSAGES && r->cached) {
+        double c = r->cached < pt ? r->cached : pt;
+        cJSON_AddNumberToObject(u, "input_tokens", pt - c);
+        cJSON_AddNumberToObject(u, "cache_read_input_tokens", c);
+        cJSON_AddNumberToObject(u, "output_tokens", a->completion_tokens);
+    } else if (r->w == W_MESSAGES) {
         cJSON_AddNumberToObject(u, "input_tokens", pt);
         cJSON_AddNumberToObject(u, "output_tokens", a->completion_tokens);
     } else {
@@ -640,6 +648,9 @@ static void add_usage(cJSON *root, const request *r, const answer *a)
         if (rt)
             cJSON_AddNumberToObject(cJSON_AddObjectToObject(u, "completion_tokens_details"),
                                     "reasoning_tokens", rt);
+        if (r->cached)
+            cJSON_AddNumberToObject(cJSON_AddObjectToObject(u, "prompt_tokens_details"),
+                                    "cached_tokens", r->cached < pt ? r->cached : pt);
     }
 }
 
@@ -1060,6 +1071,7 @@ handle(fake_llm *s, conn *c, const char *hdrs, size_t hdr_len, const char *body,
     }
     pthread_mutex_lock(&s->mu);
     r.reasoning = s->reasoning && r.w == W_CHAT;
+    r.cached = s->cached;
     pthread_mutex_unlock(&s->mu);
     if (!status && r.reasoning && (bad = reasoning_refusal(root)) != NULL)
         status = 400;
@@ -1845,4 +1857,11 @@ int fake_llm_set_slots(fake_llm *s, unsigned slots, unsigned service_ms)
     s->q_service_ms = service_ms;
     pthread_mutex_unlock(&s->mu);
     return 0;
+}
+
+void fake_llm_set_cached(fake_llm *s, unsigned tokens)
+{
+    pthread_mutex_lock(&s->mu);
+    s->cached = tokens;
+    pthread_mutex_unlock(&s->mu);
 }
