@@ -15,5 +15,6 @@
 #include "cai/agree.h"
 #include "cai/health.h"
 #include "cai/run.h"
+#include "cai/agreement.h"
 
 #endif

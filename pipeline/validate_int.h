@@ -122,6 +122,7 @@ typedef struct cai_vrec {
      * the judge saw first / second; read from text verdicts), cai.agrees_with_human: -1 absent */
     int64_t first_wins, second_wins, text_judgments;
     int human_agree;
+    const cJSON *obj; /* the whole parsed record (for fields the scanner does not extract) */
 } cai_vrec;
 
 typedef struct cai_vsink {

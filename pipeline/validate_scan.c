@@ -1021,6 +1021,7 @@ static cai_status read_line(scan *s, const char *line, size_t len, cai_error *er
     rec.resp = s->seqs + 1;
     rec.n_resp = s->n_seqs - 1;
     rec.content_error = s->content;
+    rec.obj = o;
     st = s->sink->record(s->sink->payload, &rec, err);
 done:
     cai_transcript_dispose(&s->tr[0]);

@@ -19,6 +19,9 @@ static const command commands[] = {
     {"validate", cmd_validate, "check a preference dataset before training on it"},
     {"stats", cmd_stats, "show counts, lengths, label and bias statistics of a dataset"},
     {"constitution", cmd_constitution, "lint or show constitution files"},
+    {"agree", cmd_agree, "agreement of the AI labels with human labels, broken down"},
+    {"calibrate", cmd_calibrate, "fit a temperature to human labels; write a calibrated dataset"},
+    {"compare", cmd_compare, "compare two runs over the same pairs: flips, agreement, changes"},
 };
 
 static void print_help(FILE *f)

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int cli_exit_code(cai_status st)
 {
@@ -86,5 +87,24 @@ int cli_parse_double(const char *s, double min, double max, double *out)
     if (errno || !end || *end || !isfinite(v) || v < min || v > max)
         return -1;
     *out = v;
+    return 0;
+}
+
+int cli_write_file(const char *path, const char *text)
+{
+    size_t n = strlen(text);
+    FILE *f = fopen(path, "w");
+    int ok;
+
+    if (!f) {
+        cli_error("%s: %s", path, strerror(errno));
+        return -1;
+    }
+    ok = fwrite(text, 1, n, f) == n;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok) {
+        cli_error("%s: write failed", path);
+        return -1;
+    }
     return 0;
 }
