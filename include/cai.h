@@ -16,5 +16,6 @@
 #include "cai/health.h"
 #include "cai/run.h"
 #include "cai/agreement.h"
+#include "cai/calibrate.h"
 
 #endif

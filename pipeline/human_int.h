@@ -5,6 +5,7 @@
 #define CAI_HUMAN_INT_H
 
 #include "validate_int.h"
+#include "cai/calibrate.h"
 
 /* ---- labelled records of one dataset (dsrec.c) ------------------------------------------ */
 
@@ -123,6 +124,11 @@ typedef struct cai_relseries {
 /* A standalone SVG document: accuracy (with 95% Wilson bars) against mean confidence per bin,
  * one line per series, and the diagonal of perfect calibration. Caller frees; NULL on OOM. */
 char *cai_relplot__svg(const char *title, const cai_relseries *s, size_t n);
+
+/* The calibration as one JSON object (--save, and the calibrated manifest's "calibration"). */
+cJSON *cai_calibrate__json(const cai_calibrate *c);
+/* The dataset it was fitted on. */
+const char *cai_calibrate__dataset(const cai_calibrate *c);
 
 /* Writes text to path through a temporary file and a rename: nothing under the final name
  * unless complete. CAI_EIO "PATH: reason". */
