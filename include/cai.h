@@ -17,5 +17,6 @@
 #include "cai/run.h"
 #include "cai/agreement.h"
 #include "cai/calibrate.h"
+#include "cai/compare.h"
 
 #endif
