@@ -125,9 +125,13 @@ int cmd_calibrate(int argc, char **argv)
         free(text);
     }
     if (rc == CLI_EXIT_OK && save) {
+        char *line = NULL;
         text = cai_calibrate_json(c);
-        if (!text || cli_write_file(save, text) != 0)
+        if (text && (line = malloc(strlen(text) + 2)) != NULL)
+            sprintf(line, "%s\n", text);
+        if (!line || cli_write_file(save, line) != 0)
             rc = CLI_EXIT_USAGE;
+        free(line);
         free(text);
     }
     if (rc == CLI_EXIT_OK && out && cai_calibrate_write(c, out, &err) != CAI_OK) {
