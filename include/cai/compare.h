@@ -12,8 +12,9 @@
  * says how sure a run is of its own choice, not which side, so it cannot be compared across
  * runs whose choices differ. A label flips when the chosen positions differ.
  *
- * Memory: run A's pairs are held (40 bytes per pair: a 128-bit hash of the id, P(A), its
- * chosen position and human label, an index of its principle set); run B streams. The ids of
+ * Memory: run A's pairs are held in a hash table of 40-byte slots (a 128-bit hash of the id,
+ * P(A), its chosen position and human label, an index of its principle set) at a load of 3/8
+ * to 3/4; run B streams. The ids of
  * the top_n largest changes are kept; flipped ids go straight to opts.flipped_path.
  */
 typedef struct cai_compare_opts {

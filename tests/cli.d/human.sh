@@ -53,6 +53,9 @@ check "agree --human DATASET of other pairs" 2 $?
 grep -q '^cai: .*/hh/data/train-00000-of-00001.jsonl.gz:1: id "h[0-9a-f]*" is not in ' "$HU_TMP/err"
 check "agree: unknown ids from a dataset are named by FILE:LINE" 0 $?
 
+"$CAI" agree --human "$HU_TMP/hh" --json "$HU_TMP/hh" | python3 -c 'import json,sys; a=json.load(sys.stdin)["agreement"]; assert (a["pairs"], a["agree"]) == (20, 15), a'
+check "agree --human DATASET reads that dataset's labels" 0 $?
+
 # bad label files
 printf '{"id":"s0001","chosen":"a"}\n{"id":"nope","chosen":"b"}\n' >"$HU_TMP/unknown.jsonl"
 printf '{"id":"s0001","chosen":"a"}\n{"id":"s0002","chosen":"a"}\n{"id":"s0001","chosen":"b"}\n' >"$HU_TMP/dup.jsonl"
@@ -122,6 +125,27 @@ hu_msg "calibrate: the refusal" "$HU_TMP/cal: exists and is not empty; the calib
     "$HU_TMP/pairs" >/dev/null 2>&1
 check "calibrate --method platt" 0 $?
 "$CAI" validate "$HU_TMP/platt" >/dev/null 2>&1; check "the Platt-calibrated dataset validates" 0 $?
+python3 - "$HU_TMP/pairs" "$HU_TMP/platt" <<'PY'
+import glob, gzip, json, math, os, sys
+cal = json.load(open(os.path.join(sys.argv[2], "manifest.json")))["calibration"]
+a, b, moved = cal["a"], cal["b"], 0
+for f in sorted(glob.glob(os.path.join(sys.argv[1], "data", "*.jsonl.gz"))):
+    for l1, l2 in zip(gzip.open(f), gzip.open(os.path.join(sys.argv[2], "data", os.path.basename(f)))):
+        x, y = json.loads(l1), json.loads(l2)
+        pa = x["p_chosen"] if x["cai"]["chosen_position"] == "a" else 1 - x["p_chosen"]
+        z = math.log(max(pa, 1e-6) / max(1 - pa, 1e-6))
+        pa2 = 1 / (1 + math.exp(-(a * z + b)))
+        side = "a" if pa2 > 0.5 else "b"
+        assert y["cai"]["chosen_position"] == side, (x["id"], pa, pa2)
+        assert abs(y["p_chosen"] - max(pa2, 1 - pa2)) < 1e-9
+        if side != x["cai"]["chosen_position"]:
+            moved += 1
+            assert (y["chosen"], y["rejected"]) == (x["rejected"], x["chosen"])
+        else:
+            assert (y["chosen"], y["rejected"]) == (x["chosen"], x["rejected"])
+assert moved == cal["labels_changed_side"], (moved, cal)
+PY
+check "calibrate --method platt: P'(A) = sigmoid(a z + b); moved pairs swap chosen and rejected" 0 $?
 "$CAI" calibrate --holdout 2 "$HU_TMP/hh" >/dev/null 2>&1; check "calibrate --holdout out of range" 2 $?
 "$CAI" calibrate --method isotonic "$HU_TMP/hh" >/dev/null 2>&1; check "calibrate: unknown method" 2 $?
 "$CAI" calibrate --holdout 0 "$HU_TMP/hh" >/dev/null 2>&1; check "calibrate on the hh sample's own labels" 0 $?
