@@ -2,6 +2,7 @@
 /* `cai calibrate`: fits a temperature or Platt scaling to human labels and measures it. */
 #include "cai/calibrate.h"
 #include "cai/hash.h"
+#include "cai/writer.h"
 #include "human_int.h"
 #include "error_int.h"
 
@@ -20,6 +21,7 @@ typedef struct point {
 struct cai_calibrate {
     cai_calibrate_opts o;
     char *dataset, *human;
+    char human_sha256[65]; /* of a --human file ("" for a directory or the dataset's own) */
     double t, a, b;
     point *pt;
     size_t n, cap;
@@ -232,6 +234,10 @@ cai_status cai_calibrate_fit(cai_calibrate **out,
     c->o.human = c->human;
     if (o.human)
         st = cai_hlabels__load(&c->labels, o.human, err);
+    if (st == CAI_OK && o.human && !cai_hlabels__is_dataset(c->labels)) {
+        uint64_t bytes;
+        st = cai_sha256_file(o.human, c->human_sha256, &bytes, err);
+    }
     sink.payload = c;
     if (st == CAI_OK)
         st = cai_dsrec__scan(dataset, &sink, err);
@@ -320,6 +326,8 @@ cJSON *cai_calibrate__json(const cai_calibrate *c)
         cJSON_AddStringToObject(o, "human_labels", c->human);
     else
         cJSON_AddStringToObject(o, "human_labels", "dataset (cai.human_chosen_position)");
+    if (c->human_sha256[0])
+        cJSON_AddStringToObject(o, "human_labels_sha256", c->human_sha256);
     cJSON_AddNumberToObject(o, "labelled_pairs", (double)c->n);
     cJSON_AddNumberToObject(o, "fitted_pairs", (double)c->n_fit);
     cJSON_AddNumberToObject(o, "holdout_fraction", c->o.holdout);

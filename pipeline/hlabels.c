@@ -184,6 +184,11 @@ size_t cai_hlabels__count(const cai_hlabels *h)
     return cai_idmap__count(h->map);
 }
 
+int cai_hlabels__is_dataset(const cai_hlabels *h)
+{
+    return h->files != NULL;
+}
+
 const char *cai_hlabels__path(const cai_hlabels *h)
 {
     return h->path;

@@ -96,6 +96,8 @@ cai_status cai_hlabels__check_used(const cai_hlabels *h, const char *dataset, ca
  * ties.jsonl.gz or failed.jsonl.gz (dropped, not unknown); *n counts them. */
 cai_status
 cai_hlabels__mark_dropped(cai_hlabels *h, const char *dataset, uint64_t *n, cai_error *err);
+/* 1 when the labels came from a dataset directory, 0 from a JSONL file. */
+int cai_hlabels__is_dataset(const cai_hlabels *h);
 const char *cai_hlabels__path(const cai_hlabels *h);
 void cai_hlabels__free(cai_hlabels *h);
 

@@ -91,13 +91,15 @@ hu_msg "calibrate names the missing labels" "$HU_TMP/pairs: no record has a huma
 check "calibrate -o (fit on all labels: the log-loss cannot rise)" 0 $?
 cmp -s "$HU_TMP/out" "$HU_TMP/cal.json"; check "calibrate: --save stores the --json report" 0 $?
 "$CAI" validate "$HU_TMP/cal" >/dev/null 2>&1; check "the calibrated dataset validates (checksums)" 0 $?
-python3 - "$HU_TMP/pairs" "$HU_TMP/cal" "$HU_TMP/cal.svg" <<'PY'
+python3 - "$HU_TMP/pairs" "$HU_TMP/cal" "$HU_TMP/cal.svg" "$HU_TMP/labels.jsonl" <<'PY'
 import glob, gzip, json, math, os, sys, xml.etree.ElementTree as ET
 src, out = sys.argv[1], sys.argv[2]
 m = json.load(open(os.path.join(out, "manifest.json")))
 cal = m["calibration"]
 t = cal["temperature"]
 assert cal["method"] == "temperature" and t > 0 and cal["labelled_pairs"] > 300, cal
+import hashlib
+assert cal["human_labels_sha256"] == hashlib.sha256(open(sys.argv[4], "rb").read()).hexdigest()
 assert m["settings"]["margin"] == "capped"
 assert "## Calibration" in open(os.path.join(out, "README.md")).read()
 for f in sorted(glob.glob(os.path.join(src, "data", "*.jsonl.gz"))):
