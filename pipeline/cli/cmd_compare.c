@@ -20,7 +20,7 @@ static const char help_text[] =
     "id, P(A), labels); RUN_B streams.\n"
     "\n"
     "options:\n"
-    "  --top N          list the N pairs with the largest change (default 10)\n"
+    "  --top N          list the N pairs with the largest change (default 10, at most 10000)\n"
     "  --flipped FILE   write the ids of the flipped pairs to FILE, one per line\n"
     "  --json           print one JSON object instead of text\n"
     "  -h, --help       show this help\n"
@@ -51,8 +51,8 @@ int cmd_compare(int argc, char **argv)
             fputs(help_text, stdout);
             return CLI_EXIT_OK;
         case OPT_TOP:
-            if (cli_parse_u64(optarg, 1, 1000000, &n) != 0)
-                return cli_usage("compare", "--top needs a number from 1 to 1000000");
+            if (cli_parse_u64(optarg, 1, 10000, &n) != 0)
+                return cli_usage("compare", "--top needs a number from 1 to 10000");
             o.top_n = (size_t)n;
             break;
         case OPT_FLIPPED:

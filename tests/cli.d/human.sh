@@ -56,6 +56,17 @@ check "agree: unknown ids from a dataset are named by FILE:LINE" 0 $?
 "$CAI" agree --human "$HU_TMP/hh" --json "$HU_TMP/hh" | python3 -c 'import json,sys; a=json.load(sys.stdin)["agreement"]; assert (a["pairs"], a["agree"]) == (20, 15), a'
 check "agree --human DATASET reads that dataset's labels" 0 $?
 
+# humans who disagree with the AI label: agreement below chance is a finding (exit 1)
+zcat "$HU_TMP"/hh/data/*.jsonl.gz | python3 -c '
+import json, sys
+for l in sys.stdin:
+    x = json.loads(l)
+    print(json.dumps({"id": x["id"], "chosen": "b" if x["cai"]["chosen_position"] == "a" else "a"}))
+' >"$HU_TMP/contrary.jsonl"
+"$CAI" agree --human "$HU_TMP/contrary.jsonl" "$HU_TMP/hh" >"$HU_TMP/out" 2>&1
+check "agree: agreement at or below chance exits 1" 1 $?
+grep -q "^agreement: 0.0% of 20 pairs.*NOT ABOVE CHANCE" "$HU_TMP/out"; check "agree says so" 0 $?
+
 # bad label files
 printf '{"id":"s0001","chosen":"a"}\n{"id":"nope","chosen":"b"}\n' >"$HU_TMP/unknown.jsonl"
 printf '{"id":"s0001","chosen":"a"}\n{"id":"s0002","chosen":"a"}\n{"id":"s0001","chosen":"b"}\n' >"$HU_TMP/dup.jsonl"
@@ -120,6 +131,12 @@ for f in sorted(glob.glob(os.path.join(src, "data", "*.jsonl.gz"))):
 ET.parse(sys.argv[3])
 PY
 check "calibrate: same records and keys, p_chosen = sigmoid(logit/T), margin capped as the run" 0 $?
+"$CAI" calibrate --human "$HU_TMP/labels.jsonl" "$HU_TMP/pairs" >"$HU_TMP/out" 2>"$HU_TMP/err"
+# the built-in judge is nearly calibrated on these labels: the held-out 30% gets slightly worse
+check "calibrate: a held-out log-loss that rises exits 1" 1 $?
+grep -q "^cai: warning: the calibration made the held-out log-loss worse" "$HU_TMP/err"
+check "calibrate: says so" 0 $?
+grep -q "^measured on [0-9]* held-out pairs:" "$HU_TMP/out"; check "calibrate: held-out report" 0 $?
 "$CAI" calibrate --human "$HU_TMP/labels.jsonl" -o "$HU_TMP/cal" "$HU_TMP/pairs" >/dev/null 2>"$HU_TMP/err"
 check "calibrate -o refuses a non-empty directory" 2 $?
 hu_msg "calibrate: the refusal" "$HU_TMP/cal: exists and is not empty; the calibrated dataset goes to a new directory"
