@@ -20,7 +20,8 @@
  * after: log-loss (mean, natural log) and expected calibration error (ECE): the confidence
  * max(p, 1 − p) in 10 equal-width bins over [0.5, 1], ECE = Σ_b (n_b / N)·|mean confidence_b −
  * agreement_b|, where agreement is the share of pairs whose label the human shares.
- * Memory: the labelled pairs' (z, y) are held for the fit (17 bytes each); the rest streams.
+ * Memory: the labelled pairs' (z, y) are held for the fit (16 bytes each in an array that
+ * doubles); the rest streams.
  */
 typedef enum cai_calib_method { CAI_CALIB_TEMPERATURE = 0, CAI_CALIB_PLATT } cai_calib_method;
 
