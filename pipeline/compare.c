@@ -248,6 +248,12 @@ cai_status cai_compare_runs(cai_compare **out,
             const cai_idslot *s = cai_idmap__at(c->map, i);
             c->only_a += s && !s->used;
         }
+        if (c->both == 0)
+            st = cai_error__set(err, CAI_ESCHEMA,
+                                "%s and %s have no pair id in common (%llu and %llu records): "
+                                "compare needs two runs over the same pairs",
+                                run_a, run_b, (unsigned long long)c->only_a,
+                                (unsigned long long)c->only_b);
     }
     if (c->flipped_f) {
         int bad = fclose(c->flipped_f) != 0;

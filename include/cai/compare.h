@@ -29,7 +29,7 @@ typedef struct cai_compare cai_compare;
 
 /*
  * CAI_ESCHEMA "FILE:LINE: reason" for an invalid record, a record without an id, or an id twice
- * in one run; CAI_EIO when unreadable or the flipped file cannot be written.
+ * in one run, or no id in common; CAI_EIO when unreadable or the flipped file cannot be written.
  */
 CAI_EXTERN cai_status cai_compare_runs(cai_compare **out,
                                        const char *run_a,

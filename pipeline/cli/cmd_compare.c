@@ -26,7 +26,7 @@ static const char help_text[] =
     "  -h, --help       show this help\n"
     "\n"
     "exit codes: 0 done; 2 usage error, unreadable or invalid input, a record without an id, an\n"
-    "id twice in one run (FILE:LINE: reason).\n";
+    "id twice in one run (FILE:LINE: reason), no pair in common.\n";
 
 enum { OPT_TOP = 256, OPT_FLIPPED, OPT_JSON };
 

@@ -211,4 +211,6 @@ check "compare: each run's agreement with humans" 0 $?
 check "compare: an id twice in one run" 2 $?
 grep -q "dup-run.jsonl:51: duplicate id \"s0" "$HU_TMP/err"; check "compare: names the duplicate's FILE:LINE" 0 $?
 "$CAI" compare "$HU_TMP/pairs" >/dev/null 2>&1; check "compare needs two runs" 2 $?
+"$CAI" compare "$HU_TMP/pairs" "$HU_TMP/hh" >/dev/null 2>"$HU_TMP/err"; check "compare: no pair in common" 2 $?
+hu_msg "compare: no pair in common, said" "$HU_TMP/pairs and $HU_TMP/hh have no pair id in common (394 and 20 records): compare needs two runs over the same pairs"
 rm -rf "$HU_TMP"
