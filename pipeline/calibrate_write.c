@@ -259,11 +259,17 @@ static cai_status copy_file(const char *from, const char *to, cai_error *err)
     st = cai__read_stream(in, from, (size_t)1 << 30, &text, &len, err);
     fclose(in);
     if (st == CAI_OK) {
-        FILE *o = fopen(to, "wb");
+        /* under a temporary name first: no truncated file under the final one */
+        char *tmp = dupf(to, ".cai-tmp", "");
+        FILE *o = tmp ? fopen(tmp, "wb") : NULL;
         int ok = o && fwrite(text, 1, len, o) == len;
         ok = o && fclose(o) == 0 && ok;
-        if (!ok)
+        if (!ok || rename(tmp, to) != 0) {
             st = cai_error__set(err, CAI_EIO, "%s: write failed", to);
+            if (tmp)
+                remove(tmp);
+        }
+        free(tmp);
     }
     free(text);
     return st;

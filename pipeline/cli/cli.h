@@ -41,7 +41,8 @@ int cli_usage(const char *cmd, const char *fmt, ...)
 #endif
     ;
 
-/* Writes text to path (a report or plot); prints "cai: PATH: reason" and returns -1 on failure. */
+/* Writes text to path (a report or plot) through a temporary name and a rename; prints
+ * "cai: PATH: reason" and returns -1 on failure. */
 int cli_write_file(const char *path, const char *text);
 
 /* Strict parsers: whole string, range checked. Return 0 on success, -1 otherwise. */

@@ -165,6 +165,8 @@ for f in sorted(glob.glob(os.path.join(sys.argv[1], "data", "*.jsonl.gz"))):
 assert moved == cal["labels_changed_side"], (moved, cal)
 PY
 check "calibrate --method platt: P'(A) = sigmoid(a z + b); moved pairs swap chosen and rejected" 0 $?
+"$CAI" calibrate --holdout 0 --svg "$HU_TMP/no-such-dir/r.svg" "$HU_TMP/hh" >/dev/null 2>&1
+check "calibrate: an unwritable --svg path" 2 $?
 "$CAI" calibrate --holdout 2 "$HU_TMP/hh" >/dev/null 2>&1; check "calibrate --holdout out of range" 2 $?
 "$CAI" calibrate --method isotonic "$HU_TMP/hh" >/dev/null 2>&1; check "calibrate: unknown method" 2 $?
 "$CAI" calibrate --holdout 0 "$HU_TMP/hh" >/dev/null 2>&1; check "calibrate on the hh sample's own labels" 0 $?
