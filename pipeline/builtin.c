@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The offline built-in judge: scores responses with fixed, documented text heuristics. */
 #include "builtin_int.h"
-#include "cai/hash.h"
+#include "hash_int.h"
 
 #include "error_int.h"
 

@@ -9,7 +9,7 @@
  * cai_constitution_free.
  */
 #include "cai/constitution.h"
-#include "cai/hash.h"
+#include "hash_int.h"
 #include "error_int.h"
 #include "util_int.h"
 

@@ -41,6 +41,8 @@ const char *cai_strerror(cai_status st)
         return "iteration over";
     case CAI_ELOCKED:
         return "in use by another process";
+    case CAI_EBUDGET:
+        return "spending cap reached";
     }
     return "unknown status";
 }

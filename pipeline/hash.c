@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* SHA-256 through OpenSSL's EVP interface, plus small deterministic hashes for ids and seeds. */
-#include "cai/hash.h"
+#include "hash_int.h"
 #include "error_int.h"
 
 #include <openssl/evp.h>

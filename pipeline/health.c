@@ -5,6 +5,7 @@
  * reach the same verdict on the same numbers; thresholds are in docs/judges.md.
  */
 #include "health_int.h"
+#include "opts_int.h"
 #include "cai/agree.h"
 
 #include <math.h>
@@ -249,14 +250,20 @@ static void check_length(cai_health_report *r, const cai_health_counts *c, const
             pct(c->longer, c->longer_n), (unsigned long long)c->longer_n, p);
 }
 
-void cai_health_check(cai_health_report *out,
-                      const cai_health_counts *c,
-                      const cai_health_opts *opts)
+cai_status cai_health_check(cai_health_report *out,
+                            const cai_health_counts *c,
+                            const cai_health_opts *opts,
+                            cai_error *err)
 {
-    cai_health_opts o = resolve(opts);
+    cai_health_opts o;
     cai_health_report r;
     size_t i;
+    cai_status st = cai_health_opts__check(opts, err);
 
+    memset(out, 0, sizeof(*out));
+    if (st != CAI_OK)
+        return st;
+    o = resolve(opts);
     memset(&r, 0, sizeof(r));
     check_volume(&r, c, &o);
     check_source(&r, c, &o);
@@ -274,6 +281,7 @@ void cai_health_check(cai_health_report *out,
     for (i = 0; i < r.n; i++)
         if (r.f[i].severity != CAI_HEALTH_ERROR)
             out->f[out->n++] = r.f[i];
+    return CAI_OK;
 }
 
 /* ---- JSON ----------------------------------------------------------------------------- */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The run journal: append-only lines "JSON<TAB>CRC32", replayed into a hash table on resume. */
 #include "journal_int.h"
-#include "cai/hash.h"
+#include "hash_int.h"
 #include "error_int.h"
 
 #include <cjson/cJSON.h>
@@ -645,6 +645,19 @@ size_t cai_journal__repaired(const cai_journal *j)
 unsigned cai_journal__version(const cai_journal *j)
 {
     return j->version;
+}
+
+void cai_journal__tokens(const cai_journal *j, uint64_t *prompt, uint64_t *completion)
+{
+    size_t i;
+
+    *prompt = *completion = 0;
+    for (i = 0; i < j->cap; i++) {
+        if (j->slots[i].key == 0)
+            continue;
+        *prompt += j->slots[i].prompt_tokens;
+        *completion += j->slots[i].completion_tokens;
+    }
 }
 
 void cai_journal__free(cai_journal *j)

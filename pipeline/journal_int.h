@@ -85,6 +85,8 @@ size_t cai_journal__count(const cai_journal *j);     /* entries known (loaded + 
 size_t cai_journal__loaded(const cai_journal *j);    /* entries loaded at open */
 size_t cai_journal__repaired(const cai_journal *j);  /* bytes of torn tail cut at open */
 unsigned cai_journal__version(const cai_journal *j); /* header version of the file */
+/* Tokens of the entries loaded at open (what earlier runs paid for). */
+void cai_journal__tokens(const cai_journal *j, uint64_t *prompt, uint64_t *completion);
 
 /* Syncs and closes; NULL is a no-op. Errors on the final sync are ignored: call sync first. */
 void cai_journal__free(cai_journal *j);

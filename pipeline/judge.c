@@ -21,8 +21,9 @@
 #include "error_int.h"
 #include "ratelimit_int.h"
 #include "wire_int.h"
+#include "opts_int.h"
 
-#include "cai/hash.h"
+#include "hash_int.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -32,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,6 +50,11 @@
 #define CACHE_FILE        "cai-judge-cache.v1"
 #define MAX_SERVER_WAIT_S 60.0 /* cap on a pause or delay a server asks for */
 #define POLL_MAX_MS       200  /* stop() is noticed within this */
+#define BREAKER_AFTER     5    /* consecutive connection failures that open the breaker */
+#define PROBE_MAX_S       5.0  /* the longest wait between two probes of a judge that is down */
+#define LIMIT_START       16   /* the limiter starts here (never above --concurrency) and grows */
+#define LIMIT_HEALTHY     0.25 /* a reply within this share of the timeout is healthy */
+#define LIMIT_TARGET      0.33 /* under load, the limiter aims at latencies of this share */
 
 /* ---------------------------------------------------------------- names */
 
@@ -127,14 +134,40 @@ typedef struct slot {
     unsigned prompt_est; /* cai's estimate of the prompt's tokens (truncation check) */
     unsigned wire_gen;   /* j->wire_gen when body was rendered */
     unsigned prompt_tokens, completion_tokens;
-    size_t leader; /* WAITING: the slot whose identical body is in flight */
-    double due;    /* DELAYED: monotonic time it may start */
-    double epoch;  /* wall clock at the reply's status line */
+    size_t leader;      /* WAITING: the slot whose identical body is in flight */
+    double due;         /* DELAYED: monotonic time it may start */
+    double sent_at;     /* ACTIVE: monotonic time it went out */
+    double est_cost;    /* ACTIVE: estimated USD, counted in the health gate's out_cost */
+    unsigned n_at_send; /* ACTIVE: requests in flight when it went out, itself included */
+    int probe;          /* ACTIVE: sent alone to see whether the judge is back */
+    double epoch;       /* wall clock at the reply's status line */
     int too_big;
     CURLcode rc; /* REAPED: the transfer's result */
     long code;   /* REAPED: its HTTP status (0 when none came) */
     char errbuf[CURL_ERROR_SIZE];
 } slot;
+
+/*
+ * The health gate: what the engine knows about its endpoint, and every rule that decides from it
+ * whether a request may go out now (see the section "the health gate" below). One per endpoint;
+ * the engine has one endpoint today.
+ */
+typedef struct health {
+    int ok_seen;         /* a 2xx reply has come: refusals are no longer taken as fatal */
+    unsigned conn_fails; /* consecutive connection failures */
+    int open;            /* breaker open: one probe at a time, nothing else */
+    double open_since;   /* monotonic */
+    double probe_at;     /* monotonic: the next probe may go */
+    unsigned probe_n;    /* probes failed since the breaker opened */
+    int probe_out;       /* a probe is in flight */
+    char last_err[256];  /* the last connection failure, for the final message */
+    double limit;        /* requests in flight allowed now, 1..concurrency */
+    double cut_at;       /* monotonic: the last cut; replies to requests sent before it don't cut */
+    double price_in, price_out, max_cost, spent_before; /* the budget (max_cost 0 = none) */
+    double spent;    /* answered requests: usage, else the estimate */
+    double out_cost; /* requests in flight, estimated */
+    int over_budget; /* the next request would pass the cap: nothing more is sent */
+} health;
 
 typedef struct centry {
     uint64_t k1, k2;
@@ -162,6 +195,11 @@ struct cai_judge {
     size_t nreaped;
     int hold;       /* a reaped reply asks the pool to wait: handle it before sending more */
     int engine_err; /* the run failed in curl, not in a callback: err says how */
+    health h;
+    cai_status fatal; /* the judge's health ended the run (CAI_OK = not) */
+    char fatal_msg[512];
+    int stop_seen;        /* the loop has noticed the first stop */
+    double stop_deadline; /* monotonic: in-flight requests are abandoned after this */
     unsigned active, delayed, waiting;
     uint64_t rng;
     volatile sig_atomic_t stop;
@@ -479,6 +517,12 @@ static cai_status resolve_opts(cai_judge *j, const cai_judge_opts *in, cai_error
         return cai_error__set(err, CAI_EINVAL, "judge: negative or out-of-range option");
     if (o->timeout_s == 0)
         o->timeout_s = 60;
+    if (!(o->down_timeout_s >= 0) || !(o->stop_grace_s >= 0))
+        return cai_error__set(err, CAI_EINVAL, "judge: negative or out-of-range option");
+    if (o->down_timeout_s == 0)
+        o->down_timeout_s = 60;
+    if (o->stop_grace_s == 0)
+        o->stop_grace_s = 5;
     if (o->backoff_base_s == 0)
         o->backoff_base_s = 0.5;
     if (o->backoff_max_s == 0)
@@ -635,6 +679,9 @@ cai_status cai_judge_create(cai_judge **out,
     double now = mono_now();
 
     *out = NULL;
+    st = cai_judge_opts__check(opts, err);
+    if (st != CAI_OK)
+        return st;
     j = calloc(1, sizeof(*j));
     if (!j)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
@@ -644,6 +691,7 @@ cai_status cai_judge_create(cai_judge **out,
     if (st != CAI_OK)
         goto fail;
     j->rng = j->o.rng_seed ^ 0x6a09e667f3bcc908ULL;
+    j->h.limit = j->o.concurrency < LIMIT_START ? j->o.concurrency : LIMIT_START;
     cai_bucket__init(&j->rpm, j->o.rpm, now);
     cai_bucket__init(&j->tpm, j->o.tpm, now);
     if (j->o.backend != CAI_BACKEND_BUILTIN) {
@@ -744,8 +792,9 @@ void cai_judge_free(cai_judge *j)
 
 void cai_judge_stop(cai_judge *j)
 {
+    /* Only signal handlers and the caller's thread write it, never the loop: a plain store. */
     if (j)
-        j->stop = 1;
+        j->stop = j->stop ? 2 : 1;
 }
 
 void cai_judge_get_opts(const cai_judge *j, cai_judge_opts *out)
@@ -758,6 +807,60 @@ void cai_judge_get_stats(const cai_judge *j, cai_judge_stats *out)
 {
     *out = j->stats;
     out->in_flight = j->active;
+    out->limit = (unsigned)j->h.limit;
+}
+
+void cai_judge_set_budget(cai_judge *j,
+                          double price_in_per_mtok,
+                          double price_out_per_mtok,
+                          double max_cost,
+                          double spent)
+{
+    if (!j)
+        return;
+    j->h.price_in = price_in_per_mtok > 0 ? price_in_per_mtok : 0;
+    j->h.price_out = price_out_per_mtok > 0 ? price_out_per_mtok : 0;
+    j->h.max_cost = max_cost > 0 ? max_cost : 0;
+    j->h.spent_before = spent > 0 ? spent : 0;
+}
+
+double cai_judge_spent(const cai_judge *j)
+{
+    return j ? j->h.spent : 0;
+}
+
+/* Whether the URL's host is a provider's public API, which always wants a key. */
+static int public_endpoint(const char *url)
+{
+    static const char *const hosts[] = {"api.openai.com", "api.anthropic.com"};
+    const char *h = strstr(url, "://"), *end, *p;
+    size_t i, n;
+
+    h = h ? h + 3 : url;
+    end = h + strcspn(h, "/?#");
+    for (p = h; p < end; p++)
+        if (*p == '@')
+            h = p + 1;
+    n = strcspn(h, ":/?#");
+    while (n > 0 && h[n - 1] == '.')
+        n--;
+    for (i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++)
+        if (n == strlen(hosts[i]) && strncasecmp(h, hosts[i], n) == 0)
+            return 1;
+    return 0;
+}
+
+cai_status cai_judge_check(const cai_judge *j, cai_error *err)
+{
+    CAI_ASSERT_ARG(err, j);
+    if (j->o.backend != CAI_BACKEND_BUILTIN && !j->api_key && public_endpoint(j->base_url))
+        return cai_error__set(err, CAI_EINVAL,
+                              "judge: no API key is set for %s, which needs one (set %s, or use "
+                              "--api-key-env or --api-key-file); nothing was sent",
+                              j->url_shown ? j->url_shown : j->base_url,
+                              j->o.backend == CAI_BACKEND_ANTHROPIC ? "ANTHROPIC_API_KEY"
+                                                                    : "OPENAI_API_KEY");
+    return CAI_OK;
 }
 
 /* ---------------------------------------------------------------- interpreting replies */
@@ -898,6 +1001,174 @@ static cai_status rebuild_body(cai_judge *j, slot *s, cai_error *e)
     return st;
 }
 
+/* ---------------------------------------------------------------- the health gate */
+/*
+ * Three rules decide from the endpoint's health whether a request may go out now:
+ * - The breaker. BREAKER_AFTER consecutive connection failures (or as many as the concurrency
+ *   when that is smaller: every request in flight failed) open it. While it is open, one probe
+ *   at a time goes out, with a doubling wait; the first HTTP reply of any kind closes it.
+ *   Requests that fail while it is open wait for it without spending a retry. Open for
+ *   down_timeout_s, the run ends (CAI_ETRANSPORT). Before the first 2xx reply, a refused
+ *   connection or HTTP 401/403/404 ends the run at once: the judge is not there, or will not
+ *   take these requests, and retrying cannot change that.
+ * - The limiter. Requests in flight are capped at `limit`, which starts at LIMIT_START and grows
+ *   by one per healthy reply (within LIMIT_HEALTHY of the timeout) up to the concurrency. A
+ *   slower reply sets it by Little's law to what the server got through (requests in flight
+ *   when it was sent / its latency) times LIMIT_TARGET of the timeout; a timeout halves it.
+ *   One cut per round trip: replies to requests sent before the last cut do not cut again.
+ *   Requests that would wait in the server's queue past the timeout are then not sent, instead
+ *   of being sent, timed out and sent again.
+ * - The budget (cai_judge_set_budget): the estimated cost of what was answered and of what is
+ *   in flight, plus the next request's, must stay within the cap.
+ */
+
+static int halting(const cai_judge *j)
+{
+    return j->stop || j->fatal != CAI_OK || j->h.over_budget;
+}
+
+static double cost_of(const health *h, double prompt_tokens, double completion_tokens)
+{
+    return (prompt_tokens * h->price_in + completion_tokens * h->price_out) / 1e6;
+}
+
+/* The estimated cost of sending s once: its body's tokens (4 bytes each) and max_tokens. */
+static double est_cost_of(const cai_judge *j, const slot *s)
+{
+    return cost_of(&j->h, (double)(s->body.len / 4), (double)j->o.max_tokens);
+}
+
+/* Ends the run for a reason of the judge's health; the first reason stays. */
+static void go_fatal(cai_judge *j, cai_status code, const char *msg, const char *hint)
+{
+    if (j->fatal != CAI_OK)
+        return;
+    j->fatal = code;
+    snprintf(j->fatal_msg, sizeof(j->fatal_msg), "%s%s", msg, hint);
+}
+
+/* Whether s may go out now. While the breaker holds it, the loop is woken for the next probe. */
+static int may_send(cai_judge *j, const slot *s, double now)
+{
+    health *h = &j->h;
+
+    if (halting(j) || j->active >= (unsigned)h->limit)
+        return 0;
+    if (h->open && (h->probe_out || now < h->probe_at)) {
+        if (!h->probe_out)
+            wake_by(j, h->probe_at);
+        return 0;
+    }
+    if (h->max_cost > 0 &&
+        h->spent_before + h->spent + h->out_cost + est_cost_of(j, s) > h->max_cost) {
+        h->over_budget = 1;
+        return 0;
+    }
+    return 1;
+}
+
+/* s has just gone out (launch counted it in active). */
+static void health_sent(cai_judge *j, slot *s, double now)
+{
+    health *h = &j->h;
+
+    s->sent_at = now;
+    s->n_at_send = j->active;
+    s->est_cost = est_cost_of(j, s);
+    h->out_cost += s->est_cost;
+    s->probe = h->open;
+    if (s->probe) {
+        h->probe_out = 1;
+        j->stats.probes++;
+    }
+}
+
+/* s is back from the network, answered or not, and about to be handled: from here its cost is
+ * either in `spent` (a reply) or nowhere (no reply). Not at reap: requests are sent between the
+ * reap and the handling, and must see the cost of the reply they overtake. */
+static void health_back(cai_judge *j, slot *s)
+{
+    health *h = &j->h;
+
+    h->out_cost = fmax(0, h->out_cost - s->est_cost);
+    s->est_cost = 0;
+    if (s->probe)
+        h->probe_out = 0;
+}
+
+/* An HTTP reply came: the judge is there. The limiter learns from its latency. */
+static void health_reply(cai_judge *j, const slot *s, long code, double now)
+{
+    health *h = &j->h;
+    double rtt = now - s->sent_at, target;
+
+    j->stats.answered++;
+    h->conn_fails = 0;
+    h->open = 0;
+    h->probe_n = 0;
+    if (code >= 200 && code < 300)
+        h->ok_seen = 1;
+    if (rtt <= LIMIT_HEALTHY * j->o.timeout_s) {
+        if (h->limit < j->o.concurrency)
+            h->limit += 1;
+        return;
+    }
+    if (s->sent_at < h->cut_at)
+        return;
+    target = (double)s->n_at_send / rtt * LIMIT_TARGET * j->o.timeout_s;
+    if (target < h->limit) {
+        h->limit = fmax(1, floor(target));
+        h->cut_at = now;
+    }
+}
+
+static void health_timeout(cai_judge *j, const slot *s, double now)
+{
+    health *h = &j->h;
+
+    j->stats.timeouts++;
+    if (s->sent_at < h->cut_at)
+        return;
+    h->limit = fmax(1, floor(h->limit / 2));
+    h->cut_at = now;
+}
+
+/* Whether a transfer failed for want of a connection (refused, unresolvable, dropped). */
+static int conn_failure(CURLcode rc)
+{
+    return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+           rc == CURLE_COULDNT_RESOLVE_PROXY || rc == CURLE_GOT_NOTHING || rc == CURLE_SEND_ERROR ||
+           rc == CURLE_RECV_ERROR;
+}
+
+/* Whether it failed before any connection existed: nobody is there. */
+static int refused(CURLcode rc)
+{
+    return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+           rc == CURLE_COULDNT_RESOLVE_PROXY;
+}
+
+/* Ends the run when the breaker has been open too long; otherwise asks to be woken then. */
+static void breaker_deadline(cai_judge *j, double now)
+{
+    health *h = &j->h;
+    double end = h->open_since + j->o.down_timeout_s;
+    char msg[512];
+
+    if (!h->open)
+        return;
+    if (now < end) {
+        wake_by(j, end);
+        return;
+    }
+    snprintf(msg, sizeof(msg),
+             "judge: no connection for %.1f s (%llu probes; %llu replies before it went away): "
+             "%.300s",
+             now - h->open_since, (unsigned long long)j->stats.probes,
+             (unsigned long long)j->stats.answered, h->last_err);
+    go_fatal(j, CAI_ETRANSPORT, msg, "");
+}
+
 static cai_status launch(cai_judge *j, slot *s, double now, cai_error *err)
 {
     CURL *e = slot_easy(j, s);
@@ -932,6 +1203,7 @@ static cai_status launch(cai_judge *j, slot *s, double now, cai_error *err)
     j->active++;
     s->attempts++;
     j->stats.requests++;
+    health_sent(j, s, now);
     cai_bucket__take(&j->rpm, 1, now);
     cai_bucket__take(&j->tpm, s->est_tokens, now);
     if (j->capture && !j->cap_request) {
@@ -1026,10 +1298,12 @@ static cai_status launch_ready(cai_judge *j, double now, cai_error *err)
 {
     cai_status st = CAI_OK;
 
-    while (st == CAI_OK && j->nready > 0 && j->active < j->o.concurrency && !j->stop) {
+    while (st == CAI_OK && j->nready > 0) {
         slot *s = &j->slots[j->ready[j->ready_head]];
         double w;
 
+        if (!may_send(j, s, now))
+            break;
         if (now < j->not_before) {
             wake_by(j, j->not_before);
             break;
@@ -1059,7 +1333,8 @@ static cai_status fill_slots(cai_judge *j, cai_error *err)
     size_t i;
 
     j->wake_at = now + 3600;
-    if (j->stop)
+    breaker_deadline(j, now);
+    if (halting(j))
         return CAI_OK;
     paused = now < j->not_before;
     if (paused)
@@ -1075,6 +1350,8 @@ static cai_status fill_slots(cai_judge *j, cai_error *err)
                 wake_by(j, s->due);
                 continue;
             }
+            if (!may_send(j, s, now))
+                break;
             w = bucket_wait(j, s, now);
             if (w > 0) {
                 set_delayed(j, s, now + w);
@@ -1085,7 +1362,7 @@ static cai_status fill_slots(cai_judge *j, cai_error *err)
     }
     if (st == CAI_OK && !paused)
         st = launch_ready(j, now, err);
-    while (st == CAI_OK && j->nfree > 0 && !j->source_done && !j->pull_blocked && !j->stop) {
+    while (st == CAI_OK && j->nfree > 0 && !j->source_done && !j->pull_blocked && !halting(j)) {
         slot *s = &j->slots[j->free_list[j->nfree - 1]];
         int r = j->pull(&s->task, j->payload);
 
@@ -1124,7 +1401,7 @@ static cai_status retry_or_fail(cai_judge *j,
 {
     double delay, cap = fmax(j->o.backoff_max_s, MAX_SERVER_WAIT_S);
 
-    if (j->stop) {
+    if (halting(j)) {
         /* Unfinished: resume will ask again. Nothing is reported. */
         s->state = SLOT_FREE;
         j->free_list[j->nfree++] = (size_t)(s - j->slots);
@@ -1175,6 +1452,9 @@ static cai_status on_success_reply(cai_judge *j, slot *s, double now)
         s->completion_tokens += r.completion_tokens;
         cai_bucket__adjust(&j->tpm,
                            (double)s->est_tokens - (double)r.prompt_tokens - r.completion_tokens);
+        j->h.spent += cost_of(&j->h, r.prompt_tokens, r.completion_tokens);
+    } else {
+        j->h.spent += est_cost_of(j, s); /* no usage: the estimate is all there is */
     }
     memset(&res, 0, sizeof(res));
     if (interpret(j, &r, &res) != 0) {
@@ -1185,7 +1465,7 @@ static cai_status on_success_reply(cai_judge *j, slot *s, double now)
                  s->parse_fail + 1, text ? text : "");
         free(text);
         cai_wire__reply_dispose(&r);
-        if (j->stop) {
+        if (halting(j)) {
             s->state = SLOT_FREE;
             j->free_list[j->nfree++] = (size_t)(s - j->slots);
             return CAI_OK;
@@ -1260,6 +1540,48 @@ static cai_status to_reasoning_params(cai_judge *j, slot *s, double now)
     return CAI_OK;
 }
 
+/*
+ * A connection failure: before any 2xx reply a refusal ends the run; otherwise it feeds the
+ * breaker, and while the breaker is open the request waits for it without spending a retry.
+ */
+static cai_status on_conn_failure(cai_judge *j, slot *s, CURLcode rc, const char *msg, double now)
+{
+    health *h = &j->h;
+    int was_probe = s->probe;
+
+    j->stats.conn_failures++;
+    s->probe = 0;
+    snprintf(h->last_err, sizeof(h->last_err), "%s", msg);
+    if (!h->ok_seen && refused(rc)) {
+        go_fatal(j, CAI_ETRANSPORT, msg,
+                 " (before any reply: is the judge running, and is --base-url right?)");
+        return CAI_OK; /* the loop ends; the slot is released with the others */
+    }
+    h->conn_fails++;
+    if (was_probe) {
+        double wait = fmax(j->o.backoff_base_s, 0.001) * ldexp(1.0, (int)fmin(h->probe_n, 20));
+
+        h->probe_n++;
+        h->probe_at = now + fmin(wait, PROBE_MAX_S);
+    } else if (!h->open && h->conn_fails >= (j->o.concurrency < BREAKER_AFTER ? j->o.concurrency
+                                                                              : BREAKER_AFTER)) {
+        h->open = 1;
+        h->open_since = now;
+        h->probe_n = 0;
+        h->probe_at = now + fmin(fmax(j->o.backoff_base_s, 0.001), PROBE_MAX_S);
+    }
+    if (!h->open)
+        return retry_or_fail(j, s, CAI_ETRANSPORT, msg, 1, -1, now);
+    if (halting(j)) {
+        s->state = SLOT_FREE;
+        j->free_list[j->nfree++] = (size_t)(s - j->slots);
+        return CAI_OK;
+    }
+    s->state = SLOT_FREE;
+    set_delayed(j, s, now); /* goes out when the breaker closes (or as the probe) */
+    return CAI_OK;
+}
+
 /* Handles a REAPED slot: success, a retry, or a failure for good. */
 static cai_status finish(cai_judge *j, slot *s)
 {
@@ -1271,11 +1593,13 @@ static cai_status finish(cai_judge *j, slot *s)
     cai_status st;
 
     j->pull_blocked = 0; /* a completion may have made new work ready */
+    health_back(j, s);
     capture_reply(j, s);
     pause = cai_wire__hdrs_pause(&s->hdrs);
     if (pause > 0)
         j->not_before = fmax(j->not_before, now + fmin(pause, MAX_SERVER_WAIT_S));
     if (s->too_big) {
+        s->probe = 0;
         snprintf(msg, sizeof(msg), "%s: reply larger than %u bytes", j->url_shown, MAX_REPLY_BYTES);
         return fail_slot(j, s, CAI_ELIMIT, msg);
     }
@@ -1283,7 +1607,21 @@ static cai_status finish(cai_judge *j, slot *s)
         st = rc == CURLE_OPERATION_TIMEDOUT ? CAI_ETIMEOUT : CAI_ETRANSPORT;
         snprintf(msg, sizeof(msg), "%s: %s", j->url_shown,
                  s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc));
+        if (conn_failure(rc) && code == 0)
+            return on_conn_failure(j, s, rc, msg, now);
+        s->probe = 0;
+        if (rc == CURLE_OPERATION_TIMEDOUT)
+            health_timeout(j, s, now);
         return retry_or_fail(j, s, st, msg, 1, -1, now);
+    }
+    s->probe = 0;
+    health_reply(j, s, code, now);
+    if (!j->h.ok_seen && (code == 401 || code == 403 || code == 404)) {
+        /* Not transient: a wrong key, a forbidden model, a wrong URL or an unknown model. */
+        redacted_msg(j, s, code, msg, sizeof(msg));
+        go_fatal(j, CAI_EHTTP, msg,
+                 code == 404 ? " (check --base-url and --model)" : " (check the API key)");
+        return CAI_OK;
     }
     if (code >= 200 && code < 300)
         return on_success_reply(j, s, now);
@@ -1338,8 +1676,11 @@ static void drain_all(cai_judge *j)
             curl_multi_remove_handle(j->multi, s->easy);
             j->active--;
         }
+        health_back(j, s);
+        s->probe = 0;
         slot_release(j, s);
     }
+    j->h.probe_out = 0;
     j->ready_head = j->nready = j->nreaped = 0;
     j->hold = 0;
 }
@@ -1380,7 +1721,9 @@ static cai_status perform(cai_judge *j, cai_error *err)
         s->state = SLOT_REAPED;
         j->active--;
         j->reaped[j->nreaped++] = (size_t)(s - j->slots);
-        j->hold |= reply_holds(s);
+        /* Until the judge has answered once, a reply may say that it never will: read it
+         * before sending more. */
+        j->hold |= reply_holds(s) || !j->h.ok_seen;
     }
     return CAI_OK;
 }
@@ -1390,14 +1733,25 @@ static cai_status run_http(cai_judge *j, cai_error *err)
     cai_status st = CAI_OK;
     size_t i, sent_for; /* the replies whose freed capacity has been offered to READY ones */
 
+    st = cai_judge_check(j, err);
+    if (st != CAI_OK)
+        return st;
     for (;;) {
         CURLMcode mc;
 
+        if (j->stop && !j->stop_seen) {
+            j->stop_seen = 1;
+            j->stop_deadline = mono_now() + j->o.stop_grace_s;
+        }
+        /* A second stop, the grace after the first, or the judge's health: in-flight requests
+         * are abandoned. They were not reported, so nothing is lost: a resume asks again. */
+        if (j->stop >= 2 || j->fatal != CAI_OK || (j->stop_seen && mono_now() >= j->stop_deadline))
+            break;
         st = fill_slots(j, err);
-        if (st != CAI_OK)
+        if (st != CAI_OK || j->fatal != CAI_OK)
             break;
         if (j->active == 0) {
-            if (j->stop)
+            if (halting(j))
                 break;
             if (j->delayed == 0 && j->waiting == 0 && j->nready == 0 &&
                 (j->source_done || j->pull_blocked))
@@ -1436,14 +1790,21 @@ static cai_status run_http(cai_judge *j, cai_error *err)
         }
         for (i = 0; i < j->nreaped && st == CAI_OK; i++)
             st = finish(j, &j->slots[j->reaped[i]]);
-        if (st != CAI_OK)
+        if (st != CAI_OK || j->fatal != CAI_OK)
             break;
         j->nreaped = 0;
         j->hold = 0;
     }
     drain_all(j);
-    if (st == CAI_OK && j->stop)
+    if (st == CAI_OK && j->fatal != CAI_OK)
+        st = cai_error__set(err, j->fatal, "%s", j->fatal_msg);
+    else if (st == CAI_OK && j->stop)
         st = cai_error__set(err, CAI_EINTERRUPTED, "judge: stopped");
+    else if (st == CAI_OK && j->h.over_budget)
+        st = cai_error__set(err, CAI_EBUDGET,
+                            "judge: stopped at the spending cap of $%.4f ($%.4f spent, $%.4f of "
+                            "it before this run)",
+                            j->h.max_cost, j->h.spent_before + j->h.spent, j->h.spent_before);
     else if (st != CAI_OK && !j->engine_err) /* curl's own failures already say what failed */
         st = cai_error__set(err, st, "judge: stopped by the completion callback (%s)",
                             cai_strerror(st));
@@ -1501,6 +1862,9 @@ cai_status cai_judge_run(
     j->source_done = 0;
     j->pull_blocked = 0;
     j->engine_err = 0;
+    j->fatal = CAI_OK; /* the health of an earlier run does not end this one before it asks */
+    j->stop_seen = 0;
+    j->h.over_budget = 0;
     st = j->o.backend == CAI_BACKEND_BUILTIN ? run_builtin(j, err) : run_http(j, err);
     j->running = 0;
     return st;

@@ -382,6 +382,9 @@ cai_status cai_run__write_manifest(const cai_run_info *info, cai_error *err)
     add_u64(st, "judgments", s->judgments);
     add_u64(st, "judgments_sent", s->judgments_sent);
     add_u64(st, "judgments_replayed", s->judgments_replayed);
+    add_u64(st, "judgments_answered", s->judgments_answered);
+    add_u64(st, "requests_sent", s->requests);
+    add_u64(st, "timeouts", s->timeouts);
     add_num(st, "position_consistency", s->position_consistency);
     add_num(st, "first_position_win_rate", info->first_position_win_rate);
     add_num(st, "chosen_is_response_a_rate", s->position_a_rate);

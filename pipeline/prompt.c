@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Judge prompts: renders one comparison (or one rating) into the text a judge model reads. */
 #include "cai/prompt.h"
-#include "cai/hash.h"
+#include "hash_int.h"
 
 #include "error_int.h"
 #include "util_int.h"

@@ -2,7 +2,7 @@
 /* Token buckets and backoff delays whose state lives entirely in caller-owned structs. */
 #include "ratelimit_int.h"
 
-#include "cai/hash.h"
+#include "hash_int.h"
 
 #include <math.h>
 

@@ -6,12 +6,13 @@
  * line) and is released or reused by the next cai_reader_next(). Nothing accumulates per line
  * except the counters and the first KEEP_MSGS skip and warning messages.
  */
-#include "cai/hash.h"
+#include "hash_int.h"
 #include "cai/record.h"
 #include "error_int.h"
 #include "jsonraw_int.h"
 #include "reader_int.h"
 #include "util_int.h"
+#include "opts_int.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -732,6 +733,9 @@ cai_reader_create(cai_reader **out, const char *path, const cai_reader_opts *opt
     CAI_ASSERT_ARG(err, out);
     *out = NULL;
     CAI_ASSERT_ARG(err, path);
+    st = cai_reader_opts__check(opts, err);
+    if (st != CAI_OK)
+        return st;
     if (opts && (unsigned)opts->format > CAI_FORMAT_CONVERSATIONAL)
         return cai_error__set(err, CAI_EINVAL, "invalid input format %d", (int)opts->format);
     r = calloc(1, sizeof(*r));

@@ -7,7 +7,7 @@
  */
 #include "cai/run.h"
 #include "cai/constitution.h"
-#include "cai/hash.h"
+#include "hash_int.h"
 #include "cai/prompt.h"
 #include "cai/validate.h"
 #include "cai/writer.h"
@@ -16,6 +16,7 @@
 #include "journal_int.h"
 #include "run_int.h"
 #include "outdir_int.h"
+#include "opts_int.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -112,6 +113,7 @@ struct cai_run {
     uint64_t n_lp, n_text, n_trunc, n_reason; /* over every judgment stored, replayed included */
     cai_health_counts health, *health_pr, *health_in; /* total, per principle, per input */
     double t0, last_progress, last_fsync;
+    double spent_before; /* USD: what the journal's entries cost when the run began */
     cai_status abort_st;
     cai_error abort_err;
 };
@@ -178,10 +180,12 @@ const char *cai_margin_mode_name(cai_margin_mode m)
     return "unknown";
 }
 
-void cai_run_opts_init(cai_run_opts *o)
+cai_status cai_run_opts_init(cai_run_opts *o, unsigned version)
 {
+    if (!o || version != CAI_RUN_OPTS_VERSION)
+        return CAI_EINVAL;
     memset(o, 0, sizeof(*o));
-    o->version = 1;
+    o->version = version;
     o->judge = CAI_JUDGE_OPTS_INIT;
     o->principles_per_pair = 1;
     o->samples = 1;
@@ -190,6 +194,7 @@ void cai_run_opts_init(cai_run_opts *o)
     o->max_failure_rate = 0.01;
     o->shard_records = 100000;
     o->progress_interval_s = 1.0;
+    return CAI_OK;
 }
 
 /* ---- pending pairs ---------------------------------------------------------------------- */
@@ -1163,6 +1168,61 @@ static void summarise_sources(cai_run *r)
     r->s.reasoning_tokens = r->n_reason;
 }
 
+/* ---- spending and the judge's health ---------------------------------------------------- */
+
+static double cost_of(const cai_run *r, uint64_t prompt_tokens, uint64_t completion_tokens)
+{
+    return ((double)prompt_tokens * r->o.price_input_per_mtok +
+            (double)completion_tokens * r->o.price_output_per_mtok) /
+           1e6;
+}
+
+/* The cap covers the whole journal: what earlier runs paid for counts against it too. */
+static void set_budget(cai_run *r)
+{
+    uint64_t pt, ct;
+
+    cai_journal__tokens(r->journal, &pt, &ct);
+    r->spent_before = cost_of(r, pt, ct);
+    cai_judge_set_budget(r->judge, r->o.price_input_per_mtok, r->o.price_output_per_mtok,
+                         r->o.max_cost, r->spent_before);
+}
+
+/* Requests sent and answered, counted apart (a dead judge leaves many sent, few answered). */
+static void judge_totals(cai_run *r)
+{
+    cai_judge_stats js;
+
+    cai_judge_get_stats(r->judge, &js);
+    r->s.requests = js.requests;
+    r->s.judgments_answered = r->judge_ok;
+    r->s.timeouts = js.timeouts;
+    r->s.spent = r->spent_before + cai_judge_spent(r->judge);
+}
+
+/* Says how to go on when the judge's health or the spending cap ended the run. */
+static void explain_judge_stop(cai_run *r, cai_status st, cai_error *err)
+{
+    char msg[sizeof(err->msg)];
+    size_t in_journal = cai_journal__count(r->journal);
+
+    if (st == CAI_EBUDGET) {
+        snprintf(msg, sizeof(msg),
+                 "stopped at the spending cap: about $%.4f of --max-cost $%.4f spent over the "
+                 "journal ($%.4f this run); %zu judgments are in the journal: run the same "
+                 "command with a higher --max-cost to continue",
+                 r->s.spent, r->o.max_cost, r->s.spent - r->spent_before, in_journal);
+    } else if ((st == CAI_ETRANSPORT || st == CAI_EHTTP) && in_journal > 0) {
+        snprintf(msg, sizeof(msg),
+                 "%.300s; the journal keeps the %zu judgments answered so far: run the same "
+                 "command to resume once the judge is back",
+                 err->msg, in_journal);
+    } else
+        return;
+    cai_error__clear(err);
+    cai_error__set(err, st, "%s", msg);
+}
+
 /* ---- planning pass and fingerprint ----------------------------------------------------- */
 
 /* Fingerprints of the input ids seen by the survey (8 bytes a pair, freed after it). */
@@ -1392,6 +1452,9 @@ cai_status cai_run_create(cai_run **out, const cai_run_opts *opts, cai_error *er
 
     *out = NULL;
     CAI_ASSERT_ARG(err, opts && opts->n_inputs > 0 && opts->constitution && opts->output_dir);
+    st = cai_run_opts__check(opts, err);
+    if (st != CAI_OK)
+        return st;
     if (!*opts->output_dir)
         return cai_error__set(err, CAI_EINVAL,
                               "--output: the path is empty (it would write at the root)");
@@ -1399,6 +1462,13 @@ cai_status cai_run_create(cai_run **out, const cai_run_opts *opts, cai_error *er
         return cai_error__set(err, CAI_EINVAL, "--principles-per-pair: at most 64");
     if (opts->gzip_level < 0 || opts->gzip_level > 9)
         return cai_error__set(err, CAI_EINVAL, "--gzip-level: %d is not 1-9", opts->gzip_level);
+    if (!(opts->max_cost >= 0))
+        return cai_error__set(err, CAI_EINVAL, "--max-cost: must be a positive amount of USD");
+    if (opts->max_cost > 0 && !(opts->price_input_per_mtok > 0) &&
+        !(opts->price_output_per_mtok > 0))
+        return cai_error__set(err, CAI_EINVAL,
+                              "--max-cost needs the judge's prices: --price-input and "
+                              "--price-output (USD per million tokens)");
     if (opts->samples > 1 && opts->judge.temperature <= 0)
         return cai_error__set(err, CAI_EINVAL,
                               "--samples > 1 needs --temperature > 0 (identical requests would "
@@ -1532,6 +1602,10 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
         goto out;
     }
 
+    /* Checks that need no network come before anything is created in the output directory. */
+    st = cai_judge_check(r->judge, err);
+    if (st != CAI_OK)
+        goto out;
     fp_json = fingerprint_json(r, inputs);
     if (!fp_json) {
         st = cai_error__set(err, CAI_ENOMEM, "out of memory");
@@ -1587,7 +1661,9 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
     r->last_fsync = r->last_progress = now_s();
 
     cai_judge_set_idle(r->judge, idle);
+    set_budget(r);
     st = cai_judge_run(r->judge, pull, done, r, err);
+    judge_totals(r);
     if (r->abort_st != CAI_OK) {
         cai_error__clear(err);
         cai_error__set(err, r->abort_st, "%s", r->abort_err.msg);
@@ -1606,9 +1682,12 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
         if (st == CAI_OK)
             st = js_st;
     }
-    if (st == CAI_EINTERRUPTED)
+    if (st == CAI_EINTERRUPTED) {
+        cai_error__clear(err); /* the judge's "stopped" says less than this */
         cai_error__set(err, st,
                        "interrupted; the journal is saved, run the same command to resume");
+    } else if (r->abort_st == CAI_OK && r->input_st == CAI_OK)
+        explain_judge_stop(r, st, err);
     if (st != CAI_OK)
         goto out;
     if (r->head != r->tail) {
@@ -1645,7 +1724,8 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
     r->s.health = r->health;
     {
         cai_health_opts ho = health_opts(r);
-        cai_health_check(&r->s.health_report, &r->health, &ho);
+        /* ho comes from CAI_HEALTH_OPTS_INIT: its version is known, the call cannot fail */
+        (void)cai_health_check(&r->s.health_report, &r->health, &ho, NULL);
     }
     {
         cai_run_info info;

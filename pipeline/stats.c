@@ -5,6 +5,7 @@
 #include "cai/agree.h"
 #include "error_int.h"
 #include "util_int.h"
+#include "opts_int.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -485,6 +486,9 @@ cai_status cai_stats_collect(
     CAI_ASSERT_ARG(err, out != NULL);
     *out = NULL;
     CAI_ASSERT_ARG(err, paths != NULL && n > 0);
+    st = cai_stats_opts__check(opts, err);
+    if (st != CAI_OK)
+        return st;
     s = calloc(1, sizeof(*s));
     if (!s)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");

@@ -4,6 +4,7 @@
 #include "validate_int.h"
 #include "error_int.h"
 #include "util_int.h"
+#include "opts_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -343,7 +344,9 @@ cai_status cai_validate(cai_report **out,
     CAI_ASSERT_ARG(err, out != NULL);
     *out = NULL;
     CAI_ASSERT_ARG(err, paths != NULL && n > 0);
-    CAI_ASSERT_ARG(err, !opts || opts->version == 1);
+    st = cai_validate_opts__check(opts, err);
+    if (st != CAI_OK)
+        return st;
     memset(&v, 0, sizeof(v));
     r = calloc(1, sizeof(*r));
     if (!r)

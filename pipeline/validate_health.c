@@ -79,7 +79,7 @@ cai_status cai_vhealth__check(const cai_sacc *a,
         cai_sacc__health(a, &c, &o.swap);
         o.logprobs_requested = 0;
     }
-    cai_health_check(&rep, &c, &o);
+    (void)cai_health_check(&rep, &c, &o, NULL); /* o: CAI_HEALTH_OPTS_INIT, a known version */
     for (i = 0; st == CAI_OK && i < rep.n; i++) {
         const cai_health_finding *f = &rep.f[i];
         cai_bias b;

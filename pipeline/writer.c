@@ -7,10 +7,11 @@
  * The gzip header zlib writes for deflateInit2(..., 15 + 16, ...) has mtime 0 and no name, so
  * the same lines always give the same bytes.
  */
-#include "cai/hash.h"
+#include "hash_int.h"
 #include "cai/writer.h"
 #include "error_int.h"
 #include "util_int.h"
+#include "opts_int.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -223,6 +224,9 @@ cai_status cai_writer_create(cai_writer **out,
     CAI_ASSERT_ARG(err, out);
     *out = NULL;
     CAI_ASSERT_ARG(err, dir && prefix && *prefix && !strchr(prefix, '/'));
+    st = cai_writer_opts__check(opts, err);
+    if (st != CAI_OK)
+        return st;
     if (opts && (opts->level < 0 || opts->level > 9))
         return cai_error__set(err, CAI_EINVAL, "invalid gzip level %d (1-9)", opts->level);
     w = calloc(1, sizeof(*w));

@@ -3,7 +3,7 @@
 set -euo pipefail
 # python3-yaml and python3-numpy: the output-contract tests (tests/contract.py) parse the card
 # and fit a reward model with them.
-pkgs=(build-essential cmake pkg-config libcjson-dev libcurl4-openssl-dev zlib1g-dev check libssl-dev
+pkgs=(build-essential g++ groff-base cmake pkg-config libcjson-dev libcurl4-openssl-dev zlib1g-dev check libssl-dev
       python3 python3-yaml python3-numpy ${CAI_EXTRA_PACKAGES:-})
 missing=()
 for p in "${pkgs[@]}"; do

@@ -2,6 +2,8 @@
 # The whole test suite: installs what is missing, checks formatting, builds with warnings as
 # errors under ASan+UBSan, runs every suite with ctest, then a libFuzzer smoke of every fuzz
 # target (scripts/fuzz.sh) and every Check suite under valgrind memcheck (scripts/valgrind.sh).
+# Between ctest and the fuzzers, scripts/install_check.sh installs a release build into a
+# temporary prefix and builds examples/embed.c and a C++ program against it.
 # Arguments go to ctest (e.g. -R judge). CAI_TEST_FAST=1 stops after ctest, for quick local runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +30,8 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-asan && ctest --output-on-failure -j"$(nproc)" "$@")
 
 [ -z "${CAI_TEST_FAST:-}" ] || exit 0
+echo "== install check (embed.c via pkg-config, C++ headers against libcai.a and libcai.so)"
+scripts/install_check.sh
 echo "== fuzz smoke (libFuzzer, a fixed 100,000 inputs per target, about a minute)"
 # Reproducible: the same inputs on every run, whatever the machine's speed. Exploring (new
 # inputs each time) is `scripts/fuzz.sh SECONDS`.

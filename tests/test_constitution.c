@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include <cai.h>
+#include "hash_int.h"
 #include <check.h>
 #include <dirent.h>
 #include <math.h>

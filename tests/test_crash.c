@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Crash tests: the real cai binary killed with SIGKILL or stopped with SIGINT, then resumed. */
 #include <cai.h>
+#include "hash_int.h"
 #include "fake_llm.h"
 #include "testutil.h"
 

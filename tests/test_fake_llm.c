@@ -3,7 +3,7 @@
 #include "fake_llm.h"
 #include "testutil.h"
 
-#include <cai/hash.h>
+#include "hash_int.h"
 #include <check.h>
 #include <cjson/cJSON.h>
 #include <curl/curl.h>

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Tests for the hash module: SHA-256 known answers and deterministic 64-bit hashes. */
 #include <cai.h>
+#include "hash_int.h"
 #include <check.h>
 #include <string.h>
 

@@ -114,7 +114,7 @@ START_TEST(health_passes_a_healthy_judge)
     cai_health_report r;
 
     o.swap = o.logprobs_requested = 1;
-    cai_health_check(&r, &c, &o);
+    ck_assert_int_eq(cai_health_check(&r, &c, &o, NULL), CAI_OK);
     ck_assert_uint_eq(r.n, 0);
     ck_assert_uint_eq(r.errors + r.warnings, 0);
 }
@@ -131,7 +131,7 @@ START_TEST(health_flags_an_always_first_judge_as_position_noise)
     c.second_wins = 0;
     c.order_agree = 0;
     o.swap = 1;
-    cai_health_check(&r, &c, &o);
+    ck_assert_int_eq(cai_health_check(&r, &c, &o, NULL), CAI_OK);
     f = find(&r, "judge_position_bias");
     ck_assert_ptr_nonnull(f);
     ck_assert_int_eq(f->severity, CAI_HEALTH_ERROR);
@@ -141,7 +141,7 @@ START_TEST(health_flags_an_always_first_judge_as_position_noise)
     ck_assert_int_eq(r.f[0].severity, CAI_HEALTH_ERROR); /* errors first */
     /* without swap the position checks do not apply */
     o.swap = 0;
-    cai_health_check(&r, &c, &o);
+    ck_assert_int_eq(cai_health_check(&r, &c, &o, NULL), CAI_OK);
     ck_assert_ptr_null(find(&r, "judge_position_bias"));
     ck_assert_ptr_null(find(&r, "judge_order_inconsistent"));
     /* 9 of 10 is extreme but not significant at 0.001 */
@@ -149,7 +149,7 @@ START_TEST(health_flags_an_always_first_judge_as_position_noise)
     c.first_wins = 9;
     c.second_wins = 1;
     o.swap = 1;
-    cai_health_check(&r, &c, &o);
+    ck_assert_int_eq(cai_health_check(&r, &c, &o, NULL), CAI_OK);
     ck_assert_ptr_null(find(&r, "judge_position_bias"));
 }
 END_TEST
@@ -162,49 +162,49 @@ START_TEST(health_thresholds_for_order_text_ties_records_human_length)
 
     o.swap = o.logprobs_requested = 1;
     c.order_agree = 107; /* 53.5% of 200: one-sided p ~ 0.18 */
-    cai_health_check(&r, &c, &o);
+    ck_assert_int_eq(cai_health_check(&r, &c, &o, NULL), CAI_OK);
     ck_assert_ptr_nonnull(find(&r, "judge_order_consistency"));
     ck_assert_uint_eq(r.errors, 0);
     c.order_agree = 39; /* 19.5% < 20% */
-    cai_health_check(&r, &c, &o);
+    ck_assert_int_eq(cai_health_check(&r, &c, &o, NULL), CAI_OK);
     ck_assert_int_eq(find(&r, "judge_order_inconsistent")->severity, CAI_HEALTH_ERROR);
 
     c = healthy();
     c.from_logprobs = 199;
     c.from_text = 201; /* > 50% */
-    cai_health_check(&r, &c, &o);
+    ck_assert_int_eq(cai_health_check(&r, &c, &o, NULL), CAI_OK);
     ck_assert_ptr_nonnull(find(&r, "judge_text_fallback"));
     o.logprobs_requested = 0; /* anthropic, cot: text is expected */
-    cai_health_check(&r, &c, &o);
+    ck_assert_int_eq(cai_health_check(&r, &c, &o, NULL), CAI_OK);
     ck_assert_ptr_null(find(&r, "judge_text_fallback"));
 
     c = healthy();
     c.ties = c.pairs;
     c.kept = 0;
-    cai_health_check(&r, &c, &o);
+    ck_assert_int_eq(cai_health_check(&r, &c, &o, NULL), CAI_OK);
     ck_assert_ptr_nonnull(find(&r, "judge_all_ties"));
     ck_assert_ptr_nonnull(find(&r, "no_records"));
 
     c = healthy();
     c.human_n = 263;
     c.human_agree = 81; /* CI 0.255-0.366: wholly below 0.5 */
-    cai_health_check(&r, &c, &o);
+    ck_assert_int_eq(cai_health_check(&r, &c, &o, NULL), CAI_OK);
     ck_assert_int_eq(find(&r, "judge_disagrees_with_human")->severity, CAI_HEALTH_ERROR);
     c.human_n = 150;
     c.human_agree = 40; /* below 0.5 but n < 200: a warning */
-    cai_health_check(&r, &c, &o);
+    ck_assert_int_eq(cai_health_check(&r, &c, &o, NULL), CAI_OK);
     ck_assert_ptr_null(find(&r, "judge_disagrees_with_human"));
     ck_assert_int_eq(find(&r, "judge_human_agreement")->severity, CAI_HEALTH_WARNING);
     c.human_agree = 120;
-    cai_health_check(&r, &c, &o);
+    ck_assert_int_eq(cai_health_check(&r, &c, &o, NULL), CAI_OK);
     ck_assert_ptr_null(find(&r, "judge_human_agreement"));
 
     c = healthy();
     c.longer = 180; /* 90% of 200 */
-    cai_health_check(&r, &c, &o);
+    ck_assert_int_eq(cai_health_check(&r, &c, &o, NULL), CAI_OK);
     ck_assert_int_eq(find(&r, "judge_length_bias")->severity, CAI_HEALTH_WARNING);
     c.longer = 20; /* far less often than chance too */
-    cai_health_check(&r, &c, &o);
+    ck_assert_int_eq(cai_health_check(&r, &c, &o, NULL), CAI_OK);
     ck_assert_ptr_nonnull(find(&r, "judge_length_bias"));
 }
 END_TEST
@@ -275,7 +275,7 @@ run_kind(int kind, const char *in, const char *out, cai_run_summary *s, cai_erro
     srv = fake_llm_start(&fo);
     ck_assert_ptr_nonnull(srv);
     inputs[0] = in;
-    cai_run_opts_init(&o);
+    cai_run_opts_init(&o, CAI_RUN_OPTS_VERSION);
     o.inputs = inputs;
     o.n_inputs = 1;
     o.constitution = hhh;

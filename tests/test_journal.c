@@ -2,6 +2,7 @@
 /* Tests for the run journal: replay, fingerprint refusal, torn-tail repair, exact values. */
 #include <cai.h>
 #include "journal_int.h"
+#include "hash_int.h"
 #include "fake_llm.h"
 #include "testutil.h"
 
@@ -304,7 +305,7 @@ static char *fx(const char *name)
 /* The options the v1 fixture was written with (tests/data/journal/README.md). */
 static void fixture_opts(cai_run_opts *o, const char **in, const char *out, fake_llm *srv)
 {
-    cai_run_opts_init(o);
+    cai_run_opts_init(o, CAI_RUN_OPTS_VERSION);
     o->inputs = in;
     o->n_inputs = 1;
     o->output_dir = out;

@@ -122,6 +122,10 @@ typedef struct batch {
     unsigned max_in_flight; /* the engine's own count, seen from the idle hook */
     unsigned full_at;       /* done counts the calls that see this many in flight */
     size_t done_full;
+    unsigned revive_at_probes; /* health hook: revive the dead server after this many probes */
+    size_t stop_at_idle;       /* health hook: first stop on this idle call, second on the next */
+    unsigned in_flight_after_stop; /* what the idle call after the first stop saw */
+    int one_stop;                  /* health hook: no second stop */
     cai_judge *j;
 } batch;
 
@@ -1303,6 +1307,308 @@ START_TEST(unreachable_server_is_a_transport_error)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- health: breaker, stop, budget */
+
+/* The idle hook of the health tests: revives a dead server, or stops twice. */
+static cai_status health_hook(void *payload)
+{
+    batch *b = payload;
+    cai_judge_stats js;
+
+    cai_judge_get_stats(b->j, &js);
+    b->idle_calls++;
+    if (b->revive_at_probes && js.probes >= b->revive_at_probes && fake_llm_is_dead(srv))
+        ck_assert_int_eq(fake_llm_revive(srv), 0);
+    if (b->stop_at_idle && b->idle_calls == b->stop_at_idle)
+        cai_judge_stop(b->j);
+    if (b->stop_at_idle && !b->one_stop && b->idle_calls == b->stop_at_idle + 1) {
+        b->in_flight_after_stop = js.in_flight;
+        cai_judge_stop(b->j); /* the second: abandon */
+    }
+    return CAI_OK;
+}
+
+START_TEST(refused_connection_before_any_reply_ends_the_run_at_once)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    cai_judge *j;
+    batch *b = batch_new(50);
+    cai_judge_stats js;
+    cai_error err = {0};
+
+    o.base_url = "http://127.0.0.1:1/v1"; /* nothing listens on port 1 */
+    o.concurrency = 4;
+    o.max_retries = 8;
+    j = make(&o);
+    ck_assert_int_eq(run_batch(j, b, &err), CAI_ETRANSPORT);
+    ck_assert_ptr_nonnull(strstr(err.msg, "before any reply"));
+    cai_judge_get_stats(j, &js);
+    /* No retry, no judgment reported as failed (a resume asks again): the first refusals end
+     * it. The old engine retried each request 8 times. */
+    ck_assert_uint_le(js.requests, o.concurrency);
+    ck_assert_uint_eq(js.retries, 0);
+    ck_assert_uint_eq(b->ndone, 0);
+    free(b);
+    cai_judge_free(j);
+}
+END_TEST
+
+/* 0: 401 (a wrong key), 1: 404 (a wrong URL or an unknown model). */
+START_TEST(auth_or_not_found_before_any_reply_ends_the_run_at_once)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    char *url = tu_strdupf("%s/nowhere", fake_llm_url(srv));
+    cai_judge *j;
+    batch *b = batch_new(50);
+    cai_error err = {0};
+
+    if (_i == 0)
+        fake_llm_set_always(srv, FAKE_401_ECHO);
+    else
+        o.base_url = url;
+    o.concurrency = 4;
+    j = make(&o);
+    ck_assert_int_eq(run_batch(j, b, &err), CAI_EHTTP);
+    ck_assert_ptr_nonnull(strstr(err.msg, _i == 0 ? "HTTP 401" : "HTTP 404"));
+    ck_assert_ptr_null(strstr(err.msg, KEY));
+    ck_assert_uint_le(fake_llm_requests(srv), o.concurrency);
+    ck_assert_uint_eq(b->ndone, 0);
+    free(b);
+    free(url);
+    cai_judge_free(j);
+}
+END_TEST
+
+START_TEST(a_401_after_the_first_reply_fails_only_that_judgment)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    cai_judge *j;
+    batch *b = batch_new(6);
+    cai_error err = {0};
+
+    o.concurrency = 1;
+    j = make(&o);
+    fake_llm_push_fault(srv, FAKE_OK, 1);
+    fake_llm_push_fault(srv, FAKE_401_ECHO, 1);
+    ck_assert_msg(run_batch(j, b, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(b->ndone, 6);
+    ck_assert_uint_eq(b->nfail, 1);
+    ck_assert_int_eq(b->st[1], CAI_EHTTP);
+    free(b);
+    cai_judge_free(j);
+}
+END_TEST
+
+START_TEST(public_endpoint_without_a_key_is_refused_before_sending)
+{
+    cai_judge_opts o = CAI_JUDGE_OPTS_INIT;
+    cai_judge *j;
+    batch *b = batch_new(3);
+    cai_error err = {0};
+
+    o.backend = CAI_BACKEND_OPENAI;
+    o.model = "gpt-4o-mini"; /* base_url NULL: the public endpoint */
+    j = make(&o);
+    ck_assert_int_eq(cai_judge_check(j, &err), CAI_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "no API key"));
+    ck_assert_ptr_nonnull(strstr(err.msg, "OPENAI_API_KEY"));
+    memset(&err, 0, sizeof(err));
+    ck_assert_int_eq(run_batch(j, b, &err), CAI_EINVAL);
+    ck_assert_uint_eq(b->next, 0); /* nothing was even pulled */
+    cai_judge_free(j);
+
+    o.backend = CAI_BACKEND_ANTHROPIC;
+    o.base_url = "https://user@API.Anthropic.com./";
+    j = make(&o);
+    memset(&err, 0, sizeof(err));
+    ck_assert_int_eq(cai_judge_check(j, &err), CAI_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "ANTHROPIC_API_KEY"));
+    cai_judge_free(j);
+
+    o.api_key = KEY; /* with a key, or at a local server without one, all is well */
+    j = make(&o);
+    ck_assert_int_eq(cai_judge_check(j, &err), CAI_OK);
+    cai_judge_free(j);
+    o = http_opts(CAI_BACKEND_OPENAI);
+    o.api_key = NULL;
+    j = make(&o);
+    ck_assert_int_eq(cai_judge_check(j, &err), CAI_OK);
+    cai_judge_free(j);
+    free(b);
+}
+END_TEST
+
+START_TEST(judge_down_mid_run_opens_the_breaker_and_stops_at_the_deadline)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    cai_judge *j;
+    batch *b = batch_new(200);
+    cai_judge_stats js;
+    cai_error err = {0};
+
+    o.concurrency = 4;
+    o.down_timeout_s = 0.3;
+    j = make(&o);
+    fake_llm_die_after(srv, 20);
+    ck_assert_int_eq(run_batch(j, b, &err), CAI_ETRANSPORT);
+    ck_assert_ptr_nonnull(strstr(err.msg, "no connection for"));
+    ck_assert(fake_llm_is_dead(srv));
+    cai_judge_get_stats(j, &js);
+    /* 20 answered; nothing failed for good (the rest waits for a resume), and after the death
+     * only the requests in flight, those that opened the breaker and the probes went out: the
+     * old engine sent each of the 180 left 9 times. */
+    ck_assert_uint_le(b->ndone, 20);
+    ck_assert_uint_eq(b->nfail, 0);
+    ck_assert_uint_ge(js.probes, 1);
+    ck_assert_uint_ge(js.conn_failures, 4);
+    ck_assert_uint_le(js.requests - js.probes, 20 + 2 * o.concurrency);
+    ck_assert_uint_le(js.answered, 20);
+    free(b);
+    cai_judge_free(j);
+}
+END_TEST
+
+START_TEST(breaker_closes_when_the_judge_comes_back)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    cai_judge *j;
+    batch *b = batch_new(120);
+    cai_judge_stats js;
+    cai_error err = {0};
+
+    o.concurrency = 4;
+    o.down_timeout_s = 20;
+    j = make(&o);
+    cai_judge_set_idle(j, health_hook);
+    b->revive_at_probes = 2;
+    fake_llm_die_after(srv, 30);
+    ck_assert_msg(run_batch(j, b, &err) == CAI_OK, "%s", err.msg);
+    cai_judge_get_stats(j, &js);
+    ck_assert_uint_eq(b->ndone, 120);
+    ck_assert_uint_eq(b->nfail, 0); /* no retry was spent waiting for the judge */
+    ck_assert_uint_ge(js.probes, 2);
+    ck_assert_uint_eq(fake_llm_duplicate_successes(srv), 0);
+    free(b);
+    cai_judge_free(j);
+}
+END_TEST
+
+START_TEST(second_stop_abandons_requests_in_flight_at_once)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    cai_judge *j;
+    batch *b = batch_new(50);
+    cai_error err = {0};
+
+    o.concurrency = 4;
+    o.timeout_s = 120;    /* longer than this test may take: only the second stop ends it */
+    o.stop_grace_s = 120; /* the first stop waits for in-flight requests */
+    j = make(&o);
+    fake_llm_set_always(srv, FAKE_HANG);
+    cai_judge_set_idle(j, health_hook);
+    b->stop_at_idle = 3;
+    ck_assert_int_eq(run_batch(j, b, &err), CAI_EINTERRUPTED);
+    ck_assert_uint_eq(b->in_flight_after_stop, 4); /* the first stop waited for them */
+    ck_assert_uint_eq(b->ndone, 0);                /* abandoned, never reported */
+    ck_assert_uint_eq(fake_llm_requests(srv), 4);  /* and nothing more was sent */
+    free(b);
+    cai_judge_free(j);
+}
+END_TEST
+
+START_TEST(first_stop_abandons_in_flight_requests_after_the_grace)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    cai_judge *j;
+    batch *b = batch_new(50);
+    cai_error err = {0};
+
+    o.concurrency = 4;
+    o.timeout_s = 120;
+    o.stop_grace_s = 0.05;
+    j = make(&o);
+    fake_llm_set_always(srv, FAKE_HANG);
+    cai_judge_set_idle(j, health_hook);
+    b->stop_at_idle = 1;
+    b->one_stop = 1;
+    ck_assert_int_eq(run_batch(j, b, &err), CAI_EINTERRUPTED);
+    ck_assert_uint_eq(b->ndone, 0);
+    ck_assert_uint_eq(fake_llm_requests(srv), 4);
+    free(b);
+    cai_judge_free(j);
+}
+END_TEST
+
+START_TEST(budget_stops_sending_at_the_cap_and_finishes_what_is_in_flight)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    cai_judge *j;
+    batch *b = batch_new(200);
+    cai_judge_stats js;
+    cai_error err = {0};
+    double cap = 0.5, before = 0.1;
+
+    o.concurrency = 8;
+    j = make(&o);
+    /* $1000 per million tokens: a request of ~150 tokens costs ~$0.15 */
+    cai_judge_set_budget(j, 1000, 2000, cap, before);
+    ck_assert_int_eq(run_batch(j, b, &err), CAI_EBUDGET);
+    ck_assert_ptr_nonnull(strstr(err.msg, "spending cap"));
+    cai_judge_get_stats(j, &js);
+    ck_assert_uint_gt(b->ndone, 0);
+    ck_assert_uint_lt(b->ndone, 200);
+    ck_assert_uint_eq(b->nfail, 0);
+    /* Whatever went out was answered and reported: nothing paid for is dropped. */
+    ck_assert_uint_eq(fake_llm_requests(srv), b->ndone);
+    ck_assert_uint_eq(js.requests, b->ndone);
+    ck_assert(before + cai_judge_spent(j) <= cap);
+    /* It stopped because the next requests would have passed the cap, not long before. */
+    ck_assert(before + cai_judge_spent(j) * (1.0 + 2.0 * (o.concurrency + 1) / (double)b->ndone) >
+              cap);
+    free(b);
+    cai_judge_free(j);
+
+    /* Already spent: nothing is sent at all. */
+    b = batch_new(10);
+    j = make(&o);
+    cai_judge_set_budget(j, 1000, 2000, cap, cap);
+    memset(&err, 0, sizeof(err));
+    ck_assert_int_eq(run_batch(j, b, &err), CAI_EBUDGET);
+    ck_assert_uint_eq(b->ndone, 0);
+    free(b);
+    cai_judge_free(j);
+}
+END_TEST
+
+START_TEST(limiter_fits_in_flight_requests_to_a_slow_queue)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    cai_judge *j;
+    batch *b = batch_new(200);
+    cai_judge_stats js;
+    cai_error err = {0};
+
+    /* 4 slots of 50 ms: 64 requests in flight would wait up to 800 ms, twice the timeout. */
+    ck_assert_int_eq(fake_llm_set_slots(srv, 4, 50), 0);
+    o.concurrency = 64;
+    o.timeout_s = 0.4;
+    j = make(&o);
+    ck_assert_msg(run_batch(j, b, &err) == CAI_OK, "%s", err.msg);
+    cai_judge_get_stats(j, &js);
+    ck_assert_uint_eq(b->ndone, 200);
+    ck_assert_uint_eq(b->nfail, 0);
+    /* Few or no requests timed out and were sent again (without the limiter, dozens did:
+     * each wave of 64 left the last half waiting past the timeout), because the limiter kept
+     * fewer in flight than the ceiling. */
+    ck_assert_uint_le(js.timeouts, 4);
+    ck_assert_uint_le(js.requests, 204);
+    ck_assert_uint_lt(fake_llm_max_open(srv), 32);
+    ck_assert_uint_lt(js.limit, 32);
+    free(b);
+    cai_judge_free(j);
+}
+END_TEST
+
 Suite *judge_suite(void)
 {
     Suite *s = suite_create("judge");
@@ -1351,6 +1657,21 @@ Suite *judge_suite(void)
     tcase_add_test(tc, stop_finishes_in_flight_and_reports_interrupted);
     tcase_add_test(tc, done_error_stops_the_run);
     tcase_add_test(tc, unreachable_server_is_a_transport_error);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("health");
+    tcase_add_checked_fixture(tc, setup_server, teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, refused_connection_before_any_reply_ends_the_run_at_once);
+    tcase_add_loop_test(tc, auth_or_not_found_before_any_reply_ends_the_run_at_once, 0, 2);
+    tcase_add_test(tc, a_401_after_the_first_reply_fails_only_that_judgment);
+    tcase_add_test(tc, public_endpoint_without_a_key_is_refused_before_sending);
+    tcase_add_test(tc, judge_down_mid_run_opens_the_breaker_and_stops_at_the_deadline);
+    tcase_add_test(tc, breaker_closes_when_the_judge_comes_back);
+    tcase_add_test(tc, second_stop_abandons_requests_in_flight_at_once);
+    tcase_add_test(tc, first_stop_abandons_in_flight_requests_after_the_grace);
+    tcase_add_test(tc, budget_stops_sending_at_the_cap_and_finishes_what_is_in_flight);
+    tcase_add_test(tc, limiter_fits_in_flight_requests_to_a_slow_queue);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("scripted");

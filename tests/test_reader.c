@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Tests for the record reader: line layer, formats, ids, bad-input corpus, HH sample, stdin. */
-#include "cai/hash.h"
+#include "hash_int.h"
 #include "cai/prompt.h"
 #include "cai/record.h"
 #include "cai/writer.h"

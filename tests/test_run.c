@@ -45,7 +45,7 @@ static void teardown(void)
 
 static void base_opts(cai_run_opts *o, const char **inputs, const char *out)
 {
-    cai_run_opts_init(o);
+    cai_run_opts_init(o, CAI_RUN_OPTS_VERSION);
     o->inputs = inputs;
     o->n_inputs = 1;
     o->constitution = hhh;
@@ -332,10 +332,14 @@ START_TEST(run_stops_early_when_the_judge_is_down)
     o.judge.backend = CAI_BACKEND_OPENAI;
     o.judge.base_url = "http://127.0.0.1:1/v1"; /* nothing listens on port 1 */
     o.judge.model = "m";
-    o.judge.max_retries = 1;
+    o.judge.concurrency = 4;
     o.judge.backoff_base_s = 0.001;
     ck_assert_int_eq(run_job(&o, &s, &err), CAI_ETRANSPORT);
-    ck_assert_ptr_nonnull(strstr(err.msg, "the judge failed its first"));
+    /* Refused before any reply: the first refusals end the run, no request is retried (the
+     * old engine retried each of the first three judgments 8 times before giving up). */
+    ck_assert_ptr_nonnull(strstr(err.msg, "before any reply"));
+    ck_assert_uint_le(s.requests, o.judge.concurrency);
+    ck_assert_uint_eq(s.judgments_answered, 0);
     ck_assert(!exists(out, "manifest.json"));
     ck_assert(!exists(out, "data/train-00000-of-00001.jsonl.gz"));
     ck_assert(!exists(out, "failed.jsonl.gz"));
@@ -994,6 +998,199 @@ START_TEST(run_manifest_lists_ties_agreement_and_verdict)
 }
 END_TEST
 
+/* ---- the judge's health, the spending cap and Ctrl-C ------------------------------------ */
+
+/* Whether two output directories hold the same dataset bytes. */
+static int same_dataset(const char *a, const char *b)
+{
+    size_t na, nb;
+    char *ba = dataset_bytes(a, &na), *bb = dataset_bytes(b, &nb);
+    int same = na > 0 && na == nb && memcmp(ba, bb, na) == 0;
+
+    free(ba);
+    free(bb);
+    return same;
+}
+
+START_TEST(run_stops_when_the_judge_dies_and_resumes_to_the_same_bytes)
+{
+    const char *in[] = {samples};
+    fake_llm *srv = fake_llm_start(NULL);
+    char *out = tu_strdupf("%s/died", dir), *ref = tu_strdupf("%s/ref", dir);
+    cai_run_opts o;
+    cai_run_summary s1, s2;
+    cai_error err = {0};
+
+    ck_assert_ptr_nonnull(srv);
+    base_opts(&o, in, out);
+    use_fake(&o, srv);
+    o.limit = 60; /* 120 judgments */
+    o.judge.concurrency = 4;
+    o.judge.down_timeout_s = 0.3; /* the breaker's deadline, short for the test */
+    fake_llm_die_after(srv, 40);
+    ck_assert_int_eq(run_job(&o, &s1, &err), CAI_ETRANSPORT);
+    ck_assert_ptr_nonnull(strstr(err.msg, "no connection for"));
+    ck_assert_ptr_nonnull(strstr(err.msg, "run the same command to resume"));
+    ck_assert(fake_llm_is_dead(srv));
+    /* Answered and sent counted apart; after the death only the requests in flight, those
+     * that opened the breaker and a few probes went out (the old engine sent each of the ~80
+     * judgments left 9 times, ~720 requests). */
+    ck_assert_uint_le(s1.judgments_answered, 40);
+    ck_assert_uint_gt(s1.judgments_answered, 0);
+    ck_assert_uint_le(s1.requests, 40 + 3 * o.judge.concurrency + 12);
+    ck_assert(!exists(out, "manifest.json"));
+    ck_assert(!exists(out, "data/train-00000-of-00001.jsonl.gz"));
+
+    /* The judge is back: the same call resumes from the journal. */
+    ck_assert_int_eq(fake_llm_revive(srv), 0);
+    memset(&err, 0, sizeof(err));
+    ck_assert_msg(run_job(&o, &s2, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(s2.judgments_replayed, s1.judgments_answered);
+    ck_assert_uint_eq(s2.judgments_replayed + s2.judgments_answered, 120);
+    o.output_dir = ref;
+    ck_assert_msg(run_job(&o, &s2, &err) == CAI_OK, "%s", err.msg);
+    fake_llm_stop(srv);
+    ck_assert(same_dataset(out, ref));
+    free(out);
+    free(ref);
+}
+END_TEST
+
+START_TEST(run_stops_at_the_spending_cap_and_resumes_with_a_higher_one)
+{
+    const char *in[] = {samples};
+    fake_llm *srv = fake_llm_start(NULL);
+    char *out = tu_strdupf("%s/capped", dir), *ref = tu_strdupf("%s/ref", dir);
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+    size_t sent;
+
+    ck_assert_ptr_nonnull(srv);
+    base_opts(&o, in, out);
+    use_fake(&o, srv);
+    o.limit = 60; /* 120 judgments of ~150 tokens */
+    o.judge.concurrency = 8;
+    o.price_input_per_mtok = 1000; /* $0.001 a token: about $0.15 a judgment */
+    o.price_output_per_mtok = 1000;
+    o.max_cost = 5;
+    ck_assert_int_eq(run_job(&o, &s, &err), CAI_EBUDGET);
+    ck_assert_ptr_nonnull(strstr(err.msg, "higher --max-cost"));
+    /* Stopped within the cap, what was in flight finished and was journaled. */
+    ck_assert(s.spent <= o.max_cost);
+    ck_assert(s.spent > o.max_cost / 2);
+    ck_assert_uint_gt(s.judgments_answered, 0);
+    ck_assert_uint_lt(s.judgments_answered, 120);
+    ck_assert_uint_eq(fake_llm_requests(srv), s.requests);
+    ck_assert_uint_eq(s.requests, s.judgments_answered);
+    ck_assert(!exists(out, "manifest.json"));
+    sent = fake_llm_requests(srv);
+
+    /* The spend is counted over the journal: the same cap stops again, having sent at most
+     * what the estimates of the requests in flight at the first stop held back. */
+    memset(&err, 0, sizeof(err));
+    ck_assert_int_eq(run_job(&o, &s, &err), CAI_EBUDGET);
+    ck_assert(s.spent <= o.max_cost);
+    ck_assert_uint_le(fake_llm_requests(srv), sent + o.judge.concurrency);
+    sent = fake_llm_requests(srv);
+
+    /* A higher cap finishes, and the dataset equals an uncapped run's. */
+    o.max_cost = 1000;
+    memset(&err, 0, sizeof(err));
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(s.judgments_replayed, sent);
+    ck_assert_uint_eq(fake_llm_duplicate_successes(srv), 0);
+    o.max_cost = 0;
+    o.output_dir = ref;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    fake_llm_stop(srv);
+    ck_assert(same_dataset(out, ref));
+
+    /* A cap needs prices. */
+    o.max_cost = 1;
+    o.price_input_per_mtok = o.price_output_per_mtok = 0;
+    memset(&err, 0, sizeof(err));
+    ck_assert_int_eq(run_job(&o, &s, &err), CAI_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "--max-cost needs"));
+    free(out);
+    free(ref);
+}
+END_TEST
+
+typedef struct stopper {
+    cai_run *r;
+    fake_llm *srv;
+    int stops;
+} stopper;
+
+/* Progress hook: stops once 20 judgments are in and 4 more hang at the server, and a second
+ * time on the next report. */
+static void stop_twice(const cai_run_progress *p, void *payload)
+{
+    stopper *st = payload;
+
+    if (st->stops == 0 && p->judgments_done >= 20 && fake_llm_requests(st->srv) >= 24) {
+        st->stops = 1;
+        cai_run_stop(st->r);
+    } else if (st->stops == 1) {
+        st->stops = 2;
+        cai_run_stop(st->r);
+    }
+}
+
+START_TEST(run_second_stop_abandons_hung_requests_and_the_journal_resumes)
+{
+    const char *in[] = {samples};
+    fake_llm *srv = fake_llm_start(NULL), *srv2 = fake_llm_start(NULL);
+    char *out = tu_strdupf("%s/stopped", dir), *ref = tu_strdupf("%s/ref", dir);
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+    cai_run *r = NULL;
+    stopper stp = {NULL, NULL, 0};
+    cai_status st;
+
+    ck_assert_ptr_nonnull(srv);
+    ck_assert_ptr_nonnull(srv2);
+    base_opts(&o, in, out);
+    use_fake(&o, srv);
+    o.limit = 40;
+    o.judge.concurrency = 4;
+    o.judge.timeout_s = 120;    /* longer than the test may take: only the second stop ends it */
+    o.judge.stop_grace_s = 120; /* the first stop waits for the requests in flight */
+    o.progress = stop_twice;
+    o.progress_payload = &stp;
+    o.progress_interval_s = 1e-6;
+    fake_llm_push_fault(srv, FAKE_OK, 20);
+    fake_llm_push_fault(srv, FAKE_HANG, 1000);
+    ck_assert_msg(cai_run_create(&r, &o, &err) == CAI_OK, "%s", err.msg);
+    stp.r = r;
+    stp.srv = srv;
+    st = cai_run_execute(r, &s, &err);
+    cai_run_free(r);
+    ck_assert_int_eq(st, CAI_EINTERRUPTED);
+    ck_assert_int_eq(stp.stops, 2);
+    ck_assert_ptr_nonnull(strstr(err.msg, "run the same command to resume"));
+    ck_assert_uint_eq(s.judgments_answered, 20);
+    ck_assert_uint_eq(fake_llm_requests(srv), 20 + o.judge.concurrency); /* nothing more */
+    fake_llm_stop(srv);
+
+    /* The journal resumes (at another server with the same verdicts). */
+    use_fake(&o, srv2);
+    o.judge.timeout_s = 5;
+    o.progress = NULL;
+    memset(&err, 0, sizeof(err));
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(s.judgments_replayed, 20);
+    o.output_dir = ref;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    fake_llm_stop(srv2);
+    ck_assert(same_dataset(out, ref));
+    free(out);
+    free(ref);
+}
+END_TEST
+
 Suite *run_suite(void)
 {
     Suite *s = suite_create("run");
@@ -1016,6 +1213,9 @@ Suite *run_suite(void)
     tcase_add_test(tc, run_dry_run_estimates_and_writes_nothing);
     tcase_add_test(tc, run_survives_mixed_faults_without_losing_or_repaying_a_pair);
     tcase_add_test(tc, run_backs_off_as_a_pool_during_a_429_storm);
+    tcase_add_test(tc, run_stops_when_the_judge_dies_and_resumes_to_the_same_bytes);
+    tcase_add_test(tc, run_stops_at_the_spending_cap_and_resumes_with_a_higher_one);
+    tcase_add_test(tc, run_second_stop_abandons_hung_requests_and_the_journal_resumes);
     suite_add_tcase(s, tc);
     suite_add_tcase(s, outdir_tcase());
 

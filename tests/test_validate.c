@@ -5,6 +5,7 @@
 #include "validate_int.h"
 
 #include <cai.h>
+#include "hash_int.h"
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>

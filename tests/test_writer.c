@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Tests for the dataset writer: shard names, atomic close, digests, determinism, I/O errors. */
 #include "cai/writer.h"
+#include "hash_int.h"
 #include "testutil.h"
 
 #include <check.h>

@@ -6,6 +6,8 @@
 
 #include "cai/common.h"
 
+CAI_BEGIN_DECL
+
 /*
  * k agreements out of n comparisons. Every statistic that asks "how often do two labels agree"
  * (the judge and a human label, the two presentation orders, a calibration set) is one of these,
@@ -41,5 +43,7 @@ CAI_EXTERN double cai_agree_binom_p(uint64_t k, uint64_t n);
 
 /* One-sided exact binomial tail P(X >= k) for X ~ Bin(n, 1/2) (1.0 when n = 0 or k = 0). */
 CAI_EXTERN double cai_agree_binom_p_above(uint64_t k, uint64_t n);
+
+CAI_END_DECL
 
 #endif

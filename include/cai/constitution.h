@@ -5,6 +5,8 @@
 
 #include "cai/common.h"
 
+CAI_BEGIN_DECL
+
 typedef struct cai_principle {
     const char *id;
     const char *text; /* the comparison question put to the judge */
@@ -119,5 +121,7 @@ CAI_EXTERN cai_status cai_constitution_lint(const char *path,
                                             cai_lint_fn warn,
                                             void *payload,
                                             cai_error *err);
+
+CAI_END_DECL
 
 #endif

@@ -6,6 +6,8 @@
 
 #include "cai/common.h"
 
+CAI_BEGIN_DECL
+
 #define CAI_HEALTH_BINS 10 /* |P - 0.5| histogram: bins of 0.05 from 0 to 0.5 */
 
 /*
@@ -49,7 +51,16 @@ typedef struct cai_health_opts {
     int no_records_ok;      /* 1: do not report 0 records (a source that cannot know) */
 } cai_health_opts;
 
-#define CAI_HEALTH_OPTS_INIT ((cai_health_opts){.version = 1})
+#define CAI_HEALTH_OPTS_VERSION 1
+
+/* Fills *o with the defaults of that version; CAI_EINVAL for an unknown version (or NULL o).
+ * Pass CAI_HEALTH_OPTS_VERSION. */
+CAI_EXTERN cai_status cai_health_opts_init(cai_health_opts *o, unsigned version);
+
+#ifndef __cplusplus
+/* C only (a compound literal): the same defaults as cai_health_opts_init. */
+#define CAI_HEALTH_OPTS_INIT ((cai_health_opts){.version = CAI_HEALTH_OPTS_VERSION})
+#endif
 
 typedef enum cai_health_severity {
     CAI_HEALTH_WARNING = 1,
@@ -74,9 +85,12 @@ typedef struct cai_health_report {
     cai_health_finding f[CAI_HEALTH_MAX_FINDINGS];
 } cai_health_report;
 
-/* Runs every check on c; fills *out (nothing to free). opts may be NULL (defaults). */
-CAI_EXTERN void
-cai_health_check(cai_health_report *out, const cai_health_counts *c, const cai_health_opts *opts);
+/* Runs every check on c; fills *out (nothing to free). opts may be NULL (defaults). CAI_EINVAL
+ * (and an empty report) for an opts struct of an unknown version. */
+CAI_EXTERN cai_status cai_health_check(cai_health_report *out,
+                                       const cai_health_counts *c,
+                                       const cai_health_opts *opts,
+                                       cai_error *err);
 
 /* Share of judgments won by the first-shown response, over decided judgments; NaN when none. */
 CAI_EXTERN double cai_health_first_shown_rate(const cai_health_counts *c);
@@ -84,5 +98,7 @@ CAI_EXTERN double cai_health_first_shown_rate(const cai_health_counts *c);
 /* The value below which a share q of the judged pairs' |P(A) - 0.5| lies, read from the
  * histogram (the upper edge of the bin that holds it); NaN when no pair was judged. */
 CAI_EXTERN double cai_health_margin_quantile(const cai_health_counts *c, double q);
+
+CAI_END_DECL
 
 #endif

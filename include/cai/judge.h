@@ -8,6 +8,8 @@
 #include "cai/prompt.h"
 #include "cai/verdict.h"
 
+CAI_BEGIN_DECL
+
 typedef enum cai_backend {
     CAI_BACKEND_BUILTIN = 0, /* offline heuristics; no network */
     CAI_BACKEND_OPENAI,      /* POST {base}/chat/completions */
@@ -26,7 +28,7 @@ typedef struct cai_judge_opts {
     const char *api_key;    /* copied; never printed, logged or written */
     const char *ca_bundle;  /* NULL = system store; TLS verification is always on */
     cai_judge_mode mode;    /* choice (default), cot, rating */
-    unsigned concurrency;   /* requests in flight; 0 = 64 */
+    unsigned concurrency;   /* most requests in flight (the limiter may keep fewer); 0 = 64 */
     double timeout_s;       /* per request; 0 = 60 */
     unsigned max_retries;   /* per request, transport/HTTP; 0 = none (INIT: 8) */
     unsigned parse_retries; /* extra attempts when a reply has no verdict (INIT: 2) */
@@ -42,11 +44,23 @@ typedef struct cai_judge_opts {
     const char *anthropic_version; /* NULL = "2023-06-01" */
     const char *cache_dir;         /* NULL = no on-disk cache of answered bodies */
     uint64_t rng_seed;             /* jitter RNG seed */
+    double down_timeout_s;         /* breaker: how long the judge may stay unreachable; 0 = 60 */
+    double stop_grace_s; /* after a first stop, how long in-flight requests may finish; 0 = 5 */
 } cai_judge_opts;
 
 /* Everything not named is 0/NULL: the builtin backend, choice mode, and the defaults above. */
 /* Zero means "default" for every field except the retry counts, where 0 means none. */
-#define CAI_JUDGE_OPTS_INIT ((cai_judge_opts){.version = 1, .max_retries = 8, .parse_retries = 2})
+#define CAI_JUDGE_OPTS_VERSION 1
+
+/* Fills *o with the defaults of that version of the struct; CAI_EINVAL for an unknown
+ * version (or NULL o). Pass CAI_JUDGE_OPTS_VERSION. */
+CAI_EXTERN cai_status cai_judge_opts_init(cai_judge_opts *o, unsigned version);
+
+#ifndef __cplusplus
+/* C only (a compound literal): the same defaults as cai_judge_opts_init. */
+#define CAI_JUDGE_OPTS_INIT                                                                        \
+    ((cai_judge_opts){.version = CAI_JUDGE_OPTS_VERSION, .max_retries = 8, .parse_retries = 2})
+#endif
 
 /* One question. Strings stay borrowed until the done callback for it has returned. */
 typedef struct cai_judge_task {
@@ -125,6 +139,11 @@ typedef struct cai_judge_stats {
     unsigned in_flight;
     uint64_t truncated; /* answered replies whose prompt the server seems to have cut */
     uint64_t reasoning_tokens;
+    uint64_t answered;      /* HTTP replies received (any status); requests - answered were lost */
+    uint64_t conn_failures; /* attempts that got no connection or lost it */
+    uint64_t timeouts;      /* attempts that ran past the timeout (re-sent or failed) */
+    uint64_t probes;        /* requests sent alone while the breaker was open */
+    unsigned limit;         /* the limiter's current cap on requests in flight */
 } cai_judge_stats;
 
 typedef struct cai_judge cai_judge;
@@ -141,9 +160,13 @@ CAI_EXTERN cai_status cai_judge_create(cai_judge **out,
 
 /*
  * Runs until the source is exhausted and nothing is in flight or waiting for a retry, or until
- * cai_judge_stop() (then in-flight requests finish, nothing new is pulled; returns
- * CAI_EINTERRUPTED), or until done returns non-OK. A failed judgment is reported to done, it
- * does not stop the run.
+ * cai_judge_stop() (then nothing new is sent and in-flight requests get stop_grace_s to finish;
+ * a second stop abandons them at once; returns CAI_EINTERRUPTED), or until done returns non-OK.
+ * A failed judgment is reported to done, it does not stop the run. The judge's health ends a
+ * run too (see docs/judges.md): before the first reply, a refused connection (CAI_ETRANSPORT)
+ * or HTTP 401/403/404 (CAI_EHTTP); after it, the judge unreachable for down_timeout_s
+ * (CAI_ETRANSPORT); with a budget, the cap reached (CAI_EBUDGET, after in-flight requests
+ * finish). Requests abandoned in these cases are not reported to done.
  */
 CAI_EXTERN cai_status cai_judge_run(
     cai_judge *j, cai_judge_pull_fn pull, cai_judge_done_fn done, void *payload, cai_error *err);
@@ -171,8 +194,34 @@ CAI_EXTERN cai_status cai_judge_request_body(cai_judge *j,
                                              char **body,
                                              cai_error *err);
 
-/* Async-signal-safe: asks a running cai_judge_run to stop pulling and return. */
+/*
+ * Async-signal-safe: the first call asks a running cai_judge_run to stop sending and return once
+ * in-flight requests finish (or stop_grace_s passes); a second call abandons them at once.
+ */
 CAI_EXTERN void cai_judge_stop(cai_judge *j);
+
+/*
+ * What can be checked without sending: an HTTP judge aimed at a public provider endpoint
+ * (api.openai.com, api.anthropic.com) with no API key is refused with CAI_EINVAL.
+ * cai_judge_run checks it too.
+ */
+CAI_EXTERN cai_status cai_judge_check(const cai_judge *j, cai_error *err);
+
+/*
+ * Spending cap: USD per million prompt and completion tokens, the cap (0 = none) and what was
+ * spent before this judge (e.g. by the runs recorded in a journal). A request is sent only when
+ * spent + answered requests + requests in flight (estimated from the body size and max_tokens)
+ * + its own estimate stay within the cap; otherwise nothing more is sent and the run returns
+ * CAI_EBUDGET once in-flight requests have finished.
+ */
+CAI_EXTERN void cai_judge_set_budget(cai_judge *j,
+                                     double price_in_per_mtok,
+                                     double price_out_per_mtok,
+                                     double max_cost,
+                                     double spent);
+
+/* USD spent by this judge's answered requests (tokens from usage, else the estimate). */
+CAI_EXTERN double cai_judge_spent(const cai_judge *j);
 
 CAI_EXTERN void cai_judge_get_stats(const cai_judge *j, cai_judge_stats *out);
 
@@ -191,5 +240,7 @@ CAI_EXTERN void cai_judge_free(cai_judge *j);
 
 /* A URL with any user:password removed, for printing and manifests. Caller frees. */
 CAI_EXTERN char *cai_url_redact(const char *url);
+
+CAI_END_DECL
 
 #endif

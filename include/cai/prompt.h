@@ -7,6 +7,8 @@
 #include "cai/constitution.h"
 #include "cai/record.h"
 
+CAI_BEGIN_DECL
+
 typedef enum cai_judge_mode {
     CAI_MODE_CHOICE = 0, /* multiple choice: answer with one letter */
     CAI_MODE_COT,        /* reason first, then a fixed verdict line */
@@ -88,5 +90,7 @@ CAI_EXTERN void cai_prompt_fence_nonce(uint64_t seed,
  * judged under other prompt bytes is refused on resume instead of being mixed in.
  */
 #define CAI_PROMPT_TEMPLATE_VERSION 1
+
+CAI_END_DECL
 
 #endif

@@ -5,6 +5,8 @@
 
 #include "cai/common.h"
 
+CAI_BEGIN_DECL
+
 /* Input formats. AUTO recognises each line from its fields. */
 typedef enum cai_format {
     CAI_FORMAT_AUTO = 0,
@@ -65,7 +67,16 @@ typedef struct cai_reader_opts {
     int skip_invalid;      /* 1: skip bad lines, counting them (see cai_reader_skipped) */
 } cai_reader_opts;
 
-#define CAI_READER_OPTS_INIT ((cai_reader_opts){1, CAI_FORMAT_AUTO, 0, 0})
+#define CAI_READER_OPTS_VERSION 1
+
+/* Fills *o with the defaults of that version of the struct; CAI_EINVAL for an unknown
+ * version (or NULL o). Pass CAI_READER_OPTS_VERSION. */
+CAI_EXTERN cai_status cai_reader_opts_init(cai_reader_opts *o, unsigned version);
+
+#ifndef __cplusplus
+/* C only (a compound literal): the same defaults as cai_reader_opts_init. */
+#define CAI_READER_OPTS_INIT ((cai_reader_opts){CAI_READER_OPTS_VERSION, CAI_FORMAT_AUTO, 0, 0})
+#endif
 
 typedef struct cai_reader cai_reader;
 
@@ -146,5 +157,7 @@ typedef struct cai_transcript {
 /* Splits text in place. CAI_EPARSE with a reason in err when it is not a transcript. */
 CAI_EXTERN cai_status cai_transcript_split(cai_transcript *out, char *text, cai_error *err);
 CAI_EXTERN void cai_transcript_dispose(cai_transcript *t);
+
+CAI_END_DECL
 
 #endif

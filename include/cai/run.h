@@ -8,6 +8,8 @@
 #include "cai/judge.h"
 #include "cai/record.h"
 
+CAI_BEGIN_DECL
+
 /* Output record shapes. */
 typedef enum cai_out_format {
     CAI_OUT_TRL = 0,        /* {"prompt","chosen","rejected"} strings (TRL standard) */
@@ -84,7 +86,9 @@ typedef struct cai_run_opts {
     int dry_run;                 /* plan and estimate; send and write nothing */
     double price_input_per_mtok; /* USD per million prompt tokens; 0 = unknown */
     double price_output_per_mtok;
-    int no_validate;            /* skip validating the output at the end */
+    double max_cost; /* USD cap on the spend recorded in the journal plus this run's; needs a
+                        price; 0 = none. Reached: CAI_EBUDGET, resumable with a higher cap */
+    int no_validate; /* skip validating the output at the end */
     double progress_interval_s; /* 0 = 1 s */
     cai_run_progress_fn progress;
     void *progress_payload;
@@ -97,7 +101,14 @@ typedef struct cai_run_opts {
     const char *command_line; /* recorded in the manifest as given; NULL = not known */
 } cai_run_opts;
 
-CAI_EXTERN void cai_run_opts_init(cai_run_opts *o);
+#define CAI_RUN_OPTS_VERSION 1
+
+/*
+ * Fills *o with the defaults of that version (judge: cai_judge_opts_init's); CAI_EINVAL for an
+ * unknown version. Pass CAI_RUN_OPTS_VERSION. cai_run_opts embeds cai_judge_opts by value: a
+ * new judge field bumps both versions (see cai/common.h), and cai_run_create checks both.
+ */
+CAI_EXTERN cai_status cai_run_opts_init(cai_run_opts *o, unsigned version);
 
 /* What a finished (or dry) run did. */
 typedef struct cai_run_summary {
@@ -136,6 +147,10 @@ typedef struct cai_run_summary {
     int validation_warnings; /* warnings found validating the output (judge health aside) */
     cai_health_counts health;
     cai_health_report health_report;
+    uint64_t requests;           /* HTTP requests sent this run (re-sends and probes included) */
+    uint64_t judgments_answered; /* judgments answered this run and written to the journal */
+    uint64_t timeouts;           /* requests that ran past --timeout (each re-sent or failed) */
+    double spent;                /* estimated USD over the whole journal (needs prices) */
 } cai_run_summary;
 
 typedef struct cai_run cai_run;
@@ -145,16 +160,23 @@ CAI_EXTERN cai_status cai_run_create(cai_run **out, const cai_run_opts *opts, ca
 /*
  * Runs the job. CAI_OK when the dataset was written (check summary->failure_rate_exceeded and
  * validation_findings); CAI_EINTERRUPTED after cai_run_stop() (the journal is flushed, nothing is
- * written under a final name; the same call resumes); CAI_EMISMATCH when the output directory
- * holds a journal of different settings; CAI_ELOCKED when another run holds the output directory
- * (the message names its pid and host); CAI_EINVAL for an empty output path or a non-empty
- * directory that is not cai's (without force); input and judge errors otherwise.
+ * written under a final name; the same call resumes); CAI_EBUDGET at the max_cost cap (in-flight
+ * requests finished and journaled; the same call with a higher cap resumes); CAI_EMISMATCH when
+ * the output directory holds a journal of different settings; CAI_ELOCKED when another run holds
+ * the output directory (the message names its pid and host); CAI_ETRANSPORT or CAI_EHTTP when
+ * the judge is unreachable or refuses (cai_judge_run; the journal keeps what was answered);
+ * CAI_EINVAL for an empty output path, a non-empty directory that is not cai's (without force)
+ * or a public endpoint without a key (before anything is created); input errors otherwise.
  */
 CAI_EXTERN cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err);
 
-/* Async-signal-safe: stop sending, flush the journal, return CAI_EINTERRUPTED. */
+/* Async-signal-safe: stop sending, let in-flight requests finish briefly, flush the journal and
+ * return CAI_EINTERRUPTED. A second call abandons in-flight requests at once (they were not
+ * journaled, so nothing answered is lost). */
 CAI_EXTERN void cai_run_stop(cai_run *r);
 
 CAI_EXTERN void cai_run_free(cai_run *r);
+
+CAI_END_DECL
 
 #endif

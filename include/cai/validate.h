@@ -6,6 +6,8 @@
 #include "cai/common.h"
 #include "cai/record.h"
 
+CAI_BEGIN_DECL
+
 /*
  * A PATH is a dataset directory or a JSONL file (plain or gzip). A directory with a
  * manifest.json (written by `cai run`) is checked against it: every file it lists (sha256,
@@ -31,7 +33,17 @@ typedef struct cai_validate_opts {
     double min_consistency;    /* order-swap agreement below this is "low_consistency"; 0 = 0.6 */
 } cai_validate_opts;
 
-#define CAI_VALIDATE_OPTS_INIT ((cai_validate_opts){1, CAI_FORMAT_AUTO, 0, 0, 0, 0, 0, 0})
+#define CAI_VALIDATE_OPTS_VERSION 1
+
+/* Fills *o with the defaults of that version of the struct; CAI_EINVAL for an unknown
+ * version (or NULL o). Pass CAI_VALIDATE_OPTS_VERSION. */
+CAI_EXTERN cai_status cai_validate_opts_init(cai_validate_opts *o, unsigned version);
+
+#ifndef __cplusplus
+/* C only (a compound literal): the same defaults as cai_validate_opts_init. */
+#define CAI_VALIDATE_OPTS_INIT                                                                     \
+    ((cai_validate_opts){CAI_VALIDATE_OPTS_VERSION, CAI_FORMAT_AUTO, 0, 0, 0, 0, 0, 0})
+#endif
 
 /*
  * One finding. kind is a stable identifier (docs/validate.md lists them all), e.g.
@@ -91,7 +103,16 @@ typedef struct cai_stats_opts {
     cai_format format; /* AUTO (default) or forced */
 } cai_stats_opts;
 
-#define CAI_STATS_OPTS_INIT ((cai_stats_opts){1, CAI_FORMAT_AUTO})
+#define CAI_STATS_OPTS_VERSION 1
+
+/* Fills *o with the defaults of that version of the struct; CAI_EINVAL for an unknown
+ * version (or NULL o). Pass CAI_STATS_OPTS_VERSION. */
+CAI_EXTERN cai_status cai_stats_opts_init(cai_stats_opts *o, unsigned version);
+
+#ifndef __cplusplus
+/* C only (a compound literal): the same defaults as cai_stats_opts_init. */
+#define CAI_STATS_OPTS_INIT ((cai_stats_opts){CAI_STATS_OPTS_VERSION, CAI_FORMAT_AUTO})
+#endif
 
 typedef struct cai_stats cai_stats;
 
@@ -115,5 +136,7 @@ CAI_EXTERN char *cai_stats_json(const cai_stats *s);
 CAI_EXTERN char *cai_stats_svg(const cai_stats *s);
 
 CAI_EXTERN void cai_stats_free(cai_stats *s); /* NULL is a no-op */
+
+CAI_END_DECL
 
 #endif

@@ -5,6 +5,8 @@
 
 #include "cai/common.h"
 
+CAI_BEGIN_DECL
+
 typedef enum cai_verdict {
     CAI_VERDICT_NONE = 0, /* no verdict: refusal or unparseable (a failure, never a tie) */
     CAI_VERDICT_A,
@@ -43,5 +45,7 @@ CAI_EXTERN int cai_verdict_from_logprobs(const cai_token_logprob *top, size_t n,
 CAI_EXTERN int
 cai_verdict_rating_from_logprobs(const cai_token_logprob *top, size_t n, double *score);
 CAI_EXTERN int cai_verdict_parse_rating(const char *text, size_t len, double *score);
+
+CAI_END_DECL
 
 #endif

@@ -5,6 +5,8 @@
 
 #include "cai/common.h"
 
+CAI_BEGIN_DECL
+
 /* What was written: one entry per final file. */
 typedef struct cai_file_info {
     char *path;       /* final path (owned by the writer) */
@@ -20,7 +22,16 @@ typedef struct cai_writer_opts {
     int plain;              /* 1 = write uncompressed JSONL */
 } cai_writer_opts;
 
-#define CAI_WRITER_OPTS_INIT ((cai_writer_opts){1, 0, 0, 0})
+#define CAI_WRITER_OPTS_VERSION 1
+
+/* Fills *o with the defaults of that version of the struct; CAI_EINVAL for an unknown
+ * version (or NULL o). Pass CAI_WRITER_OPTS_VERSION. */
+CAI_EXTERN cai_status cai_writer_opts_init(cai_writer_opts *o, unsigned version);
+
+#ifndef __cplusplus
+/* C only (a compound literal): the same defaults as cai_writer_opts_init. */
+#define CAI_WRITER_OPTS_INIT ((cai_writer_opts){CAI_WRITER_OPTS_VERSION, 0, 0, 0})
+#endif
 
 typedef struct cai_writer cai_writer;
 
@@ -62,5 +73,7 @@ CAI_EXTERN cai_status cai_sha256_file(const char *path,
                                       char hex[65],
                                       uint64_t *bytes,
                                       cai_error *err);
+
+CAI_END_DECL
 
 #endif

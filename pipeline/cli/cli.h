@@ -11,6 +11,7 @@ enum {
     CLI_EXIT_FINDINGS = 1,     /* the command ran and found problems */
     CLI_EXIT_USAGE = 2,        /* bad usage, unreadable or invalid input */
     CLI_EXIT_UNAVAILABLE = 3,  /* the judge endpoint could not be used (down, auth, quota) */
+    CLI_EXIT_BUDGET = 4,       /* stopped at the --max-cost spending cap; resumable */
     CLI_EXIT_INTERRUPTED = 130 /* stopped by SIGINT/SIGTERM; rerun the command to resume */
 };
 

@@ -74,6 +74,9 @@ static const char run_help_more[] =
     "      --concurrency N        requests in flight (default 64)\n"
     "      --timeout S            per-request timeout in seconds (default 60)\n"
     "      --max-retries N        retries per request (default 8)\n"
+    "      --judge-down-timeout S  stop (exit 3, resumable) when the judge has been unreachable\n"
+    "                             this long (default 60); a judge that refuses connections\n"
+    "                             or the key (401/403) before its first reply stops at once\n"
     "      --rpm N, --tpm N       client-side request and token rate limits per minute\n"
     "      --cache-dir DIR        reuse answers to identical requests across runs\n"
     "\n"
@@ -90,6 +93,9 @@ static const char run_help_more[] =
     "      --dry-run              count requests and estimate tokens and cost; send nothing\n"
     "      --price-input USD      price per million prompt tokens (for cost estimates)\n"
     "      --price-output USD     price per million completion tokens\n"
+    "      --max-cost USD         stop sending before the estimated spend (the journal's and\n"
+    "                             this run's, answered and in flight) passes USD; exit 4;\n"
+    "                             rerun with a higher cap to continue (needs the prices)\n"
     "      --no-validate          do not validate the written dataset at the end\n"
     "      --repair-journal       a journal whose header is damaged gets a new header from\n"
     "                             this command's settings; entries with intact CRCs are kept\n"
@@ -97,11 +103,17 @@ static const char run_help_more[] =
     "                             fallback, all ties, ...; see docs/judges.md)\n"
     "      --strict               exit 1 on warnings too (judge health and dataset checks)\n"
     "  -q, --quiet                no progress lines or summary\n"
-    "  -h, --help                 show this help\n"
+    "  -h, --help                 show this help\n";
+
+/* Apart from run_help: C11 promises string literals of 4095 bytes only. */
+static const char run_help_exit[] =
     "\n"
     "exit codes: 0 done; 1 too many failed pairs, a judge-health error or the output failed\n"
     "validation; 2 usage or input error, DIR in use by another run or not a cai output; 3 judge\n"
-    "unreachable or refusing (auth, quota); 130 interrupted (resumable).\n";
+    "unreachable or refusing (auth, quota; resumable); 4 stopped at --max-cost (resumable\n"
+    "with a higher cap); 130 interrupted (resumable). Ctrl-C stops sending and lets requests\n"
+    "in flight finish for a few seconds; a second Ctrl-C abandons them at once (nothing\n"
+    "answered is lost).\n";
 
 enum {
     OPT_INPUT_FORMAT = 256,
@@ -144,6 +156,8 @@ enum {
     OPT_MARGIN_CAP,
     OPT_LICENSE,
     OPT_LANGUAGE,
+    OPT_MAX_COST,
+    OPT_JUDGE_DOWN_TIMEOUT,
     OPT_ACCEPT_UNHEALTHY = 400, /* apart from the others' numbers: other options are added above */
     OPT_STRICT
 };
@@ -196,6 +210,8 @@ static const struct option long_opts[] = {
     {"language", required_argument, NULL, OPT_LANGUAGE},
     {"accept-unhealthy-judge", no_argument, NULL, OPT_ACCEPT_UNHEALTHY},
     {"strict", no_argument, NULL, OPT_STRICT},
+    {"max-cost", required_argument, NULL, OPT_MAX_COST},
+    {"judge-down-timeout", required_argument, NULL, OPT_JUDGE_DOWN_TIMEOUT},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
@@ -322,8 +338,12 @@ static void print_summary(const cai_run_opts *o, const cai_run_summary *s)
     if (s->skipped_input)
         fprintf(stderr, "; %llu invalid input lines skipped", (unsigned long long)s->skipped_input);
     fprintf(stderr, "\n");
-    fprintf(stderr, "  judgments: %llu sent, %llu from the journal\n",
-            (unsigned long long)s->judgments_sent, (unsigned long long)s->judgments_replayed);
+    fprintf(stderr, "  judgments: %llu sent, %llu answered, %llu from the journal\n",
+            (unsigned long long)s->judgments_sent, (unsigned long long)s->judgments_answered,
+            (unsigned long long)s->judgments_replayed);
+    if (s->requests)
+        fprintf(stderr, "  requests: %llu sent, %llu timed out\n", (unsigned long long)s->requests,
+                (unsigned long long)s->timeouts);
     print_truncation(s);
     print_rate("position consistency", s->position_consistency);
     print_rate("chosen is response_a", s->position_a_rate);
@@ -434,7 +454,7 @@ int cmd_run(int argc, char **argv)
     cai_status st;
     progress_state ps = {0, 0};
 
-    cai_run_opts_init(&o);
+    cai_run_opts_init(&o, CAI_RUN_OPTS_VERSION);
     inputs = calloc((size_t)argc + 1, sizeof(*inputs));
     if (!inputs)
         return CLI_EXIT_USAGE;
@@ -620,12 +640,21 @@ int cmd_run(int argc, char **argv)
         case OPT_STRICT:
             strict = 1;
             break;
+        case OPT_MAX_COST:
+            if (cli_parse_double(optarg, 1e-9, 1e9, &o.max_cost))
+                goto bad_value;
+            break;
+        case OPT_JUDGE_DOWN_TIMEOUT:
+            if (cli_parse_double(optarg, 0.001, 86400, &o.judge.down_timeout_s))
+                goto bad_value;
+            break;
         case 'q':
             quiet = 1;
             break;
         case 'h':
             fputs(run_help, stdout);
             fputs(run_help_more, stdout);
+            fputs(run_help_exit, stdout);
             free(inputs);
             free(cmdline);
             return CLI_EXIT_OK;
@@ -654,6 +683,12 @@ int cmd_run(int argc, char **argv)
         free(cmdline);
         return cli_usage("run", "--model is required with --judge %s",
                          cai_backend_name(o.judge.backend));
+    }
+    if (o.max_cost > 0 && !(o.price_input_per_mtok > 0) && !(o.price_output_per_mtok > 0)) {
+        free(inputs);
+        free(cmdline);
+        return cli_usage("run", "--max-cost needs --price-input and --price-output (USD per "
+                                "million tokens)");
     }
     o.inputs = inputs;
     o.n_inputs = n_inputs;

@@ -2,7 +2,6 @@
 /* The cai tool's entry point: global options and dispatch to one command. */
 #include "cli.h"
 
-#include <curl/curl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,6 +39,7 @@ static void print_help(FILE *f)
                "  1    the command ran and found problems (findings, too many failed pairs)\n"
                "  2    usage error, unreadable or invalid input, invalid constitution\n"
                "  3    the judge endpoint could not be used (unreachable, auth, quota)\n"
+               "  4    run: stopped at the --max-cost spending cap; rerun with a higher cap\n"
                "  130  interrupted by SIGINT/SIGTERM; run the same command again to resume\n"
                "\nRun 'cai <command> --help' for a command's options.\n");
 }
@@ -59,6 +59,7 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
     const command *cmd;
+    cai_error gerr = {0};
     int c, rc;
 
     opterr = 0;
@@ -104,14 +105,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "cai: unknown command '%s'\nTry 'cai --help'.\n", argv[optind]);
         return CLI_EXIT_USAGE;
     }
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        fprintf(stderr, "cai: cannot initialise libcurl\n");
+    if (cai_global_init(&gerr) != CAI_OK) {
+        fprintf(stderr, "cai: %s\n", gerr.msg);
         return CLI_EXIT_USAGE;
     }
     argc -= optind;
     argv += optind;
     optind = 0; /* glibc: 0 re-initialises getopt for the command's own parsing */
     rc = cmd->fn(argc, argv);
-    curl_global_cleanup();
+    cai_global_cleanup();
     return rc;
 }

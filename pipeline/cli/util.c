@@ -17,6 +17,8 @@ int cli_exit_code(cai_status st)
         return CLI_EXIT_OK;
     case CAI_EINTERRUPTED:
         return CLI_EXIT_INTERRUPTED;
+    case CAI_EBUDGET:
+        return CLI_EXIT_BUDGET;
     case CAI_EHTTP:
     case CAI_ETRANSPORT:
     case CAI_ETIMEOUT:

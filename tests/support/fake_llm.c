@@ -3,7 +3,7 @@
 #define _GNU_SOURCE /* accept4, pipe2, SOCK_CLOEXEC: no descriptor leaks into forked commands */
 #include "fake_llm.h"
 
-#include <cai/hash.h>
+#include "hash_int.h"
 #include <cjson/cJSON.h>
 
 #include <errno.h>
@@ -85,10 +85,17 @@ struct fake_llm {
     size_t nkept;
     body_stat *tab;
     size_t tab_cap, tab_len;
-    pid_t kill_pid; /* fake_llm_kill_on_request: SIGKILL this process ... */
-    size_t kill_at; /* ... at this value of requests */
-    unsigned ctx;   /* fake_llm_set_context */
-    int reasoning;  /* fake_llm_set_reasoning */
+    pid_t kill_pid;        /* fake_llm_kill_on_request: SIGKILL this process ... */
+    size_t kill_at;        /* ... at this value of requests */
+    unsigned ctx;          /* fake_llm_set_context */
+    int reasoning;         /* fake_llm_set_reasoning */
+    size_t die_after;      /* fake_llm_die_after: the request that makes the server go away */
+    int dying;             /* ... has come: the server thread closes everything */
+    int dead;              /* no listening socket until fake_llm_revive */
+    int revived_fd;        /* fake_llm_revive's new listening socket, for the server thread */
+    unsigned q_slots;      /* fake_llm_set_slots: requests processed at once (0 = unlimited) */
+    unsigned q_service_ms; /* ... each taking this long */
+    double *q_free_at;     /* when each slot is free again (now_ms clock) */
 
     /* server thread only */
     conn **conns;
@@ -948,6 +955,26 @@ static fake_fault record(fake_llm *s,
     return f;
 }
 
+/* With fake_llm_set_slots: the answer waits for the first free slot, then for the service time.
+ * A slot stays taken for its request even when the client gives up on it, as real servers do. */
+static void queue_for_a_slot(fake_llm *s, conn *c)
+{
+    double now = now_ms(), start;
+    unsigned k, best = 0;
+
+    pthread_mutex_lock(&s->mu);
+    if (s->q_slots > 0 && s->q_free_at) {
+        for (k = 1; k < s->q_slots; k++)
+            if (s->q_free_at[k] < s->q_free_at[best])
+                best = k;
+        start = s->q_free_at[best] > now ? s->q_free_at[best] : now;
+        s->q_free_at[best] = start + s->q_service_ms;
+        c->state = C_WAIT;
+        c->due_ms = s->q_free_at[best];
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
 /* Answers one complete request on c. Returns -1 on OOM (c is then closed). */
 static int
 handle(fake_llm *s, conn *c, const char *hdrs, size_t hdr_len, const char *body, size_t body_len)
@@ -963,7 +990,16 @@ handle(fake_llm *s, conn *c, const char *hdrs, size_t hdr_len, const char *body,
     uint64_t bh = cai_hash64(body, body_len, 0);
     fake_fault f;
     char *out = NULL;
+    int dying;
 
+    pthread_mutex_lock(&s->mu);
+    dying = s->die_after && s->requests >= s->die_after;
+    s->dying |= dying;
+    pthread_mutex_unlock(&s->mu);
+    if (dying) {
+        c->state = C_HANG; /* never answered: the server goes away with it */
+        return 0;
+    }
     memset(&r, 0, sizeof(r));
     for (le = hdrs; le < hdrs + hdr_len && *le != '\r' && *le != '\n'; le++) {
     }
@@ -1105,6 +1141,7 @@ done:
         } else {
             c->state = C_WRITE;
         }
+        queue_for_a_slot(s, c);
     }
     cJSON_free(out);
     cJSON_Delete(root);
@@ -1394,6 +1431,29 @@ static void accept_all(fake_llm *s)
 
 /* ------------------------------------------------------------------ the server thread */
 
+/* After fake_llm_die_after's request: no listening socket, every connection closed. */
+static void go_away_if_asked(fake_llm *s)
+{
+    size_t i;
+    int dying;
+
+    pthread_mutex_lock(&s->mu);
+    dying = s->dying;
+    if (dying) {
+        s->dying = 0;
+        s->die_after = 0;
+        s->dead = 1;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (!dying)
+        return;
+    for (i = 0; i < s->nconns; i++)
+        conn_free(s->conns[i]);
+    s->nconns = 0;
+    close(s->lfd);
+    s->lfd = -1;
+}
+
 static void *serve(void *arg)
 {
     fake_llm *s = arg;
@@ -1401,9 +1461,18 @@ static void *serve(void *arg)
     size_t pcap = 0;
 
     for (;;) {
-        size_t n = s->nconns, i, k;
+        size_t n, i, k;
         double next = -1;
-        int timeout = -1, rc;
+        int timeout = -1, rc, dead;
+
+        pthread_mutex_lock(&s->mu);
+        if (s->revived_fd >= 0) {
+            s->lfd = s->revived_fd;
+            s->revived_fd = -1;
+        }
+        dead = s->dead;
+        pthread_mutex_unlock(&s->mu);
+        n = s->nconns;
 
         if (n + 2 > pcap) {
             size_t nc = (n + 2) * 2;
@@ -1433,6 +1502,8 @@ static void *serve(void *arg)
 
             timeout = d <= 0 ? 0 : (int)ceil(d);
         }
+        if (dead && (timeout < 0 || timeout > 5))
+            timeout = 5; /* look for fake_llm_revive's socket */
         rc = poll(pfd, (nfds_t)(n + 2), timeout);
         if (rc < 0 && errno != EINTR)
             break;
@@ -1472,8 +1543,9 @@ static void *serve(void *arg)
         if (k > s->max_open)
             s->max_open = k;
         pthread_mutex_unlock(&s->mu);
-        if (pfd[1].revents & POLLIN)
+        if (s->lfd >= 0 && (pfd[1].revents & POLLIN))
             accept_all(s);
+        go_away_if_asked(s);
     }
     free(pfd);
     return NULL;
@@ -1504,6 +1576,7 @@ fake_llm *fake_llm_start(const fake_llm_opts *opts)
         return NULL;
     s->o = opts ? *opts : FAKE_LLM_OPTS_INIT;
     s->lfd = -1;
+    s->revived_fd = -1;
     s->wake[0] = s->wake[1] = -1;
     s->rate = s->o.fault_rate;
     pthread_mutex_init(&s->mu, NULL);
@@ -1558,6 +1631,8 @@ void fake_llm_stop(fake_llm *s)
     free(s->conns);
     if (s->lfd >= 0)
         close(s->lfd);
+    if (s->revived_fd >= 0)
+        close(s->revived_fd);
     if (s->wake[0] >= 0)
         close(s->wake[0]);
     if (s->wake[1] >= 0)
@@ -1568,6 +1643,7 @@ void fake_llm_stop(fake_llm *s)
     }
     free(s->tab);
     free(s->q);
+    free(s->q_free_at);
     if (s->log)
         fclose(s->log);
     free(s->log_path);
@@ -1707,4 +1783,66 @@ void fake_llm_set_reasoning(fake_llm *s, int on)
     pthread_mutex_lock(&s->mu);
     s->reasoning = on;
     pthread_mutex_unlock(&s->mu);
+}
+
+/* ------------------------------------------------------------------ a judge that goes away */
+
+void fake_llm_die_after(fake_llm *s, size_t k)
+{
+    pthread_mutex_lock(&s->mu);
+    s->die_after = k;
+    pthread_mutex_unlock(&s->mu);
+}
+
+int fake_llm_is_dead(fake_llm *s)
+{
+    int dead;
+
+    pthread_mutex_lock(&s->mu);
+    dead = s->dead;
+    pthread_mutex_unlock(&s->mu);
+    return dead;
+}
+
+int fake_llm_revive(fake_llm *s)
+{
+    struct sockaddr_in addr;
+    int one = 1, fd;
+
+    if (!fake_llm_is_dead(s))
+        return 0;
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return -1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    memset(&addr, 0, sizeof(addr));
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)s->port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(fd, 4096) != 0) {
+        close(fd);
+        return -1;
+    }
+    pthread_mutex_lock(&s->mu);
+    s->revived_fd = fd;
+    s->dead = 0;
+    pthread_mutex_unlock(&s->mu);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ a slow queue with few slots */
+
+int fake_llm_set_slots(fake_llm *s, unsigned slots, unsigned service_ms)
+{
+    double *t = slots ? calloc(slots, sizeof(*t)) : NULL;
+
+    if (slots && !t)
+        return -1;
+    pthread_mutex_lock(&s->mu);
+    free(s->q_free_at);
+    s->q_free_at = t;
+    s->q_slots = slots;
+    s->q_service_ms = service_ms;
+    pthread_mutex_unlock(&s->mu);
+    return 0;
 }

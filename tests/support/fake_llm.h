@@ -141,6 +141,23 @@ void fake_llm_set_context(fake_llm *s, unsigned tokens);
  * completion_tokens). */
 void fake_llm_set_reasoning(fake_llm *s, int on);
 
+/*
+ * A judge that goes away mid-run: the request that arrives when k have been received is not
+ * answered; the server then closes every connection and its listening socket, so later
+ * connections are refused (the port stays reserved for it). fake_llm_revive listens again on
+ * the same port (0, or -1 when it cannot bind). Counters keep counting across both.
+ */
+void fake_llm_die_after(fake_llm *s, size_t k);
+int fake_llm_is_dead(fake_llm *s);
+int fake_llm_revive(fake_llm *s);
+
+/*
+ * A slow queue with few slots (llama.cpp's --parallel): only `slots` requests are processed at a
+ * time, each for service_ms, in arrival order; the others wait in the queue, and a request the
+ * client gave up on keeps its slot. 0 slots: back to answering at once. -1 on OOM.
+ */
+int fake_llm_set_slots(fake_llm *s, unsigned slots, unsigned service_ms);
+
 /* Name of a fault ("ok", "429", "500", "503", "hang", "reset", "bad_json", "no_logprobs",
  * "no_verdict", "401_echo") and the reverse (-1 when unknown). */
 const char *fake_fault_name(fake_fault f);
