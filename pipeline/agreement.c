@@ -126,6 +126,14 @@ static cai_status on_record(void *payload, const cai_dsrec *r, cai_error *err)
     return CAI_OK;
 }
 
+cai_status cai_agreement_opts_init(cai_agreement_opts *o, unsigned version)
+{
+    if (!o || version != CAI_AGREEMENT_OPTS_VERSION)
+        return CAI_EINVAL;
+    *o = CAI_AGREEMENT_OPTS_INIT;
+    return CAI_OK;
+}
+
 cai_status cai_agreement_collect(cai_agreement **out,
                                  const char *dataset,
                                  const cai_agreement_opts *opts,
@@ -139,6 +147,11 @@ cai_status cai_agreement_collect(cai_agreement **out,
     CAI_ASSERT_ARG(err, out != NULL);
     *out = NULL;
     CAI_ASSERT_ARG(err, dataset != NULL);
+    if (o.version != CAI_AGREEMENT_OPTS_VERSION)
+        return cai_error__set(err, CAI_EINVAL,
+                              "cai_agreement_opts: unknown version %u (this "
+                              "library knows %u)",
+                              o.version, CAI_AGREEMENT_OPTS_VERSION);
     a = calloc(1, sizeof(*a));
     if (!a || !(a->dataset = strdup(dataset))) {
         free(a);

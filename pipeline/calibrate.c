@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* `cai calibrate`: fits a temperature or Platt scaling to human labels and measures it. */
 #include "cai/calibrate.h"
-#include "cai/hash.h"
+#include "hash_int.h"
 #include "cai/writer.h"
 #include "human_int.h"
 #include "error_int.h"
@@ -206,6 +206,14 @@ static void measure(cai_calibrate *c)
     c->m.ece_after = cai_relbins__ece(&c->after);
 }
 
+cai_status cai_calibrate_opts_init(cai_calibrate_opts *o, unsigned version)
+{
+    if (!o || version != CAI_CALIBRATE_OPTS_VERSION)
+        return CAI_EINVAL;
+    *o = CAI_CALIBRATE_OPTS_INIT;
+    return CAI_OK;
+}
+
 cai_status cai_calibrate_fit(cai_calibrate **out,
                              const char *dataset,
                              const cai_calibrate_opts *opts,
@@ -219,6 +227,11 @@ cai_status cai_calibrate_fit(cai_calibrate **out,
     CAI_ASSERT_ARG(err, out != NULL);
     *out = NULL;
     CAI_ASSERT_ARG(err, dataset != NULL);
+    if (o.version != CAI_CALIBRATE_OPTS_VERSION)
+        return cai_error__set(err, CAI_EINVAL,
+                              "cai_calibrate_opts: unknown version %u (this "
+                              "library knows %u)",
+                              o.version, CAI_CALIBRATE_OPTS_VERSION);
     if (o.holdout < 0)
         o.holdout = 0.3;
     if (!(o.holdout <= 0.9))

@@ -204,6 +204,14 @@ static cai_status on_b(void *payload, const cai_dsrec *r, cai_error *err)
     return CAI_OK;
 }
 
+cai_status cai_compare_opts_init(cai_compare_opts *o, unsigned version)
+{
+    if (!o || version != CAI_COMPARE_OPTS_VERSION)
+        return CAI_EINVAL;
+    *o = CAI_COMPARE_OPTS_INIT;
+    return CAI_OK;
+}
+
 cai_status cai_compare_runs(cai_compare **out,
                             const char *run_a,
                             const char *run_b,
@@ -219,6 +227,11 @@ cai_status cai_compare_runs(cai_compare **out,
     CAI_ASSERT_ARG(err, out != NULL);
     *out = NULL;
     CAI_ASSERT_ARG(err, run_a != NULL && run_b != NULL);
+    if (o.version != CAI_COMPARE_OPTS_VERSION)
+        return cai_error__set(err, CAI_EINVAL,
+                              "cai_compare_opts: unknown version %u (this "
+                              "library knows %u)",
+                              o.version, CAI_COMPARE_OPTS_VERSION);
     c = calloc(1, sizeof(*c));
     if (!c || !(c->a = strdup(run_a)) || !(c->b = strdup(run_b))) {
         cai_compare_free(c);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* A compact open-addressing map from pair id (as a 128-bit hash) to a caller's value. */
 #include "human_int.h"
-#include "cai/hash.h"
+#include "hash_int.h"
 #include "error_int.h"
 
 #include <stdlib.h>

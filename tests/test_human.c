@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Tests of the human-label tools: calibration recovers a known temperature; agree and compare. */
 #include "cai.h"
-#include "cai/hash.h"
+#include "hash_int.h"
 #include "testutil.h"
 
 #include <check.h>

@@ -6,6 +6,8 @@
 #include "cai/common.h"
 #include "cai/agree.h"
 
+CAI_BEGIN_DECL
+
 /*
  * The RLAIF paper's "AI labeller alignment": over the pairs of a `cai run` dataset that have a
  * human label, the share whose AI label (cai.chosen_position) equals it, with a Wilson
@@ -24,14 +26,23 @@ typedef struct cai_agreement_opts {
     double z; /* normal quantile of the intervals; 0 = 1.96 (95%) */
 } cai_agreement_opts;
 
-#define CAI_AGREEMENT_OPTS_INIT ((cai_agreement_opts){1, NULL, 0})
+#define CAI_AGREEMENT_OPTS_VERSION 1
+
+/* Fills *o with the defaults of that version; CAI_EINVAL for an unknown version or NULL o. */
+CAI_EXTERN cai_status cai_agreement_opts_init(cai_agreement_opts *o, unsigned version);
+
+#ifndef __cplusplus
+/* C only (a compound literal): the same defaults as cai_agreement_opts_init. */
+#define CAI_AGREEMENT_OPTS_INIT ((cai_agreement_opts){CAI_AGREEMENT_OPTS_VERSION, NULL, 0})
+#endif
 
 typedef struct cai_agreement cai_agreement;
 
 /*
  * Reads the dataset once. CAI_ESCHEMA "DATASET: no record has a human label ..." when no pair
- * has one; CAI_ESCHEMA "FILE:LINE: reason" for an invalid record or label (unknown ids in
- * opts.human included); CAI_EIO when a path cannot be read. On CAI_OK the caller owns *out.
+ * has one; CAI_EINVAL for an options version it does not know; CAI_ESCHEMA "FILE:LINE: reason" for
+ * an invalid record or label (unknown ids in opts.human included); CAI_EIO when a path cannot be
+ * read. On CAI_OK the caller owns *out.
  */
 CAI_EXTERN cai_status cai_agreement_collect(cai_agreement **out,
                                             const char *dataset,
@@ -48,5 +59,7 @@ CAI_EXTERN char *cai_agreement_json(const cai_agreement *a);
 CAI_EXTERN char *cai_agreement_svg(const cai_agreement *a);
 
 CAI_EXTERN void cai_agreement_free(cai_agreement *a); /* NULL is a no-op */
+
+CAI_END_DECL
 
 #endif

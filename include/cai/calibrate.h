@@ -5,6 +5,8 @@
 
 #include "cai/common.h"
 
+CAI_BEGIN_DECL
+
 /*
  * Soft labels should mean what they say: among pairs with p_chosen 0.8 the human should agree
  * 80% of the time. With z = logit(P(response_a)) (P(A) = p_chosen when cai.chosen_position is
@@ -34,7 +36,16 @@ typedef struct cai_calibrate_opts {
     double holdout; /* share held out, in [0, 0.9]; negative: the default 0.3 */
 } cai_calibrate_opts;
 
-#define CAI_CALIBRATE_OPTS_INIT ((cai_calibrate_opts){1, CAI_CALIB_TEMPERATURE, NULL, -1})
+#define CAI_CALIBRATE_OPTS_VERSION 1
+
+/* Fills *o with the defaults of that version; CAI_EINVAL for an unknown version or NULL o. */
+CAI_EXTERN cai_status cai_calibrate_opts_init(cai_calibrate_opts *o, unsigned version);
+
+#ifndef __cplusplus
+/* C only (a compound literal): the same defaults as cai_calibrate_opts_init. */
+#define CAI_CALIBRATE_OPTS_INIT                                                                    \
+    ((cai_calibrate_opts){CAI_CALIBRATE_OPTS_VERSION, CAI_CALIB_TEMPERATURE, NULL, -1})
+#endif
 
 typedef struct cai_calib_metrics {
     uint64_t n; /* pairs measured */
@@ -84,5 +95,7 @@ CAI_EXTERN char *cai_calibrate_json(const cai_calibrate *c);
 CAI_EXTERN char *cai_calibrate_svg(const cai_calibrate *c);
 
 CAI_EXTERN void cai_calibrate_free(cai_calibrate *c); /* NULL is a no-op */
+
+CAI_END_DECL
 
 #endif

@@ -6,6 +6,8 @@
 #include "cai/common.h"
 #include "cai/agree.h"
 
+CAI_BEGIN_DECL
+
 /*
  * Pairs are matched by id. Each run's label is compared through P(response_a), recovered from
  * a record as p_chosen when cai.chosen_position is "a" and 1 − p_chosen when "b": p_chosen alone
@@ -23,7 +25,15 @@ typedef struct cai_compare_opts {
     const char *flipped_path; /* write the flipped pair ids here, one per line; NULL: don't */
 } cai_compare_opts;
 
-#define CAI_COMPARE_OPTS_INIT ((cai_compare_opts){1, 0, NULL})
+#define CAI_COMPARE_OPTS_VERSION 1
+
+/* Fills *o with the defaults of that version; CAI_EINVAL for an unknown version or NULL o. */
+CAI_EXTERN cai_status cai_compare_opts_init(cai_compare_opts *o, unsigned version);
+
+#ifndef __cplusplus
+/* C only (a compound literal): the same defaults as cai_compare_opts_init. */
+#define CAI_COMPARE_OPTS_INIT ((cai_compare_opts){CAI_COMPARE_OPTS_VERSION, 0, NULL})
+#endif
 
 typedef struct cai_compare cai_compare;
 
@@ -44,5 +54,7 @@ CAI_EXTERN void cai_compare_counts(
 CAI_EXTERN char *cai_compare_text(const cai_compare *c);
 CAI_EXTERN char *cai_compare_json(const cai_compare *c);
 CAI_EXTERN void cai_compare_free(cai_compare *c); /* NULL is a no-op */
+
+CAI_END_DECL
 
 #endif
