@@ -32,5 +32,8 @@
 #include "cai/route.h"
 #include "cai/mix.h"
 #include "cai/shard.h"
+#include "cai/agreement.h"
+#include "cai/calibrate.h"
+#include "cai/compare.h"
 
 #endif

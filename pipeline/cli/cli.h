@@ -25,6 +25,9 @@ int cmd_stats(int argc, char **argv);
 int cmd_constitution(int argc, char **argv);
 int cmd_route(int argc, char **argv);
 int cmd_mix(int argc, char **argv);
+int cmd_agree(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 /* Maps a library status to the documented exit code. */
 int cli_exit_code(cai_status st);
@@ -42,6 +45,10 @@ int cli_usage(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+
+/* Writes text to path (a report or plot) through a temporary name and a rename; prints
+ * "cai: PATH: reason" and returns -1 on failure. */
+int cli_write_file(const char *path, const char *text);
 
 /* Strict parsers: whole string, range checked. Return 0 on success, -1 otherwise. */
 int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);

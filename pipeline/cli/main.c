@@ -21,6 +21,9 @@ static const command commands[] = {
     {"constitution", cmd_constitution, "lint or show constitution files"},
     {"route", cmd_route, "pick the pairs a human should label; export Label Studio tasks, JSONL"},
     {"mix", cmd_mix, "write a new dataset where human answers replace AI labels"},
+    {"agree", cmd_agree, "agreement of the AI labels with human labels, broken down"},
+    {"calibrate", cmd_calibrate, "fit a temperature to human labels; write a calibrated dataset"},
+    {"compare", cmd_compare, "compare two runs over the same pairs: flips, agreement, changes"},
 };
 
 static void print_help(FILE *f)

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int cli_exit_code(cai_status st)
 {
@@ -96,5 +97,37 @@ int cli_parse_double(const char *s, double min, double max, double *out)
         return -1;
     }
     *out = v;
+    return 0;
+}
+
+int cli_write_file(const char *path, const char *text)
+{
+    size_t n = strlen(text), plen = strlen(path);
+    char *tmp = malloc(plen + sizeof(".cai-tmp"));
+    FILE *f;
+    int ok;
+
+    if (!tmp) {
+        cli_error("out of memory");
+        return -1;
+    }
+    /* under a temporary name first: no truncated file under the final one */
+    memcpy(tmp, path, plen);
+    memcpy(tmp + plen, ".cai-tmp", sizeof(".cai-tmp"));
+    f = fopen(tmp, "w");
+    if (!f) {
+        cli_error("%s: %s", path, strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    ok = fwrite(text, 1, n, f) == n;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        cli_error("%s: write failed", path);
+        remove(tmp);
+        free(tmp);
+        return -1;
+    }
+    free(tmp);
     return 0;
 }

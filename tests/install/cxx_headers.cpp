@@ -4,7 +4,10 @@
 // installed static and shared libraries.
 #include <cai.h>
 #include <cai/agree.h>
+#include <cai/agreement.h>
+#include <cai/calibrate.h>
 #include <cai/common.h>
+#include <cai/compare.h>
 #include <cai/constitution.h>
 #include <cai/health.h>
 #include <cai/judge.h>
@@ -120,6 +123,16 @@ int main()
     cai_stats_opts so;
     expect(cai_validate_opts_init(&vo, CAI_VALIDATE_OPTS_VERSION) == CAI_OK, "validate_opts_init");
     expect(cai_stats_opts_init(&so, CAI_STATS_OPTS_VERSION) == CAI_OK, "stats_opts_init");
+
+    // agreement.h, calibrate.h, compare.h
+    cai_agreement_opts ao;
+    cai_calibrate_opts co;
+    cai_compare_opts cmo;
+    expect(cai_agreement_opts_init(&ao, CAI_AGREEMENT_OPTS_VERSION) == CAI_OK, "agreement_opts");
+    expect(cai_calibrate_opts_init(&co, CAI_CALIBRATE_OPTS_VERSION) == CAI_OK && co.holdout < 0,
+           "calibrate_opts_init");
+    expect(cai_compare_opts_init(&cmo, CAI_COMPARE_OPTS_VERSION + 1) == CAI_EINVAL,
+           "compare_opts_init refuses an unknown version");
 
     // run.h: a struct from other headers (unknown version) is refused, naming the struct.
     cai_run_opts rop;
