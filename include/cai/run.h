@@ -97,6 +97,9 @@ typedef struct cai_run_opts {
     const char *license;    /* dataset card `license`; NULL = "other" */
     const char *language;   /* dataset card `language`; NULL = "en" */
     const char *command_line; /* recorded in the manifest as given; NULL = not known */
+    /* judge.mode CAI_MODE_RATING: each response is rated 1..7 alone against each principle and
+     * a pair's P(A) = 1 / (1 + exp(-(mean score A - mean score B) / rating_scale)); 0 = 1 */
+    double rating_scale;
 } cai_run_opts;
 
 CAI_EXTERN void cai_run_opts_init(cai_run_opts *o);
