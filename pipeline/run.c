@@ -460,12 +460,13 @@ static cai_status rating_make(cai_run *r, pending **out, const cai_record *rec, 
         p->human = -1; /* a human label names one response of a pair, not of a candidate list */
     p->invalid = NULL; /* decided per derived pair */
     p->n_principles = sample_principles(r, p->id, p->principles);
-    for (i = 0; i < n; i++)
-        if (!blank(p->cands[i]))
-            p->rslot[p->n_rslot++] = i;
     p->n_pairs = all;
     if (r->o.limit && all > r->o.limit - r->pairs_read)
         p->n_pairs = r->o.limit - r->pairs_read;
+    /* --limit may cut the record after pair (0, m): then only responses 0..m are rated */
+    for (i = 0; i < (p->n_pairs >= n - 1 ? n : p->n_pairs + 1); i++)
+        if (!blank(p->cands[i]))
+            p->rslot[p->n_rslot++] = i;
     free(p->res);
     free(p->refs);
     p->n_tasks = (unsigned)(p->n_rslot * p->n_principles * r->n_samples);

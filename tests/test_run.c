@@ -1274,7 +1274,13 @@ START_TEST(run_rating_rates_each_candidate_once_and_derives_every_pair)
     ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
     ck_assert_uint_eq(s.judgments, 5 * 4 * 2);
     ck_assert_uint_eq(s.pairs_read, 5 * 6);
+    /* --limit 2 cuts record c0 after its pairs (0,1), (0,2): only responses 0..2 are rated */
+    o.limit = 2;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(s.judgments, 3 * 2);
+    ck_assert_uint_eq(s.pairs_read, 2);
     ck_assert_uint_eq(fake_llm_requests(srv), 0);
+    o.limit = 0;
     o.dry_run = 0;
     ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
     /* N * K requests per record, not N(N-1) * K */
