@@ -1234,10 +1234,13 @@ static size_t check_rating_records(const char *out, double s, unsigned judgments
              line = strtok_r(NULL, "\n", &save)) {
             cJSON *o = cJSON_Parse(line);
             const cJSON *cai = cJSON_GetObjectItem(o, "cai");
-            double rc = cJSON_GetObjectItem(cai, "rating_chosen")->valuedouble;
-            double rr = cJSON_GetObjectItem(cai, "rating_rejected")->valuedouble;
-            double pc = cJSON_GetObjectItem(o, "p_chosen")->valuedouble;
-            ck_assert_ptr_nonnull(o);
+            const cJSON *jc = cJSON_GetObjectItem(cai, "rating_chosen");
+            const cJSON *jr = cJSON_GetObjectItem(cai, "rating_rejected");
+            double rc, rr, pc;
+            ck_assert_msg(cJSON_IsNumber(jc) && cJSON_IsNumber(jr), "%s", line);
+            rc = jc->valuedouble;
+            rr = jr->valuedouble;
+            pc = cJSON_GetObjectItem(o, "p_chosen")->valuedouble;
             ck_assert_int_gt(marker_of(cJSON_GetObjectItem(o, "chosen")->valuestring),
                              marker_of(cJSON_GetObjectItem(o, "rejected")->valuestring));
             ck_assert(rc > rr && rc <= 7 && rr >= 1);
