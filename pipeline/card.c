@@ -123,6 +123,9 @@ static void yaml_features(cai_buf *b, const cai_run_opts *o)
         else
             cai_buf__printf(b, "    - name: %s\n      sequence: string\n", cai_fields[i][0]);
     }
+    if (o->judge.mode == CAI_MODE_RATING) /* rating runs only: every record of them has both */
+        cai_buf__puts(b, "    - name: rating_chosen\n      dtype: float64\n"
+                         "    - name: rating_rejected\n      dtype: float64\n");
     cai_buf__puts(b, "  - name: metadata\n    dtype: string\n");
 }
 

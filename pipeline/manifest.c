@@ -231,6 +231,12 @@ static void add_schema(cJSON *m, const cai_run_opts *o)
     for (i = 0; i < sizeof(rest) / sizeof(*rest); i++)
         if (strcmp(rest[i][0], "margin") != 0 || o->margin != CAI_MARGIN_NONE)
             cJSON_AddStringToObject(sc, rest[i][0], rest[i][1]);
+    if (o->judge.mode == CAI_MODE_RATING) { /* in every record of a rating run, in no other */
+        cJSON_AddStringToObject(sc, "cai.rating_chosen",
+                                "number (float): the chosen response's mean score, 1 to 7");
+        cJSON_AddStringToObject(sc, "cai.rating_rejected",
+                                "number (float): the rejected response's mean score, 1 to 7");
+    }
 }
 
 static void add_trust(cJSON *m, cJSON *st, const cai_run_info *info)
@@ -350,7 +356,10 @@ cai_status cai_run__write_manifest(const cai_run_info *info, cai_error *err)
     settings = cJSON_AddObjectToObject(m, "settings");
     cJSON_AddNumberToObject(settings, "principles_per_pair",
                             o->principles_per_pair ? o->principles_per_pair : 1);
-    cJSON_AddBoolToObject(settings, "swap", !o->no_swap);
+    cJSON_AddBoolToObject(settings, "swap", !o->no_swap && o->judge.mode != CAI_MODE_RATING);
+    if (o->judge.mode == CAI_MODE_RATING)
+        cJSON_AddNumberToObject(settings, "rating_scale",
+                                o->rating_scale > 0 ? o->rating_scale : 1);
     cJSON_AddNumberToObject(settings, "samples", o->samples ? o->samples : 1);
     cJSON_AddStringToObject(settings, "format", cai_out_format_name(o->format));
     cJSON_AddStringToObject(settings, "margin", cai_margin_mode_name(o->margin));

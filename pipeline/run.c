@@ -69,6 +69,13 @@ struct pending {
     unsigned n_tasks, next_task, n_done;
     result *res;
     task_ref *refs;
+    /* --mode rating: one pending per input record (see "rating mode" below) */
+    char **cands;     /* the record's responses; [0] and [1] alias resp[] for a 2-response record */
+    size_t n_cands;   /* 0 in choice mode */
+    size_t *rslot;    /* rating slot -> index in cands (blank responses are not rated) */
+    size_t n_rslot;   /* rated responses */
+    uint64_t n_pairs; /* pairs derived from the record (i < j, input order; --limit may cut) */
+    double rating[2]; /* a derived pair's mean scores of resp[0], resp[1] */
 };
 
 struct cai_run {
@@ -105,6 +112,8 @@ struct cai_run {
     int uniform; /* all principle weights equal */
     cai_run_summary s;
     uint64_t pairs_total, judgments_total, judgments_done;
+    int rating;             /* --mode rating: pendings are records, tasks are ratings */
+    uint64_t pairs_flushed; /* pairs written out (rating mode: several per pending) */
     int any_msg_list; /* some pair's prompt is a message list: --format auto is conversational */
     uint64_t judge_ok, judge_failed;
     uint64_t first_wins, first_total;
@@ -228,6 +237,10 @@ static void pending_free(pending *p)
             free(p->res[i].errmsg);
     free(p->res);
     free(p->refs);
+    for (i = 2; i < p->n_cands; i++)
+        free(p->cands[i]);
+    free(p->cands);
+    free(p->rslot);
     free(p);
 }
 
@@ -352,6 +365,14 @@ oom:
 /* Task index t -> (principle slot, order, sample). */
 static void task_coords(const cai_run *r, unsigned t, size_t *k, unsigned *order, unsigned *sample)
 {
+    if (r->rating) {
+        /* (rating slot, principle, sample); "order" 2 + slot keeps rating keys and journal
+         * lines apart from choice ones (orders 0 and 1) and names the response rated */
+        *sample = t % r->n_samples;
+        *k = (t / r->n_samples) % r->k;
+        *order = 2 + t / (r->n_samples * r->k);
+        return;
+    }
     *sample = t % r->n_samples;
     *order = (t / r->n_samples) % r->n_orders;
     *k = t / (r->n_samples * r->n_orders);
@@ -377,8 +398,12 @@ static void task_fill(const cai_run *r, pending *p, unsigned t, cai_judge_task *
     out->cmp.context = p->context;
     out->cmp.n_context = p->n_context;
     out->cmp.principle = cai_constitution_principle(r->c, p->principles[k]);
-    out->cmp.first = p->resp[order];
-    out->cmp.second = p->resp[1 - order];
+    if (r->rating) {
+        out->cmp.first = p->cands[p->rslot[order - 2]]; /* shown alone: no second response */
+    } else {
+        out->cmp.first = p->resp[order];
+        out->cmp.second = p->resp[1 - order];
+    }
     out->sample = sample;
     out->payload = &p->refs[t];
 }
@@ -470,6 +495,68 @@ pending_make_cand(cai_run *r, pending **out, const cai_record *rec, cai_error *e
     return st;
 }
 
+/*
+ * Rating mode plans per record, not per pair: each response is rated alone against each of the
+ * record's K principles (sampled by the record id), S samples each, so a record of N responses
+ * costs N * K * S requests and every pair (i, j) of it is derived from those ratings when all are
+ * in (finish_rating). A 2-response record keeps pending_make's slots (the coin flip of human-
+ * labelled inputs included) and its id; a candidates record gives the pairs "ID#i-j" of choice
+ * mode, in the same order.
+ */
+static cai_status rating_make(cai_run *r, pending **out, const cai_record *rec, cai_error *err)
+{
+    size_t n = rec->n_responses, i;
+    uint64_t all = (uint64_t)n * (n - 1) / 2;
+    pending *p;
+    cai_status st;
+
+    if (n > 4096)
+        return cai_error__set(err, CAI_ESCHEMA,
+                              "%s:%llu: --mode rating rates at most 4096 responses per record",
+                              rec->file, (unsigned long long)rec->line);
+    st = pending_make(r, out, rec, rec->id, 0, 1, err);
+    if (st != CAI_OK)
+        return st;
+    p = *out;
+    p->cands = calloc(n, sizeof(*p->cands));
+    p->rslot = calloc(n, sizeof(*p->rslot));
+    if (!p->cands || !p->rslot)
+        goto oom;
+    p->n_cands = 2;
+    p->cands[0] = p->resp[0];
+    p->cands[1] = p->resp[1];
+    for (i = 2; i < n; i++, p->n_cands++)
+        if (!(p->cands[i] = xstrdup(rec->responses[i])))
+            goto oom;
+    if (n > 2)
+        p->human = -1; /* a human label names one response of a pair, not of a candidate list */
+    p->invalid = NULL; /* decided per derived pair */
+    p->n_principles = sample_principles(r, p->id, p->principles);
+    p->n_pairs = all;
+    if (r->o.limit && all > r->o.limit - r->pairs_read)
+        p->n_pairs = r->o.limit - r->pairs_read;
+    /* --limit may cut the record after pair (0, m): then only responses 0..m are rated */
+    for (i = 0; i < (p->n_pairs >= n - 1 ? n : p->n_pairs + 1); i++)
+        if (!blank(p->cands[i]))
+            p->rslot[p->n_rslot++] = i;
+    free(p->res);
+    free(p->refs);
+    p->n_tasks = (unsigned)(p->n_rslot * p->n_principles * r->n_samples);
+    p->res = calloc(p->n_tasks ? p->n_tasks : 1, sizeof(*p->res));
+    p->refs = calloc(p->n_tasks ? p->n_tasks : 1, sizeof(*p->refs));
+    if (!p->res || !p->refs)
+        goto oom;
+    for (i = 0; i < p->n_tasks; i++) {
+        p->refs[i].p = p;
+        p->refs[i].t = (unsigned)i;
+    }
+    return CAI_OK;
+oom:
+    pending_free(p);
+    *out = NULL;
+    return cai_error__set(err, CAI_ENOMEM, "out of memory");
+}
+
 /* Produces the next pair (expanding candidates into all pairs i < j). */
 static cai_status next_pair(cai_run *r, pending **out, cai_error *err)
 {
@@ -479,6 +566,14 @@ static cai_status next_pair(cai_run *r, pending **out, cai_error *err)
     if (r->o.limit && r->pairs_read >= r->o.limit)
         return CAI_ITEROVER;
     for (;;) {
+        if (r->cand && r->rating) {
+            const cai_record *rec = r->cand; /* valid until the next record is read */
+            r->cand = NULL;
+            st = rating_make(r, out, rec, err);
+            if (st == CAI_OK)
+                r->pairs_read += (*out)->n_pairs;
+            return st;
+        }
         if (r->cand) {
             const cai_record *rec = r->cand;
             if (rec->n_responses == 2) {
@@ -638,13 +733,14 @@ static void add_exact(cJSON *o, const char *k, double v)
  * response shown first / second, and judgments whose probability came from a text verdict.
  * Always present, always integers, so the schema is the same for every record.
  */
-static void add_shown_counts(const pending *p, cJSON *cai)
+static void add_shown_counts(const cai_run *r, const pending *p, cJSON *cai)
 {
     unsigned t, first = 0, second = 0, text = 0;
 
     for (t = 0; t < p->n_tasks; t++) {
-        first += p->res[t].p_first > 0.5;
-        second += p->res[t].p_first < 0.5;
+        /* a rating shows one response: no position wins (p_first holds the score) */
+        first += !r->rating && p->res[t].p_first > 0.5;
+        second += !r->rating && p->res[t].p_first < 0.5;
         text += !p->res[t].from_logprobs;
     }
     cJSON_AddNumberToObject(cai, "first_shown_wins", first);
@@ -730,7 +826,12 @@ static char *record_line(const cai_run *r,
                                 : p->human == 0 ? "a"
                                                 : "b");
         cJSON_AddBoolToObject(cai, "agrees_with_human", p->human >= 0 && p->human == chosen);
-        add_shown_counts(p, cai);
+        add_shown_counts(r, p, cai);
+        if (r->rating) {
+            /* only in rating runs, so every record of a dataset has the same keys */
+            add_exact(cai, "rating_chosen", p->rating[chosen]);
+            add_exact(cai, "rating_rejected", p->rating[1 - chosen]);
+        }
     }
     /* The input's other fields as one JSON text: their types vary between inputs, a string
      * column does not; the reader keeps each value's original bytes (numbers included). */
@@ -882,8 +983,8 @@ static void health_judgments(cai_run *r, const pending *p)
         } else {
             d.from_logprobs = x->from_logprobs != 0;
             d.from_text = x->from_logprobs == 0;
-            d.first_wins = x->p_first > 0.5;
-            d.second_wins = x->p_first < 0.5;
+            d.first_wins = !r->rating && x->p_first > 0.5;
+            d.second_wins = !r->rating && x->p_first < 0.5;
             if (r->n_orders == 2 && order == 0 && p->res[t + r->n_samples].st == CAI_OK) {
                 double a0 = x->p_first, a1 = 1.0 - p->res[t + r->n_samples].p_first;
                 d.order_n = 1;
@@ -931,24 +1032,25 @@ static cai_health_opts health_opts(const cai_run *r)
 {
     cai_health_opts o = CAI_HEALTH_OPTS_INIT;
 
-    o.swap = r->n_orders == 2;
+    o.swap = r->n_orders == 2; /* never in rating mode: no order, no position checks */
     /* as the judge asked: a reasoning model, CoT mode or Anthropic give text verdicts on purpose */
     o.logprobs_requested = r->judge ? cai_judge_asks_logprobs(r->judge) : 0;
     return o;
 }
 
+static cai_status
+write_labelled(cai_run *r, const pending *p, double p_a, int agree, cai_error *err);
+static cai_status finish_rating(cai_run *r, pending *p, cai_error *err);
+
 /* Aggregates a finished pair and writes it where it belongs. */
 static cai_status finish_pair(cai_run *r, pending *p, cai_error *err)
 {
-    const char *ids[64];
-    double sum = 0, p_a, p_chosen;
+    double sum = 0, p_a;
     unsigned t, agree_all = 1;
-    int chosen, agree;
-    char *line;
-    cai_writer *w;
-    cai_status st;
-    size_t k;
+    int agree;
 
+    if (r->rating)
+        return finish_rating(r, p, err);
     if (r->tally.input_pairs)
         r->tally.input_pairs[p->input]++;
     if (p->invalid)
@@ -979,6 +1081,21 @@ static cai_status finish_pair(cai_run *r, pending *p, cai_error *err)
     }
     p_a = sum / p->n_tasks;
     agree = r->n_orders == 2 ? (int)agree_all : -1;
+    return write_labelled(r, p, p_a, agree, err);
+}
+
+/* Writes a judged pair with P(A) = p_a: a tie to ties.jsonl.gz (unless kept), else a record. */
+static cai_status
+write_labelled(cai_run *r, const pending *p, double p_a, int agree, cai_error *err)
+{
+    const char *ids[64];
+    double p_chosen;
+    int chosen;
+    char *line;
+    cai_writer *w;
+    cai_status st;
+    size_t k;
+
     for (k = 0; k < p->n_principles; k++)
         ids[k] = cai_constitution_principle(r->c, p->principles[k])->id;
 
@@ -1015,6 +1132,90 @@ static cai_status finish_pair(cai_run *r, pending *p, cai_error *err)
     r->p_sum += p_chosen;
     tally_kept(r, p, chosen, p_chosen);
     return CAI_OK;
+}
+
+/* ---- rating mode: pairs from ratings ----------------------------------------------------- */
+
+/* The rating slot of response ci of the record, or -1 when it was not rated (blank). */
+static long rating_slot_of(const pending *p, size_t ci)
+{
+    size_t s;
+
+    for (s = 0; s < p->n_rslot; s++)
+        if (p->rslot[s] == ci)
+            return (long)s;
+    return -1;
+}
+
+/*
+ * One derived pair q, whose res holds the K x S ratings of resp[0] then those of resp[1], in
+ * task order. Label: P(A) = 1 / (1 + exp(-(mean_A - mean_B) / s)), s = --rating-scale (1): a
+ * one-point difference on the 1..7 scale gives 0.73, two points 0.88; equal means are a tie.
+ */
+static cai_status finish_rated_pair(cai_run *r, pending *q, cai_error *err)
+{
+    unsigned t, per = q->n_tasks / 2;
+    double sa = 0, sb = 0, scale = r->o.rating_scale > 0 ? r->o.rating_scale : 1.0, p_a;
+
+    if (r->tally.input_pairs)
+        r->tally.input_pairs[q->input]++;
+    if (q->invalid)
+        return write_failed(r, q, q->invalid, err);
+    for (t = 0; t < q->n_tasks; t++)
+        if (q->res[t].st != CAI_OK)
+            return write_failed(r, q, q->res[t].errmsg ? q->res[t].errmsg : "rating failed", err);
+    r->s.pairs_judged++;
+    /* Sum in task order (principle, sample) so the means are bit-identical every run. */
+    for (t = 0; t < per; t++) {
+        sa += q->res[t].p_first;
+        sb += q->res[per + t].p_first;
+    }
+    q->rating[0] = sa / per;
+    q->rating[1] = sb / per;
+    p_a = 1.0 / (1.0 + exp(-(q->rating[0] - q->rating[1]) / scale));
+    return write_labelled(r, q, p_a, -1, err);
+}
+
+/* Writes every pair of a rated record (i < j, input order), each from the two ratings. */
+static cai_status finish_rating(cai_run *r, pending *p, cai_error *err)
+{
+    unsigned per = (unsigned)p->n_principles * r->n_samples;
+    result *two = calloc(2 * per + 1, sizeof(*two));
+    char idbuf[600];
+    uint64_t n = 0;
+    size_t i, j;
+    cai_status st = CAI_OK;
+
+    if (!two)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    health_judgments(r, p); /* each rating counted once, not once per pair it serves */
+    for (i = 0; st == CAI_OK && i < p->n_cands && n < p->n_pairs; i++) {
+        for (j = i + 1; st == CAI_OK && j < p->n_cands && n < p->n_pairs; j++, n++) {
+            pending q = *p; /* a view: borrows p's texts, freed with p */
+            long sa = rating_slot_of(p, i), sb = rating_slot_of(p, j);
+            if (p->n_cands > 2) {
+                snprintf(idbuf, sizeof(idbuf), "%s#%zu-%zu", p->id, i, j);
+                q.id = idbuf;
+            }
+            q.resp[0] = p->cands[i];
+            q.resp[1] = p->cands[j];
+            q.res = two;
+            q.n_tasks = 0;
+            if (sa < 0 || sb < 0)
+                q.invalid = "a response is empty or whitespace-only";
+            else if (strcmp(q.resp[0], q.resp[1]) == 0)
+                q.invalid = "the two responses are identical";
+            else {
+                memcpy(two, p->res + (size_t)sa * per, per * sizeof(*two));
+                memcpy(two + per, p->res + (size_t)sb * per, per * sizeof(*two));
+                q.n_tasks = 2 * per;
+            }
+            st = finish_rated_pair(r, &q, err);
+            r->pairs_flushed++;
+        }
+    }
+    free(two);
+    return st;
 }
 
 /* Emits every finished pair at the head of the window, in input order. */
@@ -1065,7 +1266,7 @@ static void report(cai_run *r, int final)
     memset(&pr, 0, sizeof(pr));
     cai_judge_get_stats(r->judge, &js);
     pr.pairs_total = r->pairs_total;
-    pr.pairs_done = r->head;
+    pr.pairs_done = r->rating ? r->pairs_flushed : r->head;
     pr.judgments_total = r->judgments_total;
     pr.judgments_done = r->judgments_done;
     pr.judgments_replayed = r->s.judgments_replayed;
@@ -1241,7 +1442,7 @@ static int pull(cai_judge_task *out, void *payload)
                 return -1;
             }
             if (!in_this_shard(r, p)) {
-                r->pairs_outside++;
+                r->pairs_outside += r->rating ? p->n_pairs : 1;
                 pending_free(p);
                 continue;
             }
@@ -1283,7 +1484,7 @@ static cai_status done(const cai_judge_task *t,
         cai_jentry e;
         memset(&e, 0, sizeof(e));
         e.key = task_key(r, p, ref->t);
-        e.p_first = cai_journal__canon(res->p_first);
+        e.p_first = cai_journal__canon(r->rating ? res->score : res->p_first); /* rating: 1..7 */
         e.verdict = (unsigned char)res->verdict;
         e.from_logprobs = (unsigned char)res->from_logprobs;
         e.prompt_tokens = res->prompt_tokens;
@@ -1467,11 +1668,11 @@ static cai_status survey_inputs(cai_run *r, cJSON *inputs_json, cai_error *err)
             goto out;
         }
         if (!in_this_shard(r, p)) {
-            r->pairs_outside++;
+            r->pairs_outside += r->rating ? p->n_pairs : 1;
             pending_free(p);
             continue;
         }
-        r->pairs_total++;
+        r->pairs_total += r->rating ? p->n_pairs : 1;
         r->judgments_total += p->n_tasks;
         r->any_msg_list |= p->msg_list && !p->hh;
         if (r->o.dry_run) {
@@ -1723,6 +1924,8 @@ cai_status cai_run_create(cai_run **out, const cai_run_opts *opts, cai_error *er
         return cai_error__set(err, CAI_EINVAL,
                               "--max-cost needs the judge's prices: --price-input and "
                               "--price-output (USD per million tokens)");
+    if (!(opts->rating_scale >= 0) || opts->rating_scale > 1e6)
+        return cai_error__set(err, CAI_EINVAL, "--rating-scale: must be a positive number");
     if (opts->samples > 1 && opts->judge.temperature <= 0)
         return cai_error__set(err, CAI_EINVAL,
                               "--samples > 1 needs --temperature > 0 (identical requests would "
@@ -1744,7 +1947,8 @@ cai_status cai_run_create(cai_run **out, const cai_run_opts *opts, cai_error *er
     for (size_t i = 1; i < cai_constitution_count(r->c); i++)
         r->uniform &= cai_constitution_principle(r->c, i)->weight ==
                       cai_constitution_principle(r->c, 0)->weight;
-    r->n_orders = opts->no_swap ? 1 : 2;
+    r->rating = opts->judge.mode == CAI_MODE_RATING;
+    r->n_orders = opts->no_swap || r->rating ? 1 : 2; /* a rating shows one response: no order */
     r->n_samples = opts->samples ? opts->samples : 1;
     if (r->o.shard_records == 0)
         r->o.shard_records = 100000;

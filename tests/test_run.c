@@ -1670,6 +1670,242 @@ START_TEST(shard_journal_refuses_another_shard_spec)
 }
 END_TEST
 
+/* ---- rating mode ------------------------------------------------------------------------ */
+
+/* n records of 4 candidates each; response i of record r carries the fake judge's score marker
+ * (r + 2i) % 7 + 1, distinct within a record, so every pair has a predictable winner. */
+static char *rating_candidates(int n)
+{
+    char *path = tu_strdupf("%s/cands.jsonl", dir);
+    FILE *f = fopen(path, "w");
+    int r, i;
+
+    ck_assert_ptr_nonnull(f);
+    for (r = 0; r < n; r++) {
+        fprintf(f, "{\"id\":\"c%d\",\"prompt\":\"Question %d?\",\"responses\":[", r, r);
+        for (i = 0; i < 4; i++)
+            fprintf(f, "%s\"Answer %d of %d [[score=%d]]\"", i ? "," : "", i, r,
+                    (r + 2 * i) % 7 + 1);
+        fprintf(f, "]}\n");
+    }
+    fclose(f);
+    return path;
+}
+
+static int marker_of(const char *text)
+{
+    const char *m = strstr(text, "[[score=");
+
+    return m ? atoi(m + 8) : -1;
+}
+
+/* Checks every record of out against the marker scores and the documented mapping with scale
+ * s; returns the number of records. */
+static size_t check_rating_records(const char *out, double s, unsigned judgments)
+{
+    const char *names[] = {"data/train-00000-of-00001.jsonl.gz",
+                           "data/test-00000-of-00001.jsonl.gz"};
+    size_t n = 0, i;
+
+    for (i = 0; i < 2; i++) {
+        char *text = tu_read_in(out, names[i]), *line, *save = NULL;
+        for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
+             line = strtok_r(NULL, "\n", &save)) {
+            cJSON *o = cJSON_Parse(line);
+            const cJSON *cai = cJSON_GetObjectItem(o, "cai");
+            const cJSON *jc = cJSON_GetObjectItem(cai, "rating_chosen");
+            const cJSON *jr = cJSON_GetObjectItem(cai, "rating_rejected");
+            double rc, rr, pc;
+            ck_assert_msg(cJSON_IsNumber(jc) && cJSON_IsNumber(jr), "%s", line);
+            rc = jc->valuedouble;
+            rr = jr->valuedouble;
+            pc = cJSON_GetObjectItem(o, "p_chosen")->valuedouble;
+            ck_assert_int_gt(marker_of(cJSON_GetObjectItem(o, "chosen")->valuestring),
+                             marker_of(cJSON_GetObjectItem(o, "rejected")->valuestring));
+            ck_assert(rc > rr && rc <= 7 && rr >= 1);
+            ck_assert_double_eq_tol(pc, 1.0 / (1.0 + exp(-(rc - rr) / s)), 1e-12);
+            ck_assert_int_eq(cJSON_GetObjectItem(cai, "first_shown_wins")->valueint, 0);
+            ck_assert_int_eq(cJSON_GetObjectItem(cai, "second_shown_wins")->valueint, 0);
+            ck_assert_int_eq(cJSON_GetObjectItem(cai, "judgments")->valueint, (int)judgments);
+            ck_assert(cJSON_IsNull(cJSON_GetObjectItem(cai, "orders_agree")));
+            cJSON_Delete(o);
+            n++;
+        }
+        free(text);
+    }
+    return n;
+}
+
+START_TEST(run_rating_rates_each_candidate_once_and_derives_every_pair)
+{
+    char *cands = rating_candidates(5);
+    const char *in[] = {cands};
+    fake_llm *srv = fake_llm_start(NULL);
+    char *out = tu_strdupf("%s/rate", dir), *manifest, *card;
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+
+    ck_assert_ptr_nonnull(srv);
+    base_opts(&o, in, out);
+    use_fake(&o, srv);
+    o.judge.mode = CAI_MODE_RATING;
+    o.principles_per_pair = 2;
+    /* the plan first: 4 responses x 2 principles per record, 6 pairs per record */
+    o.dry_run = 1;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(s.judgments, 5 * 4 * 2);
+    ck_assert_uint_eq(s.pairs_read, 5 * 6);
+    /* --limit 2 cuts record c0 after its pairs (0,1), (0,2): only responses 0..2 are rated */
+    o.limit = 2;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(s.judgments, 3 * 2);
+    ck_assert_uint_eq(s.pairs_read, 2);
+    ck_assert_uint_eq(fake_llm_requests(srv), 0);
+    o.limit = 0;
+    o.dry_run = 0;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    /* N * K requests per record, not N(N-1) * K */
+    ck_assert_uint_eq(fake_llm_successes(srv), 5 * 4 * 2);
+    ck_assert_uint_eq(fake_llm_requests(srv), 5 * 4 * 2);
+    ck_assert_uint_eq(s.pairs_read, 30);
+    ck_assert_uint_eq(s.pairs_kept, 30);
+    ck_assert_int_eq(s.validation_findings, 0);
+    ck_assert_uint_eq(check_rating_records(out, 1.0, 4), 30);
+    /* no position checks in rating mode (an order-blind judge is not position-biased) */
+    ck_assert_int_eq(s.health_report.errors, 0);
+    manifest = tu_read_in(out, "manifest.json");
+    card = tu_read_in(out, "README.md");
+    ck_assert_ptr_nonnull(strstr(manifest, "\"cai.rating_chosen\""));
+    ck_assert_ptr_nonnull(strstr(manifest, "\"rating_scale\":\t1"));
+    ck_assert_ptr_nonnull(strstr(card, "name: rating_rejected"));
+    free(manifest);
+    free(card);
+
+    /* The scale is not in the journal's fingerprint: the scores are, so a new scale relabels
+     * from the journal without a request. --no-swap is accepted and changes nothing. */
+    o.rating_scale = 2.0;
+    o.no_swap = 1;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(fake_llm_requests(srv), 5 * 4 * 2);
+    ck_assert_uint_eq(s.judgments_replayed, 5 * 4 * 2);
+    ck_assert_uint_eq(check_rating_records(out, 2.0, 4), 30);
+    fake_llm_stop(srv);
+    free(out);
+    free(cands);
+}
+END_TEST
+
+START_TEST(run_rating_pairs_cost_two_requests_and_match_across_concurrency_and_resume)
+{
+    char *pairs = tu_strdupf("%s/pairs.jsonl", dir);
+    const char *in[] = {pairs};
+    fake_llm *srv = fake_llm_start(NULL);
+    char *out1 = tu_strdupf("%s/r1", dir), *out2 = tu_strdupf("%s/r16", dir);
+    char *out3 = tu_strdupf("%s/resumed", dir), *failed;
+    cai_run_opts o;
+    cai_run_summary s;
+    cai_error err = {0};
+    FILE *f = fopen(pairs, "w");
+    int i;
+
+    ck_assert_ptr_nonnull(srv);
+    ck_assert_ptr_nonnull(f);
+    for (i = 0; i < 8; i++)
+        fprintf(f,
+                "{\"id\":\"p%d\",\"prompt\":\"Q%d?\",\"response_a\":\"A [[score=%d]]\","
+                "\"response_b\":\"%s\"}\n",
+                i, i, i % 7 + 1,
+                i == 3  ? " "
+                : i % 2 ? "B [[score=7]]"
+                        : "B [[score=1]]");
+    fclose(f);
+    base_opts(&o, in, out1);
+    use_fake(&o, srv);
+    o.judge.mode = CAI_MODE_RATING;
+    o.max_failure_rate = 1;
+    o.judge.concurrency = 1;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    /* 2 ratings a pair; the blank response of p3 is never sent (one rating for p3) */
+    ck_assert_uint_eq(fake_llm_successes(srv), 2 * 8 - 1);
+    ck_assert_uint_eq(s.pairs_read, 8);
+    ck_assert_uint_eq(s.unjudgeable, 1);
+    failed = tu_read_in(out1, "failed.jsonl.gz");
+    ck_assert_ptr_nonnull(strstr(failed, "\"p3\""));
+    free(failed);
+    ck_assert_uint_eq(check_rating_records(out1, 1.0, 2) + s.ties, 7);
+
+    o.output_dir = out2;
+    o.judge.concurrency = 16;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert(same_dataset(out1, out2));
+
+    /* resume: a shorter plan first, then the whole; each rating is asked once */
+    o.output_dir = out3;
+    o.limit = 4;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(s.judgments_sent, 7);
+    o.limit = 0;
+    ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(s.judgments_replayed, 7);
+    ck_assert_uint_eq(s.judgments_sent, 8);
+    ck_assert(same_dataset(out1, out3));
+    fake_llm_stop(srv);
+    free(out1);
+    free(out2);
+    free(out3);
+    free(pairs);
+}
+END_TEST
+
+START_TEST(run_rating_resumes_after_the_judge_dies_to_the_same_bytes)
+{
+    char *cands = rating_candidates(10);
+    const char *in[] = {cands};
+    fake_llm *srv = fake_llm_start(NULL);
+    char *out = tu_strdupf("%s/died", dir), *ref = tu_strdupf("%s/ref", dir);
+    cai_run_opts o;
+    cai_run_summary s1, s2;
+    cai_error err = {0};
+
+    ck_assert_ptr_nonnull(srv);
+    base_opts(&o, in, out);
+    use_fake(&o, srv);
+    o.judge.mode = CAI_MODE_RATING;
+    o.judge.concurrency = 4;
+    o.judge.down_timeout_s = 0.3;
+    fake_llm_die_after(srv, 15); /* mid-record: some responses of a record rated, some not */
+    ck_assert_int_eq(run_job(&o, &s1, &err), CAI_ETRANSPORT);
+    ck_assert(!exists(out, "manifest.json"));
+    ck_assert_int_eq(fake_llm_revive(srv), 0);
+    memset(&err, 0, sizeof(err));
+    ck_assert_msg(run_job(&o, &s2, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(s2.judgments_replayed, s1.judgments_answered);
+    ck_assert_uint_eq(s2.judgments_replayed + s2.judgments_answered, 40);
+    ck_assert_uint_eq(fake_llm_duplicate_successes(srv), 0);
+    o.output_dir = ref;
+    ck_assert_msg(run_job(&o, &s2, &err) == CAI_OK, "%s", err.msg);
+    fake_llm_stop(srv);
+    ck_assert(same_dataset(out, ref));
+    ck_assert_uint_eq(check_rating_records(out, 1.0, 2), 60);
+    free(out);
+    free(ref);
+    free(cands);
+}
+END_TEST
+
+static TCase *rating_tcase(void)
+{
+    TCase *tc = tcase_create("rating");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, run_rating_rates_each_candidate_once_and_derives_every_pair);
+    tcase_add_test(tc, run_rating_pairs_cost_two_requests_and_match_across_concurrency_and_resume);
+    tcase_add_test(tc, run_rating_resumes_after_the_judge_dies_to_the_same_bytes);
+    return tc;
+}
+
 Suite *run_suite(void)
 {
     Suite *s = suite_create("run");
@@ -1711,6 +1947,7 @@ Suite *run_suite(void)
         tcase_add_test(sh, shard_journal_refuses_another_shard_spec);
         suite_add_tcase(s, sh);
     }
+    suite_add_tcase(s, rating_tcase());
 
     tcase_add_checked_fixture(hh, setup, teardown);
     tcase_set_tags(hh, "hh_sample"); /* reads the external HH-RLHF sample (check_main.c) */

@@ -110,6 +110,9 @@ typedef struct cai_run_opts {
      * with every judgment taken from the shard that owns its pair; nothing is sent. */
     const char *const *merge_dirs;
     size_t n_merge_dirs;
+    /* judge.mode CAI_MODE_RATING: each response is rated 1..7 alone against each principle and
+     * a pair's P(A) = 1 / (1 + exp(-(mean score A - mean score B) / rating_scale)); 0 = 1 */
+    double rating_scale;
 } cai_run_opts;
 
 #define CAI_RUN_OPTS_VERSION 1

@@ -71,7 +71,11 @@ static const char run_help_more[] =
     "      --api-key-file FILE    read the key from a file instead\n"
     "      --ca-bundle FILE       CA certificates for TLS (verification is always on)\n"
     "      --mode M               choice (default: one letter, log-probs), cot (reasoning, "
-    "clamped)\n"
+    "clamped),\n"
+    "                             rating (each response scored 1-7 alone: N requests per\n"
+    "                             candidates record instead of N(N-1); no order, no swap)\n"
+    "      --rating-scale S       rating mode: P(A) = 1/(1+exp(-(score A - score B)/S)) "
+    "(default 1)\n"
     "      --cot-clamp LO,HI      CoT probability band (default 0.4,0.6)\n"
     "      --temperature T        sampling temperature (default 0)\n"
     "      --top-logprobs N       log-probs asked per position, 1 to 20 (default 10;\n"
@@ -162,6 +166,7 @@ enum {
     OPT_REPAIR_JOURNAL,
     OPT_MARGIN,
     OPT_MARGIN_CAP,
+    OPT_RATING_SCALE,
     OPT_LICENSE,
     OPT_LANGUAGE,
     OPT_MAX_COST,
@@ -218,6 +223,7 @@ static const struct option long_opts[] = {
     {"repair-journal", no_argument, NULL, OPT_REPAIR_JOURNAL},
     {"margin", required_argument, NULL, OPT_MARGIN},
     {"margin-cap", required_argument, NULL, OPT_MARGIN_CAP},
+    {"rating-scale", required_argument, NULL, OPT_RATING_SCALE},
     {"license", required_argument, NULL, OPT_LICENSE},
     {"language", required_argument, NULL, OPT_LANGUAGE},
     {"accept-unhealthy-judge", no_argument, NULL, OPT_ACCEPT_UNHEALTHY},
@@ -589,7 +595,7 @@ int cmd_run(int argc, char **argv)
             o.judge.ca_bundle = optarg;
             break;
         case OPT_MODE:
-            if ((v = cai_judge_mode_parse(optarg)) < 0 || v == CAI_MODE_RATING)
+            if ((v = cai_judge_mode_parse(optarg)) < 0)
                 goto bad_value;
             o.judge.mode = (cai_judge_mode)v;
             break;
@@ -691,6 +697,10 @@ int cmd_run(int argc, char **argv)
             if ((v = cai_margin_mode_parse(optarg)) < 0)
                 goto bad_value;
             o.margin = (cai_margin_mode)v;
+            break;
+        case OPT_RATING_SCALE:
+            if (cli_parse_double(optarg, 0.001, 1000, &o.rating_scale))
+                goto bad_value;
             break;
         case OPT_MARGIN_CAP:
             if (cli_parse_double(optarg, 0.001, 1000, &o.margin_cap))

@@ -457,6 +457,20 @@ static void marker_p(const request *r, double *p)
     *p = m < o ? v : 1.0 - v;
 }
 
+/*
+ * A scripted rating: a rated response holding "[[score=N]]" (N in 1..7) gets its log-probs
+ * centred on digit N, whatever the principle, so a rating run's labels are predictable (the
+ * response with the higher N is chosen; equal N is a tie).
+ */
+static void marker_score(const request *r, int *d)
+{
+    const char *m = r->text ? strstr(r->text, "[[score=") : NULL;
+    int v;
+
+    if (m && sscanf(m + 8, "%d", &v) == 1 && v >= 1 && v <= 7)
+        *d = v;
+}
+
 /* The text of the last "<<<NAME_nonce>>>\n...\n<<<END_nonce>>>" block of r's prompt. */
 static int fenced_block(const request *r, const char *name, const char **s, size_t *len)
 {
@@ -544,6 +558,8 @@ static void make_answer(answer *a, const request *r, uint64_t seed, fake_fault f
     if (rating) {
         int d = 1 + (int)((h >> 20) % 7), k;
         double z = 0;
+
+        marker_score(r, &d);
 
         for (k = 1; k <= 7; k++)
             z += exp(-1.5 * fabs((double)(k - d)));
