@@ -7,10 +7,12 @@
  *   built and queued to go (READY), in flight (ACTIVE), answered but not yet handled (REAPED),
  *   waiting for a retry or a token bucket (DELAYED), or waiting for an identical body already
  *   in flight (WAITING). Memory is therefore bounded by the concurrency, never by the input.
- * - Send first: replies arrive in bursts, and the next requests do not depend on them. When
- *   replies come in, the freed capacity goes at once to READY requests, built beforehand, and
- *   the replies are handled while those are on the wire. A reply that asks the pool to wait
- *   (429, rate-limit headers) is handled before anything more is sent.
+ * - Handle, then send (the durability promise): every reply read off the network is handled,
+ *   and its done callback has returned (the run journals it there), before its capacity goes to
+ *   another request. A SIGKILL therefore loses at most the requests in flight, never a reply
+ *   that was read. The next requests are built (READY) before capacity frees up, so refilling
+ *   costs only the send; a reply that asks the pool to wait (429, rate-limit headers) is seen
+ *   before anything more goes out.
  * - A retry re-sends the slot's body buffer unchanged.
  * - The API key lives only in the header list (and a copy used to scrub messages); replies and
  *   error messages are scrubbed of it before they leave the engine.
@@ -193,7 +195,6 @@ struct cai_judge {
     size_t ready_head, nready;
     size_t *reaped; /* REAPED slots, in the order curl finished them */
     size_t nreaped;
-    int hold;       /* a reaped reply asks the pool to wait: handle it before sending more */
     int engine_err; /* the run failed in curl, not in a callback: err says how */
     health h;
     cai_status fatal; /* the judge's health ended the run (CAI_OK = not) */
@@ -1085,8 +1086,7 @@ static void health_sent(cai_judge *j, slot *s, double now)
 }
 
 /* s is back from the network, answered or not, and about to be handled: from here its cost is
- * either in `spent` (a reply) or nowhere (no reply). Not at reap: requests are sent between the
- * reap and the handling, and must see the cost of the reply they overtake. */
+ * either in `spent` (a reply) or nowhere (no reply). */
 static void health_back(cai_judge *j, slot *s)
 {
     health *h = &j->h;
@@ -1684,19 +1684,13 @@ static void drain_all(cai_judge *j)
     }
     j->h.probe_out = 0;
     j->ready_head = j->nready = j->nreaped = 0;
-    j->hold = 0;
-}
-
-/* Whether an answered request asks the pool to wait before sending more (see the invariants). */
-static int reply_holds(const slot *s)
-{
-    return s->code == 429 || cai_wire__hdrs_pause(&s->hdrs) > 0;
 }
 
 /*
  * Moves the transfers and takes every finished one off the multi handle (REAPED), to be handled
- * later in the pass. Every perform is followed by this: a finished transfer whose message stayed
- * in curl's queue would make no more socket activity, and the poll would sleep on it.
+ * by finish_reaped before anything more is sent. Every perform is followed by this: a finished
+ * transfer whose message stayed in curl's queue would make no more socket activity, and the poll
+ * would sleep on it.
  */
 static cai_status perform(cai_judge *j, cai_error *err)
 {
@@ -1723,23 +1717,46 @@ static cai_status perform(cai_judge *j, cai_error *err)
         s->state = SLOT_REAPED;
         j->active--;
         j->reaped[j->nreaped++] = (size_t)(s - j->slots);
-        /* Until the judge has answered once, a reply may say that it never will: read it
-         * before sending more. */
-        j->hold |= reply_holds(s) || !j->h.ok_seen;
     }
     return CAI_OK;
+}
+
+/*
+ * Handles every REAPED reply in the order curl finished them, so each one reaches the done
+ * callback (which journals it) before its capacity is offered to another request.
+ */
+static cai_status finish_reaped(cai_judge *j)
+{
+    cai_status st = CAI_OK;
+    size_t i;
+
+    for (i = 0; i < j->nreaped && st == CAI_OK; i++)
+        st = finish(j, &j->slots[j->reaped[i]]);
+    j->nreaped = 0;
+    return st;
+}
+
+/* Moves the transfers, then handles what finished; *handled counts the replies handled. */
+static cai_status perform_and_finish(cai_judge *j, size_t *handled, cai_error *err)
+{
+    cai_status st = perform(j, err);
+
+    *handled += j->nreaped;
+    if (st == CAI_OK)
+        st = finish_reaped(j);
+    return st;
 }
 
 static cai_status run_http(cai_judge *j, cai_error *err)
 {
     cai_status st = CAI_OK;
-    size_t i, sent_for; /* the replies whose freed capacity has been offered to READY ones */
 
     st = cai_judge_check(j, err);
     if (st != CAI_OK)
         return st;
     for (;;) {
         CURLMcode mc;
+        size_t handled = 0;
 
         if (j->stop && !j->stop_seen) {
             j->stop_seen = 1;
@@ -1749,6 +1766,7 @@ static cai_status run_http(cai_judge *j, cai_error *err)
          * are abandoned. They were not reported, so nothing is lost: a resume asks again. */
         if (j->stop >= 2 || j->fatal != CAI_OK || (j->stop_seen && mono_now() >= j->stop_deadline))
             break;
+        /* Every reply read so far has been handled: the freed capacity may be reused. */
         st = fill_slots(j, err);
         if (st != CAI_OK || j->fatal != CAI_OK)
             break;
@@ -1759,43 +1777,31 @@ static cai_status run_http(cai_judge *j, cai_error *err)
                 (j->source_done || j->pull_blocked))
                 break;
         }
-        st = perform(j, err);
-        if (st == CAI_OK && j->idle) {
+        st = perform_and_finish(j, &handled, err);
+        if (st == CAI_OK && j->fatal == CAI_OK && j->idle) {
             /* Requests are on the wire: do the caller's deferred work while they are out, then
              * send whatever it made ready before waiting. */
             st = j->idle(j->payload);
             if (st == CAI_OK && j->pull_blocked) { /* the idle work may have made room */
                 j->pull_blocked = 0;
                 st = fill_slots(j, err);
-                if (st == CAI_OK)
-                    st = perform(j, err);
+                if (st == CAI_OK && j->fatal == CAI_OK)
+                    st = perform_and_finish(j, &handled, err);
             }
         }
-        if (st != CAI_OK)
+        if (st != CAI_OK || j->fatal != CAI_OK)
             break;
-        if (j->nreaped == 0) {
+        if (handled == 0) {
             mc = curl_multi_poll(j->multi, NULL, 0, poll_timeout_ms(j), NULL);
             if (mc != CURLM_OK) {
                 j->engine_err = 1;
                 st = cai_error__set(err, CAI_ETRANSPORT, "curl: %s", curl_multi_strerror(mc));
                 break;
             }
-            st = perform(j, err);
+            st = perform_and_finish(j, &handled, err);
         }
-        /* Send first: capacity freed by replies goes to the READY requests at once, and the
-         * replies are handled while those are out (sending can finish more transfers). */
-        for (sent_for = 0; st == CAI_OK && !j->hold && j->nreaped > sent_for;) {
-            sent_for = j->nreaped;
-            st = launch_ready(j, mono_now(), err);
-            if (st == CAI_OK)
-                st = perform(j, err);
-        }
-        for (i = 0; i < j->nreaped && st == CAI_OK; i++)
-            st = finish(j, &j->slots[j->reaped[i]]);
         if (st != CAI_OK || j->fatal != CAI_OK)
             break;
-        j->nreaped = 0;
-        j->hold = 0;
     }
     drain_all(j);
     if (st == CAI_OK && j->fatal != CAI_OK)

@@ -20,12 +20,12 @@ Suite *crash_suite(void);
 
 #define CONC 8 /* --concurrency of the runs here, unless a test says otherwise */
 /*
- * The most answered judgments a SIGKILL can lose at concurrency c: the engine holds 2 x c slots
- * (pipeline/judge.c), and an answer is journaled when its slot's done callback runs. Sending
- * goes first, so up to c replies already read wait in REAPED slots while up to c new requests
- * are on the wire.
+ * The most answered judgments a SIGKILL can lose at concurrency c: the requests in flight. The
+ * engine (pipeline/judge.c) hands every reply it has read to the run, which journals it with a
+ * write(2), before the reply's capacity goes to a new request; so at most c requests are ever
+ * sent and not yet journaled (or failed for good).
  */
-#define UNJOURNALED_MAX(c) (2 * (size_t)(c))
+#define UNJOURNALED_MAX(c) ((size_t)(c))
 
 static char *dir;
 
@@ -231,12 +231,12 @@ static size_t journal_entries(const char *out)
 
 /*
  * The server kills the client as its m-th request arrives. By then the client had sent m
- * requests, of which at most UNJOURNALED_MAX(c) were still held by the engine (in flight, or
- * read and not yet handled); every other answer was journaled when it was handled, so the
- * journal must hold at least m - UNJOURNALED_MAX(c) new entries. Of what the server answered, at
- * most UNJOURNALED_MAX(c) may be missing from the journal and be paid again on resume. A journal
- * written lazily (every few seconds, at exit, every few judgments) fails: at concurrency 1 the
- * bound is 2.
+ * requests, of which at most UNJOURNALED_MAX(c) = c were still in flight (the m-th among them);
+ * every other answer was journaled before its capacity was reused, so the journal must hold at
+ * least m - c new entries. Of what the server answered, at most c may be missing from the
+ * journal and be paid again on resume. A journal written lazily (every few seconds, at exit,
+ * every few judgments) fails, and so does an engine that sends into a reply's capacity before
+ * the reply is journaled: at concurrency 1 the bound is m - 1, every answer but the last asked.
  */
 START_TEST(crash_sigkill_at_the_mth_request_keeps_every_answer_read_before_it)
 {

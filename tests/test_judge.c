@@ -122,6 +122,7 @@ typedef struct batch {
     unsigned max_in_flight; /* the engine's own count, seen from the idle hook */
     unsigned full_at;       /* done counts the calls that see this many in flight */
     size_t done_full;
+    uint64_t max_ahead; /* with full_at: most requests sent beyond the completions before this */
     unsigned revive_at_probes; /* health hook: revive the dead server after this many probes */
     size_t stop_at_idle;       /* health hook: first stop on this idle call, second on the next */
     unsigned in_flight_after_stop; /* what the idle call after the first stop saw */
@@ -186,6 +187,8 @@ static cai_status done(const cai_judge_task *t,
 
         cai_judge_get_stats(b->j, &js);
         b->done_full += js.in_flight == b->full_at;
+        if (js.requests - (b->ndone - 1) > b->max_ahead)
+            b->max_ahead = js.requests - (b->ndone - 1);
     }
     if (b->stop_after && b->ndone == b->stop_after)
         cai_judge_stop(b->j);
@@ -1146,10 +1149,11 @@ START_TEST(concurrency_cap_is_honoured_at_the_server)
 }
 END_TEST
 
-/* Send first: a reply is handled after the request that takes its place has gone out, so the
- * server is never kept waiting on the client's work. Without it, done would see at most
- * concurrency - 1 in flight (its own slot is not). */
-START_TEST(replies_are_handled_after_the_next_requests_are_sent)
+/* The durability promise: a reply is handled (done has journaled it) before the request that
+ * takes its place goes out, so a SIGKILL loses only requests in flight. An engine that sends
+ * into the freed capacity first has a full pool behind done, and more requests out than the
+ * completions before it plus the concurrency. */
+START_TEST(replies_are_handled_before_their_capacity_is_reused)
 {
     cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
     cai_judge *j;
@@ -1161,8 +1165,11 @@ START_TEST(replies_are_handled_after_the_next_requests_are_sent)
     b->full_at = 2;
     ck_assert_msg(run_batch(j, b, &err) == CAI_OK, "%s", err.msg);
     ck_assert_uint_eq(b->ndone, 12);
-    /* every completion but the last 2 x concurrency has a full pool behind it */
-    ck_assert_uint_ge(b->done_full, 12 - 2 * 2);
+    /* done never has a full pool behind it: its own request's place is still free */
+    ck_assert_uint_eq(b->done_full, 0);
+    /* every request sent, but for the concurrency, belongs to a completion already handled;
+     * and the pool was used to the full (the first reply was already behind a second request) */
+    ck_assert_uint_eq(b->max_ahead, 2);
     free(b);
     cai_judge_free(j);
 }
@@ -1693,7 +1700,7 @@ Suite *judge_suite(void)
     tcase_add_checked_fixture(tc, setup_server_slow, teardown);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, concurrency_cap_is_honoured_at_the_server);
-    tcase_add_test(tc, replies_are_handled_after_the_next_requests_are_sent);
+    tcase_add_test(tc, replies_are_handled_before_their_capacity_is_reused);
     tcase_add_test(tc, idle_hook_runs_while_requests_are_in_flight);
     suite_add_tcase(s, tc);
     return s;

@@ -110,7 +110,9 @@ typedef int (*cai_judge_pull_fn)(cai_judge_task *out, void *payload);
 /*
  * Completion: st is CAI_OK with res filled, or the final failure (after retries) with a one-line
  * reason in errmsg (never containing the key). Returning non-OK stops the run with that status
- * (the message should be in the caller's own error).
+ * (the message should be in the caller's own error). It runs before the request's capacity is
+ * given to another request: what it writes (the run's journal) is out of the process before
+ * anything more is sent, so a SIGKILL loses at most the requests in flight.
  */
 typedef cai_status (*cai_judge_done_fn)(const cai_judge_task *t,
                                         cai_status st,
