@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 """The output contract, checked the way the consumers read it (run from tests/cli.d/contract.sh).
 
-    contract.py concat CAI SRC TMP HH_SAMPLE   prompt + chosen is the text a trainer should see
-    contract.py schema CAI SRC TMP HH_SAMPLE   one schema: `datasets`' block-casting rule
+    contract.py concat CAI SRC TMP             prompt + chosen is the text a trainer should see
+    contract.py schema CAI SRC TMP             one schema: `datasets`' block-casting rule
+    contract.py hh-sample CAI SRC TMP HH_SAMPLE  both on the external HH-RLHF sample
     contract.py card   CAI SRC TMP             the card's YAML parses whatever the name
     contract.py reward CAI SRC TMP BASE_URL    the soft-label loss fits logit(p) on cai output
 
@@ -151,10 +152,18 @@ def check_lists_and_strings(cai, src, tmp):
     ok("--format auto: conversational for an input with message lists, trl for strings only")
 
 
-def cmd_concat(cai, src, tmp, hh_sample):
+def cmd_concat(cai, src, tmp):
     check_hh(cai, src, tmp, os.path.join(src, "datasets/samples/hh-style.jsonl"), "hh-style")
-    check_hh(cai, src, tmp, hh_sample, "hh-rlhf-sample")
     check_lists_and_strings(cai, src, tmp)
+
+
+def cmd_hh_sample(cai, src, tmp, hh_sample):
+    """The external HH-RLHF sample (tests/cli.d/hh_sample/contract.sh): both checks on it."""
+    check_hh(cai, src, tmp, hh_sample, "hh-rlhf-sample")
+    out = os.path.join(tmp, "schema-hh-sample")
+    run_cai(cai, ["-i", hh_sample, "-c", os.path.join(src, "constitution/hhh.json"), "-o", out,
+                  "--shard-records", "150"])
+    check_dataset(cai, out, "the HH-RLHF sample")
 
 
 # ---- 2. one schema: a simulation of `datasets`' JSON loading -----------------------------
@@ -340,7 +349,7 @@ def check_dataset(cai, out, label):
        "keys in every record; cai validate passes" % (label, nsmall))
 
 
-def cmd_schema(cai, src, tmp, hh_sample):
+def cmd_schema(cai, src, tmp):
     check_simulator_catches_drift()
     hhh = os.path.join(src, "constitution/hhh.json")
     mixed = os.path.join(tmp, "mixed.jsonl")
@@ -365,9 +374,6 @@ def cmd_schema(cai, src, tmp, hh_sample):
         if not seen:
             die("no metadata-bearing record kept")
     ok("metadata is one string column carrying 1.0, 9007199254740993, -0.0 byte for byte")
-    out = os.path.join(tmp, "schema-hh-sample")
-    run_cai(cai, ["-i", hh_sample, "-c", hhh, "-o", out, "--shard-records", "150"])
-    check_dataset(cai, out, "the HH-RLHF sample")
 
 
 # ---- 3. the card --------------------------------------------------------------------------
@@ -519,6 +525,8 @@ def main():
         cmd_concat(cai, src, TMP, *rest)
     elif cmd == "schema":
         cmd_schema(cai, src, TMP, *rest)
+    elif cmd == "hh-sample":
+        cmd_hh_sample(cai, src, TMP, *rest)
     elif cmd == "card":
         cmd_card(cai, src, TMP)
     elif cmd == "reward":

@@ -1,10 +1,10 @@
 # The output contract as TRL, `datasets` and OpenRLHF read it (tests/contract.py), and the
 # `cai validate` findings that guard it. Sourced by tests/cli.sh. Needs Debian's python3-yaml and
 # python3-numpy (scripts/setup.sh installs them): a missing module fails, it is never skipped.
+# The same checks on the external HH-RLHF sample are in tests/cli.d/hh_sample/contract.sh.
 CONTRACT_TMP=$(mktemp -d)
 CONTRACT_PY=/usr/bin/python3
 [ -x "$CONTRACT_PY" ] || CONTRACT_PY=python3
-CONTRACT_HH="$SRC/../shared/data/hh-rlhf/harmless-base-test-head1000.jsonl.gz"
 
 contract() { # contract NAME ARGS...: runs one contract.py check and prints its lines on failure
     local name=$1
@@ -15,8 +15,8 @@ contract() { # contract NAME ARGS...: runs one contract.py check and prints its 
     check "contract: $name" 0 "$rc"
 }
 
-contract "prompt + chosen (hh, message lists, strings, auto)" concat "$CAI" "$SRC" "$CONTRACT_TMP" "$CONTRACT_HH"
-contract "one schema under datasets' block casting" schema "$CAI" "$SRC" "$CONTRACT_TMP" "$CONTRACT_HH"
+contract "prompt + chosen (hh, message lists, strings, auto)" concat "$CAI" "$SRC" "$CONTRACT_TMP"
+contract "one schema under datasets' block casting" schema "$CAI" "$SRC" "$CONTRACT_TMP"
 contract "the card's YAML" card "$CAI" "$SRC" "$CONTRACT_TMP"
 start_fake "$CONTRACT_TMP"
 contract "soft-label reward fit" reward "$CAI" "$SRC" "$CONTRACT_TMP" "http://127.0.0.1:$FAKE_PORT/v1"
