@@ -413,8 +413,10 @@ cai_status cai_route_run(cai_route_report *rep,
     r.rep = rep;
     n_main = (size_t)opts->count;
     if (opts->by == CAI_ROUTE_MIX) {
-        r.audit.cap = (n_main + 3) / 4;
-        n_main -= r.audit.cap;
+        /* A quarter is the audit's share; its heap keeps count candidates so that, after the
+         * pairs the priority part also picked are left out, the selection still reaches count. */
+        n_main -= (n_main + 3) / 4;
+        r.audit.cap = (size_t)opts->count;
     }
     r.main.cap = n_main;
     r.main.v = calloc(r.main.cap + 1, sizeof(item));
