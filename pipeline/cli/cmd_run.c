@@ -528,9 +528,8 @@ int cmd_run(int argc, char **argv)
     inputs = calloc((size_t)argc + 1, sizeof(*inputs));
     merge_dirs = calloc((size_t)argc + 1, sizeof(*merge_dirs));
     if (!inputs || !merge_dirs) {
-        free(inputs);
-        free(merge_dirs);
-        return CLI_EXIT_USAGE;
+        rc = CLI_EXIT_USAGE;
+        goto done;
     }
     o.command_line = cmdline = command_line(argc, argv);
     while ((c = getopt_long(argc, argv, "+:i:c:o:j:m:qh", long_opts, NULL)) != -1) {
@@ -748,61 +747,46 @@ int cmd_run(int argc, char **argv)
             fputs(run_help, stdout);
             fputs(run_help_more, stdout);
             fputs(run_help_exit, stdout);
-            free(inputs);
-            free(merge_dirs);
-            free(cmdline);
-            return CLI_EXIT_OK;
+            rc = CLI_EXIT_OK;
+            goto done;
         default: /* ':' or '?' */
-            free(inputs);
-            free(merge_dirs);
-            free(cmdline);
-            return cli_opt_error("run", long_opts, c, argc, argv);
+            rc = cli_opt_error("run", long_opts, c, argc, argv);
+            goto done;
         }
     }
     if (optind < argc) {
-        free(inputs);
-        free(merge_dirs);
-        free(cmdline);
-        return cli_usage("run", "unexpected argument '%s' (inputs go after --input)", argv[optind]);
+        rc = cli_usage("run", "unexpected argument '%s' (inputs go after --input)", argv[optind]);
+        goto done;
     }
     if (!n_inputs || !o.constitution || !o.output_dir) {
-        free(inputs);
-        free(merge_dirs);
-        free(cmdline);
-        return cli_usage("run", "--input, --constitution and --output are required");
+        rc = cli_usage("run", "--input, --constitution and --output are required");
+        goto done;
     }
     if (o.judge.backend != CAI_BACKEND_BUILTIN && !o.judge.model) {
-        free(inputs);
-        free(merge_dirs);
-        free(cmdline);
-        return cli_usage("run", "--model is required with --judge %s",
-                         cai_backend_name(o.judge.backend));
+        rc = cli_usage("run", "--model is required with --judge %s",
+                       cai_backend_name(o.judge.backend));
+        goto done;
     }
     if (o.max_cost > 0 && !(o.price_input_per_mtok > 0) && !(o.price_output_per_mtok > 0)) {
-        free(inputs);
-        free(cmdline);
-        return cli_usage("run", "--max-cost needs --price-input and --price-output (USD per "
-                                "million tokens)");
+        rc = cli_usage("run", "--max-cost needs --price-input and --price-output (USD per "
+                              "million tokens)");
+        goto done;
     }
     o.inputs = inputs;
     o.n_inputs = n_inputs;
     o.merge_dirs = merge_dirs;
     o.n_merge_dirs = n_merge;
     if (shard_count && (!shard_spec || strcmp(shard_spec, "auto") != 0)) {
-        free(inputs);
-        free(merge_dirs);
-        free(cmdline);
-        return cli_usage("run", "--shard-count goes with --shard auto");
+        rc = cli_usage("run", "--shard-count goes with --shard auto");
+        goto done;
     }
     if (shard_spec) {
         st = strcmp(shard_spec, "auto") == 0
                  ? cai_shard_from_env(&o.shard, env_get, NULL, shard_count, &err)
                  : cai_shard_parse(&o.shard, shard_spec, &err);
         if (st != CAI_OK) {
-            free(inputs);
-            free(merge_dirs);
-            free(cmdline);
-            return cli_usage("run", "%s", err.msg);
+            rc = cli_usage("run", "%s", err.msg);
+            goto done;
         }
         if (!quiet)
             fprintf(stderr, "cai: shard %u/%u\n", o.shard.index, o.shard.count);
@@ -810,12 +794,8 @@ int cmd_run(int argc, char **argv)
     /* a merge sends nothing: no key needed */
     if (o.judge.backend != CAI_BACKEND_BUILTIN && !o.dry_run && !n_merge) {
         rc = cli_load_key(o.judge.backend, key_env, key_file, &key);
-        if (rc != CLI_EXIT_OK) {
-            free(inputs);
-            free(merge_dirs);
-            free(cmdline);
-            return rc;
-        }
+        if (rc != CLI_EXIT_OK)
+            goto done;
         o.judge.api_key = key;
     }
     if (!quiet) {
@@ -872,14 +852,13 @@ int cmd_run(int argc, char **argv)
     }
     cai_run_free(r);
     cli_free_key(key);
+    goto done;
+
+bad_value:
+    rc = cli_bad_value("run", long_opts, c, optarg, run_expected(c));
+done: /* the one way out once the argument arrays exist: nothing leaks on any path */
     free(inputs);
     free(merge_dirs);
     free(cmdline);
     return rc;
-
-bad_value:
-    free(inputs);
-    free(merge_dirs);
-    free(cmdline);
-    return cli_bad_value("run", long_opts, c, optarg, run_expected(c));
 }
