@@ -30,7 +30,7 @@ struct cai_journal {
     unsigned version; /* of the file's header */
     int damaged;      /* the header failed its CRC */
     size_t intact;    /* damaged: entries whose CRCs hold */
-    char damage[160]; /* damaged: what is wrong with the header */
+    char damage[256]; /* damaged: what is wrong with the header */
     char *buf;        /* pending appends */
     size_t len, bufcap;
 };
