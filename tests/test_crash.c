@@ -233,8 +233,8 @@ static size_t journal_entries(const char *out)
  * The server kills the client as its m-th request arrives. By then the client had sent m
  * requests, of which at most UNJOURNALED_MAX(c) = c were still in flight (the m-th among them);
  * every other answer was journaled before its capacity was reused, so the journal must hold at
- * least m - c new entries. Of what the server answered, at most c may be missing from the
- * journal and be paid again on resume. A journal written lazily (every few seconds, at exit,
+ * least m - c new entries. Of what the server answered, at most c per kill may be missing from
+ * the journal and be paid again on resume. A journal written lazily (every few seconds, at exit,
  * every few judgments) fails, and so does an engine that sends into a reply's capacity before
  * the reply is journaled: at concurrency 1 the bound is m - 1, every answer but the last asked.
  */
@@ -249,7 +249,7 @@ START_TEST(crash_sigkill_at_the_mth_request_keeps_every_answer_read_before_it)
     fake_llm *srv;
     char *ref = tu_strdupf("%s/ref", dir), *out = tu_strdupf("%s/crash", dir);
     char *a, *b, *journal;
-    size_t na, nb, total, i, entries = 0, paid = 0;
+    size_t na, nb, total, i, entries = 0;
     int rc;
 
     fo.latency_ms = 2; /* keeps requests in flight at each kill */
@@ -276,12 +276,14 @@ START_TEST(crash_sigkill_at_the_mth_request_keeps_every_answer_read_before_it)
                       "concurrency %u, kill %zu at request %zu: %zu new journal entries, want >= "
                       "%zu",
                       c, i, at[i], now_entries - entries, at[i] - lost_max);
-        ck_assert_msg(now_paid - paid <= now_entries - entries + lost_max,
-                      "concurrency %u, kill %zu: %zu answers paid, %zu journaled, want <= %zu "
-                      "lost",
-                      c, i, now_paid - paid, now_entries - entries, lost_max);
+        /* Counted over the kills so far, not per kill: the server may decide requests the dead
+         * client sent before it died after the test has read its count, which moves them into
+         * the next kill's window (seen under valgrind); the sum is exact. */
+        ck_assert_msg(now_paid <= now_entries + (i + 1) * lost_max,
+                      "concurrency %u, after kill %zu: %zu answers paid, %zu journaled, want <= "
+                      "%zu lost",
+                      c, i, now_paid, now_entries, (i + 1) * lost_max);
         entries = now_entries;
-        paid = now_paid;
     }
     rc = wait_exit(spawn_run(srv, out, "150"));
     ck_assert_int_eq(rc, 0);
