@@ -50,6 +50,13 @@ int cli_usage(const char *cmd, const char *fmt, ...)
  * "cai: PATH: reason" and returns -1 on failure. */
 int cli_write_file(const char *path, const char *text);
 
+/* A command's report: prints text to stdout (a JSON text with a final newline) and frees it;
+ * CLI_EXIT_OK, or CLI_EXIT_USAGE for NULL text (out of memory). */
+int cli_print_report(char *text, int json);
+
+/* Writes text (a plot) to path with cli_write_file and frees it; the exit code, as above. */
+int cli_write_report(const char *path, char *text);
+
 /* Strict parsers: whole string, range checked. Return 0 on success, -1 otherwise. */
 int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 int cli_parse_double(const char *s, double min, double max, double *out);

@@ -44,7 +44,6 @@ int cmd_agree(int argc, char **argv)
     cai_error err = {0};
     const char *svg = NULL;
     int c, json = 0, rc = CLI_EXIT_OK;
-    char *text;
 
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -75,22 +74,9 @@ int cmd_agree(int argc, char **argv)
         cli_error("%s", err.msg);
         return cli_exit_code(err.code);
     }
-    text = json ? cai_agreement_json(a) : cai_agreement_text(a);
-    if (!text) {
-        cli_error("out of memory");
-        rc = CLI_EXIT_USAGE;
-    } else {
-        fputs(text, stdout);
-        if (json)
-            fputc('\n', stdout);
-        free(text);
-    }
-    if (rc == CLI_EXIT_OK && svg) {
-        text = cai_agreement_svg(a);
-        if (!text || cli_write_file(svg, text) != 0)
-            rc = CLI_EXIT_USAGE;
-        free(text);
-    }
+    rc = cli_print_report(json ? cai_agreement_json(a) : cai_agreement_text(a), json);
+    if (rc == CLI_EXIT_OK && svg)
+        rc = cli_write_report(svg, cai_agreement_svg(a));
     cai_agreement_overall(a, &s);
     if (rc == CLI_EXIT_OK && s.at_or_below)
         rc = CLI_EXIT_FINDINGS;

@@ -108,22 +108,9 @@ int cmd_calibrate(int argc, char **argv)
         cli_error("%s", err.msg);
         return cli_exit_code(err.code);
     }
-    text = json ? cai_calibrate_json(c) : cai_calibrate_text(c);
-    if (!text) {
-        cli_error("out of memory");
-        rc = CLI_EXIT_USAGE;
-    } else {
-        fputs(text, stdout);
-        if (json)
-            fputc('\n', stdout);
-        free(text);
-    }
-    if (rc == CLI_EXIT_OK && svg) {
-        text = cai_calibrate_svg(c);
-        if (!text || cli_write_file(svg, text) != 0)
-            rc = CLI_EXIT_USAGE;
-        free(text);
-    }
+    rc = cli_print_report(json ? cai_calibrate_json(c) : cai_calibrate_text(c), json);
+    if (rc == CLI_EXIT_OK && svg)
+        rc = cli_write_report(svg, cai_calibrate_svg(c));
     if (rc == CLI_EXIT_OK && save) {
         char *line = NULL;
         text = cai_calibrate_json(c);

@@ -42,7 +42,6 @@ int cmd_compare(int argc, char **argv)
     cai_error err = {0};
     uint64_t n;
     int ch, json = 0, rc = CLI_EXIT_OK;
-    char *text;
 
     opterr = 0;
     while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -73,16 +72,7 @@ int cmd_compare(int argc, char **argv)
         cli_error("%s", err.msg);
         return cli_exit_code(err.code);
     }
-    text = json ? cai_compare_json(c) : cai_compare_text(c);
-    if (!text) {
-        cli_error("out of memory");
-        rc = CLI_EXIT_USAGE;
-    } else {
-        fputs(text, stdout);
-        if (json)
-            fputc('\n', stdout);
-        free(text);
-    }
+    rc = cli_print_report(json ? cai_compare_json(c) : cai_compare_text(c), json);
     cai_compare_free(c);
     if (fflush(stdout) != 0)
         rc = CLI_EXIT_USAGE;

@@ -2,7 +2,6 @@
 /* `cai stats`: prints counts, lengths, label and bias statistics of a dataset, per split. */
 #include "cli.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,24 +28,6 @@ static const char help_text[] =
 
 enum { OPT_FORMAT = 256, OPT_JSON, OPT_SVG };
 
-static int write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    int ok;
-
-    if (!f) {
-        cli_error("%s: %s", path, strerror(errno));
-        return -1;
-    }
-    ok = fputs(text, f) >= 0;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok) {
-        cli_error("%s: write failed", path);
-        return -1;
-    }
-    return 0;
-}
-
 int cmd_stats(int argc, char **argv)
 {
     static const struct option opts[] = {{"format", required_argument, NULL, OPT_FORMAT},
@@ -59,7 +40,6 @@ int cmd_stats(int argc, char **argv)
     cai_error err = {0};
     const char *svg = NULL;
     int c, json = 0, fmt, rc = CLI_EXIT_OK;
-    char *text;
 
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -91,22 +71,9 @@ int cmd_stats(int argc, char **argv)
         cli_error("%s", err.msg);
         return CLI_EXIT_USAGE;
     }
-    text = json ? cai_stats_json(s) : cai_stats_text(s);
-    if (!text) {
-        cli_error("out of memory");
-        rc = CLI_EXIT_USAGE;
-    } else {
-        fputs(text, stdout);
-        if (json)
-            fputc('\n', stdout);
-        free(text);
-    }
-    if (rc == CLI_EXIT_OK && svg) {
-        text = cai_stats_svg(s);
-        if (!text || write_file(svg, text) != 0)
-            rc = CLI_EXIT_USAGE;
-        free(text);
-    }
+    rc = cli_print_report(json ? cai_stats_json(s) : cai_stats_text(s), json);
+    if (rc == CLI_EXIT_OK && svg)
+        rc = cli_write_report(svg, cai_stats_svg(s));
     cai_stats_free(s);
     if (fflush(stdout) != 0)
         rc = CLI_EXIT_USAGE;

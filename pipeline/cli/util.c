@@ -131,3 +131,26 @@ int cli_write_file(const char *path, const char *text)
     free(tmp);
     return 0;
 }
+
+int cli_print_report(char *text, int json)
+{
+    if (!text) {
+        cli_error("out of memory");
+        return CLI_EXIT_USAGE;
+    }
+    fputs(text, stdout);
+    if (json)
+        fputc('\n', stdout);
+    free(text);
+    return CLI_EXIT_OK;
+}
+
+int cli_write_report(const char *path, char *text)
+{
+    int rc = text && cli_write_file(path, text) == 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+
+    if (!text)
+        cli_error("out of memory");
+    free(text);
+    return rc;
+}
