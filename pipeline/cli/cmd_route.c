@@ -58,8 +58,7 @@ int cmd_route(int argc, char **argv)
             return CLI_EXIT_OK;
         case 'n':
             if (cli_parse_u64(optarg, 1, (uint64_t)1 << 24, &o.count) != 0)
-                return cli_usage("route", "--count: '%s' is not a number from 1 to 16777216",
-                                 optarg);
+                return cli_bad_value("route", opts, c, optarg, NULL);
             break;
         case OPT_BY:
             by = cai_route_by_parse(optarg);
@@ -69,7 +68,7 @@ int cmd_route(int argc, char **argv)
             break;
         case OPT_SEED:
             if (cli_parse_u64(optarg, 0, UINT64_MAX, &o.seed) != 0)
-                return cli_usage("route", "--seed: '%s' is not a number", optarg);
+                return cli_bad_value("route", opts, c, optarg, NULL);
             break;
         case 'o':
             out = optarg;
@@ -77,10 +76,8 @@ int cmd_route(int argc, char **argv)
         case OPT_JSON:
             json = 1;
             break;
-        case ':':
-            return cli_usage("route", "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return cli_usage("route", "unknown option '%s'", argv[optind - 1]);
+        default: /* ':' or '?' */
+            return cli_opt_error("route", opts, c, argc, argv);
         }
     }
     if (optind >= argc)
