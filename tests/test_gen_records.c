@@ -69,9 +69,10 @@ START_TEST(candidates_record_is_what_cai_run_reads)
     ck_assert_ptr_nonnull(strstr(kept, "\"skipped\":[{\"index\":1,\"text\":\"One.\",\"flags\":"
                                        "[\"duplicate\"]},{\"index\":2,\"text\":\"Two\",\"flags\":"
                                        "[\"truncated\"]}]"));
+    free(all);
     ck_assert_int_eq(cai_gen__candidates_record(&all, "q", "3", s, 1, &settings, 0, &n, &err),
                      CAI_EINVAL);
-    free(all);
+    ck_assert_ptr_null(all);
     free(kept);
 }
 END_TEST
