@@ -96,7 +96,8 @@ static void yaml_features(cai_buf *b, const cai_run_opts *o)
     static const char *const text_cols[] = {"prompt", "chosen", "rejected"};
     static const char *const cai_fields[][2] = {
         {"chosen_position", "string"},  {"orders_agree", "bool"},
-        {"principles", NULL},           {"judgments", "int64"},
+        {"principles", NULL},           {"principle_p_chosen", "float64[]"},
+        {"judgments", "int64"},
         {"has_human_label", "bool"},    {"human_chosen_position", "string"},
         {"agrees_with_human", "bool"},  {"first_shown_wins", "int64"},
         {"second_shown_wins", "int64"}, {"text_judgments", "int64"},
@@ -117,7 +118,9 @@ static void yaml_features(cai_buf *b, const cai_run_opts *o)
         cai_buf__puts(b, "  - name: margin\n    dtype: float64\n");
     cai_buf__puts(b, "  - name: id\n    dtype: string\n  - name: cai\n    struct:\n");
     for (i = 0; i < sizeof(cai_fields) / sizeof(*cai_fields); i++) {
-        if (cai_fields[i][1])
+        if (cai_fields[i][1] && strcmp(cai_fields[i][1], "float64[]") == 0)
+            cai_buf__printf(b, "    - name: %s\n      sequence: float64\n", cai_fields[i][0]);
+        else if (cai_fields[i][1])
             cai_buf__printf(b, "    - name: %s\n      dtype: %s\n", cai_fields[i][0],
                             cai_fields[i][1]);
         else
@@ -199,6 +202,8 @@ static void md_fields(cai_buf *b, const cai_run_opts *o)
            "| `cai.chosen_position` | string | input slot chosen: `a` or `b` |\n"
            "| `cai.orders_agree` | bool | both presentation orders picked the same response |\n"
            "| `cai.principles` | list of strings | the principles the pair was judged by |\n"
+           "| `cai.principle_p_chosen` | list of floats | per principle, in that order: the "
+           "probability that `chosen` is better under it alone |\n"
            "| `cai.judgments` | int | judgments averaged into `p_chosen` |\n"
            "| `cai.has_human_label` | bool | the input carried a human preference |\n"
            "| `cai.human_chosen_position` | string | the human's slot, `\"\"` without a label |\n"

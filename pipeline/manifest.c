@@ -211,6 +211,9 @@ static void add_schema(cJSON *m, const cai_run_opts *o)
         {"cai.chosen_position", "string: a | b"},
         {"cai.orders_agree", "boolean (null in every record with --no-swap)"},
         {"cai.principles", "list of strings"},
+        {"cai.principle_p_chosen",
+         "list of numbers (float), one per cai.principles entry, in its order: P(chosen is "
+         "better) under that principle alone"},
         {"cai.judgments", "number (integer)"},
         {"cai.has_human_label", "boolean"},
         {"cai.human_chosen_position", "string: a | b | \"\" (no human label)"},

@@ -748,6 +748,56 @@ static void add_shown_counts(const cai_run *r, const pending *p, cJSON *cai)
     cJSON_AddNumberToObject(cai, "text_judgments", text);
 }
 
+/*
+ * cai.principle_p_chosen: for each principle of the pair, in the order of cai.principles, the
+ * probability that the chosen response is better under that principle alone. Choice runs: the
+ * mean of its judgments over both orders (un-swapped) and samples, summed in task order, so the
+ * mean of the list is p_chosen before any calibration. Rating runs: the label rule applied to
+ * that principle's mean scores. Always a list of floats, so `cai route --by principles` can read
+ * how the principles split.
+ */
+static void add_principle_p(const cai_run *r, const pending *p, int chosen, cJSON *cai)
+{
+    double sum[64] = {0}, sb[64] = {0};
+    unsigned cnt[64] = {0}, t;
+    size_t k, kk;
+    unsigned order, sample;
+    cJSON *arr = cJSON_AddArrayToObject(cai, "principle_p_chosen");
+
+    if (!arr)
+        return;
+    if (r->rating) { /* res: the K x S ratings of resp[0] in (principle, sample) order, then resp[1] */
+        unsigned per = p->n_tasks / 2;
+        for (t = 0; t < per; t++) {
+            kk = t / r->n_samples;
+            sum[kk] += p->res[t].p_first;
+            sb[kk] += p->res[per + t].p_first;
+            cnt[kk]++;
+        }
+    } else {
+        for (t = 0; t < p->n_tasks; t++) {
+            task_coords(r, t, &kk, &order, &sample);
+            sum[kk] += order == 0 ? p->res[t].p_first : 1.0 - p->res[t].p_first;
+            cnt[kk]++;
+        }
+    }
+    for (k = 0; k < p->n_principles && k < 64; k++) {
+        double pa = 0.5, c;
+        char tmp[40];
+        if (cnt[k] && r->rating) {
+            double scale = r->o.rating_scale > 0 ? r->o.rating_scale : 1.0;
+            pa = 1.0 / (1.0 + exp(-(sum[k] - sb[k]) / cnt[k] / scale));
+        } else if (cnt[k]) {
+            pa = sum[k] / cnt[k];
+        }
+        c = chosen == 0 ? pa : 1.0 - pa;
+        cai__format_double(c, tmp);
+        if (!strpbrk(tmp, ".eEn"))
+            strcat(tmp, ".0");
+        cJSON_AddItemToArray(arr, cJSON_CreateRaw(tmp));
+    }
+}
+
 /* Serialises one kept pair in the chosen output format; caller frees. */
 static char *record_line(const cai_run *r,
                          const pending *p,
@@ -817,6 +867,7 @@ static char *record_line(const cai_run *r,
         ids = cJSON_AddArrayToObject(cai, "principles");
         for (i = 0; ids && i < n_ids; i++)
             cJSON_AddItemToArray(ids, cJSON_CreateString(principle_ids[i]));
+        add_principle_p(r, p, chosen, cai);
         cJSON_AddNumberToObject(cai, "judgments", p->n_tasks);
         /* Every record has every key with one JSON type, labelled or not: Arrow fixes a
          * column's type from the first block it reads (see the README, "One schema"). */
