@@ -7,6 +7,7 @@
 #include "run_int.h"
 #include "cai/agree.h"
 #include "cai/judge.h"
+#include "cai/calibrate.h"
 #include "error_int.h"
 #include "util_int.h"
 
@@ -303,6 +304,21 @@ cai_status cai_run__write_card(const cai_run_info *info, cai_error *err)
                         "Use this dataset for dry runs and tests, not for training.\n\n");
     md_fields(&b, o);
     md_training(&b, o);
+    if (info->calibration) {
+        double t, a, bb;
+        cai_calibrate_params(info->calibration, &t, &a, &bb);
+        cai_buf__puts(&b, "## Calibration\n\nThe soft labels were calibrated as they were "
+                          "written (`cai run --calibration`, a fit saved by `cai calibrate "
+                          "--save`): ");
+        if (bb != 0 || a != 1.0 / t)
+            cai_buf__printf(&b, "Platt scaling, P'(A) = sigmoid(%.6f * logit(P(A)) + %.6f)", a,
+                            bb);
+        else
+            cai_buf__printf(&b, "temperature %.6f, P'(A) = sigmoid(logit(P(A)) / T)", t);
+        cai_buf__puts(&b, ". `p_chosen` and `margin` are the calibrated values; the judge-health "
+                          "figures and the journal keep the judge's own. The manifest's "
+                          "`calibration` block names the file and its SHA-256.\n\n");
+    }
 
     cai_buf__puts(&b, "## Principles\n\n");
     for (i = 0; i < cai_constitution_count(info->constitution); i++) {

@@ -113,6 +113,10 @@ typedef struct cai_run_opts {
     /* judge.mode CAI_MODE_RATING: each response is rated 1..7 alone against each principle and
      * a pair's P(A) = 1 / (1 + exp(-(mean score A - mean score B) / rating_scale)); 0 = 1 */
     double rating_scale;
+    /* A calibration saved by `cai calibrate --save` (a path), applied to each record's P(A) as
+     * it is written (recorded in the manifest and card); the journal keeps the judge's own
+     * numbers. NULL = none. */
+    const char *calibration;
 } cai_run_opts;
 
 #define CAI_RUN_OPTS_VERSION 1
