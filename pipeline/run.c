@@ -999,10 +999,7 @@ static void tally_kept(cai_run *r, const pending *p, int chosen, double p_chosen
     for (k = 0; k < p->n_principles; k++)
         t->principle_kept[p->principles[k]]++;
     t->input_kept[p->input]++;
-    if (p->human >= 0) {
-        r->s.human_labelled++;
-        r->s.human_agree += p->human == chosen;
-    }
+    (void)chosen; /* agreement with human labels is counted once, by health_outcome */
 }
 
 /* ---- judge health ------------------------------------------------------------------------ */
@@ -2262,6 +2259,9 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
     r->s.elapsed_s = now_s() - r->t0;
     r->health.truncated = r->s.judgments_truncated; /* counted by the judge, over the journal */
     r->s.health = r->health;
+    /* one count of human agreement: the judge-health one (decided pairs, ties left out) */
+    r->s.human_labelled = r->health.human_n;
+    r->s.human_agree = r->health.human_agree;
     {
         cai_health_opts ho = health_opts(r);
         /* ho comes from CAI_HEALTH_OPTS_INIT: its version is known, the call cannot fail */

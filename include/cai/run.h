@@ -149,8 +149,11 @@ typedef struct cai_run_summary {
     double mean_p_chosen;
     int failure_rate_exceeded;
     int validation_findings; /* errors found validating the output; -1 = not run */
-    uint64_t human_labelled; /* kept pairs whose input carried a human label (hh, trl) */
-    uint64_t human_agree;    /* ... whose chosen response is the human-preferred one */
+    /* decided (not tie) pairs whose input carried a human label (hh, trl), and those whose
+     * chosen response is the human-preferred one: health.human_n and health.human_agree, the
+     * one count of them, copied here */
+    uint64_t human_labelled;
+    uint64_t human_agree;
     double elapsed_s;
     /* Judgments by where their probability came from, over the whole journal (replayed ones
      * included): pairs_read = pairs_kept + ties (when not kept) + failed + unjudgeable. */
