@@ -32,8 +32,8 @@ struct cai_calibrate {
     cai_calib_metrics m;
     cai_relbins before, after; /* on the measured part */
     cai_hlabels *labels;
-    cJSON *saved;      /* cai_calibrate_load: the file's object, else NULL */
-    char *saved_path;  /* ... and where it came from */
+    cJSON *saved;     /* cai_calibrate_load: the file's object, else NULL */
+    char *saved_path; /* ... and where it came from */
     char saved_sha256[65];
 };
 
@@ -434,7 +434,8 @@ void cai_calibrate_free(cai_calibrate *c)
 /* ---- a saved calibration (cai calibrate --save), for cai run --calibration ---------------- */
 
 /* A finite number under key k of o, or a "PATH: \"k\": reason" error. */
-static cai_status saved_num(const cJSON *o, const char *k, const char *path, double *v, cai_error *err)
+static cai_status
+saved_num(const cJSON *o, const char *k, const char *path, double *v, cai_error *err)
 {
     const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, k);
 
@@ -473,14 +474,18 @@ cai_status cai_calibrate_load(cai_calibrate **out, const char *path, cai_error *
     cai_sha256_hex(text, len, c->saved_sha256);
     c->saved = cJSON_ParseWithLength(text, len);
     if (!cJSON_IsObject(c->saved)) {
-        st = cai_error__set(err, CAI_EPARSE, "%s: not a JSON object (a file cai calibrate --save "
-                            "wrote)", path);
+        st = cai_error__set(err, CAI_EPARSE,
+                            "%s: not a JSON object (a file cai calibrate --save "
+                            "wrote)",
+                            path);
         goto fail;
     }
     x = cJSON_GetObjectItemCaseSensitive(c->saved, "cai_calibration");
     if (!cJSON_IsNumber(x) || x->valuedouble != 1) {
-        st = cai_error__set(err, CAI_EPARSE, "%s: \"cai_calibration\": %s (a file cai calibrate "
-                            "--save wrote has 1)", path, x ? "not 1" : "missing");
+        st = cai_error__set(err, CAI_EPARSE,
+                            "%s: \"cai_calibration\": %s (a file cai calibrate "
+                            "--save wrote has 1)",
+                            path, x ? "not 1" : "missing");
         goto fail;
     }
     x = cJSON_GetObjectItemCaseSensitive(c->saved, "method");
@@ -498,8 +503,10 @@ cai_status cai_calibrate_load(cai_calibrate **out, const char *path, cai_error *
         if ((st = saved_num(c->saved, "temperature", path, &c->t, err)) != CAI_OK)
             goto fail;
         if (!(c->t > 0) || c->b != 0 || fabs(c->a * c->t - 1.0) > 1e-9) {
-            st = cai_error__set(err, CAI_EPARSE, "%s: \"temperature\": must be > 0 with "
-                                "\"a\" = 1 / temperature and \"b\" = 0", path);
+            st = cai_error__set(err, CAI_EPARSE,
+                                "%s: \"temperature\": must be > 0 with "
+                                "\"a\" = 1 / temperature and \"b\" = 0",
+                                path);
             goto fail;
         }
     } else {

@@ -96,12 +96,17 @@ static void yaml_features(cai_buf *b, const cai_run_opts *o)
 {
     static const char *const text_cols[] = {"prompt", "chosen", "rejected"};
     static const char *const cai_fields[][2] = {
-        {"chosen_position", "string"},  {"orders_agree", "bool"},
-        {"principles", NULL},           {"principle_p_chosen", "float64[]"},
+        {"chosen_position", "string"},
+        {"orders_agree", "bool"},
+        {"principles", NULL},
+        {"principle_p_chosen", "float64[]"},
         {"judgments", "int64"},
-        {"has_human_label", "bool"},    {"human_chosen_position", "string"},
-        {"agrees_with_human", "bool"},  {"first_shown_wins", "int64"},
-        {"second_shown_wins", "int64"}, {"text_judgments", "int64"},
+        {"has_human_label", "bool"},
+        {"human_chosen_position", "string"},
+        {"agrees_with_human", "bool"},
+        {"first_shown_wins", "int64"},
+        {"second_shown_wins", "int64"},
+        {"text_judgments", "int64"},
     };
     size_t i;
 
@@ -311,8 +316,7 @@ cai_status cai_run__write_card(const cai_run_info *info, cai_error *err)
                           "written (`cai run --calibration`, a fit saved by `cai calibrate "
                           "--save`): ");
         if (bb != 0 || a != 1.0 / t)
-            cai_buf__printf(&b, "Platt scaling, P'(A) = sigmoid(%.6f * logit(P(A)) + %.6f)", a,
-                            bb);
+            cai_buf__printf(&b, "Platt scaling, P'(A) = sigmoid(%.6f * logit(P(A)) + %.6f)", a, bb);
         else
             cai_buf__printf(&b, "temperature %.6f, P'(A) = sigmoid(logit(P(A)) / T)", t);
         cai_buf__puts(&b, ". `p_chosen` and `margin` are the calibrated values; the judge-health "

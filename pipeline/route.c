@@ -273,13 +273,14 @@ static cai_status on_record(void *payload, const cai_vrec *rec, cai_error *err)
         break;
     case CAI_ROUTE_PRINCIPLES:
         if (!rec->principle_p)
-            return cai_error__set(err, CAI_EINVAL,
-                                  "%s:%llu: no \"cai.principle_p_chosen\" (per-principle "
-                                  "verdicts, which older cai runs did not write): rerun `cai run` on "
-                                  "the same directory (it rebuilds the dataset from its journal "
-                                  "without a request) or use --by disagree, uncertain, random or "
-                                  "mix",
-                                  rec->file->path, (unsigned long long)rec->line);
+            return cai_error__set(
+                err, CAI_EINVAL,
+                "%s:%llu: no \"cai.principle_p_chosen\" (per-principle "
+                "verdicts, which older cai runs did not write): rerun `cai run` on "
+                "the same directory (it rebuilds the dataset from its journal "
+                "without a request) or use --by disagree, uncertain, random or "
+                "mix",
+                rec->file->path, (unsigned long long)rec->line);
         /* pairs judged by one principle have nothing to disagree about */
         if (!principle_split(rec->principle_p, &key.tier, &key.score))
             return CAI_OK;

@@ -768,7 +768,8 @@ static void add_principle_p(const cai_run *r, const pending *p, int chosen, int 
 
     if (!arr)
         return;
-    if (r->rating) { /* res: the K x S ratings of resp[0] in (principle, sample) order, then resp[1] */
+    if (r->rating) { /* res: the K x S ratings of resp[0] in (principle, sample) order, then resp[1]
+                      */
         unsigned per = p->n_tasks / 2;
         for (t = 0; t < per; t++) {
             kk = t / r->n_samples;

@@ -803,8 +803,7 @@ static cai_status read_labels(scan *s, const cJSON *o, cai_vrec *rec, cai_error 
                                "\"cai.principle_p_chosen\" holds %s, not a number in [0, 1]",
                                cJSON_IsNumber(x) ? "a number outside [0, 1]" : type_name(x));
             }
-            if (!rec->principles ||
-                cJSON_GetArraySize(v) != cJSON_GetArraySize(rec->principles))
+            if (!rec->principles || cJSON_GetArraySize(v) != cJSON_GetArraySize(rec->principles))
                 STRUCT_ERR(s, err, CAI_VK_SCHEMA,
                            "\"cai.principle_p_chosen\" has %d entries for %d principles",
                            cJSON_GetArraySize(v),
