@@ -11,6 +11,7 @@
 #include "cai/prompt.h"
 #include "cai/validate.h"
 #include "cai/writer.h"
+#include "cai/calibrate.h"
 #include "error_int.h"
 #include "util_int.h"
 #include "journal_int.h"
@@ -81,6 +82,7 @@ struct pending {
 struct cai_run {
     cai_run_opts o;
     cai_constitution *c;
+    cai_calibrate *cal; /* --calibration: applied to P(A) as records are written, else NULL */
     cai_judge *judge;
     cai_journal *journal;
     cai_outdir *outdir; /* the lock on the output directory */
@@ -748,10 +750,66 @@ static void add_shown_counts(const cai_run *r, const pending *p, cJSON *cai)
     cJSON_AddNumberToObject(cai, "text_judgments", text);
 }
 
+/*
+ * cai.principle_p_chosen: for each principle of the pair, in the order of cai.principles, the
+ * probability that the chosen response is better under that principle alone. Choice runs: the
+ * mean of its judgments over both orders (un-swapped) and samples, summed in task order, so the
+ * mean of the list is p_chosen before any calibration. Rating runs: the label rule applied to
+ * that principle's mean scores. Always a list of floats, so `cai route --by principles` can read
+ * how the principles split.
+ */
+static void add_principle_p(const cai_run *r, const pending *p, int chosen, int judged, cJSON *cai)
+{
+    double sum[64] = {0}, sb[64] = {0};
+    unsigned cnt[64] = {0}, t;
+    size_t k, kk;
+    unsigned order, sample;
+    cJSON *arr = cJSON_AddArrayToObject(cai, "principle_p_chosen");
+
+    if (!arr)
+        return;
+    if (r->rating) { /* res: the K x S ratings of resp[0] in (principle, sample) order, then resp[1]
+                      */
+        unsigned per = p->n_tasks / 2;
+        for (t = 0; t < per; t++) {
+            kk = t / r->n_samples;
+            sum[kk] += p->res[t].p_first;
+            sb[kk] += p->res[per + t].p_first;
+            cnt[kk]++;
+        }
+    } else {
+        for (t = 0; t < p->n_tasks; t++) {
+            task_coords(r, t, &kk, &order, &sample);
+            sum[kk] += order == 0 ? p->res[t].p_first : 1.0 - p->res[t].p_first;
+            cnt[kk]++;
+        }
+    }
+    for (k = 0; k < p->n_principles && k < 64; k++) {
+        double pa = 0.5, c;
+        char tmp[40];
+        if (cnt[k] && r->rating) {
+            double scale = r->o.rating_scale > 0 ? r->o.rating_scale : 1.0;
+            pa = 1.0 / (1.0 + exp(-(sum[k] - sb[k]) / cnt[k] / scale));
+        } else if (cnt[k]) {
+            pa = sum[k] / cnt[k];
+        }
+        /* relative to the side the judge chose, then turned if a calibration moved the label:
+         * the same arithmetic as `cai calibrate` applied to the written record */
+        c = judged == 0 ? pa : 1.0 - pa;
+        if (chosen != judged)
+            c = 1.0 - c;
+        cai__format_double(c, tmp);
+        if (!strpbrk(tmp, ".eEn"))
+            strcat(tmp, ".0");
+        cJSON_AddItemToArray(arr, cJSON_CreateRaw(tmp));
+    }
+}
+
 /* Serialises one kept pair in the chosen output format; caller frees. */
 static char *record_line(const cai_run *r,
                          const pending *p,
                          int chosen,
+                         int judged,
                          double p_chosen,
                          int agree,
                          const char **principle_ids,
@@ -817,6 +875,7 @@ static char *record_line(const cai_run *r,
         ids = cJSON_AddArrayToObject(cai, "principles");
         for (i = 0; ids && i < n_ids; i++)
             cJSON_AddItemToArray(ids, cJSON_CreateString(principle_ids[i]));
+        add_principle_p(r, p, chosen, judged, cai);
         cJSON_AddNumberToObject(cai, "judgments", p->n_tasks);
         /* Every record has every key with one JSON type, labelled or not: Arrow fixes a
          * column's type from the first block it reads (see the README, "One schema"). */
@@ -941,10 +1000,7 @@ static void tally_kept(cai_run *r, const pending *p, int chosen, double p_chosen
     for (k = 0; k < p->n_principles; k++)
         t->principle_kept[p->principles[k]]++;
     t->input_kept[p->input]++;
-    if (p->human >= 0) {
-        r->s.human_labelled++;
-        r->s.human_agree += p->human == chosen;
-    }
+    (void)chosen; /* agreement with human labels is counted once, by health_outcome */
 }
 
 /* ---- judge health ------------------------------------------------------------------------ */
@@ -1090,7 +1146,7 @@ write_labelled(cai_run *r, const pending *p, double p_a, int agree, cai_error *e
 {
     const char *ids[64];
     double p_chosen;
-    int chosen;
+    int chosen, judged;
     char *line;
     cai_writer *w;
     cai_status st;
@@ -1109,9 +1165,17 @@ write_labelled(cai_run *r, const pending *p, double p_a, int agree, cai_error *e
     } else {
         health_outcome(r, p, p_a, 0, 1);
     }
-    chosen = p_a >= 0.5 ? 0 : 1;
+    chosen = judged = p_a >= 0.5 ? 0 : 1;
+    if (r->cal) {
+        /* As `cai calibrate` rewrites a record: ties are decided on the judge's P(A) above,
+         * exactly 0.5 keeps its side. The journal and the judge-health counts keep the judge's
+         * own numbers, so a resume or another calibration starts from them. */
+        double pa = cai_calibrate_apply(r->cal, chosen == 0 ? p_a : 1.0 - (1.0 - p_a));
+        chosen = pa > 0.5 ? 0 : pa < 0.5 ? 1 : chosen;
+        p_a = pa;
+    }
     p_chosen = chosen == 0 ? p_a : 1.0 - p_a;
-    line = record_line(r, p, chosen, p_chosen, agree, ids, p->n_principles);
+    line = record_line(r, p, chosen, judged, p_chosen, agree, ids, p->n_principles);
     if (!line)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
     w = in_test_split(r, p) ? r->test : r->train;
@@ -1934,6 +1998,9 @@ cai_status cai_run_create(cai_run **out, const cai_run_opts *opts, cai_error *er
     if (!r)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
     r->o = *opts;
+    /* read before anything is written: a bad file stops the run with nothing done */
+    if (opts->calibration && (st = cai_calibrate_load(&r->cal, opts->calibration, err)) != CAI_OK)
+        goto fail;
     st = cai_constitution_load(&r->c, opts->constitution, err);
     if (st != CAI_OK)
         goto fail;
@@ -2193,6 +2260,9 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
     r->s.elapsed_s = now_s() - r->t0;
     r->health.truncated = r->s.judgments_truncated; /* counted by the judge, over the journal */
     r->s.health = r->health;
+    /* one count of human agreement: the judge-health one (decided pairs, ties left out) */
+    r->s.human_labelled = r->health.human_n;
+    r->s.human_agree = r->health.human_agree;
     {
         cai_health_opts ho = health_opts(r);
         /* ho comes from CAI_HEALTH_OPTS_INIT: its version is known, the call cannot fail */
@@ -2220,6 +2290,7 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
         info.health_opts = health_opts(r);
         info.health_pr = r->health_pr;
         info.health_in = r->health_in;
+        info.calibration = r->cal;
         st = cai_run__write_manifest(&info, err);
         if (st == CAI_OK)
             st = cai_run__write_card(&info, err);
@@ -2264,6 +2335,7 @@ void cai_run_free(cai_run *r)
     cai_writer_free(r->test);
     cai_writer_free(r->failed);
     cai_writer_free(r->ties);
+    cai_calibrate_free(r->cal);
     free(r->tally.p_bins);
     free(r->tally.principle_kept);
     free(r->tally.input_pairs);
