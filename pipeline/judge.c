@@ -3,16 +3,17 @@
 /*
  * Invariants:
  * - The engine owns 2 x `concurrency` slots and keeps at most `concurrency` requests in flight.
- *   A slot holds one task from the moment it is pulled until its done callback has returned:
+ *   A slot holds one task from the moment it is added until its completion has been read:
  *   built and queued to go (READY), in flight (ACTIVE), answered but not yet handled (REAPED),
- *   waiting for a retry or a token bucket (DELAYED), or waiting for an identical body already
- *   in flight (WAITING). Memory is therefore bounded by the concurrency, never by the input.
- * - Handle, then send (the durability promise): every reply read off the network is handled,
- *   and its done callback has returned (the run journals it there), before its capacity goes to
- *   another request. A SIGKILL therefore loses at most the requests in flight, never a reply
- *   that was read. The next requests are built (READY) before capacity frees up, so refilling
- *   costs only the send; a reply that asks the pool to wait (429, rate-limit headers) is seen
- *   before anything more goes out.
+ *   waiting for a retry or a token bucket (DELAYED), waiting for an identical body already
+ *   in flight (WAITING), or finished with its completion unread (DONE). Memory is therefore
+ *   bounded by the concurrency, never by the input.
+ * - Handle, then send (the durability promise): perform sends nothing while a completion is
+ *   unread, so every reply read off the network has been read by the caller (who journals it)
+ *   before its capacity goes to another request. A SIGKILL therefore loses at most the
+ *   requests in flight, never a reply that was read. The next requests are built (READY) before
+ * capacity frees up, so refilling costs only the send; a reply that asks the pool to wait (429,
+ * rate-limit headers) is seen before anything more goes out.
  * - A retry re-sends the slot's body buffer unchanged.
  * - The API key lives only in the header list (and a copy used to scrub messages); replies and
  *   error messages are scrubbed of it before they leave the engine.
@@ -116,7 +117,8 @@ typedef enum slot_state {
     SLOT_ACTIVE,
     SLOT_REAPED,
     SLOT_DELAYED,
-    SLOT_WAITING
+    SLOT_WAITING,
+    SLOT_DONE
 } slot_state;
 
 typedef struct slot {
@@ -147,6 +149,10 @@ typedef struct slot {
     CURLcode rc; /* REAPED: the transfer's result */
     long code;   /* REAPED: its HTTP status (0 when none came) */
     char errbuf[CURL_ERROR_SIZE];
+    /* DONE: the completion, until cai_judge_read hands it out */
+    cai_status cst;
+    cai_judgment cres;
+    char cmsg[512];
 } slot;
 
 /*
@@ -191,7 +197,7 @@ struct cai_judge {
     size_t nslots;
     size_t *free_list;
     size_t nfree;
-    size_t *ready; /* FIFO ring of READY slots, in the order they were pulled */
+    size_t *ready; /* FIFO ring of READY slots, in the order they were added */
     size_t ready_head, nready;
     size_t *reaped; /* REAPED slots, in the order curl finished them */
     size_t nreaped;
@@ -213,12 +219,12 @@ struct cai_judge {
     size_t cache_cap, cache_count;
     int cache_fd;
     cai_sha256 *sha;
-    /* one run */
-    cai_judge_pull_fn pull;
-    cai_judge_done_fn done;
-    void *payload;
-    int source_done, pull_blocked;
-    cai_judge_idle_fn idle;
+    size_t * compl ; /* FIFO ring of DONE slots, in the order they finished */
+    size_t compl_head, ncompl;
+    cai_judge_completion cur; /* the completion handed out last, and its copies */
+    cai_judge_task cur_task;
+    char cur_msg[512];
+    int checked; /* cai_judge_check passed */
     /* cai_judge_one's raw copies */
     int capture;
     char *cap_request, *cap_reply;
@@ -594,7 +600,7 @@ static cai_status setup_http(cai_judge *j, cai_error *err)
 {
     static const char *const paths[] = {"", "/chat/completions", "/completions", "/v1/messages"};
     cai_wire_params wp;
-    size_t blen = strlen(j->base_url), n, i;
+    size_t blen = strlen(j->base_url), n;
     cai_status st;
     char *bearer;
 
@@ -654,19 +660,27 @@ static cai_status setup_http(cai_judge *j, cai_error *err)
     curl_multi_setopt(j->multi, CURLMOPT_MAXCONNECTS, (long)j->o.concurrency);
     curl_multi_setopt(j->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
 
+    return cai_sha256_create(&j->sha, err);
+}
+
+static cai_status setup_slots(cai_judge *j, cai_error *err)
+{
+    size_t i;
+
     j->nslots = 2 * (size_t)j->o.concurrency; /* in flight, and as many built to follow */
     j->slots = calloc(j->nslots, sizeof(*j->slots));
     j->free_list = calloc(j->nslots, sizeof(*j->free_list));
     j->ready = calloc(j->nslots, sizeof(*j->ready));
     j->reaped = calloc(j->nslots, sizeof(*j->reaped));
-    if (!j->slots || !j->free_list || !j->ready || !j->reaped)
+    j->compl = calloc(j->nslots, sizeof(*j->compl ));
+    if (!j->slots || !j->free_list || !j->ready || !j->reaped || !j->compl )
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
     for (i = 0; i < j->nslots; i++) {
         j->slots[i].j = j;
         j->free_list[i] = j->nslots - 1 - i; /* slot 0 is handed out first */
     }
     j->nfree = j->nslots;
-    return cai_sha256_create(&j->sha, err);
+    return CAI_OK;
 }
 
 cai_status cai_judge_create(cai_judge **out,
@@ -696,6 +710,9 @@ cai_status cai_judge_create(cai_judge **out,
     j->h.limit = j->o.concurrency < LIMIT_START ? j->o.concurrency : LIMIT_START;
     cai_bucket__init(&j->rpm, j->o.rpm, now);
     cai_bucket__init(&j->tpm, j->o.tpm, now);
+    st = setup_slots(j, err);
+    if (st != CAI_OK)
+        goto fail;
     if (j->o.backend != CAI_BACKEND_BUILTIN) {
         st = setup_http(j, err);
         if (st != CAI_OK)
@@ -773,6 +790,7 @@ void cai_judge_free(cai_judge *j)
     free(j->free_list);
     free(j->ready);
     free(j->reaped);
+    free(j->compl );
     cai_wire__dispose(&j->wire);
     cai_sha256_free(j->sha);
     free(j->cache);
@@ -939,6 +957,27 @@ static void set_delayed(cai_judge *j, slot *s, double due)
     wake_by(j, due);
 }
 
+/* s is finished: its completion waits in the FIFO for cai_judge_read. res NULL: a failure. */
+static void complete(cai_judge *j, slot *s, cai_status st, const cai_judgment *res, const char *msg)
+{
+    if (s->state == SLOT_DELAYED)
+        j->delayed--;
+    else if (s->state == SLOT_WAITING)
+        j->waiting--;
+    s->state = SLOT_DONE;
+    s->cst = st;
+    if (res) {
+        s->cres = *res;
+    } else {
+        memset(&s->cres, 0, sizeof(s->cres));
+        s->cres.p_first = NAN;
+        s->cres.score = NAN;
+    }
+    snprintf(s->cmsg, sizeof(s->cmsg), "%s", msg ? msg : "");
+    j->compl [(j->compl_head + j->ncompl) % j->nslots] = (size_t)(s - j->slots);
+    j->ncompl++;
+}
+
 static void capture_reply(cai_judge *j, slot *s)
 {
     if (!j->capture)
@@ -951,40 +990,35 @@ static void capture_reply(cai_judge *j, slot *s)
 static cai_status fail_slot(cai_judge *j, slot *s, cai_status code, const char *msg)
 {
     size_t i, idx = (size_t)(s - j->slots);
-    cai_status st;
 
     j->stats.failed++;
     for (i = 0; i < j->nslots; i++)
         if (j->slots[i].state == SLOT_WAITING && j->slots[i].leader == idx)
             set_delayed(j, &j->slots[i], 0);
-    st = j->done(&s->task, code, NULL, msg, j->payload);
-    slot_release(j, s);
-    return st;
+    complete(j, s, code, NULL, msg);
+    return CAI_OK;
 }
 
 static cai_status succeed_slot(cai_judge *j, slot *s, const cai_judgment *res)
 {
     size_t i, idx = (size_t)(s - j->slots);
-    cai_status st = CAI_OK;
     cai_judgment copy;
 
     j->stats.succeeded++;
-    st = j->done(&s->task, CAI_OK, res, NULL, j->payload);
+    complete(j, s, CAI_OK, res, NULL);
     copy = *res;
     copy.cached = 1;
     copy.attempts = 0;
-    for (i = 0; i < j->nslots && st == CAI_OK; i++) {
+    for (i = 0; i < j->nslots; i++) {
         slot *w = &j->slots[i];
 
         if (w->state != SLOT_WAITING || w->leader != idx)
             continue;
         j->stats.succeeded++;
         j->stats.cache_hits++;
-        st = j->done(&w->task, CAI_OK, &copy, NULL, j->payload);
-        slot_release(j, w);
+        complete(j, w, CAI_OK, &copy, NULL);
     }
-    slot_release(j, s);
-    return st;
+    return CAI_OK;
 }
 
 /* Renders s's body again with the current wire (after a switch to reasoning parameters). */
@@ -1238,7 +1272,7 @@ static void key_of(cai_judge *j, slot *s)
     hex_u64(s->sha + 16, &s->k2);
 }
 
-/* Takes a freshly pulled task into slot s: render, consult the caches, then queue or wait. */
+/* Takes a freshly added task into slot s: render, consult the caches, then queue or wait. */
 static cai_status admit(cai_judge *j, slot *s)
 {
     cai_prompt pr;
@@ -1270,10 +1304,8 @@ static cai_status admit(cai_judge *j, slot *s)
         j->stats.succeeded++;
         if (j->capture && !j->cap_request)
             j->cap_request = strdup(s->body.data);
-        s->state = SLOT_ACTIVE;
-        st = j->done(&s->task, CAI_OK, &res, NULL, j->payload);
-        slot_release(j, s);
-        return st;
+        complete(j, s, CAI_OK, &res, NULL);
+        return CAI_OK;
     }
     s->est_tokens = (unsigned)(s->body.len / 4) + j->o.max_tokens;
     for (i = 0; i < j->nslots; i++) {
@@ -1322,9 +1354,9 @@ static cai_status launch_ready(cai_judge *j, double now, cai_error *err)
 }
 
 /*
- * Due retries first, then READY requests, up to the concurrency; then new tasks are pulled and
- * built into the free slots, so that the next requests are ready before capacity frees up.
- * Sending honours the pool pause and the buckets; building does not need to.
+ * Due retries first, then READY requests (built by cai_judge_add before capacity frees up, so
+ * refilling costs only the send), up to the concurrency. Sending honours the pool pause and
+ * the buckets.
  */
 static cai_status fill_slots(cai_judge *j, cai_error *err)
 {
@@ -1363,23 +1395,6 @@ static cai_status fill_slots(cai_judge *j, cai_error *err)
     }
     if (st == CAI_OK && !paused)
         st = launch_ready(j, now, err);
-    while (st == CAI_OK && j->nfree > 0 && !j->source_done && !j->pull_blocked && !halting(j)) {
-        slot *s = &j->slots[j->free_list[j->nfree - 1]];
-        int r = j->pull(&s->task, j->payload);
-
-        if (r < 0) {
-            j->source_done = 1;
-            break;
-        }
-        if (r == 0) {
-            j->pull_blocked = 1;
-            break;
-        }
-        j->nfree--;
-        st = admit(j, s);
-        if (st == CAI_OK && !paused)
-            st = launch_ready(j, now, err);
-    }
     return st;
 }
 
@@ -1594,7 +1609,6 @@ static cai_status finish(cai_judge *j, slot *s)
     int retryable;
     cai_status st;
 
-    j->pull_blocked = 0; /* a completion may have made new work ready */
     health_back(j, s);
     capture_reply(j, s);
     pause = cai_wire__hdrs_pause(&s->hdrs);
@@ -1672,8 +1686,8 @@ static void drain_all(cai_judge *j)
     for (i = 0; i < j->nslots; i++) {
         slot *s = &j->slots[i];
 
-        if (s->state == SLOT_FREE)
-            continue;
+        if (s->state == SLOT_FREE || s->state == SLOT_DONE)
+            continue; /* a completion stays readable */
         if (s->state == SLOT_ACTIVE) {
             curl_multi_remove_handle(j->multi, s->easy);
             j->active--;
@@ -1722,8 +1736,8 @@ static cai_status perform(cai_judge *j, cai_error *err)
 }
 
 /*
- * Handles every REAPED reply in the order curl finished them, so each one reaches the done
- * callback (which journals it) before its capacity is offered to another request.
+ * Handles every REAPED reply in the order curl finished them; each becomes a completion (or a
+ * retry), and perform sends nothing more until every completion has been read.
  */
 static cai_status finish_reaped(cai_judge *j)
 {
@@ -1736,192 +1750,194 @@ static cai_status finish_reaped(cai_judge *j)
     return st;
 }
 
-/* Moves the transfers, then handles what finished; *handled counts the replies handled. */
-static cai_status perform_and_finish(cai_judge *j, size_t *handled, cai_error *err)
-{
-    cai_status st = perform(j, err);
+/* ---------------------------------------------------------------- the queue API */
 
-    *handled += j->nreaped;
-    if (st == CAI_OK)
-        st = finish_reaped(j);
-    return st;
+/* Whether the engine has ended: a second stop, the grace after the first, the judge's health,
+ * or a halt (stop, budget) with nothing left in flight. */
+static int ended(const cai_judge *j, double now)
+{
+    return j->stop >= 2 || j->fatal != CAI_OK || (j->stop_seen && now >= j->stop_deadline) ||
+           (halting(j) && j->active == 0);
 }
 
-static cai_status run_http(cai_judge *j, cai_error *err)
+/* Why the engine ended (see ended()). */
+static cai_status end_status(const cai_judge *j, cai_error *err)
+{
+    if (j->fatal != CAI_OK)
+        return cai_error__set(err, j->fatal, "%s", j->fatal_msg);
+    if (j->stop)
+        return cai_error__set(err, CAI_EINTERRUPTED, "judge: stopped");
+    return cai_error__set(err, CAI_EBUDGET,
+                          "judge: stopped at the spending cap of $%.4f ($%.4f spent, $%.4f of "
+                          "it before this run)",
+                          j->h.max_cost, j->h.spent_before + j->h.spent, j->h.spent_before);
+}
+
+static cai_status perform_http(cai_judge *j, cai_error *err)
 {
     cai_status st = CAI_OK;
 
-    st = cai_judge_check(j, err);
-    if (st != CAI_OK)
-        return st;
-    for (;;) {
-        CURLMcode mc;
-        size_t handled = 0;
-
-        if (j->stop && !j->stop_seen) {
-            j->stop_seen = 1;
-            j->stop_deadline = mono_now() + j->o.stop_grace_s;
-        }
-        /* A second stop, the grace after the first, or the judge's health: in-flight requests
-         * are abandoned. They were not reported, so nothing is lost: a resume asks again. */
-        if (j->stop >= 2 || j->fatal != CAI_OK || (j->stop_seen && mono_now() >= j->stop_deadline))
-            break;
-        /* Every reply read so far has been handled: the freed capacity may be reused. */
-        st = fill_slots(j, err);
-        if (st != CAI_OK || j->fatal != CAI_OK)
-            break;
-        if (j->active == 0) {
-            if (halting(j))
-                break;
-            if (j->delayed == 0 && j->waiting == 0 && j->nready == 0 &&
-                (j->source_done || j->pull_blocked))
-                break;
-        }
-        st = perform_and_finish(j, &handled, err);
-        if (st == CAI_OK && j->fatal == CAI_OK && j->idle) {
-            /* Requests are on the wire: do the caller's deferred work while they are out, then
-             * send whatever it made ready before waiting. */
-            st = j->idle(j->payload);
-            if (st == CAI_OK && j->pull_blocked) { /* the idle work may have made room */
-                j->pull_blocked = 0;
-                st = fill_slots(j, err);
-                if (st == CAI_OK && j->fatal == CAI_OK)
-                    st = perform_and_finish(j, &handled, err);
-            }
-        }
-        if (st != CAI_OK || j->fatal != CAI_OK)
-            break;
-        if (handled == 0) {
-            mc = curl_multi_poll(j->multi, NULL, 0, poll_timeout_ms(j), NULL);
-            if (mc != CURLM_OK) {
-                j->engine_err = 1;
-                st = cai_error__set(err, CAI_ETRANSPORT, "curl: %s", curl_multi_strerror(mc));
-                break;
-            }
-            st = perform_and_finish(j, &handled, err);
-        }
-        if (st != CAI_OK || j->fatal != CAI_OK)
-            break;
+    if (j->stop && !j->stop_seen) {
+        j->stop_seen = 1;
+        j->stop_deadline = mono_now() + j->o.stop_grace_s;
     }
-    drain_all(j);
-    if (st == CAI_OK && j->fatal != CAI_OK)
-        st = cai_error__set(err, j->fatal, "%s", j->fatal_msg);
-    else if (st == CAI_OK && j->stop)
-        st = cai_error__set(err, CAI_EINTERRUPTED, "judge: stopped");
-    else if (st == CAI_OK && j->h.over_budget)
-        st = cai_error__set(err, CAI_EBUDGET,
-                            "judge: stopped at the spending cap of $%.4f ($%.4f spent, $%.4f of "
-                            "it before this run)",
-                            j->h.max_cost, j->h.spent_before + j->h.spent, j->h.spent_before);
-    else if (st != CAI_OK && !j->engine_err) /* curl's own failures already say what failed */
-        st = cai_error__set(err, st, "judge: stopped by the completion callback (%s)",
-                            cai_strerror(st));
-    return st;
+    if (!ended(j, mono_now())) {
+        /* Handle, then send: nothing goes out while a completion is unread. */
+        if (j->ncompl == 0)
+            st = fill_slots(j, err);
+        if (st == CAI_OK && j->fatal == CAI_OK)
+            st = perform(j, err);
+        if (st == CAI_OK)
+            st = finish_reaped(j);
+    }
+    if (st != CAI_OK) {
+        drain_all(j);
+        return st;
+    }
+    /* Abandoned requests were not completed, so nothing is lost: a resume asks again. */
+    if (ended(j, mono_now())) {
+        drain_all(j);
+        return end_status(j, err);
+    }
+    return CAI_OK;
 }
 
-static cai_status run_builtin(cai_judge *j, cai_error *err)
+/* The builtin backend has no network: every queued task is answered here. */
+static cai_status perform_builtin(cai_judge *j, cai_error *err)
 {
-    cai_judge_task t;
-    cai_status st = CAI_OK;
-
-    while (st == CAI_OK && !j->stop) {
+    if (j->stop) {
+        drain_all(j);
+        return cai_error__set(err, CAI_EINTERRUPTED, "judge: stopped");
+    }
+    while (j->nready > 0) {
+        slot *s = &j->slots[j->ready[j->ready_head]];
         cai_judgment res;
         cai_error e = {0};
         cai_status js;
-        int r = j->pull(&t, j->payload);
 
-        if (r <= 0)
-            break;
+        j->ready_head = (j->ready_head + 1) % j->nslots;
+        j->nready--;
         memset(&res, 0, sizeof(res));
-        js = cai_builtin__judge(&t.cmp, j->o.mode, &res, &e);
+        js = cai_builtin__judge(&s->task.cmp, j->o.mode, &res, &e);
         if (js == CAI_OK) {
             res.attempts = res.attempts ? res.attempts : 1;
             res.source = CAI_SOURCE_TEXT;
             j->stats.succeeded++;
-            st = j->done(&t, CAI_OK, &res, NULL, j->payload);
+            complete(j, s, CAI_OK, &res, NULL);
         } else {
             j->stats.failed++;
-            st = j->done(&t, js, NULL, e.msg, j->payload);
+            complete(j, s, js, NULL, e.msg);
         }
-        /* No network to wait for: the idle work runs every so many judgments instead. */
-        if (st == CAI_OK && j->idle && (j->stats.succeeded + j->stats.failed) % 64 == 0)
-            st = j->idle(j->payload);
     }
-    if (st == CAI_OK && j->stop)
-        return cai_error__set(err, CAI_EINTERRUPTED, "judge: stopped");
-    if (st != CAI_OK)
-        return cai_error__set(err, st, "judge: stopped by the completion callback (%s)",
-                              cai_strerror(st));
     return CAI_OK;
 }
 
-cai_status cai_judge_run(
-    cai_judge *j, cai_judge_pull_fn pull, cai_judge_done_fn done, void *payload, cai_error *err)
+cai_status cai_judge_add(cai_judge *j, const cai_judge_task *t, cai_error *err)
+{
+    cai_status st;
+    slot *s;
+
+    cai_error__clear(err);
+    CAI_ASSERT_ARG(err, j && t);
+    if (t->kind != CAI_REQUEST_JUDGMENT)
+        return cai_error__set(err, CAI_EINVAL, "judge: unknown request kind %d", (int)t->kind);
+    if (!j->checked) {
+        st = cai_judge_check(j, err);
+        if (st != CAI_OK)
+            return st;
+        j->checked = 1;
+    }
+    if (cai_judge_room(j) == 0)
+        return cai_error__set(err, CAI_ELIMIT,
+                              "judge: no room for another request (see cai_judge_room)");
+    s = &j->slots[j->free_list[--j->nfree]];
+    s->task = *t;
+    if (j->o.backend == CAI_BACKEND_BUILTIN) {
+        s->state = SLOT_READY;
+        j->ready[(j->ready_head + j->nready) % j->nslots] = (size_t)(s - j->slots);
+        j->nready++;
+        return CAI_OK;
+    }
+    wake_by(j, 0); /* a wait before the next perform must not sleep on it */
+    return admit(j, s);
+}
+
+size_t cai_judge_room(const cai_judge *j)
+{
+    size_t busy, cap;
+
+    if (!j || halting(j))
+        return 0;
+    busy = j->nslots - j->nfree;
+    cap = 2 * (size_t)j->h.limit; /* the limiter's cap in flight, and as many to follow */
+    if (j->o.backend == CAI_BACKEND_BUILTIN || cap > j->nslots)
+        cap = j->nslots;
+    return busy >= cap ? 0 : cap - busy;
+}
+
+size_t cai_judge_pending(const cai_judge *j)
+{
+    return j ? j->nslots - j->nfree : 0;
+}
+
+cai_status cai_judge_perform(cai_judge *j, unsigned *running, cai_error *err)
 {
     cai_status st;
 
     cai_error__clear(err);
-    CAI_ASSERT_ARG(err, j && pull && done);
-    if (j->running)
-        return cai_error__set(err, CAI_EINVAL, "judge: cai_judge_run is not reentrant");
-    j->running = 1;
-    j->pull = pull;
-    j->done = done;
-    j->payload = payload;
-    j->source_done = 0;
-    j->pull_blocked = 0;
-    j->engine_err = 0;
-    j->fatal = CAI_OK; /* the health of an earlier run does not end this one before it asks */
-    j->stop_seen = 0;
-    j->h.over_budget = 0;
-    st = j->o.backend == CAI_BACKEND_BUILTIN ? run_builtin(j, err) : run_http(j, err);
-    j->running = 0;
+    if (running)
+        *running = 0;
+    CAI_ASSERT_ARG(err, j);
+    st = j->o.backend == CAI_BACKEND_BUILTIN ? perform_builtin(j, err) : perform_http(j, err);
+    if (running)
+        *running = (unsigned)(j->nslots - j->nfree - j->ncompl);
     return st;
 }
 
-void cai_judge_set_idle(cai_judge *j, cai_judge_idle_fn idle)
+const cai_judge_completion *cai_judge_read(cai_judge *j)
 {
-    if (j)
-        j->idle = idle;
+    size_t idx;
+    slot *s;
+
+    if (!j || j->ncompl == 0)
+        return NULL;
+    idx = j->compl [j->compl_head];
+    j->compl_head = (j->compl_head + 1) % j->nslots;
+    j->ncompl--;
+    s = &j->slots[idx];
+    j->cur_task = s->task;
+    memcpy(j->cur_msg, s->cmsg, sizeof(j->cur_msg));
+    memset(&j->cur, 0, sizeof(j->cur));
+    j->cur.kind = s->task.kind;
+    j->cur.task = &j->cur_task;
+    j->cur.status = s->cst;
+    j->cur.message = j->cur_msg;
+    j->cur.result.judgment = s->cres;
+    s->state = SLOT_FREE;
+    j->free_list[j->nfree++] = idx;
+    wake_by(j, 0); /* its capacity may go to a queued request at once */
+    return &j->cur;
+}
+
+cai_status cai_judge_wait(cai_judge *j, int timeout_ms, cai_error *err)
+{
+    CURLMcode mc;
+    int ms;
+
+    cai_error__clear(err);
+    CAI_ASSERT_ARG(err, j);
+    if (j->ncompl > 0 || j->o.backend == CAI_BACKEND_BUILTIN)
+        return CAI_OK;
+    ms = poll_timeout_ms(j);
+    if (timeout_ms >= 0 && timeout_ms < ms)
+        ms = timeout_ms;
+    mc = curl_multi_poll(j->multi, NULL, 0, ms, NULL);
+    if (mc != CURLM_OK)
+        return cai_error__set(err, CAI_ETRANSPORT, "curl: %s", curl_multi_strerror(mc));
+    return CAI_OK;
 }
 
 /* ---------------------------------------------------------------- one task */
-
-typedef struct one_ctx {
-    const cai_judge_task *t;
-    int given;
-    cai_status st;
-    cai_judgment res;
-    char msg[512];
-} one_ctx;
-
-static int one_pull(cai_judge_task *out, void *payload)
-{
-    one_ctx *c = payload;
-
-    if (c->given)
-        return -1;
-    c->given = 1;
-    *out = *c->t;
-    return 1;
-}
-
-static cai_status one_done(const cai_judge_task *t,
-                           cai_status st,
-                           const cai_judgment *res,
-                           const char *errmsg,
-                           void *payload)
-{
-    one_ctx *c = payload;
-
-    (void)t;
-    c->st = st;
-    if (res)
-        c->res = *res;
-    if (errmsg)
-        snprintf(c->msg, sizeof(c->msg), "%s", errmsg);
-    return CAI_OK;
-}
 
 cai_status cai_judge_one(cai_judge *j,
                          const cai_judge_task *t,
@@ -1930,7 +1946,7 @@ cai_status cai_judge_one(cai_judge *j,
                          char **reply_body,
                          cai_error *err)
 {
-    one_ctx c;
+    const cai_judge_completion *c = NULL;
     cai_status st;
 
     cai_error__clear(err);
@@ -1939,12 +1955,23 @@ cai_status cai_judge_one(cai_judge *j,
         *request_body = NULL;
     if (reply_body)
         *reply_body = NULL;
-    memset(&c, 0, sizeof(c));
-    c.t = t;
-    c.st = CAI_EINTERRUPTED;
-    snprintf(c.msg, sizeof(c.msg), "judge: stopped");
+    if (cai_judge_pending(j) > 0)
+        return cai_error__set(err, CAI_EINVAL, "judge: cai_judge_one needs an idle judge");
+    j->fatal = CAI_OK; /* the health of an earlier call does not end this one before it asks */
+    j->stop_seen = 0;
+    j->h.over_budget = 0;
     j->capture = request_body || reply_body;
-    st = cai_judge_run(j, one_pull, one_done, &c, err);
+    st = cai_judge_add(j, t, err);
+    while (st == CAI_OK) {
+        cai_status ps = cai_judge_perform(j, NULL, err);
+
+        c = cai_judge_read(j);
+        if (c || ps != CAI_OK) {
+            st = ps;
+            break;
+        }
+        st = cai_judge_wait(j, POLL_MAX_MS, err);
+    }
     j->capture = 0;
     if (request_body) {
         *request_body = j->cap_request;
@@ -1957,11 +1984,16 @@ cai_status cai_judge_one(cai_judge *j,
     free(j->cap_request);
     free(j->cap_reply);
     j->cap_request = j->cap_reply = NULL;
-    if (st == CAI_OK && c.st != CAI_OK)
-        st = cai_error__set(err, c.st, "%s", c.msg);
-    if (st == CAI_OK)
-        *res = c.res;
-    return st;
+    if (c && c->status != CAI_OK) {
+        cai_error__clear(err);
+        return cai_error__set(err, c->status, "%s", c->message);
+    }
+    if (c) {
+        cai_error__clear(err);
+        *res = c->result.judgment;
+        return CAI_OK;
+    }
+    return st != CAI_OK ? st : cai_error__set(err, CAI_EINVAL, "judge: no answer");
 }
 
 cai_status
