@@ -21,6 +21,7 @@
  */
 #include "cai/judge.h"
 #include "builtin_int.h"
+#include "endpoint_int.h"
 #include "error_int.h"
 #include "ratelimit_int.h"
 #include "wire_int.h"
@@ -53,11 +54,6 @@
 #define CACHE_FILE        "cai-judge-cache.v1"
 #define MAX_SERVER_WAIT_S 60.0 /* cap on a pause or delay a server asks for */
 #define POLL_MAX_MS       200  /* stop() is noticed within this */
-#define BREAKER_AFTER     5    /* consecutive connection failures that open the breaker */
-#define PROBE_MAX_S       5.0  /* the longest wait between two probes of a judge that is down */
-#define LIMIT_START       16   /* the limiter starts here (never above --concurrency) and grows */
-#define LIMIT_HEALTHY     0.25 /* a reply within this share of the timeout is healthy */
-#define LIMIT_TARGET      0.33 /* under load, the limiter aims at latencies of this share */
 
 /* ---------------------------------------------------------------- names */
 
@@ -134,17 +130,13 @@ typedef struct slot {
     unsigned attempts;   /* HTTP attempts of this judgment */
     unsigned retries;    /* transport/HTTP re-sends */
     unsigned parse_fail; /* replies without a verdict */
-    unsigned est_tokens; /* charged to the token bucket at launch */
     unsigned prompt_est; /* cai's estimate of the prompt's tokens (truncation check) */
     unsigned wire_gen;   /* j->wire_gen when body was rendered */
     unsigned prompt_tokens, completion_tokens;
-    size_t leader;      /* WAITING: the slot whose identical body is in flight */
-    double due;         /* DELAYED: monotonic time it may start */
-    double sent_at;     /* ACTIVE: monotonic time it went out */
-    double est_cost;    /* ACTIVE: estimated USD, counted in the health gate's out_cost */
-    unsigned n_at_send; /* ACTIVE: requests in flight when it went out, itself included */
-    int probe;          /* ACTIVE: sent alone to see whether the judge is back */
-    double epoch;       /* wall clock at the reply's status line */
+    size_t leader;       /* WAITING: the slot whose identical body is in flight */
+    double due;          /* DELAYED: monotonic time it may start */
+    cai_endpoint_req ep; /* ACTIVE: what its endpoint knows of it (sent_at, probe, ...) */
+    double epoch;        /* wall clock at the reply's status line */
     int too_big;
     CURLcode rc; /* REAPED: the transfer's result */
     long code;   /* REAPED: its HTTP status (0 when none came) */
@@ -154,28 +146,6 @@ typedef struct slot {
     cai_judgment cres;
     char cmsg[512];
 } slot;
-
-/*
- * The health gate: what the engine knows about its endpoint, and every rule that decides from it
- * whether a request may go out now (see the section "the health gate" below). One per endpoint;
- * the engine has one endpoint today.
- */
-typedef struct health {
-    int ok_seen;         /* a 2xx reply has come: refusals are no longer taken as fatal */
-    unsigned conn_fails; /* consecutive connection failures */
-    int open;            /* breaker open: one probe at a time, nothing else */
-    double open_since;   /* monotonic */
-    double probe_at;     /* monotonic: the next probe may go */
-    unsigned probe_n;    /* probes failed since the breaker opened */
-    int probe_out;       /* a probe is in flight */
-    char last_err[256];  /* the last connection failure, for the final message */
-    double limit;        /* requests in flight allowed now, 1..concurrency */
-    double cut_at;       /* monotonic: the last cut; replies to requests sent before it don't cut */
-    double price_in, price_out, max_cost, spent_before; /* the budget (max_cost 0 = none) */
-    double spent;    /* answered requests: usage, else the estimate */
-    double out_cost; /* requests in flight, estimated */
-    int over_budget; /* the next request would pass the cap: nothing more is sent */
-} health;
 
 typedef struct centry {
     uint64_t k1, k2;
@@ -201,8 +171,8 @@ struct cai_judge {
     size_t ready_head, nready;
     size_t *reaped; /* REAPED slots, in the order curl finished them */
     size_t nreaped;
-    int engine_err; /* the run failed in curl, not in a callback: err says how */
-    health h;
+    int engine_err;   /* the run failed in curl, not in a callback: err says how */
+    cai_endpoint ep;  /* the judge's endpoint: breaker, limiter, pacing, budget */
     cai_status fatal; /* the judge's health ended the run (CAI_OK = not) */
     char fatal_msg[512];
     int stop_seen;        /* the loop has noticed the first stop */
@@ -212,9 +182,7 @@ struct cai_judge {
     volatile sig_atomic_t stop;
     int running;
     cai_judge_stats stats;
-    double not_before; /* monotonic: the pool starts nothing before this */
-    double wake_at;    /* monotonic: when fill_slots wants to run again */
-    cai_bucket rpm, tpm;
+    double wake_at; /* monotonic: when fill_slots wants to run again */
     centry *cache;
     size_t cache_cap, cache_count;
     int cache_fd;
@@ -707,9 +675,18 @@ cai_status cai_judge_create(cai_judge **out,
     if (st != CAI_OK)
         goto fail;
     j->rng = j->o.rng_seed ^ 0x6a09e667f3bcc908ULL;
-    j->h.limit = j->o.concurrency < LIMIT_START ? j->o.concurrency : LIMIT_START;
-    cai_bucket__init(&j->rpm, j->o.rpm, now);
-    cai_bucket__init(&j->tpm, j->o.tpm, now);
+    {
+        cai_endpoint_cfg ec;
+
+        memset(&ec, 0, sizeof(ec));
+        ec.concurrency = j->o.concurrency;
+        ec.timeout_s = j->o.timeout_s;
+        ec.backoff_base_s = j->o.backoff_base_s;
+        ec.down_timeout_s = j->o.down_timeout_s;
+        ec.rpm = j->o.rpm;
+        ec.tpm = j->o.tpm;
+        cai_endpoint__init(&j->ep, &ec, now);
+    }
     st = setup_slots(j, err);
     if (st != CAI_OK)
         goto fail;
@@ -827,7 +804,11 @@ void cai_judge_get_stats(const cai_judge *j, cai_judge_stats *out)
 {
     *out = j->stats;
     out->in_flight = j->active;
-    out->limit = (unsigned)j->h.limit;
+    out->limit = (unsigned)j->ep.limit;
+    out->answered = j->ep.answered;
+    out->conn_failures = j->ep.conn_failures;
+    out->timeouts = j->ep.timeouts;
+    out->probes = j->ep.probes;
 }
 
 void cai_judge_set_budget(cai_judge *j,
@@ -838,15 +819,15 @@ void cai_judge_set_budget(cai_judge *j,
 {
     if (!j)
         return;
-    j->h.price_in = price_in_per_mtok > 0 ? price_in_per_mtok : 0;
-    j->h.price_out = price_out_per_mtok > 0 ? price_out_per_mtok : 0;
-    j->h.max_cost = max_cost > 0 ? max_cost : 0;
-    j->h.spent_before = spent > 0 ? spent : 0;
+    j->ep.price_in = price_in_per_mtok > 0 ? price_in_per_mtok : 0;
+    j->ep.price_out = price_out_per_mtok > 0 ? price_out_per_mtok : 0;
+    j->ep.max_cost = max_cost > 0 ? max_cost : 0;
+    j->ep.spent_before = spent > 0 ? spent : 0;
 }
 
 double cai_judge_spent(const cai_judge *j)
 {
-    return j ? j->h.spent : 0;
+    return j ? j->ep.spent : 0;
 }
 
 /* Whether the URL's host is a provider's public API, which always wants a key. */
@@ -1039,42 +1020,23 @@ static cai_status rebuild_body(cai_judge *j, slot *s, cai_error *e)
 
 /* ---------------------------------------------------------------- the health gate */
 /*
- * Three rules decide from the endpoint's health whether a request may go out now:
- * - The breaker. BREAKER_AFTER consecutive connection failures (or as many as the concurrency
- *   when that is smaller: every request in flight failed) open it. While it is open, one probe
- *   at a time goes out, with a doubling wait; the first HTTP reply of any kind closes it.
- *   Requests that fail while it is open wait for it without spending a retry. Open for
- *   down_timeout_s, the run ends (CAI_ETRANSPORT). Before the first 2xx reply, a refused
- *   connection or HTTP 401/403/404 ends the run at once: the judge is not there, or will not
- *   take these requests, and retrying cannot change that.
- * - The limiter. Requests in flight are capped at `limit`, which starts at LIMIT_START and grows
- *   by one per healthy reply (within LIMIT_HEALTHY of the timeout) up to the concurrency. A
- *   slower reply sets it by Little's law to what the server got through (requests in flight
- *   when it was sent / its latency) times LIMIT_TARGET of the timeout; a timeout halves it.
- *   One cut per round trip: replies to requests sent before the last cut do not cut again.
- *   Requests that would wait in the server's queue past the timeout are then not sent, instead
- *   of being sent, timed out and sent again.
- * - The budget (cai_judge_set_budget): the estimated cost of what was answered and of what is
- *   in flight, plus the next request's, must stay within the cap.
+ * The endpoint (pipeline/endpoint.c) holds the breaker, the limiter, pacing and the budget;
+ * the engine asks it before each send and tells it what came back. What is curl-specific (which
+ * failures are connection failures) and what ends the engine (go_fatal) stays here.
  */
 
 static int halting(const cai_judge *j)
 {
-    return j->stop || j->fatal != CAI_OK || j->h.over_budget;
-}
-
-static double cost_of(const health *h, double prompt_tokens, double completion_tokens)
-{
-    return (prompt_tokens * h->price_in + completion_tokens * h->price_out) / 1e6;
+    return j->stop || j->fatal != CAI_OK || j->ep.over_budget;
 }
 
 /* The estimated cost of sending s once: its body's tokens (4 bytes each) and max_tokens. */
 static double est_cost_of(const cai_judge *j, const slot *s)
 {
-    return cost_of(&j->h, (double)(s->body.len / 4), (double)j->o.max_tokens);
+    return cai_endpoint__cost(&j->ep, (double)(s->body.len / 4), (double)j->o.max_tokens);
 }
 
-/* Ends the run for a reason of the judge's health; the first reason stays. */
+/* Ends the engine for a reason of the judge's health; the first reason stays. */
 static void go_fatal(cai_judge *j, cai_status code, const char *msg, const char *hint)
 {
     if (j->fatal != CAI_OK)
@@ -1086,86 +1048,8 @@ static void go_fatal(cai_judge *j, cai_status code, const char *msg, const char 
 /* Whether s may go out now. While the breaker holds it, the loop is woken for the next probe. */
 static int may_send(cai_judge *j, const slot *s, double now)
 {
-    health *h = &j->h;
-
-    if (halting(j) || j->active >= (unsigned)h->limit)
-        return 0;
-    if (h->open && (h->probe_out || now < h->probe_at)) {
-        if (!h->probe_out)
-            wake_by(j, h->probe_at);
-        return 0;
-    }
-    if (h->max_cost > 0 &&
-        h->spent_before + h->spent + h->out_cost + est_cost_of(j, s) > h->max_cost) {
-        h->over_budget = 1;
-        return 0;
-    }
-    return 1;
-}
-
-/* s has just gone out (launch counted it in active). */
-static void health_sent(cai_judge *j, slot *s, double now)
-{
-    health *h = &j->h;
-
-    s->sent_at = now;
-    s->n_at_send = j->active;
-    s->est_cost = est_cost_of(j, s);
-    h->out_cost += s->est_cost;
-    s->probe = h->open;
-    if (s->probe) {
-        h->probe_out = 1;
-        j->stats.probes++;
-    }
-}
-
-/* s is back from the network, answered or not, and about to be handled: from here its cost is
- * either in `spent` (a reply) or nowhere (no reply). */
-static void health_back(cai_judge *j, slot *s)
-{
-    health *h = &j->h;
-
-    h->out_cost = fmax(0, h->out_cost - s->est_cost);
-    s->est_cost = 0;
-    if (s->probe)
-        h->probe_out = 0;
-}
-
-/* An HTTP reply came: the judge is there. The limiter learns from its latency. */
-static void health_reply(cai_judge *j, const slot *s, long code, double now)
-{
-    health *h = &j->h;
-    double rtt = now - s->sent_at, target;
-
-    j->stats.answered++;
-    h->conn_fails = 0;
-    h->open = 0;
-    h->probe_n = 0;
-    if (code >= 200 && code < 300)
-        h->ok_seen = 1;
-    if (rtt <= LIMIT_HEALTHY * j->o.timeout_s) {
-        if (h->limit < j->o.concurrency)
-            h->limit += 1;
-        return;
-    }
-    if (s->sent_at < h->cut_at)
-        return;
-    target = (double)s->n_at_send / rtt * LIMIT_TARGET * j->o.timeout_s;
-    if (target < h->limit) {
-        h->limit = fmax(1, floor(target));
-        h->cut_at = now;
-    }
-}
-
-static void health_timeout(cai_judge *j, const slot *s, double now)
-{
-    health *h = &j->h;
-
-    j->stats.timeouts++;
-    if (s->sent_at < h->cut_at)
-        return;
-    h->limit = fmax(1, floor(h->limit / 2));
-    h->cut_at = now;
+    return !halting(j) &&
+           cai_endpoint__may_send(&j->ep, j->active, est_cost_of(j, s), now, &j->wake_at);
 }
 
 /* Whether a transfer failed for want of a connection (refused, unresolvable, dropped). */
@@ -1183,25 +1067,13 @@ static int refused(CURLcode rc)
            rc == CURLE_COULDNT_RESOLVE_PROXY;
 }
 
-/* Ends the run when the breaker has been open too long; otherwise asks to be woken then. */
+/* Ends the engine when the breaker has been open too long; otherwise asks to be woken then. */
 static void breaker_deadline(cai_judge *j, double now)
 {
-    health *h = &j->h;
-    double end = h->open_since + j->o.down_timeout_s;
     char msg[512];
 
-    if (!h->open)
-        return;
-    if (now < end) {
-        wake_by(j, end);
-        return;
-    }
-    snprintf(msg, sizeof(msg),
-             "judge: no connection for %.1f s (%llu probes; %llu replies before it went away): "
-             "%.300s",
-             now - h->open_since, (unsigned long long)j->stats.probes,
-             (unsigned long long)j->stats.answered, h->last_err);
-    go_fatal(j, CAI_ETRANSPORT, msg, "");
+    if (cai_endpoint__down(&j->ep, now, &j->wake_at, msg, sizeof(msg)))
+        go_fatal(j, CAI_ETRANSPORT, msg, "");
 }
 
 static cai_status launch(cai_judge *j, slot *s, double now, cai_error *err)
@@ -1238,9 +1110,7 @@ static cai_status launch(cai_judge *j, slot *s, double now, cai_error *err)
     j->active++;
     s->attempts++;
     j->stats.requests++;
-    health_sent(j, s, now);
-    cai_bucket__take(&j->rpm, 1, now);
-    cai_bucket__take(&j->tpm, s->est_tokens, now);
+    cai_endpoint__sent(&j->ep, &s->ep, j->active, est_cost_of(j, s), now);
     if (j->capture && !j->cap_request) {
         j->cap_request = strdup(s->body.data);
         if (!j->cap_request)
@@ -1252,9 +1122,7 @@ static cai_status launch(cai_judge *j, slot *s, double now, cai_error *err)
 /* Seconds until both buckets allow s to go (0 = now). */
 static double bucket_wait(cai_judge *j, const slot *s, double now)
 {
-    double a = cai_bucket__wait(&j->rpm, 1, now), b = cai_bucket__wait(&j->tpm, s->est_tokens, now);
-
-    return a > b ? a : b;
+    return cai_endpoint__pace_wait(&j->ep, &s->ep, now);
 }
 
 static void key_of(cai_judge *j, slot *s)
@@ -1307,7 +1175,7 @@ static cai_status admit(cai_judge *j, slot *s)
         complete(j, s, CAI_OK, &res, NULL);
         return CAI_OK;
     }
-    s->est_tokens = (unsigned)(s->body.len / 4) + j->o.max_tokens;
+    s->ep.est_tokens = (unsigned)(s->body.len / 4) + j->o.max_tokens;
     for (i = 0; i < j->nslots; i++) {
         slot *o = &j->slots[i];
 
@@ -1337,8 +1205,8 @@ static cai_status launch_ready(cai_judge *j, double now, cai_error *err)
 
         if (!may_send(j, s, now))
             break;
-        if (now < j->not_before) {
-            wake_by(j, j->not_before);
+        if (now < j->ep.not_before) {
+            wake_by(j, j->ep.not_before);
             break;
         }
         w = bucket_wait(j, s, now);
@@ -1369,9 +1237,9 @@ static cai_status fill_slots(cai_judge *j, cai_error *err)
     breaker_deadline(j, now);
     if (halting(j))
         return CAI_OK;
-    paused = now < j->not_before;
+    paused = now < j->ep.not_before;
     if (paused)
-        wake_by(j, j->not_before);
+        wake_by(j, j->ep.not_before);
     if (j->delayed > 0 && !paused) {
         for (i = 0; i < j->nslots && st == CAI_OK && j->active < j->o.concurrency; i++) {
             slot *s = &j->slots[i];
@@ -1466,12 +1334,9 @@ static cai_status on_success_reply(cai_judge *j, slot *s, double now)
         j->stats.completion_tokens += r.completion_tokens;
         s->prompt_tokens += r.prompt_tokens;
         s->completion_tokens += r.completion_tokens;
-        cai_bucket__adjust(&j->tpm,
-                           (double)s->est_tokens - (double)r.prompt_tokens - r.completion_tokens);
-        j->h.spent += cost_of(&j->h, r.prompt_tokens, r.completion_tokens);
-    } else {
-        j->h.spent += est_cost_of(j, s); /* no usage: the estimate is all there is */
     }
+    cai_endpoint__charge(&j->ep, &s->ep, r.has_usage, r.prompt_tokens, r.completion_tokens,
+                         est_cost_of(j, s));
     memset(&res, 0, sizeof(res));
     if (interpret(j, &r, &res) != 0) {
         char *text = cai_wire__redact(r.text ? r.text : "", r.text ? r.text_len : 0, j->api_key);
@@ -1563,31 +1428,14 @@ static cai_status to_reasoning_params(cai_judge *j, slot *s, double now)
  */
 static cai_status on_conn_failure(cai_judge *j, slot *s, CURLcode rc, const char *msg, double now)
 {
-    health *h = &j->h;
-    int was_probe = s->probe;
+    int r = cai_endpoint__conn_failure(&j->ep, &s->ep, refused(rc), msg, now);
 
-    j->stats.conn_failures++;
-    s->probe = 0;
-    snprintf(h->last_err, sizeof(h->last_err), "%s", msg);
-    if (!h->ok_seen && refused(rc)) {
+    if (r < 0) {
         go_fatal(j, CAI_ETRANSPORT, msg,
                  " (before any reply: is the judge running, and is --base-url right?)");
         return CAI_OK; /* the loop ends; the slot is released with the others */
     }
-    h->conn_fails++;
-    if (was_probe) {
-        double wait = fmax(j->o.backoff_base_s, 0.001) * ldexp(1.0, (int)fmin(h->probe_n, 20));
-
-        h->probe_n++;
-        h->probe_at = now + fmin(wait, PROBE_MAX_S);
-    } else if (!h->open && h->conn_fails >= (j->o.concurrency < BREAKER_AFTER ? j->o.concurrency
-                                                                              : BREAKER_AFTER)) {
-        h->open = 1;
-        h->open_since = now;
-        h->probe_n = 0;
-        h->probe_at = now + fmin(fmax(j->o.backoff_base_s, 0.001), PROBE_MAX_S);
-    }
-    if (!h->open)
+    if (r == 0)
         return retry_or_fail(j, s, CAI_ETRANSPORT, msg, 1, -1, now);
     if (halting(j)) {
         s->state = SLOT_FREE;
@@ -1609,13 +1457,13 @@ static cai_status finish(cai_judge *j, slot *s)
     int retryable;
     cai_status st;
 
-    health_back(j, s);
+    cai_endpoint__back(&j->ep, &s->ep);
     capture_reply(j, s);
     pause = cai_wire__hdrs_pause(&s->hdrs);
     if (pause > 0)
-        j->not_before = fmax(j->not_before, now + fmin(pause, MAX_SERVER_WAIT_S));
+        cai_endpoint__pause(&j->ep, now + fmin(pause, MAX_SERVER_WAIT_S));
     if (s->too_big) {
-        s->probe = 0;
+        s->ep.probe = 0;
         snprintf(msg, sizeof(msg), "%s: reply larger than %u bytes", j->url_shown, MAX_REPLY_BYTES);
         return fail_slot(j, s, CAI_ELIMIT, msg);
     }
@@ -1625,14 +1473,14 @@ static cai_status finish(cai_judge *j, slot *s)
                  s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc));
         if (conn_failure(rc) && code == 0)
             return on_conn_failure(j, s, rc, msg, now);
-        s->probe = 0;
+        s->ep.probe = 0;
         if (rc == CURLE_OPERATION_TIMEDOUT)
-            health_timeout(j, s, now);
+            cai_endpoint__timeout(&j->ep, &s->ep, now);
         return retry_or_fail(j, s, st, msg, 1, -1, now);
     }
-    s->probe = 0;
-    health_reply(j, s, code, now);
-    if (!j->h.ok_seen && (code == 401 || code == 403 || code == 404)) {
+    s->ep.probe = 0;
+    cai_endpoint__reply(&j->ep, &s->ep, code, now);
+    if (!j->ep.ok_seen && (code == 401 || code == 403 || code == 404)) {
         /* Not transient: a wrong key, a forbidden model, a wrong URL or an unknown model. */
         redacted_msg(j, s, code, msg, sizeof(msg));
         go_fatal(j, CAI_EHTTP, msg,
@@ -1659,7 +1507,7 @@ static cai_status finish(cai_judge *j, slot *s)
                               : cai_backoff__delay(&j->rng, s->retries + 1, j->o.backoff_base_s,
                                                    j->o.backoff_max_s);
 
-        j->not_before = fmax(j->not_before, now + fmin(wait, MAX_SERVER_WAIT_S));
+        cai_endpoint__pause(&j->ep, now + fmin(wait, MAX_SERVER_WAIT_S));
         if (ra < 0)
             ra = wait;
     }
@@ -1692,11 +1540,11 @@ static void drain_all(cai_judge *j)
             curl_multi_remove_handle(j->multi, s->easy);
             j->active--;
         }
-        health_back(j, s);
-        s->probe = 0;
+        cai_endpoint__back(&j->ep, &s->ep);
+        s->ep.probe = 0;
         slot_release(j, s);
     }
-    j->h.probe_out = 0;
+    j->ep.probe_out = 0;
     j->ready_head = j->nready = j->nreaped = 0;
 }
 
@@ -1770,7 +1618,7 @@ static cai_status end_status(const cai_judge *j, cai_error *err)
     return cai_error__set(err, CAI_EBUDGET,
                           "judge: stopped at the spending cap of $%.4f ($%.4f spent, $%.4f of "
                           "it before this run)",
-                          j->h.max_cost, j->h.spent_before + j->h.spent, j->h.spent_before);
+                          j->ep.max_cost, j->ep.spent_before + j->ep.spent, j->ep.spent_before);
 }
 
 static cai_status perform_http(cai_judge *j, cai_error *err)
@@ -1869,7 +1717,7 @@ size_t cai_judge_room(const cai_judge *j)
     if (!j || halting(j))
         return 0;
     busy = j->nslots - j->nfree;
-    cap = 2 * (size_t)j->h.limit; /* the limiter's cap in flight, and as many to follow */
+    cap = 2 * (size_t)j->ep.limit; /* the limiter's cap in flight, and as many to follow */
     if (j->o.backend == CAI_BACKEND_BUILTIN || cap > j->nslots)
         cap = j->nslots;
     return busy >= cap ? 0 : cap - busy;
@@ -1959,7 +1807,7 @@ cai_status cai_judge_one(cai_judge *j,
         return cai_error__set(err, CAI_EINVAL, "judge: cai_judge_one needs an idle judge");
     j->fatal = CAI_OK; /* the health of an earlier call does not end this one before it asks */
     j->stop_seen = 0;
-    j->h.over_budget = 0;
+    j->ep.over_budget = 0;
     j->capture = request_body || reply_body;
     st = cai_judge_add(j, t, err);
     while (st == CAI_OK) {
