@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The judge engine: one curl multi handle keeping N judgments in flight with retries and pacing. */
+/* The judge engine: one curl multi handle keeping N requests in flight with retries and pacing. */
 /*
  * Invariants:
  * - The engine owns 2 x `concurrency` slots and keeps at most `concurrency` requests in flight.
@@ -19,184 +19,22 @@
  *   error messages are scrubbed of it before they leave the engine.
  * - No global state: RNG, buckets, the pool pause and the caches live in the handle.
  */
-#include "cai/judge.h"
+#include "judge_int.h"
 #include "builtin_int.h"
-#include "endpoint_int.h"
 #include "error_int.h"
-#include "ratelimit_int.h"
-#include "wire_int.h"
 #include "opts_int.h"
+#include "ratelimit_int.h"
 
-#include "hash_int.h"
-
-#include <curl/curl.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_REPLY_BYTES (4u * 1024 * 1024) /* a judge's reply is tiny; more is an error */
-/*
- * The in-run answer cache is bounded so memory stays flat in the size of the input: without a
- * cache directory it holds the most recent 49,152 answers (2.5 MiB) and starts afresh when full,
- * which still catches duplicate requests close together; with a cache directory the user has
- * asked for reuse across runs, and it may grow to 786,432 answers (40 MiB).
- */
-#define CACHE_RUN_SLOTS   (1u << 16)
-#define CACHE_DISK_SLOTS  (1u << 20)
-#define CACHE_FILE        "cai-judge-cache.v1"
-#define MAX_SERVER_WAIT_S 60.0 /* cap on a pause or delay a server asks for */
-#define POLL_MAX_MS       200  /* stop() is noticed within this */
-
-/* ---------------------------------------------------------------- names */
-
-static const char *const backend_names[] = {"builtin", "openai", "completions", "anthropic"};
-
-int cai_backend_parse(const char *name)
-{
-    size_t i;
-
-    if (!name)
-        return -1;
-    for (i = 0; i < sizeof(backend_names) / sizeof(backend_names[0]); i++)
-        if (strcmp(name, backend_names[i]) == 0)
-            return (int)i;
-    return -1;
-}
-
-const char *cai_backend_name(cai_backend b)
-{
-    if ((unsigned)b < sizeof(backend_names) / sizeof(backend_names[0]))
-        return backend_names[b];
-    return "unknown";
-}
-
-char *cai_url_redact(const char *url)
-{
-    const char *scheme, *auth, *end, *at = NULL, *p;
-    size_t n;
-    char *out;
-
-    if (!url)
-        return NULL;
-    scheme = strstr(url, "://");
-    if (!scheme)
-        return strdup(url);
-    auth = scheme + 3;
-    end = auth + strcspn(auth, "/?#");
-    for (p = auth; p < end; p++)
-        if (*p == '@')
-            at = p; /* the last '@' ends the user info */
-    if (!at)
-        return strdup(url);
-    n = strlen(url) - (size_t)(at + 1 - auth);
-    out = malloc(n + 1);
-    if (!out)
-        return NULL;
-    memcpy(out, url, (size_t)(auth - url));
-    strcpy(out + (auth - url), at + 1);
-    return out;
-}
-
-/* ---------------------------------------------------------------- the handle */
-
-typedef enum slot_state {
-    SLOT_FREE,
-    SLOT_READY,
-    SLOT_ACTIVE,
-    SLOT_REAPED,
-    SLOT_DELAYED,
-    SLOT_WAITING,
-    SLOT_DONE
-} slot_state;
-
-typedef struct slot {
-    struct cai_judge *j;
-    CURL *easy; /* created on first use, reused for every later request of this slot */
-    slot_state state;
-    cai_judge_task task;
-    cai_wbuf body;
-    cai_wbuf resp;
-    cai_wire_hdrs hdrs;
-    uint64_t k1, k2;     /* 128 bits of the body's SHA-256 */
-    char sha[65];        /* the whole digest, for the disk cache */
-    unsigned attempts;   /* HTTP attempts of this judgment */
-    unsigned retries;    /* transport/HTTP re-sends */
-    unsigned parse_fail; /* replies without a verdict */
-    unsigned prompt_est; /* cai's estimate of the prompt's tokens (truncation check) */
-    unsigned wire_gen;   /* j->wire_gen when body was rendered */
-    unsigned prompt_tokens, completion_tokens;
-    size_t leader;       /* WAITING: the slot whose identical body is in flight */
-    double due;          /* DELAYED: monotonic time it may start */
-    cai_endpoint_req ep; /* ACTIVE: what its endpoint knows of it (sent_at, probe, ...) */
-    double epoch;        /* wall clock at the reply's status line */
-    int too_big;
-    CURLcode rc; /* REAPED: the transfer's result */
-    long code;   /* REAPED: its HTTP status (0 when none came) */
-    char errbuf[CURL_ERROR_SIZE];
-    /* DONE: the completion, until cai_judge_read hands it out */
-    cai_status cst;
-    cai_judgment cres;
-    char cmsg[512];
-} slot;
-
-typedef struct centry {
-    uint64_t k1, k2;
-    double value; /* p_first, or the score in rating mode */
-    uint32_t prompt_tokens, completion_tokens;
-    uint8_t used, verdict, from_logprobs;
-} centry;
-
-struct cai_judge {
-    cai_judge_opts o; /* defaults resolved; its strings point at the copies below */
-    char *base_url, *model, *api_key, *ca_bundle, *anthropic_version, *cache_dir;
-    char *url, *url_shown;
-    const cai_constitution *c;
-    cai_wire wire;
-    unsigned wire_gen; /* bumped when the wire switches to a reasoning model's parameters */
-    struct curl_slist *headers;
-    CURLM *multi;
-    slot *slots;
-    size_t nslots;
-    size_t *free_list;
-    size_t nfree;
-    size_t *ready; /* FIFO ring of READY slots, in the order they were added */
-    size_t ready_head, nready;
-    size_t *reaped; /* REAPED slots, in the order curl finished them */
-    size_t nreaped;
-    int engine_err;   /* the run failed in curl, not in a callback: err says how */
-    cai_endpoint ep;  /* the judge's endpoint: breaker, limiter, pacing, budget */
-    cai_status fatal; /* the judge's health ended the run (CAI_OK = not) */
-    char fatal_msg[512];
-    int stop_seen;        /* the loop has noticed the first stop */
-    double stop_deadline; /* monotonic: in-flight requests are abandoned after this */
-    unsigned active, delayed, waiting;
-    uint64_t rng;
-    volatile sig_atomic_t stop;
-    int running;
-    cai_judge_stats stats;
-    double wake_at; /* monotonic: when fill_slots wants to run again */
-    centry *cache;
-    size_t cache_cap, cache_count;
-    int cache_fd;
-    cai_sha256 *sha;
-    size_t * compl ; /* FIFO ring of DONE slots, in the order they finished */
-    size_t compl_head, ncompl;
-    cai_judge_completion cur; /* the completion handed out last, and its copies */
-    cai_judge_task cur_task;
-    char cur_msg[512];
-    int checked; /* cai_judge_check passed */
-    /* cai_judge_one's raw copies */
-    int capture;
-    char *cap_request, *cap_reply;
-};
+#define MAX_REPLY_BYTES   (4u * 1024 * 1024) /* a judge's reply is tiny; more is an error */
+#define MAX_SERVER_WAIT_S 60.0               /* cap on a pause or delay a server asks for */
+#define POLL_MAX_MS       200                /* stop() is noticed within this */
 
 static double mono_now(void)
 {
@@ -212,234 +50,6 @@ static double wall_now(void)
 
     clock_gettime(CLOCK_REALTIME, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static char *dup_or_null(const char *s, int *bad)
-{
-    char *d;
-
-    if (!s)
-        return NULL;
-    d = strdup(s);
-    if (!d)
-        *bad = 1;
-    return d;
-}
-
-static void wipe(char *s)
-{
-    volatile char *p = s;
-
-    while (p && *p)
-        *p++ = 0;
-}
-
-/* ---------------------------------------------------------------- the answer cache */
-
-static centry *cache_find(cai_judge *j, uint64_t k1, uint64_t k2)
-{
-    size_t i;
-
-    if (!j->cache)
-        return NULL;
-    for (i = (size_t)k1 & (j->cache_cap - 1);; i = (i + 1) & (j->cache_cap - 1)) {
-        centry *e = &j->cache[i];
-
-        if (!e->used)
-            return NULL;
-        if (e->k1 == k1 && e->k2 == k2)
-            return e;
-    }
-}
-
-static centry *cache_slot(centry *tab, size_t cap, uint64_t k1, uint64_t k2)
-{
-    size_t i;
-
-    for (i = (size_t)k1 & (cap - 1);; i = (i + 1) & (cap - 1))
-        if (!tab[i].used || (tab[i].k1 == k1 && tab[i].k2 == k2))
-            return &tab[i];
-}
-
-/* Rehashes the cache into cap slots; -1 when memory is short. */
-static int cache_grow(cai_judge *j, size_t cap)
-{
-    centry *tab = calloc(cap, sizeof(*tab));
-    size_t i;
-
-    if (!tab)
-        return -1;
-    for (i = 0; i < j->cache_cap; i++)
-        if (j->cache[i].used)
-            *cache_slot(tab, cap, j->cache[i].k1, j->cache[i].k2) = j->cache[i];
-    free(j->cache);
-    j->cache = tab;
-    j->cache_cap = cap;
-    return 0;
-}
-
-/* Remembers an answer; silently does nothing when a disk-backed cache is full or memory is short.
- */
-static void cache_put(cai_judge *j, const centry *in)
-{
-    centry *e;
-
-    if ((j->cache_count + 1) * 4 > j->cache_cap * 3) {
-        size_t cap = j->cache_cap ? j->cache_cap * 2 : 1024;
-
-        if (cap <= (j->cache_dir ? CACHE_DISK_SLOTS : CACHE_RUN_SLOTS)) {
-            if (cache_grow(j, cap) != 0)
-                return;
-        } else if (j->cache_dir) {
-            return;
-        } else {
-            memset(j->cache, 0, j->cache_cap * sizeof(*j->cache)); /* a new generation */
-            j->cache_count = 0;
-        }
-    }
-    e = cache_slot(j->cache, j->cache_cap, in->k1, in->k2);
-    if (!e->used)
-        j->cache_count++;
-    *e = *in;
-    e->used = 1;
-}
-
-static int hex_u64(const char *h, uint64_t *out)
-{
-    uint64_t v = 0;
-    int i;
-
-    for (i = 0; i < 16; i++) {
-        char c = h[i];
-        unsigned d;
-
-        if (c >= '0' && c <= '9')
-            d = (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            d = (unsigned)(c - 'a' + 10);
-        else
-            return -1;
-        v = (v << 4) | d;
-    }
-    *out = v;
-    return 0;
-}
-
-/* Loads the disk cache; lines that do not parse (a torn tail) are skipped. */
-static cai_status cache_open(cai_judge *j, cai_error *err)
-{
-    char *path;
-    FILE *f;
-    char line[256];
-    size_t n = strlen(j->cache_dir) + sizeof(CACHE_FILE) + 2;
-
-    if (mkdir(j->cache_dir, 0700) != 0 && errno != EEXIST)
-        return cai_error__set(err, CAI_EIO, "%s: %s", j->cache_dir, strerror(errno));
-    path = malloc(n);
-    if (!path)
-        return cai_error__set(err, CAI_ENOMEM, "out of memory");
-    snprintf(path, n, "%s/%s", j->cache_dir, CACHE_FILE);
-    f = fopen(path, "r");
-    if (f) {
-        while (fgets(line, sizeof(line), f)) {
-            char hex[65];
-            unsigned verdict, from_lp, pt, ct;
-            double value;
-            centry e;
-
-            if (sscanf(line, "%64[0-9a-f] %u %u %lf %u %u", hex, &verdict, &from_lp, &value, &pt,
-                       &ct) != 6 ||
-                strlen(hex) != 64 || !strchr(line, '\n') || verdict > CAI_VERDICT_TIE ||
-                !isfinite(value))
-                continue;
-            memset(&e, 0, sizeof(e));
-            if (hex_u64(hex, &e.k1) || hex_u64(hex + 16, &e.k2))
-                continue;
-            e.value = value;
-            e.verdict = (uint8_t)verdict;
-            e.from_logprobs = from_lp != 0;
-            e.prompt_tokens = pt;
-            e.completion_tokens = ct;
-            cache_put(j, &e);
-        }
-        fclose(f);
-    }
-    j->cache_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-    if (j->cache_fd < 0) {
-        cai_status st = cai_error__set(err, CAI_EIO, "%s: %s", path, strerror(errno));
-
-        free(path);
-        return st;
-    }
-    free(path);
-    return CAI_OK;
-}
-
-/* Appends one answer as a single write, so concurrent writers interleave whole lines. */
-static void cache_append(cai_judge *j, const char *sha, const centry *e)
-{
-    char line[256];
-    int n;
-
-    if (j->cache_fd < 0)
-        return;
-    n = snprintf(line, sizeof(line), "%s %u %u %.17g %u %u\n", sha, (unsigned)e->verdict,
-                 (unsigned)e->from_logprobs, e->value, (unsigned)e->prompt_tokens,
-                 (unsigned)e->completion_tokens);
-    if (n > 0 && (size_t)n < sizeof(line) && write(j->cache_fd, line, (size_t)n) != n) {
-        /* The cache is an optimisation: a failed append only costs a repeat request later. */
-    }
-}
-
-static double cot_p(const cai_judge *j, cai_verdict v)
-{
-    return v == CAI_VERDICT_A ? j->o.cot_clamp_hi : v == CAI_VERDICT_B ? j->o.cot_clamp_lo : 0.5;
-}
-
-int cai_judge_asks_logprobs(const cai_judge *j)
-{
-    return j->o.backend != CAI_BACKEND_BUILTIN && j->wire.p.top_logprobs > 0;
-}
-
-static cai_judgment_source source_of(const cai_judge *j, int from_logprobs)
-{
-    if (from_logprobs)
-        return CAI_SOURCE_LOGPROBS;
-    return cai_judge_asks_logprobs(j) ? CAI_SOURCE_TEXT_FALLBACK : CAI_SOURCE_TEXT;
-}
-
-/* Characters / 4 of what the model reads: about right for English, an underestimate for code
- * and most other scripts (so the truncation check errs towards silence). */
-static unsigned prompt_estimate(const cai_judge *j, const cai_prompt *pr)
-{
-    size_t n;
-
-    if (j->o.backend == CAI_BACKEND_COMPLETIONS && pr->raw)
-        n = strlen(pr->raw);
-    else
-        n = (pr->system ? strlen(pr->system) : 0) + (pr->user ? strlen(pr->user) : 0) +
-            (pr->prefill ? strlen(pr->prefill) : 0);
-    return (unsigned)((n + 3) / 4);
-}
-
-static void result_from_entry(const cai_judge *j, const centry *e, cai_judgment *res)
-{
-    memset(res, 0, sizeof(*res));
-    res->verdict = (cai_verdict)e->verdict;
-    res->from_logprobs = e->from_logprobs;
-    res->source = source_of(j, e->from_logprobs);
-    res->prompt_tokens = e->prompt_tokens;
-    res->completion_tokens = e->completion_tokens;
-    res->cached = 1;
-    res->score = NAN;
-    if (j->o.mode == CAI_MODE_RATING) {
-        res->p_first = NAN;
-        res->score = e->value;
-    } else if (j->o.mode == CAI_MODE_COT) {
-        /* Re-derived so that a cache written under other clamp settings still applies. */
-        res->p_first = cot_p(j, res->verdict);
-    } else
-        res->p_first = e->value;
 }
 
 /* ---------------------------------------------------------------- create / free */
@@ -472,80 +82,6 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
-static cai_status resolve_opts(cai_judge *j, const cai_judge_opts *in, cai_error *err)
-{
-    cai_judge_opts *o = &j->o;
-    int bad = 0;
-
-    *o = *in;
-    if ((unsigned)o->backend > CAI_BACKEND_ANTHROPIC)
-        return cai_error__set(err, CAI_EINVAL, "judge: unknown backend %d", (int)o->backend);
-    if ((unsigned)o->mode > CAI_MODE_RATING)
-        return cai_error__set(err, CAI_EINVAL, "judge: unknown mode %d", (int)o->mode);
-    if (!o->concurrency)
-        o->concurrency = 64;
-    if (o->concurrency > 100000)
-        return cai_error__set(err, CAI_EINVAL, "judge: concurrency %u is above 100000",
-                              o->concurrency);
-    if (!(o->timeout_s >= 0) || !(o->backoff_base_s >= 0) || !(o->backoff_max_s >= 0) ||
-        !(o->rpm >= 0) || !(o->tpm >= 0) || !(o->temperature >= 0) || !(o->temperature <= 2))
-        return cai_error__set(err, CAI_EINVAL, "judge: negative or out-of-range option");
-    if (o->timeout_s == 0)
-        o->timeout_s = 60;
-    if (!(o->down_timeout_s >= 0) || !(o->stop_grace_s >= 0))
-        return cai_error__set(err, CAI_EINVAL, "judge: negative or out-of-range option");
-    if (o->down_timeout_s == 0)
-        o->down_timeout_s = 60;
-    if (o->stop_grace_s == 0)
-        o->stop_grace_s = 5;
-    if (o->backoff_base_s == 0)
-        o->backoff_base_s = 0.5;
-    if (o->backoff_max_s == 0)
-        o->backoff_max_s = 30;
-    if (!o->top_logprobs)
-        o->top_logprobs = o->backend == CAI_BACKEND_COMPLETIONS ? 5 : 10;
-    if (o->backend == CAI_BACKEND_OPENAI && o->top_logprobs > 20)
-        return cai_error__set(err, CAI_EINVAL, "judge: openai top_logprobs must be 0..20");
-    if (o->backend == CAI_BACKEND_COMPLETIONS && o->top_logprobs > 5)
-        return cai_error__set(err, CAI_EINVAL, "judge: completions logprobs must be 0..5");
-    if (!o->max_tokens)
-        o->max_tokens = o->mode == CAI_MODE_COT ? 512 : 1;
-    if (o->cot_clamp_lo == 0 && o->cot_clamp_hi == 0) {
-        o->cot_clamp_lo = 0.4;
-        o->cot_clamp_hi = 0.6;
-    }
-    if (!(o->cot_clamp_lo >= 0 && o->cot_clamp_lo <= 0.5 && o->cot_clamp_hi >= 0.5 &&
-          o->cot_clamp_hi <= 1))
-        return cai_error__set(err, CAI_EINVAL,
-                              "judge: CoT clamp must satisfy 0 <= lo <= 0.5 <= "
-                              "hi <= 1");
-    if (!o->base_url)
-        o->base_url = o->backend == CAI_BACKEND_ANTHROPIC ? "https://api.anthropic.com"
-                                                          : "https://api.openai.com/v1";
-    if (!o->anthropic_version)
-        o->anthropic_version = "2023-06-01";
-    if (o->api_key && !o->api_key[0])
-        o->api_key = NULL;
-    if (o->backend != CAI_BACKEND_BUILTIN && (!o->model || !o->model[0]))
-        return cai_error__set(err, CAI_EINVAL, "judge: --model is required for the %s backend",
-                              cai_backend_name(o->backend));
-    j->base_url = dup_or_null(o->base_url, &bad);
-    j->model = dup_or_null(o->model, &bad);
-    j->api_key = dup_or_null(o->api_key, &bad);
-    j->ca_bundle = dup_or_null(o->ca_bundle, &bad);
-    j->anthropic_version = dup_or_null(o->anthropic_version, &bad);
-    j->cache_dir = dup_or_null(o->cache_dir, &bad);
-    if (bad)
-        return cai_error__set(err, CAI_ENOMEM, "out of memory");
-    o->base_url = j->base_url;
-    o->model = j->model;
-    o->api_key = j->api_key;
-    o->ca_bundle = j->ca_bundle;
-    o->anthropic_version = j->anthropic_version;
-    o->cache_dir = j->cache_dir;
-    return CAI_OK;
-}
-
 static cai_status add_header(cai_judge *j, const char *name, const char *value)
 {
     size_t n = strlen(name) + strlen(value) + 3;
@@ -556,7 +92,7 @@ static cai_status add_header(cai_judge *j, const char *name, const char *value)
         return CAI_ENOMEM;
     snprintf(line, n, "%s: %s", name, value);
     l = curl_slist_append(j->headers, line);
-    wipe(line);
+    cai_judge__wipe(line);
     free(line);
     if (!l)
         return CAI_ENOMEM;
@@ -615,7 +151,7 @@ static cai_status setup_http(cai_judge *j, cai_error *err)
             return cai_error__set(err, CAI_ENOMEM, "out of memory");
         snprintf(bearer, n, "Bearer %s", j->api_key);
         st = add_header(j, "Authorization", bearer);
-        wipe(bearer);
+        cai_judge__wipe(bearer);
         free(bearer);
     }
     if (st != CAI_OK)
@@ -671,7 +207,7 @@ cai_status cai_judge_create(cai_judge **out,
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
     j->cache_fd = -1;
     j->c = c;
-    st = resolve_opts(j, opts ? opts : &defaults, err);
+    st = cai_judge__resolve_opts(j, opts ? opts : &defaults, err);
     if (st != CAI_OK)
         goto fail;
     j->rng = j->o.rng_seed ^ 0x6a09e667f3bcc908ULL;
@@ -695,7 +231,7 @@ cai_status cai_judge_create(cai_judge **out,
         if (st != CAI_OK)
             goto fail;
         if (j->cache_dir) {
-            st = cache_open(j, err);
+            st = cai_judge__cache_open(j, err);
             if (st != CAI_OK)
                 goto fail;
         }
@@ -761,7 +297,7 @@ void cai_judge_free(cai_judge *j)
     if (j->multi)
         curl_multi_cleanup(j->multi);
     for (l = j->headers; l; l = l->next)
-        wipe(l->data); /* the key is in here */
+        cai_judge__wipe(l->data); /* the key is in here */
     curl_slist_free_all(j->headers);
     free(j->slots);
     free(j->free_list);
@@ -773,7 +309,7 @@ void cai_judge_free(cai_judge *j)
     free(j->cache);
     if (j->cache_fd >= 0)
         close(j->cache_fd);
-    wipe(j->api_key);
+    cai_judge__wipe(j->api_key);
     free(j->api_key);
     free(j->base_url);
     free(j->model);
@@ -792,12 +328,6 @@ void cai_judge_stop(cai_judge *j)
     /* Only signal handlers and the caller's thread write it, never the loop: a plain store. */
     if (j)
         j->stop = j->stop ? 2 : 1;
-}
-
-void cai_judge_get_opts(const cai_judge *j, cai_judge_opts *out)
-{
-    *out = j->o;
-    out->api_key = NULL;
 }
 
 void cai_judge_get_stats(const cai_judge *j, cai_judge_stats *out)
@@ -828,84 +358,6 @@ void cai_judge_set_budget(cai_judge *j,
 double cai_judge_spent(const cai_judge *j)
 {
     return j ? j->ep.spent : 0;
-}
-
-/* Whether the URL's host is a provider's public API, which always wants a key. */
-static int public_endpoint(const char *url)
-{
-    static const char *const hosts[] = {"api.openai.com", "api.anthropic.com"};
-    const char *h = strstr(url, "://"), *end, *p;
-    size_t i, n;
-
-    h = h ? h + 3 : url;
-    end = h + strcspn(h, "/?#");
-    for (p = h; p < end; p++)
-        if (*p == '@')
-            h = p + 1;
-    n = strcspn(h, ":/?#");
-    while (n > 0 && h[n - 1] == '.')
-        n--;
-    for (i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++)
-        if (n == strlen(hosts[i]) && strncasecmp(h, hosts[i], n) == 0)
-            return 1;
-    return 0;
-}
-
-cai_status cai_judge_check(const cai_judge *j, cai_error *err)
-{
-    CAI_ASSERT_ARG(err, j);
-    if (j->o.backend != CAI_BACKEND_BUILTIN && !j->api_key && public_endpoint(j->base_url))
-        return cai_error__set(err, CAI_EINVAL,
-                              "judge: no API key is set for %s, which needs one (set %s, or use "
-                              "--api-key-env or --api-key-file); nothing was sent",
-                              j->url_shown ? j->url_shown : j->base_url,
-                              j->o.backend == CAI_BACKEND_ANTHROPIC ? "ANTHROPIC_API_KEY"
-                                                                    : "OPENAI_API_KEY");
-    return CAI_OK;
-}
-
-/* ---------------------------------------------------------------- interpreting replies */
-
-/* Fills res from a parsed reply; returns -1 when it holds no verdict (or no score). */
-static int interpret(const cai_judge *j, const cai_wire_reply *r, cai_judgment *res)
-{
-    double p, score;
-    cai_verdict v;
-
-    res->p_first = NAN;
-    res->score = NAN;
-    res->verdict = CAI_VERDICT_NONE;
-    res->from_logprobs = 0;
-    switch (j->o.mode) {
-    case CAI_MODE_RATING:
-        if (r->n_top > 0 && cai_verdict_rating_from_logprobs(r->top, r->n_top, &score) == 0)
-            res->from_logprobs = 1;
-        else if (!r->text || cai_verdict_parse_rating(r->text, r->text_len, &score) != 0)
-            return -1;
-        res->score = score;
-        return 0;
-    case CAI_MODE_COT:
-        v = r->text ? cai_verdict_parse(r->text, r->text_len) : CAI_VERDICT_NONE;
-        if (v == CAI_VERDICT_NONE)
-            return -1;
-        res->verdict = v;
-        res->p_first = cot_p(j, v);
-        return 0;
-    case CAI_MODE_CHOICE:
-        if (r->n_top > 0 && cai_verdict_from_logprobs(r->top, r->n_top, &p) == 0) {
-            res->p_first = p;
-            res->from_logprobs = 1;
-            res->verdict = p > 0.5 ? CAI_VERDICT_A : p < 0.5 ? CAI_VERDICT_B : CAI_VERDICT_TIE;
-            return 0;
-        }
-        v = r->text ? cai_verdict_parse(r->text, r->text_len) : CAI_VERDICT_NONE;
-        if (v == CAI_VERDICT_NONE)
-            return -1;
-        res->verdict = v;
-        res->p_first = v == CAI_VERDICT_A ? 1.0 : v == CAI_VERDICT_B ? 0.0 : 0.5;
-        return 0;
-    }
-    return -1;
 }
 
 /* ---------------------------------------------------------------- the engine */
@@ -1136,8 +588,8 @@ static void key_of(cai_judge *j, slot *s)
         cai_sha256_update(j->sha, tag, (size_t)n);
     }
     cai_sha256_final(j->sha, s->sha);
-    hex_u64(s->sha, &s->k1);
-    hex_u64(s->sha + 16, &s->k2);
+    cai_judge__hex_u64(s->sha, &s->k1);
+    cai_judge__hex_u64(s->sha + 16, &s->k2);
 }
 
 /* Takes a freshly added task into slot s: render, consult the caches, then queue or wait. */
@@ -1155,7 +607,7 @@ static cai_status admit(cai_judge *j, slot *s)
     st = cai_prompt_build(&pr, j->c, &s->task.cmp, j->o.mode, &e);
     if (st == CAI_OK)
         st = cai_wire__build(&j->wire, &s->body, &pr, (long)s->task.sample, &e);
-    s->prompt_est = st == CAI_OK ? prompt_estimate(j, &pr) : 0;
+    s->prompt_est = st == CAI_OK ? cai_judge__prompt_estimate(j, &pr) : 0;
     s->wire_gen = j->wire_gen;
     cai_prompt_dispose(&pr);
     if (st != CAI_OK) {
@@ -1163,11 +615,11 @@ static cai_status admit(cai_judge *j, slot *s)
         return fail_slot(j, s, st, e.msg);
     }
     key_of(j, s);
-    hit = cache_find(j, s->k1, s->k2);
+    hit = cai_judge__cache_find(j, s->k1, s->k2);
     if (hit) {
         cai_judgment res;
 
-        result_from_entry(j, hit, &res);
+        cai_judge__from_cache(j, hit, &res);
         j->stats.cache_hits++;
         j->stats.succeeded++;
         if (j->capture && !j->cap_request)
@@ -1338,7 +790,7 @@ static cai_status on_success_reply(cai_judge *j, slot *s, double now)
     cai_endpoint__charge(&j->ep, &s->ep, r.has_usage, r.prompt_tokens, r.completion_tokens,
                          est_cost_of(j, s));
     memset(&res, 0, sizeof(res));
-    if (interpret(j, &r, &res) != 0) {
+    if (cai_judge__interpret(j, &r, &res) != 0) {
         char *text = cai_wire__redact(r.text ? r.text : "", r.text ? r.text_len : 0, j->api_key);
 
         j->stats.parse_failures++;
@@ -1359,7 +811,7 @@ static cai_status on_success_reply(cai_judge *j, slot *s, double now)
         set_delayed(j, s, now);
         return CAI_OK;
     }
-    res.source = source_of(j, res.from_logprobs);
+    res.source = cai_judge__source_of(j, res.from_logprobs);
     res.reasoning_tokens = r.reasoning_tokens;
     res.prompt_tokens_estimate = s->prompt_est;
     res.prompt_tokens_reported = r.has_prompt_tokens ? r.prompt_tokens : 0;
@@ -1384,8 +836,8 @@ static cai_status on_success_reply(cai_judge *j, slot *s, double now)
         ce.from_logprobs = (uint8_t)res.from_logprobs;
         ce.prompt_tokens = res.prompt_tokens;
         ce.completion_tokens = res.completion_tokens;
-        cache_put(j, &ce);
-        cache_append(j, s->sha, &ce);
+        cai_judge__cache_put(j, &ce);
+        cai_judge__cache_append(j, s->sha, &ce);
     }
     return succeed_slot(j, s, &res);
 }
@@ -1879,7 +1331,7 @@ unsigned cai_judge_estimate_tokens(cai_judge *j, const cai_judge_task *t)
         cai_prompt_dispose(&pr);
         return 0;
     }
-    n = prompt_estimate(j, &pr);
+    n = cai_judge__prompt_estimate(j, &pr);
     cai_prompt_dispose(&pr);
     return n;
 }
