@@ -141,8 +141,8 @@ static size_t count_distinct_keys(const char *journal)
     char **keys = malloc(cap * sizeof(*keys));
     const char *p = journal;
 
-    while ((p = strstr(p, "{\"k\":\""))) {
-        p += 6;
+    while ((p = strstr(p, "\"k\":\""))) { /* every record kind keys its records by "k" */
+        p += 5;
         if (n == cap)
             keys = realloc(keys, (cap *= 2) * sizeof(*keys));
         keys[n++] = strndup(p, 16);
