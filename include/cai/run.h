@@ -188,7 +188,7 @@ CAI_EXTERN cai_status cai_run_create(cai_run **out, const cai_run_opts *opts, ca
  * requests finished and journaled; the same call with a higher cap resumes); CAI_EMISMATCH when
  * the output directory holds a journal of different settings; CAI_ELOCKED when another run holds
  * the output directory (the message names its pid and host); CAI_ETRANSPORT or CAI_EHTTP when
- * the judge is unreachable or refuses (cai_judge_run; the journal keeps what was answered);
+ * the judge is unreachable or refuses (cai_judge_perform; the journal keeps what was answered);
  * CAI_EINVAL for an empty output path, a non-empty directory that is not cai's (without force)
  * or a public endpoint without a key (before anything is created); input errors otherwise.
  */
