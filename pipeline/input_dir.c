@@ -202,16 +202,26 @@ out:
     return st;
 }
 
-cai_status
-cai_input_dir__expand(cai_input_list *out, const char *const *inputs, size_t n, cai_error *err)
+cai_status cai_input_dir__expand(cai_input_list *out,
+                                 const char *const *inputs,
+                                 size_t n,
+                                 const char *output_dir,
+                                 cai_error *err)
 {
+    struct stat ob;
+    int have_out = output_dir && stat(output_dir, &ob) == 0;
     size_t i, cap = 0;
     cai_status st = CAI_OK;
 
     memset(out, 0, sizeof(*out));
     for (i = 0; i < n && st == CAI_OK; i++) {
         struct stat sb;
-        if (strcmp(inputs[i], "-") != 0 && stat(inputs[i], &sb) == 0 && S_ISDIR(sb.st_mode))
+        int dir = strcmp(inputs[i], "-") != 0 && stat(inputs[i], &sb) == 0 && S_ISDIR(sb.st_mode);
+        if (dir && have_out && sb.st_dev == ob.st_dev && sb.st_ino == ob.st_ino)
+            /* the run would rewrite the shards it reads, and refuse its own journal next time */
+            st = cai_error__set(err, CAI_EINVAL, "%s: the input directory is the output directory",
+                                inputs[i]);
+        else if (dir)
             st = expand_dir(out, &cap, inputs[i], err);
         else /* a file, or "-", or a missing path the reader reports as it does today */
             st = add(out, &cap, inputs[i], NULL, NULL, 0, err);

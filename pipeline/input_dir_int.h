@@ -25,10 +25,14 @@ typedef struct cai_input_list {
  * "files" array names at least one shard, each with a relative "path" inside the directory and
  * a "sha256"; the shards must exist. Errors: CAI_EIO "DIR: no manifest.json ..." or
  * "DIR/SHARD: listed in DIR/manifest.json but missing", CAI_ESCHEMA "DIR/manifest.json:
- * files[I]: ...", CAI_ENOMEM. On failure *out is disposed.
+ * files[I]: ...", CAI_EINVAL when DIR is output_dir (NULL: no such check), CAI_ENOMEM. On
+ * failure *out is disposed.
  */
-cai_status
-cai_input_dir__expand(cai_input_list *out, const char *const *inputs, size_t n, cai_error *err);
+cai_status cai_input_dir__expand(cai_input_list *out,
+                                 const char *const *inputs,
+                                 size_t n,
+                                 const char *output_dir,
+                                 cai_error *err);
 
 /* Checks input i's digest and size, as read before use, against its manifest's promise: CAI_OK
  * for an input given as a file; CAI_EMISMATCH "SHARD: SHA-256 ... differs from MANIFEST's ..."

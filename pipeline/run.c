@@ -1938,7 +1938,7 @@ cai_status cai_run_create(cai_run **out, const cai_run_opts *opts, cai_error *er
     if (!r)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
     r->o = *opts;
-    st = cai_input_dir__expand(&r->in, opts->inputs, opts->n_inputs, err);
+    st = cai_input_dir__expand(&r->in, opts->inputs, opts->n_inputs, opts->output_dir, err);
     if (st != CAI_OK)
         goto fail;
     r->o.inputs = (const char *const *)r->in.paths;

@@ -109,7 +109,7 @@ START_TEST(expand_takes_manifest_order_and_passes_files_through)
     cai_input_list l;
     cai_error err = {0};
 
-    ck_assert_msg(cai_input_dir__expand(&l, in, 2, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_msg(cai_input_dir__expand(&l, in, 2, NULL, &err) == CAI_OK, "%s", err.msg);
     ck_assert_uint_eq(l.n, 3);
     ck_assert_str_eq(l.paths[0], "plain.jsonl");
     ck_assert_ptr_null(l.sha256[0]);
@@ -209,6 +209,10 @@ START_TEST(missing_shard_is_refused_naming_it)
     ck_assert_msg(strstr(err.msg, "b.jsonl.gz: listed in") != NULL, "%s", err.msg);
     ck_assert_ptr_nonnull(strstr(err.msg, "missing"));
     ck_assert_int_eq(access(out, F_OK), -1);
+    /* the output directory as its own input: refused before it is read */
+    ck_assert_int_eq(run_job(in, 1, s, &err), CAI_EINVAL);
+    ck_assert_msg(strstr(err.msg, "the input directory is the output directory") != NULL, "%s",
+                  err.msg);
     free(out);
     free(pb);
     free(s);
@@ -260,13 +264,13 @@ START_TEST(bad_directories_are_named)
     size_t i;
 
     ck_assert_int_eq(mkdir(s, 0755), 0);
-    ck_assert_int_eq(cai_input_dir__expand(&l, in, 1, &err), CAI_EIO);
+    ck_assert_int_eq(cai_input_dir__expand(&l, in, 1, NULL, &err), CAI_EIO);
     ck_assert_ptr_nonnull(strstr(err.msg, "no manifest.json"));
     ck_assert_uint_eq(l.n, 0);
     for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
         write_manifest(s, bad[i][0]);
         memset(&err, 0, sizeof(err)); /* a set error is never overwritten */
-        ck_assert_int_ne(cai_input_dir__expand(&l, in, 1, &err), CAI_OK);
+        ck_assert_int_ne(cai_input_dir__expand(&l, in, 1, NULL, &err), CAI_OK);
         ck_assert_msg(strstr(err.msg, bad[i][1]) != NULL, "%s: %s", bad[i][0], err.msg);
         ck_assert_ptr_nonnull(strstr(err.msg, "S"));
         ck_assert_ptr_null(l.paths);
