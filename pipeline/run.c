@@ -8,6 +8,7 @@
 #include "cai/run.h"
 #include "cai/constitution.h"
 #include "hash_int.h"
+#include "input_dir_int.h"
 #include "cai/prompt.h"
 #include "cai/validate.h"
 #include "cai/writer.h"
@@ -89,6 +90,7 @@ struct cai_run {
     volatile sig_atomic_t stop;
 
     /* input */
+    cai_input_list in; /* o.inputs with each output directory replaced by its shards */
     cai_reader *reader;
     size_t input_idx;
     const cai_record *cand; /* a candidates record being expanded */
@@ -1760,6 +1762,8 @@ static cai_status survey_inputs(cai_run *r, cJSON *inputs_json, cai_error *err)
                                   "-: a run reads its input twice and resumes from it, so it "
                                   "needs a file, not standard input");
         st = cai_sha256_file(r->o.inputs[i], hex, &bytes, err);
+        if (st == CAI_OK) /* a shard of a directory given as input: as its manifest says */
+            st = cai_input_dir__check(&r->in, i, hex, bytes, err);
         if (st != CAI_OK)
             return st;
         o = cJSON_CreateObject();
@@ -2056,6 +2060,11 @@ cai_status cai_run_create(cai_run **out, const cai_run_opts *opts, cai_error *er
     /* read before anything is written: a bad file stops the run with nothing done */
     if (opts->calibration && (st = cai_calibrate_load(&r->cal, opts->calibration, err)) != CAI_OK)
         goto fail;
+    st = cai_input_dir__expand(&r->in, opts->inputs, opts->n_inputs, opts->output_dir, err);
+    if (st != CAI_OK)
+        goto fail;
+    r->o.inputs = (const char *const *)r->in.paths;
+    r->o.n_inputs = r->in.n;
     st = cai_constitution_load(&r->c, opts->constitution, err);
     if (st != CAI_OK)
         goto fail;
@@ -2081,7 +2090,7 @@ cai_status cai_run_create(cai_run **out, const cai_run_opts *opts, cai_error *er
     if (r->o.margin_cap <= 0)
         r->o.margin_cap = 3.0;
     r->health_pr = calloc(cai_constitution_count(r->c) + 1, sizeof(*r->health_pr));
-    r->health_in = calloc(opts->n_inputs, sizeof(*r->health_in));
+    r->health_in = calloc(r->o.n_inputs, sizeof(*r->health_in));
     if (!r->health_pr || !r->health_in) {
         st = cai_error__set(err, CAI_ENOMEM, "out of memory");
         goto fail;
@@ -2397,6 +2406,7 @@ void cai_run_free(cai_run *r)
     cai_run__reasons_free(r->reasons);
     cai_outdir__free(r->outdir); /* last of what writes into the directory */
     cai_reader_free(r->reader);
+    cai_input_dir__dispose(&r->in);
     cai_judge_free(r->judge);
     cai_constitution_free(r->c);
     free(r->data_dir);

@@ -63,7 +63,10 @@ typedef void (*cai_run_progress_fn)(const cai_run_progress *p, void *payload);
 
 typedef struct cai_run_opts {
     unsigned version;
-    const char *const *inputs; /* files (plain or gzip); at least one */
+    /* files (plain or gzip), or cai output directories: the data shards their manifest.json
+     * lists, in its order, each checked against the manifest's SHA-256 and size before use
+     * (CAI_EMISMATCH naming the shard; a missing one CAI_EIO); at least one */
+    const char *const *inputs;
     size_t n_inputs;
     cai_format input_format;  /* AUTO */
     int skip_invalid;         /* skip bad input lines (counted and listed) instead of stopping */
