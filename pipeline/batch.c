@@ -350,12 +350,16 @@ cai_status cai_batch__open(cai_batch **out, cai_judge *j, const cai_batch_opts *
     b->o.api_key = NULL; /* kept only by the HTTP side */
     b->backend = jo.backend;
     b->state_fd = -1;
-    if (!b->o.max_requests)
-        b->o.max_requests =
+    {
+        size_t mr =
             jo.backend == CAI_BACKEND_ANTHROPIC ? ANTHROPIC_MAX_REQUESTS : OPENAI_MAX_REQUESTS;
-    if (!b->o.max_bytes)
-        b->o.max_bytes =
-            jo.backend == CAI_BACKEND_ANTHROPIC ? ANTHROPIC_MAX_BYTES : OPENAI_MAX_BYTES;
+        size_t mb = jo.backend == CAI_BACKEND_ANTHROPIC ? ANTHROPIC_MAX_BYTES : OPENAI_MAX_BYTES;
+        /* 0 or more than the provider takes: the provider's limit */
+        if (!b->o.max_requests || b->o.max_requests > mr)
+            b->o.max_requests = mr;
+        if (!b->o.max_bytes || b->o.max_bytes > mb)
+            b->o.max_bytes = mb;
+    }
     if (b->o.poll_s <= 0)
         b->o.poll_s = 30;
     if (!b->o.max_rounds)
@@ -953,6 +957,63 @@ cai_status cai_batch__collect(cai_batch *b, cai_batch_result_fn fn, void *payloa
                                   b->st.in_flight);
         nap(b, b->o.poll_s);
     }
+}
+
+cai_status cai_batch__pending(const char *state_path, unsigned *n, cai_error *err)
+{
+    cai_batch b;
+    cai_status st = CAI_OK;
+    size_t i;
+
+    *n = 0;
+    memset(&b, 0, sizeof(b));
+    b.state_fd = open(state_path, O_RDONLY | O_CLOEXEC);
+    if (b.state_fd < 0)
+        return errno == ENOENT
+                   ? CAI_OK
+                   : cai_error__set(err, CAI_EIO, "%s: %s", state_path, strerror(errno));
+    b.state_path = (char *)state_path;
+    {
+        FILE *f = fdopen(b.state_fd, "r");
+        char *line = NULL;
+        size_t cap = 0;
+        ssize_t len;
+
+        if (!f) {
+            close(b.state_fd);
+            return cai_error__set(err, CAI_EIO, "%s: %s", state_path, strerror(errno));
+        }
+        while ((len = getline(&line, &cap, f)) > 0) {
+            char *tab = memchr(line, '\t', (size_t)len);
+            cJSON *o;
+            const cJSON *t, *p;
+            part *pt;
+
+            if (!tab)
+                break;
+            o = cJSON_ParseWithLength(line, (size_t)(tab - line));
+            t = cJSON_GetObjectItemCaseSensitive(o, "t");
+            p = cJSON_GetObjectItemCaseSensitive(o, "p");
+            if (cJSON_IsString(t) && cJSON_IsNumber(p) && p->valuedouble >= 0) {
+                pt = part_find(&b, (unsigned)p->valuedouble);
+                if (!pt)
+                    pt = part_add(&b, (unsigned)p->valuedouble);
+                if (!pt)
+                    st = cai_error__set(err, CAI_ENOMEM, "out of memory");
+                else if (strcmp(t->valuestring, "batch") == 0)
+                    pt->state = P_SUBMITTED;
+                else if (strcmp(t->valuestring, "done") == 0)
+                    pt->state = P_DONE;
+            }
+            cJSON_Delete(o);
+        }
+        free(line);
+        fclose(f);
+    }
+    for (i = 0; i < b.nparts; i++)
+        *n += b.parts[i].state == P_SUBMITTED;
+    free(b.parts);
+    return st;
 }
 
 void cai_batch__get_stats(const cai_batch *b, cai_batch_stats *out)

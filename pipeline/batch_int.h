@@ -75,6 +75,8 @@ cai_status cai_batch__submit(cai_batch *b, cai_error *err);
  * (the state log keeps them: a later call collects). */
 cai_status cai_batch__collect(cai_batch *b, cai_batch_result_fn fn, void *payload, cai_error *err);
 void cai_batch__get_stats(const cai_batch *b, cai_batch_stats *out);
+/* Batches a state log records as in flight (0 when the file does not exist). */
+cai_status cai_batch__pending(const char *state_path, unsigned *n, cai_error *err);
 /* Async-signal-safe: collect returns CAI_EINTERRUPTED at its next poll. */
 void cai_batch__stop(cai_batch *b);
 void cai_batch__free(cai_batch *b);
@@ -85,7 +87,7 @@ void cai_batch__custom_id(uint64_t key, char out[24]);
 /*
  * In judge.c: the judgment of one batch reply body (a chat completion / message), by the
  * online engine's parser and rules (interpret, source, truncation); prompt_est is
- * cai_judge_estimate_tokens of the task. Counts its usage in the judge's stats. CAI_EVERDICT
+ * cai_judge_estimate_tokens of the task. The judge's stats are not touched. CAI_EVERDICT
  * (errmsg set) when it holds no verdict, CAI_EPARSE / CAI_ESCHEMA when it is no reply.
  */
 cai_status cai_judge__batch_reply(cai_judge *j,

@@ -2008,7 +2008,8 @@ unsigned cai_judge_estimate_tokens(cai_judge *j, const cai_judge_task *t)
 /* ---------------------------------------------------------------- batch replies */
 
 /* The provider's batch API answered a request this judge rendered: the same parse and the same
- * rules as on_success_reply, for one attempt (batch_int.h). */
+ * rules as on_success_reply, for one attempt (batch_int.h). The judge's own counters are left
+ * alone: a run counts batch judgments when it replays them from its journal. */
 cai_status cai_judge__batch_reply(cai_judge *j,
                                   unsigned prompt_est,
                                   const char *body,
@@ -2024,16 +2025,12 @@ cai_status cai_judge__batch_reply(cai_judge *j,
     if (st != CAI_OK)
         return st;
     if (r.has_usage) {
-        j->stats.prompt_tokens += r.prompt_tokens;
-        j->stats.completion_tokens += r.completion_tokens;
-        j->h.spent += cost_of(&j->h, r.prompt_tokens, r.completion_tokens);
         res->prompt_tokens = r.prompt_tokens;
         res->completion_tokens = r.completion_tokens;
     }
     if (interpret(j, &r, res) != 0) {
         char *text = cai_wire__redact(r.text ? r.text : "", r.text ? r.text_len : 0, j->api_key);
 
-        j->stats.parse_failures++;
         st = cai_error__set(err, CAI_EVERDICT, "no verdict in the judge's reply: \"%.120s\"",
                             text ? text : "");
         free(text);
@@ -2046,10 +2043,6 @@ cai_status cai_judge__batch_reply(cai_judge *j,
     res->prompt_tokens_reported = r.has_prompt_tokens ? r.prompt_tokens : 0;
     res->truncated = r.has_prompt_tokens && prompt_est >= CAI_TRUNCATION_MIN_TOKENS &&
                      (double)r.prompt_tokens < CAI_TRUNCATION_RATIO * (double)prompt_est;
-    j->stats.truncated += (uint64_t)res->truncated;
-    j->stats.reasoning_tokens += r.reasoning_tokens;
-    j->stats.cached_tokens += r.cached_tokens;
-    j->stats.succeeded++;
     res->attempts = 1;
     cai_wire__reply_dispose(&r);
     return CAI_OK;

@@ -22,9 +22,14 @@ static void usage(FILE *f)
                "                      [--fault-mask LIST] [--seed N] [--retry-after S]\n"
                "                      [--log FILE] [--always FAULT] [--port-file FILE]\n"
                "                      [--judge consistent|hash|coin|first]\n"
+               "                      [--batch-polls N] [--batch-expire N] [--batch-fail-every N]\n"
                "Serves the fake judge on 127.0.0.1 until SIGTERM/SIGINT, then prints a JSON\n"
                "summary line. FAULT: 429 500 503 hang reset bad_json no_logprobs no_verdict\n"
-               "401_echo; LIST: comma-separated FAULTs or a number (bit mask).\n");
+               "401_echo; LIST: comma-separated FAULTs or a number (bit mask).\n"
+               "Batch APIs (OpenAI /v1/files + /v1/batches, Anthropic /v1/messages/batches): a\n"
+               "batch ends after --batch-polls status requests (default 3); the next N batches\n"
+               "expire half done (--batch-expire); requests whose custom_id hashes to 0 mod N\n"
+               "fail once (--batch-fail-every).\n");
 }
 
 static int parse_u64(const char *s, unsigned long long max, unsigned long long *out)
@@ -101,12 +106,16 @@ int main(int argc, char **argv)
                                           {"always", required_argument, NULL, 'A'},
                                           {"port-file", required_argument, NULL, 'P'},
                                           {"judge", required_argument, NULL, 'J'},
+                                          {"batch-polls", required_argument, NULL, 'B'},
+                                          {"batch-expire", required_argument, NULL, 'E'},
+                                          {"batch-fail-every", required_argument, NULL, 'F'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
     fake_llm_opts o = FAKE_LLM_OPTS_INIT;
     const char *port_file = NULL;
     unsigned long long v;
     int c, always = FAKE_OK;
+    unsigned long long bpolls = 3, bexpire = 0, bfail = 0;
     char *end;
     fake_llm *srv;
     sigset_t block, old;
@@ -159,6 +168,18 @@ int main(int argc, char **argv)
             if ((o.judge = fake_judge_kind_parse(optarg)) < 0)
                 goto bad;
             break;
+        case 'B':
+            if (parse_u64(optarg, 1000000, &bpolls) != 0 || bpolls == 0)
+                goto bad;
+            break;
+        case 'E':
+            if (parse_u64(optarg, 1000000, &bexpire) != 0)
+                goto bad;
+            break;
+        case 'F':
+            if (parse_u64(optarg, 1000000, &bfail) != 0)
+                goto bad;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -186,6 +207,9 @@ int main(int argc, char **argv)
         return 2;
     }
     fake_llm_set_always(srv, (fake_fault)always);
+    fake_llm_batch_set_polls(srv, (unsigned)bpolls);
+    fake_llm_batch_expire_next(srv, (unsigned)bexpire);
+    fake_llm_batch_fail_every(srv, (unsigned)bfail);
     printf("%s\n", fake_llm_url(srv));
     fflush(stdout);
     if (port_file && write_port_file(port_file, fake_llm_port(srv)) != 0) {
@@ -197,8 +221,15 @@ int main(int argc, char **argv)
     sigdelset(&old, SIGINT);
     while (!got_signal)
         sigsuspend(&old);
-    printf("{\"requests\":%zu,\"successes\":%zu,\"duplicate_successes\":%zu}\n",
-           fake_llm_requests(srv), fake_llm_successes(srv), fake_llm_duplicate_successes(srv));
+    {
+        fake_batch_stats bs;
+        fake_llm_batch_stats(srv, &bs);
+        printf("{\"requests\":%zu,\"successes\":%zu,\"duplicate_successes\":%zu,"
+               "\"batch_uploads\":%zu,\"batch_creates\":%zu,\"batch_items\":%zu,"
+               "\"batch_expired\":%zu,\"batch_errored\":%zu}\n",
+               fake_llm_requests(srv), fake_llm_successes(srv), fake_llm_duplicate_successes(srv),
+               bs.uploads, bs.creates, bs.items, bs.expired, bs.errored);
+    }
     fflush(stdout);
     fake_llm_stop(srv);
     return 0;
