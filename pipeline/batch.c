@@ -690,38 +690,39 @@ static void mark_retry(mitem *m, const char *why)
     m->why = strdup(why ? why : "no result");
 }
 
-/* One result line of either provider. */
-static cai_status on_line(const char *line, size_t len, void *payload)
+cai_status cai_batch__parse_result(cai_backend backend,
+                                   const char *line,
+                                   size_t len,
+                                   uint64_t *key,
+                                   char **reply,
+                                   char *why,
+                                   size_t why_cap)
 {
-    collecting *c = payload;
-    cJSON *o = cJSON_ParseWithLength(line, len), *reply = NULL;
+    cJSON *o = cJSON_ParseWithLength(line, len), *body = NULL;
     const cJSON *cid = cJSON_GetObjectItemCaseSensitive(o, "custom_id");
-    char why[300];
-    uint64_t key;
-    mitem *m;
-    cai_status st = CAI_OK;
 
-    if (!cJSON_IsString(cid) || key_of_custom_id(cid->valuestring, &key) != 0 ||
-        !(m = m_find(c, key)) || m->seen) {
-        cJSON_Delete(o); /* not one of ours, or a repeat: ignored */
-        return CAI_OK;
+    *reply = NULL;
+    if (why_cap)
+        why[0] = '\0';
+    if (!cJSON_IsString(cid) || key_of_custom_id(cid->valuestring, key) != 0) {
+        cJSON_Delete(o);
+        return CAI_ESCHEMA;
     }
-    why[0] = '\0';
-    if (c->b->backend == CAI_BACKEND_ANTHROPIC) {
+    if (backend == CAI_BACKEND_ANTHROPIC) {
         const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, "result");
         const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "type"));
 
         if (type && strcmp(type, "succeeded") == 0) {
-            reply = cJSON_GetObjectItemCaseSensitive(r, "message");
+            body = cJSON_GetObjectItemCaseSensitive(r, "message");
         } else if (type && strcmp(type, "errored") == 0) {
             const cJSON *e = cJSON_GetObjectItemCaseSensitive(
                 cJSON_GetObjectItemCaseSensitive(r, "error"), "error");
-            snprintf(why, sizeof(why), "batch: errored: %.200s",
-                     cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "message"))
-                         ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "message"))
-                         : "no message");
+            const char *et = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "type"));
+            const char *em = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "message"));
+            snprintf(why, why_cap, "batch: errored: %.60s: %.200s", et ? et : "error",
+                     em ? em : "no message");
         } else {
-            snprintf(why, sizeof(why), "batch: %.40s", type ? type : "no result type");
+            snprintf(why, why_cap, "batch: %.40s", type ? type : "no result type");
         }
     } else {
         const cJSON *resp = cJSON_GetObjectItemCaseSensitive(o, "response");
@@ -731,32 +732,50 @@ static cai_status on_line(const char *line, size_t len, void *payload)
         if (cJSON_IsObject(e)) {
             const char *ec = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "code"));
             const char *em = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "message"));
-            snprintf(why, sizeof(why), "batch: %.60s: %.200s", ec ? ec : "error",
+            snprintf(why, why_cap, "batch: %.60s: %.200s", ec ? ec : "error",
                      em ? em : "no message");
         } else if (cJSON_IsNumber(code) && code->valueint == 200) {
-            reply = cJSON_GetObjectItemCaseSensitive(resp, "body");
+            body = cJSON_GetObjectItemCaseSensitive(resp, "body");
         } else {
-            const cJSON *body = cJSON_GetObjectItemCaseSensitive(resp, "body");
-            char *txt = body ? cJSON_PrintUnformatted(body) : NULL;
+            const cJSON *eb = cJSON_GetObjectItemCaseSensitive(resp, "body");
+            char *txt = eb ? cJSON_PrintUnformatted(eb) : NULL;
             char *msg = txt ? cai_wire__error_message(txt, strlen(txt), NULL) : NULL;
-            snprintf(why, sizeof(why), "batch: HTTP %d: %.200s",
+            snprintf(why, why_cap, "batch: HTTP %d: %.200s",
                      cJSON_IsNumber(code) ? code->valueint : 0, msg ? msg : "no body");
             free(msg);
             cJSON_free(txt);
         }
     }
+    if (body && !(*reply = cJSON_PrintUnformatted(body))) {
+        cJSON_Delete(o);
+        return CAI_ENOMEM;
+    }
+    cJSON_Delete(o);
+    return CAI_OK;
+}
+
+/* One result line of either provider. */
+static cai_status on_line(const char *line, size_t len, void *payload)
+{
+    collecting *c = payload;
+    char why[300], *reply = NULL;
+    uint64_t key;
+    mitem *m;
+    cai_status st;
+
+    st = cai_batch__parse_result(c->b->backend, line, len, &key, &reply, why, sizeof(why));
+    if (st == CAI_ENOMEM)
+        return cai_error__set(c->err, CAI_ENOMEM, "out of memory");
+    if (st != CAI_OK || !(m = m_find(c, key)) || m->seen) {
+        cJSON_free(reply); /* not one of ours, or a repeat: ignored */
+        return CAI_OK;
+    }
     if (reply) {
-        char *txt = cJSON_PrintUnformatted(reply);
         cai_judgment res;
         cai_error e2 = {0};
-        cai_status rs;
+        cai_status rs = cai_judge__batch_reply(c->b->j, m->est, reply, strlen(reply), &res, &e2);
 
-        if (!txt) {
-            cJSON_Delete(o);
-            return cai_error__set(c->err, CAI_ENOMEM, "out of memory");
-        }
-        rs = cai_judge__batch_reply(c->b->j, m->est, txt, strlen(txt), &res, &e2);
-        cJSON_free(txt);
+        cJSON_free(reply);
         if (rs == CAI_OK) {
             cai_batch_item it;
             m->seen = 1;
@@ -765,14 +784,13 @@ static cai_status on_line(const char *line, size_t len, void *payload)
             st = c->fn(&it, CAI_OK, &res, NULL, c->payload);
             if (st != CAI_OK && c->err->code == CAI_OK)
                 cai_error__set(c->err, st, "batch: the result callback stopped the collection");
-        } else {
-            mark_retry(m, e2.msg);
+            return st;
         }
-    } else {
-        mark_retry(m, why);
+        mark_retry(m, e2.msg);
+        return CAI_OK;
     }
-    cJSON_Delete(o);
-    return st;
+    mark_retry(m, why);
+    return CAI_OK;
 }
 
 /* Re-spools the part's requests marked for another round; the others fail for good. */

@@ -406,8 +406,9 @@ static cai_status call(cai_bhttp *h,
             pause_s(0.25 * (double)(1 << i));
         cai_error__clear(err);
         st = attempt(h, method, url, bk, body, path, &k, err);
+        /* a download sent again is safe: the collector skips results it has seen */
         if (st == CAI_ETRANSPORT || st == CAI_ETIMEOUT) {
-            if (idempotent && !fn)
+            if (idempotent)
                 continue;
             break;
         }
@@ -419,7 +420,7 @@ static cai_status call(cai_bhttp *h,
                                 "batch: %s %s: HTTP %ld: %s", method, url, k.code, m ? m : "");
             free(m);
             /* a 500 may come after the batch was made; 429 and 503 say it was not */
-            if (!fn && (idempotent || k.code == 429 || k.code == 503))
+            if (idempotent || k.code == 429 || k.code == 503)
                 continue;
             break;
         }
@@ -530,27 +531,19 @@ cai_status cai_bhttp__submit(cai_bhttp *h, const char *path, char id[128], cai_e
     return st;
 }
 
-cai_status cai_bhttp__poll(cai_bhttp *h, const char *id, cai_bhttp_status *s, cai_error *err)
+cai_status cai_bhttp__parse_status(
+    cai_backend backend, const char *body, size_t len, cai_bhttp_status *s, cai_error *err)
 {
-    cJSON *r = NULL;
+    cJSON *r = cJSON_ParseWithLength(body, len);
     const cJSON *rc;
-    char *url;
     const char *v;
-    cai_status st;
+    cai_status st = CAI_OK;
 
     memset(s, 0, sizeof(*s));
-    if (!safe_id(id))
-        return cai_error__set(err, CAI_EINVAL, "batch: bad batch id \"%.60s\"", id);
-    url = h->o.backend == CAI_BACKEND_ANTHROPIC ? url_of(h, "/v1/messages/batches/", id, NULL)
-                                                : url_of(h, "/batches/", id, NULL);
-    if (!url)
-        return cai_error__set(err, CAI_ENOMEM, "out of memory");
-    st = call(h, "GET", url, B_NONE, NULL, NULL, 1, NULL, NULL, &r, err);
-    free(url);
-    if (st != CAI_OK)
-        return st;
+    if (!r)
+        return cai_error__set(err, CAI_EPARSE, "batch: the status reply is not JSON");
     rc = cJSON_GetObjectItemCaseSensitive(r, "request_counts");
-    if (h->o.backend == CAI_BACKEND_ANTHROPIC) {
+    if (backend == CAI_BACKEND_ANTHROPIC) {
         v = str_of(r, "processing_status");
         s->ended = v && strcmp(v, "ended") == 0;
         s->done = num_of(rc, "succeeded");
@@ -578,9 +571,34 @@ cai_status cai_bhttp__poll(cai_bhttp *h, const char *id, cai_bhttp_status *s, ca
         }
     }
     if (!v)
-        st = cai_error__set(err, CAI_ESCHEMA, "batch %s: no status in the reply", id);
+        st = cai_error__set(err, CAI_ESCHEMA, "batch: no status in the reply");
     else
         snprintf(s->status, sizeof(s->status), "%s", v);
+    cJSON_Delete(r);
+    return st;
+}
+
+cai_status cai_bhttp__poll(cai_bhttp *h, const char *id, cai_bhttp_status *s, cai_error *err)
+{
+    cJSON *r = NULL;
+    char *url, *txt = NULL;
+    cai_status st;
+
+    memset(s, 0, sizeof(*s));
+    if (!safe_id(id))
+        return cai_error__set(err, CAI_EINVAL, "batch: bad batch id \"%.60s\"", id);
+    url = h->o.backend == CAI_BACKEND_ANTHROPIC ? url_of(h, "/v1/messages/batches/", id, NULL)
+                                                : url_of(h, "/batches/", id, NULL);
+    if (!url)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    /* the JSON path of call() retries lost connections and 5xx; a status is small */
+    st = call(h, "GET", url, B_NONE, NULL, NULL, 1, NULL, NULL, &r, err);
+    free(url);
+    if (st == CAI_OK && !(txt = cJSON_PrintUnformatted(r)))
+        st = cai_error__set(err, CAI_ENOMEM, "out of memory");
+    if (st == CAI_OK)
+        st = cai_bhttp__parse_status(h->o.backend, txt, strlen(txt), s, err);
+    cJSON_free(txt);
     cJSON_Delete(r);
     return st;
 }

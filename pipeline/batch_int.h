@@ -81,6 +81,19 @@ cai_status cai_batch__pending(const char *state_path, unsigned *n, cai_error *er
 void cai_batch__stop(cai_batch *b);
 void cai_batch__free(cai_batch *b);
 
+/*
+ * One line of a result file (pure; tested on fixtures): *key from its custom_id, and either
+ * *reply (cJSON_free it: the reply body, a chat completion or a message) or, for a request that
+ * did not succeed, why it did not in why. CAI_ESCHEMA: not a result line of cai's.
+ */
+cai_status cai_batch__parse_result(cai_backend backend,
+                                   const char *line,
+                                   size_t len,
+                                   uint64_t *key,
+                                   char **reply,
+                                   char *why,
+                                   size_t why_cap);
+
 /* "cai-" and the key in 16 hex digits: matches ^[a-zA-Z0-9_-]{1,64}$. */
 void cai_batch__custom_id(uint64_t key, char out[24]);
 
@@ -131,6 +144,9 @@ const char *cai_bhttp__endpoint(const cai_bhttp *h);
 /* Uploads (OpenAI) and creates a batch from the spooled JSONL at path; id gets its id. */
 cai_status cai_bhttp__submit(cai_bhttp *h, const char *path, char id[128], cai_error *err);
 cai_status cai_bhttp__poll(cai_bhttp *h, const char *id, cai_bhttp_status *st, cai_error *err);
+/* What a status reply of backend says (pure: cai_bhttp__poll's parser, tested on fixtures). */
+cai_status cai_bhttp__parse_status(
+    cai_backend backend, const char *body, size_t len, cai_bhttp_status *s, cai_error *err);
 /* Streams a result file (OpenAI file id, Anthropic results_url) line by line. */
 cai_status cai_bhttp__download(
     cai_bhttp *h, const char *ref, cai_bhttp_line_fn fn, void *payload, cai_error *err);

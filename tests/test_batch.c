@@ -3,9 +3,11 @@
 #include "batch_int.h"
 #include "fake_llm.h"
 #include "journal_int.h"
+#include "wire_int.h"
 #include "testutil.h"
 
 #include <cai.h>
+#include <cjson/cJSON.h>
 #include <check.h>
 #include <signal.h>
 #include <stdio.h>
@@ -567,6 +569,108 @@ START_TEST(the_api_key_is_not_written)
 }
 END_TEST
 
+/* ---- documented shapes (tests/data/wire/batch_*) ----------------------------------------- */
+
+static char *fixture(const char *name, size_t *len)
+{
+    char *path = tu_strdupf("%s/tests/data/wire/%s", tu_source_dir(), name);
+    char *t = tu_read_file(path, len);
+
+    ck_assert_msg(t != NULL, "%s", path);
+    free(path);
+    return t;
+}
+
+START_TEST(status_fixtures_are_read)
+{
+    cai_bhttp_status st;
+    cai_error err = {0};
+    size_t len;
+    char *t = fixture("batch_openai_batch.json", &len);
+
+    ck_assert_int_eq(cai_bhttp__parse_status(CAI_BACKEND_OPENAI, t, len, &st, &err), CAI_OK);
+    ck_assert_str_eq(st.status, "completed");
+    ck_assert(st.ended && !st.failed);
+    ck_assert_uint_eq(st.total, 100);
+    ck_assert_uint_eq(st.done, 95);
+    ck_assert_uint_eq(st.bad, 5);
+    ck_assert_str_eq(st.out_ref, "file-cvaTdG");
+    ck_assert_str_eq(st.err_ref, "file-HOWS94");
+    free(t);
+    t = fixture("batch_openai_failed.json", &len);
+    ck_assert_int_eq(cai_bhttp__parse_status(CAI_BACKEND_OPENAI, t, len, &st, &err), CAI_OK);
+    ck_assert(st.ended && st.failed);
+    ck_assert_str_eq(st.message, "This line is not parseable as valid JSON.");
+    ck_assert_str_eq(st.out_ref, "");
+    free(t);
+    t = fixture("batch_anthropic_batch.json", &len);
+    ck_assert_int_eq(cai_bhttp__parse_status(CAI_BACKEND_ANTHROPIC, t, len, &st, &err), CAI_OK);
+    ck_assert_str_eq(st.status, "ended");
+    ck_assert(st.ended);
+    ck_assert_uint_eq(st.total, 100);
+    ck_assert_uint_eq(st.done, 50);
+    ck_assert_uint_eq(st.bad, 50);
+    ck_assert_str_eq(st.out_ref, "https://api.anthropic.com/v1/messages/batches/"
+                                 "msgbatch_013Zva2CMHLNnXjNJJKqJ2EF/results");
+    free(t);
+    ck_assert_int_eq(cai_bhttp__parse_status(CAI_BACKEND_OPENAI, "{}", 2, &st, &err), CAI_ESCHEMA);
+}
+END_TEST
+
+/* Each line of a documented result file: a reply for the online parser, or why not. */
+static void result_lines(cai_backend be, const char *name, const char *const *want)
+{
+    size_t len, i = 0;
+    char *t = fixture(name, &len), *line, *save = NULL;
+
+    for (line = strtok_r(t, "\n", &save); line; line = strtok_r(NULL, "\n", &save), i++) {
+        uint64_t key;
+        char *reply = NULL, why[300];
+        cai_wire_reply r;
+        cai_error err = {0};
+
+        ck_assert_ptr_nonnull(want[i]);
+        ck_assert_int_eq(
+            cai_batch__parse_result(be, line, strlen(line), &key, &reply, why, sizeof(why)),
+            CAI_OK);
+        if (strcmp(want[i], "reply") == 0) {
+            ck_assert_msg(reply != NULL, "line %zu: %s", i, why);
+            ck_assert_int_eq(cai_wire__parse_reply(&r, be, reply, strlen(reply), &err), CAI_OK);
+            ck_assert(r.text && (r.text[0] == 'A' || r.text[0] == 'B'));
+            ck_assert(r.has_usage && r.prompt_tokens > 500);
+            cai_wire__reply_dispose(&r);
+        } else {
+            ck_assert_ptr_null(reply);
+            ck_assert_msg(strstr(why, want[i]) != NULL, "line %zu: %s", i, why);
+        }
+        cJSON_free(reply);
+    }
+    ck_assert_ptr_null(want[i]);
+    free(t);
+}
+
+START_TEST(result_fixtures_are_read)
+{
+    static const char *const openai[] = {"reply", "HTTP 500: server_error: The server had an error",
+                                         "batch_expired: This request could not", NULL};
+    static const char *const anthropic[] = {
+        "reply", "errored: invalid_request_error: max_tokens: Field required", "expired",
+        "canceled", NULL};
+    uint64_t key;
+    char *reply, why[64];
+
+    result_lines(CAI_BACKEND_OPENAI, "batch_openai_output.jsonl", openai);
+    result_lines(CAI_BACKEND_ANTHROPIC, "batch_anthropic_results.jsonl", anthropic);
+    /* a line whose custom_id is not cai's is not a result of this run */
+    {
+        static const char foreign[] = "{\"custom_id\":\"my-first-request\"}";
+        ck_assert_int_eq(cai_batch__parse_result(CAI_BACKEND_ANTHROPIC, foreign, strlen(foreign),
+                                                 &key, &reply, why, sizeof(why)),
+                         CAI_ESCHEMA);
+    }
+}
+END_TEST
+
 Suite *batch_suite(void)
 {
     Suite *s = suite_create("batch");
@@ -575,6 +679,8 @@ Suite *batch_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, custom_ids_match_the_providers_pattern);
+    tcase_add_test(tc, status_fixtures_are_read);
+    tcase_add_test(tc, result_fixtures_are_read);
     tcase_add_test(tc, openai_batch_equals_online);
     tcase_add_test(tc, anthropic_batch_equals_online);
     tcase_add_test(tc, splits_at_the_request_limit);
