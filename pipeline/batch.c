@@ -26,11 +26,14 @@
  *                 "s": the judgment's identity, "e": prompt estimate, "r": submission round}.
  * The state log S has lines "JSON<TAB>CRC32" like the journal:
  *   {"t":"sealed","p":P,"n":N}   part P is complete on disk (fsynced);
+ *   {"t":"upload","p":P,"f":F}   OpenAI: part P was uploaded as file F, before the creation;
  *   {"t":"batch","p":P,"id":ID}  part P was submitted as batch ID (fsynced at once);
  *   {"t":"done","p":P}           part P's replies were handed over (the journal holds them).
  * On open, a part with a batch and no "done" is in flight: its keys are loaded, so adding them
- * again is a no-op (reattach), and collect polls it. A part sealed but never submitted is
- * dropped (its requests are not in the journal: the caller adds them again).
+ * again is a no-op (reattach), and collect polls it. A part uploaded whose batch is not
+ * recorded may have been created with the reply lost: the account's batches are searched for
+ * its file before it is created (OpenAI). A part sealed but never sent is dropped (its
+ * requests are not in the journal: the caller adds them again).
  */
 
 #define OPENAI_MAX_REQUESTS    50000u
@@ -39,13 +42,15 @@
 #define ANTHROPIC_MAX_BYTES    (256u * 1000u * 1000u)
 #define WRAP_BYTES             15u /* {"requests":[ ... ]} */
 
-enum { P_SEALED, P_SUBMITTED, P_DONE };
+enum { P_SEALED, P_UPLOADED, P_SUBMITTED, P_DONE };
 
 typedef struct part {
     unsigned index;
     int state;
     size_t n;
     char id[128];
+    char file_id[128]; /* OpenAI: the uploaded input file */
+    int replayed;      /* uploaded by an earlier process: it may have made the batch */
 } part;
 
 struct cai_batch {
@@ -163,6 +168,8 @@ static cai_status log_part(cai_batch *b, const char *t, const part *p, cai_error
         cJSON_AddNumberToObject(o, "n", (double)p->n);
     if (strcmp(t, "batch") == 0)
         cJSON_AddStringToObject(o, "id", p->id);
+    if (strcmp(t, "upload") == 0)
+        cJSON_AddStringToObject(o, "f", p->file_id);
     return log_append(b, o, err);
 }
 
@@ -291,6 +298,13 @@ static cai_status replay(cai_batch *b, cai_error *err)
         if (strcmp(t->valuestring, "sealed") == 0) {
             v = cJSON_GetObjectItemCaseSensitive(o, "n");
             pt->n = cJSON_IsNumber(v) ? (size_t)v->valuedouble : 0;
+        } else if (strcmp(t->valuestring, "upload") == 0) {
+            v = cJSON_GetObjectItemCaseSensitive(o, "f");
+            if (cJSON_IsString(v))
+                snprintf(pt->file_id, sizeof(pt->file_id), "%s", v->valuestring);
+            if (pt->state < P_UPLOADED)
+                pt->state = P_UPLOADED;
+            pt->replayed = 1;
         } else if (strcmp(t->valuestring, "batch") == 0) {
             v = cJSON_GetObjectItemCaseSensitive(o, "id");
             if (cJSON_IsString(v))
@@ -308,7 +322,7 @@ static cai_status replay(cai_batch *b, cai_error *err)
     lseek(b->state_fd, 0, SEEK_END);
     for (i = 0; st == CAI_OK && i < b->nparts; i++) {
         part *p = &b->parts[i];
-        if (p->state == P_SUBMITTED) {
+        if (p->state == P_SUBMITTED || p->state == P_UPLOADED) {
             st = load_keys(b, p->index, err);
         } else {
             /* done: its replies are in the journal; sealed only: never sent, added again */
@@ -317,7 +331,7 @@ static cai_status replay(cai_batch *b, cai_error *err)
     }
     /* forget what is not in flight */
     for (i = 0; i < b->nparts;) {
-        if (b->parts[i].state != P_SUBMITTED)
+        if (b->parts[i].state != P_SUBMITTED && b->parts[i].state != P_UPLOADED)
             b->parts[i] = b->parts[--b->nparts];
         else
             i++;
@@ -394,7 +408,8 @@ cai_status cai_batch__open(cai_batch **out, cai_judge *j, const cai_batch_opts *
         cai_batch__free(b);
         return st;
     }
-    b->st.in_flight = (unsigned)b->nparts;
+    for (n = 0; n < b->nparts; n++)
+        b->st.in_flight += b->parts[n].state == P_SUBMITTED;
     *out = b;
     return CAI_OK;
 }
@@ -551,7 +566,7 @@ cai_status cai_batch__submit(cai_batch *b, cai_error *err)
         part *p = &b->parts[i];
         char *path;
 
-        if (p->state != P_SEALED)
+        if (p->state != P_SEALED && p->state != P_UPLOADED)
             continue;
         if (p->n == 0) {
             part_unlink(b, p->index);
@@ -561,7 +576,19 @@ cai_status cai_batch__submit(cai_batch *b, cai_error *err)
         path = part_path(b, p->index, "jsonl");
         if (!path)
             return cai_error__set(err, CAI_ENOMEM, "out of memory");
-        st = cai_bhttp__submit(b->h, path, p->id, err);
+        st = CAI_OK;
+        if (b->backend != CAI_BACKEND_ANTHROPIC && p->state == P_SEALED) {
+            st = cai_bhttp__upload(b->h, path, p->file_id, err);
+            if (st == CAI_OK) {
+                p->state = P_UPLOADED;
+                st = log_part(b, "upload", p, err);
+            }
+        } else if (p->state == P_UPLOADED && p->replayed) {
+            /* an earlier process may have created it and lost the reply */
+            st = cai_bhttp__find(b->h, p->file_id, p->id, err);
+        }
+        if (st == CAI_OK && !p->id[0])
+            st = cai_bhttp__make(b->h, path, p->file_id, p->id, err);
         free(path);
         if (st != CAI_OK)
             return st;

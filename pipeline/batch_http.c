@@ -481,10 +481,32 @@ static int safe_id(const char *s)
     return 1;
 }
 
-cai_status cai_bhttp__submit(cai_bhttp *h, const char *path, char id[128], cai_error *err)
+cai_status cai_bhttp__upload(cai_bhttp *h, const char *path, char file_id[128], cai_error *err)
+{
+    cJSON *r = NULL;
+    char *url = url_of(h, "/files", NULL, NULL);
+    const char *v;
+    cai_status st;
+
+    file_id[0] = '\0';
+    if (!url)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    st = call(h, "POST", url, B_MULTIPART, NULL, path, 1, NULL, NULL, &r, err);
+    v = st == CAI_OK ? str_of(r, "id") : NULL;
+    if (st == CAI_OK && !safe_id(v))
+        st = cai_error__set(err, CAI_ESCHEMA, "batch: %s: no file id in the reply", url);
+    if (st == CAI_OK)
+        snprintf(file_id, 128, "%s", v);
+    cJSON_Delete(r);
+    free(url);
+    return st;
+}
+
+cai_status
+cai_bhttp__make(cai_bhttp *h, const char *path, const char *file_id, char id[128], cai_error *err)
 {
     cJSON *r = NULL, *req;
-    char *url = NULL, *body = NULL;
+    char *url, *body = NULL;
     const char *v;
     cai_status st;
 
@@ -495,30 +517,17 @@ cai_status cai_bhttp__submit(cai_bhttp *h, const char *path, char id[128], cai_e
             return cai_error__set(err, CAI_ENOMEM, "out of memory");
         st = call(h, "POST", url, B_WRAPPED, NULL, path, 0, NULL, NULL, &r, err);
     } else {
-        url = url_of(h, "/files", NULL, NULL);
-        if (!url)
-            return cai_error__set(err, CAI_ENOMEM, "out of memory");
-        st = call(h, "POST", url, B_MULTIPART, NULL, path, 1, NULL, NULL, &r, err);
-        v = st == CAI_OK ? str_of(r, "id") : NULL;
-        if (st == CAI_OK && !safe_id(v))
-            st = cai_error__set(err, CAI_ESCHEMA, "batch: %s: no file id in the reply", url);
-        free(url);
-        url = NULL;
-        if (st == CAI_OK) {
-            req = cJSON_CreateObject();
-            cJSON_AddStringToObject(req, "input_file_id", v);
-            cJSON_AddStringToObject(req, "endpoint", cai_bhttp__endpoint(h));
-            cJSON_AddStringToObject(req, "completion_window", "24h");
-            body = cJSON_PrintUnformatted(req);
-            cJSON_Delete(req);
-            cJSON_Delete(r);
-            r = NULL;
-            url = url_of(h, "/batches", NULL, NULL);
-            if (!body || !url)
-                st = cai_error__set(err, CAI_ENOMEM, "out of memory");
-            else
-                st = call(h, "POST", url, B_JSON, body, NULL, 0, NULL, NULL, &r, err);
-        }
+        req = cJSON_CreateObject();
+        cJSON_AddStringToObject(req, "input_file_id", file_id);
+        cJSON_AddStringToObject(req, "endpoint", cai_bhttp__endpoint(h));
+        cJSON_AddStringToObject(req, "completion_window", "24h");
+        body = cJSON_PrintUnformatted(req);
+        cJSON_Delete(req);
+        url = url_of(h, "/batches", NULL, NULL);
+        if (!body || !url)
+            st = cai_error__set(err, CAI_ENOMEM, "out of memory");
+        else
+            st = call(h, "POST", url, B_JSON, body, NULL, 0, NULL, NULL, &r, err);
     }
     v = st == CAI_OK ? str_of(r, "id") : NULL;
     if (st == CAI_OK && !safe_id(v))
@@ -529,6 +538,50 @@ cai_status cai_bhttp__submit(cai_bhttp *h, const char *path, char id[128], cai_e
     cJSON_free(body);
     free(url);
     return st;
+}
+
+#define FIND_PAGES 10 /* of 100 batches: a lost reply is found among the latest 1,000 */
+
+cai_status cai_bhttp__find(cai_bhttp *h, const char *file_id, char id[128], cai_error *err)
+{
+    char after[160] = "";
+    int page;
+
+    id[0] = '\0';
+    for (page = 0; page < FIND_PAGES; page++) {
+        cJSON *r = NULL;
+        const cJSON *d, *b;
+        char q[200];
+        char *url;
+        cai_status st;
+        int more;
+
+        snprintf(q, sizeof(q), "?limit=100%s%s", after[0] ? "&after=" : "", after);
+        url = url_of(h, "/batches", q, NULL);
+        if (!url)
+            return cai_error__set(err, CAI_ENOMEM, "out of memory");
+        st = call(h, "GET", url, B_NONE, NULL, NULL, 1, NULL, NULL, &r, err);
+        free(url);
+        if (st != CAI_OK)
+            return st;
+        d = cJSON_GetObjectItemCaseSensitive(r, "data");
+        cJSON_ArrayForEach(b, d)
+        {
+            const char *f = str_of(b, "input_file_id"), *bid = str_of(b, "id");
+            if (f && bid && strcmp(f, file_id) == 0 && safe_id(bid)) {
+                snprintf(id, 128, "%s", bid);
+                cJSON_Delete(r);
+                return CAI_OK;
+            }
+            if (bid && safe_id(bid))
+                snprintf(after, sizeof(after), "%s", bid);
+        }
+        more = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "has_more"));
+        cJSON_Delete(r);
+        if (!more)
+            break;
+    }
+    return CAI_OK;
 }
 
 cai_status cai_bhttp__parse_status(

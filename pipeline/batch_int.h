@@ -141,8 +141,15 @@ cai_status cai_bhttp__create(cai_bhttp **out, const cai_bhttp_opts *o, cai_error
 void cai_bhttp__free(cai_bhttp *h);
 /* The "url" of an OpenAI input line for this backend ("/v1/chat/completions", ...). */
 const char *cai_bhttp__endpoint(const cai_bhttp *h);
-/* Uploads (OpenAI) and creates a batch from the spooled JSONL at path; id gets its id. */
-cai_status cai_bhttp__submit(cai_bhttp *h, const char *path, char id[128], cai_error *err);
+/* OpenAI: uploads the spooled JSONL at path (purpose "batch"); file_id gets its id. */
+cai_status cai_bhttp__upload(cai_bhttp *h, const char *path, char file_id[128], cai_error *err);
+/* Creates a batch (OpenAI: from file_id; Anthropic: from the JSONL at path); id gets its id.
+ * Not sent again when the reply is lost: that could make a second batch. */
+cai_status
+cai_bhttp__make(cai_bhttp *h, const char *path, const char *file_id, char id[128], cai_error *err);
+/* OpenAI: the id of a batch made from file_id (a creation whose reply was lost), looked for
+ * among the latest 1,000 batches of the account; "" when there is none. */
+cai_status cai_bhttp__find(cai_bhttp *h, const char *file_id, char id[128], cai_error *err);
 cai_status cai_bhttp__poll(cai_bhttp *h, const char *id, cai_bhttp_status *st, cai_error *err);
 /* What a status reply of backend says (pure: cai_bhttp__poll's parser, tested on fixtures). */
 cai_status cai_bhttp__parse_status(

@@ -464,6 +464,49 @@ START_TEST(killed_run_reattaches_without_submitting_again)
 }
 END_TEST
 
+/* The provider made the batch but its reply was lost: the next run finds it by its input file
+ * (OpenAI lists batches with input_file_id) instead of creating a second one. */
+START_TEST(a_lost_creation_reply_is_found_not_submitted_again)
+{
+    plan *on = online(CAI_BACKEND_OPENAI, NTASK), *ba = plan_new(NTASK);
+    fake_llm_opts fo = FAKE_LLM_OPTS_INIT;
+    fake_llm *srv;
+    cai_judge *j;
+    cai_batch *b;
+    cai_batch_opts o = bopts();
+    fake_batch_stats fs;
+    cai_batch_stats bs;
+    cai_error err = {0};
+
+    fo.seed = 7;
+    srv = fake_llm_start(&fo);
+    fake_llm_batch_lose_next_create(srv, 1);
+    j = judge_for(srv, CAI_BACKEND_OPENAI);
+    b = batch_open(j, &o);
+    add_all(b, ba);
+    ck_assert_int_eq(cai_batch__submit(b, &err), CAI_ETRANSPORT);
+    cai_batch__free(b);
+    fake_llm_batch_stats(srv, &fs);
+    ck_assert_uint_eq(fs.creates, 1);
+
+    b = batch_open(j, &o);
+    add_all(b, ba);
+    cai_batch__get_stats(b, &bs);
+    ck_assert_uint_eq(bs.reattached, NTASK);
+    submit_collect(b, ba);
+    assert_same(on, ba);
+    fake_llm_batch_stats(srv, &fs);
+    ck_assert_uint_eq(fs.creates, 1); /* found, not made again */
+    ck_assert_uint_eq(fs.uploads, 1);
+    ck_assert_uint_eq(fake_llm_duplicate_successes(srv), 0);
+    cai_batch__free(b);
+    cai_judge_free(j);
+    fake_llm_stop(srv);
+    free(on);
+    free(ba);
+}
+END_TEST
+
 /* Expiry (half the first batch) and errored requests go again in new batches, once each. */
 static void expiry_and_failures(cai_backend be)
 {
@@ -686,6 +729,7 @@ Suite *batch_suite(void)
     tcase_add_test(tc, splits_at_the_request_limit);
     tcase_add_test(tc, splits_at_the_byte_limit);
     tcase_add_test(tc, killed_run_reattaches_without_submitting_again);
+    tcase_add_test(tc, a_lost_creation_reply_is_found_not_submitted_again);
     tcase_add_test(tc, expired_and_failed_requests_are_retried_in_a_new_batch);
     tcase_add_test(tc, requests_fail_for_good_after_max_rounds);
     tcase_add_test(tc, the_api_key_is_not_written);

@@ -60,6 +60,7 @@ struct fake_batches {
     unsigned polls_to_end;
     unsigned expire_next;
     unsigned fail_mod;
+    unsigned lose_next; /* fake_llm_batch_lose_next_create */
     char **failed_once; /* custom_ids failed already (fail_every fails each once) */
     size_t nfailed_once;
     fake_batch_stats st;
@@ -630,6 +631,7 @@ static int openai_route(fake_batches *b,
                         fake_llm *s,
                         const char *method,
                         const char *path,
+                        const char *query,
                         const char *hdrs,
                         size_t hdr_len,
                         const char *body,
@@ -690,7 +692,40 @@ static int openai_route(fake_batches *b,
         b->st.items += bt->n;
         cJSON_Delete(o);
         st = reply_json(openai_object(b, bt), 200, out, out_len);
+        if (st == 200 && b->lose_next > 0) {
+            b->lose_next--;
+            st = -200;
+        }
         return st;
+    }
+    if (strcmp(path, "/v1/batches") == 0 && strcmp(method, "GET") == 0) {
+        /* newest first, as OpenAI lists them; "after" is the last id of the previous page */
+        cJSON *o = cJSON_CreateObject(), *data = cJSON_AddArrayToObject(o, "data");
+        const char *q = query, *a;
+        size_t i = b->nbatches, limit = 20, n = 0;
+        char after[48] = "";
+
+        if (q && (a = strstr(q, "limit=")) != NULL)
+            limit = (size_t)strtoul(a + 6, NULL, 10);
+        if (q && (a = strstr(q, "after=")) != NULL)
+            snprintf(after, sizeof(after), "%.*s", (int)strcspn(a + 6, "&"), a + 6);
+        if (limit < 1 || limit > 100)
+            limit = 20;
+        if (after[0]) {
+            while (i > 0 && strcmp(b->batches[i - 1].id, after) != 0)
+                i--;
+            if (i > 0)
+                i--;
+        }
+        cJSON_AddStringToObject(o, "object", "list");
+        for (; i > 0 && n < limit; i--) {
+            if (b->batches[i - 1].anthropic)
+                continue;
+            cJSON_AddItemToArray(data, openai_object(b, &b->batches[i - 1]));
+            n++;
+        }
+        cJSON_AddBoolToObject(o, "has_more", i > 0);
+        return reply_json(o, 200, out, out_len);
     }
     if (strncmp(path, "/v1/batches/", 12) == 0) {
         id = path + 12;
@@ -814,6 +849,7 @@ int fake_batch__handle(fake_batches *b,
                        fake_llm *s,
                        const char *method,
                        const char *path,
+                       const char *query,
                        const char *hdrs,
                        size_t hdr_len,
                        const char *body,
@@ -829,7 +865,7 @@ int fake_batch__handle(fake_batches *b,
     if (strncmp(path, "/v1/messages/", 13) == 0)
         st = anthropic_route(b, s, method, path, hdrs, hdr_len, body, body_len, out, out_len);
     else
-        st = openai_route(b, s, method, path, hdrs, hdr_len, body, body_len, out, out_len);
+        st = openai_route(b, s, method, path, query, hdrs, hdr_len, body, body_len, out, out_len);
     pthread_mutex_unlock(&b->mu);
     return st;
 }
@@ -860,6 +896,15 @@ void fake_llm_batch_expire_next(fake_llm *s, unsigned n)
 
     pthread_mutex_lock(&b->mu);
     b->expire_next = n;
+    pthread_mutex_unlock(&b->mu);
+}
+
+void fake_llm_batch_lose_next_create(fake_llm *s, unsigned n)
+{
+    fake_batches *b = fake_llm__batches(s);
+
+    pthread_mutex_lock(&b->mu);
+    b->lose_next = n;
     pthread_mutex_unlock(&b->mu);
 }
 

@@ -13,11 +13,13 @@ fake_batches *fake_batch__new(void);
 void fake_batch__free(fake_batches *b);
 /* 1 when path belongs to the batch APIs (/v1/files..., /v1/batches..., /v1/messages/batches...). */
 int fake_batch__owns(const char *path);
-/* Answers one request: returns the HTTP status and sets *out (malloc'd, *out_len bytes). */
+/* Answers one request: returns the HTTP status and sets *out (malloc'd, *out_len bytes); a
+ * negative status: the request took effect but its reply is to be lost (half, then a reset). */
 int fake_batch__handle(fake_batches *b,
                        fake_llm *s,
                        const char *method,
                        const char *path,
+                       const char *query, /* after "?", or "" */
                        const char *hdrs,
                        size_t hdr_len,
                        const char *body,

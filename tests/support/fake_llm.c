@@ -1008,7 +1008,7 @@ static void queue_for_a_slot(fake_llm *s, conn *c)
 static int
 handle(fake_llm *s, conn *c, const char *hdrs, size_t hdr_len, const char *body, size_t body_len)
 {
-    char method[16] = "?", path[256] = "?", extra[64], msg[512];
+    char method[16] = "?", path[256] = "?", query[256] = "", extra[64], msg[512];
     const char *sp1, *sp2, *le, *v = NULL;
     size_t vl = 0, n, len;
     int anthropic, status = 0, rc = 0;
@@ -1046,6 +1046,8 @@ handle(fake_llm *s, conn *c, const char *hdrs, size_t hdr_len, const char *body,
             n = sizeof(path) - 1;
         memcpy(path, sp1 + 1, n);
         path[n] = '\0';
+        if (strchr(path, '?'))
+            snprintf(query, sizeof(query), "%s", strchr(path, '?') + 1);
         path[strcspn(path, "?")] = '\0';
         if (le - sp2 > 8 && strncmp(sp2 + 1, "HTTP/1.0", 8) == 0 &&
             !header_has_token(hdrs, hdr_len, "Connection", "keep-alive"))
@@ -1059,8 +1061,16 @@ handle(fake_llm *s, conn *c, const char *hdrs, size_t hdr_len, const char *body,
         pthread_mutex_lock(&s->mu);
         s->requests++;
         pthread_mutex_unlock(&s->mu);
-        status = fake_batch__handle(s->batches, s, method, path, hdrs, hdr_len, body, body_len,
-                                    &out, &olen);
+        status = fake_batch__handle(s->batches, s, method, path, query, hdrs, hdr_len, body,
+                                    body_len, &out, &olen);
+        if (status < 0) { /* done, but the reply is lost: half of it, then a reset */
+            status = -status;
+            c->close_after = 1;
+            c->rst_after = 1;
+            if (!out || queue_reply(c, status, NULL, out, olen, olen / 2) != 0)
+                rc = -1;
+            goto done;
+        }
         if (!out || queue_reply(c, status, NULL, out, olen, olen) != 0)
             rc = -1;
         goto done;

@@ -164,7 +164,8 @@ int fake_llm_set_slots(fake_llm *s, unsigned slots, unsigned service_ms);
 /*
  * The providers' batch APIs, answered from the same fake judge (fake_batch.c):
  *   OpenAI  POST /v1/files (multipart, purpose=batch), GET /v1/files/{id}/content,
- *           POST /v1/batches, GET /v1/batches/{id}, POST /v1/batches/{id}/cancel
+ *           POST /v1/batches, GET /v1/batches (list, newest first; limit, after),
+ *           GET /v1/batches/{id}, POST /v1/batches/{id}/cancel
  *   Anthropic POST /v1/messages/batches, GET /v1/messages/batches/{id},
  *           GET /v1/messages/batches/{id}/results (JSONL), POST .../{id}/cancel
  * A batch ends after `polls` GETs of it (default 3): OpenAI goes validating -> in_progress ->
@@ -190,6 +191,9 @@ void fake_llm_batch_expire_next(fake_llm *s, unsigned n);
 /* Partial failure: an item whose custom_id hashes to 0 mod `mod` fails (500 / api_error) the
  * first time it is seen, and is answered when submitted again. 0 = none (the default). */
 void fake_llm_batch_fail_every(fake_llm *s, unsigned mod);
+/* The next n batch creations take effect but their replies are lost (half a reply, then a
+ * connection reset): the client does not learn the id. GET /v1/batches lists them. */
+void fake_llm_batch_lose_next_create(fake_llm *s, unsigned n);
 
 /* Name of a fault ("ok", "429", "500", "503", "hang", "reset", "bad_json", "no_logprobs",
  * "no_verdict", "401_echo") and the reverse (-1 when unknown). */
