@@ -993,8 +993,10 @@ cai_status cai_batch__collect(cai_batch *b, cai_batch_result_fn fn, void *payloa
                 return st;
             continue;
         }
-        if (!busy)
+        if (!busy) {
+            rmdir(b->dir); /* empty once every part is done; kept (and fine) otherwise */
             return CAI_OK;
+        }
         if (deadline >= 0 && mono_now() >= deadline)
             return cai_error__set(err, CAI_ETIMEOUT,
                                   "%u batches are still running; they are recorded: run the same "
