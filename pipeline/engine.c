@@ -811,12 +811,7 @@ static cai_status on_success_reply(cai_judge *j, slot *s, double now)
         set_delayed(j, s, now);
         return CAI_OK;
     }
-    res.source = cai_judge__source_of(j, res.from_logprobs);
-    res.reasoning_tokens = r.reasoning_tokens;
-    res.prompt_tokens_estimate = s->prompt_est;
-    res.prompt_tokens_reported = r.has_prompt_tokens ? r.prompt_tokens : 0;
-    res.truncated = r.has_prompt_tokens && s->prompt_est >= CAI_TRUNCATION_MIN_TOKENS &&
-                    (double)r.prompt_tokens < CAI_TRUNCATION_RATIO * (double)s->prompt_est;
+    cai_judge__reply_facts(j, &r, s->prompt_est, &res);
     j->stats.truncated += (uint64_t)res.truncated;
     j->stats.reasoning_tokens += r.reasoning_tokens;
     j->stats.cached_tokens += r.cached_tokens;

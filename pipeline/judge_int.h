@@ -117,6 +117,13 @@ int cai_judge__hex_u64(const char *h, uint64_t *out); /* 16 hex digits; -1 if no
 
 /* judge_reply.c: wire replies and cache entries into cai_judgment */
 int cai_judge__interpret(const cai_judge *j, const cai_wire_reply *r, cai_judgment *res);
+/* What a reply with a verdict says beside it: the verdict's source, reasoning tokens, the prompt
+ * estimate and what the server reported, and whether the prompt looks truncated. One rule for
+ * online replies (engine.c) and batch results (cai_judge__batch_reply). */
+void cai_judge__reply_facts(const cai_judge *j,
+                            const cai_wire_reply *r,
+                            unsigned prompt_est,
+                            cai_judgment *res);
 cai_judgment_source cai_judge__source_of(const cai_judge *j, int from_logprobs);
 unsigned cai_judge__prompt_estimate(const cai_judge *j, const cai_prompt *pr);
 void cai_judge__from_cache(const cai_judge *j, const centry *e, cai_judgment *res);

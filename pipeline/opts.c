@@ -174,6 +174,10 @@ cai_status cai_run_opts__check(const cai_run_opts *o, cai_error *err)
     CHECK_D(s, o, price_output_per_mtok, 0, 1e6);
     CHECK_D(s, o, max_cost, 0, 1e9);
     CHECK_D(s, o, progress_interval_s, 0, 86400);
+    CHECK_D(s, o, batch_wait_s, -1, 1e9);
+    CHECK_D(s, o, batch_poll_s, 0, 86400);
+    CHECK_D(s, o, batch_discount, 0, 1);
+    CHECK_U(s, o, batch_max_rounds, 100);
     if (o->n_inputs > 0 && !o->inputs)
         return cai_error__set(err, CAI_EINVAL, "%s.inputs: NULL with n_inputs %zu", s, o->n_inputs);
     return CAI_OK;

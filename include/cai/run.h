@@ -120,6 +120,19 @@ typedef struct cai_run_opts {
      * it is written (recorded in the manifest and card); the journal keeps the judge's own
      * numbers. NULL = none. */
     const char *calibration;
+    /* The providers' batch APIs (docs/scale.md, "Batch APIs"): every judgment the journal lacks
+     * goes to the OpenAI Batch API or Anthropic Message Batches at the batch price; the replies
+     * are written to the journal, and the dataset is then written from it, as a resume would.
+     * What failed in batch_max_rounds submissions is asked online. Needs an HTTP backend. */
+    int batch;
+    double batch_wait_s;       /* -1 (INIT): until every batch has ended; else at most this
+                                  long, then CAI_EPENDING (the batches stay recorded) */
+    double batch_poll_s;       /* between status requests; 0 = 30 */
+    double batch_discount;     /* batch price / the price_* options; 0 = 0.5 (both providers) */
+    size_t batch_max_requests; /* per batch; 0 = the provider's (OpenAI 50,000, Anthropic
+                                  100,000) */
+    size_t batch_max_bytes;    /* per batch; 0 = the provider's (200 MB, 256 MB) */
+    unsigned batch_max_rounds; /* submissions of one request before it is asked online; 0 = 3 */
 } cai_run_opts;
 
 #define CAI_RUN_OPTS_VERSION 1

@@ -8,11 +8,12 @@
 
 /* Exit codes (documented in README.md and `cai --help`). */
 enum {
-    CLI_EXIT_OK = 0,           /* success; validate found nothing */
-    CLI_EXIT_FINDINGS = 1,     /* the command ran and found problems */
-    CLI_EXIT_USAGE = 2,        /* bad usage, unreadable or invalid input */
-    CLI_EXIT_UNAVAILABLE = 3,  /* the judge endpoint could not be used (down, auth, quota) */
-    CLI_EXIT_BUDGET = 4,       /* stopped at the --max-cost spending cap; resumable */
+    CLI_EXIT_OK = 0,          /* success; validate found nothing */
+    CLI_EXIT_FINDINGS = 1,    /* the command ran and found problems */
+    CLI_EXIT_USAGE = 2,       /* bad usage, unreadable or invalid input */
+    CLI_EXIT_UNAVAILABLE = 3, /* the judge endpoint could not be used (down, auth, quota) */
+    CLI_EXIT_BUDGET = 4,      /* stopped at the --max-cost spending cap; resumable */
+    CLI_EXIT_PENDING = 5,     /* --batch: batches still running at --batch-wait; rerun to collect */
     CLI_EXIT_INTERRUPTED = 130 /* stopped by SIGINT/SIGTERM; rerun the command to resume */
 };
 

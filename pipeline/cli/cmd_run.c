@@ -122,14 +122,32 @@ static const char run_help_more[] =
     "  -h, --help                 show this help\n";
 
 /* Apart from run_help: C11 promises string literals of 4095 bytes only. */
+static const char run_help_batch[] =
+    "\n"
+    "providers' batch APIs (half price; docs/scale.md):\n"
+    "      --batch                send what the journal lacks as OpenAI Batch API or Anthropic\n"
+    "                             Message Batches requests, wait for them, write the dataset;\n"
+    "                             a rerun (after a kill, or --batch-wait) collects the\n"
+    "                             batches in flight instead of submitting again\n"
+    "      --batch-wait SECONDS   wait at most this long for the batches, then exit 5 (they\n"
+    "                             stay recorded in DIR/batches.cai; default: until they end)\n"
+    "      --batch-poll SECONDS   between status requests (default 30)\n"
+    "      --batch-discount F     the batch price as a share of --price-* (default 0.5)\n"
+    "      --batch-rounds N       batch submissions of an expired or failed request before\n"
+    "                             it is asked online (default 3)\n"
+    "      --batch-max-requests N  requests per batch (default and cap: OpenAI 50000,\n"
+    "                             Anthropic 100000)\n"
+    "      --batch-max-bytes N    bytes per batch (default and cap: 200 MB, 256 MB)\n";
+
 static const char run_help_exit[] =
     "\n"
     "exit codes: 0 done; 1 too many failed pairs, a judge-health error or the output failed\n"
     "validation; 2 usage or input error, DIR in use by another run or not a cai output; 3 judge\n"
     "unreachable or refusing (auth, quota; resumable); 4 stopped at --max-cost (resumable\n"
-    "with a higher cap); 130 interrupted (resumable). Ctrl-C stops sending and lets requests\n"
-    "in flight finish for a few seconds; a second Ctrl-C abandons them at once (nothing\n"
-    "answered is lost).\n";
+    "with a higher cap); 5 --batch: batches still running at --batch-wait (rerun the same\n"
+    "command to collect them); 130 interrupted (resumable). Ctrl-C stops sending and lets\n"
+    "requests in flight finish for a few seconds; a second Ctrl-C abandons them at once\n"
+    "(nothing answered is lost).\n";
 
 enum {
     OPT_INPUT_FORMAT = 256,
@@ -181,7 +199,14 @@ enum {
     OPT_PRICE_CACHED = 420, /* issue 16 (scale): apart from the numbers above */
     OPT_SHARD,
     OPT_SHARD_COUNT,
-    OPT_MERGE_SHARD
+    OPT_MERGE_SHARD,
+    OPT_BATCH = 440, /* issue 16 item 1: apart from the numbers above */
+    OPT_BATCH_WAIT,
+    OPT_BATCH_POLL,
+    OPT_BATCH_DISCOUNT,
+    OPT_BATCH_ROUNDS,
+    OPT_BATCH_MAX_REQUESTS,
+    OPT_BATCH_MAX_BYTES
 };
 
 static const struct option long_opts[] = {
@@ -237,6 +262,13 @@ static const struct option long_opts[] = {
     {"max-cost", required_argument, NULL, OPT_MAX_COST},
     {"judge-down-timeout", required_argument, NULL, OPT_JUDGE_DOWN_TIMEOUT},
     {"price-cached-input", required_argument, NULL, OPT_PRICE_CACHED},
+    {"batch", no_argument, NULL, OPT_BATCH},
+    {"batch-wait", required_argument, NULL, OPT_BATCH_WAIT},
+    {"batch-poll", required_argument, NULL, OPT_BATCH_POLL},
+    {"batch-discount", required_argument, NULL, OPT_BATCH_DISCOUNT},
+    {"batch-rounds", required_argument, NULL, OPT_BATCH_ROUNDS},
+    {"batch-max-requests", required_argument, NULL, OPT_BATCH_MAX_REQUESTS},
+    {"batch-max-bytes", required_argument, NULL, OPT_BATCH_MAX_BYTES},
     {"shard", required_argument, NULL, OPT_SHARD},
     {"shard-count", required_argument, NULL, OPT_SHARD_COUNT},
     {"merge-from", required_argument, NULL, OPT_MERGE_SHARD}, /* cai merge's own (undocumented) */
@@ -749,12 +781,43 @@ int cmd_run(int argc, char **argv)
             if (cli_parse_double(optarg, 0, 1e6, &o.price_cached_input_per_mtok))
                 goto bad_value;
             break;
+        case OPT_BATCH:
+            o.batch = 1;
+            break;
+        case OPT_BATCH_WAIT:
+            if (cli_parse_double(optarg, 0, 1e9, &o.batch_wait_s))
+                goto bad_value;
+            break;
+        case OPT_BATCH_POLL:
+            if (cli_parse_double(optarg, 0.001, 86400, &o.batch_poll_s))
+                goto bad_value;
+            break;
+        case OPT_BATCH_DISCOUNT:
+            if (cli_parse_double(optarg, 0.001, 1, &o.batch_discount))
+                goto bad_value;
+            break;
+        case OPT_BATCH_ROUNDS:
+            if (cli_parse_u64(optarg, 1, 100, &u))
+                goto bad_value;
+            o.batch_max_rounds = (unsigned)u;
+            break;
+        case OPT_BATCH_MAX_REQUESTS:
+            if (cli_parse_u64(optarg, 1, 100000, &u))
+                goto bad_value;
+            o.batch_max_requests = (size_t)u;
+            break;
+        case OPT_BATCH_MAX_BYTES:
+            if (cli_parse_u64(optarg, 1024, 256000000, &u))
+                goto bad_value;
+            o.batch_max_bytes = (size_t)u;
+            break;
         case 'q':
             quiet = 1;
             break;
         case 'h':
             fputs(run_help, stdout);
             fputs(run_help_more, stdout);
+            fputs(run_help_batch, stdout);
             fputs(run_help_exit, stdout);
             rc = CLI_EXIT_OK;
             goto done;
