@@ -2475,8 +2475,8 @@ static cai_status batch_result(const cai_batch_item *it,
     e.completion_tokens = res->completion_tokens;
     e.truncated = (unsigned char)(res->truncated != 0);
     e.reasoning_tokens = res->reasoning_tokens;
-    st = cai_journal__add(r->journal, &e, it->pair_id, it->principle_id, it->order, it->sample,
-                          err);
+    st =
+        cai_journal__add(r->journal, &e, it->pair_id, it->principle_id, it->order, it->sample, err);
     if (st == CAI_OK)
         st = journal_sync(r, err);
     return st;
