@@ -21,6 +21,7 @@
  */
 #include "judge_int.h"
 #include "builtin_int.h"
+#include "gen_wire_int.h"
 #include "error_int.h"
 #include "opts_int.h"
 #include "ratelimit_int.h"
@@ -293,7 +294,9 @@ void cai_judge_free(cai_judge *j)
         }
         cai_wire__buf_dispose(&s->body);
         cai_wire__buf_dispose(&s->resp);
+        cai_judge__gen_clear(&s->gch, &s->gn, &s->gcap);
     }
+    cai_judge__gen_clear(&j->cur_gch, &j->cur_gn, NULL);
     if (j->multi)
         curl_multi_cleanup(j->multi);
     for (l = j->headers; l; l = l->next)
@@ -460,6 +463,12 @@ static cai_status rebuild_body(cai_judge *j, slot *s, cai_error *e)
     cai_prompt pr;
     cai_status st;
 
+    if (cai_judge__is_gen(s->task.kind)) {
+        st = cai_judge__gen_body(j, &s->task, s->gn, &s->body, e);
+        if (st == CAI_OK)
+            s->wire_gen = j->wire_gen;
+        return st;
+    }
     memset(&pr, 0, sizeof(pr));
     st = cai_prompt_build(&pr, j->c, &s->task.cmp, j->o.mode, e);
     if (st == CAI_OK)
@@ -485,7 +494,12 @@ static int halting(const cai_judge *j)
 /* The estimated cost of sending s once: its body's tokens (4 bytes each) and max_tokens. */
 static double est_cost_of(const cai_judge *j, const slot *s)
 {
-    return cai_endpoint__cost(&j->ep, (double)(s->body.len / 4), (double)j->o.max_tokens);
+    double out = (double)j->o.max_tokens;
+
+    if (cai_judge__is_gen(s->task.kind))
+        out = (double)(s->task.gen->max_tokens ? s->task.gen->max_tokens : 1024) *
+              (double)(s->task.gen->n - s->gn);
+    return cai_endpoint__cost(&j->ep, (double)(s->body.len / 4), out);
 }
 
 /* Ends the engine for a reason of the judge's health; the first reason stays. */
@@ -603,6 +617,24 @@ static cai_status admit(cai_judge *j, slot *s)
 
     s->attempts = s->retries = s->parse_fail = 0;
     s->prompt_tokens = s->completion_tokens = 0;
+    cai_judge__gen_clear(&s->gch, &s->gn, &s->gcap);
+    s->greplies = 0;
+    if (cai_judge__is_gen(s->task.kind)) {
+        /* No answer cache and no sharing of identical bodies: samples must differ. */
+        st = cai_judge__gen_body(j, &s->task, 0, &s->body, &e);
+        s->wire_gen = j->wire_gen;
+        if (st != CAI_OK) {
+            s->state = SLOT_ACTIVE; /* counted nowhere; fail_slot releases it */
+            return fail_slot(j, s, st, e.msg);
+        }
+        s->prompt_est = cai_judge__gen_estimate(&s->task);
+        s->ep.est_tokens = (unsigned)(s->body.len / 4) +
+                           (s->task.gen->max_tokens ? s->task.gen->max_tokens : 1024);
+        s->state = SLOT_READY;
+        j->ready[(j->ready_head + j->nready) % j->nslots] = (size_t)(s - j->slots);
+        j->nready++;
+        return CAI_OK;
+    }
     memset(&pr, 0, sizeof(pr));
     st = cai_prompt_build(&pr, j->c, &s->task.cmp, j->o.mode, &e);
     if (st == CAI_OK)
@@ -768,6 +800,50 @@ static double retry_after_of(const slot *s)
     return -1;
 }
 
+/* A 2xx reply to a generation request: its choices are kept; fewer than asked: ask again. */
+static cai_status on_gen_reply(cai_judge *j, slot *s, double now)
+{
+    cai_error e = {0};
+    unsigned pt, ct;
+    int has_usage, r;
+    char msg[512];
+
+    r = cai_judge__gen_take(j, s, s->resp.data ? s->resp.data : "", s->resp.len, &pt, &ct,
+                            &has_usage, &e);
+    if (r < 0) {
+        snprintf(msg, sizeof(msg), "%.200s: %.300s", j->url_shown, e.msg);
+        if (e.code == CAI_ENOMEM)
+            return fail_slot(j, s, CAI_ENOMEM, msg);
+        j->stats.parse_failures++;
+        return retry_or_fail(j, s, e.code, msg, 1, -1, now);
+    }
+    if (has_usage) {
+        j->stats.prompt_tokens += pt;
+        j->stats.completion_tokens += ct;
+        s->prompt_tokens += pt;
+        s->completion_tokens += ct;
+    }
+    cai_endpoint__charge(&j->ep, &s->ep, has_usage, pt, ct, est_cost_of(j, s));
+    if (r == 0) {
+        cai_status st;
+
+        if (halting(j)) {
+            s->state = SLOT_FREE;
+            j->free_list[j->nfree++] = (size_t)(s - j->slots);
+            return CAI_OK;
+        }
+        st = rebuild_body(j, s, &e);
+        if (st != CAI_OK)
+            return fail_slot(j, s, st, e.msg);
+        s->state = SLOT_FREE;
+        set_delayed(j, s, now); /* the rest, at once */
+        return CAI_OK;
+    }
+    j->stats.succeeded++;
+    complete(j, s, CAI_OK, NULL, NULL);
+    return CAI_OK;
+}
+
 static cai_status on_success_reply(cai_judge *j, slot *s, double now)
 {
     cai_wire_reply r;
@@ -776,6 +852,8 @@ static cai_status on_success_reply(cai_judge *j, slot *s, double now)
     cai_status st;
     char msg[512];
 
+    if (cai_judge__is_gen(s->task.kind))
+        return on_gen_reply(j, s, now);
     st = cai_wire__parse_reply(&r, j->o.backend, s->resp.data ? s->resp.data : "", s->resp.len, &e);
     if (st != CAI_OK) {
         snprintf(msg, sizeof(msg), "%.200s: %.300s", j->url_shown, e.msg);
@@ -936,7 +1014,7 @@ static cai_status finish(cai_judge *j, slot *s)
     }
     if (code >= 200 && code < 300)
         return on_success_reply(j, s, now);
-    if (code == 400 && j->o.backend == CAI_BACKEND_OPENAI &&
+    if (code == 400 && j->o.backend == CAI_BACKEND_OPENAI && s->task.kind == CAI_REQUEST_JUDGMENT &&
         (s->wire_gen != j->wire_gen ||
          (!j->wire.p.reasoning &&
           cai_wire__wants_reasoning_params(s->resp.data ? s->resp.data : "", s->resp.len)))) {
@@ -1134,8 +1212,21 @@ cai_status cai_judge_add(cai_judge *j, const cai_judge_task *t, cai_error *err)
 
     cai_error__clear(err);
     CAI_ASSERT_ARG(err, j && t);
-    if (t->kind != CAI_REQUEST_JUDGMENT)
+    if (t->kind != CAI_REQUEST_JUDGMENT && !cai_judge__is_gen(t->kind))
         return cai_error__set(err, CAI_EINVAL, "judge: unknown request kind %d", (int)t->kind);
+    if (cai_judge__is_gen(t->kind)) {
+        if (!t->gen || t->gen->n == 0 || t->gen->n > CAI_GEN_MAX_CHOICES)
+            return cai_error__set(err, CAI_EINVAL, "judge: a %s request needs 1..%d responses",
+                                  cai_request_kind_name(t->kind), CAI_GEN_MAX_CHOICES);
+        if (j->o.backend == CAI_BACKEND_BUILTIN)
+            return cai_error__set(err, CAI_EINVAL,
+                                  "judge: the builtin backend does not generate text (%s)",
+                                  cai_request_kind_name(t->kind));
+        if (t->gen->n > 1 && !cai_gen_wire__has_n(j->o.backend))
+            return cai_error__set(err, CAI_EINVAL,
+                                  "judge: the %s backend takes one response per request",
+                                  cai_backend_name(j->o.backend));
+    }
     if (!j->checked) {
         st = cai_judge_check(j, err);
         if (st != CAI_OK)
@@ -1207,7 +1298,23 @@ const cai_judge_completion *cai_judge_read(cai_judge *j)
     j->cur.task = &j->cur_task;
     j->cur.status = s->cst;
     j->cur.message = j->cur_msg;
-    j->cur.result.judgment = s->cres;
+    if (cai_judge__is_gen(s->task.kind)) {
+        cai_judge__gen_clear(&j->cur_gch, &j->cur_gn, NULL);
+        if (s->cst == CAI_OK) {
+            j->cur_gch = s->gch;
+            j->cur_gn = s->gn;
+            s->gch = NULL;
+            s->gn = s->gcap = 0;
+        }
+        j->cur.result.generation.choices = j->cur_gch;
+        j->cur.result.generation.n_choices = j->cur_gn;
+        j->cur.result.generation.prompt_tokens = s->prompt_tokens;
+        j->cur.result.generation.completion_tokens = s->completion_tokens;
+        j->cur.result.generation.attempts = s->attempts;
+        j->cur.result.generation.replies = s->greplies;
+    } else {
+        j->cur.result.judgment = s->cres;
+    }
     s->state = SLOT_FREE;
     j->free_list[j->nfree++] = idx;
     wake_by(j, 0); /* its capacity may go to a queued request at once */
@@ -1303,6 +1410,17 @@ cai_judge_request_body(cai_judge *j, const cai_judge_task *t, char **body, cai_e
     *body = NULL;
     if (j->o.backend == CAI_BACKEND_BUILTIN)
         return CAI_OK; /* nothing is sent */
+    if (cai_judge__is_gen(t->kind)) {
+        if (!t->gen || t->gen->n == 0)
+            return cai_error__set(err, CAI_EINVAL, "judge: a generation request needs n >= 1");
+        st = cai_judge__gen_body(j, t, 0, &b, err);
+        if (st != CAI_OK) {
+            cai_wire__buf_dispose(&b);
+            return st;
+        }
+        *body = b.data;
+        return CAI_OK;
+    }
     memset(&pr, 0, sizeof(pr));
     st = cai_prompt_build(&pr, j->c, &t->cmp, j->o.mode, err);
     if (st == CAI_OK)
@@ -1321,6 +1439,8 @@ unsigned cai_judge_estimate_tokens(cai_judge *j, const cai_judge_task *t)
     cai_prompt pr;
     unsigned n;
 
+    if (t && cai_judge__is_gen(t->kind))
+        return cai_judge__gen_estimate(t);
     memset(&pr, 0, sizeof(pr));
     if (!j || !t || cai_prompt_build(&pr, j->c, &t->cmp, j->o.mode, NULL) != CAI_OK) {
         cai_prompt_dispose(&pr);

@@ -11,7 +11,10 @@
  *          order, sample), "p" (P(first), or the 1..7 score in rating mode, exact digits), "v"
  *          (verdict), "lp" (from log-probs), "pt", "ct" (tokens), optional "tr" (truncated)
  *          and "rt" (reasoning tokens), written only when not 0.
- *   Later stages (issue 14: sample, critique, revision) add their own kinds with their own key
+ *     "g"  a generation (sample, critique, revision: pipeline/stage.c): "k", "rk" (the request
+ *          kind), "id", "r" (request index), "c" (choices: "x" text, "f" finish, "fr" the
+ *          server's word, "ct" tokens or -1), "pt", "ct"; loaded as text, found by key.
+ *   Later stages add their own kinds with their own key
  *   spaces; a kind's keys only ever grow, with optional keys left out at their default.
  * Versions: 1 kept the settings as given ("0 = default"), 2 resolved them and versioned the
  * prompt template, 3 added "t" (a version-2 record, which has none, is a judgment). A version-2
@@ -37,6 +40,7 @@
 #define JOURNAL_VERSION  3
 #define SETTINGS_CURRENT 2 /* the first version whose settings are in the current form */
 #define KIND_JUDGMENT    "j"
+#define KIND_GENERATION  "g"
 #define JOURNAL_MAX_LINE (1u << 20)
 
 struct cai_journal {
@@ -55,6 +59,10 @@ struct cai_journal {
     char damage[256]; /* damaged: what is wrong with the header */
     char *buf;        /* pending appends */
     size_t len, bufcap;
+    /* generation records loaded at open: key -> the record's JSON text (owned) */
+    uint64_t *gkeys;
+    char **gtexts;
+    size_t gcap, gused;
 };
 
 /* ---- hash table ------------------------------------------------------------------------ */
@@ -238,6 +246,107 @@ static cai_status load_entry(cai_journal *j, const cJSON *o, cai_error *err)
     return table_put(j, &e, err);
 }
 
+/* ---- generation records ("g") ---------------------------------------------------------- */
+
+static cai_status gen_grow(cai_journal *j, cai_error *err)
+{
+    size_t ncap = j->gcap ? j->gcap * 2 : 256, i;
+    uint64_t *nk = calloc(ncap, sizeof(*nk));
+    char **nt = calloc(ncap, sizeof(*nt));
+
+    if (!nk || !nt) {
+        free(nk);
+        free(nt);
+        return cai_error__set(err, CAI_ENOMEM, "journal: out of memory");
+    }
+    for (i = 0; i < j->gcap; i++) {
+        size_t h;
+
+        if (!j->gkeys[i])
+            continue;
+        for (h = j->gkeys[i] & (ncap - 1); nk[h]; h = (h + 1) & (ncap - 1))
+            ;
+        nk[h] = j->gkeys[i];
+        nt[h] = j->gtexts[i];
+    }
+    free(j->gkeys);
+    free(j->gtexts);
+    j->gkeys = nk;
+    j->gtexts = nt;
+    j->gcap = ncap;
+    return CAI_OK;
+}
+
+/* Loads a generation record (its text, for the stage to parse); CAI_ITEROVER for another kind. */
+static cai_status load_gen(cai_journal *j, const cJSON *o, cai_error *err)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "t");
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(o, "k");
+    uint64_t key;
+    char *text;
+    size_t h;
+    cai_status st;
+
+    if (!cJSON_IsString(t) || strcmp(t->valuestring, KIND_GENERATION) != 0)
+        return CAI_ITEROVER;
+    if (!cJSON_IsString(k) || !(key = strtoull(k->valuestring, NULL, 16)))
+        return CAI_EPARSE;
+    if ((j->gused + 1) * 2 > j->gcap && (st = gen_grow(j, err)) != CAI_OK)
+        return st;
+    text = cJSON_PrintUnformatted(o);
+    if (!text)
+        return cai_error__set(err, CAI_ENOMEM, "journal: out of memory");
+    for (h = key & (j->gcap - 1); j->gkeys[h]; h = (h + 1) & (j->gcap - 1)) {
+        if (j->gkeys[h] == key) {
+            cJSON_free(j->gtexts[h]); /* asked again: the latest answer */
+            j->gtexts[h] = text;
+            return CAI_OK;
+        }
+    }
+    j->gkeys[h] = key;
+    j->gtexts[h] = text;
+    j->gused++;
+    j->count++;
+    return CAI_OK;
+}
+
+const char *cai_journal__find_gen(const cai_journal *j, uint64_t key)
+{
+    size_t h;
+
+    if (!j->gcap)
+        return NULL;
+    key = key ? key : 1;
+    for (h = key & (j->gcap - 1); j->gkeys[h]; h = (h + 1) & (j->gcap - 1))
+        if (j->gkeys[h] == key)
+            return j->gtexts[h];
+    return NULL;
+}
+
+cai_status cai_journal__add_gen(cai_journal *j, uint64_t key, const char *fields, cai_error *err)
+{
+    char head[64];
+    cai_status st;
+    size_t n;
+    uint32_t crc;
+    char tail[16];
+
+    /* {"t":"g","k":KEY, then the caller's fields: "t" and "k" first, as in every record */
+    if (!fields || fields[0] != '{')
+        return cai_error__set(err, CAI_EINVAL, "journal: a record must be a JSON object");
+    n = (size_t)snprintf(head, sizeof(head), "{\"t\":\"%s\",\"k\":\"%016" PRIx64 "\"%s",
+                         KIND_GENERATION, key ? key : 1, fields[1] == '}' ? "" : ",");
+    crc = (uint32_t)crc32(0L, (const Bytef *)head, (uInt)n);
+    crc = (uint32_t)crc32(crc, (const Bytef *)fields + 1, (uInt)strlen(fields + 1));
+    snprintf(tail, sizeof(tail), "\t%08lx\n", (unsigned long)crc);
+    if ((st = buf_append(j, head, n, err)) != CAI_OK ||
+        (st = buf_append(j, fields + 1, strlen(fields + 1), err)) != CAI_OK ||
+        (st = buf_append(j, tail, strlen(tail), err)) != CAI_OK)
+        return st;
+    j->count++;
+    return CAI_OK;
+}
+
 /* The header line's JSON for the current version. Caller frees (cJSON_free). */
 static char *header_text(const cai_journal_open_opts *jo)
 {
@@ -409,7 +518,10 @@ static cai_status replay(cai_journal *j, const cai_journal_open_opts *jo, cai_er
             }
             have_header = 1;
         } else {
-            cai_status le = load_entry(j, o, err);
+            cai_status le = load_gen(j, o, err);
+
+            if (le == CAI_ITEROVER)
+                le = load_entry(j, o, err);
 
             if (le == CAI_OK)
                 j->loaded++;
@@ -707,6 +819,10 @@ void cai_journal__free(cai_journal *j)
         close(j->fd);
     }
     free(j->slots);
+    for (size_t i = 0; i < j->gcap; i++)
+        cJSON_free(j->gtexts[i]);
+    free(j->gkeys);
+    free(j->gtexts);
     free(j->buf);
     free(j->path);
     free(j);

@@ -51,6 +51,10 @@ typedef struct slot {
     cai_status cst;
     cai_judgment cres;
     char cmsg[512];
+    /* generation kinds: the choices gathered so far (owned texts) and the replies' usage */
+    cai_gen_text *gch;
+    size_t gn, gcap;
+    unsigned greplies;
 } slot;
 
 typedef struct centry {
@@ -98,11 +102,31 @@ struct cai_judge {
     cai_judge_completion cur; /* the completion handed out last, and its copies */
     cai_judge_task cur_task;
     char cur_msg[512];
+    cai_gen_text *cur_gch; /* the generation handed out last (owned) */
+    size_t cur_gn;
     int checked; /* cai_judge_check passed */
     /* cai_judge_one's raw copies */
     int capture;
     char *cap_request, *cap_reply;
 };
+
+/* judge_gen.c: the generation kinds (sample, critique, revision) */
+int cai_judge__is_gen(cai_request_kind k);
+/* Renders s's generation body for what it still lacks (n - choices so far). */
+cai_status cai_judge__gen_body(
+    const cai_judge *j, const cai_judge_task *t, size_t have, cai_wbuf *b, cai_error *err);
+/* Takes a 2xx reply's choices into s. 1: s has all it asked for; 0: ask again for the rest;
+ * < 0: the reply did not parse (err says why). Usage goes to *pt, *ct. */
+int cai_judge__gen_take(cai_judge *j,
+                        slot *s,
+                        const char *body,
+                        size_t len,
+                        unsigned *pt,
+                        unsigned *ct,
+                        int *has_usage,
+                        cai_error *err);
+void cai_judge__gen_clear(cai_gen_text **ch, size_t *n, size_t *cap);
+unsigned cai_judge__gen_estimate(const cai_judge_task *t);
 
 /* judge_opts.c: options and their defaults */
 cai_status cai_judge__resolve_opts(cai_judge *j, const cai_judge_opts *in, cai_error *err);

@@ -3,6 +3,8 @@
 #include "opts_int.h"
 #include "error_int.h"
 
+#include <string.h>
+
 /* ---- initialisers (cai_run_opts_init is in run.c)
  * ----------------------------------------------------------------------- */
 
@@ -259,5 +261,21 @@ cai_status cai_mix_opts__check(const cai_mix_opts *o, cai_error *err)
 
     if (o && o->version != CAI_MIX_OPTS_VERSION)
         return unknown_version(s, o->version, CAI_MIX_OPTS_VERSION, err);
+    return CAI_OK;
+}
+
+cai_status cai_sample_opts_init(cai_sample_opts *o, unsigned version)
+{
+    if (!o)
+        return CAI_EINVAL;
+    if (version != CAI_SAMPLE_OPTS_VERSION)
+        return unknown_version("cai_sample_opts", version, CAI_SAMPLE_OPTS_VERSION, NULL);
+    memset(o, 0, sizeof(*o));
+    o->version = CAI_SAMPLE_OPTS_VERSION;
+    cai_judge_opts_init(&o->judge, CAI_JUDGE_OPTS_VERSION);
+    o->n = 2;
+    o->temperature = 1.0;
+    o->top_p = -1;
+    o->seed = -1;
     return CAI_OK;
 }

@@ -74,8 +74,32 @@ CAI_EXTERN cai_status cai_judge_opts_init(cai_judge_opts *o, unsigned version);
  * Everything else (slots, retries, the health gate, caches, completions) is shared by all kinds.
  */
 typedef enum cai_request_kind {
-    CAI_REQUEST_JUDGMENT = 0 /* cmp + sample -> result.judgment */
+    CAI_REQUEST_JUDGMENT = 0, /* cmp + sample -> result.judgment */
+    CAI_REQUEST_SAMPLE,       /* gen -> result.generation: responses of a policy */
+    CAI_REQUEST_CRITIQUE,     /* gen (the critique prompt as one user turn) -> result.generation */
+    CAI_REQUEST_REVISION      /* gen (the revision prompt as one user turn) -> result.generation */
 } cai_request_kind;
+
+/* The name of a kind ("judgment", "sample", "critique", "revision"); NULL if unknown. */
+CAI_EXTERN const char *cai_request_kind_name(cai_request_kind k);
+
+/*
+ * The inputs of a generation request (SAMPLE, CRITIQUE, REVISION): a conversation ending on a
+ * user turn, sent to the judge's backend and model with these sampling settings (the judge's
+ * own temperature and max_tokens are not used). Strings stay borrowed like the task's.
+ */
+typedef struct cai_gen_request {
+    const cai_message *messages; /* roles system/user/assistant; the last one the user's */
+    size_t n_messages;
+    unsigned n;              /* responses wanted (>= 1); n > 1 only where the backend takes "n" */
+    long long seed;          /* < 0: none; else sent where honoured, seed + k for a re-ask */
+    double temperature;      /* < 0: the server's default */
+    double top_p;            /* < 0: the server's default */
+    unsigned max_tokens;     /* 0: the server's default (Anthropic: 1024) */
+    const char *const *stop; /* may be NULL */
+    size_t n_stop;
+    const char *system; /* NULL: none */
+} cai_gen_request;
 
 /* One request. Strings stay borrowed until its completion has been read (cai_judge_read) and
  * the next cai_judge_read or cai_judge_perform call. */
@@ -84,6 +108,7 @@ typedef struct cai_judge_task {
     unsigned sample;       /* self-consistency sample index; part of nothing sent unless temp > 0 */
     void *payload;         /* the caller's key: given back, untouched, in the completion */
     cai_request_kind kind; /* 0 = CAI_REQUEST_JUDGMENT */
+    const cai_gen_request *gen; /* generation kinds: the request (borrowed like the strings) */
 } cai_judge_task;
 
 /* Where a judgment's probability came from. */
@@ -117,6 +142,30 @@ typedef struct cai_judgment {
     int truncated; /* the server reported far fewer prompt tokens than the prompt has */
 } cai_judgment;
 
+/* One generated response. finish: 0 stop, 1 length (cut by max_tokens), 2 other (content
+ * filter, refusal, tool call, absent). */
+typedef struct cai_gen_text {
+    const char *text; /* NUL-terminated; "" for an empty or null content */
+    size_t len;
+    int finish;
+    const char *finish_raw; /* the server's word, NULL when absent */
+    long completion_tokens; /* -1 when several choices shared one reply's usage */
+} cai_gen_text;
+
+/*
+ * The parsed result of a generation request: exactly n choices on success. A server that
+ * answers with fewer choices than asked (one that ignores "n") is asked again for the rest,
+ * with seed + (choices so far) when a seed is set; the choices keep the order they came in.
+ */
+typedef struct cai_generation {
+    const cai_gen_text *choices;
+    size_t n_choices;
+    unsigned prompt_tokens; /* usage summed over the replies */
+    unsigned completion_tokens;
+    unsigned attempts; /* HTTP requests it took */
+    unsigned replies;  /* 2xx replies that made up the choices (1 unless re-asked) */
+} cai_generation;
+
 /*
  * One finished request, read with cai_judge_read. Borrowed from the judge until the next
  * cai_judge_read, cai_judge_perform or cai_judge_free.
@@ -127,7 +176,8 @@ typedef struct cai_judge_completion {
     cai_status status;          /* CAI_OK, or the request's own final failure after retries */
     const char *message;        /* "" on success; else a one-line reason, never the API key */
     union {
-        cai_judgment judgment; /* CAI_REQUEST_JUDGMENT; on failure p_first and score are NaN */
+        cai_judgment judgment;     /* CAI_REQUEST_JUDGMENT; on failure p_first and score are NaN */
+        cai_generation generation; /* SAMPLE, CRITIQUE, REVISION; no choices on failure */
     } result;
 } cai_judge_completion;
 

@@ -16,6 +16,7 @@
 #include <cai/record.h>
 #include <cai/route.h>
 #include <cai/run.h>
+#include <cai/sample.h>
 #include <cai/shard.h>
 #include <cai/validate.h>
 #include <cai/verdict.h>
@@ -89,6 +90,11 @@ int main()
     // judge.h: the built-in judge answers one comparison.
     cai_judge_opts jo;
     cai_judge *j = nullptr;
+    {
+        cai_sample_opts so;
+        expect(cai_sample_opts_init(&so, CAI_SAMPLE_OPTS_VERSION) == CAI_OK && so.n == 2,
+               "sample_opts_init");
+    }
     expect(cai_judge_opts_init(&jo, CAI_JUDGE_OPTS_VERSION) == CAI_OK, "judge_opts_init");
     expect(cai_backend_parse("builtin") == CAI_BACKEND_BUILTIN, "cai_backend_parse");
     err = cai_error();
