@@ -454,17 +454,36 @@ static cai_status succeed_slot(cai_judge *j, slot *s, const cai_judgment *res)
     return CAI_OK;
 }
 
-/* Renders s's body again with the current wire (after a switch to reasoning parameters). */
-static cai_status rebuild_body(cai_judge *j, slot *s, cai_error *e)
+/*
+ * Renders the request body of t by its kind: the one place where a new request kind adds its
+ * renderer (its reply goes to judge_reply.c). *prompt_est (may be NULL): cai's estimate of the
+ * prompt's tokens.
+ */
+static cai_status build_body(
+    cai_judge *j, const cai_judge_task *t, cai_wbuf *body, unsigned *prompt_est, cai_error *e)
 {
     cai_prompt pr;
     cai_status st;
 
-    memset(&pr, 0, sizeof(pr));
-    st = cai_prompt_build(&pr, j->c, &s->task.cmp, j->o.mode, e);
-    if (st == CAI_OK)
-        st = cai_wire__build(&j->wire, &s->body, &pr, (long)s->task.sample, e);
-    cai_prompt_dispose(&pr);
+    switch (t->kind) {
+    case CAI_REQUEST_JUDGMENT:
+        memset(&pr, 0, sizeof(pr));
+        st = cai_prompt_build(&pr, j->c, &t->cmp, j->o.mode, e);
+        if (st == CAI_OK)
+            st = cai_wire__build(&j->wire, body, &pr, (long)t->sample, e);
+        if (prompt_est)
+            *prompt_est = st == CAI_OK ? cai_judge__prompt_estimate(j, &pr) : 0;
+        cai_prompt_dispose(&pr);
+        return st;
+    }
+    return cai_error__set(e, CAI_EINVAL, "judge: unknown request kind %d", (int)t->kind);
+}
+
+/* Renders s's body again with the current wire (after a switch to reasoning parameters). */
+static cai_status rebuild_body(cai_judge *j, slot *s, cai_error *e)
+{
+    cai_status st = build_body(j, &s->task, &s->body, NULL, e);
+
     if (st == CAI_OK)
         s->wire_gen = j->wire_gen;
     return st;
@@ -595,7 +614,6 @@ static void key_of(cai_judge *j, slot *s)
 /* Takes a freshly added task into slot s: render, consult the caches, then queue or wait. */
 static cai_status admit(cai_judge *j, slot *s)
 {
-    cai_prompt pr;
     cai_error e = {0};
     cai_status st;
     centry *hit;
@@ -603,13 +621,8 @@ static cai_status admit(cai_judge *j, slot *s)
 
     s->attempts = s->retries = s->parse_fail = 0;
     s->prompt_tokens = s->completion_tokens = 0;
-    memset(&pr, 0, sizeof(pr));
-    st = cai_prompt_build(&pr, j->c, &s->task.cmp, j->o.mode, &e);
-    if (st == CAI_OK)
-        st = cai_wire__build(&j->wire, &s->body, &pr, (long)s->task.sample, &e);
-    s->prompt_est = st == CAI_OK ? cai_judge__prompt_estimate(j, &pr) : 0;
+    st = build_body(j, &s->task, &s->body, &s->prompt_est, &e);
     s->wire_gen = j->wire_gen;
-    cai_prompt_dispose(&pr);
     if (st != CAI_OK) {
         s->state = SLOT_ACTIVE; /* counted nowhere; fail_slot releases it */
         return fail_slot(j, s, st, e.msg);
@@ -1299,7 +1312,6 @@ cai_status cai_judge_one(cai_judge *j,
 cai_status
 cai_judge_request_body(cai_judge *j, const cai_judge_task *t, char **body, cai_error *err)
 {
-    cai_prompt pr;
     cai_wbuf b = {0};
     cai_status st;
 
@@ -1308,11 +1320,7 @@ cai_judge_request_body(cai_judge *j, const cai_judge_task *t, char **body, cai_e
     *body = NULL;
     if (j->o.backend == CAI_BACKEND_BUILTIN)
         return CAI_OK; /* nothing is sent */
-    memset(&pr, 0, sizeof(pr));
-    st = cai_prompt_build(&pr, j->c, &t->cmp, j->o.mode, err);
-    if (st == CAI_OK)
-        st = cai_wire__build(&j->wire, &b, &pr, (long)t->sample, err);
-    cai_prompt_dispose(&pr);
+    st = build_body(j, t, &b, NULL, err);
     if (st != CAI_OK) {
         cai_wire__buf_dispose(&b);
         return st;

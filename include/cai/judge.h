@@ -69,8 +69,8 @@ CAI_EXTERN cai_status cai_judge_opts_init(cai_judge_opts *o, unsigned version);
  *   1. a value here (appended: values are never renumbered),
  *   2. its inputs as new fields at the end of cai_judge_task (zero = unused by other kinds),
  *   3. its parsed result as a member of the union cai_judge_completion.result,
- *   4. in the library: a body builder (engine.c: build_body) and a reply interpreter
- *      (judge_reply.c), switched on the kind.
+ *   4. in the library: its body renderer (pipeline/engine.c, build_body) and its reply
+ *      interpreter (pipeline/judge_reply.c, next to cai_judge__interpret), switched on the kind.
  * Everything else (slots, retries, the health gate, caches, completions) is shared by all kinds.
  */
 typedef enum cai_request_kind {
