@@ -422,19 +422,22 @@ static void capture_reply(cai_judge *j, slot *s)
 /* Reports a final failure; identical bodies waiting on this one go out on their own. */
 static cai_status fail_slot(cai_judge *j, slot *s, cai_status code, const char *msg)
 {
-    size_t i, idx = (size_t)(s - j->slots);
+    size_t i, next;
 
     j->stats.failed++;
-    for (i = 0; i < j->nslots; i++)
-        if (j->slots[i].state == SLOT_WAITING && j->slots[i].leader == idx)
+    for (i = s->waiters_head; i != NO_SLOT; i = next) {
+        next = j->slots[i].next_waiter;
+        if (j->slots[i].state == SLOT_WAITING)
             set_delayed(j, &j->slots[i], 0);
+    }
+    s->waiters_head = s->waiters_tail = NO_SLOT;
     complete(j, s, code, NULL, msg);
     return CAI_OK;
 }
 
 static cai_status succeed_slot(cai_judge *j, slot *s, const cai_judgment *res)
 {
-    size_t i, idx = (size_t)(s - j->slots);
+    size_t i, next;
     cai_judgment copy;
 
     j->stats.succeeded++;
@@ -442,15 +445,17 @@ static cai_status succeed_slot(cai_judge *j, slot *s, const cai_judgment *res)
     copy = *res;
     copy.cached = 1;
     copy.attempts = 0;
-    for (i = 0; i < j->nslots; i++) {
+    for (i = s->waiters_head; i != NO_SLOT; i = next) {
         slot *w = &j->slots[i];
 
-        if (w->state != SLOT_WAITING || w->leader != idx)
+        next = w->next_waiter;
+        if (w->state != SLOT_WAITING)
             continue;
         j->stats.succeeded++;
         j->stats.cache_hits++;
         complete(j, w, CAI_OK, &copy, NULL);
     }
+    s->waiters_head = s->waiters_tail = NO_SLOT;
     return CAI_OK;
 }
 
@@ -621,6 +626,7 @@ static cai_status admit(cai_judge *j, slot *s)
 
     s->attempts = s->retries = s->parse_fail = 0;
     s->prompt_tokens = s->completion_tokens = 0;
+    s->waiters_head = s->waiters_tail = s->next_waiter = NO_SLOT;
     st = build_body(j, &s->task, &s->body, &s->prompt_est, &e);
     s->wire_gen = j->wire_gen;
     if (st != CAI_OK) {
@@ -647,8 +653,15 @@ static cai_status admit(cai_judge *j, slot *s)
         if (o != s &&
             (o->state == SLOT_READY || o->state == SLOT_ACTIVE || o->state == SLOT_DELAYED) &&
             o->k1 == s->k1 && o->k2 == s->k2) {
+            size_t idx = (size_t)(s - j->slots);
+
             s->state = SLOT_WAITING;
             s->leader = i;
+            if (o->waiters_tail == NO_SLOT)
+                o->waiters_head = idx;
+            else
+                j->slots[o->waiters_tail].next_waiter = idx;
+            o->waiters_tail = idx;
             j->waiting++;
             return CAI_OK;
         }

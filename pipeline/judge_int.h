@@ -23,6 +23,8 @@ typedef enum slot_state {
     SLOT_DONE
 } slot_state;
 
+#define NO_SLOT ((size_t)-1)
+
 typedef struct slot {
     struct cai_judge *j;
     CURL *easy; /* created on first use, reused for every later request of this slot */
@@ -39,8 +41,10 @@ typedef struct slot {
     unsigned prompt_est; /* cai's estimate of the prompt's tokens (truncation check) */
     unsigned wire_gen;   /* j->wire_gen when body was rendered */
     unsigned prompt_tokens, completion_tokens;
-    size_t leader;       /* WAITING: the slot whose identical body is in flight */
-    double due;          /* DELAYED: monotonic time it may start */
+    size_t leader;      /* WAITING: the slot whose identical body is in flight */
+    size_t next_waiter; /* WAITING: the next slot waiting on the same leader (NO_SLOT: none) */
+    size_t waiters_head, waiters_tail; /* as a leader: the slots waiting on it, in add order */
+    double due;                        /* DELAYED: monotonic time it may start */
     cai_endpoint_req ep; /* ACTIVE: what its endpoint knows of it (sent_at, probe, ...) */
     double epoch;        /* wall clock at the reply's status line */
     int too_big;
