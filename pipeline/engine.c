@@ -622,7 +622,7 @@ static cai_status admit(cai_judge *j, slot *s)
     cai_error e = {0};
     cai_status st;
     centry *hit;
-    size_t i;
+    size_t idx = (size_t)(s - j->slots);
 
     s->attempts = s->retries = s->parse_fail = 0;
     s->prompt_tokens = s->completion_tokens = 0;
@@ -635,7 +635,7 @@ static cai_status admit(cai_judge *j, slot *s)
     }
     key_of(j, s);
     hit = cai_judge__cache_find(j, s->k1, s->k2);
-    if (hit) {
+    if (hit && !hit->pending) {
         cai_judgment res;
 
         cai_judge__from_cache(j, hit, &res);
@@ -647,16 +647,16 @@ static cai_status admit(cai_judge *j, slot *s)
         return CAI_OK;
     }
     s->ep.est_tokens = (unsigned)(s->body.len / 4) + j->o.max_tokens;
-    for (i = 0; i < j->nslots; i++) {
-        slot *o = &j->slots[i];
+    /* The same body already on its way: wait for its answer instead of paying twice. The cache
+     * entry names the slot sending it (a stale one, of a slot since reused, fails the check). */
+    if (hit && hit->leader > 0 && hit->leader <= j->nslots) {
+        slot *o = &j->slots[hit->leader - 1];
 
         if (o != s &&
             (o->state == SLOT_READY || o->state == SLOT_ACTIVE || o->state == SLOT_DELAYED) &&
             o->k1 == s->k1 && o->k2 == s->k2) {
-            size_t idx = (size_t)(s - j->slots);
-
             s->state = SLOT_WAITING;
-            s->leader = i;
+            s->leader = hit->leader - 1;
             if (o->waiters_tail == NO_SLOT)
                 o->waiters_head = idx;
             else
@@ -665,6 +665,18 @@ static cai_status admit(cai_judge *j, slot *s)
             j->waiting++;
             return CAI_OK;
         }
+    }
+    if (hit) {
+        hit->leader = (uint32_t)idx + 1;
+    } else {
+        centry mark;
+
+        memset(&mark, 0, sizeof(mark));
+        mark.k1 = s->k1;
+        mark.k2 = s->k2;
+        mark.pending = 1;
+        mark.leader = (uint32_t)idx + 1;
+        cai_judge__cache_put(j, &mark); /* a full cache keeps no mark: duplicates then go out */
     }
     s->state = SLOT_READY;
     j->ready[(j->ready_head + j->nready) % j->nslots] = (size_t)(s - j->slots);

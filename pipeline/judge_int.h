@@ -57,11 +57,14 @@ typedef struct slot {
     char cmsg[512];
 } slot;
 
+/* One answer of the cache, or (pending) a body not answered yet, with the slot that sends it. */
 typedef struct centry {
     uint64_t k1, k2;
     double value; /* p_first, or the score in rating mode */
     uint32_t prompt_tokens, completion_tokens;
     uint8_t used, verdict, from_logprobs;
+    uint8_t pending; /* no answer yet: value and verdict mean nothing */
+    uint32_t leader; /* pending: 1 + the slot sending this body (0: none); checked before use */
 } centry;
 
 struct cai_judge {
