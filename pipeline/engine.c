@@ -565,7 +565,6 @@ static cai_status launch(cai_judge *j, slot *s, double now, cai_error *err)
         (void)rebuild_body(j, s, &ignored);
     }
     if (!e) {
-        j->engine_err = 1;
         return cai_error__set(err, CAI_ENOMEM, "curl_easy_init failed");
     }
     if (s->state == SLOT_DELAYED)
@@ -580,7 +579,6 @@ static cai_status launch(cai_judge *j, slot *s, double now, cai_error *err)
     mc = curl_multi_add_handle(j->multi, e);
     if (mc != CURLM_OK) {
         slot_release(j, s);
-        j->engine_err = 1;
         return cai_error__set(err, CAI_ETRANSPORT, "curl: %s", curl_multi_strerror(mc));
     }
     j->active++;
@@ -1051,7 +1049,6 @@ static cai_status perform(cai_judge *j, cai_error *err)
     CURLMcode mc = curl_multi_perform(j->multi, &running);
 
     if (mc != CURLM_OK) {
-        j->engine_err = 1;
         return cai_error__set(err, CAI_ETRANSPORT, "curl: %s", curl_multi_strerror(mc));
     }
     while ((m = curl_multi_info_read(j->multi, &left)) != NULL) {

@@ -84,7 +84,6 @@ struct cai_judge {
     size_t ready_head, nready;
     size_t *reaped; /* REAPED slots, in the order curl finished them */
     size_t nreaped;
-    int engine_err;   /* the run failed in curl, not in a callback: err says how */
     cai_endpoint ep;  /* the judge's endpoint: breaker, limiter, pacing, budget */
     cai_status fatal; /* the judge's health ended the run (CAI_OK = not) */
     char fatal_msg[512];
@@ -93,7 +92,6 @@ struct cai_judge {
     unsigned active, delayed, waiting;
     uint64_t rng;
     volatile sig_atomic_t stop;
-    int running;
     cai_judge_stats stats;
     double wake_at; /* monotonic: when fill_slots wants to run again */
     centry *cache;
