@@ -171,13 +171,12 @@ CAI_EXTERN cai_status cai_judge_create(cai_judge **out,
  * rpm/tpm pacing, the breaker, the adaptive limiter and the budget stay inside the engine.
  *
  *     const cai_judge_completion *c;
- *     unsigned running;
  *     cai_status st;
  *     for (;;) {
  *         while (cai_judge_room(j) > 0 && have_more())        // 1. submit
  *             if ((st = cai_judge_add(j, next_task(), err)) != CAI_OK)
  *                 return st;
- *         st = cai_judge_perform(j, &running, err);          // 2. move transfers
+ *         st = cai_judge_perform(j, NULL, err);              // 2. move transfers
  *         while ((c = cai_judge_read(j)) != NULL)            // 3. completions, one by one
  *             journal(c->task->payload, c->status, &c->result.judgment, c->message);
  *         if (st != CAI_OK)                                  // stopped, judge down, budget
