@@ -425,19 +425,22 @@ static void capture_reply(cai_judge *j, slot *s)
 /* Reports a final failure; identical bodies waiting on this one go out on their own. */
 static cai_status fail_slot(cai_judge *j, slot *s, cai_status code, const char *msg)
 {
-    size_t i, idx = (size_t)(s - j->slots);
+    size_t i, next;
 
     j->stats.failed++;
-    for (i = 0; i < j->nslots; i++)
-        if (j->slots[i].state == SLOT_WAITING && j->slots[i].leader == idx)
+    for (i = s->waiters_head; i != NO_SLOT; i = next) {
+        next = j->slots[i].next_waiter;
+        if (j->slots[i].state == SLOT_WAITING)
             set_delayed(j, &j->slots[i], 0);
+    }
+    s->waiters_head = s->waiters_tail = NO_SLOT;
     complete(j, s, code, NULL, msg);
     return CAI_OK;
 }
 
 static cai_status succeed_slot(cai_judge *j, slot *s, const cai_judgment *res)
 {
-    size_t i, idx = (size_t)(s - j->slots);
+    size_t i, next;
     cai_judgment copy;
 
     j->stats.succeeded++;
@@ -445,35 +448,64 @@ static cai_status succeed_slot(cai_judge *j, slot *s, const cai_judgment *res)
     copy = *res;
     copy.cached = 1;
     copy.attempts = 0;
-    for (i = 0; i < j->nslots; i++) {
+    for (i = s->waiters_head; i != NO_SLOT; i = next) {
         slot *w = &j->slots[i];
 
-        if (w->state != SLOT_WAITING || w->leader != idx)
+        next = w->next_waiter;
+        if (w->state != SLOT_WAITING)
             continue;
         j->stats.succeeded++;
         j->stats.cache_hits++;
         complete(j, w, CAI_OK, &copy, NULL);
     }
+    s->waiters_head = s->waiters_tail = NO_SLOT;
     return CAI_OK;
+}
+
+/*
+ * Renders the request body of t by its kind: the one place where a new request kind adds its
+ * renderer (its reply goes to judge_reply.c). *prompt_est (may be NULL): cai's estimate of the
+ * prompt's tokens.
+ */
+static cai_status build_body(cai_judge *j,
+                             const cai_judge_task *t,
+                             size_t got,
+                             cai_wbuf *body,
+                             unsigned *prompt_est,
+                             cai_error *e)
+{
+    cai_prompt pr;
+    cai_status st;
+
+    switch (t->kind) {
+    case CAI_REQUEST_JUDGMENT:
+        memset(&pr, 0, sizeof(pr));
+        st = cai_prompt_build(&pr, j->c, &t->cmp, j->o.mode, e);
+        if (st == CAI_OK)
+            st = cai_wire__build(&j->wire, body, &pr, (long)t->sample, e);
+        if (prompt_est)
+            *prompt_est = st == CAI_OK ? cai_judge__prompt_estimate(j, &pr) : 0;
+        cai_prompt_dispose(&pr);
+        return st;
+    case CAI_REQUEST_SAMPLE:
+    case CAI_REQUEST_CRITIQUE:
+    case CAI_REQUEST_REVISION:
+        /* judge_gen.c; got: the choices already received (a re-ask asks for the rest) */
+        if (!t->gen || t->gen->n == 0)
+            return cai_error__set(e, CAI_EINVAL, "judge: a generation request needs n >= 1");
+        st = cai_judge__gen_body(j, t, got, body, e);
+        if (prompt_est)
+            *prompt_est = st == CAI_OK ? cai_judge__gen_estimate(t) : 0;
+        return st;
+    }
+    return cai_error__set(e, CAI_EINVAL, "judge: unknown request kind %d", (int)t->kind);
 }
 
 /* Renders s's body again with the current wire (after a switch to reasoning parameters). */
 static cai_status rebuild_body(cai_judge *j, slot *s, cai_error *e)
 {
-    cai_prompt pr;
-    cai_status st;
+    cai_status st = build_body(j, &s->task, s->gn, &s->body, NULL, e);
 
-    if (cai_judge__is_gen(s->task.kind)) {
-        st = cai_judge__gen_body(j, &s->task, s->gn, &s->body, e);
-        if (st == CAI_OK)
-            s->wire_gen = j->wire_gen;
-        return st;
-    }
-    memset(&pr, 0, sizeof(pr));
-    st = cai_prompt_build(&pr, j->c, &s->task.cmp, j->o.mode, e);
-    if (st == CAI_OK)
-        st = cai_wire__build(&j->wire, &s->body, &pr, (long)s->task.sample, e);
-    cai_prompt_dispose(&pr);
     if (st == CAI_OK)
         s->wire_gen = j->wire_gen;
     return st;
@@ -555,7 +587,6 @@ static cai_status launch(cai_judge *j, slot *s, double now, cai_error *err)
         (void)rebuild_body(j, s, &ignored);
     }
     if (!e) {
-        j->engine_err = 1;
         return cai_error__set(err, CAI_ENOMEM, "curl_easy_init failed");
     }
     if (s->state == SLOT_DELAYED)
@@ -570,7 +601,6 @@ static cai_status launch(cai_judge *j, slot *s, double now, cai_error *err)
     mc = curl_multi_add_handle(j->multi, e);
     if (mc != CURLM_OK) {
         slot_release(j, s);
-        j->engine_err = 1;
         return cai_error__set(err, CAI_ETRANSPORT, "curl: %s", curl_multi_strerror(mc));
     }
     j->active++;
@@ -609,25 +639,24 @@ static void key_of(cai_judge *j, slot *s)
 /* Takes a freshly added task into slot s: render, consult the caches, then queue or wait. */
 static cai_status admit(cai_judge *j, slot *s)
 {
-    cai_prompt pr;
     cai_error e = {0};
     cai_status st;
     centry *hit;
-    size_t i;
+    size_t idx = (size_t)(s - j->slots);
 
     s->attempts = s->retries = s->parse_fail = 0;
     s->prompt_tokens = s->completion_tokens = 0;
     cai_judge__gen_clear(&s->gch, &s->gn, &s->gcap);
     s->greplies = 0;
+    s->waiters_head = s->waiters_tail = s->next_waiter = NO_SLOT;
+    st = build_body(j, &s->task, 0, &s->body, &s->prompt_est, &e);
+    s->wire_gen = j->wire_gen;
+    if (st != CAI_OK) {
+        s->state = SLOT_ACTIVE; /* counted nowhere; fail_slot releases it */
+        return fail_slot(j, s, st, e.msg);
+    }
     if (cai_judge__is_gen(s->task.kind)) {
         /* No answer cache and no sharing of identical bodies: samples must differ. */
-        st = cai_judge__gen_body(j, &s->task, 0, &s->body, &e);
-        s->wire_gen = j->wire_gen;
-        if (st != CAI_OK) {
-            s->state = SLOT_ACTIVE; /* counted nowhere; fail_slot releases it */
-            return fail_slot(j, s, st, e.msg);
-        }
-        s->prompt_est = cai_judge__gen_estimate(&s->task);
         s->ep.est_tokens = (unsigned)(s->body.len / 4) +
                            (s->task.gen->max_tokens ? s->task.gen->max_tokens : 1024);
         s->state = SLOT_READY;
@@ -635,20 +664,9 @@ static cai_status admit(cai_judge *j, slot *s)
         j->nready++;
         return CAI_OK;
     }
-    memset(&pr, 0, sizeof(pr));
-    st = cai_prompt_build(&pr, j->c, &s->task.cmp, j->o.mode, &e);
-    if (st == CAI_OK)
-        st = cai_wire__build(&j->wire, &s->body, &pr, (long)s->task.sample, &e);
-    s->prompt_est = st == CAI_OK ? cai_judge__prompt_estimate(j, &pr) : 0;
-    s->wire_gen = j->wire_gen;
-    cai_prompt_dispose(&pr);
-    if (st != CAI_OK) {
-        s->state = SLOT_ACTIVE; /* counted nowhere; fail_slot releases it */
-        return fail_slot(j, s, st, e.msg);
-    }
     key_of(j, s);
     hit = cai_judge__cache_find(j, s->k1, s->k2);
-    if (hit) {
+    if (hit && !hit->pending) {
         cai_judgment res;
 
         cai_judge__from_cache(j, hit, &res);
@@ -660,17 +678,36 @@ static cai_status admit(cai_judge *j, slot *s)
         return CAI_OK;
     }
     s->ep.est_tokens = (unsigned)(s->body.len / 4) + j->o.max_tokens;
-    for (i = 0; i < j->nslots; i++) {
-        slot *o = &j->slots[i];
+    /* The same body already on its way: wait for its answer instead of paying twice. The cache
+     * entry names the slot sending it (a stale one, of a slot since reused, fails the check). */
+    if (hit && hit->leader > 0 && hit->leader <= j->nslots) {
+        slot *o = &j->slots[hit->leader - 1];
 
         if (o != s &&
             (o->state == SLOT_READY || o->state == SLOT_ACTIVE || o->state == SLOT_DELAYED) &&
             o->k1 == s->k1 && o->k2 == s->k2) {
             s->state = SLOT_WAITING;
-            s->leader = i;
+            s->leader = hit->leader - 1;
+            if (o->waiters_tail == NO_SLOT)
+                o->waiters_head = idx;
+            else
+                j->slots[o->waiters_tail].next_waiter = idx;
+            o->waiters_tail = idx;
             j->waiting++;
             return CAI_OK;
         }
+    }
+    if (hit) {
+        hit->leader = (uint32_t)idx + 1;
+    } else {
+        centry mark;
+
+        memset(&mark, 0, sizeof(mark));
+        mark.k1 = s->k1;
+        mark.k2 = s->k2;
+        mark.pending = 1;
+        mark.leader = (uint32_t)idx + 1;
+        cai_judge__cache_put(j, &mark); /* a full cache keeps no mark: duplicates then go out */
     }
     s->state = SLOT_READY;
     j->ready[(j->ready_head + j->nready) % j->nslots] = (size_t)(s - j->slots);
@@ -1086,7 +1123,6 @@ static cai_status perform(cai_judge *j, cai_error *err)
     CURLMcode mc = curl_multi_perform(j->multi, &running);
 
     if (mc != CURLM_OK) {
-        j->engine_err = 1;
         return cai_error__set(err, CAI_ETRANSPORT, "curl: %s", curl_multi_strerror(mc));
     }
     while ((m = curl_multi_info_read(j->multi, &left)) != NULL) {
@@ -1401,7 +1437,6 @@ cai_status cai_judge_one(cai_judge *j,
 cai_status
 cai_judge_request_body(cai_judge *j, const cai_judge_task *t, char **body, cai_error *err)
 {
-    cai_prompt pr;
     cai_wbuf b = {0};
     cai_status st;
 
@@ -1410,22 +1445,7 @@ cai_judge_request_body(cai_judge *j, const cai_judge_task *t, char **body, cai_e
     *body = NULL;
     if (j->o.backend == CAI_BACKEND_BUILTIN)
         return CAI_OK; /* nothing is sent */
-    if (cai_judge__is_gen(t->kind)) {
-        if (!t->gen || t->gen->n == 0)
-            return cai_error__set(err, CAI_EINVAL, "judge: a generation request needs n >= 1");
-        st = cai_judge__gen_body(j, t, 0, &b, err);
-        if (st != CAI_OK) {
-            cai_wire__buf_dispose(&b);
-            return st;
-        }
-        *body = b.data;
-        return CAI_OK;
-    }
-    memset(&pr, 0, sizeof(pr));
-    st = cai_prompt_build(&pr, j->c, &t->cmp, j->o.mode, err);
-    if (st == CAI_OK)
-        st = cai_wire__build(&j->wire, &b, &pr, (long)t->sample, err);
-    cai_prompt_dispose(&pr);
+    st = build_body(j, t, 0, &b, NULL, err);
     if (st != CAI_OK) {
         cai_wire__buf_dispose(&b);
         return st;

@@ -23,6 +23,8 @@ typedef enum slot_state {
     SLOT_DONE
 } slot_state;
 
+#define NO_SLOT ((size_t)-1)
+
 typedef struct slot {
     struct cai_judge *j;
     CURL *easy; /* created on first use, reused for every later request of this slot */
@@ -39,8 +41,10 @@ typedef struct slot {
     unsigned prompt_est; /* cai's estimate of the prompt's tokens (truncation check) */
     unsigned wire_gen;   /* j->wire_gen when body was rendered */
     unsigned prompt_tokens, completion_tokens;
-    size_t leader;       /* WAITING: the slot whose identical body is in flight */
-    double due;          /* DELAYED: monotonic time it may start */
+    size_t leader;      /* WAITING: the slot whose identical body is in flight */
+    size_t next_waiter; /* WAITING: the next slot waiting on the same leader (NO_SLOT: none) */
+    size_t waiters_head, waiters_tail; /* as a leader: the slots waiting on it, in add order */
+    double due;                        /* DELAYED: monotonic time it may start */
     cai_endpoint_req ep; /* ACTIVE: what its endpoint knows of it (sent_at, probe, ...) */
     double epoch;        /* wall clock at the reply's status line */
     int too_big;
@@ -57,11 +61,14 @@ typedef struct slot {
     unsigned greplies;
 } slot;
 
+/* One answer of the cache, or (pending) a body not answered yet, with the slot that sends it. */
 typedef struct centry {
     uint64_t k1, k2;
     double value; /* p_first, or the score in rating mode */
     uint32_t prompt_tokens, completion_tokens;
     uint8_t used, verdict, from_logprobs;
+    uint8_t pending; /* no answer yet: value and verdict mean nothing */
+    uint32_t leader; /* pending: 1 + the slot sending this body (0: none); checked before use */
 } centry;
 
 struct cai_judge {
@@ -81,7 +88,6 @@ struct cai_judge {
     size_t ready_head, nready;
     size_t *reaped; /* REAPED slots, in the order curl finished them */
     size_t nreaped;
-    int engine_err;   /* the run failed in curl, not in a callback: err says how */
     cai_endpoint ep;  /* the judge's endpoint: breaker, limiter, pacing, budget */
     cai_status fatal; /* the judge's health ended the run (CAI_OK = not) */
     char fatal_msg[512];
@@ -90,7 +96,6 @@ struct cai_judge {
     unsigned active, delayed, waiting;
     uint64_t rng;
     volatile sig_atomic_t stop;
-    int running;
     cai_judge_stats stats;
     double wake_at; /* monotonic: when fill_slots wants to run again */
     centry *cache;

@@ -69,8 +69,8 @@ CAI_EXTERN cai_status cai_judge_opts_init(cai_judge_opts *o, unsigned version);
  *   1. a value here (appended: values are never renumbered),
  *   2. its inputs as new fields at the end of cai_judge_task (zero = unused by other kinds),
  *   3. its parsed result as a member of the union cai_judge_completion.result,
- *   4. in the library: a body builder (engine.c: build_body) and a reply interpreter
- *      (judge_reply.c), switched on the kind.
+ *   4. in the library: its body renderer (pipeline/engine.c, build_body) and its reply
+ *      interpreter (pipeline/judge_reply.c, next to cai_judge__interpret), switched on the kind.
  * Everything else (slots, retries, the health gate, caches, completions) is shared by all kinds.
  */
 typedef enum cai_request_kind {
@@ -221,13 +221,12 @@ CAI_EXTERN cai_status cai_judge_create(cai_judge **out,
  * rpm/tpm pacing, the breaker, the adaptive limiter and the budget stay inside the engine.
  *
  *     const cai_judge_completion *c;
- *     unsigned running;
  *     cai_status st;
  *     for (;;) {
  *         while (cai_judge_room(j) > 0 && have_more())        // 1. submit
  *             if ((st = cai_judge_add(j, next_task(), err)) != CAI_OK)
  *                 return st;
- *         st = cai_judge_perform(j, &running, err);          // 2. move transfers
+ *         st = cai_judge_perform(j, NULL, err);              // 2. move transfers
  *         while ((c = cai_judge_read(j)) != NULL)            // 3. completions, one by one
  *             journal(c->task->payload, c->status, &c->result.judgment, c->message);
  *         if (st != CAI_OK)                                  // stopped, judge down, budget
