@@ -5,6 +5,7 @@
 
 #include "cai/judge.h"
 #include "endpoint_int.h"
+#include "pool_int.h"
 #include "hash_int.h"
 #include "wire_int.h"
 
@@ -42,6 +43,9 @@ typedef struct slot {
     size_t leader;       /* WAITING: the slot whose identical body is in flight */
     double due;          /* DELAYED: monotonic time it may start */
     cai_endpoint_req ep; /* ACTIVE: what its endpoint knows of it (sent_at, probe, ...) */
+    int epi;             /* ACTIVE, REAPED: the pool member it went to */
+    int avoid;           /* the member it last lost its connection or timed out on (-1) */
+    unsigned failovers;  /* re-sends to another member that spent no retry */
     double epoch;        /* wall clock at the reply's status line */
     int too_big;
     CURLcode rc; /* REAPED: the transfer's result */
@@ -62,6 +66,7 @@ typedef struct centry {
 
 struct cai_judge {
     cai_judge_opts o; /* defaults resolved; its strings point at the copies below */
+    char **base_urls; /* opts' base_urls, copied (n_base_urls of them) */
     char *base_url, *model, *api_key, *ca_bundle, *anthropic_version, *cache_dir;
     char *url, *url_shown;
     const cai_constitution *c;
@@ -78,7 +83,7 @@ struct cai_judge {
     size_t *reaped; /* REAPED slots, in the order curl finished them */
     size_t nreaped;
     int engine_err;   /* the run failed in curl, not in a callback: err says how */
-    cai_endpoint ep;  /* the judge's endpoint: breaker, limiter, pacing, budget */
+    cai_pool pool;    /* the judge's endpoints, each with its breaker, limiter and pacing */
     cai_status fatal; /* the judge's health ended the run (CAI_OK = not) */
     char fatal_msg[512];
     int stop_seen;        /* the loop has noticed the first stop */

@@ -23,11 +23,13 @@ static void usage(FILE *f)
                "                      [--log FILE] [--always FAULT] [--port-file FILE]\n"
                "                      [--judge consistent|hash|coin|first]\n"
                "                      [--generate off|all|auto] [--words MIN-MAX]\n"
+               "                      [--model-id ID]\n"
                "Serves the fake judge on 127.0.0.1 until SIGTERM/SIGINT, then prints a JSON\n"
                "summary line. FAULT: 429 500 503 hang reset bad_json no_logprobs no_verdict\n"
                "401_echo; LIST: comma-separated FAULTs or a number (bit mask).\n"
                "--generate: answer with generated text (all requests, or auto: those that are\n"
-               "not judge prompts); --words: length range of generated texts (default 8-24).\n");
+               "not judge prompts); --words: length range of generated texts (default 8-24).\n"
+               "--model-id: the model GET /v1/models lists (default fake-judge).\n");
 }
 
 static int parse_u64(const char *s, unsigned long long max, unsigned long long *out)
@@ -106,10 +108,11 @@ int main(int argc, char **argv)
                                           {"judge", required_argument, NULL, 'J'},
                                           {"generate", required_argument, NULL, 'G'},
                                           {"words", required_argument, NULL, 'W'},
+                                          {"model-id", required_argument, NULL, 'M'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
     fake_llm_opts o = FAKE_LLM_OPTS_INIT;
-    const char *port_file = NULL;
+    const char *port_file = NULL, *model_id = NULL;
     unsigned long long v;
     int c, always = FAKE_OK;
     fake_gen_mode gen = FAKE_GEN_OFF;
@@ -189,6 +192,9 @@ int main(int argc, char **argv)
                 goto bad;
             break;
         }
+        case 'M':
+            model_id = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -217,6 +223,8 @@ int main(int argc, char **argv)
     }
     fake_llm_set_always(srv, (fake_fault)always);
     fake_llm_set_generate(srv, gen, (unsigned)wmin, (unsigned)wmax);
+    if (model_id)
+        fake_llm_set_model(srv, model_id);
     printf("%s\n", fake_llm_url(srv));
     fflush(stdout);
     if (port_file && write_port_file(port_file, fake_llm_port(srv)) != 0) {
