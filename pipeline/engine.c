@@ -816,8 +816,8 @@ static cai_status on_success_reply(cai_judge *j, slot *s, double now)
         s->prompt_tokens += r.prompt_tokens;
         s->completion_tokens += r.completion_tokens;
     }
-    cai_endpoint__charge(&j->pool.m[s->epi].h, &s->ep, r.has_usage, r.prompt_tokens, r.completion_tokens,
-                         est_cost_of(j, s));
+    cai_endpoint__charge(&j->pool.m[s->epi].h, &s->ep, r.has_usage, r.prompt_tokens,
+                         r.completion_tokens, est_cost_of(j, s));
     memset(&res, 0, sizeof(res));
     if (cai_judge__interpret(j, &r, &res) != 0) {
         char *text = cai_wire__redact(r.text ? r.text : "", r.text ? r.text_len : 0, j->api_key);
@@ -960,8 +960,7 @@ static cai_status finish(cai_judge *j, slot *s)
         cai_endpoint__pause(&m->h, now + fmin(pause, MAX_SERVER_WAIT_S));
     if (s->too_big) {
         s->ep.probe = 0;
-        snprintf(msg, sizeof(msg), "%s: reply larger than %u bytes", m->url_shown,
-                 MAX_REPLY_BYTES);
+        snprintf(msg, sizeof(msg), "%s: reply larger than %u bytes", m->url_shown, MAX_REPLY_BYTES);
         return fail_slot(j, s, CAI_ELIMIT, msg);
     }
     if (rc != CURLE_OK) {

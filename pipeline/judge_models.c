@@ -39,7 +39,8 @@ static size_t on_models(char *data, size_t size, size_t nmemb, void *userdata)
 
 /* Appends the ids of a {"data": [{"id": ...}]} list (OpenAI, vLLM, llama.cpp, Anthropic) to
  * out as "a", "b"; sets *has when id `model` is among them. -1 when it is not such a list. */
-static int list_ids(const char *body, size_t len, const char *model, int *has, char *out, size_t cap)
+static int
+list_ids(const char *body, size_t len, const char *model, int *has, char *out, size_t cap)
 {
     cJSON *root = cJSON_ParseWithLength(body, len), *data, *it;
     size_t off = strlen(out);

@@ -26,9 +26,9 @@
  */
 typedef struct cai_pool_member {
     cai_endpoint h;
-    char *url;        /* the request URL (base + the backend's path) */
-    char *url_shown;  /* the same, user:password removed */
-    unsigned active;  /* requests in flight here */
+    char *url;       /* the request URL (base + the backend's path) */
+    char *url_shown; /* the same, user:password removed */
+    unsigned active; /* requests in flight here */
     uint64_t requests;
     uint64_t served;
     uint64_t ejections, returns;

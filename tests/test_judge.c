@@ -1540,7 +1540,7 @@ END_TEST
 
 /* ---- several endpoints (issue 16 item 3) */
 
-static fake_llm *srv2;  /* the second endpoint of the pool tests */
+static fake_llm *srv2;   /* the second endpoint of the pool tests */
 static int srv2_revived; /* pool_hook: srv2 was brought back once it was ejected */
 
 static cai_judge *make_pool(cai_judge_opts *o, const char **urls)

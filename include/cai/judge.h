@@ -161,15 +161,15 @@ typedef struct cai_judge_stats {
 
 /* One endpoint's share of the work (cai_judge_endpoint_stats). */
 typedef struct cai_judge_endpoint_stats {
-    const char *url;         /* the request URL, user:password removed; borrowed from the judge */
-    uint64_t requests;       /* HTTP requests sent to it (attempts and probes) */
-    uint64_t answered;       /* HTTP replies of any status */
-    uint64_t served;         /* requests completed OK from its replies */
-    uint64_t conn_failures;  /* attempts that got no connection or lost it (re-sent elsewhere) */
-    uint64_t timeouts;       /* attempts that ran past the timeout */
-    uint64_t probes;         /* requests sent alone while it was ejected */
-    uint64_t ejections;      /* times its breaker opened: it got nothing but probes */
-    uint64_t returns;        /* times a probe's reply brought it back */
+    const char *url;        /* the request URL, user:password removed; borrowed from the judge */
+    uint64_t requests;      /* HTTP requests sent to it (attempts and probes) */
+    uint64_t answered;      /* HTTP replies of any status */
+    uint64_t served;        /* requests completed OK from its replies */
+    uint64_t conn_failures; /* attempts that got no connection or lost it (re-sent elsewhere) */
+    uint64_t timeouts;      /* attempts that ran past the timeout */
+    uint64_t probes;        /* requests sent alone while it was ejected */
+    uint64_t ejections;     /* times its breaker opened: it got nothing but probes */
+    uint64_t returns;       /* times a probe's reply brought it back */
     unsigned in_flight;
     unsigned limit; /* its limiter's cap on requests in flight */
     int ejected;    /* its breaker is open now */

@@ -66,8 +66,7 @@ int cli_endpoints_file(cli_endpoints *e, const char *path)
         while (*s == ' ' || *s == '\t')
             s++;
         end = s + strlen(s);
-        while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' ||
-                           end[-1] == '\r'))
+        while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r'))
             *--end = '\0';
         if (!*s)
             continue;

@@ -1251,8 +1251,8 @@ handle(fake_llm *s, conn *c, const char *hdrs, size_t hdr_len, const char *body,
         char list[256];
 
         pthread_mutex_lock(&s->mu);
-        snprintf(list, sizeof(list), "{\"object\":\"list\",\"data\":[{\"id\":\"%s\",\"object\":\"model\"}]}",
-                 s->model);
+        snprintf(list, sizeof(list),
+                 "{\"object\":\"list\",\"data\":[{\"id\":\"%s\",\"object\":\"model\"}]}", s->model);
         pthread_mutex_unlock(&s->mu);
         if (queue_reply(c, 200, NULL, list, strlen(list), strlen(list)) != 0)
             return -1;
