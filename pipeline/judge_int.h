@@ -5,6 +5,7 @@
 
 #include "cai/judge.h"
 #include "endpoint_int.h"
+#include "pool_int.h"
 #include "hash_int.h"
 #include "wire_int.h"
 
@@ -46,6 +47,9 @@ typedef struct slot {
     size_t waiters_head, waiters_tail; /* as a leader: the slots waiting on it, in add order */
     double due;                        /* DELAYED: monotonic time it may start */
     cai_endpoint_req ep; /* ACTIVE: what its endpoint knows of it (sent_at, probe, ...) */
+    int epi;             /* ACTIVE, REAPED: the pool member it went to */
+    int avoid;           /* the member it last lost its connection or timed out on (-1) */
+    unsigned failovers;  /* re-sends to another member that spent no retry */
     double epoch;        /* wall clock at the reply's status line */
     int too_big;
     CURLcode rc; /* REAPED: the transfer's result */
@@ -73,6 +77,7 @@ typedef struct centry {
 
 struct cai_judge {
     cai_judge_opts o; /* defaults resolved; its strings point at the copies below */
+    char **base_urls; /* opts' base_urls, copied (n_base_urls of them) */
     char *base_url, *model, *api_key, *ca_bundle, *anthropic_version, *cache_dir;
     char *url, *url_shown;
     const cai_constitution *c;
@@ -88,7 +93,7 @@ struct cai_judge {
     size_t ready_head, nready;
     size_t *reaped; /* REAPED slots, in the order curl finished them */
     size_t nreaped;
-    cai_endpoint ep;  /* the judge's endpoint: breaker, limiter, pacing, budget */
+    cai_pool pool;    /* the judge's endpoints, each with its breaker, limiter and pacing */
     cai_status fatal; /* the judge's health ended the run (CAI_OK = not) */
     char fatal_msg[512];
     int stop_seen;        /* the loop has noticed the first stop */

@@ -82,6 +82,7 @@ struct pending {
 };
 
 struct cai_run {
+    cai_judge_endpoint_stats *ep_stats; /* the summary's per-endpoint counts */
     cai_run_opts o;
     cai_constitution *c;
     cai_calibrate *cal; /* --calibration: applied to P(A) as records are written, else NULL */
@@ -2212,6 +2213,9 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
     st = cai_judge_check(r->judge, err);
     if (st != CAI_OK)
         goto out;
+    /* Several endpoints must serve one model; a merge sends nothing. */
+    if (!r->o.n_merge_dirs && (st = cai_judge_check_endpoints(r->judge, err)) != CAI_OK)
+        goto out;
     fp_json = fingerprint_json(r, inputs);
     if (!fp_json) {
         st = cai_error__set(err, CAI_ENOMEM, "out of memory");
@@ -2311,6 +2315,14 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
     r->s.prompt_tokens = js.prompt_tokens + r->replayed_pt;
     r->s.completion_tokens = js.completion_tokens + r->replayed_ct;
     r->s.cached_prompt_tokens = js.cached_tokens;
+    r->s.n_endpoints = cai_judge_endpoint_count(r->judge);
+    free(r->ep_stats);
+    r->ep_stats = r->s.n_endpoints ? calloc(r->s.n_endpoints, sizeof(*r->ep_stats)) : NULL;
+    if (!r->ep_stats)
+        r->s.n_endpoints = 0;
+    for (size_t i = 0; i < r->s.n_endpoints; i++)
+        cai_judge_get_endpoint_stats(r->judge, i, &r->ep_stats[i]);
+    r->s.endpoints = r->ep_stats;
     if (r->mj) {
         /* What the shards' requests used, failed attempts included (the journals keep only
          * answers): the totals of the unsharded run that sent the same requests. */
@@ -2395,6 +2407,7 @@ void cai_run_free(cai_run *r)
 
     if (!r)
         return;
+    free(r->ep_stats);
     if (r->ring) {
         for (i = r->head; i < r->tail; i++)
             pending_free(r->ring[i % r->cap]);

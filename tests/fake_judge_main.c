@@ -24,6 +24,7 @@ static void usage(FILE *f)
                "                      [--judge consistent|hash|coin|first]\n"
                "                      [--generate off|all|auto] [--words MIN-MAX]\n"
                "                      [--batch-polls N] [--batch-expire N] [--batch-fail-every N]\n"
+               "                      [--model-id ID]\n"
                "Serves the fake judge on 127.0.0.1 until SIGTERM/SIGINT, then prints a JSON\n"
                "summary line. FAULT: 429 500 503 hang reset bad_json no_logprobs no_verdict\n"
                "401_echo; LIST: comma-separated FAULTs or a number (bit mask).\n"
@@ -32,7 +33,8 @@ static void usage(FILE *f)
                "Batch APIs (OpenAI /v1/files + /v1/batches, Anthropic /v1/messages/batches): a\n"
                "batch ends after --batch-polls status requests (default 3); the next N batches\n"
                "expire half done (--batch-expire); requests whose custom_id hashes to 0 mod N\n"
-               "fail once (--batch-fail-every).\n");
+               "fail once (--batch-fail-every).\n"
+               "--model-id: the model GET /v1/models lists (default fake-judge).\n");
 }
 
 static int parse_u64(const char *s, unsigned long long max, unsigned long long *out)
@@ -114,10 +116,11 @@ int main(int argc, char **argv)
                                           {"batch-polls", required_argument, NULL, 'B'},
                                           {"batch-expire", required_argument, NULL, 'E'},
                                           {"batch-fail-every", required_argument, NULL, 'F'},
+                                          {"model-id", required_argument, NULL, 'M'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
     fake_llm_opts o = FAKE_LLM_OPTS_INIT;
-    const char *port_file = NULL;
+    const char *port_file = NULL, *model_id = NULL;
     unsigned long long v;
     int c, always = FAKE_OK;
     fake_gen_mode gen = FAKE_GEN_OFF;
@@ -210,6 +213,9 @@ int main(int argc, char **argv)
             if (parse_u64(optarg, 1000000, &bfail) != 0)
                 goto bad;
             break;
+        case 'M':
+            model_id = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -241,6 +247,8 @@ int main(int argc, char **argv)
     fake_llm_batch_set_polls(srv, (unsigned)bpolls);
     fake_llm_batch_expire_next(srv, (unsigned)bexpire);
     fake_llm_batch_fail_every(srv, (unsigned)bfail);
+    if (model_id)
+        fake_llm_set_model(srv, model_id);
     printf("%s\n", fake_llm_url(srv));
     fflush(stdout);
     if (port_file && write_port_file(port_file, fake_llm_port(srv)) != 0) {

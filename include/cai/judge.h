@@ -46,11 +46,18 @@ typedef struct cai_judge_opts {
     uint64_t rng_seed;             /* jitter RNG seed */
     double down_timeout_s;         /* breaker: how long the judge may stay unreachable; 0 = 60 */
     double stop_grace_s; /* after a first stop, how long in-flight requests may finish; 0 = 5 */
+    /* version 2: several endpoints serving one model (self-hosted replicas behind no load
+     * balancer). n_base_urls > 1: base_urls replace base_url (borrowed until create returns);
+     * each endpoint gets `concurrency` requests in flight, its own breaker, limiter and rpm/tpm
+     * pacing, and the engine sends each request to the one with the fewest in flight (see
+     * docs/scale.md). 0 or 1: base_url (or base_urls[0]) alone, as in version 1. */
+    const char *const *base_urls;
+    size_t n_base_urls;
 } cai_judge_opts;
 
 /* Everything not named is 0/NULL: the builtin backend, choice mode, and the defaults above. */
 /* Zero means "default" for every field except the retry counts, where 0 means none. */
-#define CAI_JUDGE_OPTS_VERSION 1
+#define CAI_JUDGE_OPTS_VERSION 2
 
 /* Fills *o with the defaults of that version of the struct; CAI_EINVAL for an unknown
  * version (or NULL o). Pass CAI_JUDGE_OPTS_VERSION. */
@@ -202,6 +209,22 @@ typedef struct cai_judge_stats {
     uint64_t cached_tokens; /* part of prompt_tokens the server read from its prefix cache */
 } cai_judge_stats;
 
+/* One endpoint's share of the work (cai_judge_endpoint_stats). */
+typedef struct cai_judge_endpoint_stats {
+    const char *url;        /* the request URL, user:password removed; borrowed from the judge */
+    uint64_t requests;      /* HTTP requests sent to it (attempts and probes) */
+    uint64_t answered;      /* HTTP replies of any status */
+    uint64_t served;        /* requests completed OK from its replies */
+    uint64_t conn_failures; /* attempts that got no connection or lost it (re-sent elsewhere) */
+    uint64_t timeouts;      /* attempts that ran past the timeout */
+    uint64_t probes;        /* requests sent alone while it was ejected */
+    uint64_t ejections;     /* times its breaker opened: it got nothing but probes */
+    uint64_t returns;       /* times a probe's reply brought it back */
+    unsigned in_flight;
+    unsigned limit; /* its limiter's cap on requests in flight */
+    int ejected;    /* its breaker is open now */
+} cai_judge_endpoint_stats;
+
 typedef struct cai_judge cai_judge;
 
 /*
@@ -340,6 +363,23 @@ CAI_EXTERN void cai_judge_set_budget(cai_judge *j,
 CAI_EXTERN double cai_judge_spent(const cai_judge *j);
 
 CAI_EXTERN void cai_judge_get_stats(const cai_judge *j, cai_judge_stats *out);
+
+/* How many endpoints the judge sends to (1 for one base_url; 0 for the builtin backend). */
+CAI_EXTERN size_t cai_judge_endpoint_count(const cai_judge *j);
+/* Endpoint i's counts (i < cai_judge_endpoint_count; zeroed otherwise). */
+CAI_EXTERN void
+cai_judge_get_endpoint_stats(const cai_judge *j, size_t i, cai_judge_endpoint_stats *out);
+
+/*
+ * With several endpoints: asks each for its models (GET {base}/models; Anthropic:
+ * {base}/v1/models) and refuses a mix, since which endpoint answers must never change a label.
+ * Every endpoint must list the judge's model: CAI_EINVAL names each endpoint with what it
+ * serves. An endpoint that does not serve the list (HTTP 404) is not compared. An endpoint
+ * that cannot be reached, or answers another error: CAI_ETRANSPORT / CAI_EHTTP naming it.
+ * One endpoint, or the builtin backend: CAI_OK without sending anything. Blocks (each GET
+ * within the judge's timeout, at most 10 s).
+ */
+CAI_EXTERN cai_status cai_judge_check_endpoints(cai_judge *j, cai_error *err);
 
 /* The options in effect: every "0 = default" resolved (top_logprobs 10 or 5, max_tokens 1 or
  * 512, timeout_s 60, ...). Strings are borrowed from j; api_key is always NULL here. */

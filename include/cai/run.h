@@ -135,7 +135,7 @@ typedef struct cai_run_opts {
     unsigned batch_max_rounds; /* submissions of one request before it is asked online; 0 = 3 */
 } cai_run_opts;
 
-#define CAI_RUN_OPTS_VERSION 1
+#define CAI_RUN_OPTS_VERSION 2
 
 /*
  * Fills *o with the defaults of that version (judge: cai_judge_opts_init's); CAI_EINVAL for an
@@ -191,6 +191,10 @@ typedef struct cai_run_summary {
     /* Part of prompt_tokens the server read from its prefix cache, as its usage reports them;
      * this run's requests only (the journal does not keep them). */
     uint64_t cached_prompt_tokens;
+    /* Per judge endpoint, this run's requests (cai_judge_get_endpoint_stats); borrowed from the
+     * run until cai_run_free. n_endpoints 0: builtin backend or a dry run. */
+    const cai_judge_endpoint_stats *endpoints;
+    size_t n_endpoints;
 } cai_run_summary;
 
 typedef struct cai_run cai_run;

@@ -59,6 +59,19 @@ int cli_print_report(char *text, int json);
 /* Writes text (a plot) to path with cli_write_file and frees it; the exit code, as above. */
 int cli_write_report(const char *path, char *text);
 
+/* The judge's endpoints: --base-url URL (repeatable) and --endpoints FILE (one URL a line,
+ * "#" comments, blank lines), in the order given; a URL given twice is refused. The add
+ * functions print "cai: WHERE: reason" and return -1 on a bad entry. */
+typedef struct cli_endpoints {
+    char **urls;
+    size_t n;
+} cli_endpoints;
+int cli_endpoints_add(cli_endpoints *e, const char *url);
+int cli_endpoints_file(cli_endpoints *e, const char *path);
+/* Points jo's base_url / base_urls at e (which must outlive the judge's creation). */
+void cli_endpoints_apply(const cli_endpoints *e, cai_judge_opts *jo);
+void cli_endpoints_free(cli_endpoints *e);
+
 /* Strict parsers: whole string, range checked. Return 0 on success, -1 otherwise. */
 int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 int cli_parse_double(const char *s, double min, double max, double *out);

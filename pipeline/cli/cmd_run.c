@@ -66,7 +66,10 @@ static const char run_help_more[] =
     "judge:\n"
     "  -j, --judge NAME           builtin (default, offline heuristics), openai, completions,\n"
     "                             anthropic\n"
-    "      --base-url URL         endpoint base (default: the provider's public API)\n"
+    "      --base-url URL         endpoint base (default: the provider's public API); repeat\n"
+    "                             it for replicas of one model: least-outstanding balancing,\n"
+    "                             failover, all must list --model at /models\n"
+    "      --endpoints FILE       the endpoints, one URL a line (# comments)\n"
     "  -m, --model NAME           judge model (required for HTTP judges)\n"
     "      --api-key-env NAME     variable holding the key (default OPENAI_API_KEY or\n"
     "                             ANTHROPIC_API_KEY); keys are never taken from the command line\n"
@@ -91,7 +94,9 @@ static const char run_help_more[] =
     "                             or the key (401/403) before its first reply stops at once\n"
     "      --rpm N, --tpm N       client-side request and token rate limits per minute\n"
     "      --cache-dir DIR        reuse answers to identical requests across runs\n"
-    "\n"
+    "\n";
+
+static const char run_help_plan[] =
     "plan and labels:\n"
     "      --seed N               seed for principle sampling (default 0)\n"
     "      --principles-per-pair K  principles sampled per pair, by weight (default 1)\n"
@@ -158,6 +163,7 @@ enum {
     OPT_GZIP_LEVEL,
     OPT_LIMIT,
     OPT_BASE_URL,
+    OPT_ENDPOINTS,
     OPT_API_KEY_ENV,
     OPT_API_KEY_FILE,
     OPT_CA_BUNDLE,
@@ -222,6 +228,7 @@ static const struct option long_opts[] = {
     {"limit", required_argument, NULL, OPT_LIMIT},
     {"judge", required_argument, NULL, 'j'},
     {"base-url", required_argument, NULL, OPT_BASE_URL},
+    {"endpoints", required_argument, NULL, OPT_ENDPOINTS},
     {"model", required_argument, NULL, 'm'},
     {"api-key-env", required_argument, NULL, OPT_API_KEY_ENV},
     {"api-key-file", required_argument, NULL, OPT_API_KEY_FILE},
@@ -404,6 +411,18 @@ static void print_summary(const cai_run_opts *o, const cai_run_summary *s)
     if (s->requests)
         fprintf(stderr, "  requests: %llu sent, %llu timed out\n", (unsigned long long)s->requests,
                 (unsigned long long)s->timeouts);
+    if (s->n_endpoints > 1)
+        for (size_t i = 0; i < s->n_endpoints; i++) {
+            const cai_judge_endpoint_stats *e = &s->endpoints[i];
+
+            fprintf(stderr,
+                    "  endpoint %s: %llu requests, %llu served, %llu connection failures, "
+                    "%llu timeouts, ejected %llu times, back %llu times%s\n",
+                    e->url, (unsigned long long)e->requests, (unsigned long long)e->served,
+                    (unsigned long long)e->conn_failures, (unsigned long long)e->timeouts,
+                    (unsigned long long)e->ejections, (unsigned long long)e->returns,
+                    e->ejected ? " (ejected at the end)" : "");
+        }
     print_truncation(s);
     print_rate("position consistency", s->position_consistency);
     print_rate("chosen is response_a", s->position_a_rate);
@@ -561,6 +580,7 @@ int cmd_run(int argc, char **argv)
     unsigned shard_count = 0;
     const char **merge_dirs = NULL;
     size_t n_merge = 0;
+    cli_endpoints eps = {NULL, 0};
 
     cai_run_opts_init(&o, CAI_RUN_OPTS_VERSION);
     inputs = calloc((size_t)argc + 1, sizeof(*inputs));
@@ -617,7 +637,16 @@ int cmd_run(int argc, char **argv)
             o.judge.backend = (cai_backend)v;
             break;
         case OPT_BASE_URL:
-            o.judge.base_url = optarg;
+            if (cli_endpoints_add(&eps, optarg) != 0) {
+                rc = CLI_EXIT_USAGE;
+                goto done;
+            }
+            break;
+        case OPT_ENDPOINTS:
+            if (cli_endpoints_file(&eps, optarg) != 0) {
+                rc = CLI_EXIT_USAGE;
+                goto done;
+            }
             break;
         case 'm':
             o.judge.model = optarg;
@@ -817,6 +846,7 @@ int cmd_run(int argc, char **argv)
         case 'h':
             fputs(run_help, stdout);
             fputs(run_help_more, stdout);
+            fputs(run_help_plan, stdout);
             fputs(run_help_batch, stdout);
             fputs(run_help_exit, stdout);
             rc = CLI_EXIT_OK;
@@ -830,6 +860,7 @@ int cmd_run(int argc, char **argv)
         rc = cli_usage("run", "unexpected argument '%s' (inputs go after --input)", argv[optind]);
         goto done;
     }
+    cli_endpoints_apply(&eps, &o.judge);
     if (!n_inputs || !o.constitution || !o.output_dir) {
         rc = cli_usage("run", "--input, --constitution and --output are required");
         goto done;
@@ -929,6 +960,7 @@ int cmd_run(int argc, char **argv)
 bad_value:
     rc = cli_bad_value("run", long_opts, c, optarg, run_expected(c));
 done: /* the one way out once the argument arrays exist: nothing leaks on any path */
+    cli_endpoints_free(&eps);
     free(inputs);
     free(merge_dirs);
     free(cmdline);

@@ -99,6 +99,8 @@ int main()
     expect(cai_backend_parse("builtin") == CAI_BACKEND_BUILTIN, "cai_backend_parse");
     err = cai_error();
     expect(cai_judge_create(&j, &jo, nullptr, &err) == CAI_OK, "cai_judge_create");
+    expect(cai_judge_endpoint_count(j) == 0, "cai_judge_endpoint_count (builtin)");
+    expect(cai_judge_check_endpoints(j, &err) == CAI_OK, "cai_judge_check_endpoints");
     if (j) {
         cai_principle p = {
             "p", "Which response is more helpful?", 1.0, nullptr, 0, nullptr, nullptr, "cxx"};

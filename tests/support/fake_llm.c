@@ -99,6 +99,7 @@ struct fake_llm {
     double *q_free_at;     /* when each slot is free again (now_ms clock) */
 
     unsigned cached;   /* fake_llm_set_cached */
+    char model[128];   /* fake_llm_set_model: the id GET /v1/models lists */
     fake_gen_mode gen; /* fake_llm_set_generate */
     unsigned gen_min, gen_max;
     fake_batches *batches; /* the batch APIs (fake_batch.c); own lock */
@@ -1268,6 +1269,20 @@ handle(fake_llm *s, conn *c, const char *hdrs, size_t hdr_len, const char *body,
             rc = -1;
         goto done;
     }
+    if (!status && strcmp(path, "/v1/models") == 0 && strcmp(method, "GET") == 0) {
+        /* The model list (OpenAI's shape, which vLLM and llama.cpp serve too); not counted as a
+         * request: the counters stay about judgments. */
+        char list[256];
+
+        pthread_mutex_lock(&s->mu);
+        snprintf(list, sizeof(list),
+                 "{\"object\":\"list\",\"data\":[{\"id\":\"%s\",\"object\":\"model\"}]}", s->model);
+        pthread_mutex_unlock(&s->mu);
+        if (queue_reply(c, 200, NULL, list, strlen(list), strlen(list)) != 0)
+            return -1;
+        c->state = C_WRITE;
+        return 0;
+    }
     anthropic = strcmp(path, "/v1/messages") == 0;
     if (!status) {
         if (strcmp(path, "/v1/chat/completions") == 0) {
@@ -1828,6 +1843,7 @@ fake_llm *fake_llm_start(const fake_llm_opts *opts)
 
     if (!s)
         return NULL;
+    snprintf(s->model, sizeof(s->model), "fake-judge");
     s->o = opts ? *opts : FAKE_LLM_OPTS_INIT;
     s->lfd = -1;
     s->revived_fd = -1;
@@ -2111,6 +2127,13 @@ void fake_llm_set_generate(fake_llm *s, fake_gen_mode mode, unsigned min_words, 
     s->gen = mode;
     s->gen_min = min_words;
     s->gen_max = max_words;
+    pthread_mutex_unlock(&s->mu);
+}
+
+void fake_llm_set_model(fake_llm *s, const char *id)
+{
+    pthread_mutex_lock(&s->mu);
+    snprintf(s->model, sizeof(s->model), "%s", id ? id : "fake-judge");
     pthread_mutex_unlock(&s->mu);
 }
 

@@ -140,6 +140,9 @@ void fake_llm_set_context(fake_llm *s, unsigned tokens);
  * 100 reasoning tokens (usage.completion_tokens_details.reasoning_tokens, inside
  * completion_tokens). */
 void fake_llm_set_reasoning(fake_llm *s, int on);
+/* The model id GET /v1/models lists (default "fake-judge"; the only GET served, and not
+ * counted in the request counters). */
+void fake_llm_set_model(fake_llm *s, const char *id);
 /* Prefix caching: usage reports min(tokens, prompt) prompt tokens as cached
  * (prompt_tokens_details.cached_tokens; Anthropic: cache_read_input_tokens); 0 = none. */
 void fake_llm_set_cached(fake_llm *s, unsigned tokens);
