@@ -56,12 +56,13 @@ struct cai_writer {
     unsigned char *buf; /* compressed (or plain) bytes waiting for write() */
     size_t buf_len;
     uint64_t records;
-    /* gzip input: in[(head + count) % N_IN] is filled by the caller (fill bytes so far);
-     * in[head], ..., count of them, wait for (or are in) the compressor. NULL until the first
-     * write. */
+    /* gzip input: in[tail] is filled by the caller (fill bytes so far; tail and fill are the
+     * caller's alone); in[head], ..., count of them (under mu), wait for (or are in) the
+     * compressor. Each is NULL until it is first filled. */
     unsigned char *in[N_IN];
     size_t in_len[N_IN];
     size_t fill;
+    unsigned tail;
     unsigned head, count;
     /* the compressor thread */
     pthread_mutex_t mu;
@@ -248,9 +249,10 @@ static cai_status submit(cai_writer *w, cai_error *err)
                                   w->shards[w->n_shards - 1].tmp);
         w->running = 1;
     }
+    w->in_len[w->tail] = w->fill;
+    w->tail = (w->tail + 1) % N_IN;
     pthread_mutex_lock(&w->mu);
     if (!w->async_failed) {
-        w->in_len[(w->head + w->count) % N_IN] = w->fill;
         w->count++;
         pthread_cond_signal(&w->work);
     }
@@ -273,17 +275,14 @@ static cai_status put(cai_writer *w, const void *data, size_t len, int flush, ca
 
     if (w->o.plain)
         return plain_put(w, data, len, flush, err);
-    if (!w->in[0]) {
-        unsigned k;
-        for (k = 0; k < N_IN; k++) {
-            if (!(w->in[k] = malloc(IN_SIZE)))
-                return cai_error__set(err, CAI_ENOMEM, "out of memory");
-        }
-    }
     while (len > 0) {
-        unsigned char *dst = w->in[(w->head + w->count) % N_IN];
+        unsigned i = w->tail;
+        unsigned char *dst = w->in[i];
         size_t k = IN_SIZE - w->fill < len ? IN_SIZE - w->fill : len;
 
+        /* buffers are allocated when first filled: a small output never holds four */
+        if (!dst && !(dst = w->in[i] = malloc(IN_SIZE)))
+            return cai_error__set(err, CAI_ENOMEM, "out of memory");
         memcpy(dst + w->fill, p, k);
         w->fill += k;
         p += k;
@@ -295,8 +294,8 @@ static cai_status put(cai_writer *w, const void *data, size_t len, int flush, ca
         return CAI_OK;
     if ((st = drain(w, err)) != CAI_OK)
         return st;
-    /* joined: count is 0, so the partial buffer is in[head] */
-    st = deflate_put(w, w->in[w->head], w->fill, Z_FINISH, err);
+    st = deflate_put(w, w->fill ? w->in[w->tail] : (const unsigned char *)"", w->fill, Z_FINISH,
+                     err);
     w->fill = 0;
     return st;
 }
