@@ -3,6 +3,7 @@
 #include "wire_int.h"
 #include "error_int.h"
 #include "util_int.h"
+#include "jscan_int.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -396,14 +397,44 @@ cai_wire__build(const cai_wire *w, cai_wbuf *b, const cai_prompt *pr, long sampl
 /* ---------------------------------------------------------------- replies */
 
 /*
+ * Replies are read in place (jscan_int.h): one validating pass over the body, then lookups; no
+ * tree is built. The strings handed out (text, top tokens) are decoded into one buffer per reply,
+ * allocated at the first of them, so a reply costs at most one allocation.
+ */
+
+/* A decoded, NUL-terminated copy of string s in r's buffer (its decoded length in *len); NULL
+ * when out of memory. The buffer holds the body's length: the strings kept are disjoint spans
+ * of it and never grow when decoded. */
+static const char *keep(cai_wire_reply *r, const cai_jval *s, size_t *len)
+{
+    char *dst;
+
+    if (!r->strings) {
+        if (!(r->strings = malloc(r->strings_cap)))
+            return NULL;
+    }
+    if (s->n - 1 > r->strings_cap - r->strings_used)
+        return NULL;
+    dst = r->strings + r->strings_used;
+    *len = cai_jscan__string(s, dst);
+    r->strings_used += *len + 1;
+    return dst;
+}
+
+/*
  * A token that only opens the answer: "(", "[", "**", a quote, white space ("(A)" and "**A**"
  * are often tokenised as "(" / "**" then "A"). The letter is then in a later position.
  */
-static int is_wrapper_token(const char *s)
+static int is_wrapper_token(const cai_jval *tok)
 {
+    char buf[64];
+    const char *s;
     int seen = 0;
 
-    for (; *s; s++) {
+    if (!cai_jscan__is_string(tok) || tok->n - 1 > sizeof(buf))
+        return 0;
+    cai_jscan__string(tok, buf);
+    for (s = buf; *s; s++) {
         if (*s == '(' || *s == '[' || *s == '*' || *s == '"' || *s == '\'')
             seen = 1;
         else if (*s != ' ' && *s != '\n' && *s != '\t')
@@ -415,132 +446,147 @@ static int is_wrapper_token(const char *s)
 /* How many leading answer positions are skipped when looking for the letter. */
 #define MAX_WRAPPER_TOKENS 2
 
-/* OpenAI chat: a list of {"token","logprob"} objects. */
-static void take_top_objects(cai_wire_reply *r, const cJSON *list)
+static void add_top(cai_wire_reply *r, const cai_jval *tok, const cai_jval *lp)
 {
-    const cJSON *e;
+    size_t len;
+    const char *s = keep(r, tok, &len);
 
-    cJSON_ArrayForEach(e, list)
-    {
-        const cJSON *tok = cJSON_GetObjectItemCaseSensitive(e, "token");
-        const cJSON *lp = cJSON_GetObjectItemCaseSensitive(e, "logprob");
+    if (!s)
+        return;
+    r->top[r->n_top].token = s;
+    r->top[r->n_top].len = len;
+    r->top[r->n_top].logprob = cai_jscan__number(lp);
+    r->n_top++;
+}
 
+/* OpenAI chat: a list of {"token","logprob"} objects. */
+static void take_top_objects(cai_wire_reply *r, const cai_jval *list)
+{
+    cai_jiter it = {0};
+    cai_jval e;
+
+    static const char *const keys[] = {"token", "logprob"};
+    cai_jval f[2];
+
+    while (cai_jscan__next(list, &it, NULL, &e)) {
         if (r->n_top >= CAI_WIRE_MAX_TOP)
             break;
-        if (!cJSON_IsString(tok) || !cJSON_IsNumber(lp))
-            continue;
-        r->top[r->n_top].token = tok->valuestring;
-        r->top[r->n_top].len = strlen(tok->valuestring);
-        r->top[r->n_top].logprob = lp->valuedouble;
-        r->n_top++;
+        cai_jscan__get_many(&e, keys, f, 2);
+        if (cai_jscan__is_string(&f[0]) && cai_jscan__is_number(&f[1]))
+            add_top(r, &f[0], &f[1]);
     }
 }
 
 /* Legacy completions: one {token: logprob} map per position. */
-static void take_top_map(cai_wire_reply *r, const cJSON *map)
+static void take_top_map(cai_wire_reply *r, const cai_jval *map)
 {
-    const cJSON *e;
+    cai_jiter it = {0};
+    cai_jval k, v;
 
-    cJSON_ArrayForEach(e, map)
-    {
+    while (cai_jscan__next(map, &it, &k, &v)) {
         if (r->n_top >= CAI_WIRE_MAX_TOP)
             break;
-        if (!e->string || !cJSON_IsNumber(e))
-            continue;
-        r->top[r->n_top].token = e->string;
-        r->top[r->n_top].len = strlen(e->string);
-        r->top[r->n_top].logprob = e->valuedouble;
-        r->n_top++;
+        if (cai_jscan__is_number(&v))
+            add_top(r, &k, &v);
     }
 }
 
-static void set_text(cai_wire_reply *r, const cJSON *s)
+static void set_text(cai_wire_reply *r, const cai_jval *s, int found)
 {
-    if (cJSON_IsString(s)) {
-        r->text = s->valuestring;
-        r->text_len = strlen(s->valuestring);
-    }
+    if (found && cai_jscan__is_string(s))
+        r->text = keep(r, s, &r->text_len);
+    if (!r->text)
+        r->text_len = 0;
 }
 
-static unsigned get_uint(const cJSON *obj, const char *name, int *found)
+static unsigned get_uint(const cai_jval *obj, int found_obj, const char *name, int *found)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    cai_jval v;
+    double d;
 
-    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0))
+    if (!found_obj || !cai_jscan__get(obj, name, &v) || !cai_jscan__is_number(&v))
+        return 0;
+    d = cai_jscan__number(&v);
+    if (!(d >= 0))
         return 0;
     *found = 1;
-    return v->valuedouble > 4e9 ? 4000000000u : (unsigned)v->valuedouble;
+    return d > 4e9 ? 4000000000u : (unsigned)d;
+}
+
+/* The object member name of obj, or an empty value (no kind) when absent. */
+static cai_jval member(const cai_jval *obj, const char *name)
+{
+    cai_jval v = {NULL, 0};
+
+    if (!cai_jscan__get(obj, name, &v))
+        v.n = 0;
+    return v;
 }
 
 /* OpenAI chat shape: {"content":[{"token","logprob","top_logprobs":[{"token","logprob"}]}]}.
  * llama.cpp's server sends it on /v1/completions too. */
-static void parse_openai_logprobs(cai_wire_reply *r, const cJSON *lp)
+static void parse_openai_logprobs(cai_wire_reply *r, const cai_jval *content)
 {
-    const cJSON *content = cJSON_GetObjectItemCaseSensitive(lp, "content");
-    const cJSON *pos, *tok, *top;
-    int i = 0, n = cJSON_GetArraySize(content);
+    static const char *const keys[] = {"token", "top_logprobs", "logprob"};
+    cai_jval items[MAX_WRAPPER_TOKENS + 1], f[3];
+    cai_jiter it = {0};
+    size_t i = 0, n = 0;
 
-    if (!cJSON_IsArray(content) || n == 0)
+    if (!cai_jscan__is_array(content))
         return;
+    while (n < MAX_WRAPPER_TOKENS + 1 && cai_jscan__next(content, &it, NULL, &items[n]))
+        n++;
+    if (n == 0)
+        return;
+    /* with n < MAX_WRAPPER_TOKENS + 1, i + 1 >= n is the last item; otherwise i reaches
+     * MAX_WRAPPER_TOKENS first */
     for (;; i++) {
-        pos = cJSON_GetArrayItem(content, i);
-        tok = cJSON_GetObjectItemCaseSensitive(pos, "token");
-        if (i >= MAX_WRAPPER_TOKENS || i + 1 >= n || !cJSON_IsString(tok) ||
-            !is_wrapper_token(tok->valuestring))
+        cai_jscan__get_many(&items[i], keys, f, 3);
+        if (i >= MAX_WRAPPER_TOKENS || i + 1 >= n || !is_wrapper_token(&f[0]))
             break;
     }
     r->has_logprobs = 1;
-    top = cJSON_GetObjectItemCaseSensitive(pos, "top_logprobs");
-    if (cJSON_IsArray(top))
-        take_top_objects(r, top);
-    if (r->n_top == 0) {
-        /* top_logprobs absent or empty: the sampled token alone is still evidence. */
-        const cJSON *lpv = cJSON_GetObjectItemCaseSensitive(pos, "logprob");
-
-        if (cJSON_IsString(tok) && cJSON_IsNumber(lpv)) {
-            r->top[0].token = tok->valuestring;
-            r->top[0].len = strlen(tok->valuestring);
-            r->top[0].logprob = lpv->valuedouble;
-            r->n_top = 1;
-        }
-    }
+    if (cai_jscan__is_array(&f[1]))
+        take_top_objects(r, &f[1]);
+    /* top_logprobs absent or empty: the sampled token alone is still evidence. */
+    if (r->n_top == 0 && cai_jscan__is_string(&f[0]) && cai_jscan__is_number(&f[2]))
+        add_top(r, &f[0], &f[2]);
 }
 
 /* Legacy completions shape: {"tokens":[..],"token_logprobs":[..],"top_logprobs":[{tok:lp}]}
  * (OpenAI, vLLM); the chat shape when the server sends that instead (llama.cpp). */
-static void parse_completion_logprobs(cai_wire_reply *r, const cJSON *lp)
+static void parse_completion_logprobs(cai_wire_reply *r, const cai_jval *lp)
 {
-    const cJSON *tokens = cJSON_GetObjectItemCaseSensitive(lp, "tokens");
-    const cJSON *tops = cJSON_GetObjectItemCaseSensitive(lp, "top_logprobs");
-    int idx = 0, n;
+    static const char *const keys[] = {"tokens", "top_logprobs", "content", "token_logprobs"};
+    cai_jval f[4], tokens, tops, t;
+    size_t idx = 0, n;
 
-    if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(lp, "content")) && !cJSON_IsArray(tops)) {
-        parse_openai_logprobs(r, lp);
+    cai_jscan__get_many(lp, keys, f, 4);
+    tokens = f[0];
+    tops = f[1];
+    if (cai_jscan__is_array(&f[2]) && !cai_jscan__is_array(&tops)) {
+        parse_openai_logprobs(r, &f[2]);
         return;
     }
-    n = cJSON_GetArraySize(tops);
-    if (!cJSON_IsArray(tops) || n == 0)
+    n = cai_jscan__count(&tops);
+    if (!cai_jscan__is_array(&tops) || n == 0)
         return;
     for (;; idx++) {
-        const cJSON *t = cJSON_GetArrayItem(tokens, idx);
-
-        if (idx >= MAX_WRAPPER_TOKENS || idx + 1 >= n || !cJSON_IsString(t) ||
-            !is_wrapper_token(t->valuestring))
+        if (!cai_jscan__index(&tokens, idx, &t))
+            t.n = 0;
+        if (idx >= MAX_WRAPPER_TOKENS || idx + 1 >= n || !cai_jscan__is_string(&t) ||
+            !is_wrapper_token(&t))
             break;
     }
     r->has_logprobs = 1;
-    take_top_map(r, cJSON_GetArrayItem(tops, idx));
+    if (cai_jscan__index(&tops, idx, &t) && cai_jscan__is_object(&t))
+        take_top_map(r, &t);
     if (r->n_top == 0) {
-        const cJSON *tok = cJSON_GetArrayItem(tokens, idx);
-        const cJSON *lpv =
-            cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(lp, "token_logprobs"), idx);
+        cai_jval tok, lpv, lps = f[3];
 
-        if (cJSON_IsString(tok) && cJSON_IsNumber(lpv)) {
-            r->top[0].token = tok->valuestring;
-            r->top[0].len = strlen(tok->valuestring);
-            r->top[0].logprob = lpv->valuedouble;
-            r->n_top = 1;
-        }
+        if (cai_jscan__index(&tokens, idx, &tok) && cai_jscan__is_string(&tok) &&
+            cai_jscan__index(&lps, idx, &lpv) && cai_jscan__is_number(&lpv))
+            add_top(r, &tok, &lpv);
     }
 }
 
@@ -548,88 +594,85 @@ static void parse_completion_logprobs(cai_wire_reply *r, const cJSON *lp)
  * Prompt tokens the server took from its prefix cache: usage.prompt_tokens_details.cached_tokens
  * (OpenAI, vLLM, recent llama.cpp), else llama.cpp's timings.cache_n. 0 when not reported.
  */
-static unsigned cached_of(const cJSON *root, const cJSON *usage)
+static unsigned cached_of(const cai_jval *timings, const cai_jval *usage)
 {
     int found = 0;
-    unsigned n = get_uint(cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens_details"),
-                          "cached_tokens", &found);
+    cai_jval d = member(usage, "prompt_tokens_details");
+    unsigned n = get_uint(&d, 1, "cached_tokens", &found);
 
     if (found)
         return n;
-    return get_uint(cJSON_GetObjectItemCaseSensitive(root, "timings"), "cache_n", &found);
+    return get_uint(timings, 1, "cache_n", &found);
 }
 
 cai_status cai_wire__parse_reply(
     cai_wire_reply *out, cai_backend b, const char *body, size_t len, cai_error *err)
 {
-    cJSON *root;
-    const cJSON *usage;
+    static const char *const keys[] = {"usage", "content", "choices", "timings"};
+    cai_jval root, f[4], usage;
     cai_status st = CAI_OK;
 
     memset(out, 0, sizeof(*out));
-    root = cJSON_ParseWithLength(body, len);
-    if (!root)
+    if (cai_jscan__check(body, len, &root) != 0)
         return cai_error__set(err, CAI_EPARSE, "reply is not valid JSON (%zu bytes)", len);
-    if (!cJSON_IsObject(root)) {
-        st = cai_error__set(err, CAI_ESCHEMA, "reply is not a JSON object");
-        goto fail;
-    }
-    usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
+    if (!cai_jscan__is_object(&root))
+        return cai_error__set(err, CAI_ESCHEMA, "reply is not a JSON object");
+    out->strings_cap = len + 1;
+    cai_jscan__get_many(&root, keys, f, b == CAI_BACKEND_ANTHROPIC ? 2 : 4);
+    usage = f[0];
     if (b == CAI_BACKEND_ANTHROPIC) {
-        const cJSON *content = cJSON_GetObjectItemCaseSensitive(root, "content"), *blk;
+        cai_jval content = f[1], blk, type, text;
+        cai_jiter it = {0};
 
-        if (!cJSON_IsArray(content)) {
-            st = cai_error__set(err, CAI_ESCHEMA, "reply has no \"content\" list");
-            goto fail;
-        }
-        cJSON_ArrayForEach(blk, content)
-        {
-            const cJSON *type = cJSON_GetObjectItemCaseSensitive(blk, "type");
-
-            if (cJSON_IsString(type) && strcmp(type->valuestring, "text") == 0) {
-                set_text(out, cJSON_GetObjectItemCaseSensitive(blk, "text"));
+        if (!cai_jscan__is_array(&content))
+            return cai_error__set(err, CAI_ESCHEMA, "reply has no \"content\" list");
+        while (cai_jscan__next(&content, &it, NULL, &blk)) {
+            if (cai_jscan__get(&blk, "type", &type) && cai_jscan__string_eq(&type, "text")) {
+                set_text(out, &text, cai_jscan__get(&blk, "text", &text));
                 break;
             }
         }
         /* Prompt caching splits the input: the prompt is all three parts. */
-        out->prompt_tokens = get_uint(usage, "input_tokens", &out->has_prompt_tokens);
-        out->prompt_tokens += get_uint(usage, "cache_creation_input_tokens", &out->has_usage);
-        out->prompt_tokens += get_uint(usage, "cache_read_input_tokens", &out->has_usage);
-        out->completion_tokens = get_uint(usage, "output_tokens", &out->has_usage);
-        out->cached_tokens = get_uint(usage, "cache_read_input_tokens", &out->has_usage);
+        out->prompt_tokens = get_uint(&usage, 1, "input_tokens", &out->has_prompt_tokens);
+        out->prompt_tokens += get_uint(&usage, 1, "cache_creation_input_tokens", &out->has_usage);
+        out->prompt_tokens += get_uint(&usage, 1, "cache_read_input_tokens", &out->has_usage);
+        out->completion_tokens = get_uint(&usage, 1, "output_tokens", &out->has_usage);
+        out->cached_tokens = get_uint(&usage, 1, "cache_read_input_tokens", &out->has_usage);
     } else {
-        const cJSON *choices = cJSON_GetObjectItemCaseSensitive(root, "choices");
-        const cJSON *c0 = cJSON_GetArrayItem(choices, 0), *lp;
+        static const char *const ckeys[] = {"logprobs", "message", "text"};
+        cai_jval choices = f[2], c0, cf[3], lp, msg, text, details;
 
-        if (!cJSON_IsArray(choices) || !cJSON_IsObject(c0)) {
+        if (!cai_jscan__is_array(&choices) || !cai_jscan__index(&choices, 0, &c0) ||
+            !cai_jscan__is_object(&c0)) {
             st = cai_error__set(err, CAI_ESCHEMA, "reply has no choices[0]");
             goto fail;
         }
-        lp = cJSON_GetObjectItemCaseSensitive(c0, "logprobs");
+        cai_jscan__get_many(&c0, ckeys, cf, 3);
+        lp = cf[0];
         if (b == CAI_BACKEND_OPENAI) {
-            set_text(out, cJSON_GetObjectItemCaseSensitive(
-                              cJSON_GetObjectItemCaseSensitive(c0, "message"), "content"));
-            if (cJSON_IsObject(lp))
-                parse_openai_logprobs(out, lp);
+            msg = cf[1];
+            set_text(out, &text, cai_jscan__get(&msg, "content", &text));
+            if (cai_jscan__is_object(&lp)) {
+                cai_jval content = member(&lp, "content");
+                parse_openai_logprobs(out, &content);
+            }
         } else {
-            set_text(out, cJSON_GetObjectItemCaseSensitive(c0, "text"));
-            if (cJSON_IsObject(lp))
-                parse_completion_logprobs(out, lp);
+            text = cf[2];
+            set_text(out, &text, 1);
+            if (cai_jscan__is_object(&lp))
+                parse_completion_logprobs(out, &lp);
         }
-        out->prompt_tokens = get_uint(usage, "prompt_tokens", &out->has_prompt_tokens);
-        out->completion_tokens = get_uint(usage, "completion_tokens", &out->has_usage);
+        out->prompt_tokens = get_uint(&usage, 1, "prompt_tokens", &out->has_prompt_tokens);
+        out->completion_tokens = get_uint(&usage, 1, "completion_tokens", &out->has_usage);
         /* Part of completion_tokens already (OpenAI bills them as output): kept for reports. */
-        out->reasoning_tokens =
-            get_uint(cJSON_GetObjectItemCaseSensitive(usage, "completion_tokens_details"),
-                     "reasoning_tokens", &out->has_usage);
-        out->cached_tokens = cached_of(root, usage);
+        details = member(&usage, "completion_tokens_details");
+        out->reasoning_tokens = get_uint(&details, 1, "reasoning_tokens", &out->has_usage);
+        out->cached_tokens = cached_of(&f[3], &usage);
     }
     out->has_usage |= out->has_prompt_tokens;
-    out->root = root;
     return CAI_OK;
 fail:
-    cJSON_Delete(root);
-    memset(out, 0, sizeof(*out));
+    cai_wire__reply_dispose(out);
     return st;
 }
 
@@ -637,7 +680,7 @@ void cai_wire__reply_dispose(cai_wire_reply *r)
 {
     if (!r)
         return;
-    cJSON_Delete(r->root);
+    free(r->strings);
     memset(r, 0, sizeof(*r));
 }
 

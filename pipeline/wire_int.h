@@ -71,9 +71,11 @@ cai_wire__build(const cai_wire *w, cai_wbuf *b, const cai_prompt *pr, long sampl
 
 #define CAI_WIRE_MAX_TOP 32
 
-/* What a 2xx reply says. Strings point into the parsed tree (alive until dispose). */
+/* What a 2xx reply says. Strings are NUL-terminated copies in the reply's own buffer (alive
+ * until dispose). */
 typedef struct cai_wire_reply {
-    void *root;       /* the cJSON tree; owned */
+    char *strings; /* the decoded strings below; owned; NULL when none was kept */
+    size_t strings_used, strings_cap;
     const char *text; /* message content / completion text; NULL when absent or null */
     size_t text_len;
     cai_token_logprob top[CAI_WIRE_MAX_TOP]; /* the answer position's top log-probs */
