@@ -9,6 +9,7 @@
  */
 #include "cai/record.h"
 #include "error_int.h"
+#include "util_int.h"
 #include "reader_int.h"
 
 #include <errno.h>
@@ -154,61 +155,6 @@ static cai_status fill(cai_lines *l, cai_error *err)
 }
 
 /* ---- validation ---------------------------------------------------------------------------- */
-
-/* Returns 0 when s is UTF-8 without NUL bytes; else 1 (NUL) or 2 (bad UTF-8) with *at set. */
-static int check_text(const unsigned char *s, size_t n, size_t *at)
-{
-    size_t i = 0, k, need;
-    unsigned char c, lo, hi;
-
-    while (i < n) {
-        c = s[i];
-        if (c < 0x80) {
-            if (c == 0) {
-                *at = i;
-                return 1;
-            }
-            i++;
-            continue;
-        }
-        lo = 0x80;
-        hi = 0xbf;
-        if (c >= 0xc2 && c <= 0xdf)
-            need = 1;
-        else if (c == 0xe0) {
-            need = 2;
-            lo = 0xa0; /* overlong */
-        } else if (c == 0xed) {
-            need = 2;
-            hi = 0x9f; /* UTF-16 surrogates encoded in UTF-8 */
-        } else if (c >= 0xe1 && c <= 0xef)
-            need = 2;
-        else if (c == 0xf0) {
-            need = 3;
-            lo = 0x90; /* overlong */
-        } else if (c >= 0xf1 && c <= 0xf3)
-            need = 3;
-        else if (c == 0xf4) {
-            need = 3;
-            hi = 0x8f; /* above U+10FFFF */
-        } else {
-            *at = i; /* stray continuation byte, overlong C0/C1, or F5..FF */
-            return 2;
-        }
-        if (n - i <= need || s[i + 1] < lo || s[i + 1] > hi) {
-            *at = i;
-            return 2;
-        }
-        for (k = 2; k <= need; k++) {
-            if (s[i + k] < 0x80 || s[i + k] > 0xbf) {
-                *at = i;
-                return 2;
-            }
-        }
-        i += need + 1;
-    }
-    return 0;
-}
 
 static int is_blank(const char *s, size_t n)
 {
@@ -383,7 +329,8 @@ cai_lines_next(cai_lines *l, const char **line, size_t *len, uint64_t *lineno, c
             n--;
         if (is_blank(s, n))
             continue;
-        bad = check_text((const unsigned char *)s, n, &at);
+        at = cai_utf8__invalid_at(s, n);
+        bad = at == n ? 0 : s[at] == '\0' ? 1 : 2;
         if (bad == 1)
             return cai_error__set(err, CAI_EPARSE, "%s:%llu: NUL byte at byte %zu", l->path,
                                   (unsigned long long)l->lineno, at + 1);

@@ -9,6 +9,7 @@
 #include "run_int.h"
 #include "hash_int.h"
 #include "error_int.h"
+#include "util_int.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -18,16 +19,6 @@
 #include <unistd.h>
 
 #define MANIFEST_MAX (64u << 20)
-
-static char *join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-
-    if (p)
-        snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
 
 static char *read_small(const char *path, cai_error *err)
 {
@@ -92,7 +83,7 @@ static uint64_t stat_u64(const cJSON *m, const char *name)
 static cai_status
 read_shard(const char *dir, cai_shard *out, char **command_line, uint64_t *tokens, cai_error *err)
 {
-    char *path = join(dir, "manifest.json"), *text = NULL;
+    char *path = cai__path_join(dir, "manifest.json"), *text = NULL;
     cJSON *m = NULL;
     const cJSON *s, *i, *n;
     cai_status st = CAI_OK;
@@ -207,7 +198,7 @@ static uint64_t id_hash(const char *id)
 cai_status cai_run__load_reasons(cai_merge_reasons **io, const char *dir, cai_error *err)
 {
     cai_merge_reasons *m = *io;
-    char *path = join(dir, "failed.jsonl.gz");
+    char *path = cai__path_join(dir, "failed.jsonl.gz");
     cai_lines *l = NULL;
     const char *line;
     size_t len;

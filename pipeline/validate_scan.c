@@ -188,19 +188,6 @@ static void plan_free(plan *p)
     free(p->f);
 }
 
-static char *join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir);
-    char *s;
-
-    while (n > 1 && dir[n - 1] == '/')
-        n--;
-    s = malloc(n + strlen(name) + 2);
-    if (s)
-        sprintf(s, "%.*s/%s", (int)n, dir, name);
-    return s;
-}
-
 static int ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), m = strlen(suffix);
@@ -255,7 +242,7 @@ static cai_split split_of_name(const char *name)
 /* Relative paths of *.jsonl[.gz] files under dir (hidden entries skipped), sorted. */
 static cai_status walk(const char *root, const char *rel, int depth, strlist *out, cai_error *err)
 {
-    char *dirpath = rel[0] ? join(root, rel) : strdup(root);
+    char *dirpath = rel[0] ? cai__path_join(root, rel) : strdup(root);
     DIR *d;
     struct dirent *e;
     cai_status st = CAI_OK;
@@ -274,8 +261,8 @@ static cai_status walk(const char *root, const char *rel, int depth, strlist *ou
 
         if (e->d_name[0] == '.')
             continue;
-        sub = rel[0] ? join(rel, e->d_name) : strdup(e->d_name);
-        full = sub ? join(root, sub) : NULL;
+        sub = rel[0] ? cai__path_join(rel, e->d_name) : strdup(e->d_name);
+        full = sub ? cai__path_join(root, sub) : NULL;
         if (!sub || !full) {
             st = cai_error__set(err, CAI_ENOMEM, "out of memory");
         } else if (stat(full, &sb) != 0) {
@@ -1240,7 +1227,7 @@ static cai_status manifest_entry(const char *dir,
                            path->valuestring);
     if (strlist_add(listed, rel) != 0)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
-    full = join(dir, rel);
+    full = cai__path_join(dir, rel);
     if (!full)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
     if (stat(full, &sb) != 0 || !S_ISREG(sb.st_mode)) {
@@ -1281,7 +1268,7 @@ static cai_status manifest_entry(const char *dir,
 static cai_status
 plan_dir(const char *dir, plan *p, const cai_vscan_opts *o, const cai_vsink *sink, cai_error *err)
 {
-    char *mpath = join(dir, "manifest.json"), *text = NULL;
+    char *mpath = cai__path_join(dir, "manifest.json"), *text = NULL;
     cJSON *m = NULL;
     strlist found = {0}, listed = {0};
     int have_manifest = 0, known;
@@ -1335,7 +1322,7 @@ plan_dir(const char *dir, plan *p, const cai_vscan_opts *o, const cai_vsink *sin
         if (have_manifest && listed.n > 0 &&
             bsearch(&found.s[i], listed.s, listed.n, sizeof(*listed.s), cmp_str))
             continue;
-        full = join(dir, found.s[i]);
+        full = cai__path_join(dir, found.s[i]);
         if (!full) {
             st = cai_error__set(err, CAI_ENOMEM, "out of memory");
             goto out;

@@ -4,20 +4,18 @@
 #define CAI_WIRE_INT_H
 
 #include "cai/judge.h"
+#include "util_int.h"
 
 /*
  * Everything here is pure: no curl, no I/O, no clock. The engine (judge.c) owns transfers and
  * time; this file only turns prompts into bytes and bytes into facts.
  */
 
-/* A growable byte buffer; data is NUL-terminated whenever len > 0 or data != NULL. */
-typedef struct cai_wbuf {
-    char *data;
-    size_t len;
-    size_t cap;
-} cai_wbuf;
+/* The request and reply bodies are the util layer's byte buffer. The three wrappers below
+ * remain for the engine (judge.c), which is being rewritten; new code calls cai_buf__reserve,
+ * cai_buf__append and cai_buf__dispose. Each returns 0, or -1 when out of memory. */
+typedef cai_buf cai_wbuf;
 
-/* Makes room for extra more bytes (plus a NUL). Returns 0, or -1 when out of memory. */
 int cai_wire__reserve(cai_wbuf *b, size_t extra);
 int cai_wire__put(cai_wbuf *b, const char *s, size_t n);
 /* Appends s as a quoted JSON string: ", \ and control characters escaped, valid UTF-8 copied
