@@ -5,6 +5,7 @@
 #include "error_int.h"
 #include "util_int.h"
 #include "jsonraw_int.h"
+#include "recfmt_int.h"
 #include "cai/writer.h"
 
 #include <ctype.h>
@@ -398,19 +399,6 @@ get_string(scan *s, const cJSON *o, const char *name, const cJSON **out, cai_err
     return CAI_OK;
 }
 
-static int parse_role(const char *r, cai_role *out)
-{
-    if (strcmp(r, "user") == 0)
-        *out = CAI_ROLE_USER;
-    else if (strcmp(r, "assistant") == 0)
-        *out = CAI_ROLE_ASSISTANT;
-    else if (strcmp(r, "system") == 0)
-        *out = CAI_ROLE_SYSTEM;
-    else
-        return -1;
-    return 0;
-}
-
 /* A message list into turns: [{"role": ..., "content": "..."}, ...]. */
 static cai_status get_messages(scan *s, const cJSON *list, const char *name, cai_error *err)
 {
@@ -429,7 +417,7 @@ static cai_status get_messages(scan *s, const cJSON *list, const char *name, cai
         if (!cJSON_IsString(role))
             STRUCT_ERR(s, err, CAI_VK_SCHEMA, "%s[%d].role is %s", name, i,
                        role ? type_name(role) : "missing");
-        if (parse_role(role->valuestring, &r) != 0)
+        if (cai_recfmt__role(role->valuestring, &r) != 0)
             STRUCT_ERR(s, err, CAI_VK_ROLES, "%s[%d]: unknown role \"%.40s\"", name, i,
                        role->valuestring);
         if (!cJSON_IsString(content))
@@ -495,23 +483,13 @@ static cai_status get_response_list(scan *s, const cJSON *o, const char *name, c
 
 /* ---- per-format readers ----------------------------------------------------------------- */
 
+/* The reader's rule (recfmt.c), so that cai run and cai validate read a line as one format. */
 static cai_format detect(const cJSON *o)
 {
-    const cJSON *prompt = cJSON_GetObjectItemCaseSensitive(o, "prompt");
-    const cJSON *chosen = cJSON_GetObjectItemCaseSensitive(o, "chosen");
+    cai_recfmt_keys k;
 
-    if (chosen && cJSON_GetObjectItemCaseSensitive(o, "rejected")) {
-        if (!prompt)
-            return CAI_FORMAT_HH;
-        return cJSON_IsArray(chosen) || cJSON_IsArray(prompt) ? CAI_FORMAT_CONVERSATIONAL
-                                                              : CAI_FORMAT_TRL;
-    }
-    if (cJSON_GetObjectItemCaseSensitive(o, "response_a") ||
-        cJSON_GetObjectItemCaseSensitive(o, "response_b"))
-        return CAI_FORMAT_PAIRS;
-    if (cJSON_GetObjectItemCaseSensitive(o, "responses"))
-        return CAI_FORMAT_CANDIDATES;
-    return CAI_FORMAT_AUTO;
+    cai_recfmt__keys(o, &k);
+    return cai_recfmt__detect(&k);
 }
 
 static const char *turn_role_name(cai_role r)

@@ -745,6 +745,54 @@ START_TEST(validate_report_keeps_examples_counts_the_rest_and_ends_with_a_verdic
 }
 END_TEST
 
+/* cai run (the reader) and cai validate (the scanner) read a line as the same format: one rule
+ * (recfmt.c) decides, including for lines whose keys fit two formats. */
+START_TEST(validate_and_reader_agree_on_each_line_format)
+{
+    static const char *const lines[] = {
+        "{\"prompt\":\"p\",\"responses\":[\"a\",\"b\"],\"chosen\":\"a\",\"rejected\":\"b\"}",
+        "{\"prompt\":\"p\",\"response_a\":\"a\",\"response_b\":\"b\",\"chosen\":\"a\","
+        "\"rejected\":\"b\"}",
+        "{\"prompt\":\"p\",\"chosen\":\"a\",\"rejected\":[{\"role\":\"assistant\","
+        "\"content\":\"b\"}]}",
+        "{\"prompt\":\"p\",\"chosen\":\"a\",\"rejected\":\"b\"}",
+        "{\"chosen\":\"\\n\\nHuman: p\\n\\nAssistant: a\",\"rejected\":\"\\n\\nHuman: p\\n\\n"
+        "Assistant: b\"}",
+    };
+    char *dir = tu_mkdtemp("fmt");
+    size_t i;
+
+    for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+        char *path = tu_strdupf("%s/l%zu.jsonl", dir, i), *json;
+        cai_validate_opts o = CAI_VALIDATE_OPTS_INIT;
+        cai_reader *rd = NULL;
+        const cai_record *rec;
+        cai_error err = {0};
+        cai_report *r;
+        cJSON *j;
+        const char *vf;
+
+        ck_assert_int_eq(tu_write_file(path, lines[i], strlen(lines[i])), 0);
+        ck_assert_int_eq(cai_reader_create(&rd, path, NULL, &err), CAI_OK);
+        ck_assert_msg(cai_reader_next(rd, &rec, &err) == CAI_OK, "line %zu: %s", i, err.msg);
+        r = validate_one(path, &o);
+        json = cai_report_json(r);
+        j = cJSON_Parse(json);
+        vf = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "files"), 0), "format")
+                 ->valuestring;
+        ck_assert_msg(strcmp(vf, cai_format_name(rec->format)) == 0,
+                      "line %zu: validate %s, run %s", i, vf, cai_format_name(rec->format));
+        cJSON_Delete(j);
+        free(json);
+        cai_report_free(r);
+        cai_reader_free(rd);
+        free(path);
+    }
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 START_TEST(validate_fingerprint_index_finds_groups_in_40_bytes_a_record)
 {
     cai_fpidx *x = NULL;
@@ -818,6 +866,7 @@ Suite *validate_suite(void)
     tcase_add_test(big, validate_reports_position_and_length_bias);
     tcase_add_test(big, validate_reports_low_consistency_and_skewed_principle);
     tcase_add_test(big, validate_fingerprint_index_finds_groups_in_40_bytes_a_record);
+    tcase_add_test(big, validate_and_reader_agree_on_each_line_format);
     suite_add_tcase(s, big);
     tcase_set_tags(hh, "hh_sample"); /* reads the external HH-RLHF sample (check_main.c) */
     tcase_set_timeout(hh, 60);
