@@ -2,7 +2,8 @@
 /* The raw JSONL line iterator: plain or gzip bytes in, one validated UTF-8 line at a time out. */
 /*
  * Invariant: memory is flat in the input size. Two fixed buffers (compressed input, decoded
- * output) and one line buffer that grows to the longest line seen, never past max_line_bytes.
+ * output) and one line buffer (cai_buf) that grows to the longest line seen; it never holds
+ * more than max_line_bytes, since a longer line is discarded as it is read.
  * gzip is decoded with inflate() directly rather than gzread(): gzread ignores trailing
  * garbage after the last member and reports truncation only through gzerror(), while here
  * every way a gzip stream can end badly becomes a "FILE:LINE: reason" error.
@@ -38,8 +39,8 @@ struct cai_lines {
     size_t in_len; /* bytes in `in`; for gzip, zs.next_in/avail_in track the unread part */
     unsigned char *out;
     size_t out_len, out_pos;
-    char *line;
-    size_t line_len, line_cap, max_line;
+    cai_buf line; /* the current line, NUL-terminated */
+    size_t max_line;
     uint64_t lineno; /* physical lines completed so far */
     uint64_t bytes;
     cai_error fatal; /* sticky: set once the input cannot go on */
@@ -239,22 +240,9 @@ fail:
 /* Appends n bytes to the line buffer (the caller checked the cap). */
 static cai_status append(cai_lines *l, const unsigned char *p, size_t n, cai_error *err)
 {
-    if (l->line_len + n + 1 > l->line_cap) {
-        size_t cap = l->line_cap ? l->line_cap : 4096;
-        char *nl;
-        while (cap < l->line_len + n + 1)
-            cap *= 2;
-        if (cap > l->max_line + 1)
-            cap = l->max_line + 1;
-        nl = realloc(l->line, cap);
-        if (!nl)
-            return cai_error__set(err, CAI_ENOMEM, "%s:%llu: out of memory", l->path,
-                                  (unsigned long long)l->lineno + 1);
-        l->line = nl;
-        l->line_cap = cap;
-    }
-    memcpy(l->line + l->line_len, p, n);
-    l->line_len += n;
+    if (cai_buf__append(&l->line, p, n) != 0)
+        return cai_error__set(err, CAI_ENOMEM, "%s:%llu: out of memory", l->path,
+                              (unsigned long long)l->lineno + 1);
     return CAI_OK;
 }
 
@@ -265,7 +253,7 @@ static cai_status read_line(cai_lines *l, int *got, int *too_long, cai_error *er
 
     *got = 0;
     *too_long = 0;
-    l->line_len = 0;
+    l->line.len = 0;
     for (;;) {
         const unsigned char *p, *nl;
         size_t n, take;
@@ -281,7 +269,7 @@ static cai_status read_line(cai_lines *l, int *got, int *too_long, cai_error *er
         nl = memchr(p, '\n', n);
         take = nl ? (size_t)(nl - p) : n;
         *got = 1;
-        if (!*too_long && take > l->max_line - l->line_len)
+        if (!*too_long && take > l->max_line - l->line.len)
             *too_long = 1;
         if (!*too_long && take > 0 && (st = append(l, p, take, err)) != CAI_OK)
             return st;
@@ -319,8 +307,8 @@ cai_lines_next(cai_lines *l, const char **line, size_t *len, uint64_t *lineno, c
         if (too_long)
             return cai_error__set(err, CAI_ELIMIT, "%s:%llu: line longer than %zu bytes", l->path,
                                   (unsigned long long)l->lineno, l->max_line);
-        s = l->line ? l->line : (char *)"";
-        n = l->line_len;
+        s = l->line.data ? l->line.data : (char *)"";
+        n = l->line.len;
         if (l->lineno == 1 && n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) {
             s += 3; /* UTF-8 byte order mark at the start of the file */
             n -= 3;
@@ -355,7 +343,7 @@ void cai_lines_free(cai_lines *l)
     if (l->out != l->in)
         free(l->out);
     free(l->in);
-    free(l->line);
+    cai_buf__dispose(&l->line);
     free(l->path);
     free(l);
 }
