@@ -24,38 +24,17 @@ static char *read_small(const char *path, cai_error *err)
 {
     FILE *f = fopen(path, "rb");
     char *buf = NULL;
-    size_t n = 0, cap = 0, got;
+    size_t n;
+    cai_status st;
 
     if (!f) {
         cai_error__set(err, errno == ENOENT ? CAI_EINVAL : CAI_EIO, "%s: %s", path,
                        strerror(errno));
         return NULL;
     }
-    do {
-        if (n + 65536 + 1 > cap) {
-            char *nb;
-            cap = cap ? cap * 2 : 131072;
-            if (cap > MANIFEST_MAX || !(nb = realloc(buf, cap))) {
-                cai_error__set(err, cap > MANIFEST_MAX ? CAI_ELIMIT : CAI_ENOMEM,
-                               "%s: too large or out of memory", path);
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = nb;
-        }
-        got = fread(buf + n, 1, 65536, f);
-        n += got;
-    } while (got > 0);
-    if (ferror(f)) {
-        cai_error__set(err, CAI_EIO, "%s: read error", path);
-        free(buf);
-        fclose(f);
-        return NULL;
-    }
+    st = cai__read_stream(f, path, MANIFEST_MAX, &buf, &n, err);
     fclose(f);
-    buf[n] = '\0';
-    return buf;
+    return st == CAI_OK ? buf : NULL;
 }
 
 static cai_status
