@@ -30,6 +30,7 @@ static const pair pairs[] = {
      "I can't help with getting into someone else's home. If you are locked out of your own, "
      "a licensed locksmith can help."},
 };
+#define NPAIRS (sizeof(pairs) / sizeof(pairs[0]))
 
 int main(void)
 {
@@ -45,6 +46,8 @@ int main(void)
     cai_error err = {0};
     cai_judge_opts o;
     cai_judge *judge = NULL;
+    cai_judge_task task[NPAIRS] = {0};
+    cai_message user[NPAIRS];
     size_t i;
     int rc = 1;
 
@@ -60,22 +63,48 @@ int main(void)
         fprintf(stderr, "embed: %s: %s\n", cai_strerror(err.code), err.msg);
         goto done;
     }
-    for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
-        cai_message user = {CAI_ROLE_USER, pairs[i].prompt};
-        cai_judge_task task = {{&user, 1, &principle, pairs[i].a, pairs[i].b}, 0, NULL};
-        cai_judgment res;
-        cai_error e = {0};
-        cai_status st = cai_judge_one(judge, &task, &res, NULL, NULL, &e);
-
-        if (st != CAI_OK) {
-            fprintf(stderr, "embed: pair %zu: %s: %s\n", i + 1, cai_strerror(st), e.msg);
+    /* The engine is a queue the caller drives (include/cai/judge.h): add every pair, then
+     * perform, read completions and wait until none is pending. */
+    for (i = 0; i < NPAIRS; i++) {
+        task[i].cmp.context = &user[i];
+        task[i].cmp.n_context = 1;
+        task[i].cmp.principle = &principle;
+        task[i].cmp.first = pairs[i].a;
+        task[i].cmp.second = pairs[i].b;
+        task[i].payload = &user[i]; /* the key the completion gives back */
+        user[i].role = CAI_ROLE_USER;
+        user[i].content = pairs[i].prompt;
+        if (cai_judge_add(judge, &task[i], &err) != CAI_OK) {
+            fprintf(stderr, "embed: %s: %s\n", cai_strerror(err.code), err.msg);
             goto done;
         }
-        printf("pair %zu: verdict %s  P(A)=%.3f  %s\n", i + 1,
-               res.verdict == CAI_VERDICT_A   ? "A"
-               : res.verdict == CAI_VERDICT_B ? "B"
-                                              : "tie",
-               res.p_first, pairs[i].prompt);
+    }
+    while (cai_judge_pending(judge) > 0) {
+        const cai_judge_completion *c;
+        cai_status st = cai_judge_perform(judge, NULL, &err);
+
+        while ((c = cai_judge_read(judge)) != NULL) {
+            size_t k = (size_t)((const cai_message *)c->task->payload - user);
+            const pair *p = &pairs[k];
+            const cai_judgment *res = &c->result.judgment;
+
+            if (c->status != CAI_OK) {
+                fprintf(stderr, "embed: %s: %s: %s\n", p->prompt, cai_strerror(c->status),
+                        c->message);
+                goto done;
+            }
+            printf("pair %zu: verdict %s  P(A)=%.3f  %s\n", k + 1,
+                   res->verdict == CAI_VERDICT_A   ? "A"
+                   : res->verdict == CAI_VERDICT_B ? "B"
+                                                   : "tie",
+                   res->p_first, p->prompt);
+        }
+        if (st == CAI_OK)
+            st = cai_judge_wait(judge, 200, &err);
+        if (st != CAI_OK) {
+            fprintf(stderr, "embed: %s: %s\n", cai_strerror(err.code), err.msg);
+            goto done;
+        }
     }
     rc = 0;
 done:

@@ -5,8 +5,11 @@
 #include "cai/writer.h"
 #include "human_int.h"
 #include "error_int.h"
+#include "util_int.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +32,9 @@ struct cai_calibrate {
     cai_calib_metrics m;
     cai_relbins before, after; /* on the measured part */
     cai_hlabels *labels;
+    cJSON *saved;     /* cai_calibrate_load: the file's object, else NULL */
+    char *saved_path; /* ... and where it came from */
+    char saved_sha256[65];
 };
 
 static double sigmoid(double x)
@@ -321,8 +327,17 @@ static void json_num(cJSON *o, const char *k, double v)
 /* The calibration as stored (--save) and recorded in a calibrated dataset's manifest. */
 cJSON *cai_calibrate__json(const cai_calibrate *c)
 {
-    cJSON *o = cJSON_CreateObject(), *m;
+    cJSON *o, *m;
 
+    if (c->saved) { /* loaded: the file's object as it was, and which file it was */
+        o = cJSON_Duplicate(c->saved, 1);
+        if (o) {
+            cJSON_AddStringToObject(o, "file", c->saved_path);
+            cJSON_AddStringToObject(o, "file_sha256", c->saved_sha256);
+        }
+        return o;
+    }
+    o = cJSON_CreateObject();
     if (!o)
         return NULL;
     cJSON_AddNumberToObject(o, "cai_calibration", 1);
@@ -379,7 +394,7 @@ char *cai_calibrate_text(const cai_calibrate *c)
 {
     cai_buf b = {0};
 
-    cai_buf__printf(&b, "dataset: %s\nhuman labels: %s\n", c->dataset,
+    cai_buf__printf(&b, "dataset: %s\nhuman labels: %s\n", c->dataset ? c->dataset : "(loaded)",
                     c->human ? c->human : "the dataset's own (cai.human_chosen_position)");
     cai_buf__printf(&b, "labelled pairs: %llu (fitted on %llu, held out %llu; holdout %.2f)\n",
                     (unsigned long long)c->n, (unsigned long long)c->n_fit,
@@ -408,8 +423,104 @@ void cai_calibrate_free(cai_calibrate *c)
     if (!c)
         return;
     cai_hlabels__free(c->labels);
+    cJSON_Delete(c->saved);
+    free(c->saved_path);
     free(c->pt);
     free(c->dataset);
     free(c->human);
     free(c);
+}
+
+/* ---- a saved calibration (cai calibrate --save), for cai run --calibration ---------------- */
+
+/* A finite number under key k of o, or a "PATH: \"k\": reason" error. */
+static cai_status
+saved_num(const cJSON *o, const char *k, const char *path, double *v, cai_error *err)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, k);
+
+    if (!x)
+        return cai_error__set(err, CAI_EPARSE, "%s: \"%s\": missing", path, k);
+    if (!cJSON_IsNumber(x) || !isfinite(x->valuedouble))
+        return cai_error__set(err, CAI_EPARSE, "%s: \"%s\": not a finite number", path, k);
+    *v = x->valuedouble;
+    return CAI_OK;
+}
+
+cai_status cai_calibrate_load(cai_calibrate **out, const char *path, cai_error *err)
+{
+    cai_calibrate *c = NULL;
+    FILE *f;
+    char *text = NULL;
+    size_t len = 0;
+    const cJSON *x;
+    cai_status st;
+
+    cai_error__clear(err);
+    CAI_ASSERT_ARG(err, out != NULL && path != NULL);
+    *out = NULL;
+    f = fopen(path, "rb");
+    if (!f)
+        return cai_error__set(err, CAI_EIO, "%s: %s", path, strerror(errno));
+    st = cai__read_stream(f, path, (size_t)1 << 20, &text, &len, err);
+    fclose(f);
+    if (st != CAI_OK)
+        return st;
+    c = calloc(1, sizeof(*c));
+    if (!c || !(c->saved_path = strdup(path))) {
+        st = cai_error__set(err, CAI_ENOMEM, "out of memory");
+        goto fail;
+    }
+    cai_sha256_hex(text, len, c->saved_sha256);
+    c->saved = cJSON_ParseWithLength(text, len);
+    if (!cJSON_IsObject(c->saved)) {
+        st = cai_error__set(err, CAI_EPARSE,
+                            "%s: not a JSON object (a file cai calibrate --save "
+                            "wrote)",
+                            path);
+        goto fail;
+    }
+    x = cJSON_GetObjectItemCaseSensitive(c->saved, "cai_calibration");
+    if (!cJSON_IsNumber(x) || x->valuedouble != 1) {
+        st = cai_error__set(err, CAI_EPARSE,
+                            "%s: \"cai_calibration\": %s (a file cai calibrate "
+                            "--save wrote has 1)",
+                            path, x ? "not 1" : "missing");
+        goto fail;
+    }
+    x = cJSON_GetObjectItemCaseSensitive(c->saved, "method");
+    if (!cJSON_IsString(x) ||
+        (strcmp(x->valuestring, "temperature") != 0 && strcmp(x->valuestring, "platt") != 0)) {
+        st = cai_error__set(err, CAI_EPARSE, "%s: \"method\": %s", path,
+                            x ? "not \"temperature\" or \"platt\"" : "missing");
+        goto fail;
+    }
+    c->o.method = strcmp(x->valuestring, "platt") == 0 ? CAI_CALIB_PLATT : CAI_CALIB_TEMPERATURE;
+    if ((st = saved_num(c->saved, "a", path, &c->a, err)) != CAI_OK ||
+        (st = saved_num(c->saved, "b", path, &c->b, err)) != CAI_OK)
+        goto fail;
+    if (c->o.method == CAI_CALIB_TEMPERATURE) {
+        if ((st = saved_num(c->saved, "temperature", path, &c->t, err)) != CAI_OK)
+            goto fail;
+        if (!(c->t > 0) || c->b != 0 || fabs(c->a * c->t - 1.0) > 1e-9) {
+            st = cai_error__set(err, CAI_EPARSE,
+                                "%s: \"temperature\": must be > 0 with "
+                                "\"a\" = 1 / temperature and \"b\" = 0",
+                                path);
+            goto fail;
+        }
+    } else {
+        c->t = c->a != 0 ? 1.0 / c->a : INFINITY;
+        if (!(c->a > 0)) { /* a <= 0 would reverse or erase every label */
+            st = cai_error__set(err, CAI_EPARSE, "%s: \"a\": must be > 0", path);
+            goto fail;
+        }
+    }
+    free(text);
+    *out = c;
+    return CAI_OK;
+fail:
+    free(text);
+    cai_calibrate_free(c);
+    return st;
 }

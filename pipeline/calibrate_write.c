@@ -186,6 +186,8 @@ static cai_status on_record(void *payload, const cai_dsrec *r, cai_error *err)
                                                    cJSON_CreateBool(r->human == pos));
         s->flipped++;
     }
+    if (meta)
+        cai_dsrec__side(meta, pos != r->position);
     line = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     if (!line)

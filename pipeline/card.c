@@ -7,6 +7,7 @@
 #include "run_int.h"
 #include "cai/agree.h"
 #include "cai/judge.h"
+#include "cai/calibrate.h"
 #include "error_int.h"
 #include "util_int.h"
 
@@ -95,11 +96,17 @@ static void yaml_features(cai_buf *b, const cai_run_opts *o)
 {
     static const char *const text_cols[] = {"prompt", "chosen", "rejected"};
     static const char *const cai_fields[][2] = {
-        {"chosen_position", "string"},  {"orders_agree", "bool"},
-        {"principles", NULL},           {"judgments", "int64"},
-        {"has_human_label", "bool"},    {"human_chosen_position", "string"},
-        {"agrees_with_human", "bool"},  {"first_shown_wins", "int64"},
-        {"second_shown_wins", "int64"}, {"text_judgments", "int64"},
+        {"chosen_position", "string"},
+        {"orders_agree", "bool"},
+        {"principles", NULL},
+        {"principle_p_chosen", "float64[]"},
+        {"judgments", "int64"},
+        {"has_human_label", "bool"},
+        {"human_chosen_position", "string"},
+        {"agrees_with_human", "bool"},
+        {"first_shown_wins", "int64"},
+        {"second_shown_wins", "int64"},
+        {"text_judgments", "int64"},
     };
     size_t i;
 
@@ -117,7 +124,9 @@ static void yaml_features(cai_buf *b, const cai_run_opts *o)
         cai_buf__puts(b, "  - name: margin\n    dtype: float64\n");
     cai_buf__puts(b, "  - name: id\n    dtype: string\n  - name: cai\n    struct:\n");
     for (i = 0; i < sizeof(cai_fields) / sizeof(*cai_fields); i++) {
-        if (cai_fields[i][1])
+        if (cai_fields[i][1] && strcmp(cai_fields[i][1], "float64[]") == 0)
+            cai_buf__printf(b, "    - name: %s\n      sequence: float64\n", cai_fields[i][0]);
+        else if (cai_fields[i][1])
             cai_buf__printf(b, "    - name: %s\n      dtype: %s\n", cai_fields[i][0],
                             cai_fields[i][1]);
         else
@@ -199,6 +208,8 @@ static void md_fields(cai_buf *b, const cai_run_opts *o)
            "| `cai.chosen_position` | string | input slot chosen: `a` or `b` |\n"
            "| `cai.orders_agree` | bool | both presentation orders picked the same response |\n"
            "| `cai.principles` | list of strings | the principles the pair was judged by |\n"
+           "| `cai.principle_p_chosen` | list of floats | per principle, in that order: the "
+           "probability that `chosen` is better under it alone |\n"
            "| `cai.judgments` | int | judgments averaged into `p_chosen` |\n"
            "| `cai.has_human_label` | bool | the input carried a human preference |\n"
            "| `cai.human_chosen_position` | string | the human's slot, `\"\"` without a label |\n"
@@ -298,6 +309,20 @@ cai_status cai_run__write_card(const cai_run_info *info, cai_error *err)
                         "Use this dataset for dry runs and tests, not for training.\n\n");
     md_fields(&b, o);
     md_training(&b, o);
+    if (info->calibration) {
+        double t, a, bb;
+        cai_calibrate_params(info->calibration, &t, &a, &bb);
+        cai_buf__puts(&b, "## Calibration\n\nThe soft labels were calibrated as they were "
+                          "written (`cai run --calibration`, a fit saved by `cai calibrate "
+                          "--save`): ");
+        if (bb != 0 || a != 1.0 / t)
+            cai_buf__printf(&b, "Platt scaling, P'(A) = sigmoid(%.6f * logit(P(A)) + %.6f)", a, bb);
+        else
+            cai_buf__printf(&b, "temperature %.6f, P'(A) = sigmoid(logit(P(A)) / T)", t);
+        cai_buf__puts(&b, ". `p_chosen` and `margin` are the calibrated values; the judge-health "
+                          "figures and the journal keep the judge's own. The manifest's "
+                          "`calibration` block names the file and its SHA-256.\n\n");
+    }
 
     cai_buf__puts(&b, "## Principles\n\n");
     for (i = 0; i < cai_constitution_count(info->constitution); i++) {

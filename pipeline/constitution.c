@@ -34,6 +34,8 @@ struct cai_constitution {
     size_t np, capp;
     cai_example *ex;
     size_t nex, capex;
+    cai_revision_example *rex; /* critique-revision examples, accumulated like ex */
+    size_t nrex, caprex;
     char **files; /* every path read, in load order; principle origins point here */
     size_t nfiles, capfiles;
     char hash[65];
@@ -73,6 +75,16 @@ static void principle_dispose(cai_principle *p)
     free((void *)p->critique);
     free((void *)p->revision);
     memset(p, 0, sizeof(*p));
+}
+
+static void rexample_dispose(cai_revision_example *e)
+{
+    free((void *)e->conversation);
+    free((void *)e->response);
+    free((void *)e->critique);
+    free((void *)e->revision);
+    free((void *)e->principle);
+    memset(e, 0, sizeof(*e));
 }
 
 static void example_dispose(cai_example *e)
@@ -212,6 +224,8 @@ typedef struct layer {
     size_t np;
     cai_example *ex;
     size_t nex;
+    cai_revision_example *rex;
+    size_t nrex;
     char **extends;
     size_t nextends;
 } layer;
@@ -230,6 +244,9 @@ static void layer_dispose(layer *l)
     for (i = 0; i < l->nex; i++)
         example_dispose(&l->ex[i]);
     free(l->ex);
+    for (i = 0; i < l->nrex; i++)
+        rexample_dispose(&l->rex[i]);
+    free(l->rex);
     for (i = 0; i < l->nextends; i++)
         free(l->extends[i]);
     free(l->extends);
@@ -421,6 +438,41 @@ read_example(const cJSON *obj, size_t idx, const char *path, cai_example *e, cai
     return CAI_OK;
 }
 
+/* A critique-revision example: a response, what a critique of it says, and its revision. */
+static cai_status read_rexample(
+    const cJSON *obj, size_t idx, const char *path, cai_revision_example *e, cai_error *err)
+{
+    static const char *const keys[] = {"conversation", "response",  "critique",
+                                       "revision",     "principle", NULL};
+    char ctx[48];
+    char *s = NULL;
+    cai_status st;
+
+    memset(e, 0, sizeof(*e));
+    snprintf(ctx, sizeof(ctx), "revision_examples[%zu].", idx);
+    if (!cJSON_IsObject(obj))
+        return cai_error__set(err, CAI_ESCHEMA, "%s: revision_examples[%zu]: must be an object",
+                              path, idx);
+    if ((st = check_keys(obj, keys, path, ctx, err)) != CAI_OK)
+        return st;
+    if ((st = get_text(obj, "conversation", 1, path, ctx, &s, err)) != CAI_OK)
+        return st;
+    e->conversation = s;
+    if ((st = get_text(obj, "response", 1, path, ctx, &s, err)) != CAI_OK)
+        return st;
+    e->response = s;
+    if ((st = get_text(obj, "critique", 1, path, ctx, &s, err)) != CAI_OK)
+        return st;
+    e->critique = s;
+    if ((st = get_text(obj, "revision", 1, path, ctx, &s, err)) != CAI_OK)
+        return st;
+    e->revision = s;
+    if ((st = get_text(obj, "principle", 0, path, ctx, &s, err)) != CAI_OK)
+        return st;
+    e->principle = s;
+    return CAI_OK;
+}
+
 /* The short form: a list of principle texts, ids p1..pN, weight 1 (bench/constitution.json). */
 static cai_status read_list_form(const cJSON *root, const char *path, layer *l, cai_error *err)
 {
@@ -452,9 +504,10 @@ static cai_status read_list_form(const cJSON *root, const char *path, layer *l, 
 
 static cai_status read_layer(const cJSON *root, const char *path, layer *l, cai_error *err)
 {
-    static const char *const keys[] = {"name",     "version",  "description", "extends",
-                                       "template", "examples", "principles",  NULL};
-    const cJSON *ext, *prin, *exs, *it;
+    static const char *const keys[] = {"name",       "version",           "description",
+                                       "extends",    "template",          "examples",
+                                       "principles", "revision_examples", NULL};
+    const cJSON *ext, *prin, *exs, *rexs, *it;
     size_t n, i, j;
     cai_status st;
 
@@ -553,6 +606,24 @@ static cai_status read_layer(const cJSON *root, const char *path, layer *l, cai_
         {
             l->nex = i + 1;
             if ((st = read_example(it, i, path, &l->ex[i], err)) != CAI_OK)
+                return st;
+            i++;
+        }
+    }
+
+    rexs = cJSON_GetObjectItemCaseSensitive(root, "revision_examples");
+    if (rexs) {
+        if (!cJSON_IsArray(rexs))
+            return cai_error__set(err, CAI_ESCHEMA, "%s: revision_examples: must be a list", path);
+        n = (size_t)cJSON_GetArraySize(rexs);
+        l->rex = calloc(n ? n : 1, sizeof(*l->rex));
+        if (!l->rex)
+            return cai_error__set(err, CAI_ENOMEM, "out of memory");
+        i = 0;
+        cJSON_ArrayForEach(it, rexs)
+        {
+            l->nrex = i + 1;
+            if ((st = read_rexample(it, i, path, &l->rex[i], err)) != CAI_OK)
                 return st;
             i++;
         }
@@ -699,6 +770,14 @@ static cai_status merge_layer(cai_constitution *c, layer *l, const char *path, c
         c->ex[c->nex++] = l->ex[i];
         memset(&l->ex[i], 0, sizeof(l->ex[i]));
     }
+    for (i = 0; i < l->nrex; i++) {
+        cai_revision_example *nrex = cai__grow(c->rex, &c->caprex, c->nrex + 1, sizeof(*c->rex), 8);
+        if (!nrex)
+            return cai_error__set(err, CAI_ENOMEM, "out of memory");
+        c->rex = nrex;
+        c->rex[c->nrex++] = l->rex[i];
+        memset(&l->rex[i], 0, sizeof(l->rex[i]));
+    }
     return CAI_OK;
 }
 
@@ -816,6 +895,7 @@ cai_status cai_constitution_load(cai_constitution **out, const char *path, cai_e
     char *canon = NULL, *root_path;
     FILE *f;
     cai_status st;
+    size_t i;
 
     cai_error__clear(err);
     CAI_ASSERT_ARG(err, out);
@@ -842,6 +922,15 @@ cai_status cai_constitution_load(cai_constitution **out, const char *path, cai_e
     if (ensure_str(&c->name) || ensure_str(&c->version) || ensure_str(&c->description)) {
         st = cai_error__set(err, CAI_ENOMEM, "out of memory");
         goto fail;
+    }
+    /* after extends: an example may name a principle that a parent defines */
+    for (i = 0; i < c->nrex; i++) {
+        if (c->rex[i].principle && find_in(c->p, c->np, c->rex[i].principle) < 0) {
+            st = cai_error__set(err, CAI_ESCHEMA,
+                                "%s: revision_examples[%zu].principle: no principle \"%s\"", path,
+                                i, c->rex[i].principle);
+            goto fail;
+        }
     }
     canon = cai_constitution_canonical_json(c);
     if (!canon) {
@@ -875,6 +964,9 @@ void cai_constitution_free(cai_constitution *c)
     for (i = 0; i < c->nex; i++)
         example_dispose(&c->ex[i]);
     free(c->ex);
+    for (i = 0; i < c->nrex; i++)
+        rexample_dispose(&c->rex[i]);
+    free(c->rex);
     for (i = 0; i < c->nfiles; i++)
         free(c->files[i]);
     free(c->files);
@@ -934,6 +1026,16 @@ const cai_example *cai_constitution_example(const cai_constitution *c, size_t i)
     return i < c->nex ? &c->ex[i] : NULL;
 }
 
+size_t cai_constitution_nrevision_examples(const cai_constitution *c)
+{
+    return c->nrex;
+}
+
+const cai_revision_example *cai_constitution_revision_example(const cai_constitution *c, size_t i)
+{
+    return i < c->nrex ? &c->rex[i] : NULL;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Canonical form                                                                              */
 
@@ -983,6 +1085,19 @@ static cJSON *example_json(const cai_example *e)
     return o;
 }
 
+static cJSON *rexample_json(const cai_revision_example *e)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    if (!o || add_str(o, "conversation", e->conversation) || add_str(o, "response", e->response) ||
+        add_str(o, "critique", e->critique) || add_str(o, "revision", e->revision) ||
+        (e->principle && add_str(o, "principle", e->principle))) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
 char *cai_constitution_canonical_json(const cai_constitution *c)
 {
     cJSON *root = cJSON_CreateObject(), *arr, *item;
@@ -1012,6 +1127,19 @@ char *cai_constitution_canonical_json(const cai_constitution *c)
         if (!item || !cJSON_AddItemToArray(arr, item)) {
             cJSON_Delete(item);
             goto done;
+        }
+    }
+    /* only when present: constitutions without them keep the hash they had before the key */
+    if (c->nrex > 0) {
+        arr = cJSON_AddArrayToObject(root, "revision_examples");
+        if (!arr)
+            goto done;
+        for (i = 0; i < c->nrex; i++) {
+            item = rexample_json(&c->rex[i]);
+            if (!item || !cJSON_AddItemToArray(arr, item)) {
+                cJSON_Delete(item);
+                goto done;
+            }
         }
     }
     text = cJSON_PrintUnformatted(root);
@@ -1137,6 +1265,15 @@ cai_status cai_constitution_lint(const char *path, cai_lint_fn warn, void *paylo
                 break;
             }
     }
+    for (i = 0, j = 0; i < c->np; i++)
+        j += c->p[i].critique && c->p[i].revision;
+    if (c->nrex > 0 && j == 0)
+        WARN("%s: revision_examples: no principle has both a critique and a revision request, so "
+             "cai revise cannot use them",
+             path);
+    for (i = 0; i < c->nrex; i++)
+        if (strcmp(c->rex[i].response, c->rex[i].revision) == 0)
+            WARN("%s: revision_examples[%zu]: the revision repeats the response", path, i);
 #undef WARN
     cai_constitution_free(c);
     return CAI_OK;

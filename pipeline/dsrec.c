@@ -2,6 +2,7 @@
 /* The labelled records of one dataset, one at a time, through the validate/stats scanner. */
 #include "human_int.h"
 #include "error_int.h"
+#include "util_int.h"
 
 #include <string.h>
 
@@ -90,4 +91,34 @@ cai_status cai_dsrec__scan(const char *path, const cai_dsrec_sink *sink, cai_err
     s.sink = sink;
     vs.payload = &s;
     return cai_vscan__run(&path, 1, &so, &vs, err);
+}
+
+static cJSON *exact_number(double v)
+{
+    char t[40];
+
+    cai__format_double(v, t);
+    if (!strpbrk(t, ".eEn"))
+        strcat(t, ".0");
+    return cJSON_CreateRaw(t);
+}
+
+void cai_dsrec__side(cJSON *cai, int swapped)
+{
+    cJSON *pp = cJSON_GetObjectItemCaseSensitive(cai, "principle_p_chosen");
+    cJSON *rc = cJSON_GetObjectItemCaseSensitive(cai, "rating_chosen");
+    cJSON *rr = cJSON_GetObjectItemCaseSensitive(cai, "rating_rejected");
+    int i, n = cJSON_IsArray(pp) ? cJSON_GetArraySize(pp) : 0;
+
+    for (i = 0; i < n; i++) {
+        const cJSON *x = cJSON_GetArrayItem(pp, i);
+        double v = cJSON_IsNumber(x) ? x->valuedouble : 0.5;
+        cJSON_ReplaceItemInArray(pp, i, exact_number(swapped ? 1.0 - v : v));
+    }
+    if (cJSON_IsNumber(rc) && cJSON_IsNumber(rr)) {
+        double c = rc->valuedouble, r = rr->valuedouble;
+        cJSON_ReplaceItemInObjectCaseSensitive(cai, "rating_chosen", exact_number(swapped ? r : c));
+        cJSON_ReplaceItemInObjectCaseSensitive(cai, "rating_rejected",
+                                               exact_number(swapped ? c : r));
+    }
 }

@@ -41,6 +41,15 @@ typedef struct cai_dsrec_sink {
  */
 cai_status cai_dsrec__scan(const char *path, const cai_dsrec_sink *sink, cai_error *err);
 
+/*
+ * For a record's "cai" object (cJSON, from a dataset) whose chosen side a rewrite keeps
+ * (swapped = 0) or swaps (1): cai.principle_p_chosen becomes 1 - p per entry when swapped, and
+ * cai.rating_chosen / rating_rejected trade places, so both still describe the record's chosen
+ * response. Every such number is written back as `cai run` prints it (the shortest exact text
+ * with a decimal point), never as cJSON would. Keys that are absent are left alone.
+ */
+void cai_dsrec__side(cJSON *cai, int swapped);
+
 /* ---- a compact map from pair id to a value (idmap.c) ------------------------------------ */
 
 /*

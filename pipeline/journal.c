@@ -1,5 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /* The run journal: append-only lines "JSON<TAB>CRC32", replayed into a hash table on resume. */
+/*
+ * The format (version 3), one file per output directory, every line "JSON<TAB>CRC32 in hex":
+ * - line 1, the header: {"cai_journal":3,"fingerprint":SHA-256 hex of "settings",
+ *   "settings":{the label-changing settings},"effective":{the rest, for humans}};
+ * - then one record per finished request: {"t":KIND,"k":KEY,...}. "t" says what the record
+ *   is, and so which keys follow; a stage reads the kinds it knows and skips the others (they
+ *   are neither loaded nor counted as damage):
+ *     "j"  a judgment: "k" (cai_journal__key in hex), "id", "pr", "o", "s" (pair, principle,
+ *          order, sample), "p" (P(first), or the 1..7 score in rating mode, exact digits), "v"
+ *          (verdict), "lp" (from log-probs), "pt", "ct" (tokens), optional "tr" (truncated)
+ *          and "rt" (reasoning tokens), written only when not 0.
+ *   Later stages (issue 14: sample, critique, revision) add their own kinds with their own key
+ *   spaces; a kind's keys only ever grow, with optional keys left out at their default.
+ * Versions: 1 kept the settings as given ("0 = default"), 2 resolved them and versioned the
+ * prompt template, 3 added "t" (a version-2 record, which has none, is a judgment). A version-2
+ * journal resumes unchanged (its settings are in the current form); version 1 is upgraded
+ * through the caller's upgrade function; a newer version is refused, naming the file.
+ */
 #include "journal_int.h"
 #include "hash_int.h"
 #include "htab_int.h"
@@ -16,8 +34,11 @@
 #include <unistd.h>
 #include <zlib.h>
 
-/* 1: settings as given ("0 = default"); 2: settings resolved, prompt template versioned. */
-#define JOURNAL_VERSION  2
+/* 1: settings as given ("0 = default"); 2: settings resolved, prompt template versioned;
+ * 3: records carry their kind ("t"). See the format above. */
+#define JOURNAL_VERSION  3
+#define SETTINGS_CURRENT 2 /* the first version whose settings are in the current form */
+#define KIND_JUDGMENT    "j"
 #define JOURNAL_MAX_LINE (1u << 20)
 
 struct cai_journal {
@@ -27,6 +48,7 @@ struct cai_journal {
     size_t count;   /* entries loaded + added */
     size_t loaded;
     size_t repaired;
+    size_t other;     /* records of kinds this reader does not load */
     unsigned version; /* of the file's header */
     int damaged;      /* the header failed its CRC */
     size_t intact;    /* damaged: entries whose CRCs hold */
@@ -142,12 +164,17 @@ static int get_u(const cJSON *o, const char *k, double *out)
     return 0;
 }
 
+/* Loads a judgment record; CAI_ITEROVER for a record of another kind (skipped), CAI_EPARSE for
+ * one that does not hold what its kind needs. */
 static cai_status load_entry(cai_journal *j, const cJSON *o, cai_error *err)
 {
     const cJSON *k = cJSON_GetObjectItemCaseSensitive(o, "k");
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "t");
     cai_jentry e;
     double p, v, lp, pt, ct;
 
+    if (t && !(cJSON_IsString(t) && strcmp(t->valuestring, KIND_JUDGMENT) == 0))
+        return cJSON_IsString(t) ? CAI_ITEROVER : CAI_EPARSE;
     memset(&e, 0, sizeof(e));
     if (!cJSON_IsString(k) || get_u(o, "p", &p) || get_u(o, "v", &v) || get_u(o, "lp", &lp) ||
         get_u(o, "pt", &pt) || get_u(o, "ct", &ct))
@@ -239,7 +266,7 @@ check_header(cai_journal *j, const cJSON *o, const cai_journal_open_opts *jo, ca
                               j->path, ver->valuedouble);
     j->version = (unsigned)ver->valuedouble;
     old = set ? cJSON_PrintUnformatted(set) : NULL;
-    if (j->version < JOURNAL_VERSION) {
+    if (j->version < SETTINGS_CURRENT) {
         upgraded = old && jo->upgrade ? jo->upgrade(j->version, old, jo->upgrade_payload) : NULL;
         if (upgraded)
             cai_sha256_hex(upgraded, strlen(upgraded), hex);
@@ -337,10 +364,15 @@ static cai_status replay(cai_journal *j, const cai_journal_open_opts *jo, cai_er
                 break;
             }
             have_header = 1;
-        } else if (load_entry(j, o, err) == CAI_OK) {
-            j->loaded++;
         } else {
-            j->repaired += (size_t)n;
+            cai_status le = load_entry(j, o, err);
+
+            if (le == CAI_OK)
+                j->loaded++;
+            else if (le == CAI_ITEROVER)
+                j->other++; /* another stage's record: not ours to read */
+            else
+                j->repaired += (size_t)n;
         }
         cJSON_Delete(o);
         good_end = pos;
@@ -533,6 +565,7 @@ cai_status cai_journal__add(cai_journal *j,
         return cai_error__set(err, CAI_ENOMEM, "journal: out of memory");
     snprintf(key, sizeof(key), "%016" PRIx64, e->key);
     snprintf(num, sizeof(num), "%.17g", e->p_first);
+    cJSON_AddStringToObject(o, "t", KIND_JUDGMENT);
     cJSON_AddStringToObject(o, "k", key);
     cJSON_AddStringToObject(o, "id", pair_id);
     cJSON_AddStringToObject(o, "pr", principle_id);
@@ -590,6 +623,11 @@ size_t cai_journal__count(const cai_journal *j)
 size_t cai_journal__loaded(const cai_journal *j)
 {
     return j->loaded;
+}
+
+size_t cai_journal__other(const cai_journal *j)
+{
+    return j->other;
 }
 
 size_t cai_journal__repaired(const cai_journal *j)

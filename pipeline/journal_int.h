@@ -52,7 +52,8 @@ typedef struct cai_journal_open_opts {
 } cai_journal_open_opts;
 
 /*
- * cai_journal__open with the current header format (version 2): an older header is accepted
+ * cai_journal__open with the current format (version 3, described in pipeline/journal.c; a
+ * version-2 journal resumes as it is, its records being judgments): an older header is accepted
  * when upgrade() turns its settings into exactly settings_json. A mismatch (CAI_EMISMATCH) names
  * the settings that differ. A header that fails its CRC is CAI_EPARSE with a message naming the
  * damage and the way to keep the intact entries (repair_header).
@@ -81,8 +82,10 @@ cai_status cai_journal__add(cai_journal *j,
 /* Writes buffered records to the file; with durable, fsyncs as well. */
 cai_status cai_journal__sync(cai_journal *j, int durable, cai_error *err);
 
-size_t cai_journal__count(const cai_journal *j);     /* entries known (loaded + added) */
-size_t cai_journal__loaded(const cai_journal *j);    /* entries loaded at open */
+size_t cai_journal__count(const cai_journal *j);  /* entries known (loaded + added) */
+size_t cai_journal__loaded(const cai_journal *j); /* entries loaded at open */
+/* Records of other kinds (another stage's) met at open: skipped, not loaded, not damage. */
+size_t cai_journal__other(const cai_journal *j);
 size_t cai_journal__repaired(const cai_journal *j);  /* bytes of torn tail cut at open */
 unsigned cai_journal__version(const cai_journal *j); /* header version of the file */
 /* Tokens of the entries loaded at open (what earlier runs paid for). */

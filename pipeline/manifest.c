@@ -5,6 +5,7 @@
 #include "cai/judge.h"
 #include "error_int.h"
 #include "health_int.h"
+#include "human_int.h"
 #include "util_int.h"
 
 #include <cjson/cJSON.h>
@@ -210,6 +211,9 @@ static void add_schema(cJSON *m, const cai_run_opts *o)
         {"cai.chosen_position", "string: a | b"},
         {"cai.orders_agree", "boolean (null in every record with --no-swap)"},
         {"cai.principles", "list of strings"},
+        {"cai.principle_p_chosen",
+         "list of numbers (float), one per cai.principles entry, in its order: P(chosen is "
+         "better) under that principle alone"},
         {"cai.judgments", "number (integer)"},
         {"cai.has_human_label", "boolean"},
         {"cai.human_chosen_position", "string: a | b | \"\" (no human label)"},
@@ -352,6 +356,8 @@ cai_status cai_run__write_manifest(const cai_run_info *info, cai_error *err)
     }
     snprintf(seed, sizeof(seed), "%llu", (unsigned long long)o->seed);
     cJSON_AddRawToObject(m, "seed", seed);
+    if (info->calibration) /* cai run --calibration: the file's object, its path and SHA-256 */
+        cJSON_AddItemToObject(m, "calibration", cai_calibrate__json(info->calibration));
     settings = cJSON_AddObjectToObject(m, "settings");
     cJSON_AddNumberToObject(settings, "principles_per_pair",
                             o->principles_per_pair ? o->principles_per_pair : 1);

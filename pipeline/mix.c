@@ -4,6 +4,7 @@
 #include "cai/mix.h"
 #include "cai/route.h"
 #include "answers_int.h"
+#include "human_int.h"
 #include "error_int.h"
 #include "opts_int.h"
 #include "jsonraw_int.h"
@@ -64,8 +65,9 @@ static double margin_of(const mixer *m, double p)
     return m->margin == CAI_MARGIN_CAPPED && v > m->margin_cap ? m->margin_cap : v;
 }
 
-/* The cai object with the new side; agrees_with_human follows it when the input had a label. */
-static char *cai_text(const cJSON *cai, int pos)
+/* The cai object with the new side; agrees_with_human follows it when the input had a label,
+ * and the per-principle verdicts and ratings still describe the chosen response. */
+static char *cai_text(const cJSON *cai, int pos, int swapped)
 {
     cJSON *c = cJSON_Duplicate(cai, 1);
     const cJSON *has = cJSON_GetObjectItemCaseSensitive(c, "has_human_label");
@@ -80,6 +82,7 @@ static char *cai_text(const cJSON *cai, int pos)
         cJSON_ReplaceItemInObjectCaseSensitive(
             c, "agrees_with_human",
             cJSON_CreateBool(strcmp(hpos->valuestring, pos == 0 ? "a" : "b") == 0));
+    cai_dsrec__side(c, swapped);
     t = cJSON_PrintUnformatted(c);
     cJSON_Delete(c);
     return t;
@@ -119,7 +122,7 @@ static cai_status write_record(mixer *m, const cai_vrec *rec, const cai_answer *
             src = swap ? "human" : "both";
             pos = hpos;
         }
-        cai = cai_text(cJSON_GetObjectItemCaseSensitive(rec->json, "cai"), pos);
+        cai = cai_text(cJSON_GetObjectItemCaseSensitive(rec->json, "cai"), pos, swap);
         if (!cai)
             return cai_error__set(err, CAI_ENOMEM, "out of memory");
     }

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { WHY_UNCERTAIN, WHY_DISAGREE, WHY_RANDOM };
-static const char *const why_names[] = {"uncertain", "disagree", "random"};
+enum { WHY_UNCERTAIN, WHY_DISAGREE, WHY_RANDOM, WHY_PRINCIPLES, WHY__COUNT };
+static const char *const why_names[] = {"uncertain", "disagree", "random", "principles"};
 
 int cai_route_by_parse(const char *name)
 {
@@ -61,8 +61,8 @@ int cai_route_swapped(uint64_t seed, const char *id)
 /* ---- the bounded heap ------------------------------------------------------------------- */
 
 typedef struct item {
-    int tier;     /* higher first: 1 orders disagree (mix) */
-    double score; /* higher first: -|p - 0.5|, or 0 for random */
+    int tier;     /* higher first: 1 orders disagree (mix); principles' minority share */
+    double score; /* higher first: -|p - 0.5|, 0 for random, the spread for principles */
     uint64_t h;   /* higher first: the (seed, id) hash, a deterministic tie-break */
     int why;
     char *id, *prompt, *resp[2]; /* resp[0]: the input's response_a */
@@ -198,6 +198,33 @@ static cai_status fill_and_push(heap *hp, item *key, const cai_vrec *rec, cai_er
     return CAI_OK;
 }
 
+/*
+ * How much a pair's principles disagree, from cai.principle_p_chosen: *tier the share of
+ * principles on the minority side (those with p < 0.5 or > 0.5, whichever are fewer; p = 0.5
+ * sides with neither), in thousandths; *spread max p - min p. 0 when fewer than 2 values.
+ */
+static int principle_split(const cJSON *pp, int *tier, double *spread)
+{
+    const cJSON *x;
+    unsigned n = 0, above = 0, below = 0;
+    double lo = 1.0, hi = 0.0;
+
+    cJSON_ArrayForEach(x, pp)
+    {
+        double v = x->valuedouble;
+        n++;
+        above += v > 0.5;
+        below += v < 0.5;
+        lo = v < lo ? v : lo;
+        hi = v > hi ? v : hi;
+    }
+    if (n < 2)
+        return 0;
+    *tier = (int)((1000u * (above < below ? above : below) + n / 2) / n);
+    *spread = hi - lo;
+    return 1;
+}
+
 static cai_status on_record(void *payload, const cai_vrec *rec, cai_error *err)
 {
     router *r = payload;
@@ -211,6 +238,8 @@ static cai_status on_record(void *payload, const cai_vrec *rec, cai_error *err)
                               "chosen and rejected)",
                               rec->file->path, (unsigned long long)rec->line);
     r->rep->records++;
+    if (rec->principle_p)
+        r->rep->principles_verdicts = 1;
     if (rec->agree >= 0)
         r->rep->orders_known = 1;
     if (rec->agree == 0)
@@ -242,8 +271,22 @@ static cai_status on_record(void *payload, const cai_vrec *rec, cai_error *err)
                 return st;
         }
         break;
-    case CAI_ROUTE_UNCERTAIN:
     case CAI_ROUTE_PRINCIPLES:
+        if (!rec->principle_p)
+            return cai_error__set(
+                err, CAI_EINVAL,
+                "%s:%llu: no \"cai.principle_p_chosen\" (per-principle "
+                "verdicts, which older cai runs did not write): rerun `cai run` on "
+                "the same directory (it rebuilds the dataset from its journal "
+                "without a request) or use --by disagree, uncertain, random or "
+                "mix",
+                rec->file->path, (unsigned long long)rec->line);
+        /* pairs judged by one principle have nothing to disagree about */
+        if (!principle_split(rec->principle_p, &key.tier, &key.score))
+            return CAI_OK;
+        key.why = WHY_PRINCIPLES;
+        break;
+    case CAI_ROUTE_UNCERTAIN:
         break;
     }
     if (!heap_wants(&r->main, &key))
@@ -361,7 +404,7 @@ char *cai_route_report_json(const cai_route_report *rep, const cai_route_opts *o
     cJSON_AddNumberToObject(j, "records", (double)rep->records);
     cJSON_AddNumberToObject(j, "selected", (double)rep->selected);
     why = cJSON_AddObjectToObject(j, "selected_by_reason");
-    for (i = 0; i < 3; i++)
+    for (i = 0; i < WHY__COUNT; i++)
         cJSON_AddNumberToObject(why, why_names[i], (double)rep->by_reason[i]);
     cJSON_AddBoolToObject(j, "orders_known", rep->orders_known);
     cJSON_AddNumberToObject(j, "orders_disagree", (double)rep->disagreeing);
@@ -402,12 +445,6 @@ cai_status cai_route_run(cai_route_report *rep,
     memset(rep, 0, sizeof(*rep));
     if (opts->count == 0 || opts->count > ((uint64_t)1 << 24))
         return cai_error__set(err, CAI_EINVAL, "count must be between 1 and 16777216");
-    if (opts->by == CAI_ROUTE_PRINCIPLES)
-        return cai_error__set(err, CAI_EINVAL,
-                              "cai records carry no per-principle verdicts (cai.principles "
-                              "lists the principles asked, not how each answered), so "
-                              "principles cannot disagree; use --by disagree, uncertain, random "
-                              "or mix");
     memset(&r, 0, sizeof(r));
     r.o = opts;
     r.rep = rep;

@@ -12,6 +12,7 @@
 #include "cai/prompt.h"
 #include "cai/validate.h"
 #include "cai/writer.h"
+#include "cai/calibrate.h"
 #include "error_int.h"
 #include "util_int.h"
 #include "journal_int.h"
@@ -82,6 +83,7 @@ struct pending {
 struct cai_run {
     cai_run_opts o;
     cai_constitution *c;
+    cai_calibrate *cal; /* --calibration: applied to P(A) as records are written, else NULL */
     cai_judge *judge;
     cai_journal *journal;
     cai_outdir *outdir; /* the lock on the output directory */
@@ -94,8 +96,6 @@ struct cai_run {
     size_t cand_i, cand_j;
     uint64_t pairs_read;
     int input_done;
-    cai_status input_st;
-    cai_error input_err;
     char *skip_msg[CAI_RUN_SKIPPED_KEPT]; /* the first skipped input lines, "FILE:LINE: reason" */
     size_t n_skip_msg;
 
@@ -126,8 +126,6 @@ struct cai_run {
     cai_health_counts health, *health_pr, *health_in; /* total, per principle, per input */
     double t0, last_progress, last_fsync;
     double spent_before; /* USD: what the journal's entries cost when the run began */
-    cai_status abort_st;
-    cai_error abort_err;
 
     /* shards (docs/scale.md) */
     uint64_t pairs_outside;     /* pairs of other shards: read and validated, not judged */
@@ -689,10 +687,66 @@ static void add_shown_counts(const cai_run *r, const pending *p, cJSON *cai)
     cJSON_AddNumberToObject(cai, "text_judgments", text);
 }
 
+/*
+ * cai.principle_p_chosen: for each principle of the pair, in the order of cai.principles, the
+ * probability that the chosen response is better under that principle alone. Choice runs: the
+ * mean of its judgments over both orders (un-swapped) and samples, summed in task order, so the
+ * mean of the list is p_chosen before any calibration. Rating runs: the label rule applied to
+ * that principle's mean scores. Always a list of floats, so `cai route --by principles` can read
+ * how the principles split.
+ */
+static void add_principle_p(const cai_run *r, const pending *p, int chosen, int judged, cJSON *cai)
+{
+    double sum[64] = {0}, sb[64] = {0};
+    unsigned cnt[64] = {0}, t;
+    size_t k, kk;
+    unsigned order, sample;
+    cJSON *arr = cJSON_AddArrayToObject(cai, "principle_p_chosen");
+
+    if (!arr)
+        return;
+    if (r->rating) { /* res: the K x S ratings of resp[0] in (principle, sample) order, then resp[1]
+                      */
+        unsigned per = p->n_tasks / 2;
+        for (t = 0; t < per; t++) {
+            kk = t / r->n_samples;
+            sum[kk] += p->res[t].p_first;
+            sb[kk] += p->res[per + t].p_first;
+            cnt[kk]++;
+        }
+    } else {
+        for (t = 0; t < p->n_tasks; t++) {
+            task_coords(r, t, &kk, &order, &sample);
+            sum[kk] += order == 0 ? p->res[t].p_first : 1.0 - p->res[t].p_first;
+            cnt[kk]++;
+        }
+    }
+    for (k = 0; k < p->n_principles && k < 64; k++) {
+        double pa = 0.5, c;
+        char tmp[40];
+        if (cnt[k] && r->rating) {
+            double scale = r->o.rating_scale > 0 ? r->o.rating_scale : 1.0;
+            pa = 1.0 / (1.0 + exp(-(sum[k] - sb[k]) / cnt[k] / scale));
+        } else if (cnt[k]) {
+            pa = sum[k] / cnt[k];
+        }
+        /* relative to the side the judge chose, then turned if a calibration moved the label:
+         * the same arithmetic as `cai calibrate` applied to the written record */
+        c = judged == 0 ? pa : 1.0 - pa;
+        if (chosen != judged)
+            c = 1.0 - c;
+        cai__format_double(c, tmp);
+        if (!strpbrk(tmp, ".eEn"))
+            strcat(tmp, ".0");
+        cJSON_AddItemToArray(arr, cJSON_CreateRaw(tmp));
+    }
+}
+
 /* Serialises one kept pair in the chosen output format; caller frees. */
 static char *record_line(const cai_run *r,
                          const pending *p,
                          int chosen,
+                         int judged,
                          double p_chosen,
                          int agree,
                          const char **principle_ids,
@@ -758,6 +812,7 @@ static char *record_line(const cai_run *r,
         ids = cJSON_AddArrayToObject(cai, "principles");
         for (i = 0; ids && i < n_ids; i++)
             cJSON_AddItemToArray(ids, cJSON_CreateString(principle_ids[i]));
+        add_principle_p(r, p, chosen, judged, cai);
         cJSON_AddNumberToObject(cai, "judgments", p->n_tasks);
         /* Every record has every key with one JSON type, labelled or not: Arrow fixes a
          * column's type from the first block it reads (see the README, "One schema"). */
@@ -882,10 +937,7 @@ static void tally_kept(cai_run *r, const pending *p, int chosen, double p_chosen
     for (k = 0; k < p->n_principles; k++)
         t->principle_kept[p->principles[k]]++;
     t->input_kept[p->input]++;
-    if (p->human >= 0) {
-        r->s.human_labelled++;
-        r->s.human_agree += p->human == chosen;
-    }
+    (void)chosen; /* agreement with human labels is counted once, by health_outcome */
 }
 
 /* ---- judge health ------------------------------------------------------------------------ */
@@ -1031,7 +1083,7 @@ write_labelled(cai_run *r, const pending *p, double p_a, int agree, cai_error *e
 {
     const char *ids[64];
     double p_chosen;
-    int chosen;
+    int chosen, judged;
     char *line;
     cai_writer *w;
     cai_status st;
@@ -1050,9 +1102,17 @@ write_labelled(cai_run *r, const pending *p, double p_a, int agree, cai_error *e
     } else {
         health_outcome(r, p, p_a, 0, 1);
     }
-    chosen = p_a >= 0.5 ? 0 : 1;
+    chosen = judged = p_a >= 0.5 ? 0 : 1;
+    if (r->cal) {
+        /* As `cai calibrate` rewrites a record: ties are decided on the judge's P(A) above,
+         * exactly 0.5 keeps its side. The journal and the judge-health counts keep the judge's
+         * own numbers, so a resume or another calibration starts from them. */
+        double pa = cai_calibrate_apply(r->cal, chosen == 0 ? p_a : 1.0 - (1.0 - p_a));
+        chosen = pa > 0.5 ? 0 : pa < 0.5 ? 1 : chosen;
+        p_a = pa;
+    }
     p_chosen = chosen == 0 ? p_a : 1.0 - p_a;
-    line = record_line(r, p, chosen, p_chosen, agree, ids, p->n_principles);
+    line = record_line(r, p, chosen, judged, p_chosen, agree, ids, p->n_principles);
     if (!line)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
     w = in_test_split(r, p) ? r->test : r->train;
@@ -1238,7 +1298,7 @@ static cai_status journal_sync(cai_run *r, cai_error *err)
     return st;
 }
 
-/* ---- judge callbacks -------------------------------------------------------------------- */
+/* ---- the run's loop: tasks in, completions out ----------------------------------------- */
 
 static void store(cai_run *r, pending *p, unsigned t, const cai_jentry *e)
 {
@@ -1266,7 +1326,8 @@ static void store(cai_run *r, pending *p, unsigned t, const cai_jentry *e)
  * the journal of the shard that owns the pair, copied into this run's journal so the merged
  * directory resumes like an unsharded run's.
  */
-static const cai_jentry *find_entry(cai_run *r, pending *p, unsigned t)
+static cai_status
+find_entry(cai_run *r, pending *p, unsigned t, const cai_jentry **out, cai_error *err)
 {
     uint64_t key = task_key(r, p, t);
     const cai_jentry *e = cai_journal__find(r->journal, key);
@@ -1274,68 +1335,74 @@ static const cai_jentry *find_entry(cai_run *r, pending *p, unsigned t)
     unsigned order, sample;
     cai_status st;
 
+    *out = e;
     if (e || !r->mj)
-        return e;
+        return CAI_OK;
     e = cai_journal__find(r->mj[pair_shard(p, r->mcount)], key);
     if (!e)
-        return NULL;
+        return CAI_OK;
     task_coords(r, t, &k, &order, &sample);
     st = cai_journal__add(r->journal, e, p->id,
                           cai_constitution_principle(r->c, p->principles[k])->id, order, sample,
-                          &r->abort_err);
+                          err);
     if (st == CAI_OK)
-        st = journal_sync(r, &r->abort_err);
-    if (st != CAI_OK) {
-        r->abort_st = st;
-        return NULL;
-    }
-    return e;
+        st = journal_sync(r, err);
+    if (st == CAI_OK)
+        *out = e;
+    return st;
 }
 
 /* A judgment that no shard journal holds: its pair must be in the shard's failed.jsonl.gz,
  * with the reason the merged file repeats; otherwise the shard is incomplete. */
-static cai_status merge_failed(cai_run *r, pending *p, unsigned t)
+static cai_status merge_failed(cai_run *r, pending *p, unsigned t, cai_error *err)
 {
     const char *why = cai_run__reason(r->reasons, p->id);
     result *rs = &p->res[t];
 
-    if (!why) {
-        r->abort_st =
-            cai_error__set(&r->abort_err, CAI_EINVAL,
-                           "merge: %s:%llu: pair \"%s\" has no judgment in shard %u "
-                           "and is not in its failed.jsonl.gz: the shard is incomplete",
-                           p->file, (unsigned long long)p->line, p->id, pair_shard(p, r->mcount));
-        return r->abort_st;
-    }
+    if (!why)
+        return cai_error__set(err, CAI_EINVAL,
+                              "merge: %s:%llu: pair \"%s\" has no judgment in shard %u "
+                              "and is not in its failed.jsonl.gz: the shard is incomplete",
+                              p->file, (unsigned long long)p->line, p->id,
+                              pair_shard(p, r->mcount));
     rs->st = CAI_EHTTP;
     rs->done = 1;
-    if (!(rs->errmsg = strdup(why))) {
-        r->abort_st = cai_error__set(&r->abort_err, CAI_ENOMEM, "out of memory");
-        return r->abort_st;
-    }
+    if (!(rs->errmsg = strdup(why)))
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
     p->n_done++;
     r->judgments_done++;
     r->judge_failed++;
     return CAI_OK;
 }
 
-static int pull(cai_judge_task *out, void *payload)
+/*
+ * The next task to send. On the way it replays what the journal (in a merge: the shard's
+ * journal) already answers, reads input into the window, and writes finished pairs out when
+ * the window is full. *got: 1 with *out filled; 0 when nothing can be sent now (the window
+ * waits for its head pair, the input is done, the run is stopping). An input that cannot be
+ * read is kept in *in_st/in_err and ends the feeding only: the requests in flight are still
+ * answered and journaled before the run ends with it.
+ */
+static cai_status next_task(
+    cai_run *r, cai_judge_task *out, int *got, cai_status *in_st, cai_error *in_err, cai_error *err)
 {
-    cai_run *r = payload;
     cai_status st;
 
+    *got = 0;
     for (;;) {
-        if (r->stop || r->abort_st != CAI_OK)
-            return -1;
+        if (r->stop || *in_st != CAI_OK)
+            return CAI_OK;
         if (r->cur < r->head)
             r->cur = r->head; /* pairs finished and flushed while cur still pointed at them */
         while (r->cur < r->tail) {
             pending *p = r->ring[r->cur % r->cap];
             while (p->next_task < p->n_tasks) {
                 unsigned t = p->next_task++;
-                const cai_jentry *e = find_entry(r, p, t);
-                if (r->abort_st != CAI_OK)
-                    return -1;
+                const cai_jentry *e;
+
+                st = find_entry(r, p, t, &e, err);
+                if (st != CAI_OK)
+                    return st;
                 if (e) {
                     store(r, p, t, e);
                     p->res[t].replayed = 1;
@@ -1346,41 +1413,41 @@ static int pull(cai_judge_task *out, void *payload)
                 }
                 if (r->mj) {
                     /* cai merge sends nothing: a judgment no shard holds failed there */
-                    if (merge_failed(r, p, t) != CAI_OK)
-                        return -1;
+                    st = merge_failed(r, p, t, err);
+                    if (st != CAI_OK)
+                        return st;
                     continue;
                 }
                 task_fill(r, p, t, out);
                 r->s.judgments_sent++;
-                return 1;
+                *got = 1;
+                return CAI_OK;
             }
             r->cur++;
         }
         report(r, 0);
         if (r->input_done)
-            return -1;
+            return CAI_OK;
         if (r->tail - r->head >= r->cap) {
-            /* Finished pairs are written out in idle() while requests are in flight; only a full
-             * window makes it happen here. */
-            st = flush_head(r, &r->abort_err);
-            if (st != CAI_OK) {
-                r->abort_st = st;
-                return -1;
-            }
+            /* Finished pairs are written out by the loop while requests are in flight; only a
+             * full window makes it happen here. */
+            st = flush_head(r, err);
+            if (st != CAI_OK)
+                return st;
             if (r->tail - r->head >= r->cap)
-                return 0; /* wait for the head pair's judgments */
+                return CAI_OK; /* wait for the head pair's judgments */
         }
         {
             pending *p = NULL;
-            st = next_pair(r, &p, &r->input_err);
+            st = next_pair(r, &p, in_err);
             if (st == CAI_ITEROVER) {
                 r->input_done = 1;
                 continue;
             }
             if (st != CAI_OK) {
                 r->input_done = 1;
-                r->input_st = st;
-                return -1;
+                *in_st = st;
+                return CAI_OK;
             }
             if (!in_this_shard(r, p)) {
                 r->pairs_outside += r->rating ? p->n_pairs : 1;
@@ -1393,35 +1460,21 @@ static int pull(cai_judge_task *out, void *payload)
     }
 }
 
-/* The judge's idle hook: writes finished pairs (gzip is most of cai's CPU) while requests are
- * out, instead of between a reply and the next request. */
-static cai_status idle(void *payload)
+/*
+ * Takes one completion into its pair: an answer is journaled (written to the kernel) before
+ * anything else happens, so that the engine's next perform, which may give its capacity to
+ * another request, comes after it (the durability promise).
+ */
+static cai_status record(cai_run *r, const cai_judge_completion *c, cai_error *err)
 {
-    cai_run *r = payload;
-    cai_status st = flush_head(r, &r->abort_err);
-
-    if (st != CAI_OK) {
-        r->abort_st = st;
-        return st;
-    }
-    report(r, 0);
-    return CAI_OK;
-}
-
-static cai_status done(const cai_judge_task *t,
-                       cai_status st,
-                       const cai_judgment *res,
-                       const char *errmsg,
-                       void *payload)
-{
-    cai_run *r = payload;
-    task_ref *ref = t->payload;
+    task_ref *ref = c->task->payload;
     pending *p = ref->p;
+    const cai_judgment *res = &c->result.judgment;
     size_t k;
     unsigned order, sample;
-    cai_status s2;
+    cai_status st;
 
-    if (st == CAI_OK) {
+    if (c->status == CAI_OK) {
         cai_jentry e;
         memset(&e, 0, sizeof(e));
         e.key = task_key(r, p, ref->t);
@@ -1433,36 +1486,102 @@ static cai_status done(const cai_judge_task *t,
         e.truncated = (unsigned char)(res->truncated != 0);
         e.reasoning_tokens = res->reasoning_tokens;
         task_coords(r, ref->t, &k, &order, &sample);
-        s2 = cai_journal__add(r->journal, &e, p->id,
+        st = cai_journal__add(r->journal, &e, p->id,
                               cai_constitution_principle(r->c, p->principles[k])->id, order, sample,
-                              &r->abort_err);
-        if (s2 == CAI_OK)
-            s2 = journal_sync(r, &r->abort_err);
-        if (s2 != CAI_OK) {
-            r->abort_st = s2;
-            return s2;
-        }
+                              err);
+        if (st == CAI_OK)
+            st = journal_sync(r, err);
+        if (st != CAI_OK)
+            return st;
         store(r, p, ref->t, &e);
         r->judge_ok++;
     } else {
         result *rs = &p->res[ref->t];
-        rs->st = st;
+        const char *why = c->message[0] ? c->message : cai_strerror(c->status);
+
+        rs->st = c->status;
         rs->done = 1;
-        rs->errmsg = strdup(errmsg ? errmsg : cai_strerror(st));
+        rs->errmsg = strdup(why);
+        if (!rs->errmsg)
+            return cai_error__set(err, CAI_ENOMEM, "out of memory");
         p->n_done++;
         r->judgments_done++;
         r->judge_failed++;
         /* A judge that fails everything from the start is misconfigured or down: stop early
          * rather than burn through the whole input. */
-        if (r->judge_ok == 0 && r->judge_failed >= 3) {
-            r->abort_st = st;
-            cai_error__set(&r->abort_err, st, "the judge failed its first %llu requests: %s",
-                           (unsigned long long)r->judge_failed, errmsg ? errmsg : cai_strerror(st));
-            return st;
+        if (r->judge_ok == 0 && r->judge_failed >= 3)
+            return cai_error__set(err, c->status, "the judge failed its first %llu requests: %s",
+                                  (unsigned long long)r->judge_failed, why);
+    }
+    return CAI_OK;
+}
+
+/*
+ * The run's loop, and the only place that feeds the engine: tasks in while there is room,
+ * completions out one by one into the journal, finished pairs to the writers while requests are
+ * out, progress, then wait. It ends with CAI_OK only when the input is consumed and every task
+ * has been answered; *from_judge says the engine ended it (stop, the judge's health, budget).
+ */
+static cai_status judge_loop(cai_run *r, int *from_judge, cai_error *err)
+{
+    cai_judge *j = r->judge;
+    cai_status st, in_st = CAI_OK;
+    cai_error in_err = {0}, jerr = {0};
+
+    *from_judge = 0;
+    for (;;) {
+        const cai_judge_completion *c;
+        size_t room = cai_judge_room(j), nread = 0;
+        int got = 1;
+
+        while (room > 0 && got) {
+            cai_judge_task t;
+
+            st = next_task(r, &t, &got, &in_st, &in_err, err);
+            if (st != CAI_OK)
+                return st;
+            if (got) {
+                if ((st = cai_judge_add(j, &t, err)) != CAI_OK)
+                    return st;
+                room--;
+            }
+        }
+        if (cai_judge_pending(j) == 0 && cai_judge_room(j) > 0) {
+            /* Nothing in the engine and nothing more could be added. */
+            if (in_st != CAI_OK)
+                return cai_error__set(err, in_st, "%s", in_err.msg);
+            if (r->stop)
+                return cai_error__set(err, CAI_EINTERRUPTED, "interrupted");
+            if (r->input_done && r->cur >= r->tail)
+                return CAI_OK;
+            return cai_error__set(err, CAI_EINVAL,
+                                  "internal: %zu pairs wait for judgments, none is in flight and "
+                                  "none can be sent (input %s)",
+                                  r->tail - r->head,
+                                  r->input_done ? "read" : "not read to the end");
+        }
+        st = cai_judge_perform(j, NULL, &jerr);
+        while ((c = cai_judge_read(j)) != NULL) {
+            nread++;
+            if (record(r, c, err) != CAI_OK)
+                return err->code;
+        }
+        if (st == CAI_OK) {
+            /* Requests are on the wire: write finished pairs (gzip is most of cai's CPU) while
+             * they are out, then wait for the network or the engine's next timer. */
+            cai_status ws = flush_head(r, err);
+
+            if (ws != CAI_OK)
+                return ws;
+            report(r, 0);
+            if (nread == 0)
+                st = cai_judge_wait(j, 200, &jerr);
+        }
+        if (st != CAI_OK) {
+            *from_judge = 1;
+            return cai_error__set(err, st, "%s", jerr.msg);
         }
     }
-    /* Finished pairs are written in idle(), after the freed slot's next request has gone out. */
-    return CAI_OK;
 }
 
 /* Judgment sources and truncation, over every judgment stored (replayed ones included). */
@@ -1853,6 +1972,9 @@ cai_status cai_run_create(cai_run **out, const cai_run_opts *opts, cai_error *er
     if (!r)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
     r->o = *opts;
+    /* read before anything is written: a bad file stops the run with nothing done */
+    if (opts->calibration && (st = cai_calibrate_load(&r->cal, opts->calibration, err)) != CAI_OK)
+        goto fail;
     st = cai_constitution_load(&r->c, opts->constitution, err);
     if (st != CAI_OK)
         goto fail;
@@ -1950,6 +2072,7 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
     cai_writer_opts wo = CAI_WRITER_OPTS_INIT;
     cai_judge_stats js;
     cai_status st;
+    int from_judge = 0;
 
     cai_error__clear(err);
     memset(&r->s, 0, sizeof(r->s));
@@ -2033,21 +2156,11 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
     }
     r->last_fsync = r->last_progress = cai__mono_s();
 
-    cai_judge_set_idle(r->judge, idle);
     set_budget(r);
-    st = cai_judge_run(r->judge, pull, done, r, err);
+    st = judge_loop(r, &from_judge, err);
     judge_totals(r);
-    if (r->abort_st != CAI_OK) {
-        cai_error__clear(err);
-        cai_error__set(err, r->abort_st, "%s", r->abort_err.msg);
-        st = r->abort_st;
-    } else if (r->input_st != CAI_OK) {
-        cai_error__clear(err);
-        cai_error__set(err, r->input_st, "%s", r->input_err.msg);
-        st = r->input_st;
-    } else if (st == CAI_OK && r->stop) {
+    if (st == CAI_OK && r->stop)
         st = CAI_EINTERRUPTED;
-    }
     if (st == CAI_OK)
         st = flush_head(r, err);
     {
@@ -2059,7 +2172,7 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
         cai_error__clear(err); /* the judge's "stopped" says less than this */
         cai_error__set(err, st,
                        "interrupted; the journal is saved, run the same command to resume");
-    } else if (r->abort_st == CAI_OK && r->input_st == CAI_OK)
+    } else if (from_judge)
         explain_judge_stop(r, st, err);
     if (st != CAI_OK)
         goto out;
@@ -2102,6 +2215,9 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
     r->s.elapsed_s = cai__mono_s() - r->t0;
     r->health.truncated = r->s.judgments_truncated; /* counted by the judge, over the journal */
     r->s.health = r->health;
+    /* one count of human agreement: the judge-health one (decided pairs, ties left out) */
+    r->s.human_labelled = r->health.human_n;
+    r->s.human_agree = r->health.human_agree;
     {
         cai_health_opts ho = health_opts(r);
         /* ho comes from CAI_HEALTH_OPTS_INIT: its version is known, the call cannot fail */
@@ -2129,6 +2245,7 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
         info.health_opts = health_opts(r);
         info.health_pr = r->health_pr;
         info.health_in = r->health_in;
+        info.calibration = r->cal;
         st = cai_run__write_manifest(&info, err);
         if (st == CAI_OK)
             st = cai_run__write_card(&info, err);
@@ -2173,6 +2290,7 @@ void cai_run_free(cai_run *r)
     cai_writer_free(r->test);
     cai_writer_free(r->failed);
     cai_writer_free(r->ties);
+    cai_calibrate_free(r->cal);
     free(r->tally.p_bins);
     free(r->tally.principle_kept);
     free(r->tally.input_pairs);

@@ -35,6 +35,7 @@ typedef struct cai_run_info {
     cai_health_opts health_opts;        /* which health checks applied (the summary has the rest) */
     const cai_health_counts *health_pr; /* per principle, in constitution order */
     const cai_health_counts *health_in; /* per input file, in opts->inputs order */
+    const struct cai_calibrate *calibration; /* --calibration, or NULL */
 } cai_run_info;
 
 /* DIR/manifest.json, written under a temporary name and renamed. */

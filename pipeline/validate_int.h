@@ -119,6 +119,8 @@ typedef struct cai_vrec {
     int position;            /* cai.chosen_position: 0 "a", 1 "b", -1 absent */
     int agree;               /* cai.orders_agree: 1, 0, or -1 for null/absent */
     const cJSON *principles; /* cai.principles (array of strings), or NULL */
+    /* cai.principle_p_chosen (floats in [0, 1], one per principle), or NULL */
+    const cJSON *principle_p;
     /* cai.first_shown_wins / second_shown_wins / text_judgments (judgments won by the response
      * the judge saw first / second; read from text verdicts), cai.agrees_with_human: -1 absent */
     int64_t first_wins, second_wins, text_judgments;

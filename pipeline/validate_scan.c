@@ -755,6 +755,26 @@ static cai_status read_labels(scan *s, const cJSON *o, cai_vrec *rec, cai_error 
             }
             rec->principles = v;
         }
+        v = cJSON_GetObjectItemCaseSensitive(meta, "principle_p_chosen");
+        if (v) {
+            const cJSON *x;
+            if (!cJSON_IsArray(v))
+                STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"cai.principle_p_chosen\" is %s, not a list",
+                           type_name(v));
+            cJSON_ArrayForEach(x, v)
+            {
+                if (!cJSON_IsNumber(x) || !(x->valuedouble >= 0.0 && x->valuedouble <= 1.0))
+                    STRUCT_ERR(s, err, CAI_VK_SCHEMA,
+                               "\"cai.principle_p_chosen\" holds %s, not a number in [0, 1]",
+                               cJSON_IsNumber(x) ? "a number outside [0, 1]" : type_name(x));
+            }
+            if (!rec->principles || cJSON_GetArraySize(v) != cJSON_GetArraySize(rec->principles))
+                STRUCT_ERR(s, err, CAI_VK_SCHEMA,
+                           "\"cai.principle_p_chosen\" has %d entries for %d principles",
+                           cJSON_GetArraySize(v),
+                           rec->principles ? cJSON_GetArraySize(rec->principles) : 0);
+            rec->principle_p = v;
+        }
         v = cJSON_GetObjectItemCaseSensitive(meta, "judgments");
         if (v && !cJSON_IsNumber(v))
             STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"cai.judgments\" is %s, not a number",

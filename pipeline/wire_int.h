@@ -7,7 +7,7 @@
 #include "util_int.h"
 
 /*
- * Everything here is pure: no curl, no I/O, no clock. The engine (judge.c) owns transfers and
+ * Everything here is pure: no curl, no I/O, no clock. The engine (engine.c) owns transfers and
  * time; this file only turns prompts into bytes and bytes into facts.
  */
 

@@ -22,9 +22,12 @@ static void usage(FILE *f)
                "                      [--fault-mask LIST] [--seed N] [--retry-after S]\n"
                "                      [--log FILE] [--always FAULT] [--port-file FILE]\n"
                "                      [--judge consistent|hash|coin|first]\n"
+               "                      [--generate off|all|auto] [--words MIN-MAX]\n"
                "Serves the fake judge on 127.0.0.1 until SIGTERM/SIGINT, then prints a JSON\n"
                "summary line. FAULT: 429 500 503 hang reset bad_json no_logprobs no_verdict\n"
-               "401_echo; LIST: comma-separated FAULTs or a number (bit mask).\n");
+               "401_echo; LIST: comma-separated FAULTs or a number (bit mask).\n"
+               "--generate: answer with generated text (all requests, or auto: those that are\n"
+               "not judge prompts); --words: length range of generated texts (default 8-24).\n");
 }
 
 static int parse_u64(const char *s, unsigned long long max, unsigned long long *out)
@@ -101,12 +104,16 @@ int main(int argc, char **argv)
                                           {"always", required_argument, NULL, 'A'},
                                           {"port-file", required_argument, NULL, 'P'},
                                           {"judge", required_argument, NULL, 'J'},
+                                          {"generate", required_argument, NULL, 'G'},
+                                          {"words", required_argument, NULL, 'W'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
     fake_llm_opts o = FAKE_LLM_OPTS_INIT;
     const char *port_file = NULL;
     unsigned long long v;
     int c, always = FAKE_OK;
+    fake_gen_mode gen = FAKE_GEN_OFF;
+    unsigned long long wmin = 0, wmax = 0;
     char *end;
     fake_llm *srv;
     sigset_t block, old;
@@ -159,6 +166,29 @@ int main(int argc, char **argv)
             if ((o.judge = fake_judge_kind_parse(optarg)) < 0)
                 goto bad;
             break;
+        case 'G':
+            if (strcmp(optarg, "off") == 0)
+                gen = FAKE_GEN_OFF;
+            else if (strcmp(optarg, "all") == 0)
+                gen = FAKE_GEN_ALL;
+            else if (strcmp(optarg, "auto") == 0)
+                gen = FAKE_GEN_AUTO;
+            else
+                goto bad;
+            break;
+        case 'W': {
+            char lo[32];
+            const char *dash = strchr(optarg, '-');
+
+            if (!dash || (size_t)(dash - optarg) >= sizeof(lo))
+                goto bad;
+            memcpy(lo, optarg, (size_t)(dash - optarg));
+            lo[dash - optarg] = '\0';
+            if (parse_u64(lo, 100000, &wmin) != 0 || parse_u64(dash + 1, 100000, &wmax) != 0 ||
+                wmax < wmin)
+                goto bad;
+            break;
+        }
         case 'h':
             usage(stdout);
             return 0;
@@ -186,6 +216,7 @@ int main(int argc, char **argv)
         return 2;
     }
     fake_llm_set_always(srv, (fake_fault)always);
+    fake_llm_set_generate(srv, gen, (unsigned)wmin, (unsigned)wmax);
     printf("%s\n", fake_llm_url(srv));
     fflush(stdout);
     if (port_file && write_port_file(port_file, fake_llm_port(srv)) != 0) {

@@ -137,6 +137,11 @@ static const bad_case bad_cases[] = {
     {"bad_top_level.json", CAI_ESCHEMA,
      "@bad_top_level.json: top level: must be an object (or a list of principle texts)"},
     {"bad_list_form.json", CAI_ESCHEMA, "@bad_list_form.json: [1]: must not be empty"},
+    {"bad_revision_example_missing.json", CAI_ESCHEMA,
+     "@bad_revision_example_missing.json: revision_examples[0].critique: missing"},
+    {"bad_revision_example_principle.json", CAI_ESCHEMA,
+     "@bad_revision_example_principle.json: revision_examples[0].principle: no principle "
+     "\"nope\""},
 };
 #define N_BAD (sizeof(bad_cases) / sizeof(bad_cases[0]))
 
@@ -459,6 +464,33 @@ START_TEST(canonical_json_has_fixed_form)
 }
 END_TEST
 
+START_TEST(revision_examples_load_and_enter_the_hash)
+{
+    cai_constitution *c = load_data("good_revision_examples.json");
+    cai_constitution *base = load_data("good_base.json");
+    const cai_revision_example *e;
+    char *json = cai_constitution_canonical_json(c);
+
+    ck_assert_uint_eq(cai_constitution_nrevision_examples(c), 2);
+    ck_assert_uint_eq(cai_constitution_nrevision_examples(base), 0);
+    e = cai_constitution_revision_example(c, 0);
+    ck_assert_str_eq(e->response, "Yes.");
+    ck_assert_str_eq(e->critique, "The reply is false: the earth is round.");
+    ck_assert_str_eq(e->revision, "No, the earth is round, roughly a sphere.");
+    ck_assert_str_eq(e->principle, "a");
+    ck_assert_ptr_null(cai_constitution_revision_example(c, 1)->principle);
+    ck_assert_ptr_null(cai_constitution_revision_example(c, 2));
+    ck_assert_ptr_nonnull(strstr(json, ",\"revision_examples\":[{\"conversation\":"));
+    ck_assert_str_ne(cai_constitution_hash(c), cai_constitution_hash(base));
+    free(json);
+    json = cai_constitution_canonical_json(base);
+    ck_assert_ptr_null(strstr(json, "revision_examples")); /* absent: old hashes stay */
+    free(json);
+    cai_constitution_free(c);
+    cai_constitution_free(base);
+}
+END_TEST
+
 START_TEST(hash_covers_resolved_content_only)
 {
     cai_constitution *child = load_data("good_child.json");
@@ -680,6 +712,30 @@ START_TEST(lint_warns_about_weak_principles)
 }
 END_TEST
 
+START_TEST(lint_warns_about_unusable_revision_examples)
+{
+    char *dir = tu_mkdtemp("rexlint");
+    char *path = tu_strdupf("%s/c.json", dir);
+    static const char text[] =
+        "{\"name\":\"x\",\"version\":\"1\",\"principles\":[{\"id\":\"a\",\"text\":"
+        "\"Which response is kinder to the user?\"}],\"revision_examples\":[{\"conversation\":"
+        "\"Human: hi\",\"response\":\"Same.\",\"critique\":\"Fine.\",\"revision\":\"Same.\"}]}";
+    lines got = {{0}, 0};
+    cai_error err = {0};
+
+    ck_assert_int_eq(tu_write_file(path, text, strlen(text)), 0);
+    ck_assert_int_eq(cai_constitution_lint(path, collect, &got, &err), CAI_OK);
+    ck_assert_msg(strstr(got.buf, "revision_examples: no principle has both a critique and a "
+                                  "revision request") != NULL,
+                  "%s", got.buf);
+    ck_assert_msg(strstr(got.buf, "revision_examples[0]: the revision repeats the response"), "%s",
+                  got.buf);
+    free(path);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 START_TEST(shipped_constitutions_load_and_lint_clean)
 {
     DIR *d = opendir(CAI_SOURCE_DIR "/constitution");
@@ -762,6 +818,7 @@ Suite *constitution_suite(void)
     suite_add_tcase(s, tl);
 
     tcase_add_test(th, canonical_json_has_fixed_form);
+    tcase_add_test(th, revision_examples_load_and_enter_the_hash);
     tcase_add_test(th, hash_covers_resolved_content_only);
     tcase_add_test(th, hash_changes_with_any_principle_field);
     suite_add_tcase(s, th);
@@ -773,6 +830,7 @@ Suite *constitution_suite(void)
     suite_add_tcase(s, ts);
 
     tcase_add_test(tn, lint_warns_about_weak_principles);
+    tcase_add_test(tn, lint_warns_about_unusable_revision_examples);
     tcase_add_test(tn, shipped_constitutions_load_and_lint_clean);
     tcase_add_test(tn, shipped_default_and_deployment_layer_as_documented);
     suite_add_tcase(s, tn);

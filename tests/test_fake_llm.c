@@ -344,6 +344,232 @@ START_TEST(anthropic_reply_has_messages_shape)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- generation mode */
+
+static size_t count_words(const char *t)
+{
+    size_t n = 0;
+    int in = 0;
+
+    for (; *t; t++) {
+        if (*t == ' ') {
+            in = 0;
+        } else if (!in) {
+            in = 1;
+            n++;
+        }
+    }
+    return n;
+}
+
+START_TEST(gen_chat_gives_n_distinct_deterministic_choices)
+{
+    const char *body = "{\"model\":\"p\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],"
+                       "\"n\":3,\"temperature\":0.8,\"seed\":7,\"max_tokens\":100}";
+    resp r1, r2, r3;
+    cJSON *a, *b, *c;
+    int i;
+
+    fake_llm_set_generate(srv, FAKE_GEN_ALL, 5, 9);
+    r1 = post("/chat/completions", body);
+    r2 = post("/chat/completions", body);
+    r3 = post("/chat/completions", "{\"model\":\"p\",\"messages\":[{\"role\":\"user\",\"content\":"
+                                   "\"Hi\"}],\"n\":3,\"temperature\":0.8,\"seed\":8}");
+    a = parse_ok(&r1);
+    b = parse_ok(&r2);
+    c = parse_ok(&r3);
+    ck_assert_int_eq(cJSON_GetArraySize(at(a, "choices")), 3);
+    for (i = 0; i < 3; i++) {
+        char path[64];
+        const char *t;
+
+        snprintf(path, sizeof(path), "choices.%d.message.content", i);
+        t = str_at(a, path);
+        ck_assert_str_eq(t, str_at(b, path)); /* a function of the request */
+        ck_assert_str_ne(t, str_at(c, path)); /* the request's seed changes it */
+        ck_assert_uint_ge(count_words(t), 5);
+        ck_assert_uint_le(count_words(t), 9);
+        snprintf(path, sizeof(path), "choices.%d.index", i);
+        ck_assert_double_eq(num_at(a, path), i);
+        snprintf(path, sizeof(path), "choices.%d.finish_reason", i);
+        ck_assert_str_eq(str_at(a, path), "stop");
+    }
+    ck_assert_str_ne(str_at(a, "choices.0.message.content"),
+                     str_at(a, "choices.1.message.content"));
+    ck_assert_str_ne(str_at(a, "choices.1.message.content"),
+                     str_at(a, "choices.2.message.content"));
+    ck_assert_double_ge(num_at(a, "usage.completion_tokens"), 15);
+    ck_assert_uint_eq(fake_llm_successes(srv), 3);
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    cJSON_Delete(c);
+    resp_free(&r1);
+    resp_free(&r2);
+    resp_free(&r3);
+}
+END_TEST
+
+START_TEST(gen_max_tokens_cuts_with_finish_reason_length)
+{
+    resp r, q;
+    cJSON *a, *b;
+
+    fake_llm_set_generate(srv, FAKE_GEN_ALL, 20, 20);
+    r = post("/completions", "{\"model\":\"p\",\"prompt\":\"Once\",\"n\":2,\"max_tokens\":4}");
+    a = parse_ok(&r);
+    ck_assert_str_eq(str_at(a, "object"), "text_completion");
+    ck_assert_str_eq(str_at(a, "choices.0.finish_reason"), "length");
+    ck_assert_str_eq(str_at(a, "choices.1.finish_reason"), "length");
+    ck_assert_uint_eq(count_words(str_at(a, "choices.0.text")), 4);
+    ck_assert_int_eq(str_at(a, "choices.0.text")[0], ' '); /* completions text carries its space */
+    ck_assert_double_eq(num_at(a, "usage.completion_tokens"), 8);
+    q = post_anthropic("{\"model\":\"c\",\"max_tokens\":3,\"messages\":[{\"role\":\"user\","
+                       "\"content\":\"Once\"}]}",
+                       1, 1);
+    b = parse_ok(&q);
+    ck_assert_str_eq(str_at(b, "stop_reason"), "max_tokens");
+    ck_assert_uint_eq(count_words(str_at(b, "content.0.text")), 3);
+    ck_assert_double_eq(num_at(b, "usage.output_tokens"), 3);
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    resp_free(&r);
+    resp_free(&q);
+}
+END_TEST
+
+START_TEST(gen_anthropic_refuses_n_and_varies_identical_requests)
+{
+    const char *body = "{\"model\":\"c\",\"max_tokens\":50,\"temperature\":1,\"messages\":"
+                       "[{\"role\":\"user\",\"content\":\"Tell me\"}]}";
+    resp r1, r2, bad;
+    cJSON *a, *b;
+
+    fake_llm_set_generate(srv, FAKE_GEN_ALL, 0, 0);
+    bad = post_anthropic("{\"model\":\"c\",\"max_tokens\":50,\"n\":2,\"messages\":"
+                         "[{\"role\":\"user\",\"content\":\"Tell me\"}]}",
+                         1, 1);
+    ck_assert_int_eq(bad.status, 400);
+    ck_assert_ptr_nonnull(strstr(bad.body.p, "Extra inputs are not permitted"));
+    r1 = post_anthropic(body, 1, 1);
+    r2 = post_anthropic(body, 1, 1);
+    a = parse_ok(&r1);
+    b = parse_ok(&r2);
+    ck_assert_str_eq(str_at(a, "stop_reason"), "end_turn");
+    ck_assert_str_ne(str_at(a, "content.0.text"), str_at(b, "content.0.text"));
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    resp_free(&r1);
+    resp_free(&r2);
+    resp_free(&bad);
+}
+END_TEST
+
+START_TEST(gen_markers_give_empty_duplicate_and_leaking_texts)
+{
+    resp e, d, l, t0, ea;
+    cJSON *je, *jd, *jl, *j0, *jea;
+
+    fake_llm_set_generate(srv, FAKE_GEN_ALL, 0, 0);
+    e = post("/chat/completions", "{\"model\":\"p\",\"n\":2,\"messages\":[{\"role\":\"user\","
+                                  "\"content\":\"x [[gen:empty]]\"}]}");
+    d = post("/chat/completions", "{\"model\":\"p\",\"n\":3,\"messages\":[{\"role\":\"user\","
+                                  "\"content\":\"x [[gen:dup]]\"}]}");
+    l = post("/chat/completions", "{\"model\":\"p\",\"messages\":[{\"role\":\"user\","
+                                  "\"content\":\"x [[gen:leak]] [[gen:words=3]]\"}]}");
+    t0 = post("/chat/completions", "{\"model\":\"p\",\"n\":2,\"temperature\":0,\"messages\":"
+                                   "[{\"role\":\"user\",\"content\":\"greedy\"}]}");
+    ea = post_anthropic("{\"model\":\"c\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\","
+                        "\"content\":\"[[gen:empty]]\"}]}",
+                        1, 1);
+    je = parse_ok(&e);
+    jd = parse_ok(&d);
+    jl = parse_ok(&l);
+    j0 = parse_ok(&t0);
+    jea = parse_ok(&ea);
+    ck_assert_str_eq(str_at(je, "choices.1.message.content"), "");
+    ck_assert_double_eq(num_at(je, "usage.completion_tokens"), 0);
+    ck_assert_str_eq(str_at(jd, "choices.0.message.content"),
+                     str_at(jd, "choices.2.message.content"));
+    ck_assert_str_eq(str_at(j0, "choices.0.message.content"),
+                     str_at(j0, "choices.1.message.content"));
+    ck_assert_int_eq(
+        strncmp(str_at(jl, "choices.0.message.content"), "Here is the revised response: ", 30), 0);
+    ck_assert_uint_eq(count_words(str_at(jl, "choices.0.message.content")), 5 + 3);
+    ck_assert_int_eq(cJSON_GetArraySize(at(jea, "content")), 0);
+    ck_assert_str_eq(str_at(jea, "stop_reason"), "end_turn");
+    cJSON_Delete(je);
+    cJSON_Delete(jd);
+    cJSON_Delete(jl);
+    cJSON_Delete(j0);
+    cJSON_Delete(jea);
+    resp_free(&e);
+    resp_free(&d);
+    resp_free(&l);
+    resp_free(&t0);
+    resp_free(&ea);
+}
+END_TEST
+
+START_TEST(gen_stop_strings_cut_the_text)
+{
+    resp r, q;
+    cJSON *a, *b;
+    const char *full, *cut;
+    char body[512];
+
+    fake_llm_set_generate(srv, FAKE_GEN_ALL, 12, 12);
+    r = post("/chat/completions", "{\"model\":\"p\",\"seed\":3,\"messages\":[{\"role\":\"user\","
+                                  "\"content\":\"stops\"}]}");
+    a = parse_ok(&r);
+    full = str_at(a, "choices.0.message.content");
+    /* stop at the text's third word: what comes before it is what must be left */
+    {
+        const char *w = strchr(strchr(full, ' ') + 1, ' ') + 1;
+        char word[32];
+        size_t n = strcspn(w, " .");
+
+        ck_assert_uint_lt(n, sizeof(word));
+        memcpy(word, w, n);
+        word[n] = '\0';
+        snprintf(body, sizeof(body),
+                 "{\"model\":\"p\",\"seed\":3,\"stop\":[\"zzz\",\" %s\"],\"messages\":[{\"role\":"
+                 "\"user\",\"content\":\"stops\"}]}",
+                 word);
+    }
+    q = post("/chat/completions", body);
+    b = parse_ok(&q);
+    cut = str_at(b, "choices.0.message.content");
+    ck_assert_uint_lt(strlen(cut), strlen(full));
+    ck_assert_int_eq(strncmp(cut, full, strlen(cut)), 0);
+    ck_assert_str_eq(str_at(b, "choices.0.finish_reason"), "stop");
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    resp_free(&r);
+    resp_free(&q);
+}
+END_TEST
+
+START_TEST(gen_auto_still_judges_judge_prompts)
+{
+    resp j, g;
+    cJSON *a, *b;
+
+    fake_llm_set_generate(srv, FAKE_GEN_AUTO, 0, 0);
+    j = post("/chat/completions", "{\"model\":\"p\",\"max_tokens\":1,\"messages\":[{\"role\":"
+                                  "\"user\",\"content\":\"<<<RESPONSE_A_x>>> one\"}]}");
+    g = post("/chat/completions", "{\"model\":\"p\",\"messages\":[{\"role\":\"user\","
+                                  "\"content\":\"Write a poem\"}]}");
+    a = parse_ok(&j);
+    b = parse_ok(&g);
+    ck_assert_uint_eq(strlen(str_at(a, "choices.0.message.content")), 1); /* a letter */
+    ck_assert_uint_ge(count_words(str_at(b, "choices.0.message.content")), 8);
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    resp_free(&j);
+    resp_free(&g);
+}
+END_TEST
+
 START_TEST(anthropic_requires_key_and_version_headers)
 {
     const char *body = "{\"model\":\"c\",\"max_tokens\":1,\"messages\":[{\"role\":\"user\","
@@ -1256,6 +1482,12 @@ Suite *fake_llm_suite(void)
     tcase_add_test(tc, completions_reply_has_legacy_shape);
     tcase_add_test(tc, anthropic_reply_has_messages_shape);
     tcase_add_test(tc, anthropic_requires_key_and_version_headers);
+    tcase_add_test(tc, gen_chat_gives_n_distinct_deterministic_choices);
+    tcase_add_test(tc, gen_max_tokens_cuts_with_finish_reason_length);
+    tcase_add_test(tc, gen_anthropic_refuses_n_and_varies_identical_requests);
+    tcase_add_test(tc, gen_markers_give_empty_duplicate_and_leaking_texts);
+    tcase_add_test(tc, gen_stop_strings_cut_the_text);
+    tcase_add_test(tc, gen_auto_still_judges_judge_prompts);
     tcase_add_test(tc, malformed_requests_get_4xx);
     tcase_add_test(tc, verdict_depends_on_decoded_text_not_escaping);
     tcase_add_test(tc, seed_changes_the_verdicts);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <zlib.h>
 
 Suite *journal_suite(void);
 
@@ -147,6 +148,102 @@ START_TEST(journal_skips_a_corrupt_record_in_the_middle)
     ck_assert_ptr_null(cai_journal__find(j, cai_journal__key("p1", "harm", 1, 0)));
     ck_assert_ptr_nonnull(cai_journal__find(j, cai_journal__key("p2", "help", 0, 0)));
     cai_journal__free(j);
+}
+END_TEST
+
+/* Writes path as the lines given, each with its CRC (the journal's own line format). */
+static void write_lines(const char *const *lines, size_t n)
+{
+    FILE *f = fopen(path, "w");
+    size_t i;
+
+    ck_assert_ptr_nonnull(f);
+    for (i = 0; i < n; i++)
+        fprintf(f, "%s\t%08lx\n", lines[i],
+                (unsigned long)crc32(0L, (const Bytef *)lines[i], (uInt)strlen(lines[i])));
+    fclose(f);
+}
+
+/* A version-2 journal (records without a kind) resumes: its records are judgments, and what is
+ * appended to it carries the kind. */
+START_TEST(journal_v2_resumes_and_its_records_are_judgments)
+{
+    char *hdr =
+        tu_strdupf("{\"cai_journal\":2,\"fingerprint\":\"%s\",\"settings\":{\"seed\":1}}", "fp1");
+    uint64_t k = cai_journal__key("p1", "harm", 0, 0);
+    char *rec = tu_strdupf("{\"k\":\"%016llx\",\"id\":\"p1\",\"pr\":\"harm\",\"o\":0,\"s\":0,"
+                           "\"p\":0.25,\"v\":2,\"lp\":1,\"pt\":100,\"ct\":1}",
+                           (unsigned long long)k);
+    const char *lines[2] = {hdr, rec};
+    cai_journal *j = NULL;
+    cai_error err = {0};
+    cai_jentry e = entry("p2", "help", 0, 0.75);
+    char *text;
+
+    write_lines(lines, 2);
+    ck_assert_msg(cai_journal__open(&j, path, "fp1", NULL, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(cai_journal__version(j), 2);
+    ck_assert_uint_eq(cai_journal__loaded(j), 1);
+    ck_assert_ptr_nonnull(cai_journal__find(j, k));
+    ck_assert(cai_journal__find(j, k)->p_first == 0.25);
+    ck_assert_int_eq(cai_journal__add(j, &e, "p2", "help", 0, 0, &err), CAI_OK);
+    ck_assert_int_eq(cai_journal__sync(j, 1, &err), CAI_OK);
+    cai_journal__free(j);
+    text = tu_read_file(path, NULL);
+    ck_assert_ptr_nonnull(strstr(text, "{\"t\":\"j\",\"k\":"));
+    free(text);
+    ck_assert_int_eq(cai_journal__open(&j, path, "fp1", NULL, &err), CAI_OK);
+    ck_assert_uint_eq(cai_journal__loaded(j), 2);
+    cai_journal__free(j);
+    free(hdr);
+    free(rec);
+}
+END_TEST
+
+/* Records of a kind this reader does not know (a later stage's) are skipped, not loaded as
+ * judgments and not taken for damage; a record whose kind is not a string is damage. */
+START_TEST(journal_skips_records_of_other_kinds)
+{
+    char *hdr = tu_strdupf("{\"cai_journal\":3,\"fingerprint\":\"fp1\",\"settings\":{}}");
+    uint64_t k = cai_journal__key("p1", "harm", 0, 0);
+    char *judged = tu_strdupf("{\"t\":\"j\",\"k\":\"%016llx\",\"id\":\"p1\",\"pr\":\"harm\","
+                              "\"o\":0,\"s\":0,\"p\":0.5,\"v\":3,\"lp\":0,\"pt\":9,\"ct\":1}",
+                              (unsigned long long)k);
+    char *sampled = tu_strdupf("{\"t\":\"s\",\"k\":\"%016llx\",\"p\":0.9,\"v\":1,\"lp\":0,"
+                               "\"pt\":1,\"ct\":1}",
+                               (unsigned long long)cai_journal__key("p2", "x", 0, 0));
+    const char *bad = "{\"t\":7,\"k\":\"00000000000000aa\",\"p\":0.9,\"v\":1,\"lp\":0,\"pt\":1,"
+                      "\"ct\":1}";
+    const char *lines[4] = {hdr, sampled, judged, bad};
+    cai_journal *j = NULL;
+    cai_error err = {0};
+
+    write_lines(lines, 4);
+    ck_assert_msg(cai_journal__open(&j, path, "fp1", NULL, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(cai_journal__loaded(j), 1);
+    ck_assert_uint_eq(cai_journal__other(j), 1);
+    ck_assert_ptr_nonnull(cai_journal__find(j, k));
+    ck_assert_ptr_null(cai_journal__find(j, cai_journal__key("p2", "x", 0, 0)));
+    ck_assert_uint_eq(cai_journal__repaired(j), strlen(bad) + 10);
+    cai_journal__free(j);
+    free(hdr);
+    free(judged);
+    free(sampled);
+}
+END_TEST
+
+/* A journal of a newer format is refused with the file's name and what to do. */
+START_TEST(journal_of_a_newer_version_is_refused)
+{
+    const char *lines[1] = {"{\"cai_journal\":4,\"fingerprint\":\"fp1\",\"settings\":{}}"};
+    cai_journal *j = NULL;
+    cai_error err = {0};
+
+    write_lines(lines, 1);
+    ck_assert_int_eq(cai_journal__open(&j, path, "fp1", NULL, &err), CAI_EMISMATCH);
+    ck_assert_ptr_null(j);
+    ck_assert_ptr_nonnull(strstr(err.msg, path));
+    ck_assert_ptr_nonnull(strstr(err.msg, "newer cai"));
 }
 END_TEST
 
@@ -452,7 +549,8 @@ START_TEST(run_records_resolved_settings_sources_and_truncation)
     ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(jb, "logprobs_requested")));
     cJSON_Delete(m);
     jtext = tu_read_in(out, "journal.cai");
-    ck_assert_ptr_nonnull(strstr(jtext, "{\"cai_journal\":2,"));
+    ck_assert_ptr_nonnull(strstr(jtext, "{\"cai_journal\":3,"));
+    ck_assert_ptr_nonnull(strstr(jtext, "\n{\"t\":\"j\",\"k\":\"")); /* records carry their kind */
     ck_assert_ptr_nonnull(strstr(jtext, "\"top_logprobs\":10,\"max_tokens\":1,"));
     ck_assert_ptr_nonnull(strstr(jtext, "\"prompt_template\":2"));
     ck_assert_ptr_nonnull(strstr(jtext, "\"timeout_s\":60"));
@@ -551,6 +649,9 @@ Suite *journal_suite(void)
     tcase_add_test(tc, journal_refuses_a_different_fingerprint);
     tcase_add_test(tc, journal_cuts_a_torn_tail_and_keeps_appending);
     tcase_add_test(tc, journal_skips_a_corrupt_record_in_the_middle);
+    tcase_add_test(tc, journal_v2_resumes_and_its_records_are_judgments);
+    tcase_add_test(tc, journal_skips_records_of_other_kinds);
+    tcase_add_test(tc, journal_of_a_newer_version_is_refused);
     tcase_add_test(tc, journal_keys_distinguish_every_coordinate);
     tcase_add_test(tc, journal_grows_past_its_initial_table);
     tcase_add_test(tc, journal_canon_round_trips);

@@ -125,8 +125,9 @@ typedef struct batch {
     uint64_t max_ahead; /* with full_at: most requests sent beyond the completions before this */
     unsigned revive_at_probes; /* health hook: revive the dead server after this many probes */
     size_t stop_at_idle;       /* health hook: first stop on this idle call, second on the next */
-    unsigned in_flight_after_stop; /* what the idle call after the first stop saw */
-    int one_stop;                  /* health hook: no second stop */
+    unsigned in_flight_after_stop;     /* what the idle call after the first stop saw */
+    int one_stop;                      /* health hook: no second stop */
+    cai_status (*hook)(void *payload); /* the caller's own work, once a loop, after perform */
     cai_judge *j;
 } batch;
 
@@ -197,10 +198,45 @@ static cai_status done(const cai_judge_task *t,
     return CAI_OK;
 }
 
+/* The caller's loop of include/cai/judge.h: add while there is room, perform, read every
+ * completion, do the hook's work, wait. */
 static cai_status run_batch(cai_judge *j, batch *b, cai_error *err)
 {
     b->j = j;
-    return cai_judge_run(j, pull, done, b, err);
+    for (;;) {
+        const cai_judge_completion *c;
+        cai_judge_task t;
+        cai_status st, ps;
+        size_t room = cai_judge_room(j), nread = 0;
+
+        for (; room > 0 && b->next < b->n; room--) {
+            ck_assert_int_eq(pull(&t, b), 1);
+            st = cai_judge_add(j, &t, err);
+            if (st != CAI_OK)
+                return st;
+        }
+        ps = cai_judge_perform(j, NULL, err);
+        while ((c = cai_judge_read(j)) != NULL) {
+            ck_assert_int_eq(c->kind, CAI_REQUEST_JUDGMENT);
+            ck_assert_int_eq(c->status == CAI_OK, c->message[0] == '\0');
+            nread++;
+            st = done(c->task, c->status, c->status == CAI_OK ? &c->result.judgment : NULL,
+                      c->status == CAI_OK ? NULL : c->message, b);
+            if (st != CAI_OK) {
+                err->code = st;
+                snprintf(err->msg, sizeof(err->msg), "stopped by the completion handler");
+                return st;
+            }
+        }
+        if (ps != CAI_OK)
+            return ps;
+        if (cai_judge_pending(j) == 0 && b->next >= b->n)
+            return CAI_OK;
+        if (b->hook && (st = b->hook(b)) != CAI_OK)
+            return st;
+        if (nread == 0 && (st = cai_judge_wait(j, 200, err)) != CAI_OK)
+            return st;
+    }
 }
 
 /* Judges task 0 of a fresh batch with cai_judge_one. */
@@ -1134,7 +1170,7 @@ START_TEST(concurrency_cap_is_honoured_at_the_server)
 
     o.concurrency = 3;
     j = make(&o);
-    cai_judge_set_idle(j, idle_hook); /* it runs just after each send */
+    b->hook = idle_hook; /* it runs just after each perform */
     ck_assert_msg(run_batch(j, b, &err) == CAI_OK, "%s", err.msg);
     ck_assert_uint_eq(b->ndone, 24);
     /* The engine never has more than the cap in flight (it builds up to as many more ahead,
@@ -1175,9 +1211,9 @@ START_TEST(replies_are_handled_before_their_capacity_is_reused)
 }
 END_TEST
 
-/* The idle hook (where cai run writes its output) runs while requests are out, and a failure
- * there stops the run with its status. */
-START_TEST(idle_hook_runs_while_requests_are_in_flight)
+/* The caller's work between perform and wait (where cai run writes its output) runs while
+ * requests are out: perform returns with them on the wire, it does not wait for them. */
+START_TEST(work_after_perform_runs_while_requests_are_in_flight)
 {
     cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
     cai_judge *j;
@@ -1186,7 +1222,7 @@ START_TEST(idle_hook_runs_while_requests_are_in_flight)
 
     o.concurrency = 4;
     j = make(&o);
-    cai_judge_set_idle(j, idle_hook);
+    b->hook = idle_hook;
     ck_assert_msg(run_batch(j, b, &err) == CAI_OK, "%s", err.msg);
     ck_assert_uint_eq(b->ndone, 24);
     ck_assert_uint_ge(b->idle_busy, 6); /* 24 answers at most 4 at a time, each 30 ms away */
@@ -1195,8 +1231,8 @@ START_TEST(idle_hook_runs_while_requests_are_in_flight)
     cai_judge_free(j);
 
     j = make(&o); /* a fresh judge: the first one's cache would answer without the network */
-    cai_judge_set_idle(j, idle_hook);
     b = batch_new(24);
+    b->hook = idle_hook;
     b->idle_fail_at = 2;
     ck_assert_int_eq(run_batch(j, b, &err), CAI_EIO);
     ck_assert_uint_eq(b->idle_calls, 2);
@@ -1421,7 +1457,9 @@ START_TEST(public_endpoint_without_a_key_is_refused_before_sending)
     ck_assert_ptr_nonnull(strstr(err.msg, "OPENAI_API_KEY"));
     memset(&err, 0, sizeof(err));
     ck_assert_int_eq(run_batch(j, b, &err), CAI_EINVAL);
-    ck_assert_uint_eq(b->next, 0); /* nothing was even pulled */
+    ck_assert_uint_eq(b->next, 1); /* the first add was refused: nothing queued or sent */
+    ck_assert_uint_eq(b->ndone, 0);
+    ck_assert_uint_eq(cai_judge_pending(j), 0);
     cai_judge_free(j);
 
     o.backend = CAI_BACKEND_ANTHROPIC;
@@ -1486,7 +1524,7 @@ START_TEST(breaker_closes_when_the_judge_comes_back)
     o.concurrency = 4;
     o.down_timeout_s = 20;
     j = make(&o);
-    cai_judge_set_idle(j, health_hook);
+    b->hook = health_hook;
     b->revive_at_probes = 2;
     fake_llm_die_after(srv, 30);
     ck_assert_msg(run_batch(j, b, &err) == CAI_OK, "%s", err.msg);
@@ -1512,7 +1550,7 @@ START_TEST(second_stop_abandons_requests_in_flight_at_once)
     o.stop_grace_s = 120; /* the first stop waits for in-flight requests */
     j = make(&o);
     fake_llm_set_always(srv, FAKE_HANG);
-    cai_judge_set_idle(j, health_hook);
+    b->hook = health_hook;
     b->stop_at_idle = 3;
     ck_assert_int_eq(run_batch(j, b, &err), CAI_EINTERRUPTED);
     ck_assert_uint_eq(b->in_flight_after_stop, 4); /* the first stop waited for them */
@@ -1535,7 +1573,7 @@ START_TEST(first_stop_abandons_in_flight_requests_after_the_grace)
     o.stop_grace_s = 0.05;
     j = make(&o);
     fake_llm_set_always(srv, FAKE_HANG);
-    cai_judge_set_idle(j, health_hook);
+    b->hook = health_hook;
     b->stop_at_idle = 1;
     b->one_stop = 1;
     ck_assert_int_eq(run_batch(j, b, &err), CAI_EINTERRUPTED);
@@ -1616,6 +1654,139 @@ START_TEST(limiter_fits_in_flight_requests_to_a_slow_queue)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- the queue API */
+
+/* Adds task i of b (built as pull builds it) to j. */
+static cai_status add_task(cai_judge *j, batch *b, cai_error *err)
+{
+    cai_judge_task t;
+
+    ck_assert_int_eq(pull(&t, b), 1);
+    return cai_judge_add(j, &t, err);
+}
+
+/* Performs and waits until a completion is there; returns it, unread no more. */
+static const cai_judge_completion *next_completion(cai_judge *j)
+{
+    cai_error err = {0};
+    int i;
+
+    for (i = 0; i < 500; i++) {
+        const cai_judge_completion *c;
+
+        ck_assert_msg(cai_judge_perform(j, NULL, &err) == CAI_OK, "%s", err.msg);
+        if ((c = cai_judge_read(j)) != NULL)
+            return c;
+        ck_assert_int_eq(cai_judge_wait(j, 100, &err), CAI_OK);
+    }
+    ck_abort_msg("no completion");
+    return NULL;
+}
+
+/* Room is what may be added now; past it add refuses, and reading a completion gives a slot
+ * back. An unknown kind is refused. */
+START_TEST(add_takes_what_room_allows)
+{
+    cai_judge_opts o = CAI_JUDGE_OPTS_INIT;
+    cai_judge *j;
+    batch *b = batch_new(8);
+    cai_judge_task t;
+    cai_error err = {0};
+    size_t i;
+
+    o.concurrency = 2; /* builtin: 4 slots */
+    j = make(&o);
+    ck_assert_uint_eq(cai_judge_room(j), 4);
+    for (i = 0; i < 4; i++)
+        ck_assert_int_eq(add_task(j, b, &err), CAI_OK);
+    ck_assert_uint_eq(cai_judge_room(j), 0);
+    ck_assert_uint_eq(cai_judge_pending(j), 4);
+    ck_assert_int_eq(add_task(j, b, &err), CAI_ELIMIT);
+    ck_assert_ptr_nonnull(strstr(err.msg, "room"));
+    ck_assert_ptr_null(cai_judge_read(j)); /* nothing is judged before perform */
+    ck_assert_ptr_nonnull(next_completion(j));
+    ck_assert_uint_eq(cai_judge_room(j), 1);
+    ck_assert_uint_eq(cai_judge_pending(j), 3);
+    memset(&err, 0, sizeof(err));
+    memset(&t, 0, sizeof(t));
+    t.kind = (cai_request_kind)7;
+    ck_assert_int_eq(cai_judge_add(j, &t, &err), CAI_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "kind"));
+    free(b);
+    cai_judge_free(j);
+}
+END_TEST
+
+/* A completion carries its own status and message, and the task's payload as the key: a
+ * failure is a completion, not an error of perform. */
+START_TEST(completions_carry_their_own_status_message_and_key)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    cai_judge *j;
+    batch *b = batch_new(2);
+    const cai_judge_completion *c;
+    cai_error err = {0};
+
+    o.concurrency = 1;
+    o.max_retries = 0;
+    j = make(&o);
+    fake_llm_push_fault(srv, FAKE_500, 1);
+    ck_assert_int_eq(add_task(j, b, &err), CAI_OK);
+    ck_assert_int_eq(add_task(j, b, &err), CAI_OK);
+    c = next_completion(j);
+    ck_assert_int_eq(c->kind, CAI_REQUEST_JUDGMENT);
+    ck_assert_ptr_eq(c->task->payload, (void *)(uintptr_t)0);
+    ck_assert_int_eq(c->status, CAI_EHTTP);
+    ck_assert_ptr_nonnull(strstr(c->message, "HTTP 500"));
+    ck_assert(isnan(c->result.judgment.p_first));
+    c = next_completion(j);
+    ck_assert_ptr_eq(c->task->payload, (void *)(uintptr_t)1);
+    ck_assert_int_eq(c->status, CAI_OK);
+    ck_assert_str_eq(c->message, "");
+    ck_assert(c->result.judgment.p_first >= 0 && c->result.judgment.p_first <= 1);
+    ck_assert_uint_eq(cai_judge_pending(j), 0);
+    free(b);
+    cai_judge_free(j);
+}
+END_TEST
+
+/* The durability rule at the API: while a completion is unread, perform sends nothing, however
+ * often it is called; once it is read, the next perform sends. */
+START_TEST(perform_sends_nothing_while_a_completion_is_unread)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    cai_judge *j;
+    batch *b = batch_new(2);
+    cai_error err = {0};
+    int i;
+
+    o.concurrency = 1;
+    j = make(&o);
+    ck_assert_int_eq(add_task(j, b, &err), CAI_OK);
+    ck_assert_int_eq(add_task(j, b, &err), CAI_OK);
+    for (i = 0; i < 500; i++) { /* until the first reply is a completion, left unread */
+        unsigned running;
+        cai_judge_stats s;
+
+        ck_assert_int_eq(cai_judge_perform(j, &running, &err), CAI_OK);
+        cai_judge_get_stats(j, &s);
+        if (running == 1 && s.in_flight == 0)
+            break;
+        ck_assert_int_eq(cai_judge_wait(j, 100, &err), CAI_OK);
+    }
+    for (i = 0; i < 5; i++) {
+        ck_assert_int_eq(cai_judge_perform(j, NULL, &err), CAI_OK);
+        ck_assert_int_eq(cai_judge_wait(j, 10, &err), CAI_OK);
+    }
+    ck_assert_uint_eq(fake_llm_requests(srv), 1);
+    ck_assert_ptr_nonnull(cai_judge_read(j));
+    ck_assert_int_eq(next_completion(j)->status, CAI_OK);
+    ck_assert_uint_eq(fake_llm_requests(srv), 2);
+    free(b);
+    cai_judge_free(j);
+}
+END_TEST
+
 Suite *judge_suite(void)
 {
     Suite *s = suite_create("judge");
@@ -1666,6 +1837,14 @@ Suite *judge_suite(void)
     tcase_add_test(tc, unreachable_server_is_a_transport_error);
     suite_add_tcase(s, tc);
 
+    tc = tcase_create("queue");
+    tcase_add_checked_fixture(tc, setup_server, teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, add_takes_what_room_allows);
+    tcase_add_test(tc, completions_carry_their_own_status_message_and_key);
+    tcase_add_test(tc, perform_sends_nothing_while_a_completion_is_unread);
+    suite_add_tcase(s, tc);
+
     tc = tcase_create("health");
     tcase_add_checked_fixture(tc, setup_server, teardown);
     tcase_set_timeout(tc, 30);
@@ -1701,7 +1880,7 @@ Suite *judge_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, concurrency_cap_is_honoured_at_the_server);
     tcase_add_test(tc, replies_are_handled_before_their_capacity_is_reused);
-    tcase_add_test(tc, idle_hook_runs_while_requests_are_in_flight);
+    tcase_add_test(tc, work_after_perform_runs_while_requests_are_in_flight);
     suite_add_tcase(s, tc);
     return s;
 }

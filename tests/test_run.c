@@ -999,6 +999,9 @@ START_TEST(run_manifest_lists_ties_agreement_and_verdict)
     st = cJSON_GetObjectItem(m, "statistics");
     h = cJSON_GetObjectItem(st, "human_agreement");
     ck_assert_uint_eq(s.human_labelled, 20); /* the hh sample's 20 lines, none a tie */
+    /* one count of human agreement: the summary's figures are the judge-health ones */
+    ck_assert_uint_eq(s.human_labelled, s.health.human_n);
+    ck_assert_uint_eq(s.human_agree, s.health.human_agree);
     ck_assert_int_eq(cJSON_GetObjectItem(h, "labelled")->valueint, 20);
     ck_assert_int_eq(cJSON_GetObjectItem(h, "agree")->valueint, (int)s.human_agree);
     ck_assert_double_eq_tol(cJSON_GetObjectItem(h, "rate")->valuedouble,

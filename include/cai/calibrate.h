@@ -65,6 +65,16 @@ CAI_EXTERN cai_status cai_calibrate_fit(cai_calibrate **out,
                                         const cai_calibrate_opts *opts,
                                         cai_error *err);
 
+/*
+ * Reads a calibration that `cai calibrate --save` wrote (or a calibrated dataset's manifest
+ * "calibration" object saved alone), to apply with cai_calibrate_apply (cai run --calibration).
+ * CAI_EPARSE "PATH: \"key\": reason" for a file that is not such an object (method other
+ * than temperature or platt, a or b not finite numbers, a <= 0, a temperature that does not
+ * match a = 1/T, b = 0); CAI_EIO when unreadable; CAI_ELIMIT past 1 MiB. cai_calibrate_json
+ * of it gives the file's object with "file" and "file_sha256" added.
+ */
+CAI_EXTERN cai_status cai_calibrate_load(cai_calibrate **out, const char *path, cai_error *err);
+
 /* The fitted parameters: temperature: *t = T, *a = 1/T, *b = 0; platt: *t = 1/a, a, b. */
 CAI_EXTERN void cai_calibrate_params(const cai_calibrate *c, double *t, double *a, double *b);
 /* Pairs the fit used and the held-out metrics (the fitted part's when nothing is held out). */

@@ -38,7 +38,7 @@ CAI_BEGIN_DECL
  *   independent. One handle is used by one thread at a time; different handles may be used by
  *   different threads at once. The only calls safe on a handle from another thread or from a
  *   signal handler are the cai_*_stop() functions.
- * - Callbacks (progress, done, pull) run on the thread that called the function they were
+ * - Callbacks (progress, skip, upgrade) run on the thread that called the function they were
  *   given to, and must not call back into the handle that runs them.
  *
  * Options structs and the ABI

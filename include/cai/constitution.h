@@ -27,6 +27,17 @@ typedef struct cai_example {
     const char *rationale; /* NULL when absent */
 } cai_example;
 
+/* A critique-revision example (SL-CAI few-shot): a response to a conversation, a critique of
+ * it and the revised response ("revision_examples" in the file). principle: the id of the
+ * principle it illustrates, NULL for a general one. */
+typedef struct cai_revision_example {
+    const char *conversation;
+    const char *response;
+    const char *critique;
+    const char *revision;
+    const char *principle;
+} cai_revision_example;
+
 /*
  * A resolved constitution. Immutable once loaded, so one handle may be read from several
  * threads. Every pointer it hands out (strings, principles, examples) is borrowed and stays
@@ -94,6 +105,12 @@ CAI_EXTERN long cai_constitution_find(const cai_constitution *c, const char *id)
 CAI_EXTERN size_t cai_constitution_nexamples(const cai_constitution *c);
 CAI_EXTERN const cai_example *cai_constitution_example(const cai_constitution *c, size_t i);
 
+/* Critique-revision examples, accumulated over extends like examples; a "principle" that names
+ * no principle of the resolved constitution is CAI_ESCHEMA at load. */
+CAI_EXTERN size_t cai_constitution_nrevision_examples(const cai_constitution *c);
+CAI_EXTERN const cai_revision_example *cai_constitution_revision_example(const cai_constitution *c,
+                                                                         size_t i);
+
 /*
  * The resolved constitution as canonical JSON (keys in fixed order, no extends, compact),
  * the bytes that the hash covers. Caller frees with free().
@@ -113,7 +130,9 @@ CAI_EXTERN size_t cai_constitution_sample(const cai_constitution *c,
  * Lint: loads and checks further (warnings such as very short principle texts, critique
  * without revision). Writes one line per finding to the callback; returns the load status.
  * Warnings: name or version not set, text under 20 characters, text not a question, critique
- * without revision (or the reverse), two principles with the same text. Lines read
+ * without revision (or the reverse), two principles with the same text, a revision example
+ * whose revision repeats its response, revision examples when no principle has both a
+ * critique and a revision request. Lines read
  * "FILE: principle \"ID\": reason", FILE being the file that defined the principle.
  */
 typedef void (*cai_lint_fn)(const char *line, void *payload);

@@ -62,11 +62,28 @@ CAI_EXTERN cai_status cai_judge_opts_init(cai_judge_opts *o, unsigned version);
     ((cai_judge_opts){.version = CAI_JUDGE_OPTS_VERSION, .max_retries = 8, .parse_retries = 2})
 #endif
 
-/* One question. Strings stay borrowed until the done callback for it has returned. */
+/*
+ * What a request asks for. Each kind has its inputs in cai_judge_task and its parsed result in
+ * cai_judge_completion.result. Only judgments exist today; the later stages (issue 14: sample,
+ * critique, revision) extend the engine by adding, for a kind:
+ *   1. a value here (appended: values are never renumbered),
+ *   2. its inputs as new fields at the end of cai_judge_task (zero = unused by other kinds),
+ *   3. its parsed result as a member of the union cai_judge_completion.result,
+ *   4. in the library: a body builder (engine.c: build_body) and a reply interpreter
+ *      (judge_reply.c), switched on the kind.
+ * Everything else (slots, retries, the health gate, caches, completions) is shared by all kinds.
+ */
+typedef enum cai_request_kind {
+    CAI_REQUEST_JUDGMENT = 0 /* cmp + sample -> result.judgment */
+} cai_request_kind;
+
+/* One request. Strings stay borrowed until its completion has been read (cai_judge_read) and
+ * the next cai_judge_read or cai_judge_perform call. */
 typedef struct cai_judge_task {
     cai_comparison cmp;
-    unsigned sample; /* self-consistency sample index; part of nothing sent unless temp > 0 */
-    void *payload;   /* the caller's */
+    unsigned sample;       /* self-consistency sample index; part of nothing sent unless temp > 0 */
+    void *payload;         /* the caller's key: given back, untouched, in the completion */
+    cai_request_kind kind; /* 0 = CAI_REQUEST_JUDGMENT */
 } cai_judge_task;
 
 /* Where a judgment's probability came from. */
@@ -101,32 +118,18 @@ typedef struct cai_judgment {
 } cai_judgment;
 
 /*
- * Pull-based source: called whenever a slot is free. Fill *out and return 1; return 0 when
- * nothing is ready now (asked again after the next completion); return -1 when there will be
- * no more tasks. Must not return 0 while nothing is in flight (that ends the run).
+ * One finished request, read with cai_judge_read. Borrowed from the judge until the next
+ * cai_judge_read, cai_judge_perform or cai_judge_free.
  */
-typedef int (*cai_judge_pull_fn)(cai_judge_task *out, void *payload);
-
-/*
- * Completion: st is CAI_OK with res filled, or the final failure (after retries) with a one-line
- * reason in errmsg (never containing the key). Returning non-OK stops the run with that status
- * (the message should be in the caller's own error). It runs before the request's capacity is
- * given to another request: what it writes (the run's journal) is out of the process before
- * anything more is sent, so a SIGKILL loses at most the requests in flight.
- */
-typedef cai_status (*cai_judge_done_fn)(const cai_judge_task *t,
-                                        cai_status st,
-                                        const cai_judgment *res,
-                                        const char *errmsg,
-                                        void *payload);
-
-/*
- * Optional idle work: called by cai_judge_run each time everything that can be sent has been
- * handed to the network and the loop is about to wait for replies. Work that must not delay
- * requests (compressing output) belongs here: it then overlaps with the server's latency.
- * Returning non-OK stops the run like done does.
- */
-typedef cai_status (*cai_judge_idle_fn)(void *payload);
+typedef struct cai_judge_completion {
+    cai_request_kind kind;
+    const cai_judge_task *task; /* a copy of the task as added (task->payload is the key) */
+    cai_status status;          /* CAI_OK, or the request's own final failure after retries */
+    const char *message;        /* "" on success; else a one-line reason, never the API key */
+    union {
+        cai_judgment judgment; /* CAI_REQUEST_JUDGMENT; on failure p_first and score are NaN */
+    } result;
+} cai_judge_completion;
 
 /* Running totals. */
 typedef struct cai_judge_stats {
@@ -162,23 +165,83 @@ CAI_EXTERN cai_status cai_judge_create(cai_judge **out,
                                        cai_error *err);
 
 /*
- * Runs until the source is exhausted and nothing is in flight or waiting for a retry, or until
- * cai_judge_stop() (then nothing new is sent and in-flight requests get stop_grace_s to finish;
- * a second stop abandons them at once; returns CAI_EINTERRUPTED), or until done returns non-OK.
- * A failed judgment is reported to done, it does not stop the run. The judge's health ends a
- * run too (see docs/judges.md): before the first reply, a refused connection (CAI_ETRANSPORT)
- * or HTTP 401/403/404 (CAI_EHTTP); after it, the judge unreachable for down_timeout_s
- * (CAI_ETRANSPORT); with a budget, the cap reached (CAI_EBUDGET, after in-flight requests
- * finish). Requests abandoned in these cases are not reported to done.
+ * The engine is a submit/complete queue in the style of curl_multi: the caller owns the loop.
+ * It adds requests while there is room, calls perform to move them, reads completions one by
+ * one, does its own work (journal, output, progress) and waits. Retries, the 429 pool pause,
+ * rpm/tpm pacing, the breaker, the adaptive limiter and the budget stay inside the engine.
+ *
+ *     const cai_judge_completion *c;
+ *     unsigned running;
+ *     cai_status st;
+ *     for (;;) {
+ *         while (cai_judge_room(j) > 0 && have_more())        // 1. submit
+ *             if ((st = cai_judge_add(j, next_task(), err)) != CAI_OK)
+ *                 return st;
+ *         st = cai_judge_perform(j, &running, err);          // 2. move transfers
+ *         while ((c = cai_judge_read(j)) != NULL)            // 3. completions, one by one
+ *             journal(c->task->payload, c->status, &c->result.judgment, c->message);
+ *         if (st != CAI_OK)                                  // stopped, judge down, budget
+ *             return st;
+ *         if (cai_judge_pending(j) == 0 && !have_more())
+ *             return CAI_OK;                                 // everything answered
+ *         write_output();                                    // 4. overlaps the requests
+ *         if ((st = cai_judge_wait(j, 200, err)) != CAI_OK)  // 5. until something happens
+ *             return st;
+ *     }
+ *
+ * The durability rule: perform sends nothing new while a completion is unread, so what the
+ * caller does with a completion before its next perform (journal it) happens before that
+ * request's capacity is reused; a SIGKILL loses at most the requests in flight.
+ * One thread per judge; nothing here blocks except cai_judge_wait and cai_judge_one.
  */
-CAI_EXTERN cai_status cai_judge_run(
-    cai_judge *j, cai_judge_pull_fn pull, cai_judge_done_fn done, void *payload, cai_error *err);
-
-/* Sets (or with NULL clears) the idle hook of later cai_judge_run calls; same payload. */
-CAI_EXTERN void cai_judge_set_idle(cai_judge *j, cai_judge_idle_fn idle);
 
 /*
- * Judges one task synchronously (for `cai judge`). Optional raw copies (caller frees): the
+ * Queues t (copied; its strings stay borrowed, see cai_judge_task). Nothing is sent until the
+ * next cai_judge_perform. A task answered from the cache, or whose prompt cannot be built,
+ * completes at once. Errors: CAI_ELIMIT (no room: see cai_judge_room), CAI_EINVAL (an unknown
+ * kind, or a public endpoint without a key: cai_judge_check).
+ */
+CAI_EXTERN cai_status cai_judge_add(cai_judge *j, const cai_judge_task *t, cai_error *err);
+
+/*
+ * How many more tasks may be added now: 0 once the engine is stopping (cai_judge_stop, the
+ * judge's health, the budget). It follows the limiter: requests in flight plus as many built
+ * to follow, so a judge that slows down is not handed work it cannot take.
+ */
+CAI_EXTERN size_t cai_judge_room(const cai_judge *j);
+
+/* Tasks added whose completion has not been read yet (queued, in flight, retrying, unread). */
+CAI_EXTERN size_t cai_judge_pending(const cai_judge *j);
+
+/*
+ * Sends what may go out (due retries, then queued tasks, within the concurrency, the limiter,
+ * the pool pause and the rate limits; nothing while a completion is unread), moves the
+ * transfers and turns finished ones into completions (a failed request is a completion, not an
+ * error here). *running (may be NULL): tasks not yet completed.
+ * CAI_OK: go on. Otherwise the engine has ended, and completions already made may still be
+ * read: CAI_EINTERRUPTED (cai_judge_stop: nothing new is sent; in-flight requests got
+ * stop_grace_s to finish, a second stop abandons them at once), CAI_ETRANSPORT or CAI_EHTTP
+ * (the judge's health: before the first reply a refused connection or HTTP 401/403/404; after
+ * it, the judge unreachable for down_timeout_s), CAI_EBUDGET (the cap reached, after in-flight
+ * requests finished), CAI_ENOMEM or CAI_ETRANSPORT from curl itself. Requests abandoned in
+ * these cases produce no completion (a resumed run asks again).
+ */
+CAI_EXTERN cai_status cai_judge_perform(cai_judge *j, unsigned *running, cai_error *err);
+
+/* The next completion (oldest first; see cai_judge_completion for how long it lives), or NULL
+ * when there is none. Reading a completion gives its slot back (cai_judge_room). */
+CAI_EXTERN const cai_judge_completion *cai_judge_read(cai_judge *j);
+
+/*
+ * Waits up to timeout_ms (and at most 200 ms, so that cai_judge_stop is noticed) for network
+ * activity or the engine's next timer (a retry, a probe, the pool pause). Returns at once when
+ * a completion is unread or the backend is builtin. CAI_ETRANSPORT when curl fails.
+ */
+CAI_EXTERN cai_status cai_judge_wait(cai_judge *j, int timeout_ms, cai_error *err);
+
+/*
+ * Judges one task synchronously (for `cai judge`): add, perform, wait and read in one call, on
+ * a judge with nothing pending (CAI_EINVAL otherwise). Optional raw copies (caller frees): the
  * request body as sent (NULL for builtin) and the last raw reply, scrubbed of the key (NULL for
  * builtin or a cache hit). Returns the judgment's own failure status (CAI_EHTTP, CAI_ETIMEOUT,
  * CAI_ETRANSPORT, CAI_ERATELIMIT, CAI_EVERDICT, CAI_ELIMIT) with the reason in err.
@@ -198,15 +261,16 @@ CAI_EXTERN cai_status cai_judge_request_body(cai_judge *j,
                                              cai_error *err);
 
 /*
- * Async-signal-safe: the first call asks a running cai_judge_run to stop sending and return once
- * in-flight requests finish (or stop_grace_s passes); a second call abandons them at once.
+ * Async-signal-safe: the first call asks the engine to stop sending; cai_judge_perform returns
+ * CAI_EINTERRUPTED once in-flight requests finish (or stop_grace_s passes); a second call
+ * abandons them at once.
  */
 CAI_EXTERN void cai_judge_stop(cai_judge *j);
 
 /*
  * What can be checked without sending: an HTTP judge aimed at a public provider endpoint
  * (api.openai.com, api.anthropic.com) with no API key is refused with CAI_EINVAL.
- * cai_judge_run checks it too.
+ * cai_judge_add checks it too.
  */
 CAI_EXTERN cai_status cai_judge_check(const cai_judge *j, cai_error *err);
 
@@ -214,8 +278,8 @@ CAI_EXTERN cai_status cai_judge_check(const cai_judge *j, cai_error *err);
  * Spending cap: USD per million prompt and completion tokens, the cap (0 = none) and what was
  * spent before this judge (e.g. by the runs recorded in a journal). A request is sent only when
  * spent + answered requests + requests in flight (estimated from the body size and max_tokens)
- * + its own estimate stay within the cap; otherwise nothing more is sent and the run returns
- * CAI_EBUDGET once in-flight requests have finished.
+ * + its own estimate stay within the cap; otherwise nothing more is sent and cai_judge_perform
+ * returns CAI_EBUDGET once in-flight requests have finished.
  */
 CAI_EXTERN void cai_judge_set_budget(cai_judge *j,
                                      double price_in_per_mtok,

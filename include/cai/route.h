@@ -10,7 +10,7 @@ CAI_BEGIN_DECL
 typedef enum cai_route_by {
     CAI_ROUTE_UNCERTAIN = 0, /* smallest |p_chosen - 0.5| first */
     CAI_ROUTE_DISAGREE,      /* pairs whose two presentation orders disagree (cai.orders_agree) */
-    CAI_ROUTE_PRINCIPLES,    /* principles that disagree: needs per-principle verdicts */
+    CAI_ROUTE_PRINCIPLES,    /* principles that disagree most (cai.principle_p_chosen) */
     CAI_ROUTE_RANDOM,        /* a seeded random audit sample: a hash of (seed, id) */
     CAI_ROUTE_MIX /* a quarter random audit, the rest disagreeing orders then uncertain */
 } cai_route_by;
@@ -41,9 +41,9 @@ typedef struct cai_route_report {
     uint64_t records;        /* records read */
     uint64_t disagreeing;    /* records whose orders disagree */
     uint64_t selected;       /* pairs exported */
-    uint64_t by_reason[3];   /* exported as "uncertain", "disagree", "random" */
+    uint64_t by_reason[4];   /* exported as "uncertain", "disagree", "random", "principles" */
     int orders_known;        /* 1 when records carry orders_agree (runs with both orders) */
-    int principles_verdicts; /* 0: records carry no per-principle verdicts */
+    int principles_verdicts; /* 1 when records carry cai.principle_p_chosen */
 } cai_route_report;
 
 /*
@@ -53,9 +53,11 @@ typedef struct cai_route_report {
  * a, b}}), tasks.jsonl (one {id, prompt, a, b, reason} per line), labeling-config.xml (a
  * Label Studio <Pairwise> config for those tasks) and route.json (the settings). Items are in
  * id order. Slot a shows the input's response_a, or response_b when cai_route_swapped(seed, id):
- * the shown order depends on (seed, id) only, never on the AI label. CAI_EINVAL for
- * CAI_ROUTE_PRINCIPLES (records carry the principles asked, not their verdicts) and for an
- * unusable out_dir; CAI_EPARSE "FILE:LINE: reason" for a bad record; CAI_EIO.
+ * the shown order depends on (seed, id) only, never on the AI label. CAI_ROUTE_PRINCIPLES
+ * ranks pairs judged by two or more principles by the share of principles on the minority side
+ * of cai.principle_p_chosen (p above vs below 0.5), then by its spread (max - min); a record
+ * without that key is CAI_EINVAL "FILE:LINE: reason". CAI_EINVAL for an unusable out_dir;
+ * CAI_EPARSE "FILE:LINE: reason" for a bad record; CAI_EIO.
  */
 CAI_EXTERN cai_status cai_route_run(cai_route_report *rep,
                                     const char *const *dataset,

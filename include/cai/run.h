@@ -113,6 +113,10 @@ typedef struct cai_run_opts {
     /* judge.mode CAI_MODE_RATING: each response is rated 1..7 alone against each principle and
      * a pair's P(A) = 1 / (1 + exp(-(mean score A - mean score B) / rating_scale)); 0 = 1 */
     double rating_scale;
+    /* A calibration saved by `cai calibrate --save` (a path), applied to each record's P(A) as
+     * it is written (recorded in the manifest and card); the journal keeps the judge's own
+     * numbers. NULL = none. */
+    const char *calibration;
 } cai_run_opts;
 
 #define CAI_RUN_OPTS_VERSION 1
@@ -145,8 +149,11 @@ typedef struct cai_run_summary {
     double mean_p_chosen;
     int failure_rate_exceeded;
     int validation_findings; /* errors found validating the output; -1 = not run */
-    uint64_t human_labelled; /* kept pairs whose input carried a human label (hh, trl) */
-    uint64_t human_agree;    /* ... whose chosen response is the human-preferred one */
+    /* decided (not tie) pairs whose input carried a human label (hh, trl), and those whose
+     * chosen response is the human-preferred one: health.human_n and health.human_agree, the
+     * one count of them, copied here */
+    uint64_t human_labelled;
+    uint64_t human_agree;
     double elapsed_s;
     /* Judgments by where their probability came from, over the whole journal (replayed ones
      * included): pairs_read = pairs_kept + ties (when not kept) + failed + unjudgeable. */
@@ -181,7 +188,7 @@ CAI_EXTERN cai_status cai_run_create(cai_run **out, const cai_run_opts *opts, ca
  * requests finished and journaled; the same call with a higher cap resumes); CAI_EMISMATCH when
  * the output directory holds a journal of different settings; CAI_ELOCKED when another run holds
  * the output directory (the message names its pid and host); CAI_ETRANSPORT or CAI_EHTTP when
- * the judge is unreachable or refuses (cai_judge_run; the journal keeps what was answered);
+ * the judge is unreachable or refuses (cai_judge_perform; the journal keeps what was answered);
  * CAI_EINVAL for an empty output path, a non-empty directory that is not cai's (without force)
  * or a public endpoint without a key (before anything is created); input errors otherwise.
  */

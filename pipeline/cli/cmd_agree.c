@@ -60,10 +60,8 @@ int cmd_agree(int argc, char **argv)
         case OPT_SVG:
             svg = optarg;
             break;
-        case ':':
-            return cli_usage("agree", "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return cli_usage("agree", "unknown option '%s'", argv[optind - 1]);
+        default: /* ':' or '?' */
+            return cli_opt_error("agree", opts, c, argc, argv);
         }
     }
     if (optind >= argc)

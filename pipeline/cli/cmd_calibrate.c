@@ -74,11 +74,11 @@ int cmd_calibrate(int argc, char **argv)
             else if (strcmp(optarg, "platt") == 0)
                 o.method = CAI_CALIB_PLATT;
             else
-                return cli_usage("calibrate", "unknown method '%s' (temperature or platt)", optarg);
+                return cli_bad_value("calibrate", opts, ch, optarg, "temperature or platt");
             break;
         case OPT_HOLDOUT:
             if (cli_parse_double(optarg, 0, 0.9, &o.holdout) != 0)
-                return cli_usage("calibrate", "--holdout needs a number in [0, 0.9]");
+                return cli_bad_value("calibrate", opts, ch, optarg, NULL);
             break;
         case 'o':
             out = optarg;
@@ -92,10 +92,8 @@ int cmd_calibrate(int argc, char **argv)
         case OPT_SVG:
             svg = optarg;
             break;
-        case ':':
-            return cli_usage("calibrate", "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return cli_usage("calibrate", "unknown option '%s'", argv[optind - 1]);
+        default: /* ':' or '?' */
+            return cli_opt_error("calibrate", opts, ch, argc, argv);
         }
     }
     if (optind >= argc)

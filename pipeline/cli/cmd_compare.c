@@ -51,7 +51,7 @@ int cmd_compare(int argc, char **argv)
             return CLI_EXIT_OK;
         case OPT_TOP:
             if (cli_parse_u64(optarg, 1, 10000, &n) != 0)
-                return cli_usage("compare", "--top needs a number from 1 to 10000");
+                return cli_bad_value("compare", opts, ch, optarg, NULL);
             o.top_n = (size_t)n;
             break;
         case OPT_FLIPPED:
@@ -60,10 +60,8 @@ int cmd_compare(int argc, char **argv)
         case OPT_JSON:
             json = 1;
             break;
-        case ':':
-            return cli_usage("compare", "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return cli_usage("compare", "unknown option '%s'", argv[optind - 1]);
+        default: /* ':' or '?' */
+            return cli_opt_error("compare", opts, ch, argc, argv);
         }
     }
     if (argc - optind != 2)

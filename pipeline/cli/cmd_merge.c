@@ -138,10 +138,8 @@ int cmd_merge(int argc, char **argv)
         case 'h':
             fputs(merge_help, stdout);
             return CLI_EXIT_OK;
-        case ':':
-            return cli_usage("merge", "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return cli_usage("merge", "unknown option '%s'", argv[optind - 1]);
+        default: /* ':' or '?' */
+            return cli_opt_error("merge", opts, c, argc, argv);
         }
     }
     /* options may also follow the directories */

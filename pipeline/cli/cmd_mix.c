@@ -94,8 +94,7 @@ int cmd_mix(int argc, char **argv)
         case OPT_HUMAN_P:
             if (cli_parse_double(optarg, 0.5, 1.0, &o.human_p) != 0 || o.human_p <= 0.5 ||
                 o.human_p >= 1.0)
-                rc = cli_usage("mix", "--human-p: '%s' is not a number above 0.5 and below 1",
-                               optarg);
+                rc = cli_bad_value("mix", opts, c, optarg, "a number above 0.5 and below 1");
             break;
         case OPT_TIES:
             if (strcmp(optarg, "drop") == 0)
@@ -103,18 +102,17 @@ int cmd_mix(int argc, char **argv)
             else if (strcmp(optarg, "keep") == 0)
                 o.keep_human_ties = 1;
             else
-                rc = cli_usage("mix", "--human-ties: '%s' is not drop or keep", optarg);
+                rc = cli_bad_value("mix", opts, c, optarg, "drop or keep");
             break;
         case OPT_WH:
         case OPT_WA:
             if (cli_parse_double(optarg, 0, 1e6, c == OPT_WH ? &o.weight_human : &o.weight_ai) != 0)
-                rc = cli_usage("mix", "%s: '%s' is not a number from 0 to 1e6",
-                               c == OPT_WH ? "--weight-human" : "--weight-ai", optarg);
+                rc = cli_bad_value("mix", opts, c, optarg, NULL);
             o.weights = 1;
             break;
         case OPT_SEED:
             if (cli_parse_u64(optarg, 0, UINT64_MAX, &o.seed) != 0)
-                rc = cli_usage("mix", "--seed: '%s' is not a number", optarg);
+                rc = cli_bad_value("mix", opts, c, optarg, NULL);
             break;
         case OPT_Q:
             o.question = optarg;
@@ -122,11 +120,8 @@ int cmd_mix(int argc, char **argv)
         case OPT_JSON:
             json = 1;
             break;
-        case ':':
-            rc = cli_usage("mix", "option '%s' needs a value", argv[optind - 1]);
-            break;
-        default:
-            rc = cli_usage("mix", "unknown option '%s'", argv[optind - 1]);
+        default: /* ':' or '?' */
+            rc = cli_opt_error("mix", opts, c, argc, argv);
             break;
         }
         if (rc != CLI_EXIT_OK) {

@@ -7,7 +7,8 @@
 #include <stdlib.h>
 
 static const char help_text[] =
-    "usage: cai route DATASET... --count N -o OUT [--by uncertain|disagree|random|mix]\n"
+    "usage: cai route DATASET... --count N -o OUT\n"
+    "                 [--by uncertain|disagree|principles|random|mix]\n"
     "\n"
     "Reads a labelled dataset (a cai output directory or JSONL files) once and picks up to N\n"
     "pairs for a human to label, keeping only N in memory:\n"
@@ -16,7 +17,9 @@ static const char help_text[] =
     "              least certain first\n"
     "  random      a seeded random audit sample (a hash of seed and pair id)\n"
     "  mix         a quarter random audit, the rest disagreeing orders, then uncertain\n"
-    "  principles  not available: records carry the principles asked, not their verdicts\n"
+    "  principles  pairs whose principles disagree most (cai.principle_p_chosen): the\n"
+    "              largest share of principles on the minority side of 0.5, then the\n"
+    "              largest spread max p - min p; only pairs judged by 2+ principles\n"
     "OUT (new or empty) receives tasks.json (Label Studio import), labeling-config.xml (its\n"
     "<Pairwise> config), tasks.jsonl ({id, prompt, a, b, reason} per line, for Argilla or\n"
     "scripts) and route.json. Slots a and b show the input's response_a and response_b,\n"
@@ -24,7 +27,7 @@ static const char help_text[] =
     "\n"
     "options:\n"
     "  -n, --count N     pairs to export (required, 1 to 16777216)\n"
-    "  --by WHAT         uncertain (default), disagree, random, mix\n"
+    "  --by WHAT         uncertain (default), disagree, principles, random, mix\n"
     "  --seed N          random sample and shown order (default 0)\n"
     "  -o, --output OUT  output directory (required)\n"
     "  --json            print the report as one JSON object\n"
@@ -58,8 +61,7 @@ int cmd_route(int argc, char **argv)
             return CLI_EXIT_OK;
         case 'n':
             if (cli_parse_u64(optarg, 1, (uint64_t)1 << 24, &o.count) != 0)
-                return cli_usage("route", "--count: '%s' is not a number from 1 to 16777216",
-                                 optarg);
+                return cli_bad_value("route", opts, c, optarg, NULL);
             break;
         case OPT_BY:
             by = cai_route_by_parse(optarg);
@@ -69,7 +71,7 @@ int cmd_route(int argc, char **argv)
             break;
         case OPT_SEED:
             if (cli_parse_u64(optarg, 0, UINT64_MAX, &o.seed) != 0)
-                return cli_usage("route", "--seed: '%s' is not a number", optarg);
+                return cli_bad_value("route", opts, c, optarg, NULL);
             break;
         case 'o':
             out = optarg;
@@ -77,10 +79,8 @@ int cmd_route(int argc, char **argv)
         case OPT_JSON:
             json = 1;
             break;
-        case ':':
-            return cli_usage("route", "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return cli_usage("route", "unknown option '%s'", argv[optind - 1]);
+        default: /* ':' or '?' */
+            return cli_opt_error("route", opts, c, argc, argv);
         }
     }
     if (optind >= argc)
@@ -103,10 +103,11 @@ int cmd_route(int argc, char **argv)
         fputs(text, stdout);
         free(text);
     } else {
-        printf("route: %llu of %llu pairs to %s (uncertain %llu, disagree %llu, random %llu)\n",
+        printf("route: %llu of %llu pairs to %s (uncertain %llu, disagree %llu, random %llu, "
+               "principles %llu)\n",
                (unsigned long long)rep.selected, (unsigned long long)rep.records, out,
                (unsigned long long)rep.by_reason[0], (unsigned long long)rep.by_reason[1],
-               (unsigned long long)rep.by_reason[2]);
+               (unsigned long long)rep.by_reason[2], (unsigned long long)rep.by_reason[3]);
         if (!rep.orders_known && (o.by == CAI_ROUTE_DISAGREE || o.by == CAI_ROUTE_MIX))
             printf("route: the records say nothing about order agreement (a --no-swap run)\n");
     }

@@ -97,6 +97,8 @@ static const char run_help_more[] =
     "      --samples N            samples per order at --temperature > 0 (default 1)\n"
     "      --min-margin M         pairs with |P(A) - 0.5| <= M are ties (default 0)\n"
     "      --keep-ties            write ties (p_chosen 0.5) instead of dropping them\n"
+    "      --calibration FILE     apply a fit saved by cai calibrate --save to the labels as\n"
+    "                             they are written (the journal keeps the judge's own)\n"
     "      --max-failure-rate F   exit 1 when failed pairs exceed this share (default 0.01)\n"
     "\n"
     "cost and progress:\n"
@@ -167,6 +169,7 @@ enum {
     OPT_MARGIN,
     OPT_MARGIN_CAP,
     OPT_RATING_SCALE,
+    OPT_CALIBRATION,
     OPT_LICENSE,
     OPT_LANGUAGE,
     OPT_MAX_COST,
@@ -224,6 +227,7 @@ static const struct option long_opts[] = {
     {"margin", required_argument, NULL, OPT_MARGIN},
     {"margin-cap", required_argument, NULL, OPT_MARGIN_CAP},
     {"rating-scale", required_argument, NULL, OPT_RATING_SCALE},
+    {"calibration", required_argument, NULL, OPT_CALIBRATION},
     {"license", required_argument, NULL, OPT_LICENSE},
     {"language", required_argument, NULL, OPT_LANGUAGE},
     {"accept-unhealthy-judge", no_argument, NULL, OPT_ACCEPT_UNHEALTHY},
@@ -700,6 +704,9 @@ int cmd_run(int argc, char **argv)
         case OPT_RATING_SCALE:
             if (cli_parse_double(optarg, 0.001, 1000, &o.rating_scale))
                 goto bad_value;
+            break;
+        case OPT_CALIBRATION:
+            o.calibration = optarg;
             break;
         case OPT_MARGIN_CAP:
             if (cli_parse_double(optarg, 0.001, 1000, &o.margin_cap))

@@ -53,6 +53,22 @@ opt_expect lint-typo "cai constitution lint: unknown option '--strikt'; did you 
 opt_expect show-typo "cai constitution show: unknown option '--jason'; did you mean '--json'?" \
     constitution show --jason x
 
+opt_expect agree-typo "cai agree: unknown option '--hman'; did you mean '--human'?" agree --hman x d
+opt_expect agree-no-value "cai agree: option '--svg' needs a value" agree d --svg
+opt_expect calibrate-range "cai calibrate: --holdout: invalid value '0.95' (expected a number from 0 to 0.9)" \
+    calibrate --holdout 0.95 d
+opt_expect calibrate-method "cai calibrate: --method: invalid value 'isotonic' (expected temperature or platt)" \
+    calibrate --method isotonic d
+opt_expect compare-range "cai compare: --top: invalid value '0' (expected an integer from 1 to 10000)" \
+    compare --top 0 a b
+opt_expect route-range "cai route: --count: invalid value '0' (expected an integer from 1 to 16777216)" \
+    route --count 0 d
+opt_expect route-typo "cai route: unknown option '--cuont'; did you mean '--count'?" route --cuont 3 d
+opt_expect mix-p "cai mix: --human-p: invalid value '0.4' (expected a number above 0.5 and below 1)" \
+    mix --human-p 0.4 d
+opt_expect mix-ties "cai mix: --human-ties: invalid value 'maybe' (expected drop or keep)" \
+    mix --human-ties maybe d
+opt_expect merge-typo "cai merge: unknown option '--outptu'; did you mean '--output'?" merge --outptu x a
 # -j and -m in `cai judge`, as in `cai run`
 "$CAI" judge -j openai -m some-model --prompt p --response-a a --response-b b --dry-run \
     >"$OPT_TMP/out" 2>&1

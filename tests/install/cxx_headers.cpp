@@ -97,11 +97,23 @@ int main()
         cai_principle p = {
             "p", "Which response is more helpful?", 1.0, nullptr, 0, nullptr, nullptr, "cxx"};
         cai_message m = {CAI_ROLE_USER, "What is 2+2?"};
-        cai_judge_task t = {{&m, 1, &p, "4", "I refuse to answer."}, 0, nullptr};
+        cai_judge_task t = {
+            {&m, 1, &p, "4", "I refuse to answer."}, 0, nullptr, CAI_REQUEST_JUDGMENT};
         cai_judgment res;
         err = cai_error();
         expect(cai_judge_one(j, &t, &res, nullptr, nullptr, &err) == CAI_OK, "cai_judge_one");
         expect(res.p_first >= 0 && res.p_first <= 1, "p_first in [0, 1]");
+        // the queue API: add, perform, read
+        t.kind = CAI_REQUEST_JUDGMENT;
+        t.payload = &m;
+        expect(cai_judge_room(j) > 0, "cai_judge_room");
+        expect(cai_judge_add(j, &t, &err) == CAI_OK, "cai_judge_add");
+        expect(cai_judge_pending(j) == 1, "cai_judge_pending");
+        expect(cai_judge_perform(j, nullptr, &err) == CAI_OK, "cai_judge_perform");
+        expect(cai_judge_wait(j, 0, &err) == CAI_OK, "cai_judge_wait");
+        const cai_judge_completion *c = cai_judge_read(j);
+        expect(c && c->status == CAI_OK && c->task->payload == &m, "cai_judge_read");
+        expect(c && c->result.judgment.p_first == res.p_first, "the same judgment");
         cai_judge_free(j);
     }
 

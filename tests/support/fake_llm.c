@@ -97,7 +97,9 @@ struct fake_llm {
     unsigned q_service_ms; /* ... each taking this long */
     double *q_free_at;     /* when each slot is free again (now_ms clock) */
 
-    unsigned cached; /* fake_llm_set_cached */
+    unsigned cached;   /* fake_llm_set_cached */
+    fake_gen_mode gen; /* fake_llm_set_generate */
+    unsigned gen_min, gen_max;
 
     /* server thread only */
     conn **conns;
@@ -257,6 +259,13 @@ typedef struct request {
     int reasoning;   /* answer as a reasoning model (fake_llm_set_reasoning) */
     int judge;       /* fake_judge_kind of the server */
     unsigned cached; /* prompt tokens reported as read from a prefix cache (fake_llm_set_cached) */
+    /* generation (fake_llm_set_generate) */
+    long n;             /* "n"; 1 when absent */
+    int has_n;          /* the body carried "n" */
+    uint64_t req_seed;  /* "seed", 0 when absent */
+    double temperature; /* "temperature", 1 when absent */
+    const cJSON *stop;  /* "stop" / "stop_sequences": a string or an array of strings */
+    uint32_t variant;   /* Anthropic: earlier 200 answers to this same body */
 } request;
 
 #define FAKE_REASONING_TOKENS 100
@@ -345,6 +354,19 @@ static const char *decode_request(request *r, const cJSON *root)
     if (!mt && r->w == W_CHAT)
         mt = cJSON_GetObjectItemCaseSensitive(root, "max_completion_tokens");
     r->max_tokens = cJSON_IsNumber(mt) ? (long)mt->valuedouble : -1;
+    it = cJSON_GetObjectItemCaseSensitive(root, "n");
+    r->has_n = it != NULL;
+    r->n = cJSON_IsNumber(it) ? (long)it->valuedouble : 1;
+    if (r->has_n && r->w != W_MESSAGES && (r->n < 1 || r->n > 128))
+        return "n: must be an integer between 1 and 128";
+    if (r->has_n && r->w == W_MESSAGES)
+        return "n: Extra inputs are not permitted";
+    it = cJSON_GetObjectItemCaseSensitive(root, "seed");
+    r->req_seed = cJSON_IsNumber(it) ? (uint64_t)(int64_t)it->valuedouble : 0;
+    it = cJSON_GetObjectItemCaseSensitive(root, "temperature");
+    r->temperature = cJSON_IsNumber(it) ? it->valuedouble : 1.0;
+    r->stop =
+        cJSON_GetObjectItemCaseSensitive(root, r->w == W_MESSAGES ? "stop_sequences" : "stop");
     if (r->w == W_MESSAGES && r->max_tokens < 0)
         return "max_tokens: Field required";
     if (r->w == W_COMPLETIONS) {
@@ -784,6 +806,173 @@ print:
     return out;
 }
 
+/* ------------------------------------------------------------------ generation mode */
+
+static int looks_like_judging(const request *r)
+{
+    return contains(r->text, "<<<RESPONSE_") || contains(r->text, "Verdict:") ||
+           contains(r->text, "1 to 7");
+}
+
+static const char *const gen_words[32] = {
+    "the",    "answer", "is",    "simple", "first",   "consider",  "what",    "you",
+    "need",   "then",   "check", "each",   "step",    "carefully", "before",  "acting",
+    "a",      "good",   "plan",  "helps",  "people",  "stay",      "safe",    "and",
+    "honest", "about",  "their", "limits", "because", "clarity",   "matters", "most"};
+
+/* The first stop string found in t (as "stop" / "stop_sequences" gives them), or NULL. */
+static const char *first_stop(const cJSON *stop, const char *t)
+{
+    const cJSON *it;
+    const char *best = NULL, *hit;
+
+    if (cJSON_IsString(stop) && stop->valuestring[0])
+        return strstr(t, stop->valuestring);
+    cJSON_ArrayForEach(it, stop)
+    {
+        if (cJSON_IsString(it) && it->valuestring[0] && (hit = strstr(t, it->valuestring)) &&
+            (!best || hit < best))
+            best = hit;
+    }
+    return best;
+}
+
+/* One choice: its text into b, its finish reason ("stop", "length", "stop_sequence"), tokens. */
+static void gen_choice(
+    sbuf *b, const request *r, uint64_t h, unsigned lo, unsigned hi, const char **fin, long *ntok)
+{
+    const char *m = r->text ? strstr(r->text, "[[gen:words=") : NULL;
+    unsigned long words = lo + (unsigned long)(h % (uint64_t)(hi - lo + 1)), k;
+    uint64_t st = h;
+    const char *cut;
+
+    *fin = "stop";
+    *ntok = 0;
+    if (contains(r->text, "[[gen:empty]]"))
+        return;
+    if (m)
+        words = strtoul(m + 12, NULL, 10);
+    if (contains(r->text, "[[gen:leak]]"))
+        sb_add(b, "Here is the revised response: ", 30);
+    if (r->w == W_COMPLETIONS)
+        sb_add(b, " ", 1);
+    for (k = 0; k < words; k++) {
+        const char *w = gen_words[cai_splitmix64(&st) % 32];
+
+        if (r->max_tokens >= 0 && (long)k >= r->max_tokens) {
+            *fin = "length";
+            break;
+        }
+        if (k > 0)
+            sb_add(b, " ", 1);
+        sb_add(b, w, strlen(w));
+        (*ntok)++;
+    }
+    if (strcmp(*fin, "stop") == 0 && words > 0)
+        sb_add(b, ".", 1);
+    if (b->p && r->stop && (cut = first_stop(r->stop, b->p)) != NULL) {
+        b->len = (size_t)(cut - b->p);
+        b->p[b->len] = '\0';
+        *fin = "stop_sequence";
+    }
+}
+
+/* The 200 body of a generation request. Caller frees (cJSON_free). */
+static char *gen_body(const request *r, uint64_t seed, unsigned lo, unsigned hi, uint64_t body_hash)
+{
+    cJSON *root = cJSON_CreateObject(), *choices = NULL;
+    uint64_t h = cai_hash64(r->text, r->text_len, seed ^ r->req_seed);
+    long n = r->w == W_MESSAGES ? 1 : r->n, i, total = 0, ntok;
+    char id[48];
+    char *out;
+    const char *fin;
+
+    if (!lo && !hi) {
+        lo = 8;
+        hi = 24;
+    }
+    if (hi < lo)
+        hi = lo;
+    if (r->w == W_MESSAGES) {
+        h ^= 0x9e3779b97f4a7c15ULL * (uint64_t)r->variant;
+        snprintf(id, sizeof(id), "msg_fake%016llx", (unsigned long long)body_hash);
+        cJSON_AddStringToObject(root, "id", id);
+        cJSON_AddStringToObject(root, "type", "message");
+        cJSON_AddStringToObject(root, "role", "assistant");
+        cJSON_AddStringToObject(root, "model", r->model);
+    } else {
+        snprintf(id, sizeof(id), "%s-fake%016llx", r->w == W_CHAT ? "chatcmpl" : "cmpl",
+                 (unsigned long long)body_hash);
+        cJSON_AddStringToObject(root, "id", id);
+        cJSON_AddStringToObject(root, "object",
+                                r->w == W_CHAT ? "chat.completion" : "text_completion");
+        cJSON_AddNumberToObject(root, "created", 1700000000);
+        cJSON_AddStringToObject(root, "model", r->model);
+        choices = cJSON_AddArrayToObject(root, "choices");
+    }
+    for (i = 0; i < n; i++) {
+        sbuf b = {0};
+        uint64_t hc = h;
+        const char *text;
+
+        if (!(r->temperature == 0 || contains(r->text, "[[gen:dup]]")))
+            hc = cai_hash64(&i, sizeof(i), h);
+        gen_choice(&b, r, hc, lo, hi, &fin, &ntok);
+        total += ntok;
+        text = b.p ? b.p : "";
+        if (r->w == W_MESSAGES) {
+            cJSON *content = cJSON_AddArrayToObject(root, "content");
+
+            if (text[0]) {
+                cJSON *blk = cJSON_CreateObject();
+
+                cJSON_AddStringToObject(blk, "type", "text");
+                cJSON_AddStringToObject(blk, "text", text);
+                cJSON_AddItemToArray(content, blk);
+            }
+            cJSON_AddStringToObject(root, "stop_reason",
+                                    strcmp(fin, "length") == 0 ? "max_tokens"
+                                    : strcmp(fin, "stop") == 0 ? "end_turn"
+                                                               : "stop_sequence");
+            if (strcmp(fin, "stop_sequence") == 0)
+                cJSON_AddStringToObject(root, "stop_sequence",
+                                        cJSON_IsString(r->stop)
+                                            ? r->stop->valuestring
+                                            : cJSON_GetArrayItem(r->stop, 0)->valuestring);
+            else
+                cJSON_AddNullToObject(root, "stop_sequence");
+        } else {
+            cJSON *ch = cJSON_CreateObject();
+
+            cJSON_AddNumberToObject(ch, "index", (double)i);
+            if (r->w == W_CHAT) {
+                cJSON *msg = cJSON_AddObjectToObject(ch, "message");
+
+                cJSON_AddStringToObject(msg, "role", "assistant");
+                cJSON_AddStringToObject(msg, "content", text);
+            } else {
+                cJSON_AddStringToObject(ch, "text", text);
+            }
+            cJSON_AddNullToObject(ch, "logprobs");
+            /* OpenAI reports a stop string as a plain "stop" */
+            cJSON_AddStringToObject(ch, "finish_reason",
+                                    strcmp(fin, "length") == 0 ? "length" : "stop");
+            cJSON_AddItemToArray(choices, ch);
+        }
+        free(b.p);
+    }
+    {
+        answer a;
+
+        memset(&a, 0, sizeof(a));
+        a.completion_tokens = (unsigned)total;
+        add_usage(root, r, &a);
+    }
+    out = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    return out;
+}
+
 /* An error body in the dialect of the path. Caller frees (cJSON_free). */
 static char *error_body(int anthropic, const char *type, const char *code, const char *msg)
 {
@@ -945,7 +1134,8 @@ static fake_fault record(fake_llm *s,
                          size_t body_len,
                          const char *path,
                          int bad_status,
-                         uint64_t bh)
+                         uint64_t bh,
+                         uint32_t *prior_successes)
 {
     fake_fault f = FAKE_OK;
     int status = bad_status;
@@ -962,6 +1152,7 @@ static fake_fault record(fake_llm *s,
     if (!bad_status) {
         f = pick_fault(s, body, body_len, bs ? bs->attempts : 0);
         status = status_of(f);
+        *prior_successes = bs ? bs->successes : 0;
         if (f == FAKE_OK || f == FAKE_NO_LOGPROBS) {
             s->successes++;
             if (bs && bs->successes > 0)
@@ -1018,6 +1209,8 @@ handle(fake_llm *s, conn *c, const char *hdrs, size_t hdr_len, const char *body,
     fake_fault f;
     char *out = NULL;
     int dying;
+    fake_gen_mode gen;
+    unsigned gen_min, gen_max;
 
     pthread_mutex_lock(&s->mu);
     dying = s->die_after && s->requests >= s->die_after;
@@ -1092,10 +1285,15 @@ handle(fake_llm *s, conn *c, const char *hdrs, size_t hdr_len, const char *body,
     if (!status && r.reasoning && (bad = reasoning_refusal(root)) != NULL)
         status = 400;
 
-    f = record(s, hdrs, hdr_len, body, body_len, path, status, bh);
+    f = record(s, hdrs, hdr_len, body, body_len, path, status, bh, &r.variant);
     pthread_mutex_lock(&s->mu);
     r.ctx = s->ctx;
+    gen = s->gen;
+    gen_min = s->gen_min;
+    gen_max = s->gen_max;
     pthread_mutex_unlock(&s->mu);
+    if (!status && gen == FAKE_GEN_AUTO && looks_like_judging(&r))
+        gen = FAKE_GEN_OFF;
     extra[0] = '\0';
     if (status) {
         out = error_body(anthropic, btype, NULL, bad);
@@ -1111,8 +1309,12 @@ handle(fake_llm *s, conn *c, const char *hdrs, size_t hdr_len, const char *body,
     case FAKE_RESET:
     case FAKE_NFAULTS:
         r.judge = s->o.judge;
-        make_answer(&a, &r, s->o.seed, f);
-        out = success_body(&r, &a, bh, f != FAKE_NO_LOGPROBS);
+        if (gen != FAKE_GEN_OFF) {
+            out = gen_body(&r, s->o.seed, gen_min, gen_max, bh);
+        } else {
+            make_answer(&a, &r, s->o.seed, f);
+            out = success_body(&r, &a, bh, f != FAKE_NO_LOGPROBS);
+        }
         if (!out) {
             rc = -1;
             break;
@@ -1873,6 +2075,15 @@ int fake_llm_set_slots(fake_llm *s, unsigned slots, unsigned service_ms)
     s->q_service_ms = service_ms;
     pthread_mutex_unlock(&s->mu);
     return 0;
+}
+
+void fake_llm_set_generate(fake_llm *s, fake_gen_mode mode, unsigned min_words, unsigned max_words)
+{
+    pthread_mutex_lock(&s->mu);
+    s->gen = mode;
+    s->gen_min = min_words;
+    s->gen_max = max_words;
+    pthread_mutex_unlock(&s->mu);
 }
 
 void fake_llm_set_cached(fake_llm *s, unsigned tokens)

@@ -161,6 +161,33 @@ int fake_llm_revive(fake_llm *s);
  */
 int fake_llm_set_slots(fake_llm *s, unsigned slots, unsigned service_ms);
 
+/*
+ * Generation mode, for the stages that sample, critique and revise (a policy, not a judge):
+ *   FAKE_GEN_OFF  (default) every request is judged as above;
+ *   FAKE_GEN_ALL  every well-formed request gets generated text;
+ *   FAKE_GEN_AUTO requests whose prompt holds a judge template ("<<<RESPONSE_", "Verdict:",
+ *                 "1 to 7") are judged, all others generate (one server for a whole round).
+ * A generated text is a sequence of words from a fixed vocabulary drawn from h = hash of (server
+ * seed, prompt text, the request's "seed", choice index); its length is min_words..max_words
+ * (defaults 8..24) by h. One word counts as one completion token: with max_tokens < length the
+ * text is cut to max_tokens words and finish_reason is "length" (Anthropic stop_reason
+ * "max_tokens"). A "stop" / "stop_sequences" string found in the text cuts it there
+ * (Anthropic: stop_reason "stop_sequence"). temperature 0 gives every choice the same text.
+ * "n" (chat, completions; 1..128) gives n choices with index 0..n-1; Anthropic has no n (a body
+ * with "n" gets its 400 "Extra inputs are not permitted") and, having no seed either, makes
+ * identical bodies differ by how many 200 answers that body got before (so N requests give N
+ * texts; documented nondeterminism of a sampling API, not used for byte comparisons).
+ * Markers in the prompt text, on demand:
+ *   "[[gen:empty]]"   every choice is empty ("" content; Anthropic: an empty content array);
+ *   "[[gen:dup]]"     every choice repeats choice 0;
+ *   "[[gen:leak]]"    texts start with "Here is the revised response: ";
+ *   "[[gen:words=N]]" exactly N words (before max_tokens cuts).
+ * Generated answers count as successes like verdicts.
+ */
+typedef enum fake_gen_mode { FAKE_GEN_OFF = 0, FAKE_GEN_ALL, FAKE_GEN_AUTO } fake_gen_mode;
+
+void fake_llm_set_generate(fake_llm *s, fake_gen_mode mode, unsigned min_words, unsigned max_words);
+
 /* Name of a fault ("ok", "429", "500", "503", "hang", "reset", "bad_json", "no_logprobs",
  * "no_verdict", "401_echo") and the reverse (-1 when unknown). */
 const char *fake_fault_name(fake_fault f);

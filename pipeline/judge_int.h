@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/* The judge handle shared by its files: engine.c, judge_opts.c, judge_cache.c, judge_reply.c. */
+#ifndef CAI_JUDGE_INT_H
+#define CAI_JUDGE_INT_H
+
+#include "cai/judge.h"
+#include "endpoint_int.h"
+#include "hash_int.h"
+#include "wire_int.h"
+
+#include <curl/curl.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum slot_state {
+    SLOT_FREE,
+    SLOT_READY,
+    SLOT_ACTIVE,
+    SLOT_REAPED,
+    SLOT_DELAYED,
+    SLOT_WAITING,
+    SLOT_DONE
+} slot_state;
+
+typedef struct slot {
+    struct cai_judge *j;
+    CURL *easy; /* created on first use, reused for every later request of this slot */
+    slot_state state;
+    cai_judge_task task;
+    cai_wbuf body;
+    cai_wbuf resp;
+    cai_wire_hdrs hdrs;
+    uint64_t k1, k2;     /* 128 bits of the body's SHA-256 */
+    char sha[65];        /* the whole digest, for the disk cache */
+    unsigned attempts;   /* HTTP attempts of this judgment */
+    unsigned retries;    /* transport/HTTP re-sends */
+    unsigned parse_fail; /* replies without a verdict */
+    unsigned prompt_est; /* cai's estimate of the prompt's tokens (truncation check) */
+    unsigned wire_gen;   /* j->wire_gen when body was rendered */
+    unsigned prompt_tokens, completion_tokens;
+    size_t leader;       /* WAITING: the slot whose identical body is in flight */
+    double due;          /* DELAYED: monotonic time it may start */
+    cai_endpoint_req ep; /* ACTIVE: what its endpoint knows of it (sent_at, probe, ...) */
+    double epoch;        /* wall clock at the reply's status line */
+    int too_big;
+    CURLcode rc; /* REAPED: the transfer's result */
+    long code;   /* REAPED: its HTTP status (0 when none came) */
+    char errbuf[CURL_ERROR_SIZE];
+    /* DONE: the completion, until cai_judge_read hands it out */
+    cai_status cst;
+    cai_judgment cres;
+    char cmsg[512];
+} slot;
+
+typedef struct centry {
+    uint64_t k1, k2;
+    double value; /* p_first, or the score in rating mode */
+    uint32_t prompt_tokens, completion_tokens;
+    uint8_t used, verdict, from_logprobs;
+} centry;
+
+struct cai_judge {
+    cai_judge_opts o; /* defaults resolved; its strings point at the copies below */
+    char *base_url, *model, *api_key, *ca_bundle, *anthropic_version, *cache_dir;
+    char *url, *url_shown;
+    const cai_constitution *c;
+    cai_wire wire;
+    unsigned wire_gen; /* bumped when the wire switches to a reasoning model's parameters */
+    struct curl_slist *headers;
+    CURLM *multi;
+    slot *slots;
+    size_t nslots;
+    size_t *free_list;
+    size_t nfree;
+    size_t *ready; /* FIFO ring of READY slots, in the order they were added */
+    size_t ready_head, nready;
+    size_t *reaped; /* REAPED slots, in the order curl finished them */
+    size_t nreaped;
+    int engine_err;   /* the run failed in curl, not in a callback: err says how */
+    cai_endpoint ep;  /* the judge's endpoint: breaker, limiter, pacing, budget */
+    cai_status fatal; /* the judge's health ended the run (CAI_OK = not) */
+    char fatal_msg[512];
+    int stop_seen;        /* the loop has noticed the first stop */
+    double stop_deadline; /* monotonic: in-flight requests are abandoned after this */
+    unsigned active, delayed, waiting;
+    uint64_t rng;
+    volatile sig_atomic_t stop;
+    int running;
+    cai_judge_stats stats;
+    double wake_at; /* monotonic: when fill_slots wants to run again */
+    centry *cache;
+    size_t cache_cap, cache_count;
+    int cache_fd;
+    cai_sha256 *sha;
+    size_t * compl ; /* FIFO ring of DONE slots, in the order they finished */
+    size_t compl_head, ncompl;
+    cai_judge_completion cur; /* the completion handed out last, and its copies */
+    cai_judge_task cur_task;
+    char cur_msg[512];
+    int checked; /* cai_judge_check passed */
+    /* cai_judge_one's raw copies */
+    int capture;
+    char *cap_request, *cap_reply;
+};
+
+/* judge_opts.c: options and their defaults */
+cai_status cai_judge__resolve_opts(cai_judge *j, const cai_judge_opts *in, cai_error *err);
+void cai_judge__wipe(char *s); /* zeroes a secret in place */
+
+/* judge_cache.c: the in-run and on-disk answer cache */
+centry *cai_judge__cache_find(cai_judge *j, uint64_t k1, uint64_t k2);
+void cai_judge__cache_put(cai_judge *j, const centry *in);
+cai_status cai_judge__cache_open(cai_judge *j, cai_error *err);
+void cai_judge__cache_append(cai_judge *j, const char *sha, const centry *e);
+int cai_judge__hex_u64(const char *h, uint64_t *out); /* 16 hex digits; -1 if not */
+
+/* judge_reply.c: wire replies and cache entries into cai_judgment */
+int cai_judge__interpret(const cai_judge *j, const cai_wire_reply *r, cai_judgment *res);
+cai_judgment_source cai_judge__source_of(const cai_judge *j, int from_logprobs);
+unsigned cai_judge__prompt_estimate(const cai_judge *j, const cai_prompt *pr);
+void cai_judge__from_cache(const cai_judge *j, const centry *e, cai_judgment *res);
+
+#endif
