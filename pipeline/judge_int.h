@@ -6,6 +6,7 @@
 #include "cai/judge.h"
 #include "endpoint_int.h"
 #include "hash_int.h"
+#include "htab_int.h"
 #include "wire_int.h"
 
 #include <curl/curl.h>
@@ -28,8 +29,8 @@ typedef struct slot {
     CURL *easy; /* created on first use, reused for every later request of this slot */
     slot_state state;
     cai_judge_task task;
-    cai_wbuf body;
-    cai_wbuf resp;
+    cai_buf body;
+    cai_buf resp;
     cai_wire_hdrs hdrs;
     uint64_t k1, k2;     /* 128 bits of the body's SHA-256 */
     char sha[65];        /* the whole digest, for the disk cache */
@@ -57,7 +58,7 @@ typedef struct centry {
     uint64_t k1, k2;
     double value; /* p_first, or the score in rating mode */
     uint32_t prompt_tokens, completion_tokens;
-    uint8_t used, verdict, from_logprobs;
+    uint8_t verdict, from_logprobs;
 } centry;
 
 struct cai_judge {
@@ -89,8 +90,7 @@ struct cai_judge {
     int running;
     cai_judge_stats stats;
     double wake_at; /* monotonic: when fill_slots wants to run again */
-    centry *cache;
-    size_t cache_cap, cache_count;
+    cai_htab cache; /* centry by (k1, k2) */
     int cache_fd;
     cai_sha256 *sha;
     size_t * compl ; /* FIFO ring of DONE slots, in the order they finished */

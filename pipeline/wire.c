@@ -13,27 +13,12 @@
 
 /* ---------------------------------------------------------------- buffers */
 
-int cai_wire__reserve(cai_wbuf *b, size_t extra)
-{
-    return cai_buf__reserve(b, extra);
-}
-
-int cai_wire__put(cai_wbuf *b, const char *s, size_t n)
-{
-    return cai_buf__append(b, s, n);
-}
-
-static int put_s(cai_wbuf *b, const char *s)
+static int put_s(cai_buf *b, const char *s)
 {
     return cai_buf__append(b, s, strlen(s));
 }
 
-void cai_wire__buf_dispose(cai_wbuf *b)
-{
-    cai_buf__dispose(b);
-}
-
-int cai_wire__put_json_str(cai_wbuf *b, const char *s, size_t n)
+int cai_wire__put_json_str(cai_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
@@ -110,7 +95,7 @@ int cai_wire__put_json_str(cai_wbuf *b, const char *s, size_t n)
 
 /* ---------------------------------------------------------------- request bodies */
 
-static char *dup_buf(cai_wbuf *b)
+static char *dup_buf(cai_buf *b)
 {
     char *s = b->data;
 
@@ -121,7 +106,7 @@ static char *dup_buf(cai_wbuf *b)
 
 cai_status cai_wire__init(cai_wire *w, const cai_wire_params *p, cai_error *err)
 {
-    cai_wbuf head = {0}, tail = {0};
+    cai_buf head = {0}, tail = {0};
     char num[32], temp[32];
     int bad = 0;
 
@@ -226,7 +211,7 @@ void cai_wire__dispose(cai_wire *w)
     w->head = w->tail = NULL;
 }
 
-static int put_msg(cai_wbuf *b, const char *role, const char *content, size_t n, int comma)
+static int put_msg(cai_buf *b, const char *role, const char *content, size_t n, int comma)
 {
     int bad = 0;
 
@@ -245,7 +230,7 @@ static int put_msg(cai_wbuf *b, const char *role, const char *content, size_t n,
  * by every pair (pr->shared_len bytes: the solved examples) marked as a cache breakpoint, then
  * the pair's own part. The text the model reads is the same bytes as one block.
  */
-static int put_cached_user(cai_wbuf *b, const cai_prompt *pr)
+static int put_cached_user(cai_buf *b, const cai_prompt *pr)
 {
     size_t n = strlen(pr->user);
     int bad = 0;
@@ -259,9 +244,9 @@ static int put_cached_user(cai_wbuf *b, const cai_prompt *pr)
 }
 
 /* The completion prompt: raw when the template gave one, else the chat parts joined. */
-static int put_raw(cai_wbuf *b, const cai_prompt *pr)
+static int put_raw(cai_buf *b, const cai_prompt *pr)
 {
-    cai_wbuf tmp = {0};
+    cai_buf tmp = {0};
     int bad = 0;
 
     if (pr->raw)
@@ -282,7 +267,7 @@ static int put_raw(cai_wbuf *b, const cai_prompt *pr)
 }
 
 cai_status
-cai_wire__build(const cai_wire *w, cai_wbuf *b, const cai_prompt *pr, long sample, cai_error *err)
+cai_wire__build(const cai_wire *w, cai_buf *b, const cai_prompt *pr, long sample, cai_error *err)
 {
     int bad = 0;
     char num[32];
@@ -620,7 +605,7 @@ char *cai_wire__error_message(const char *body, size_t len, const char *secret)
 {
     cJSON *root = cJSON_ParseWithLength(body, len);
     const cJSON *e, *msg = NULL, *type = NULL;
-    cai_wbuf b = {0};
+    cai_buf b = {0};
     char *red, *r, *w;
     size_t n;
     int bad = 0;
