@@ -1202,16 +1202,6 @@ size_t cai_constitution_sample(const cai_constitution *c, uint64_t seed, size_t 
 /* ------------------------------------------------------------------------------------------ */
 /* Lint                                                                                        */
 
-static size_t utf8_chars(const char *s)
-{
-    size_t n = 0;
-
-    for (; *s; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80)
-            n++;
-    return n;
-}
-
 static int ends_with_question(const char *s)
 {
     size_t n = strlen(s);
@@ -1246,7 +1236,7 @@ cai_status cai_constitution_lint(const char *path, cai_lint_fn warn, void *paylo
         WARN("%s: version: not set", path);
     for (i = 0; i < c->np; i++) {
         const cai_principle *p = &c->p[i];
-        len = utf8_chars(p->text);
+        len = cai_utf8__chars(p->text, strlen(p->text));
         if (len < LINT_MIN_TEXT)
             WARN("%s: principle \"%s\": text is very short (%zu characters)", p->origin, p->id,
                  len);

@@ -194,6 +194,16 @@ size_t cai_utf8__invalid_at(const void *s, size_t n)
     return n;
 }
 
+size_t cai_utf8__chars(const void *s, size_t n)
+{
+    const unsigned char *p = s;
+    size_t i, c = 0;
+
+    for (i = 0; i < n; i++)
+        c += (p[i] & 0xC0) != 0x80;
+    return c;
+}
+
 /* ---- paths and clocks ------------------------------------------------------------------ */
 
 char *cai__path_join(const char *dir, const char *name)

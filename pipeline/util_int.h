@@ -60,6 +60,8 @@ size_t cai_utf8__decode(const unsigned char *p, size_t n, uint32_t *cp);
 /* Offset of the first byte of s[0, n) that is NUL or not part of well-formed UTF-8; n when
  * there is none. ASCII runs are scanned 8 bytes at a time. */
 size_t cai_utf8__invalid_at(const void *s, size_t n);
+/* Code points in n bytes of well-formed UTF-8 (the bytes that are not continuation bytes). */
+size_t cai_utf8__chars(const void *s, size_t n);
 
 /* ---- paths and clocks ---- */
 

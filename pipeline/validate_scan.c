@@ -1386,13 +1386,10 @@ static cai_status check_integrity(scan *s, const plan_file *pf, cai_error *err)
 uint64_t cai_vseq__chars(const cai_vseq *q)
 {
     uint64_t n = 0;
-    size_t i, j;
+    size_t i;
 
-    for (i = 0; i < q->n; i++) {
-        const unsigned char *p = (const unsigned char *)q->t[i].s;
-        for (j = 0; j < q->t[i].len; j++)
-            n += (p[j] & 0xC0) != 0x80; /* count lead bytes, not continuation bytes */
-    }
+    for (i = 0; i < q->n; i++)
+        n += cai_utf8__chars(q->t[i].s, q->t[i].len);
     return n;
 }
 
