@@ -35,5 +35,6 @@
 #include "cai/agreement.h"
 #include "cai/calibrate.h"
 #include "cai/compare.h"
+#include "cai/sample.h"
 
 #endif

@@ -154,6 +154,16 @@ int cai_endpoint__conn_failure(
     return e->open ? 1 : 0;
 }
 
+void cai_endpoint__eject(cai_endpoint *e, double now)
+{
+    if (e->open)
+        return;
+    e->open = 1;
+    e->open_since = now;
+    e->probe_n = 0;
+    e->probe_at = now + fmin(fmax(e->cfg.backoff_base_s, 0.001), PROBE_MAX_S);
+}
+
 int cai_endpoint__down(cai_endpoint *e, double now, double *wake, char *msg, size_t cap)
 {
     double end = e->open_since + e->cfg.down_timeout_s;

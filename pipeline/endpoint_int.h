@@ -26,7 +26,7 @@
  * - Pacing. A pool-wide pause (a 429, rate-limit headers at zero) and the rpm/tpm buckets.
  * - The budget: the estimated cost of what was answered and of what is in flight, plus the
  *   next request's, must stay within the cap.
- * The engine keeps one endpoint today; a pool of endpoints (issue 16) keeps one each.
+ * A pool of endpoints (pool_int.h) keeps one per member.
  */
 #define CAI_BREAKER_AFTER 5  /* consecutive connection failures that open the breaker */
 #define CAI_LIMIT_START   16 /* the limiter starts here (never above the concurrency) */
@@ -112,6 +112,8 @@ void cai_endpoint__pause(cai_endpoint *e, double until);
  */
 int cai_endpoint__conn_failure(
     cai_endpoint *e, cai_endpoint_req *q, int refused, const char *msg, double now);
+/* Opens the breaker now (a pool ejects a member that refused a connection): probes only. */
+void cai_endpoint__eject(cai_endpoint *e, double now);
 /* 1 when the breaker has been open for down_timeout_s (msg says so); otherwise lowers *wake
  * to that deadline while it is open, and returns 0. */
 int cai_endpoint__down(cai_endpoint *e, double now, double *wake, char *msg, size_t cap);

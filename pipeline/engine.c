@@ -21,6 +21,7 @@
  */
 #include "judge_int.h"
 #include "builtin_int.h"
+#include "gen_wire_int.h"
 #include "error_int.h"
 #include "opts_int.h"
 #include "ratelimit_int.h"
@@ -86,22 +87,10 @@ static cai_status add_header(cai_judge *j, const char *name, const char *value)
 
 static cai_status setup_http(cai_judge *j, cai_error *err)
 {
-    static const char *const paths[] = {"", "/chat/completions", "/completions", "/v1/messages"};
     cai_wire_params wp;
-    size_t blen = strlen(j->base_url), n;
+    size_t n;
     cai_status st;
     char *bearer;
-
-    while (blen > 0 && j->base_url[blen - 1] == '/')
-        blen--;
-    n = blen + strlen(paths[j->o.backend]) + 1;
-    j->url = malloc(n);
-    if (!j->url)
-        return cai_error__set(err, CAI_ENOMEM, "out of memory");
-    snprintf(j->url, n, "%.*s%s", (int)blen, j->base_url, paths[j->o.backend]);
-    j->url_shown = cai_url_redact(j->url);
-    if (!j->url_shown)
-        return cai_error__set(err, CAI_ENOMEM, "out of memory");
 
     memset(&wp, 0, sizeof(wp));
     wp.backend = j->o.backend;
@@ -145,7 +134,7 @@ static cai_status setup_http(cai_judge *j, cai_error *err)
     if (!j->multi)
         return cai_error__set(err, CAI_ENOMEM, "curl_multi_init failed");
     curl_multi_setopt(j->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)j->o.concurrency);
-    curl_multi_setopt(j->multi, CURLMOPT_MAXCONNECTS, (long)j->o.concurrency);
+    curl_multi_setopt(j->multi, CURLMOPT_MAXCONNECTS, (long)(j->o.concurrency * j->pool.n));
     curl_multi_setopt(j->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
 
     return cai_sha256_create(&j->sha, err);
@@ -155,7 +144,8 @@ static cai_status setup_slots(cai_judge *j, cai_error *err)
 {
     size_t i;
 
-    j->nslots = 2 * (size_t)j->o.concurrency; /* in flight, and as many built to follow */
+    /* in flight on every endpoint, and as many built to follow */
+    j->nslots = 2 * (size_t)j->o.concurrency * j->pool.n;
     j->slots = calloc(j->nslots, sizeof(*j->slots));
     j->free_list = calloc(j->nslots, sizeof(*j->free_list));
     j->ready = calloc(j->nslots, sizeof(*j->ready));
@@ -196,7 +186,11 @@ cai_status cai_judge_create(cai_judge **out,
         goto fail;
     j->rng = j->o.rng_seed ^ 0x6a09e667f3bcc908ULL;
     {
+        static const char *const paths[] = {"", "/chat/completions", "/completions",
+                                            "/v1/messages"};
         cai_endpoint_cfg ec;
+        const char *const *bases = (const char *const *)j->base_urls;
+        size_t nb = j->o.n_base_urls;
 
         memset(&ec, 0, sizeof(ec));
         ec.concurrency = j->o.concurrency;
@@ -205,7 +199,21 @@ cai_status cai_judge_create(cai_judge **out,
         ec.down_timeout_s = j->o.down_timeout_s;
         ec.rpm = j->o.rpm;
         ec.tpm = j->o.tpm;
-        cai_endpoint__init(&j->ep, &ec, now);
+        if (nb == 0 || j->o.backend == CAI_BACKEND_BUILTIN) {
+            bases = (const char *const *)&j->base_url;
+            nb = 1;
+        }
+        st = cai_pool__init(&j->pool, bases, nb, paths[j->o.backend], &ec, now);
+        if (st == CAI_OK) {
+            j->url = strdup(j->pool.m[0].url);
+            j->url_shown = strdup(j->pool.m[0].url_shown);
+            if (!j->url || !j->url_shown)
+                st = CAI_ENOMEM;
+        }
+        if (st != CAI_OK) {
+            st = cai_error__set(err, CAI_ENOMEM, "out of memory");
+            goto fail;
+        }
     }
     st = setup_slots(j, err);
     if (st != CAI_OK)
@@ -236,7 +244,6 @@ static CURL *slot_easy(cai_judge *j, slot *s)
     e = curl_easy_init();
     if (!e)
         return NULL;
-    curl_easy_setopt(e, CURLOPT_URL, j->url);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->headers);
     curl_easy_setopt(e, CURLOPT_POST, 1L);
@@ -277,7 +284,9 @@ void cai_judge_free(cai_judge *j)
         }
         cai_buf__dispose(&s->body);
         cai_buf__dispose(&s->resp);
+        cai_judge__gen_clear(&s->gch, &s->gn, &s->gcap);
     }
+    cai_judge__gen_clear(&j->cur_gch, &j->cur_gn, NULL);
     if (j->multi)
         curl_multi_cleanup(j->multi);
     for (l = j->headers; l; l = l->next)
@@ -302,6 +311,10 @@ void cai_judge_free(cai_judge *j)
     free(j->cache_dir);
     free(j->url);
     free(j->url_shown);
+    cai_pool__dispose(&j->pool);
+    for (i = 0; j->base_urls && i < j->o.n_base_urls; i++)
+        free(j->base_urls[i]);
+    free(j->base_urls);
     free(j->cap_request);
     free(j->cap_reply);
     free(j);
@@ -318,11 +331,43 @@ void cai_judge_get_stats(const cai_judge *j, cai_judge_stats *out)
 {
     *out = j->stats;
     out->in_flight = j->active;
-    out->limit = (unsigned)j->ep.limit;
-    out->answered = j->ep.answered;
-    out->conn_failures = j->ep.conn_failures;
-    out->timeouts = j->ep.timeouts;
-    out->probes = j->ep.probes;
+    out->limit = (unsigned)cai_pool__limit(&j->pool);
+    out->answered = out->conn_failures = out->timeouts = out->probes = 0;
+    for (size_t i = 0; i < j->pool.n; i++) {
+        const cai_endpoint *h = &j->pool.m[i].h;
+
+        out->answered += h->answered;
+        out->conn_failures += h->conn_failures;
+        out->timeouts += h->timeouts;
+        out->probes += h->probes;
+    }
+}
+
+size_t cai_judge_endpoint_count(const cai_judge *j)
+{
+    return j && j->o.backend != CAI_BACKEND_BUILTIN ? j->pool.n : 0;
+}
+
+void cai_judge_get_endpoint_stats(const cai_judge *j, size_t i, cai_judge_endpoint_stats *out)
+{
+    const cai_pool_member *m;
+
+    memset(out, 0, sizeof(*out));
+    if (i >= cai_judge_endpoint_count(j))
+        return;
+    m = &j->pool.m[i];
+    out->url = m->url_shown;
+    out->requests = m->requests;
+    out->answered = m->h.answered;
+    out->served = m->served;
+    out->conn_failures = m->h.conn_failures;
+    out->timeouts = m->h.timeouts;
+    out->probes = m->h.probes;
+    out->ejections = m->ejections;
+    out->returns = m->returns;
+    out->in_flight = m->active;
+    out->limit = (unsigned)m->h.limit;
+    out->ejected = m->h.open;
 }
 
 void cai_judge_set_budget(cai_judge *j,
@@ -333,15 +378,14 @@ void cai_judge_set_budget(cai_judge *j,
 {
     if (!j)
         return;
-    j->ep.price_in = price_in_per_mtok > 0 ? price_in_per_mtok : 0;
-    j->ep.price_out = price_out_per_mtok > 0 ? price_out_per_mtok : 0;
-    j->ep.max_cost = max_cost > 0 ? max_cost : 0;
-    j->ep.spent_before = spent > 0 ? spent : 0;
+    cai_pool__set_budget(&j->pool, price_in_per_mtok > 0 ? price_in_per_mtok : 0,
+                         price_out_per_mtok > 0 ? price_out_per_mtok : 0,
+                         max_cost > 0 ? max_cost : 0, spent > 0 ? spent : 0);
 }
 
 double cai_judge_spent(const cai_judge *j)
 {
-    return j ? j->ep.spent : 0;
+    return j ? cai_pool__spent(&j->pool) : 0;
 }
 
 /* ---------------------------------------------------------------- the engine */
@@ -406,19 +450,22 @@ static void capture_reply(cai_judge *j, slot *s)
 /* Reports a final failure; identical bodies waiting on this one go out on their own. */
 static cai_status fail_slot(cai_judge *j, slot *s, cai_status code, const char *msg)
 {
-    size_t i, idx = (size_t)(s - j->slots);
+    size_t i, next;
 
     j->stats.failed++;
-    for (i = 0; i < j->nslots; i++)
-        if (j->slots[i].state == SLOT_WAITING && j->slots[i].leader == idx)
+    for (i = s->waiters_head; i != NO_SLOT; i = next) {
+        next = j->slots[i].next_waiter;
+        if (j->slots[i].state == SLOT_WAITING)
             set_delayed(j, &j->slots[i], 0);
+    }
+    s->waiters_head = s->waiters_tail = NO_SLOT;
     complete(j, s, code, NULL, msg);
     return CAI_OK;
 }
 
 static cai_status succeed_slot(cai_judge *j, slot *s, const cai_judgment *res)
 {
-    size_t i, idx = (size_t)(s - j->slots);
+    size_t i, next;
     cai_judgment copy;
 
     j->stats.succeeded++;
@@ -426,29 +473,64 @@ static cai_status succeed_slot(cai_judge *j, slot *s, const cai_judgment *res)
     copy = *res;
     copy.cached = 1;
     copy.attempts = 0;
-    for (i = 0; i < j->nslots; i++) {
+    for (i = s->waiters_head; i != NO_SLOT; i = next) {
         slot *w = &j->slots[i];
 
-        if (w->state != SLOT_WAITING || w->leader != idx)
+        next = w->next_waiter;
+        if (w->state != SLOT_WAITING)
             continue;
         j->stats.succeeded++;
         j->stats.cache_hits++;
         complete(j, w, CAI_OK, &copy, NULL);
     }
+    s->waiters_head = s->waiters_tail = NO_SLOT;
     return CAI_OK;
+}
+
+/*
+ * Renders the request body of t by its kind: the one place where a new request kind adds its
+ * renderer (its reply goes to judge_reply.c). *prompt_est (may be NULL): cai's estimate of the
+ * prompt's tokens.
+ */
+static cai_status build_body(cai_judge *j,
+                             const cai_judge_task *t,
+                             size_t got,
+                             cai_buf *body,
+                             unsigned *prompt_est,
+                             cai_error *e)
+{
+    cai_prompt pr;
+    cai_status st;
+
+    switch (t->kind) {
+    case CAI_REQUEST_JUDGMENT:
+        memset(&pr, 0, sizeof(pr));
+        st = cai_prompt_build(&pr, j->c, &t->cmp, j->o.mode, e);
+        if (st == CAI_OK)
+            st = cai_wire__build(&j->wire, body, &pr, (long)t->sample, e);
+        if (prompt_est)
+            *prompt_est = st == CAI_OK ? cai_judge__prompt_estimate(j, &pr) : 0;
+        cai_prompt_dispose(&pr);
+        return st;
+    case CAI_REQUEST_SAMPLE:
+    case CAI_REQUEST_CRITIQUE:
+    case CAI_REQUEST_REVISION:
+        /* judge_gen.c; got: the choices already received (a re-ask asks for the rest) */
+        if (!t->gen || t->gen->n == 0)
+            return cai_error__set(e, CAI_EINVAL, "judge: a generation request needs n >= 1");
+        st = cai_judge__gen_body(j, t, got, body, e);
+        if (prompt_est)
+            *prompt_est = st == CAI_OK ? cai_judge__gen_estimate(t) : 0;
+        return st;
+    }
+    return cai_error__set(e, CAI_EINVAL, "judge: unknown request kind %d", (int)t->kind);
 }
 
 /* Renders s's body again with the current wire (after a switch to reasoning parameters). */
 static cai_status rebuild_body(cai_judge *j, slot *s, cai_error *e)
 {
-    cai_prompt pr;
-    cai_status st;
+    cai_status st = build_body(j, &s->task, s->gn, &s->body, NULL, e);
 
-    memset(&pr, 0, sizeof(pr));
-    st = cai_prompt_build(&pr, j->c, &s->task.cmp, j->o.mode, e);
-    if (st == CAI_OK)
-        st = cai_wire__build(&j->wire, &s->body, &pr, (long)s->task.sample, e);
-    cai_prompt_dispose(&pr);
     if (st == CAI_OK)
         s->wire_gen = j->wire_gen;
     return st;
@@ -463,13 +545,18 @@ static cai_status rebuild_body(cai_judge *j, slot *s, cai_error *e)
 
 static int halting(const cai_judge *j)
 {
-    return j->stop || j->fatal != CAI_OK || j->ep.over_budget;
+    return j->stop || j->fatal != CAI_OK || j->pool.over_budget;
 }
 
 /* The estimated cost of sending s once: its body's tokens (4 bytes each) and max_tokens. */
 static double est_cost_of(const cai_judge *j, const slot *s)
 {
-    return cai_endpoint__cost(&j->ep, (double)(s->body.len / 4), (double)j->o.max_tokens);
+    double out = (double)j->o.max_tokens;
+
+    if (cai_judge__is_gen(s->task.kind))
+        out = (double)(s->task.gen->max_tokens ? s->task.gen->max_tokens : 1024) *
+              (double)(s->task.gen->n - s->gn);
+    return cai_endpoint__cost(&j->pool.m[0].h, (double)(s->body.len / 4), out);
 }
 
 /* Ends the engine for a reason of the judge's health; the first reason stays. */
@@ -481,11 +568,13 @@ static void go_fatal(cai_judge *j, cai_status code, const char *msg, const char 
     snprintf(j->fatal_msg, sizeof(j->fatal_msg), "%s%s", msg, hint);
 }
 
-/* Whether s may go out now. While the breaker holds it, the loop is woken for the next probe. */
-static int may_send(cai_judge *j, const slot *s, double now)
+/* The endpoint s goes to now (cai_pool__pick), or -1; the loop is then woken when one may be
+ * free (the next probe, the pause, the rate buckets). */
+static int pick(cai_judge *j, const slot *s, double now)
 {
-    return !halting(j) &&
-           cai_endpoint__may_send(&j->ep, j->active, est_cost_of(j, s), now, &j->wake_at);
+    if (halting(j))
+        return -1;
+    return cai_pool__pick(&j->pool, &s->ep, est_cost_of(j, s), s->avoid, now, &j->wake_at);
 }
 
 /* Whether a transfer failed for want of a connection (refused, unresolvable, dropped). */
@@ -508,11 +597,12 @@ static void breaker_deadline(cai_judge *j, double now)
 {
     char msg[512];
 
-    if (cai_endpoint__down(&j->ep, now, &j->wake_at, msg, sizeof(msg)))
+    if (cai_pool__down(&j->pool, now, &j->wake_at, msg, sizeof(msg)))
         go_fatal(j, CAI_ETRANSPORT, msg, "");
 }
 
-static cai_status launch(cai_judge *j, slot *s, double now, cai_error *err)
+/* Sends s to pool member i. */
+static cai_status launch(cai_judge *j, slot *s, int i, double now, cai_error *err)
 {
     CURL *e = slot_easy(j, s);
     CURLMcode mc;
@@ -525,7 +615,6 @@ static cai_status launch(cai_judge *j, slot *s, double now, cai_error *err)
         (void)rebuild_body(j, s, &ignored);
     }
     if (!e) {
-        j->engine_err = 1;
         return cai_error__set(err, CAI_ENOMEM, "curl_easy_init failed");
     }
     if (s->state == SLOT_DELAYED)
@@ -535,30 +624,25 @@ static cai_status launch(cai_judge *j, slot *s, double now, cai_error *err)
     s->too_big = 0;
     s->errbuf[0] = '\0';
     cai_wire__hdrs_reset(&s->hdrs);
+    curl_easy_setopt(e, CURLOPT_URL, j->pool.m[i].url);
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, s->body.data);
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->body.len);
     mc = curl_multi_add_handle(j->multi, e);
     if (mc != CURLM_OK) {
         slot_release(j, s);
-        j->engine_err = 1;
         return cai_error__set(err, CAI_ETRANSPORT, "curl: %s", curl_multi_strerror(mc));
     }
     j->active++;
     s->attempts++;
     j->stats.requests++;
-    cai_endpoint__sent(&j->ep, &s->ep, j->active, est_cost_of(j, s), now);
+    s->epi = i;
+    cai_pool__sent(&j->pool, (size_t)i, &s->ep, est_cost_of(j, s), now);
     if (j->capture && !j->cap_request) {
         j->cap_request = strdup(s->body.data);
         if (!j->cap_request)
             return cai_error__set(err, CAI_ENOMEM, "out of memory");
     }
     return CAI_OK;
-}
-
-/* Seconds until both buckets allow s to go (0 = now). */
-static double bucket_wait(cai_judge *j, const slot *s, double now)
-{
-    return cai_endpoint__pace_wait(&j->ep, &s->ep, now);
 }
 
 static void key_of(cai_judge *j, slot *s)
@@ -579,28 +663,35 @@ static void key_of(cai_judge *j, slot *s)
 /* Takes a freshly added task into slot s: render, consult the caches, then queue or wait. */
 static cai_status admit(cai_judge *j, slot *s)
 {
-    cai_prompt pr;
     cai_error e = {0};
     cai_status st;
     centry *hit;
-    size_t i;
+    size_t idx = (size_t)(s - j->slots);
 
-    s->attempts = s->retries = s->parse_fail = 0;
+    s->attempts = s->retries = s->parse_fail = s->failovers = 0;
+    s->avoid = -1;
     s->prompt_tokens = s->completion_tokens = 0;
-    memset(&pr, 0, sizeof(pr));
-    st = cai_prompt_build(&pr, j->c, &s->task.cmp, j->o.mode, &e);
-    if (st == CAI_OK)
-        st = cai_wire__build(&j->wire, &s->body, &pr, (long)s->task.sample, &e);
-    s->prompt_est = st == CAI_OK ? cai_judge__prompt_estimate(j, &pr) : 0;
+    cai_judge__gen_clear(&s->gch, &s->gn, &s->gcap);
+    s->greplies = 0;
+    s->waiters_head = s->waiters_tail = s->next_waiter = NO_SLOT;
+    st = build_body(j, &s->task, 0, &s->body, &s->prompt_est, &e);
     s->wire_gen = j->wire_gen;
-    cai_prompt_dispose(&pr);
     if (st != CAI_OK) {
         s->state = SLOT_ACTIVE; /* counted nowhere; fail_slot releases it */
         return fail_slot(j, s, st, e.msg);
     }
+    if (cai_judge__is_gen(s->task.kind)) {
+        /* No answer cache and no sharing of identical bodies: samples must differ. */
+        s->ep.est_tokens = (unsigned)(s->body.len / 4) +
+                           (s->task.gen->max_tokens ? s->task.gen->max_tokens : 1024);
+        s->state = SLOT_READY;
+        j->ready[(j->ready_head + j->nready) % j->nslots] = (size_t)(s - j->slots);
+        j->nready++;
+        return CAI_OK;
+    }
     key_of(j, s);
     hit = cai_judge__cache_find(j, s->k1, s->k2);
-    if (hit) {
+    if (hit && !hit->pending) {
         cai_judgment res;
 
         cai_judge__from_cache(j, hit, &res);
@@ -612,17 +703,36 @@ static cai_status admit(cai_judge *j, slot *s)
         return CAI_OK;
     }
     s->ep.est_tokens = (unsigned)(s->body.len / 4) + j->o.max_tokens;
-    for (i = 0; i < j->nslots; i++) {
-        slot *o = &j->slots[i];
+    /* The same body already on its way: wait for its answer instead of paying twice. The cache
+     * entry names the slot sending it (a stale one, of a slot since reused, fails the check). */
+    if (hit && hit->leader > 0 && hit->leader <= j->nslots) {
+        slot *o = &j->slots[hit->leader - 1];
 
         if (o != s &&
             (o->state == SLOT_READY || o->state == SLOT_ACTIVE || o->state == SLOT_DELAYED) &&
             o->k1 == s->k1 && o->k2 == s->k2) {
             s->state = SLOT_WAITING;
-            s->leader = i;
+            s->leader = hit->leader - 1;
+            if (o->waiters_tail == NO_SLOT)
+                o->waiters_head = idx;
+            else
+                j->slots[o->waiters_tail].next_waiter = idx;
+            o->waiters_tail = idx;
             j->waiting++;
             return CAI_OK;
         }
+    }
+    if (hit) {
+        hit->leader = (uint32_t)idx + 1;
+    } else {
+        centry mark;
+
+        memset(&mark, 0, sizeof(mark));
+        mark.k1 = s->k1;
+        mark.k2 = s->k2;
+        mark.pending = 1;
+        mark.leader = (uint32_t)idx + 1;
+        cai_judge__cache_put(j, &mark); /* a full cache keeps no mark: duplicates then go out */
     }
     s->state = SLOT_READY;
     j->ready[(j->ready_head + j->nready) % j->nslots] = (size_t)(s - j->slots);
@@ -637,22 +747,13 @@ static cai_status launch_ready(cai_judge *j, double now, cai_error *err)
 
     while (st == CAI_OK && j->nready > 0) {
         slot *s = &j->slots[j->ready[j->ready_head]];
-        double w;
+        int i = pick(j, s, now);
 
-        if (!may_send(j, s, now))
+        if (i < 0)
             break;
-        if (now < j->ep.not_before) {
-            wake_by(j, j->ep.not_before);
-            break;
-        }
-        w = bucket_wait(j, s, now);
-        if (w > 0) {
-            wake_by(j, now + w);
-            break;
-        }
         j->ready_head = (j->ready_head + 1) % j->nslots;
         j->nready--;
-        st = launch(j, s, now, err);
+        st = launch(j, s, i, now, err);
     }
     return st;
 }
@@ -666,20 +767,17 @@ static cai_status fill_slots(cai_judge *j, cai_error *err)
 {
     double now = cai__mono_s();
     cai_status st = CAI_OK;
-    int paused;
     size_t i;
 
     j->wake_at = now + 3600;
     breaker_deadline(j, now);
     if (halting(j))
         return CAI_OK;
-    paused = now < j->ep.not_before;
-    if (paused)
-        wake_by(j, j->ep.not_before);
-    if (j->delayed > 0 && !paused) {
-        for (i = 0; i < j->nslots && st == CAI_OK && j->active < j->o.concurrency; i++) {
+    if (j->delayed > 0) {
+        for (i = 0; i < j->nslots && st == CAI_OK && j->active < j->o.concurrency * j->pool.n;
+             i++) {
             slot *s = &j->slots[i];
-            double w;
+            int m;
 
             if (s->state != SLOT_DELAYED)
                 continue;
@@ -687,17 +785,16 @@ static cai_status fill_slots(cai_judge *j, cai_error *err)
                 wake_by(j, s->due);
                 continue;
             }
-            if (!may_send(j, s, now))
-                break;
-            w = bucket_wait(j, s, now);
-            if (w > 0) {
-                set_delayed(j, s, now + w);
-                continue;
+            m = pick(j, s, now);
+            if (m < 0) {
+                if (halting(j) || s->avoid < 0)
+                    break; /* no endpoint may take anything now */
+                continue;  /* a member it avoids may be the only one free: others may go */
             }
-            st = launch(j, s, now, err);
+            st = launch(j, s, m, now, err);
         }
     }
-    if (st == CAI_OK && !paused)
+    if (st == CAI_OK)
         st = launch_ready(j, now, err);
     return st;
 }
@@ -706,7 +803,8 @@ static void redacted_msg(cai_judge *j, slot *s, long code, char *out, size_t cap
 {
     char *m = cai_wire__error_message(s->resp.data ? s->resp.data : "", s->resp.len, j->api_key);
 
-    snprintf(out, cap, "%s: HTTP %ld: %s", j->url_shown, code, m ? m : "out of memory");
+    snprintf(out, cap, "%s: HTTP %ld: %s", j->pool.m[s->epi].url_shown, code,
+             m ? m : "out of memory");
     free(m);
 }
 
@@ -752,6 +850,50 @@ static double retry_after_of(const slot *s)
     return -1;
 }
 
+/* A 2xx reply to a generation request: its choices are kept; fewer than asked: ask again. */
+static cai_status on_gen_reply(cai_judge *j, slot *s, double now)
+{
+    cai_error e = {0};
+    unsigned pt, ct;
+    int has_usage, r;
+    char msg[512];
+
+    r = cai_judge__gen_take(j, s, s->resp.data ? s->resp.data : "", s->resp.len, &pt, &ct,
+                            &has_usage, &e);
+    if (r < 0) {
+        snprintf(msg, sizeof(msg), "%.200s: %.300s", j->url_shown, e.msg);
+        if (e.code == CAI_ENOMEM)
+            return fail_slot(j, s, CAI_ENOMEM, msg);
+        j->stats.parse_failures++;
+        return retry_or_fail(j, s, e.code, msg, 1, -1, now);
+    }
+    if (has_usage) {
+        j->stats.prompt_tokens += pt;
+        j->stats.completion_tokens += ct;
+        s->prompt_tokens += pt;
+        s->completion_tokens += ct;
+    }
+    cai_endpoint__charge(&j->pool.m[s->epi].h, &s->ep, has_usage, pt, ct, est_cost_of(j, s));
+    if (r == 0) {
+        cai_status st;
+
+        if (halting(j)) {
+            s->state = SLOT_FREE;
+            j->free_list[j->nfree++] = (size_t)(s - j->slots);
+            return CAI_OK;
+        }
+        st = rebuild_body(j, s, &e);
+        if (st != CAI_OK)
+            return fail_slot(j, s, st, e.msg);
+        s->state = SLOT_FREE;
+        set_delayed(j, s, now); /* the rest, at once */
+        return CAI_OK;
+    }
+    j->stats.succeeded++;
+    complete(j, s, CAI_OK, NULL, NULL);
+    return CAI_OK;
+}
+
 static cai_status on_success_reply(cai_judge *j, slot *s, double now)
 {
     cai_wire_reply r;
@@ -760,9 +902,11 @@ static cai_status on_success_reply(cai_judge *j, slot *s, double now)
     cai_status st;
     char msg[512];
 
+    if (cai_judge__is_gen(s->task.kind))
+        return on_gen_reply(j, s, now);
     st = cai_wire__parse_reply(&r, j->o.backend, s->resp.data ? s->resp.data : "", s->resp.len, &e);
     if (st != CAI_OK) {
-        snprintf(msg, sizeof(msg), "%.200s: %.300s", j->url_shown, e.msg);
+        snprintf(msg, sizeof(msg), "%.200s: %.300s", j->pool.m[s->epi].url_shown, e.msg);
         return retry_or_fail(j, s, st, msg, 1, -1, now);
     }
     if (r.has_usage) {
@@ -771,8 +915,8 @@ static cai_status on_success_reply(cai_judge *j, slot *s, double now)
         s->prompt_tokens += r.prompt_tokens;
         s->completion_tokens += r.completion_tokens;
     }
-    cai_endpoint__charge(&j->ep, &s->ep, r.has_usage, r.prompt_tokens, r.completion_tokens,
-                         est_cost_of(j, s));
+    cai_endpoint__charge(&j->pool.m[s->epi].h, &s->ep, r.has_usage, r.prompt_tokens,
+                         r.completion_tokens, est_cost_of(j, s));
     memset(&res, 0, sizeof(res));
     if (cai_judge__interpret(j, &r, &res) != 0) {
         char *text = cai_wire__redact(r.text ? r.text : "", r.text ? r.text_len : 0, j->api_key);
@@ -795,12 +939,7 @@ static cai_status on_success_reply(cai_judge *j, slot *s, double now)
         set_delayed(j, s, now);
         return CAI_OK;
     }
-    res.source = cai_judge__source_of(j, res.from_logprobs);
-    res.reasoning_tokens = r.reasoning_tokens;
-    res.prompt_tokens_estimate = s->prompt_est;
-    res.prompt_tokens_reported = r.has_prompt_tokens ? r.prompt_tokens : 0;
-    res.truncated = r.has_prompt_tokens && s->prompt_est >= CAI_TRUNCATION_MIN_TOKENS &&
-                    (double)r.prompt_tokens < CAI_TRUNCATION_RATIO * (double)s->prompt_est;
+    cai_judge__reply_facts(j, &r, s->prompt_est, &res);
     j->stats.truncated += (uint64_t)res.truncated;
     j->stats.reasoning_tokens += r.reasoning_tokens;
     j->stats.cached_tokens += r.cached_tokens;
@@ -823,6 +962,7 @@ static cai_status on_success_reply(cai_judge *j, slot *s, double now)
         cai_judge__cache_put(j, &ce);
         cai_judge__cache_append(j, s->sha, &ce);
     }
+    j->pool.m[s->epi].served++;
     return succeed_slot(j, s, &res);
 }
 
@@ -861,10 +1001,22 @@ static cai_status to_reasoning_params(cai_judge *j, slot *s, double now)
 /*
  * A connection failure: before any 2xx reply a refusal ends the run; otherwise it feeds the
  * breaker, and while the breaker is open the request waits for it without spending a retry.
+ * With several endpoints it is re-sent to another one at once (failover), no retry spent, at
+ * most once per endpoint; the connection died, so no endpoint answered it.
  */
 static cai_status on_conn_failure(cai_judge *j, slot *s, CURLcode rc, const char *msg, double now)
 {
-    int r = cai_endpoint__conn_failure(&j->ep, &s->ep, refused(rc), msg, now);
+    int r = cai_pool__conn_failure(&j->pool, (size_t)s->epi, &s->ep, refused(rc), msg, now);
+
+    s->avoid = s->epi;
+    if (r == 2 && s->failovers < j->pool.n && !halting(j)) {
+        s->failovers++;
+        s->state = SLOT_FREE;
+        set_delayed(j, s, now);
+        return CAI_OK;
+    }
+    if (r == 2)
+        r = 0;
 
     if (r < 0) {
         go_fatal(j, CAI_ETRANSPORT, msg,
@@ -893,30 +1045,33 @@ static cai_status finish(cai_judge *j, slot *s)
     int retryable;
     cai_status st;
 
-    cai_endpoint__back(&j->ep, &s->ep);
+    cai_pool_member *m = &j->pool.m[s->epi];
+
+    cai_pool__back(&j->pool, (size_t)s->epi, &s->ep);
     capture_reply(j, s);
     pause = cai_wire__hdrs_pause(&s->hdrs);
     if (pause > 0)
-        cai_endpoint__pause(&j->ep, now + fmin(pause, MAX_SERVER_WAIT_S));
+        cai_endpoint__pause(&m->h, now + fmin(pause, MAX_SERVER_WAIT_S));
     if (s->too_big) {
         s->ep.probe = 0;
-        snprintf(msg, sizeof(msg), "%s: reply larger than %u bytes", j->url_shown, MAX_REPLY_BYTES);
+        snprintf(msg, sizeof(msg), "%s: reply larger than %u bytes", m->url_shown, MAX_REPLY_BYTES);
         return fail_slot(j, s, CAI_ELIMIT, msg);
     }
     if (rc != CURLE_OK) {
         st = rc == CURLE_OPERATION_TIMEDOUT ? CAI_ETIMEOUT : CAI_ETRANSPORT;
-        snprintf(msg, sizeof(msg), "%s: %s", j->url_shown,
+        snprintf(msg, sizeof(msg), "%s: %s", m->url_shown,
                  s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc));
         if (conn_failure(rc) && code == 0)
             return on_conn_failure(j, s, rc, msg, now);
         s->ep.probe = 0;
         if (rc == CURLE_OPERATION_TIMEDOUT)
-            cai_endpoint__timeout(&j->ep, &s->ep, now);
+            cai_endpoint__timeout(&m->h, &s->ep, now);
+        s->avoid = s->epi; /* its re-send goes elsewhere when it can */
         return retry_or_fail(j, s, st, msg, 1, -1, now);
     }
     s->ep.probe = 0;
-    cai_endpoint__reply(&j->ep, &s->ep, code, now);
-    if (!j->ep.ok_seen && (code == 401 || code == 403 || code == 404)) {
+    cai_pool__reply(&j->pool, (size_t)s->epi, &s->ep, code, now);
+    if (!m->h.ok_seen && (code == 401 || code == 403 || code == 404)) {
         /* Not transient: a wrong key, a forbidden model, a wrong URL or an unknown model. */
         redacted_msg(j, s, code, msg, sizeof(msg));
         go_fatal(j, CAI_EHTTP, msg,
@@ -925,7 +1080,7 @@ static cai_status finish(cai_judge *j, slot *s)
     }
     if (code >= 200 && code < 300)
         return on_success_reply(j, s, now);
-    if (code == 400 && j->o.backend == CAI_BACKEND_OPENAI &&
+    if (code == 400 && j->o.backend == CAI_BACKEND_OPENAI && s->task.kind == CAI_REQUEST_JUDGMENT &&
         (s->wire_gen != j->wire_gen ||
          (!j->wire.p.reasoning &&
           cai_wire__wants_reasoning_params(s->resp.data ? s->resp.data : "", s->resp.len)))) {
@@ -943,7 +1098,7 @@ static cai_status finish(cai_judge *j, slot *s)
                               : cai_backoff__delay(&j->rng, s->retries + 1, j->o.backoff_base_s,
                                                    j->o.backoff_max_s);
 
-        cai_endpoint__pause(&j->ep, now + fmin(wait, MAX_SERVER_WAIT_S));
+        cai_endpoint__pause(&m->h, now + fmin(wait, MAX_SERVER_WAIT_S));
         if (ra < 0)
             ra = wait;
     }
@@ -976,11 +1131,13 @@ static void drain_all(cai_judge *j)
             curl_multi_remove_handle(j->multi, s->easy);
             j->active--;
         }
-        cai_endpoint__back(&j->ep, &s->ep);
+        if (s->state == SLOT_ACTIVE || s->state == SLOT_REAPED)
+            cai_pool__back(&j->pool, (size_t)s->epi, &s->ep);
         s->ep.probe = 0;
         slot_release(j, s);
     }
-    j->ep.probe_out = 0;
+    for (i = 0; i < j->pool.n; i++)
+        j->pool.m[i].h.probe_out = 0;
     j->ready_head = j->nready = j->nreaped = 0;
 }
 
@@ -997,7 +1154,6 @@ static cai_status perform(cai_judge *j, cai_error *err)
     CURLMcode mc = curl_multi_perform(j->multi, &running);
 
     if (mc != CURLM_OK) {
-        j->engine_err = 1;
         return cai_error__set(err, CAI_ETRANSPORT, "curl: %s", curl_multi_strerror(mc));
     }
     while ((m = curl_multi_info_read(j->multi, &left)) != NULL) {
@@ -1054,7 +1210,8 @@ static cai_status end_status(const cai_judge *j, cai_error *err)
     return cai_error__set(err, CAI_EBUDGET,
                           "judge: stopped at the spending cap of $%.4f ($%.4f spent, $%.4f of "
                           "it before this run)",
-                          j->ep.max_cost, j->ep.spent_before + j->ep.spent, j->ep.spent_before);
+                          j->pool.max_cost, j->pool.spent_before + cai_pool__spent(&j->pool),
+                          j->pool.spent_before);
 }
 
 static cai_status perform_http(cai_judge *j, cai_error *err)
@@ -1123,8 +1280,21 @@ cai_status cai_judge_add(cai_judge *j, const cai_judge_task *t, cai_error *err)
 
     cai_error__clear(err);
     CAI_ASSERT_ARG(err, j && t);
-    if (t->kind != CAI_REQUEST_JUDGMENT)
+    if (t->kind != CAI_REQUEST_JUDGMENT && !cai_judge__is_gen(t->kind))
         return cai_error__set(err, CAI_EINVAL, "judge: unknown request kind %d", (int)t->kind);
+    if (cai_judge__is_gen(t->kind)) {
+        if (!t->gen || t->gen->n == 0 || t->gen->n > CAI_GEN_MAX_CHOICES)
+            return cai_error__set(err, CAI_EINVAL, "judge: a %s request needs 1..%d responses",
+                                  cai_request_kind_name(t->kind), CAI_GEN_MAX_CHOICES);
+        if (j->o.backend == CAI_BACKEND_BUILTIN)
+            return cai_error__set(err, CAI_EINVAL,
+                                  "judge: the builtin backend does not generate text (%s)",
+                                  cai_request_kind_name(t->kind));
+        if (t->gen->n > 1 && !cai_gen_wire__has_n(j->o.backend))
+            return cai_error__set(err, CAI_EINVAL,
+                                  "judge: the %s backend takes one response per request",
+                                  cai_backend_name(j->o.backend));
+    }
     if (!j->checked) {
         st = cai_judge_check(j, err);
         if (st != CAI_OK)
@@ -1153,7 +1323,8 @@ size_t cai_judge_room(const cai_judge *j)
     if (!j || halting(j))
         return 0;
     busy = j->nslots - j->nfree;
-    cap = 2 * (size_t)j->ep.limit; /* the limiter's cap in flight, and as many to follow */
+    /* the limiters' cap in flight, and as many to follow */
+    cap = 2 * (size_t)cai_pool__limit(&j->pool);
     if (j->o.backend == CAI_BACKEND_BUILTIN || cap > j->nslots)
         cap = j->nslots;
     return busy >= cap ? 0 : cap - busy;
@@ -1196,7 +1367,23 @@ const cai_judge_completion *cai_judge_read(cai_judge *j)
     j->cur.task = &j->cur_task;
     j->cur.status = s->cst;
     j->cur.message = j->cur_msg;
-    j->cur.result.judgment = s->cres;
+    if (cai_judge__is_gen(s->task.kind)) {
+        cai_judge__gen_clear(&j->cur_gch, &j->cur_gn, NULL);
+        if (s->cst == CAI_OK) {
+            j->cur_gch = s->gch;
+            j->cur_gn = s->gn;
+            s->gch = NULL;
+            s->gn = s->gcap = 0;
+        }
+        j->cur.result.generation.choices = j->cur_gch;
+        j->cur.result.generation.n_choices = j->cur_gn;
+        j->cur.result.generation.prompt_tokens = s->prompt_tokens;
+        j->cur.result.generation.completion_tokens = s->completion_tokens;
+        j->cur.result.generation.attempts = s->attempts;
+        j->cur.result.generation.replies = s->greplies;
+    } else {
+        j->cur.result.judgment = s->cres;
+    }
     s->state = SLOT_FREE;
     j->free_list[j->nfree++] = idx;
     wake_by(j, 0); /* its capacity may go to a queued request at once */
@@ -1243,7 +1430,7 @@ cai_status cai_judge_one(cai_judge *j,
         return cai_error__set(err, CAI_EINVAL, "judge: cai_judge_one needs an idle judge");
     j->fatal = CAI_OK; /* the health of an earlier call does not end this one before it asks */
     j->stop_seen = 0;
-    j->ep.over_budget = 0;
+    j->pool.over_budget = 0;
     j->capture = request_body || reply_body;
     st = cai_judge_add(j, t, err);
     while (st == CAI_OK) {
@@ -1283,7 +1470,6 @@ cai_status cai_judge_one(cai_judge *j,
 cai_status
 cai_judge_request_body(cai_judge *j, const cai_judge_task *t, char **body, cai_error *err)
 {
-    cai_prompt pr;
     cai_buf b = {0};
     cai_status st;
 
@@ -1292,11 +1478,7 @@ cai_judge_request_body(cai_judge *j, const cai_judge_task *t, char **body, cai_e
     *body = NULL;
     if (j->o.backend == CAI_BACKEND_BUILTIN)
         return CAI_OK; /* nothing is sent */
-    memset(&pr, 0, sizeof(pr));
-    st = cai_prompt_build(&pr, j->c, &t->cmp, j->o.mode, err);
-    if (st == CAI_OK)
-        st = cai_wire__build(&j->wire, &b, &pr, (long)t->sample, err);
-    cai_prompt_dispose(&pr);
+    st = build_body(j, t, 0, &b, NULL, err);
     if (st != CAI_OK) {
         cai_buf__dispose(&b);
         return st;
@@ -1310,6 +1492,8 @@ unsigned cai_judge_estimate_tokens(cai_judge *j, const cai_judge_task *t)
     cai_prompt pr;
     unsigned n;
 
+    if (t && cai_judge__is_gen(t->kind))
+        return cai_judge__gen_estimate(t);
     memset(&pr, 0, sizeof(pr));
     if (!j || !t || cai_prompt_build(&pr, j->c, &t->cmp, j->o.mode, NULL) != CAI_OK) {
         cai_prompt_dispose(&pr);

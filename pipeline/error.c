@@ -43,6 +43,8 @@ const char *cai_strerror(cai_status st)
         return "in use by another process";
     case CAI_EBUDGET:
         return "spending cap reached";
+    case CAI_EPENDING:
+        return "batches still running";
     }
     return "unknown status";
 }

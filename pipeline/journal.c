@@ -11,7 +11,10 @@
  *          order, sample), "p" (P(first), or the 1..7 score in rating mode, exact digits), "v"
  *          (verdict), "lp" (from log-probs), "pt", "ct" (tokens), optional "tr" (truncated)
  *          and "rt" (reasoning tokens), written only when not 0.
- *   Later stages (issue 14: sample, critique, revision) add their own kinds with their own key
+ *     "g"  a generation (sample, critique, revision: pipeline/stage.c): "k", "rk" (the request
+ *          kind), "id", "r" (request index), "c" (choices: "x" text, "f" finish, "fr" the
+ *          server's word, "ct" tokens or -1), "pt", "ct"; loaded as text, found by key.
+ *   Later stages add their own kinds with their own key
  *   spaces; a kind's keys only ever grow, with optional keys left out at their default.
  * Versions: 1 kept the settings as given ("0 = default"), 2 resolved them and versioned the
  * prompt template, 3 added "t" (a version-2 record, which has none, is a judgment). A version-2
@@ -39,6 +42,7 @@
 #define JOURNAL_VERSION  3
 #define SETTINGS_CURRENT 2 /* the first version whose settings are in the current form */
 #define KIND_JUDGMENT    "j"
+#define KIND_GENERATION  "g"
 #define JOURNAL_MAX_LINE (1u << 20)
 
 struct cai_journal {
@@ -54,6 +58,7 @@ struct cai_journal {
     size_t intact;    /* damaged: entries whose CRCs hold */
     char damage[256]; /* damaged: what is wrong with the header */
     cai_buf buf;      /* pending appends */
+    cai_htab gens;    /* generation records loaded at open: gentry by key (never 0) */
 };
 
 /* ---- hash table ------------------------------------------------------------------------ */
@@ -192,6 +197,74 @@ static cai_status load_entry(cai_journal *j, const cJSON *o, cai_error *err)
     if (get_u(o, "rt", &v) == 0 && v >= 0 && v < 4e9)
         e.reasoning_tokens = (unsigned)v;
     return table_put(j, &e, err);
+}
+
+/* ---- generation records ("g") ---------------------------------------------------------- */
+
+/* A generation record loaded at open: its key and its JSON text (owned, cJSON_free). */
+typedef struct gentry {
+    uint64_t key;
+    char *text;
+} gentry;
+
+/* Loads a generation record (its text, for the stage to parse); CAI_ITEROVER for another kind. */
+static cai_status load_gen(cai_journal *j, const cJSON *o, cai_error *err)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "t");
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(o, "k");
+    uint64_t key;
+    char *text;
+    gentry *g;
+    int found;
+
+    if (!cJSON_IsString(t) || strcmp(t->valuestring, KIND_GENERATION) != 0)
+        return CAI_ITEROVER;
+    if (!cJSON_IsString(k) || !(key = strtoull(k->valuestring, NULL, 16)))
+        return CAI_EPARSE;
+    text = cJSON_PrintUnformatted(o);
+    if (!text || !(g = cai_htab__insert(&j->gens, &key, &found))) {
+        cJSON_free(text);
+        return cai_error__set(err, CAI_ENOMEM, "journal: out of memory");
+    }
+    if (found)
+        cJSON_free(g->text); /* asked again: the latest answer */
+    else
+        j->count++;
+    g->text = text;
+    return CAI_OK;
+}
+
+const char *cai_journal__find_gen(const cai_journal *j, uint64_t key)
+{
+    const gentry *g;
+
+    key = key ? key : 1;
+    g = cai_htab__find(&j->gens, &key);
+    return g ? g->text : NULL;
+}
+
+cai_status cai_journal__add_gen(cai_journal *j, uint64_t key, const char *fields, cai_error *err)
+{
+    char head[64];
+    cai_status st;
+    size_t n;
+    uint32_t crc;
+    char tail[16];
+
+    /* {"t":"g","k":KEY, then the caller's fields: "t" and "k" first, as in every record */
+    if (!fields || fields[0] != '{')
+        return cai_error__set(err, CAI_EINVAL, "journal: a record must be a JSON object");
+    n = (size_t)snprintf(head, sizeof(head), "{\"t\":\"%s\",\"k\":\"%016" PRIx64 "\"%s",
+                         KIND_GENERATION, key ? key : 1, fields[1] == '}' ? "" : ",");
+    crc = (uint32_t)crc32(0L, (const Bytef *)head, (uInt)n);
+    crc = (uint32_t)crc32(crc, (const Bytef *)fields + 1, (uInt)strlen(fields + 1));
+    snprintf(tail, sizeof(tail), "\t%08lx\n", (unsigned long)crc);
+    if ((st = buf_append(j, head, n, err)) != CAI_OK ||
+        (st = buf_append(j, fields + 1, strlen(fields + 1), err)) != CAI_OK ||
+        (st = buf_append(j, tail, strlen(tail), err)) != CAI_OK)
+        return st;
+    j->count++;
+    return CAI_OK;
 }
 
 /* The header line's JSON for the current version. Caller frees (cJSON_free). */
@@ -365,7 +438,10 @@ static cai_status replay(cai_journal *j, const cai_journal_open_opts *jo, cai_er
             }
             have_header = 1;
         } else {
-            cai_status le = load_entry(j, o, err);
+            cai_status le = load_gen(j, o, err);
+
+            if (le == CAI_ITEROVER)
+                le = load_entry(j, o, err);
 
             if (le == CAI_OK)
                 j->loaded++;
@@ -494,6 +570,7 @@ cai_status cai_journal__open_ex(cai_journal **out,
     j->fd = -1;
     j->version = JOURNAL_VERSION;
     cai_htab__init(&j->table, sizeof(cai_jentry), sizeof(uint64_t));
+    cai_htab__init(&j->gens, sizeof(gentry), sizeof(uint64_t));
     fresh = access(path, F_OK) != 0;
     if (!fresh) {
         st = replay(j, jo, err);
@@ -663,6 +740,12 @@ void cai_journal__free(cai_journal *j)
         close(j->fd);
     }
     cai_htab__dispose(&j->table);
+    for (size_t i = 0; i < j->gens.cap; i++) {
+        gentry *g = cai_htab__at(&j->gens, i);
+        if (g)
+            cJSON_free(g->text);
+    }
+    cai_htab__dispose(&j->gens);
     cai_buf__dispose(&j->buf);
     free(j->path);
     free(j);

@@ -79,6 +79,15 @@ cai_status cai_journal__add(cai_journal *j,
                             unsigned sample,
                             cai_error *err);
 
+/*
+ * Generation records (kind "g": the sample, critique and revision stages): the stage gives the
+ * record's other fields as a JSON object text (fields, after which "t" and "k" are put first);
+ * at open every "g" record is loaded as its JSON text, found by key (the latest one of a key).
+ * Unlike judgments their texts are held in memory on resume (a stage's own journal only).
+ */
+cai_status cai_journal__add_gen(cai_journal *j, uint64_t key, const char *fields, cai_error *err);
+const char *cai_journal__find_gen(const cai_journal *j, uint64_t key); /* NULL: none */
+
 /* Writes buffered records to the file; with durable, fsyncs as well. */
 cai_status cai_journal__sync(cai_journal *j, int durable, cai_error *err);
 

@@ -125,6 +125,33 @@ cai_status cai_judge__resolve_opts(cai_judge *j, const cai_judge_opts *in, cai_e
         return cai_error__set(err, CAI_EINVAL,
                               "judge: CoT clamp must satisfy 0 <= lo <= 0.5 <= "
                               "hi <= 1");
+    if (o->n_base_urls > 0) {
+        size_t i;
+
+        if (!o->base_urls)
+            return cai_error__set(err, CAI_EINVAL, "judge: n_base_urls without base_urls");
+        for (i = 0; i < o->n_base_urls; i++)
+            if (!o->base_urls[i] || !o->base_urls[i][0])
+                return cai_error__set(err, CAI_EINVAL, "judge: endpoint %zu is empty", i + 1);
+        o->base_url = o->base_urls[0];
+        if (o->n_base_urls == 1)
+            o->n_base_urls = 0; /* one endpoint: as base_url */
+    }
+    if (o->n_base_urls > 0) {
+        size_t i;
+
+        j->base_urls = calloc(o->n_base_urls, sizeof(*j->base_urls));
+        if (!j->base_urls)
+            return cai_error__set(err, CAI_ENOMEM, "out of memory");
+        for (i = 0; i < o->n_base_urls; i++)
+            if (!(j->base_urls[i] = strdup(o->base_urls[i]))) {
+                o->n_base_urls = i; /* what cai_judge_free frees */
+                return cai_error__set(err, CAI_ENOMEM, "out of memory");
+            }
+        o->base_urls = (const char *const *)j->base_urls;
+    } else {
+        o->base_urls = NULL;
+    }
     if (!o->base_url)
         o->base_url = o->backend == CAI_BACKEND_ANTHROPIC ? "https://api.anthropic.com"
                                                           : "https://api.openai.com/v1";

@@ -2,8 +2,12 @@
 /* Reply interpretation: a parsed wire reply, or a cached answer, made into a cai_judgment. */
 #include "judge_int.h"
 
+#include "batch_int.h"
+#include "error_int.h"
+
 #include <math.h>
 #include <string.h>
+#include <stdlib.h>
 
 static double cot_p(const cai_judge *j, cai_verdict v)
 {
@@ -96,4 +100,53 @@ int cai_judge__interpret(const cai_judge *j, const cai_wire_reply *r, cai_judgme
         return 0;
     }
     return -1;
+}
+
+void cai_judge__reply_facts(const cai_judge *j,
+                            const cai_wire_reply *r,
+                            unsigned prompt_est,
+                            cai_judgment *res)
+{
+    res->source = cai_judge__source_of(j, res->from_logprobs);
+    res->reasoning_tokens = r->reasoning_tokens;
+    res->prompt_tokens_estimate = prompt_est;
+    res->prompt_tokens_reported = r->has_prompt_tokens ? r->prompt_tokens : 0;
+    res->truncated = r->has_prompt_tokens && prompt_est >= CAI_TRUNCATION_MIN_TOKENS &&
+                     (double)r->prompt_tokens < CAI_TRUNCATION_RATIO * (double)prompt_est;
+}
+
+/* The provider's batch API answered a request this judge rendered: the same parse and the same
+ * rules as an online reply, for one attempt (batch_int.h). The judge's own counters are left
+ * alone: a run counts batch judgments when it replays them from its journal. */
+cai_status cai_judge__batch_reply(cai_judge *j,
+                                  unsigned prompt_est,
+                                  const char *body,
+                                  size_t len,
+                                  cai_judgment *res,
+                                  cai_error *err)
+{
+    cai_wire_reply r;
+    cai_status st;
+
+    memset(res, 0, sizeof(*res));
+    st = cai_wire__parse_reply(&r, j->o.backend, body, len, err);
+    if (st != CAI_OK)
+        return st;
+    if (r.has_usage) {
+        res->prompt_tokens = r.prompt_tokens;
+        res->completion_tokens = r.completion_tokens;
+    }
+    if (cai_judge__interpret(j, &r, res) != 0) {
+        char *text = cai_wire__redact(r.text ? r.text : "", r.text ? r.text_len : 0, j->api_key);
+
+        st = cai_error__set(err, CAI_EVERDICT, "no verdict in the judge's reply: \"%.120s\"",
+                            text ? text : "");
+        free(text);
+        cai_wire__reply_dispose(&r);
+        return st;
+    }
+    cai_judge__reply_facts(j, &r, prompt_est, res);
+    res->attempts = 1;
+    cai_wire__reply_dispose(&r);
+    return CAI_OK;
 }

@@ -126,6 +126,15 @@ static cJSON *judge_json(const cai_judge_opts *j)
     else
         cJSON_AddNullToObject(o, "base_url");
     free(url);
+    if (j->n_base_urls > 1) {
+        cJSON *a = cJSON_AddArrayToObject(o, "base_urls");
+
+        for (size_t i = 0; a && i < j->n_base_urls; i++) {
+            url = cai_url_redact(j->base_urls[i]);
+            cJSON_AddItemToArray(a, cJSON_CreateString(url ? url : ""));
+            free(url);
+        }
+    }
     cJSON_AddStringToObject(o, "mode", cai_judge_mode_name(j->mode));
     cJSON_AddNumberToObject(o, "temperature", j->temperature);
     cJSON_AddNumberToObject(o, "top_logprobs", j->top_logprobs);
@@ -427,6 +436,29 @@ cai_status cai_run__write_manifest(const cai_run_info *info, cai_error *err)
         cJSON_AddNumberToObject(st, "estimated_cost_usd", s->cost);
     else
         cJSON_AddNullToObject(st, "estimated_cost_usd");
+    if (s->n_endpoints > 0) {
+        /* which endpoint served what (this run's requests): never part of the data's bytes */
+        cJSON *a = cJSON_AddArrayToObject(st, "endpoints");
+
+        for (size_t k = 0; a && k < s->n_endpoints; k++) {
+            const cai_judge_endpoint_stats *e = &s->endpoints[k];
+            cJSON *eo = cJSON_CreateObject();
+
+            if (!eo)
+                break;
+            cJSON_AddStringToObject(eo, "url", e->url ? e->url : "");
+            add_u64(eo, "requests_sent", e->requests);
+            add_u64(eo, "answered", e->answered);
+            add_u64(eo, "served", e->served);
+            add_u64(eo, "connection_failures", e->conn_failures);
+            add_u64(eo, "timeouts", e->timeouts);
+            add_u64(eo, "probes", e->probes);
+            add_u64(eo, "ejections", e->ejections);
+            add_u64(eo, "returns", e->returns);
+            cJSON_AddBoolToObject(eo, "ejected_at_end", e->ejected);
+            cJSON_AddItemToArray(a, eo);
+        }
+    }
     add_trust(m, st, info);
     cJSON_AddItemToObject(st, "health", health_json(info));
     txt = cJSON_Print(m);

@@ -176,6 +176,10 @@ cai_status cai_run_opts__check(const cai_run_opts *o, cai_error *err)
     CHECK_D(s, o, price_output_per_mtok, 0, 1e6);
     CHECK_D(s, o, max_cost, 0, 1e9);
     CHECK_D(s, o, progress_interval_s, 0, 86400);
+    CHECK_D(s, o, batch_wait_s, -1, 1e9);
+    CHECK_D(s, o, batch_poll_s, 0, 86400);
+    CHECK_D(s, o, batch_discount, 0, 1);
+    CHECK_U(s, o, batch_max_rounds, 100);
     if (o->n_inputs > 0 && !o->inputs)
         return cai_error__set(err, CAI_EINVAL, "%s.inputs: NULL with n_inputs %zu", s, o->n_inputs);
     return CAI_OK;
@@ -257,6 +261,22 @@ cai_status cai_mix_opts__check(const cai_mix_opts *o, cai_error *err)
 
     if (o && o->version != CAI_MIX_OPTS_VERSION)
         return unknown_version(s, o->version, CAI_MIX_OPTS_VERSION, err);
+    return CAI_OK;
+}
+
+cai_status cai_sample_opts_init(cai_sample_opts *o, unsigned version)
+{
+    if (!o)
+        return CAI_EINVAL;
+    if (version != CAI_SAMPLE_OPTS_VERSION)
+        return unknown_version("cai_sample_opts", version, CAI_SAMPLE_OPTS_VERSION, NULL);
+    memset(o, 0, sizeof(*o));
+    o->version = CAI_SAMPLE_OPTS_VERSION;
+    cai_judge_opts_init(&o->judge, CAI_JUDGE_OPTS_VERSION);
+    o->n = 2;
+    o->temperature = 1.0;
+    o->top_p = -1;
+    o->seed = -1;
     return CAI_OK;
 }
 

@@ -11,6 +11,7 @@
 #include "cai/run.h"
 #include "cai/validate.h"
 #include "cai/writer.h"
+#include "cai/sample.h"
 
 /*
  * Each returns CAI_OK, or CAI_EINVAL with a message naming the struct and the field, e.g.

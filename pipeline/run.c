@@ -9,6 +9,7 @@
 #include "cai/constitution.h"
 #include "hash_int.h"
 #include "htab_int.h"
+#include "input_dir_int.h"
 #include "cai/prompt.h"
 #include "cai/validate.h"
 #include "cai/writer.h"
@@ -16,6 +17,7 @@
 #include "error_int.h"
 #include "util_int.h"
 #include "journal_int.h"
+#include "batch_int.h"
 #include "run_int.h"
 #include "outdir_int.h"
 #include "opts_int.h"
@@ -81,6 +83,7 @@ struct pending {
 };
 
 struct cai_run {
+    cai_judge_endpoint_stats *ep_stats; /* the summary's per-endpoint counts */
     cai_run_opts o;
     cai_constitution *c;
     cai_calibrate *cal; /* --calibration: applied to P(A) as records are written, else NULL */
@@ -90,6 +93,7 @@ struct cai_run {
     volatile sig_atomic_t stop;
 
     /* input */
+    cai_input_list in; /* o.inputs with each output directory replaced by its shards */
     cai_reader *reader;
     size_t input_idx;
     const cai_record *cand; /* a candidates record being expanded */
@@ -132,6 +136,7 @@ struct cai_run {
     cai_journal **mj;           /* cai merge: the journal of shard i, by shard index */
     unsigned mcount;            /* cai merge: the number of shards */
     cai_merge_reasons *reasons; /* cai merge: failed pairs' reasons, from every shard */
+    cai_batch *batch;           /* --batch: the provider batches of this run (run_batch below) */
     uint64_t merge_tokens[3];   /* cai merge: the shards' prompt, completion, cached tokens */
 };
 
@@ -151,6 +156,7 @@ cai_status cai_run_opts_init(cai_run_opts *o, unsigned version)
     o->max_failure_rate = 0.01;
     o->shard_records = 100000;
     o->progress_interval_s = 1.0;
+    o->batch_wait_s = -1;
     return CAI_OK;
 }
 
@@ -1681,6 +1687,8 @@ static cai_status survey_inputs(cai_run *r, cJSON *inputs_json, cai_error *err)
                                   "-: a run reads its input twice and resumes from it, so it "
                                   "needs a file, not standard input");
         st = cai_sha256_file(r->o.inputs[i], hex, &bytes, err);
+        if (st == CAI_OK) /* a shard of a directory given as input: as its manifest says */
+            st = cai_input_dir__check(&r->in, i, hex, bytes, err);
         if (st != CAI_OK)
             return st;
         o = cJSON_CreateObject();
@@ -1937,6 +1945,11 @@ out:
     return st;
 }
 
+static cai_status batch_prices(cai_run_opts *o, cai_error *err);
+static cai_status
+run_batch(cai_run *r, const char *jpath, const cai_journal_open_opts *jo, cai_error *err);
+static cai_status batch_guard(cai_run *r, cai_error *err);
+
 cai_status cai_run_create(cai_run **out, const cai_run_opts *opts, cai_error *err)
 {
     cai_run *r;
@@ -1975,6 +1988,13 @@ cai_status cai_run_create(cai_run **out, const cai_run_opts *opts, cai_error *er
     /* read before anything is written: a bad file stops the run with nothing done */
     if (opts->calibration && (st = cai_calibrate_load(&r->cal, opts->calibration, err)) != CAI_OK)
         goto fail;
+    st = cai_input_dir__expand(&r->in, opts->inputs, opts->n_inputs, opts->output_dir, err);
+    if (st != CAI_OK)
+        goto fail;
+    r->o.inputs = (const char *const *)r->in.paths;
+    r->o.n_inputs = r->in.n;
+    if (opts->batch && (st = batch_prices(&r->o, err)) != CAI_OK)
+        goto fail;
     st = cai_constitution_load(&r->c, opts->constitution, err);
     if (st != CAI_OK)
         goto fail;
@@ -2000,7 +2020,7 @@ cai_status cai_run_create(cai_run **out, const cai_run_opts *opts, cai_error *er
     if (r->o.margin_cap <= 0)
         r->o.margin_cap = 3.0;
     r->health_pr = calloc(cai_constitution_count(r->c) + 1, sizeof(*r->health_pr));
-    r->health_in = calloc(opts->n_inputs, sizeof(*r->health_in));
+    r->health_in = calloc(r->o.n_inputs, sizeof(*r->health_in));
     if (!r->health_pr || !r->health_in) {
         st = cai_error__set(err, CAI_ENOMEM, "out of memory");
         goto fail;
@@ -2022,6 +2042,8 @@ void cai_run_stop(cai_run *r)
     r->stop = 1;
     if (r->judge)
         cai_judge_stop(r->judge);
+    if (r->batch)
+        cai_batch__stop(r->batch);
 }
 
 static cai_status tally_init(cai_run *r, cai_error *err)
@@ -2100,6 +2122,9 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
     st = cai_judge_check(r->judge, err);
     if (st != CAI_OK)
         goto out;
+    /* Several endpoints must serve one model; a merge sends nothing. */
+    if (!r->o.n_merge_dirs && (st = cai_judge_check_endpoints(r->judge, err)) != CAI_OK)
+        goto out;
     fp_json = fingerprint_json(r, inputs);
     if (!fp_json) {
         st = cai_error__set(err, CAI_ENOMEM, "out of memory");
@@ -2127,6 +2152,8 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
         jo.upgrade = upgrade_settings;
         jo.repair_header = r->o.repair_journal;
         st = cai_journal__open_ex(&r->journal, jpath, &jo, err);
+        if (st == CAI_OK)
+            st = r->o.batch ? run_batch(r, jpath, &jo, err) : batch_guard(r, err);
         cJSON_free(eff);
     }
     if (st != CAI_OK)
@@ -2197,6 +2224,14 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
     r->s.prompt_tokens = js.prompt_tokens + r->replayed_pt;
     r->s.completion_tokens = js.completion_tokens + r->replayed_ct;
     r->s.cached_prompt_tokens = js.cached_tokens;
+    r->s.n_endpoints = cai_judge_endpoint_count(r->judge);
+    free(r->ep_stats);
+    r->ep_stats = r->s.n_endpoints ? calloc(r->s.n_endpoints, sizeof(*r->ep_stats)) : NULL;
+    if (!r->ep_stats)
+        r->s.n_endpoints = 0;
+    for (size_t i = 0; i < r->s.n_endpoints; i++)
+        cai_judge_get_endpoint_stats(r->judge, i, &r->ep_stats[i]);
+    r->s.endpoints = r->ep_stats;
     if (r->mj) {
         /* What the shards' requests used, failed attempts included (the journals keep only
          * answers): the totals of the unsharded run that sent the same requests. */
@@ -2281,6 +2316,7 @@ void cai_run_free(cai_run *r)
 
     if (!r)
         return;
+    free(r->ep_stats);
     if (r->ring) {
         for (i = r->head; i < r->tail; i++)
             pending_free(r->ring[i % r->cap]);
@@ -2299,6 +2335,7 @@ void cai_run_free(cai_run *r)
     free(r->tally.input_failed);
     for (i = 0; i < r->n_skip_msg; i++)
         free(r->skip_msg[i]);
+    cai_batch__free(r->batch);
     cai_journal__free(r->journal);
     for (i = 0; r->mj && i < r->mcount; i++)
         cai_journal__free(r->mj[i]);
@@ -2306,10 +2343,198 @@ void cai_run_free(cai_run *r)
     cai_run__reasons_free(r->reasons);
     cai_outdir__free(r->outdir); /* last of what writes into the directory */
     cai_reader_free(r->reader);
+    cai_input_dir__dispose(&r->in);
     cai_judge_free(r->judge);
     cai_constitution_free(r->c);
     free(r->data_dir);
     free(r->health_pr);
     free(r->health_in);
     free(r);
+}
+
+/* ---- --batch: the providers' batch APIs (batch.c, docs/scale.md) ------------------------ */
+
+/* The batch price is a share of the online one; every cost the run reports uses it. */
+static cai_status batch_prices(cai_run_opts *o, cai_error *err)
+{
+    double d = o->batch_discount > 0 ? o->batch_discount : 0.5;
+
+    if (o->judge.backend == CAI_BACKEND_BUILTIN)
+        return cai_error__set(err, CAI_EINVAL,
+                              "--batch needs a provider's batch API: --backend openai, "
+                              "completions or anthropic");
+    if (o->n_merge_dirs)
+        return cai_error__set(err, CAI_EINVAL, "--batch: cai merge sends nothing");
+    if (o->max_cost > 0)
+        return cai_error__set(err, CAI_EINVAL,
+                              "--max-cost is not supported with --batch yet: a batch is paid "
+                              "as a whole once submitted");
+    o->price_input_per_mtok *= d;
+    o->price_output_per_mtok *= d;
+    o->price_cached_input_per_mtok *= d;
+    return CAI_OK;
+}
+
+static cai_status batch_result(const cai_batch_item *it,
+                               cai_status st,
+                               const cai_judgment *res,
+                               const char *errmsg,
+                               void *payload,
+                               cai_error *err)
+{
+    cai_run *r = payload;
+    cai_jentry e;
+
+    (void)errmsg;
+    if (st != CAI_OK)
+        return CAI_OK; /* not in the journal: the online pass asks it */
+    memset(&e, 0, sizeof(e));
+    e.key = it->key;
+    e.p_first = cai_journal__canon(r->rating ? res->score : res->p_first);
+    e.verdict = (unsigned char)res->verdict;
+    e.from_logprobs = (unsigned char)res->from_logprobs;
+    e.prompt_tokens = res->prompt_tokens;
+    e.completion_tokens = res->completion_tokens;
+    e.truncated = (unsigned char)(res->truncated != 0);
+    e.reasoning_tokens = res->reasoning_tokens;
+    st =
+        cai_journal__add(r->journal, &e, it->pair_id, it->principle_id, it->order, it->sample, err);
+    if (st == CAI_OK)
+        st = journal_sync(r, err);
+    return st;
+}
+
+static char *batch_state_path(const cai_run *r)
+{
+    return cai__path_join(r->o.output_dir, "batches.cai");
+}
+
+/* Every planned judgment the journal lacks, handed to the batch client (in plan order). */
+static cai_status batch_plan(cai_run *r, cai_error *err)
+{
+    cai_status st;
+
+    for (;;) {
+        pending *p = NULL;
+        unsigned t;
+
+        st = next_pair(r, &p, err);
+        if (st == CAI_ITEROVER) {
+            st = CAI_OK;
+            break;
+        }
+        if (st != CAI_OK)
+            break;
+        if (!in_this_shard(r, p)) {
+            pending_free(p);
+            continue;
+        }
+        for (t = 0; t < p->n_tasks && st == CAI_OK && !p->invalid; t++) {
+            cai_judge_task task;
+            cai_batch_item it;
+            size_t k;
+
+            memset(&it, 0, sizeof(it));
+            it.key = task_key(r, p, t);
+            if (cai_journal__find(r->journal, it.key))
+                continue;
+            task_coords(r, t, &k, &it.order, &it.sample);
+            it.pair_id = p->id;
+            it.principle_id = cai_constitution_principle(r->c, p->principles[k])->id;
+            task_fill(r, p, t, &task);
+            st = cai_batch__add(r->batch, &it, &task, err);
+        }
+        pending_free(p);
+        if (st != CAI_OK)
+            break;
+    }
+    /* rewind for the real pass, as survey_inputs does */
+    cai_reader_free(r->reader);
+    r->reader = NULL;
+    r->input_idx = 0;
+    r->cand = NULL;
+    r->s.skipped_input = 0;
+    r->pairs_read = 0;
+    r->pairs_outside = 0;
+    while (r->n_skip_msg > 0)
+        free(r->skip_msg[--r->n_skip_msg]);
+    return st;
+}
+
+/*
+ * --batch: submits what the journal lacks (or reattaches to the batches a killed run left),
+ * waits for them, writes their judgments to the journal, and reopens it so that the ordinary
+ * pass that follows replays them: the dataset is the online run's, byte for byte.
+ */
+static cai_status
+run_batch(cai_run *r, const char *jpath, const cai_journal_open_opts *jo, cai_error *err)
+{
+    cai_batch_opts bo;
+    char *state = batch_state_path(r);
+    cai_status st;
+
+    if (!state)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    memset(&bo, 0, sizeof(bo));
+    bo.state_path = state;
+    bo.api_key = r->o.judge.api_key;
+    bo.max_requests = r->o.batch_max_requests;
+    bo.max_bytes = r->o.batch_max_bytes;
+    bo.poll_s = r->o.batch_poll_s;
+    bo.wait_s = r->o.batch_wait_s;
+    bo.max_rounds = r->o.batch_max_rounds;
+    bo.timeout_s = r->o.judge.timeout_s > 60 ? r->o.judge.timeout_s : 300;
+    st = cai_judge_check(r->judge, err);
+    if (st == CAI_OK)
+        st = cai_batch__open(&r->batch, r->judge, &bo, err);
+    free(state);
+    if (st == CAI_OK)
+        st = batch_plan(r, err);
+    if (st == CAI_OK && !r->stop)
+        st = cai_batch__submit(r->batch, err);
+    if (st == CAI_OK && !r->stop)
+        st = cai_batch__collect(r->batch, batch_result, r, err);
+    if (st == CAI_OK && r->stop)
+        st = CAI_EINTERRUPTED;
+    if (st == CAI_ETIMEOUT) {
+        cai_error__clear(err);
+        st = cai_error__set(err, CAI_EPENDING,
+                            "--batch-wait passed with batches still running; they are recorded "
+                            "in %s/batches.cai: run the same command to collect them",
+                            r->o.output_dir);
+    } else if (st == CAI_EINTERRUPTED) {
+        cai_error__clear(err);
+        st = cai_error__set(err, st,
+                            "interrupted; the batches in flight and the journal are saved, run "
+                            "the same command to collect them");
+    }
+    {
+        cai_status s2 = cai_journal__sync(r->journal, 1, st == CAI_OK ? err : NULL);
+        if (st == CAI_OK)
+            st = s2;
+    }
+    if (st != CAI_OK)
+        return st;
+    cai_journal__free(r->journal); /* entries added are found only after a reopen */
+    r->journal = NULL;
+    return cai_journal__open_ex(&r->journal, jpath, jo, err);
+}
+
+/* Without --batch, a directory with batches in flight would pay for them twice. */
+static cai_status batch_guard(cai_run *r, cai_error *err)
+{
+    char *state = batch_state_path(r);
+    unsigned n = 0;
+    cai_status st;
+
+    if (!state)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    st = cai_batch__pending(state, &n, err);
+    if (st == CAI_OK && n > 0)
+        st = cai_error__set(err, CAI_EMISMATCH,
+                            "%s: %u provider batches of this run are still in flight: run with "
+                            "--batch to collect them (without it they would be paid twice)",
+                            state, n);
+    free(state);
+    return st;
 }

@@ -23,11 +23,18 @@ static void usage(FILE *f)
                "                      [--log FILE] [--always FAULT] [--port-file FILE]\n"
                "                      [--judge consistent|hash|coin|first]\n"
                "                      [--generate off|all|auto] [--words MIN-MAX]\n"
+               "                      [--batch-polls N] [--batch-expire N] [--batch-fail-every N]\n"
+               "                      [--model-id ID]\n"
                "Serves the fake judge on 127.0.0.1 until SIGTERM/SIGINT, then prints a JSON\n"
                "summary line. FAULT: 429 500 503 hang reset bad_json no_logprobs no_verdict\n"
                "401_echo; LIST: comma-separated FAULTs or a number (bit mask).\n"
                "--generate: answer with generated text (all requests, or auto: those that are\n"
-               "not judge prompts); --words: length range of generated texts (default 8-24).\n");
+               "not judge prompts); --words: length range of generated texts (default 8-24).\n"
+               "Batch APIs (OpenAI /v1/files + /v1/batches, Anthropic /v1/messages/batches): a\n"
+               "batch ends after --batch-polls status requests (default 3); the next N batches\n"
+               "expire half done (--batch-expire); requests whose custom_id hashes to 0 mod N\n"
+               "fail once (--batch-fail-every).\n"
+               "--model-id: the model GET /v1/models lists (default fake-judge).\n");
 }
 
 static int parse_u64(const char *s, unsigned long long max, unsigned long long *out)
@@ -106,14 +113,19 @@ int main(int argc, char **argv)
                                           {"judge", required_argument, NULL, 'J'},
                                           {"generate", required_argument, NULL, 'G'},
                                           {"words", required_argument, NULL, 'W'},
+                                          {"batch-polls", required_argument, NULL, 'B'},
+                                          {"batch-expire", required_argument, NULL, 'E'},
+                                          {"batch-fail-every", required_argument, NULL, 'F'},
+                                          {"model-id", required_argument, NULL, 'M'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
     fake_llm_opts o = FAKE_LLM_OPTS_INIT;
-    const char *port_file = NULL;
+    const char *port_file = NULL, *model_id = NULL;
     unsigned long long v;
     int c, always = FAKE_OK;
     fake_gen_mode gen = FAKE_GEN_OFF;
     unsigned long long wmin = 0, wmax = 0;
+    unsigned long long bpolls = 3, bexpire = 0, bfail = 0;
     char *end;
     fake_llm *srv;
     sigset_t block, old;
@@ -189,6 +201,21 @@ int main(int argc, char **argv)
                 goto bad;
             break;
         }
+        case 'B':
+            if (parse_u64(optarg, 1000000, &bpolls) != 0 || bpolls == 0)
+                goto bad;
+            break;
+        case 'E':
+            if (parse_u64(optarg, 1000000, &bexpire) != 0)
+                goto bad;
+            break;
+        case 'F':
+            if (parse_u64(optarg, 1000000, &bfail) != 0)
+                goto bad;
+            break;
+        case 'M':
+            model_id = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -217,6 +244,11 @@ int main(int argc, char **argv)
     }
     fake_llm_set_always(srv, (fake_fault)always);
     fake_llm_set_generate(srv, gen, (unsigned)wmin, (unsigned)wmax);
+    fake_llm_batch_set_polls(srv, (unsigned)bpolls);
+    fake_llm_batch_expire_next(srv, (unsigned)bexpire);
+    fake_llm_batch_fail_every(srv, (unsigned)bfail);
+    if (model_id)
+        fake_llm_set_model(srv, model_id);
     printf("%s\n", fake_llm_url(srv));
     fflush(stdout);
     if (port_file && write_port_file(port_file, fake_llm_port(srv)) != 0) {
@@ -228,8 +260,15 @@ int main(int argc, char **argv)
     sigdelset(&old, SIGINT);
     while (!got_signal)
         sigsuspend(&old);
-    printf("{\"requests\":%zu,\"successes\":%zu,\"duplicate_successes\":%zu}\n",
-           fake_llm_requests(srv), fake_llm_successes(srv), fake_llm_duplicate_successes(srv));
+    {
+        fake_batch_stats bs;
+        fake_llm_batch_stats(srv, &bs);
+        printf("{\"requests\":%zu,\"successes\":%zu,\"duplicate_successes\":%zu,"
+               "\"batch_uploads\":%zu,\"batch_creates\":%zu,\"batch_items\":%zu,"
+               "\"batch_expired\":%zu,\"batch_errored\":%zu}\n",
+               fake_llm_requests(srv), fake_llm_successes(srv), fake_llm_duplicate_successes(srv),
+               bs.uploads, bs.creates, bs.items, bs.expired, bs.errored);
+    }
     fflush(stdout);
     fake_llm_stop(srv);
     return 0;

@@ -1538,6 +1538,146 @@ START_TEST(breaker_closes_when_the_judge_comes_back)
 }
 END_TEST
 
+/* ---- several endpoints (issue 16 item 3) */
+
+static fake_llm *srv2;   /* the second endpoint of the pool tests */
+static int srv2_revived; /* pool_hook: srv2 was brought back once it was ejected */
+
+static cai_judge *make_pool(cai_judge_opts *o, const char **urls)
+{
+    fake_llm_opts fo = FAKE_LLM_OPTS_INIT;
+
+    fo.seed = 7; /* the fixture's: both endpoints give the same answers */
+    srv2 = fake_llm_start(&fo);
+    ck_assert_ptr_nonnull(srv2);
+    srv2_revived = 0;
+    urls[0] = fake_llm_url(srv);
+    urls[1] = fake_llm_url(srv2);
+    o->base_urls = urls;
+    o->n_base_urls = 2;
+    return make(o);
+}
+
+/* Brings srv2 back once the judge has ejected it. */
+static cai_status pool_hook(void *payload)
+{
+    batch *b = payload;
+    cai_judge_endpoint_stats es;
+
+    cai_judge_get_endpoint_stats(b->j, 1, &es);
+    if (!srv2_revived && es.ejected && fake_llm_is_dead(srv2)) {
+        ck_assert_int_eq(fake_llm_revive(srv2), 0);
+        srv2_revived = 1;
+    }
+    return CAI_OK;
+}
+
+START_TEST(pool_failover_loses_nothing_and_pays_nothing_twice)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    const char *urls[2];
+    cai_judge *j;
+    batch *b = batch_new(200), *ref = batch_new(200);
+    cai_judge_endpoint_stats e0, e1;
+    cai_judge_stats js;
+    cai_error err = {0};
+    size_t i;
+
+    o.concurrency = 4;
+    o.down_timeout_s = 30;
+    j = make_pool(&o, urls);
+    ck_assert_uint_eq(cai_judge_endpoint_count(j), 2);
+    ck_assert_int_eq(cai_judge_check_endpoints(j, &err), CAI_OK);
+    fake_llm_die_after(srv2, 40); /* mid-run, with requests in flight on it */
+    ck_assert_msg(run_batch(j, b, &err) == CAI_OK, "%s", err.msg);
+    ck_assert(fake_llm_is_dead(srv2));
+    /* 0 pairs lost */
+    ck_assert_uint_eq(b->ndone, 200);
+    ck_assert_uint_eq(b->nfail, 0);
+    /* 0 answered requests re-sent: every body was answered once, over both endpoints */
+    ck_assert_uint_eq(fake_llm_duplicate_successes(srv), 0);
+    ck_assert_uint_eq(fake_llm_duplicate_successes(srv2), 0);
+    ck_assert_uint_eq(fake_llm_successes(srv) + fake_llm_successes(srv2), 200);
+    cai_judge_get_endpoint_stats(j, 0, &e0);
+    cai_judge_get_endpoint_stats(j, 1, &e1);
+    ck_assert_uint_gt(e0.served, 0); /* balancing: both served */
+    ck_assert_uint_gt(e1.served, 0);
+    ck_assert_uint_eq(e0.served + e1.served, 200);
+    ck_assert_uint_ge(e1.conn_failures, 1); /* its in-flight work failed over */
+    ck_assert_uint_ge(e1.ejections, 1);
+    ck_assert_uint_eq(e0.ejections, 0);
+    cai_judge_get_stats(j, &js);
+    ck_assert_uint_eq(js.retries, 0); /* failover spends no retry */
+    cai_judge_free(j);
+
+    /* the same answers as one endpoint: which endpoint answered never changes a judgment */
+    o = http_opts(CAI_BACKEND_OPENAI);
+    o.concurrency = 4;
+    j = make(&o);
+    ck_assert_msg(run_batch(j, ref, &err) == CAI_OK, "%s", err.msg);
+    for (i = 0; i < 200; i++) {
+        ck_assert_int_eq(b->st[i], CAI_OK);
+        ck_assert(b->res[i].p_first == ref->res[i].p_first);
+        ck_assert_int_eq(b->res[i].verdict, ref->res[i].verdict);
+    }
+    cai_judge_free(j);
+    fake_llm_stop(srv2);
+    free(b);
+    free(ref);
+}
+END_TEST
+
+START_TEST(pool_brings_an_ejected_endpoint_back_after_a_probe)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    const char *urls[2];
+    cai_judge *j;
+    batch *b = batch_new(200);
+    cai_judge_endpoint_stats e1;
+    cai_error err = {0};
+    size_t before;
+
+    o.concurrency = 2;
+    o.down_timeout_s = 30;
+    j = make_pool(&o, urls);
+    b->hook = pool_hook;
+    fake_llm_die_after(srv2, 10);
+    ck_assert_msg(run_batch(j, b, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_int_eq(srv2_revived, 1);
+    ck_assert_uint_eq(b->ndone, 200);
+    ck_assert_uint_eq(b->nfail, 0);
+    cai_judge_get_endpoint_stats(j, 1, &e1);
+    ck_assert_uint_ge(e1.ejections, 1);
+    ck_assert_uint_ge(e1.probes, 1);
+    ck_assert_uint_ge(e1.returns, 1); /* a probe's reply brought it back */
+    ck_assert_int_eq(e1.ejected, 0);
+    before = 10; /* it answered at most this many before it died */
+    ck_assert_uint_gt(fake_llm_successes(srv2), before); /* and it served again */
+    ck_assert_uint_eq(fake_llm_successes(srv) + fake_llm_successes(srv2), 200);
+    cai_judge_free(j);
+    fake_llm_stop(srv2);
+    free(b);
+}
+END_TEST
+
+START_TEST(pool_refuses_a_mix_of_models)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    const char *urls[2];
+    cai_judge *j;
+    cai_error err = {0};
+
+    j = make_pool(&o, urls);
+    fake_llm_set_model(srv2, "another-model");
+    ck_assert_int_eq(cai_judge_check_endpoints(j, &err), CAI_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, fake_llm_url(srv2)));
+    ck_assert_ptr_nonnull(strstr(err.msg, "\"another-model\""));
+    ck_assert_uint_eq(fake_llm_requests(srv) + fake_llm_requests(srv2), 0); /* nothing judged */
+    cai_judge_free(j);
+    fake_llm_stop(srv2);
+}
+END_TEST
+
 START_TEST(second_stop_abandons_requests_in_flight_at_once)
 {
     cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
@@ -1854,6 +1994,9 @@ Suite *judge_suite(void)
     tcase_add_test(tc, public_endpoint_without_a_key_is_refused_before_sending);
     tcase_add_test(tc, judge_down_mid_run_opens_the_breaker_and_stops_at_the_deadline);
     tcase_add_test(tc, breaker_closes_when_the_judge_comes_back);
+    tcase_add_test(tc, pool_failover_loses_nothing_and_pays_nothing_twice);
+    tcase_add_test(tc, pool_brings_an_ejected_endpoint_back_after_a_probe);
+    tcase_add_test(tc, pool_refuses_a_mix_of_models);
     tcase_add_test(tc, second_stop_abandons_requests_in_flight_at_once);
     tcase_add_test(tc, first_stop_abandons_in_flight_requests_after_the_grace);
     tcase_add_test(tc, budget_stops_sending_at_the_cap_and_finishes_what_is_in_flight);

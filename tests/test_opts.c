@@ -213,7 +213,7 @@ static const bad_case bad_cases[] = {
     {"cai_run_opts.margin", margin_bad},
     {"cai_run_opts.margin_cap", margin_cap_nan},
     {"cai_run_opts.max_cost", max_cost_nan},
-    {"cai_run_opts: unknown version 2", run_version},
+    {"cai_run_opts: unknown version 3", run_version},
     {"cai_judge_opts.timeout_s", timeout_huge},
     {"cai_judge_opts.timeout_s", timeout_nan},
     {"cai_judge_opts.timeout_s", timeout_neg},
@@ -337,7 +337,7 @@ START_TEST(opts_init_sets_the_version_and_refuses_unknown_ones)
     ck_assert_int_eq(cai_validate_opts_init(&v, 2), CAI_EINVAL);
     ck_assert_int_eq(cai_stats_opts_init(&s, 2), CAI_EINVAL);
     ck_assert_int_eq(cai_health_opts_init(&h, 2), CAI_EINVAL);
-    ck_assert_int_eq(cai_run_opts_init(&r, 2), CAI_EINVAL);
+    ck_assert_int_eq(cai_run_opts_init(&r, CAI_RUN_OPTS_VERSION + 1), CAI_EINVAL);
     ck_assert_int_eq(cai_run_opts_init(NULL, CAI_RUN_OPTS_VERSION), CAI_EINVAL);
 }
 END_TEST

@@ -1447,6 +1447,7 @@ static char *manifest_core(const char *out)
     cJSON_DeleteItemFromObject(st, "judgments_answered"); /* this invocation's, like _sent */
     cJSON_DeleteItemFromObject(st, "requests_sent");
     cJSON_DeleteItemFromObject(st, "timeouts");
+    cJSON_DeleteItemFromObject(st, "endpoints"); /* this invocation's requests, per endpoint */
     cJSON_DeleteItemFromObject(m, "command_line");
     core = cJSON_PrintUnformatted(m);
     cJSON_Delete(m);

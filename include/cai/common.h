@@ -74,7 +74,8 @@ typedef enum cai_status {
     CAI_EINTERRUPTED, /* stopped on request (SIGINT/SIGTERM); resumable */
     CAI_ITEROVER,     /* iteration finished; not a failure */
     CAI_ELOCKED,      /* another process holds the lock (e.g. a run on the same output) */
-    CAI_EBUDGET       /* the spending cap would be passed; resumable with a higher cap */
+    CAI_EBUDGET,      /* the spending cap would be passed; resumable with a higher cap */
+    CAI_EPENDING      /* provider batches submitted and still running; run again to collect */
 } cai_status;
 
 /*

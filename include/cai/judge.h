@@ -46,11 +46,18 @@ typedef struct cai_judge_opts {
     uint64_t rng_seed;             /* jitter RNG seed */
     double down_timeout_s;         /* breaker: how long the judge may stay unreachable; 0 = 60 */
     double stop_grace_s; /* after a first stop, how long in-flight requests may finish; 0 = 5 */
+    /* version 2: several endpoints serving one model (self-hosted replicas behind no load
+     * balancer). n_base_urls > 1: base_urls replace base_url (borrowed until create returns);
+     * each endpoint gets `concurrency` requests in flight, its own breaker, limiter and rpm/tpm
+     * pacing, and the engine sends each request to the one with the fewest in flight (see
+     * docs/scale.md). 0 or 1: base_url (or base_urls[0]) alone, as in version 1. */
+    const char *const *base_urls;
+    size_t n_base_urls;
 } cai_judge_opts;
 
 /* Everything not named is 0/NULL: the builtin backend, choice mode, and the defaults above. */
 /* Zero means "default" for every field except the retry counts, where 0 means none. */
-#define CAI_JUDGE_OPTS_VERSION 1
+#define CAI_JUDGE_OPTS_VERSION 2
 
 /* Fills *o with the defaults of that version of the struct; CAI_EINVAL for an unknown
  * version (or NULL o). Pass CAI_JUDGE_OPTS_VERSION. */
@@ -69,13 +76,37 @@ CAI_EXTERN cai_status cai_judge_opts_init(cai_judge_opts *o, unsigned version);
  *   1. a value here (appended: values are never renumbered),
  *   2. its inputs as new fields at the end of cai_judge_task (zero = unused by other kinds),
  *   3. its parsed result as a member of the union cai_judge_completion.result,
- *   4. in the library: a body builder (engine.c: build_body) and a reply interpreter
- *      (judge_reply.c), switched on the kind.
+ *   4. in the library: its body renderer (pipeline/engine.c, build_body) and its reply
+ *      interpreter (pipeline/judge_reply.c, next to cai_judge__interpret), switched on the kind.
  * Everything else (slots, retries, the health gate, caches, completions) is shared by all kinds.
  */
 typedef enum cai_request_kind {
-    CAI_REQUEST_JUDGMENT = 0 /* cmp + sample -> result.judgment */
+    CAI_REQUEST_JUDGMENT = 0, /* cmp + sample -> result.judgment */
+    CAI_REQUEST_SAMPLE,       /* gen -> result.generation: responses of a policy */
+    CAI_REQUEST_CRITIQUE,     /* gen (the critique prompt as one user turn) -> result.generation */
+    CAI_REQUEST_REVISION      /* gen (the revision prompt as one user turn) -> result.generation */
 } cai_request_kind;
+
+/* The name of a kind ("judgment", "sample", "critique", "revision"); NULL if unknown. */
+CAI_EXTERN const char *cai_request_kind_name(cai_request_kind k);
+
+/*
+ * The inputs of a generation request (SAMPLE, CRITIQUE, REVISION): a conversation ending on a
+ * user turn, sent to the judge's backend and model with these sampling settings (the judge's
+ * own temperature and max_tokens are not used). Strings stay borrowed like the task's.
+ */
+typedef struct cai_gen_request {
+    const cai_message *messages; /* roles system/user/assistant; the last one the user's */
+    size_t n_messages;
+    unsigned n;              /* responses wanted (>= 1); n > 1 only where the backend takes "n" */
+    long long seed;          /* < 0: none; else sent where honoured, seed + k for a re-ask */
+    double temperature;      /* < 0: the server's default */
+    double top_p;            /* < 0: the server's default */
+    unsigned max_tokens;     /* 0: the server's default (Anthropic: 1024) */
+    const char *const *stop; /* may be NULL */
+    size_t n_stop;
+    const char *system; /* NULL: none */
+} cai_gen_request;
 
 /* One request. Strings stay borrowed until its completion has been read (cai_judge_read) and
  * the next cai_judge_read or cai_judge_perform call. */
@@ -84,6 +115,7 @@ typedef struct cai_judge_task {
     unsigned sample;       /* self-consistency sample index; part of nothing sent unless temp > 0 */
     void *payload;         /* the caller's key: given back, untouched, in the completion */
     cai_request_kind kind; /* 0 = CAI_REQUEST_JUDGMENT */
+    const cai_gen_request *gen; /* generation kinds: the request (borrowed like the strings) */
 } cai_judge_task;
 
 /* Where a judgment's probability came from. */
@@ -117,6 +149,30 @@ typedef struct cai_judgment {
     int truncated; /* the server reported far fewer prompt tokens than the prompt has */
 } cai_judgment;
 
+/* One generated response. finish: 0 stop, 1 length (cut by max_tokens), 2 other (content
+ * filter, refusal, tool call, absent). */
+typedef struct cai_gen_text {
+    const char *text; /* NUL-terminated; "" for an empty or null content */
+    size_t len;
+    int finish;
+    const char *finish_raw; /* the server's word, NULL when absent */
+    long completion_tokens; /* -1 when several choices shared one reply's usage */
+} cai_gen_text;
+
+/*
+ * The parsed result of a generation request: exactly n choices on success. A server that
+ * answers with fewer choices than asked (one that ignores "n") is asked again for the rest,
+ * with seed + (choices so far) when a seed is set; the choices keep the order they came in.
+ */
+typedef struct cai_generation {
+    const cai_gen_text *choices;
+    size_t n_choices;
+    unsigned prompt_tokens; /* usage summed over the replies */
+    unsigned completion_tokens;
+    unsigned attempts; /* HTTP requests it took */
+    unsigned replies;  /* 2xx replies that made up the choices (1 unless re-asked) */
+} cai_generation;
+
 /*
  * One finished request, read with cai_judge_read. Borrowed from the judge until the next
  * cai_judge_read, cai_judge_perform or cai_judge_free.
@@ -127,7 +183,8 @@ typedef struct cai_judge_completion {
     cai_status status;          /* CAI_OK, or the request's own final failure after retries */
     const char *message;        /* "" on success; else a one-line reason, never the API key */
     union {
-        cai_judgment judgment; /* CAI_REQUEST_JUDGMENT; on failure p_first and score are NaN */
+        cai_judgment judgment;     /* CAI_REQUEST_JUDGMENT; on failure p_first and score are NaN */
+        cai_generation generation; /* SAMPLE, CRITIQUE, REVISION; no choices on failure */
     } result;
 } cai_judge_completion;
 
@@ -152,6 +209,22 @@ typedef struct cai_judge_stats {
     uint64_t cached_tokens; /* part of prompt_tokens the server read from its prefix cache */
 } cai_judge_stats;
 
+/* One endpoint's share of the work (cai_judge_endpoint_stats). */
+typedef struct cai_judge_endpoint_stats {
+    const char *url;        /* the request URL, user:password removed; borrowed from the judge */
+    uint64_t requests;      /* HTTP requests sent to it (attempts and probes) */
+    uint64_t answered;      /* HTTP replies of any status */
+    uint64_t served;        /* requests completed OK from its replies */
+    uint64_t conn_failures; /* attempts that got no connection or lost it (re-sent elsewhere) */
+    uint64_t timeouts;      /* attempts that ran past the timeout */
+    uint64_t probes;        /* requests sent alone while it was ejected */
+    uint64_t ejections;     /* times its breaker opened: it got nothing but probes */
+    uint64_t returns;       /* times a probe's reply brought it back */
+    unsigned in_flight;
+    unsigned limit; /* its limiter's cap on requests in flight */
+    int ejected;    /* its breaker is open now */
+} cai_judge_endpoint_stats;
+
 typedef struct cai_judge cai_judge;
 
 /*
@@ -171,13 +244,12 @@ CAI_EXTERN cai_status cai_judge_create(cai_judge **out,
  * rpm/tpm pacing, the breaker, the adaptive limiter and the budget stay inside the engine.
  *
  *     const cai_judge_completion *c;
- *     unsigned running;
  *     cai_status st;
  *     for (;;) {
  *         while (cai_judge_room(j) > 0 && have_more())        // 1. submit
  *             if ((st = cai_judge_add(j, next_task(), err)) != CAI_OK)
  *                 return st;
- *         st = cai_judge_perform(j, &running, err);          // 2. move transfers
+ *         st = cai_judge_perform(j, NULL, err);              // 2. move transfers
  *         while ((c = cai_judge_read(j)) != NULL)            // 3. completions, one by one
  *             journal(c->task->payload, c->status, &c->result.judgment, c->message);
  *         if (st != CAI_OK)                                  // stopped, judge down, budget
@@ -291,6 +363,23 @@ CAI_EXTERN void cai_judge_set_budget(cai_judge *j,
 CAI_EXTERN double cai_judge_spent(const cai_judge *j);
 
 CAI_EXTERN void cai_judge_get_stats(const cai_judge *j, cai_judge_stats *out);
+
+/* How many endpoints the judge sends to (1 for one base_url; 0 for the builtin backend). */
+CAI_EXTERN size_t cai_judge_endpoint_count(const cai_judge *j);
+/* Endpoint i's counts (i < cai_judge_endpoint_count; zeroed otherwise). */
+CAI_EXTERN void
+cai_judge_get_endpoint_stats(const cai_judge *j, size_t i, cai_judge_endpoint_stats *out);
+
+/*
+ * With several endpoints: asks each for its models (GET {base}/models; Anthropic:
+ * {base}/v1/models) and refuses a mix, since which endpoint answers must never change a label.
+ * Every endpoint must list the judge's model: CAI_EINVAL names each endpoint with what it
+ * serves. An endpoint that does not serve the list (HTTP 404) is not compared. An endpoint
+ * that cannot be reached, or answers another error: CAI_ETRANSPORT / CAI_EHTTP naming it.
+ * One endpoint, or the builtin backend: CAI_OK without sending anything. Blocks (each GET
+ * within the judge's timeout, at most 10 s).
+ */
+CAI_EXTERN cai_status cai_judge_check_endpoints(cai_judge *j, cai_error *err);
 
 /* The options in effect: every "0 = default" resolved (top_logprobs 10 or 5, max_tokens 1 or
  * 512, timeout_s 60, ...). Strings are borrowed from j; api_key is always NULL here. */

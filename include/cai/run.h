@@ -63,7 +63,10 @@ typedef void (*cai_run_progress_fn)(const cai_run_progress *p, void *payload);
 
 typedef struct cai_run_opts {
     unsigned version;
-    const char *const *inputs; /* files (plain or gzip); at least one */
+    /* files (plain or gzip), or cai output directories: the data shards their manifest.json
+     * lists, in its order, each checked against the manifest's SHA-256 and size before use
+     * (CAI_EMISMATCH naming the shard; a missing one CAI_EIO); at least one */
+    const char *const *inputs;
     size_t n_inputs;
     cai_format input_format;  /* AUTO */
     int skip_invalid;         /* skip bad input lines (counted and listed) instead of stopping */
@@ -117,9 +120,22 @@ typedef struct cai_run_opts {
      * it is written (recorded in the manifest and card); the journal keeps the judge's own
      * numbers. NULL = none. */
     const char *calibration;
+    /* The providers' batch APIs (docs/scale.md, "Batch APIs"): every judgment the journal lacks
+     * goes to the OpenAI Batch API or Anthropic Message Batches at the batch price; the replies
+     * are written to the journal, and the dataset is then written from it, as a resume would.
+     * What failed in batch_max_rounds submissions is asked online. Needs an HTTP backend. */
+    int batch;
+    double batch_wait_s;       /* -1 (INIT): until every batch has ended; else at most this
+                                  long, then CAI_EPENDING (the batches stay recorded) */
+    double batch_poll_s;       /* between status requests; 0 = 30 */
+    double batch_discount;     /* batch price / the price_* options; 0 = 0.5 (both providers) */
+    size_t batch_max_requests; /* per batch; 0 = the provider's (OpenAI 50,000, Anthropic
+                                  100,000) */
+    size_t batch_max_bytes;    /* per batch; 0 = the provider's (200 MB, 256 MB) */
+    unsigned batch_max_rounds; /* submissions of one request before it is asked online; 0 = 3 */
 } cai_run_opts;
 
-#define CAI_RUN_OPTS_VERSION 1
+#define CAI_RUN_OPTS_VERSION 2
 
 /*
  * Fills *o with the defaults of that version (judge: cai_judge_opts_init's); CAI_EINVAL for an
@@ -175,6 +191,10 @@ typedef struct cai_run_summary {
     /* Part of prompt_tokens the server read from its prefix cache, as its usage reports them;
      * this run's requests only (the journal does not keep them). */
     uint64_t cached_prompt_tokens;
+    /* Per judge endpoint, this run's requests (cai_judge_get_endpoint_stats); borrowed from the
+     * run until cai_run_free. n_endpoints 0: builtin backend or a dry run. */
+    const cai_judge_endpoint_stats *endpoints;
+    size_t n_endpoints;
 } cai_run_summary;
 
 typedef struct cai_run cai_run;

@@ -8,15 +8,17 @@
 
 /* Exit codes (documented in README.md and `cai --help`). */
 enum {
-    CLI_EXIT_OK = 0,           /* success; validate found nothing */
-    CLI_EXIT_FINDINGS = 1,     /* the command ran and found problems */
-    CLI_EXIT_USAGE = 2,        /* bad usage, unreadable or invalid input */
-    CLI_EXIT_UNAVAILABLE = 3,  /* the judge endpoint could not be used (down, auth, quota) */
-    CLI_EXIT_BUDGET = 4,       /* stopped at the --max-cost spending cap; resumable */
+    CLI_EXIT_OK = 0,          /* success; validate found nothing */
+    CLI_EXIT_FINDINGS = 1,    /* the command ran and found problems */
+    CLI_EXIT_USAGE = 2,       /* bad usage, unreadable or invalid input */
+    CLI_EXIT_UNAVAILABLE = 3, /* the judge endpoint could not be used (down, auth, quota) */
+    CLI_EXIT_BUDGET = 4,      /* stopped at the --max-cost spending cap; resumable */
+    CLI_EXIT_PENDING = 5,     /* --batch: batches still running at --batch-wait; rerun to collect */
     CLI_EXIT_INTERRUPTED = 130 /* stopped by SIGINT/SIGTERM; rerun the command to resume */
 };
 
 /* Each command: argv[0] is the command name; returns an exit code. */
+int cmd_sample(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_judge(int argc, char **argv);
@@ -56,6 +58,19 @@ int cli_print_report(char *text, int json);
 
 /* Writes text (a plot) to path with cli_write_file and frees it; the exit code, as above. */
 int cli_write_report(const char *path, char *text);
+
+/* The judge's endpoints: --base-url URL (repeatable) and --endpoints FILE (one URL a line,
+ * "#" comments, blank lines), in the order given; a URL given twice is refused. The add
+ * functions print "cai: WHERE: reason" and return -1 on a bad entry. */
+typedef struct cli_endpoints {
+    char **urls;
+    size_t n;
+} cli_endpoints;
+int cli_endpoints_add(cli_endpoints *e, const char *url);
+int cli_endpoints_file(cli_endpoints *e, const char *path);
+/* Points jo's base_url / base_urls at e (which must outlive the judge's creation). */
+void cli_endpoints_apply(const cli_endpoints *e, cai_judge_opts *jo);
+void cli_endpoints_free(cli_endpoints *e);
 
 /* Strict parsers: whole string, range checked. Return 0 on success, -1 otherwise. */
 int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);

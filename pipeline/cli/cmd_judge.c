@@ -28,7 +28,9 @@ static const char help_text[] =
     "  -c, --constitution FILE  principles and template (default: one built-in principle)\n"
     "  --principle ID         the principle to judge by (default: the first)\n"
     "  -j, --judge NAME       builtin (default), openai, completions, anthropic\n"
-    "  --base-url URL         endpoint base (default: the public API of the backend)\n"
+    "  --base-url URL         endpoint base (default: the public API of the backend);\n"
+    "                         repeat it for replicas of one model (each must list --model)\n"
+    "  --endpoints FILE       the endpoints, one URL a line (# comments)\n"
     "  -m, --model NAME       model name (required for HTTP backends)\n"
     "  --api-key-env NAME     variable holding the key (default OPENAI_API_KEY, or\n"
     "                         ANTHROPIC_API_KEY for anthropic)\n"
@@ -65,6 +67,7 @@ enum {
     OPT_RB,
     OPT_PRINCIPLE,
     OPT_BASE_URL,
+    OPT_ENDPOINTS,
     OPT_KEY_ENV,
     OPT_KEY_FILE,
     OPT_CA,
@@ -81,6 +84,7 @@ typedef struct args {
     const char *prompt, *ra, *rb, *input, *constitution, *principle, *key_env, *key_file;
     int swap, dry_run, json;
     cai_judge_opts jo;
+    cli_endpoints eps; /* --base-url (repeatable), --endpoints */
 } args;
 
 static int parse_args(int argc, char **argv, args *a)
@@ -93,6 +97,7 @@ static int parse_args(int argc, char **argv, args *a)
                                          {"principle", required_argument, NULL, OPT_PRINCIPLE},
                                          {"judge", required_argument, NULL, 'j'},
                                          {"base-url", required_argument, NULL, OPT_BASE_URL},
+                                         {"endpoints", required_argument, NULL, OPT_ENDPOINTS},
                                          {"model", required_argument, NULL, 'm'},
                                          {"api-key-env", required_argument, NULL, OPT_KEY_ENV},
                                          {"api-key-file", required_argument, NULL, OPT_KEY_FILE},
@@ -142,7 +147,14 @@ static int parse_args(int argc, char **argv, args *a)
             a->jo.backend = (cai_backend)v;
             break;
         case OPT_BASE_URL:
-            a->jo.base_url = optarg;
+            if (cli_endpoints_add(&a->eps, optarg) != 0)
+                return CLI_EXIT_USAGE;
+            cli_endpoints_apply(&a->eps, &a->jo);
+            break;
+        case OPT_ENDPOINTS:
+            if (cli_endpoints_file(&a->eps, optarg) != 0)
+                return CLI_EXIT_USAGE;
+            cli_endpoints_apply(&a->eps, &a->jo);
             break;
         case 'm':
             a->jo.model = optarg;
@@ -442,7 +454,8 @@ static int judge_main(args *a)
             goto done;
         a->jo.api_key = key;
     }
-    if (cai_judge_create(&j, &a->jo, c, &err) != CAI_OK) {
+    if (cai_judge_create(&j, &a->jo, c, &err) != CAI_OK ||
+        (!a->dry_run && cai_judge_check_endpoints(j, &err) != CAI_OK)) {
         cli_error("%s", err.msg);
         rc = cli_exit_code(err.code);
         goto done;
@@ -531,9 +544,10 @@ int cmd_judge(int argc, char **argv)
     memset(&a, 0, sizeof(a));
     a.jo = CAI_JUDGE_OPTS_INIT;
     rc = parse_args(argc, argv, &a);
-    if (rc < 0)
-        return CLI_EXIT_OK; /* --help */
-    if (rc > 0)
-        return rc;
-    return judge_main(&a);
+    if (rc == 0)
+        rc = judge_main(&a);
+    else if (rc < 0)
+        rc = CLI_EXIT_OK; /* --help */
+    cli_endpoints_free(&a.eps);
+    return rc;
 }

@@ -31,7 +31,9 @@ static const char run_help[] =
     "crash or Ctrl-C, run the same command again to resume without paying twice.\n"
     "\n"
     "input and output:\n"
-    "  -i, --input FILE           input JSONL, plain or gzip (repeatable)\n"
+    "  -i, --input FILE           input JSONL, plain or gzip (repeatable); or a cai output\n"
+    "                             directory: the data shards its manifest.json lists, in\n"
+    "                             that order, each checked against its SHA-256 first\n"
     "      --input-format F       auto (default), pairs, candidates, hh, trl, conversational\n"
     "      --skip-invalid         skip invalid input lines (counted and listed) instead of "
     "stopping\n"
@@ -64,7 +66,10 @@ static const char run_help_more[] =
     "judge:\n"
     "  -j, --judge NAME           builtin (default, offline heuristics), openai, completions,\n"
     "                             anthropic\n"
-    "      --base-url URL         endpoint base (default: the provider's public API)\n"
+    "      --base-url URL         endpoint base (default: the provider's public API); repeat\n"
+    "                             it for replicas of one model: least-outstanding balancing,\n"
+    "                             failover, all must list --model at /models\n"
+    "      --endpoints FILE       the endpoints, one URL a line (# comments)\n"
     "  -m, --model NAME           judge model (required for HTTP judges)\n"
     "      --api-key-env NAME     variable holding the key (default OPENAI_API_KEY or\n"
     "                             ANTHROPIC_API_KEY); keys are never taken from the command line\n"
@@ -89,7 +94,9 @@ static const char run_help_more[] =
     "                             or the key (401/403) before its first reply stops at once\n"
     "      --rpm N, --tpm N       client-side request and token rate limits per minute\n"
     "      --cache-dir DIR        reuse answers to identical requests across runs\n"
-    "\n"
+    "\n";
+
+static const char run_help_plan[] =
     "plan and labels:\n"
     "      --seed N               seed for principle sampling (default 0)\n"
     "      --principles-per-pair K  principles sampled per pair, by weight (default 1)\n"
@@ -120,14 +127,32 @@ static const char run_help_more[] =
     "  -h, --help                 show this help\n";
 
 /* Apart from run_help: C11 promises string literals of 4095 bytes only. */
+static const char run_help_batch[] =
+    "\n"
+    "providers' batch APIs (half price; docs/scale.md):\n"
+    "      --batch                send what the journal lacks as OpenAI Batch API or Anthropic\n"
+    "                             Message Batches requests, wait for them, write the dataset;\n"
+    "                             a rerun (after a kill, or --batch-wait) collects the\n"
+    "                             batches in flight instead of submitting again\n"
+    "      --batch-wait SECONDS   wait at most this long for the batches, then exit 5 (they\n"
+    "                             stay recorded in DIR/batches.cai; default: until they end)\n"
+    "      --batch-poll SECONDS   between status requests (default 30)\n"
+    "      --batch-discount F     the batch price as a share of --price-* (default 0.5)\n"
+    "      --batch-rounds N       batch submissions of an expired or failed request before\n"
+    "                             it is asked online (default 3)\n"
+    "      --batch-max-requests N  requests per batch (default and cap: OpenAI 50000,\n"
+    "                             Anthropic 100000)\n"
+    "      --batch-max-bytes N    bytes per batch (default and cap: 200 MB, 256 MB)\n";
+
 static const char run_help_exit[] =
     "\n"
     "exit codes: 0 done; 1 too many failed pairs, a judge-health error or the output failed\n"
     "validation; 2 usage or input error, DIR in use by another run or not a cai output; 3 judge\n"
     "unreachable or refusing (auth, quota; resumable); 4 stopped at --max-cost (resumable\n"
-    "with a higher cap); 130 interrupted (resumable). Ctrl-C stops sending and lets requests\n"
-    "in flight finish for a few seconds; a second Ctrl-C abandons them at once (nothing\n"
-    "answered is lost).\n";
+    "with a higher cap); 5 --batch: batches still running at --batch-wait (rerun the same\n"
+    "command to collect them); 130 interrupted (resumable). Ctrl-C stops sending and lets\n"
+    "requests in flight finish for a few seconds; a second Ctrl-C abandons them at once\n"
+    "(nothing answered is lost).\n";
 
 enum {
     OPT_INPUT_FORMAT = 256,
@@ -138,6 +163,7 @@ enum {
     OPT_GZIP_LEVEL,
     OPT_LIMIT,
     OPT_BASE_URL,
+    OPT_ENDPOINTS,
     OPT_API_KEY_ENV,
     OPT_API_KEY_FILE,
     OPT_CA_BUNDLE,
@@ -179,7 +205,14 @@ enum {
     OPT_PRICE_CACHED = 420, /* issue 16 (scale): apart from the numbers above */
     OPT_SHARD,
     OPT_SHARD_COUNT,
-    OPT_MERGE_SHARD
+    OPT_MERGE_SHARD,
+    OPT_BATCH = 440, /* issue 16 item 1: apart from the numbers above */
+    OPT_BATCH_WAIT,
+    OPT_BATCH_POLL,
+    OPT_BATCH_DISCOUNT,
+    OPT_BATCH_ROUNDS,
+    OPT_BATCH_MAX_REQUESTS,
+    OPT_BATCH_MAX_BYTES
 };
 
 static const struct option long_opts[] = {
@@ -195,6 +228,7 @@ static const struct option long_opts[] = {
     {"limit", required_argument, NULL, OPT_LIMIT},
     {"judge", required_argument, NULL, 'j'},
     {"base-url", required_argument, NULL, OPT_BASE_URL},
+    {"endpoints", required_argument, NULL, OPT_ENDPOINTS},
     {"model", required_argument, NULL, 'm'},
     {"api-key-env", required_argument, NULL, OPT_API_KEY_ENV},
     {"api-key-file", required_argument, NULL, OPT_API_KEY_FILE},
@@ -235,6 +269,13 @@ static const struct option long_opts[] = {
     {"max-cost", required_argument, NULL, OPT_MAX_COST},
     {"judge-down-timeout", required_argument, NULL, OPT_JUDGE_DOWN_TIMEOUT},
     {"price-cached-input", required_argument, NULL, OPT_PRICE_CACHED},
+    {"batch", no_argument, NULL, OPT_BATCH},
+    {"batch-wait", required_argument, NULL, OPT_BATCH_WAIT},
+    {"batch-poll", required_argument, NULL, OPT_BATCH_POLL},
+    {"batch-discount", required_argument, NULL, OPT_BATCH_DISCOUNT},
+    {"batch-rounds", required_argument, NULL, OPT_BATCH_ROUNDS},
+    {"batch-max-requests", required_argument, NULL, OPT_BATCH_MAX_REQUESTS},
+    {"batch-max-bytes", required_argument, NULL, OPT_BATCH_MAX_BYTES},
     {"shard", required_argument, NULL, OPT_SHARD},
     {"shard-count", required_argument, NULL, OPT_SHARD_COUNT},
     {"merge-from", required_argument, NULL, OPT_MERGE_SHARD}, /* cai merge's own (undocumented) */
@@ -370,6 +411,18 @@ static void print_summary(const cai_run_opts *o, const cai_run_summary *s)
     if (s->requests)
         fprintf(stderr, "  requests: %llu sent, %llu timed out\n", (unsigned long long)s->requests,
                 (unsigned long long)s->timeouts);
+    if (s->n_endpoints > 1)
+        for (size_t i = 0; i < s->n_endpoints; i++) {
+            const cai_judge_endpoint_stats *e = &s->endpoints[i];
+
+            fprintf(stderr,
+                    "  endpoint %s: %llu requests, %llu served, %llu connection failures, "
+                    "%llu timeouts, ejected %llu times, back %llu times%s\n",
+                    e->url, (unsigned long long)e->requests, (unsigned long long)e->served,
+                    (unsigned long long)e->conn_failures, (unsigned long long)e->timeouts,
+                    (unsigned long long)e->ejections, (unsigned long long)e->returns,
+                    e->ejected ? " (ejected at the end)" : "");
+        }
     print_truncation(s);
     print_rate("position consistency", s->position_consistency);
     print_rate("chosen is response_a", s->position_a_rate);
@@ -527,6 +580,7 @@ int cmd_run(int argc, char **argv)
     unsigned shard_count = 0;
     const char **merge_dirs = NULL;
     size_t n_merge = 0;
+    cli_endpoints eps = {NULL, 0};
 
     cai_run_opts_init(&o, CAI_RUN_OPTS_VERSION);
     inputs = calloc((size_t)argc + 1, sizeof(*inputs));
@@ -583,7 +637,16 @@ int cmd_run(int argc, char **argv)
             o.judge.backend = (cai_backend)v;
             break;
         case OPT_BASE_URL:
-            o.judge.base_url = optarg;
+            if (cli_endpoints_add(&eps, optarg) != 0) {
+                rc = CLI_EXIT_USAGE;
+                goto done;
+            }
+            break;
+        case OPT_ENDPOINTS:
+            if (cli_endpoints_file(&eps, optarg) != 0) {
+                rc = CLI_EXIT_USAGE;
+                goto done;
+            }
             break;
         case 'm':
             o.judge.model = optarg;
@@ -747,12 +810,44 @@ int cmd_run(int argc, char **argv)
             if (cli_parse_double(optarg, 0, 1e6, &o.price_cached_input_per_mtok))
                 goto bad_value;
             break;
+        case OPT_BATCH:
+            o.batch = 1;
+            break;
+        case OPT_BATCH_WAIT:
+            if (cli_parse_double(optarg, 0, 1e9, &o.batch_wait_s))
+                goto bad_value;
+            break;
+        case OPT_BATCH_POLL:
+            if (cli_parse_double(optarg, 0.001, 86400, &o.batch_poll_s))
+                goto bad_value;
+            break;
+        case OPT_BATCH_DISCOUNT:
+            if (cli_parse_double(optarg, 0.001, 1, &o.batch_discount))
+                goto bad_value;
+            break;
+        case OPT_BATCH_ROUNDS:
+            if (cli_parse_u64(optarg, 1, 100, &u))
+                goto bad_value;
+            o.batch_max_rounds = (unsigned)u;
+            break;
+        case OPT_BATCH_MAX_REQUESTS:
+            if (cli_parse_u64(optarg, 1, 100000, &u))
+                goto bad_value;
+            o.batch_max_requests = (size_t)u;
+            break;
+        case OPT_BATCH_MAX_BYTES:
+            if (cli_parse_u64(optarg, 1024, 256000000, &u))
+                goto bad_value;
+            o.batch_max_bytes = (size_t)u;
+            break;
         case 'q':
             quiet = 1;
             break;
         case 'h':
             fputs(run_help, stdout);
             fputs(run_help_more, stdout);
+            fputs(run_help_plan, stdout);
+            fputs(run_help_batch, stdout);
             fputs(run_help_exit, stdout);
             rc = CLI_EXIT_OK;
             goto done;
@@ -765,6 +860,7 @@ int cmd_run(int argc, char **argv)
         rc = cli_usage("run", "unexpected argument '%s' (inputs go after --input)", argv[optind]);
         goto done;
     }
+    cli_endpoints_apply(&eps, &o.judge);
     if (!n_inputs || !o.constitution || !o.output_dir) {
         rc = cli_usage("run", "--input, --constitution and --output are required");
         goto done;
@@ -864,6 +960,7 @@ int cmd_run(int argc, char **argv)
 bad_value:
     rc = cli_bad_value("run", long_opts, c, optarg, run_expected(c));
 done: /* the one way out once the argument arrays exist: nothing leaks on any path */
+    cli_endpoints_free(&eps);
     free(inputs);
     free(merge_dirs);
     free(cmdline);

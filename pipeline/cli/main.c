@@ -13,6 +13,7 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
+    {"sample", cmd_sample, "ask a policy for N responses per prompt; write candidates records"},
     {"run", cmd_run, "label response pairs with a constitution and a judge; write a dataset"},
     {"merge", cmd_merge, "join the shard directories of one sharded run into its dataset"},
     {"judge", cmd_judge, "judge one pair and show the request, the reply and P(A)"},

@@ -19,6 +19,8 @@ int cli_exit_code(cai_status st)
         return CLI_EXIT_INTERRUPTED;
     case CAI_EBUDGET:
         return CLI_EXIT_BUDGET;
+    case CAI_EPENDING:
+        return CLI_EXIT_PENDING;
     case CAI_EHTTP:
     case CAI_ETRANSPORT:
     case CAI_ETIMEOUT:

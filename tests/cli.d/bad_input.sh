@@ -55,9 +55,11 @@ cp "$BI_TMP/good.jsonl.gz" "$BI_TMP/crc.gz"
 printf '\x00\x00\x00\x00' | dd of="$BI_TMP/crc.gz" bs=1 seek=$((size - 8)) conv=notrunc 2>/dev/null
 bi_expect crc.gz "$BI_TMP/crc.gz" "$BI_TMP/crc.gz:1: corrupt gzip data (incorrect data check)"
 
-# paths that cannot be read, even by root: a directory, a path through a file, a symlink loop
+# paths that cannot be read, even by root: a directory that is not a cai output (one with a
+# manifest.json is read as its shards, see input_dir.sh), a path through a file, a symlink loop
 mkdir -p "$BI_TMP/adir"
-bi_expect directory "$BI_TMP/adir" "$BI_TMP/adir: Is a directory"
+bi_expect directory "$BI_TMP/adir" \
+    "$BI_TMP/adir: no manifest.json (a directory given as input must be a finished cai output directory)"
 bi_expect not-a-dir "$BI_DATA/good.jsonl/x" "$BI_DATA/good.jsonl/x: Not a directory"
 ln -s "$BI_TMP/loop-b" "$BI_TMP/loop-a"
 ln -s "$BI_TMP/loop-a" "$BI_TMP/loop-b"

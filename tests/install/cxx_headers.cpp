@@ -16,6 +16,7 @@
 #include <cai/record.h>
 #include <cai/route.h>
 #include <cai/run.h>
+#include <cai/sample.h>
 #include <cai/shard.h>
 #include <cai/validate.h>
 #include <cai/verdict.h>
@@ -89,10 +90,17 @@ int main()
     // judge.h: the built-in judge answers one comparison.
     cai_judge_opts jo;
     cai_judge *j = nullptr;
+    {
+        cai_sample_opts so;
+        expect(cai_sample_opts_init(&so, CAI_SAMPLE_OPTS_VERSION) == CAI_OK && so.n == 2,
+               "sample_opts_init");
+    }
     expect(cai_judge_opts_init(&jo, CAI_JUDGE_OPTS_VERSION) == CAI_OK, "judge_opts_init");
     expect(cai_backend_parse("builtin") == CAI_BACKEND_BUILTIN, "cai_backend_parse");
     err = cai_error();
     expect(cai_judge_create(&j, &jo, nullptr, &err) == CAI_OK, "cai_judge_create");
+    expect(cai_judge_endpoint_count(j) == 0, "cai_judge_endpoint_count (builtin)");
+    expect(cai_judge_check_endpoints(j, &err) == CAI_OK, "cai_judge_check_endpoints");
     if (j) {
         cai_principle p = {
             "p", "Which response is more helpful?", 1.0, nullptr, 0, nullptr, nullptr, "cxx"};

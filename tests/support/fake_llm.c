@@ -2,6 +2,7 @@
 /* The fake judge server for tests: HTTP/1.1 over poll() in one thread, deterministic verdicts. */
 #define _GNU_SOURCE /* accept4, pipe2, SOCK_CLOEXEC: no descriptor leaks into forked commands */
 #include "fake_llm.h"
+#include "fake_batch_int.h"
 
 #include "hash_int.h"
 #include <cjson/cJSON.h>
@@ -98,8 +99,10 @@ struct fake_llm {
     double *q_free_at;     /* when each slot is free again (now_ms clock) */
 
     unsigned cached;   /* fake_llm_set_cached */
+    char model[128];   /* fake_llm_set_model: the id GET /v1/models lists */
     fake_gen_mode gen; /* fake_llm_set_generate */
     unsigned gen_min, gen_max;
+    fake_batches *batches; /* the batch APIs (fake_batch.c); own lock */
 
     /* server thread only */
     conn **conns;
@@ -1197,7 +1200,7 @@ static void queue_for_a_slot(fake_llm *s, conn *c)
 static int
 handle(fake_llm *s, conn *c, const char *hdrs, size_t hdr_len, const char *body, size_t body_len)
 {
-    char method[16] = "?", path[256] = "?", extra[64], msg[512];
+    char method[16] = "?", path[256] = "?", query[256] = "", extra[64], msg[512];
     const char *sp1, *sp2, *le, *v = NULL;
     size_t vl = 0, n, len;
     int anthropic, status = 0, rc = 0;
@@ -1237,6 +1240,8 @@ handle(fake_llm *s, conn *c, const char *hdrs, size_t hdr_len, const char *body,
             n = sizeof(path) - 1;
         memcpy(path, sp1 + 1, n);
         path[n] = '\0';
+        if (strchr(path, '?'))
+            snprintf(query, sizeof(query), "%s", strchr(path, '?') + 1);
         path[strcspn(path, "?")] = '\0';
         if (le - sp2 > 8 && strncmp(sp2 + 1, "HTTP/1.0", 8) == 0 &&
             !header_has_token(hdrs, hdr_len, "Connection", "keep-alive"))
@@ -1244,6 +1249,40 @@ handle(fake_llm *s, conn *c, const char *hdrs, size_t hdr_len, const char *body,
     }
     if (header_has_token(hdrs, hdr_len, "Connection", "close"))
         c->close_after = 1;
+    if (!status && fake_batch__owns(path)) {
+        size_t olen = 0;
+
+        pthread_mutex_lock(&s->mu);
+        s->requests++;
+        pthread_mutex_unlock(&s->mu);
+        status = fake_batch__handle(s->batches, s, method, path, query, hdrs, hdr_len, body,
+                                    body_len, &out, &olen);
+        if (status < 0) { /* done, but the reply is lost: half of it, then a reset */
+            status = -status;
+            c->close_after = 1;
+            c->rst_after = 1;
+            if (!out || queue_reply(c, status, NULL, out, olen, olen / 2) != 0)
+                rc = -1;
+            goto done;
+        }
+        if (!out || queue_reply(c, status, NULL, out, olen, olen) != 0)
+            rc = -1;
+        goto done;
+    }
+    if (!status && strcmp(path, "/v1/models") == 0 && strcmp(method, "GET") == 0) {
+        /* The model list (OpenAI's shape, which vLLM and llama.cpp serve too); not counted as a
+         * request: the counters stay about judgments. */
+        char list[256];
+
+        pthread_mutex_lock(&s->mu);
+        snprintf(list, sizeof(list),
+                 "{\"object\":\"list\",\"data\":[{\"id\":\"%s\",\"object\":\"model\"}]}", s->model);
+        pthread_mutex_unlock(&s->mu);
+        if (queue_reply(c, 200, NULL, list, strlen(list), strlen(list)) != 0)
+            return -1;
+        c->state = C_WRITE;
+        return 0;
+    }
     anthropic = strcmp(path, "/v1/messages") == 0;
     if (!status) {
         if (strcmp(path, "/v1/chat/completions") == 0) {
@@ -1804,6 +1843,7 @@ fake_llm *fake_llm_start(const fake_llm_opts *opts)
 
     if (!s)
         return NULL;
+    snprintf(s->model, sizeof(s->model), "fake-judge");
     s->o = opts ? *opts : FAKE_LLM_OPTS_INIT;
     s->lfd = -1;
     s->revived_fd = -1;
@@ -1830,6 +1870,9 @@ fake_llm *fake_llm_start(const fake_llm_opts *opts)
         goto fail;
     s->port = ntohs(addr.sin_port);
     if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) != 0)
+        goto fail;
+    s->batches = fake_batch__new();
+    if (!s->batches)
         goto fail;
     snprintf(s->root, sizeof(s->root), "http://127.0.0.1:%u", s->port);
     snprintf(s->url, sizeof(s->url), "http://127.0.0.1:%u/v1", s->port);
@@ -1871,6 +1914,7 @@ void fake_llm_stop(fake_llm *s)
         free(s->bodies[i]);
         free(s->headers[i]);
     }
+    fake_batch__free(s->batches);
     free(s->tab);
     free(s->q);
     free(s->q_free_at);
@@ -2086,9 +2130,67 @@ void fake_llm_set_generate(fake_llm *s, fake_gen_mode mode, unsigned min_words, 
     pthread_mutex_unlock(&s->mu);
 }
 
+void fake_llm_set_model(fake_llm *s, const char *id)
+{
+    pthread_mutex_lock(&s->mu);
+    snprintf(s->model, sizeof(s->model), "%s", id ? id : "fake-judge");
+    pthread_mutex_unlock(&s->mu);
+}
+
 void fake_llm_set_cached(fake_llm *s, unsigned tokens)
 {
     pthread_mutex_lock(&s->mu);
     s->cached = tokens;
     pthread_mutex_unlock(&s->mu);
+}
+
+/* ------------------------------------------------------------------ for the batch APIs */
+
+int fake_llm__header(const char *h, size_t n, const char *name, const char **val, size_t *vlen)
+{
+    return find_header(h, n, name, val, vlen);
+}
+
+fake_batches *fake_llm__batches(fake_llm *s)
+{
+    return s->batches;
+}
+
+const char *fake_llm__root(const fake_llm *s)
+{
+    return s->root;
+}
+
+char *fake_llm__answer(fake_llm *s, int anthropic, const char *body, size_t len)
+{
+    cJSON *root = cJSON_ParseWithLength(body, len);
+    uint64_t bh = cai_hash64(body, len, 0);
+    request r;
+    answer a;
+    body_stat *bs;
+    char *out = NULL;
+
+    memset(&r, 0, sizeof(r));
+    r.w = anthropic ? W_MESSAGES : W_CHAT;
+    if (!root || decode_request(&r, root) != NULL)
+        goto done;
+    pthread_mutex_lock(&s->mu);
+    r.ctx = s->ctx;
+    r.cached = s->cached;
+    r.judge = s->o.judge;
+    s->successes++;
+    bs = body_slot(s, bh);
+    if (bs && bs->successes > 0)
+        s->dups++;
+    if (bs) {
+        bs->successes++;
+        bs->attempts++;
+    }
+    pthread_mutex_unlock(&s->mu);
+    make_answer(&a, &r, s->o.seed, FAKE_OK);
+    out = success_body(&r, &a, bh, 1);
+done:
+    cJSON_Delete(root);
+    free(r.text);
+    return out;
 }

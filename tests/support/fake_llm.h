@@ -140,6 +140,9 @@ void fake_llm_set_context(fake_llm *s, unsigned tokens);
  * 100 reasoning tokens (usage.completion_tokens_details.reasoning_tokens, inside
  * completion_tokens). */
 void fake_llm_set_reasoning(fake_llm *s, int on);
+/* The model id GET /v1/models lists (default "fake-judge"; the only GET served, and not
+ * counted in the request counters). */
+void fake_llm_set_model(fake_llm *s, const char *id);
 /* Prefix caching: usage reports min(tokens, prompt) prompt tokens as cached
  * (prompt_tokens_details.cached_tokens; Anthropic: cache_read_input_tokens); 0 = none. */
 void fake_llm_set_cached(fake_llm *s, unsigned tokens);
@@ -187,6 +190,40 @@ int fake_llm_set_slots(fake_llm *s, unsigned slots, unsigned service_ms);
 typedef enum fake_gen_mode { FAKE_GEN_OFF = 0, FAKE_GEN_ALL, FAKE_GEN_AUTO } fake_gen_mode;
 
 void fake_llm_set_generate(fake_llm *s, fake_gen_mode mode, unsigned min_words, unsigned max_words);
+
+/*
+ * The providers' batch APIs, answered from the same fake judge (fake_batch.c):
+ *   OpenAI  POST /v1/files (multipart, purpose=batch), GET /v1/files/{id}/content,
+ *           POST /v1/batches, GET /v1/batches (list, newest first; limit, after),
+ *           GET /v1/batches/{id}, POST /v1/batches/{id}/cancel
+ *   Anthropic POST /v1/messages/batches, GET /v1/messages/batches/{id},
+ *           GET /v1/messages/batches/{id}/results (JSONL), POST .../{id}/cancel
+ * A batch ends after `polls` GETs of it (default 3): OpenAI goes validating -> in_progress ->
+ * finalizing -> completed, Anthropic in_progress -> ended, and request_counts grow on the way.
+ * Each item is answered as the online endpoint answers the same body (counted in successes and
+ * duplicate_successes). Results come out of order (OpenAI reversed, Anthropic odd then even).
+ */
+typedef struct fake_batch_stats {
+    size_t uploads;   /* files uploaded */
+    size_t creates;   /* batches created (submissions) */
+    size_t items;     /* requests submitted over all batches */
+    size_t polls;     /* GETs of a batch */
+    size_t downloads; /* output, error and results downloads */
+    size_t expired;   /* items that expired */
+    size_t errored;   /* items that failed */
+} fake_batch_stats;
+
+void fake_llm_batch_stats(fake_llm *s, fake_batch_stats *out);
+/* GETs of a batch before it ends (>= 1; default 3). */
+void fake_llm_batch_set_polls(fake_llm *s, unsigned polls);
+/* The next n batches created expire: their first half is answered, the rest expire. */
+void fake_llm_batch_expire_next(fake_llm *s, unsigned n);
+/* Partial failure: an item whose custom_id hashes to 0 mod `mod` fails (500 / api_error) the
+ * first time it is seen, and is answered when submitted again. 0 = none (the default). */
+void fake_llm_batch_fail_every(fake_llm *s, unsigned mod);
+/* The next n batch creations take effect but their replies are lost (half a reply, then a
+ * connection reset): the client does not learn the id. GET /v1/batches lists them. */
+void fake_llm_batch_lose_next_create(fake_llm *s, unsigned n);
 
 /* Name of a fault ("ok", "429", "500", "503", "hang", "reset", "bad_json", "no_logprobs",
  * "no_verdict", "401_echo") and the reverse (-1 when unknown). */

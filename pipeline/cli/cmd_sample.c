@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: MIT */
+/* `cai sample`: options, the API key, signals and progress around cai_sample_execute(). */
+#include "cli.h"
+#include "key.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The tool (not the library) may keep the running job where the signal handler can reach it. */
+static cai_sample *running_sample;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (running_sample)
+        cai_sample_stop(running_sample);
+}
+
+static const char sample_help[] =
+    "Usage: cai sample -i PROMPTS -o DIR -m MODEL [options]\n"
+    "Asks a policy for N responses per prompt and writes candidates records (the format\n"
+    "`cai run -i DIR` judges), sharded gzip, with manifest.json and a dataset card.\n"
+    "PROMPTS: JSONL, one prompt a line: {\"id\",\"prompt\": string or message list},\n"
+    "{\"messages\": [...]} (up to the last user turn) or an HH/TRL pair (its prompt; the\n"
+    "responses are ignored). A line without \"id\" gets \"l<line number>\".\n"
+    "\n"
+    "Sampling:\n"
+    "  -n, --n N                  responses per prompt (default 2): one request with n where\n"
+    "                             the backend takes it (openai, completions), else N requests\n"
+    "      --temperature T        0..2 (default 1)\n"
+    "      --top-p P              0..1 (default: the server's)\n"
+    "      --max-tokens N         per response (default: the server's; anthropic 1024)\n"
+    "      --stop S               a stop string (repeatable, at most 4)\n"
+    "      --system TEXT          a system prompt\n"
+    "      --seed N               sent where honoured (response i of N requests: N + i)\n"
+    "      --skip-flagged         move empty, truncated, duplicate and refused responses out\n"
+    "                             of \"responses\" (into \"skipped\"), so nobody pays to judge "
+    "them\n"
+    "\n"
+    "Endpoint (as in cai run):\n"
+    "  -j, --backend NAME         openai, completions or anthropic (default openai)\n"
+    "  -m, --model NAME           the policy model (required)\n"
+    "      --base-url URL         endpoint base (default: the provider's public API)\n"
+    "      --api-key-env NAME     variable holding the key (default OPENAI_API_KEY or\n"
+    "                             ANTHROPIC_API_KEY)\n"
+    "      --api-key-file FILE    read the key from a file instead\n"
+    "      --ca-bundle FILE       CA certificates for TLS\n"
+    "      --concurrency N        requests in flight (default 64)\n"
+    "      --timeout S            per request (default 60)\n"
+    "      --max-retries N        retries per request (default 8)\n"
+    "      --rpm N, --tpm N       client-side request and token rates\n"
+    "      --price-in USD, --price-out USD   per million tokens (cost)\n"
+    "      --max-cost USD         stop before spending more (exit 4; resumable)\n"
+    "\n"
+    "Output:\n"
+    "  -o, --output DIR           candidates*.jsonl.gz, short.jsonl.gz (prompts left with\n"
+    "                             fewer than two responses), failed.jsonl.gz, manifest.json,\n"
+    "                             README.md, journal.cai; a rerun resumes from the journal\n"
+    "      --shard-records N      records per candidates shard (default: one file)\n"
+    "      --force                accept a non-empty DIR without a journal\n"
+    "      --dry-run              read the prompts, print the first request body and the\n"
+    "                             request count; send and write nothing\n"
+    "  -q, --quiet                no progress or summary\n"
+    "  -h, --help\n"
+    "\n"
+    "Exit: 0 ok, 2 usage or input error, 3 the endpoint failed (down, auth), 4 --max-cost\n"
+    "reached, 130 interrupted; rerun the same command to resume.\n";
+
+enum {
+    OPT_TEMPERATURE = 256,
+    OPT_TOP_P,
+    OPT_MAX_TOKENS,
+    OPT_STOP,
+    OPT_SYSTEM,
+    OPT_SEED,
+    OPT_SKIP_FLAGGED,
+    OPT_BASE_URL,
+    OPT_API_KEY_ENV,
+    OPT_API_KEY_FILE,
+    OPT_CA_BUNDLE,
+    OPT_CONCURRENCY,
+    OPT_TIMEOUT,
+    OPT_MAX_RETRIES,
+    OPT_RPM,
+    OPT_TPM,
+    OPT_PRICE_IN,
+    OPT_PRICE_OUT,
+    OPT_MAX_COST,
+    OPT_SHARD_RECORDS,
+    OPT_FORCE,
+    OPT_DRY_RUN
+};
+
+static const struct option sample_opts[] = {
+    {"input", required_argument, NULL, 'i'},
+    {"output", required_argument, NULL, 'o'},
+    {"n", required_argument, NULL, 'n'},
+    {"temperature", required_argument, NULL, OPT_TEMPERATURE},
+    {"top-p", required_argument, NULL, OPT_TOP_P},
+    {"max-tokens", required_argument, NULL, OPT_MAX_TOKENS},
+    {"stop", required_argument, NULL, OPT_STOP},
+    {"system", required_argument, NULL, OPT_SYSTEM},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"skip-flagged", no_argument, NULL, OPT_SKIP_FLAGGED},
+    {"backend", required_argument, NULL, 'j'},
+    {"model", required_argument, NULL, 'm'},
+    {"base-url", required_argument, NULL, OPT_BASE_URL},
+    {"api-key-env", required_argument, NULL, OPT_API_KEY_ENV},
+    {"api-key-file", required_argument, NULL, OPT_API_KEY_FILE},
+    {"ca-bundle", required_argument, NULL, OPT_CA_BUNDLE},
+    {"concurrency", required_argument, NULL, OPT_CONCURRENCY},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"max-retries", required_argument, NULL, OPT_MAX_RETRIES},
+    {"rpm", required_argument, NULL, OPT_RPM},
+    {"tpm", required_argument, NULL, OPT_TPM},
+    {"price-in", required_argument, NULL, OPT_PRICE_IN},
+    {"price-out", required_argument, NULL, OPT_PRICE_OUT},
+    {"max-cost", required_argument, NULL, OPT_MAX_COST},
+    {"shard-records", required_argument, NULL, OPT_SHARD_RECORDS},
+    {"force", no_argument, NULL, OPT_FORCE},
+    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+typedef struct prog_state {
+    int tty;
+} prog_state;
+
+static void on_progress(const cai_sample_progress *p, void *payload)
+{
+    prog_state *ps = payload;
+
+    if (!ps->tty)
+        return;
+    fprintf(stderr,
+            "\rprompts %llu  requests %llu  resumed %llu  retries %llu  failed %llu  $%.4f   ",
+            (unsigned long long)p->prompts_done, (unsigned long long)p->requests,
+            (unsigned long long)p->resumed, (unsigned long long)p->retries,
+            (unsigned long long)p->failed, p->cost);
+}
+
+int cmd_sample(int argc, char **argv)
+{
+    cai_sample_opts o;
+    const char *stops[4];
+    const char *key_env = NULL, *key_file = NULL;
+    char *key = NULL;
+    int c, v, quiet = 0, rc;
+    uint64_t u;
+    cai_sample *s = NULL;
+    cai_sample_summary sum;
+    cai_error err = {0};
+    cai_status st;
+    prog_state ps = {0};
+
+    cai_sample_opts_init(&o, CAI_SAMPLE_OPTS_VERSION);
+    o.judge.backend = CAI_BACKEND_OPENAI;
+    o.stop = stops;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "i:o:n:j:m:qh", sample_opts, NULL)) != -1) {
+        switch (c) {
+        case 'i':
+            o.input = optarg;
+            break;
+        case 'o':
+            o.output_dir = optarg;
+            break;
+        case 'n':
+            if (cli_parse_u64(optarg, 1, 128, &u))
+                goto bad_value;
+            o.n = (unsigned)u;
+            break;
+        case OPT_TEMPERATURE:
+            if (cli_parse_double(optarg, 0, 2, &o.temperature))
+                goto bad_value;
+            break;
+        case OPT_TOP_P:
+            if (cli_parse_double(optarg, 0, 1, &o.top_p))
+                goto bad_value;
+            break;
+        case OPT_MAX_TOKENS:
+            if (cli_parse_u64(optarg, 1, 1000000, &u))
+                goto bad_value;
+            o.max_tokens = (unsigned)u;
+            break;
+        case OPT_STOP:
+            if (o.n_stop >= 4)
+                return cli_usage("sample", "at most 4 --stop strings");
+            stops[o.n_stop++] = optarg;
+            break;
+        case OPT_SYSTEM:
+            o.system = optarg;
+            break;
+        case OPT_SEED:
+            if (cli_parse_u64(optarg, 0, (uint64_t)1 << 53, &u))
+                goto bad_value;
+            o.seed = (long long)u;
+            break;
+        case OPT_SKIP_FLAGGED:
+            o.skip_flagged = 1;
+            break;
+        case 'j':
+            if ((v = cai_backend_parse(optarg)) < 0 || v == CAI_BACKEND_BUILTIN)
+                goto bad_value;
+            o.judge.backend = (cai_backend)v;
+            break;
+        case 'm':
+            o.judge.model = optarg;
+            break;
+        case OPT_BASE_URL:
+            o.judge.base_url = optarg;
+            break;
+        case OPT_API_KEY_ENV:
+            key_env = optarg;
+            break;
+        case OPT_API_KEY_FILE:
+            key_file = optarg;
+            break;
+        case OPT_CA_BUNDLE:
+            o.judge.ca_bundle = optarg;
+            break;
+        case OPT_CONCURRENCY:
+            if (cli_parse_u64(optarg, 1, 100000, &u))
+                goto bad_value;
+            o.judge.concurrency = (unsigned)u;
+            break;
+        case OPT_TIMEOUT:
+            if (cli_parse_double(optarg, 0.001, 86400, &o.judge.timeout_s))
+                goto bad_value;
+            break;
+        case OPT_MAX_RETRIES:
+            if (cli_parse_u64(optarg, 0, 1000, &u))
+                goto bad_value;
+            o.judge.max_retries = (unsigned)u;
+            break;
+        case OPT_RPM:
+            if (cli_parse_double(optarg, 0, 1e9, &o.judge.rpm))
+                goto bad_value;
+            break;
+        case OPT_TPM:
+            if (cli_parse_double(optarg, 0, 1e12, &o.judge.tpm))
+                goto bad_value;
+            break;
+        case OPT_PRICE_IN:
+            if (cli_parse_double(optarg, 0, 1e6, &o.price_in))
+                goto bad_value;
+            break;
+        case OPT_PRICE_OUT:
+            if (cli_parse_double(optarg, 0, 1e6, &o.price_out))
+                goto bad_value;
+            break;
+        case OPT_MAX_COST:
+            if (cli_parse_double(optarg, 0, 1e9, &o.max_cost))
+                goto bad_value;
+            break;
+        case OPT_SHARD_RECORDS:
+            if (cli_parse_u64(optarg, 1, UINT64_MAX, &o.shard_records))
+                goto bad_value;
+            break;
+        case OPT_FORCE:
+            o.force = 1;
+            break;
+        case OPT_DRY_RUN:
+            o.dry_run = 1;
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'h':
+            fputs(sample_help, stdout);
+            return CLI_EXIT_OK;
+        default:
+            return cli_opt_error("sample", sample_opts, c, argc, argv);
+        }
+    }
+    if (optind < argc)
+        return cli_usage("sample", "unexpected argument '%s'", argv[optind]);
+    if (!o.input)
+        return cli_usage("sample", "-i PROMPTS is required");
+    if (!o.output_dir && !o.dry_run)
+        return cli_usage("sample", "-o DIR is required");
+    if (!o.judge.model)
+        return cli_usage("sample", "--model is required for the %s backend",
+                         cai_backend_name(o.judge.backend));
+    if (!o.dry_run) {
+        rc = cli_load_key(o.judge.backend, key_env, key_file, &key);
+        if (rc != CLI_EXIT_OK)
+            return rc;
+        o.judge.api_key = key;
+    }
+    ps.tty = !quiet && isatty(2);
+    o.progress = on_progress;
+    o.progress_payload = &ps;
+    st = cai_sample_create(&s, &o, &err);
+    if (st == CAI_OK) {
+        struct sigaction sa;
+
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        running_sample = s;
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        st = cai_sample_execute(s, &sum, &err);
+        running_sample = NULL;
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+    }
+    if (ps.tty)
+        fputs("\n", stderr);
+    if (st != CAI_OK) {
+        cli_error("%s", err.msg[0] ? err.msg : cai_strerror(st));
+        if (st == CAI_EINTERRUPTED || st == CAI_EBUDGET || st == CAI_ETRANSPORT || st == CAI_EHTTP)
+            cli_error("rerun the same command to resume from %s/journal.cai", o.output_dir);
+        rc = cli_exit_code(st);
+    } else if (o.dry_run) {
+        printf("%s\n", sum.first_body ? sum.first_body : "");
+        fprintf(stderr, "dry run: %llu prompts, %llu requests (%u responses each)\n",
+                (unsigned long long)sum.prompts, (unsigned long long)sum.requests_planned, o.n);
+        rc = CLI_EXIT_OK;
+    } else {
+        if (!quiet)
+            fprintf(stderr,
+                    "sampled %llu prompts: %llu candidates records, %llu short, %llu failed; "
+                    "%llu responses (%llu flagged), %llu requests from the journal; "
+                    "tokens %llu in / %llu out, $%.4f\n",
+                    (unsigned long long)sum.prompts, (unsigned long long)sum.records,
+                    (unsigned long long)sum.short_records, (unsigned long long)sum.failed,
+                    (unsigned long long)sum.responses, (unsigned long long)sum.flagged,
+                    (unsigned long long)sum.resumed, (unsigned long long)sum.prompt_tokens,
+                    (unsigned long long)sum.completion_tokens, sum.cost);
+        rc = CLI_EXIT_OK;
+    }
+    cai_sample_free(s);
+    cli_free_key(key);
+    return rc;
+
+bad_value:
+    return cli_bad_value("sample", sample_opts, c, optarg, NULL);
+}

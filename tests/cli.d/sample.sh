@@ -1,0 +1,74 @@
+# `cai sample` against the fake server's generation mode: output, resume from a cut journal
+# (as a kill leaves it) giving the same bytes and asking only for what is missing, concurrency
+# invariance, dry run, and the round sample -> run -i DIR. Sourced by tests/cli.sh.
+SM_TMP=$(mktemp -d)
+printf '%s\n' '{"id":"a","prompt":"\n\nHuman: Hi there\n\nAssistant:"}' \
+    '{"id":"b","prompt":[{"role":"user","content":"Tell me a joke"}]}' \
+    '{"chosen":"\n\nHuman: Q?\n\nAssistant: A.","rejected":"\n\nHuman: Q?\n\nAssistant: B."}' \
+    '{"id":"d","prompt":"[[gen:dup]] say"}' '{"id":"e","prompt":"[[gen:empty]] say"}' \
+    '{"id":"f","prompt":"[[gen:words=30]] long"}' >"$SM_TMP/p.jsonl"
+start_fake "$SM_TMP" --generate auto
+SM_URL="http://127.0.0.1:$FAKE_PORT/v1"
+sm() { "$CAI" sample -q -i "$SM_TMP/p.jsonl" -m pol --base-url "$SM_URL" --n 3 --max-tokens 20 \
+    --seed 7 "$@"; }
+
+sm -o "$SM_TMP/S"
+check "sample writes a directory" 0 $?
+[ "$(gzip -dc "$SM_TMP/S/candidates.jsonl.gz" | wc -l)" = 6 ] &&
+    gzip -dc "$SM_TMP/S/candidates.jsonl.gz" | grep '"id":"e"' | grep -q '"empty"'
+check "six candidates records, empty responses flagged" 0 $?
+gzip -dc "$SM_TMP/S/candidates.jsonl.gz" | grep '"id":"d"' | grep -q '"duplicate"' &&
+    gzip -dc "$SM_TMP/S/candidates.jsonl.gz" | grep '"id":"f"' | grep -q '"truncated"'
+check "duplicate and truncated responses are flagged" 0 $?
+[ "$(gzip -dc "$SM_TMP/S/candidates.jsonl.gz" | grep -c '"id":"l3","prompt":"\\n\\nHuman: Q?\\n\\nAssistant:"')" = 1 ]
+check "an HH pair gives its prompt; no id: l<line>" 0 $?
+
+# a kill leaves the journal cut after some records: resume asks only for the rest
+mkdir "$SM_TMP/R"
+head -n 3 "$SM_TMP/S/journal.cai" >"$SM_TMP/R/journal.cai"
+before=$(grep -c . "$SM_TMP/fake.log" 2>/dev/null || echo 0)
+sm -o "$SM_TMP/R"
+check "resume from a cut journal" 0 $?
+for f in candidates.jsonl.gz short.jsonl.gz failed.jsonl.gz manifest.json; do
+    cmp -s "$SM_TMP/S/$f" "$SM_TMP/R/$f" || echo "differs: $f"
+done >"$SM_TMP/diff"
+[ ! -s "$SM_TMP/diff" ]
+check "resumed output is byte-identical" 0 $?
+
+sm -o "$SM_TMP/C1" --concurrency 1
+cmp -s "$SM_TMP/S/candidates.jsonl.gz" "$SM_TMP/C1/candidates.jsonl.gz"
+check "concurrency 1 gives the same bytes" 0 $?
+
+sm -o "$SM_TMP/F" --skip-flagged
+gzip -dc "$SM_TMP/F/candidates.jsonl.gz" "$SM_TMP/F/short.jsonl.gz" | grep '"id":"d"' |
+    grep -q '"skipped":\[{"index":1'
+check "--skip-flagged moves flagged responses to skipped" 0 $?
+gzip -dc "$SM_TMP/F/short.jsonl.gz" | grep -q '"id":"e"'
+check "--skip-flagged: a prompt left with fewer than two goes to short" 0 $?
+
+sm --dry-run >"$SM_TMP/dry.out" 2>"$SM_TMP/dry.err"
+check "dry run" 0 $?
+grep -q '"n":3' "$SM_TMP/dry.out" && grep -q '6 prompts, 6 requests' "$SM_TMP/dry.err" &&
+    [ ! -e "$SM_TMP/D" ]
+check "dry run prints the body and the request count" 0 $?
+
+"$CAI" sample -q -i "$SM_TMP/p.jsonl" -o "$SM_TMP/X" -m pol --base-url "$SM_URL" --n 3 \
+    --max-tokens 21 --seed 7 --force 2>/dev/null
+# a different setting over the same journal is refused
+"$CAI" sample -q -i "$SM_TMP/p.jsonl" -o "$SM_TMP/S" -m pol --base-url "$SM_URL" --n 3 \
+    --max-tokens 21 --seed 7 2>/dev/null
+check "other settings over a journal are refused" 2 $?
+
+printf '{"id":"x"}\n' >"$SM_TMP/bad.jsonl"
+"$CAI" sample -q -i "$SM_TMP/bad.jsonl" -o "$SM_TMP/B" -m pol --base-url "$SM_URL" 2>"$SM_TMP/bad.err"
+check "a line without a prompt is an input error" 2 $?
+grep -q 'bad.jsonl:1:' "$SM_TMP/bad.err"
+check "it names file:line" 0 $?
+
+# the round: sample 2 responses, judge them with cai run -i DIR
+"$CAI" sample -q -i "$SM_TMP/p.jsonl" -o "$SM_TMP/S2" -m pol --base-url "$SM_URL" --n 2 --seed 1 &&
+    "$CAI" run -q -i "$SM_TMP/S2" -o "$SM_TMP/J" -c "$SRC/constitution/hhh.json" -j openai -m judge \
+        --base-url "$SM_URL" --test-fraction 0
+check "sample then run -i DIR" 0 $?
+stop_fake
+rm -rf "$SM_TMP"
