@@ -2,6 +2,7 @@
 /* `cai sample`: prompts in, N responses each from the engine's sample requests, candidates out. */
 #include "cai/sample.h"
 #include "error_int.h"
+#include "util_int.h"
 #include "gen_records_int.h"
 #include "gen_wire_int.h"
 #include "hash_int.h"
@@ -796,12 +797,11 @@ cai_status cai_sample_execute(cai_sample *s, cai_sample_summary *sum, cai_error 
         if ((st = cai_outdir__open(&s->outdir, s->o.output_dir, &oo, err)) != CAI_OK)
             goto out;
     }
-    jpath = malloc(strlen(s->o.output_dir) + sizeof(CAI_OUTDIR_JOURNAL) + 2);
+    jpath = cai__path_join(s->o.output_dir, CAI_OUTDIR_JOURNAL);
     if (!jpath) {
         st = cai_error__set(err, CAI_ENOMEM, "out of memory");
         goto out;
     }
-    sprintf(jpath, "%s/%s", s->o.output_dir, CAI_OUTDIR_JOURNAL);
     {
         cai_journal_open_opts jo;
 
