@@ -333,3 +333,17 @@ const char *cai_margin_mode_name(cai_margin_mode m)
     }
     return "unknown";
 }
+
+cai_status cai_revise_opts_init(cai_revise_opts *o, unsigned version)
+{
+    if (!o)
+        return CAI_EINVAL;
+    if (version != CAI_REVISE_OPTS_VERSION)
+        return unknown_version("cai_revise_opts", version, CAI_REVISE_OPTS_VERSION, NULL);
+    memset(o, 0, sizeof(*o));
+    o->version = CAI_REVISE_OPTS_VERSION;
+    cai_judge_opts_init(&o->judge, CAI_JUDGE_OPTS_VERSION);
+    o->rounds = 1;
+    o->temperature = -1;
+    return CAI_OK;
+}
