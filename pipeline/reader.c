@@ -445,8 +445,12 @@ static cai_status read_fields(const line_ctx *lc, cai_format fmt, fields *f)
 /* The format of this line: forced, or recognised from its fields. */
 static cai_status pick_format(const line_ctx *lc, const fields *f, cai_format *fmt)
 {
-    cai_recfmt_keys k = {f->prompt,  f->a,        f->b,
-                         f->responses, f->chosen, f->rejected,
+    cai_recfmt_keys k = {f->prompt,
+                         f->a,
+                         f->b,
+                         f->responses,
+                         f->chosen,
+                         f->rejected,
                          cJSON_GetObjectItemCaseSensitive(lc->r->doc, "completion"),
                          cJSON_GetObjectItemCaseSensitive(lc->r->doc, "messages")};
 

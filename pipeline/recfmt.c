@@ -24,9 +24,7 @@ cai_format cai_recfmt__detect(const cai_recfmt_keys *k)
     if (k->response_a || k->response_b)
         return CAI_FORMAT_PAIRS;
     if (!k->chosen && !k->rejected)
-        return k->completion ? CAI_FORMAT_SFT
-               : k->messages ? CAI_FORMAT_MESSAGES
-                             : CAI_FORMAT_AUTO;
+        return k->completion ? CAI_FORMAT_SFT : k->messages ? CAI_FORMAT_MESSAGES : CAI_FORMAT_AUTO;
     if (!k->prompt)
         return CAI_FORMAT_HH;
     return cJSON_IsArray(k->prompt) || cJSON_IsArray(k->chosen) || cJSON_IsArray(k->rejected)

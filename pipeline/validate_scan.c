@@ -532,8 +532,9 @@ static cai_status check_order(scan *s, int labelled, cai_error *err)
     if (labelled == RESP_COMPLETION) {
         i = n > 0 && t[0].role == CAI_ROLE_SYSTEM;
         if (i < n && t[i].role != CAI_ROLE_USER)
-            STRUCT_ERR(s, err, CAI_VK_ROLES,
-                       "the first turn after the system turn is an assistant turn, not a user turn");
+            STRUCT_ERR(
+                s, err, CAI_VK_ROLES,
+                "the first turn after the system turn is an assistant turn, not a user turn");
     }
     for (k = 1; k < s->n_seqs; k++) {
         const cai_vturn *r = s->turns + s->seq_start[k];
@@ -635,14 +636,15 @@ static cai_status read_candidates(scan *s, const cJSON *o, cai_error *err)
         STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"responses\" is %s, not a list", type_name(list));
     n = cJSON_GetArraySize(list);
     if (n > MAX_CANDIDATES)
-        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"responses\" has %d items, over %d", n,
-                   MAX_CANDIDATES);
+        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"responses\" has %d items, over %d", n, MAX_CANDIDATES);
     memset(s->truncated, 0, sizeof(s->truncated));
     if (samples) {
         const cJSON *d;
         if (!cJSON_IsArray(samples) || cJSON_GetArraySize(samples) != n)
-            STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"samples\" is not a list of %d objects, one per "
-                       "response", n);
+            STRUCT_ERR(s, err, CAI_VK_SCHEMA,
+                       "\"samples\" is not a list of %d objects, one per "
+                       "response",
+                       n);
         cJSON_ArrayForEach(d, samples)
         {
             const cJSON *fr = cJSON_GetObjectItemCaseSensitive(d, "finish_reason");
@@ -718,8 +720,7 @@ static cai_status read_messages(scan *s, const cJSON *o, cai_error *err)
     if (!m)
         STRUCT_ERR(s, err, CAI_VK_SCHEMA, "missing \"messages\"");
     if (!cJSON_IsArray(m))
-        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"messages\" is %s, not a message list",
-                   type_name(m));
+        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"messages\" is %s, not a message list", type_name(m));
     begin_seq(s);
     st = get_messages(s, m, "messages", err);
     if (st != CAI_OK || s->structural)
@@ -729,7 +730,7 @@ static cai_status read_messages(scan *s, const cJSON *o, cai_error *err)
         STRUCT_ERR(s, err, CAI_VK_ROLES, "%s, not an assistant turn",
                    n == 0 ? "\"messages\" is empty: the last turn is none"
                    : s->turns[n - 1].role == CAI_ROLE_USER ? "the last turn is a user turn"
-                                                            : "the last turn is a system turn");
+                                                           : "the last turn is a system turn");
     if (n < 2)
         STRUCT_ERR(s, err, CAI_VK_ROLES, "no user turn before the assistant's answer");
     s->seq_len[0] = n - 1;
@@ -818,9 +819,9 @@ static cai_status check_candidates(scan *s, cai_error *err)
         int ok = !blank_seq(&r[i]) && !s->truncated[i];
 
         if (s->truncated[i])
-            st = content_err(s, err, CAI_VK_TRUNCATED,
-                             "response %zu was cut at max_tokens (finish_reason \"length\")",
-                             i + 1);
+            st =
+                content_err(s, err, CAI_VK_TRUNCATED,
+                            "response %zu was cut at max_tokens (finish_reason \"length\")", i + 1);
         for (j = 0; ok && j < i; j++)
             ok = !same_trimmed_seq(&r[i], &r[j]);
         usable += ok;
@@ -1074,7 +1075,7 @@ static cai_status check_glued(scan *s, const cJSON *o, cai_error *err)
                        "prompt + %s has no whitespace or role cue at the join (TRL and "
                        "OpenRLHF concatenate them as they are; reported for the first such "
                        "record of each file)",
-                       c == r                                  ? "completion"
+                       c == r                                    ? "completion"
                        : join_ok(p->valuestring, c->valuestring) ? "rejected"
                                                                  : "chosen");
 }
@@ -1144,14 +1145,16 @@ static cai_status read_line(scan *s, const char *line, size_t len, cai_error *er
         goto done;
     }
     rec.labelled = f == CAI_FORMAT_HH || f == CAI_FORMAT_TRL || f == CAI_FORMAT_CONVERSATIONAL;
-    mode = rec.labelled                                         ? RESP_LABELLED
+    mode = rec.labelled                                      ? RESP_LABELLED
            : f == CAI_FORMAT_SFT || f == CAI_FORMAT_MESSAGES ? RESP_COMPLETION
-                                                              : RESP_UNLABELLED;
+                                                             : RESP_UNLABELLED;
     /* training data: preference pairs, SFT prompt/completion and SFT messages are three
      * datasets, each loaded on its own */
-    if (mode != RESP_UNLABELLED &&
-        (st = check_drift(s, rec.labelled ? 0 : f == CAI_FORMAT_SFT ? 1 : 2, line, len, err)) !=
-            CAI_OK)
+    if (mode != RESP_UNLABELLED && (st = check_drift(s,
+                                                     rec.labelled          ? 0
+                                                     : f == CAI_FORMAT_SFT ? 1
+                                                                           : 2,
+                                                     line, len, err)) != CAI_OK)
         goto done;
     if ((f == CAI_FORMAT_TRL || f == CAI_FORMAT_SFT) && (st = check_glued(s, o, err)) != CAI_OK)
         goto done;
@@ -1527,16 +1530,16 @@ plan_dir(const char *dir, plan *p, const cai_vscan_opts *o, const cai_vsink *sin
                 const cJSON *list;
                 cJSON_ArrayForEach(list, m)
                 {
-                    int data = strcmp(list->string, "short") != 0 &&
-                               strcmp(list->string, "failed") != 0;
+                    int data =
+                        strcmp(list->string, "short") != 0 && strcmp(list->string, "failed") != 0;
                     if (!cJSON_IsArray(list) || strcmp(list->string, "files") == 0)
                         continue;
                     k = 0;
                     cJSON_ArrayForEach(e, list)
                     {
                         snprintf(where, sizeof(where), "%.40s[%d]", list->string, k++);
-                        st = manifest_entry(dir, e, where, data, p, before, &listed, o, sink,
-                                            mpath, err);
+                        st = manifest_entry(dir, e, where, data, p, before, &listed, o, sink, mpath,
+                                            err);
                         if (st != CAI_OK)
                             goto out;
                     }

@@ -115,8 +115,10 @@ static const cai_finding *find_kind(const cai_report *r, const char *kind, size_
 /* ---- crafted defective files (data-driven) ---------------------------------------------- */
 
 static const char *const cases[] = {
-    "trl_good",           "trl_defects", "conversational_defects", "hh_defects", "pairs_defects",
-    "candidates_defects", "duplicates",  "candidates_sample",      "sft_defects", "messages_defects",
+    "trl_good",         "trl_defects",       "conversational_defects",
+    "hh_defects",       "pairs_defects",     "candidates_defects",
+    "duplicates",       "candidates_sample", "sft_defects",
+    "messages_defects",
 };
 
 START_TEST(validate_reports_each_defect_with_its_line)
@@ -180,8 +182,8 @@ START_TEST(reader_refuses_sft_records_that_validate_detects)
     size_t i;
 
     for (i = 0; i < 2; i++) {
-        char *path = data_path(files[i][0]), *want = tu_strdupf("%s:1: an SFT record %s", path,
-                                                                files[i][1]);
+        char *path = data_path(files[i][0]),
+             *want = tu_strdupf("%s:1: an SFT record %s", path, files[i][1]);
         cai_reader *rd = NULL;
         const cai_record *rec;
         cai_error err = {0};
