@@ -216,7 +216,7 @@ cai_status cai_validate_opts__check(const cai_validate_opts *o, cai_error *err)
         return CAI_OK;
     if (o->version != CAI_VALIDATE_OPTS_VERSION)
         return unknown_version(s, o->version, CAI_VALIDATE_OPTS_VERSION, err);
-    CHECK_ENUM(s, o, format, CAI_FORMAT_CONVERSATIONAL);
+    CHECK_ENUM(s, o, format, CAI_FORMAT_MESSAGES);
     CHECK_D(s, o, alpha, 0, 1);
     CHECK_D(s, o, min_consistency, 0, 1);
     return CAI_OK;
@@ -230,7 +230,7 @@ cai_status cai_stats_opts__check(const cai_stats_opts *o, cai_error *err)
         return CAI_OK;
     if (o->version != CAI_STATS_OPTS_VERSION)
         return unknown_version(s, o->version, CAI_STATS_OPTS_VERSION, err);
-    CHECK_ENUM(s, o, format, CAI_FORMAT_CONVERSATIONAL);
+    CHECK_ENUM(s, o, format, CAI_FORMAT_MESSAGES);
     return CAI_OK;
 }
 

@@ -54,8 +54,8 @@ typedef struct line_ctx {
     cai_error *err;
 } line_ctx;
 
-static const char *const format_names[] = {"auto", "pairs", "candidates",
-                                           "hh",   "trl",   "conversational"};
+static const char *const format_names[] = {"auto", "pairs",          "candidates", "hh",
+                                           "trl",  "conversational", "sft",        "messages"};
 
 int cai_format_parse(const char *name)
 {
@@ -434,6 +434,8 @@ static cai_status read_fields(const line_ctx *lc, cai_format fmt, fields *f)
         r->rec.n_responses = 2;
         r->rec.human_choice = 0;
         return CAI_OK;
+    case CAI_FORMAT_SFT:
+    case CAI_FORMAT_MESSAGES: /* refused by pick_format */
     case CAI_FORMAT_AUTO:
         break;
     }
@@ -443,7 +445,14 @@ static cai_status read_fields(const line_ctx *lc, cai_format fmt, fields *f)
 /* The format of this line: forced, or recognised from its fields. */
 static cai_status pick_format(const line_ctx *lc, const fields *f, cai_format *fmt)
 {
-    cai_recfmt_keys k = {f->prompt, f->a, f->b, f->responses, f->chosen, f->rejected};
+    cai_recfmt_keys k = {f->prompt,
+                         f->a,
+                         f->b,
+                         f->responses,
+                         f->chosen,
+                         f->rejected,
+                         cJSON_GetObjectItemCaseSensitive(lc->r->doc, "completion"),
+                         cJSON_GetObjectItemCaseSensitive(lc->r->doc, "messages")};
 
     if (lc->r->o.format != CAI_FORMAT_AUTO) {
         *fmt = lc->r->o.format;
@@ -455,6 +464,13 @@ static cai_status pick_format(const line_ctx *lc, const fields *f, cai_format *f
             lc, CAI_ESCHEMA,
             "unrecognised record: expected \"prompt\" with \"response_a\"/\"response_b\" or "
             "\"responses\", or \"chosen\"/\"rejected\"");
+    /* the scanner's rule reads these as SFT data: say so rather than "unrecognised" */
+    if (*fmt == CAI_FORMAT_SFT || *fmt == CAI_FORMAT_MESSAGES)
+        return fail(lc, CAI_ESCHEMA,
+                    "an SFT record (%s): one response, nothing for a judge to compare; judge "
+                    "pairs, candidates, hh, trl or conversational records (cai validate checks "
+                    "SFT files)",
+                    *fmt == CAI_FORMAT_SFT ? "prompt/completion" : "messages");
     return CAI_OK;
 }
 

@@ -13,6 +13,8 @@ void cai_recfmt__keys(const cJSON *o, cai_recfmt_keys *k)
     k->responses = cJSON_GetObjectItemCaseSensitive(o, "responses");
     k->chosen = cJSON_GetObjectItemCaseSensitive(o, "chosen");
     k->rejected = cJSON_GetObjectItemCaseSensitive(o, "rejected");
+    k->completion = cJSON_GetObjectItemCaseSensitive(o, "completion");
+    k->messages = cJSON_GetObjectItemCaseSensitive(o, "messages");
 }
 
 cai_format cai_recfmt__detect(const cai_recfmt_keys *k)
@@ -22,7 +24,7 @@ cai_format cai_recfmt__detect(const cai_recfmt_keys *k)
     if (k->response_a || k->response_b)
         return CAI_FORMAT_PAIRS;
     if (!k->chosen && !k->rejected)
-        return CAI_FORMAT_AUTO;
+        return k->completion ? CAI_FORMAT_SFT : k->messages ? CAI_FORMAT_MESSAGES : CAI_FORMAT_AUTO;
     if (!k->prompt)
         return CAI_FORMAT_HH;
     return cJSON_IsArray(k->prompt) || cJSON_IsArray(k->chosen) || cJSON_IsArray(k->rejected)
@@ -36,6 +38,8 @@ const char *const *cai_recfmt__format_keys(cai_format f)
     static const char *const candidates[] = {"prompt", "responses", NULL};
     static const char *const hh[] = {"chosen", "rejected", NULL};
     static const char *const trl[] = {"prompt", "chosen", "rejected", NULL};
+    static const char *const sft[] = {"prompt", "completion", NULL};
+    static const char *const messages[] = {"messages", NULL};
 
     switch (f) {
     case CAI_FORMAT_PAIRS:
@@ -44,6 +48,10 @@ const char *const *cai_recfmt__format_keys(cai_format f)
         return candidates;
     case CAI_FORMAT_HH:
         return hh;
+    case CAI_FORMAT_SFT:
+        return sft;
+    case CAI_FORMAT_MESSAGES:
+        return messages;
     case CAI_FORMAT_TRL:
     case CAI_FORMAT_CONVERSATIONAL:
     case CAI_FORMAT_AUTO:

@@ -9,9 +9,10 @@
 
 struct cJSON;
 
-/* The six keys that decide a record's format, as found in one JSON object (NULL: absent). */
+/* The eight keys that decide a record's format, as found in one JSON object (NULL: absent). */
 typedef struct cai_recfmt_keys {
     const struct cJSON *prompt, *response_a, *response_b, *responses, *chosen, *rejected;
+    const struct cJSON *completion, *messages; /* the SFT formats */
 } cai_recfmt_keys;
 
 /* Fills k from o's members (the first of each name). */
@@ -20,7 +21,8 @@ void cai_recfmt__keys(const struct cJSON *o, cai_recfmt_keys *k);
 /*
  * The format a record with these keys is in, CAI_FORMAT_AUTO when none fits: "responses" ->
  * candidates; "response_a" or "response_b" -> pairs; "chosen" or "rejected" without "prompt" ->
- * hh; with "prompt" -> conversational when any of the three is a list, else trl. One key of a
+ * hh; with "prompt" -> conversational when any of the three is a list, else trl; then the SFT
+ * formats: "completion" -> sft (TRL prompt-completion); "messages" -> messages. One key of a
  * format is enough, so that a record missing the other is told "missing X", not "unknown".
  */
 cai_format cai_recfmt__detect(const cai_recfmt_keys *k);

@@ -215,6 +215,13 @@ static cai_status check_duplicates(vstate *v, const cai_vrec *rec, cai_error *er
 
     if (cai_fp__seq(&rec->prompt, &v->norm, &v->norm_cap, &pfp, &nprompt) != 0)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    /* SFT prompt/completion, SFT messages and preference records are three datasets: the same
+     * prompt in two of them (revise writes it to all three) is no duplicate */
+    if (rec->format == CAI_FORMAT_SFT || rec->format == CAI_FORMAT_MESSAGES) {
+        cai_fp tag = {0x5f7346ULL + (uint64_t)rec->format, 0x9e3779b97f4a7c15ULL};
+        pfp = cai_fp__mix(pfp, tag);
+        nprompt ^= 0xc2b2ae3d27d4eb4fULL * (uint64_t)rec->format;
+    }
     for (i = 0; i < n; i++)
         if (cai_fp__seq(&rec->resp[i], &v->norm, &v->norm_cap, &rf[i], &nr[i]) != 0)
             return cai_error__set(err, CAI_ENOMEM, "out of memory");

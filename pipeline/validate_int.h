@@ -27,8 +27,11 @@ typedef enum cai_vkind {
     CAI_VK_EMPTY_REJECTED,
     CAI_VK_EMPTY_RESPONSE, /* pairs / candidates */
     CAI_VK_IDENTICAL,
-    CAI_VK_CONTEXT, /* hh: chosen and rejected contexts differ */
-    CAI_VK_LABEL,   /* p_chosen outside [0, 1] or below 0.5 */
+    CAI_VK_CONTEXT,          /* hh: chosen and rejected contexts differ */
+    CAI_VK_LABEL,            /* p_chosen outside [0, 1] or below 0.5 */
+    CAI_VK_EMPTY_COMPLETION, /* sft / messages: the answer is blank */
+    CAI_VK_EMPTY_TURN,       /* messages: one turn is blank */
+    CAI_VK_TOO_FEW,          /* candidates: fewer than 2 usable responses */
     CAI_VK_MANIFEST,
     CAI_VK_MISSING,
     CAI_VK_SHA256,
@@ -56,7 +59,8 @@ typedef enum cai_vkind {
     CAI_VK_LENGTH_BIAS,
     CAI_VK_CONSISTENCY,
     CAI_VK_PRINCIPLE_BIAS,
-    CAI_VK_GLUED, /* trl: prompt + response has no whitespace or role cue at the join */
+    CAI_VK_GLUED,     /* trl: prompt + response has no whitespace or role cue at the join */
+    CAI_VK_TRUNCATED, /* candidates: a response cut at max_tokens (finish_reason "length") */
     /* judge health, warnings */
     CAI_VK_JUDGE_ORDER_CONSISTENCY,
     CAI_VK_JUDGE_HUMAN_AGREEMENT,

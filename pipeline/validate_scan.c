@@ -37,6 +37,9 @@ static const char *const kind_names[CAI_VK__COUNT] = {
     [CAI_VK_IDENTICAL] = "identical",
     [CAI_VK_CONTEXT] = "context_mismatch",
     [CAI_VK_LABEL] = "label",
+    [CAI_VK_EMPTY_COMPLETION] = "empty_completion",
+    [CAI_VK_EMPTY_TURN] = "empty_turn",
+    [CAI_VK_TOO_FEW] = "too_few_responses",
     [CAI_VK_MANIFEST] = "manifest",
     [CAI_VK_MISSING] = "missing_file",
     [CAI_VK_SHA256] = "sha256_mismatch",
@@ -57,6 +60,7 @@ static const char *const kind_names[CAI_VK__COUNT] = {
     [CAI_VK_CONSISTENCY] = "low_consistency",
     [CAI_VK_PRINCIPLE_BIAS] = "principle_bias",
     [CAI_VK_GLUED] = "glued",
+    [CAI_VK_TRUNCATED] = "truncated_response",
     [CAI_VK_NO_RECORDS] = "no_records",
     [CAI_VK_JUDGE_ALL_TIES] = "judge_all_ties",
     [CAI_VK_JUDGE_TEXT_FALLBACK] = "judge_text_fallback",
@@ -300,8 +304,11 @@ typedef struct scan {
     size_t n_seqs;
     cai_transcript tr[2];
     char msg[512];
-    char *ref_sig;         /* the first training record's type signature (cai_json__signature) */
-    char ref_where[300];   /* its FILE:LINE */
+    unsigned char truncated[CAI_VREC_MAX_RESP]; /* candidates: finish_reason "length" */
+    /* per kind of training data (preference, sft, messages): the first record's type signature
+     * (cai_json__signature) and its FILE:LINE */
+    char *ref_sig[3];
+    char ref_where[3][300];
     size_t drift_reported; /* 1 + index of the last file with a schema_drift finding */
     size_t glued_reported; /* ... with a glued finding */
 } scan;
@@ -497,9 +504,14 @@ static const char *turn_role_name(cai_role r)
     return r == CAI_ROLE_USER ? "user" : r == CAI_ROLE_ASSISTANT ? "assistant" : "system";
 }
 
+/* What the responses of a record are: check_order's and check_content's names for them. */
+enum { RESP_UNLABELLED, RESP_LABELLED, RESP_COMPLETION };
+
 /* Turn order of a prompt (seq 0) and the responses: the prompt may open with one system turn
  * and ends on a user turn; a response opens with an assistant turn. Two turns of one role in a
- * row are only a warning: the text is usable, but strict chat templates refuse it. */
+ * row are only a warning: the text is usable, but strict chat templates refuse it. SFT data
+ * (RESP_COMPLETION) is stricter: its prompt's first turn after the system turn is a user turn,
+ * and its completion holds assistant turns only. */
 static cai_status check_order(scan *s, int labelled, cai_error *err)
 {
     size_t i, k, start = s->seq_start[0], n = s->seq_len[0];
@@ -517,10 +529,19 @@ static cai_status check_order(scan *s, int labelled, cai_error *err)
     if (n > 0 && t[n - 1].role != CAI_ROLE_USER)
         STRUCT_ERR(s, err, CAI_VK_ROLES, "the prompt ends on %s turn, not a user turn",
                    t[n - 1].role == CAI_ROLE_ASSISTANT ? "an assistant" : "a system");
+    if (labelled == RESP_COMPLETION) {
+        i = n > 0 && t[0].role == CAI_ROLE_SYSTEM;
+        if (i < n && t[i].role != CAI_ROLE_USER)
+            STRUCT_ERR(
+                s, err, CAI_VK_ROLES,
+                "the first turn after the system turn is an assistant turn, not a user turn");
+    }
     for (k = 1; k < s->n_seqs; k++) {
         const cai_vturn *r = s->turns + s->seq_start[k];
         size_t m = s->seq_len[k];
-        const char *name = !labelled ? "a response" : k == 1 ? "chosen" : "rejected";
+        const char *name = labelled == RESP_COMPLETION ? "the completion"
+                           : labelled == RESP_LABELLED ? (k == 1 ? "chosen" : "rejected")
+                                                       : "a response";
 
         if (m > 0 && r[0].role != CAI_ROLE_ASSISTANT)
             STRUCT_ERR(s, err, CAI_VK_ROLES, "%s starts with a %s turn, not an assistant turn",
@@ -528,6 +549,11 @@ static cai_status check_order(scan *s, int labelled, cai_error *err)
         for (i = 0; i < m; i++) {
             if (r[i].role == CAI_ROLE_SYSTEM)
                 STRUCT_ERR(s, err, CAI_VK_ROLES, "%s has a system turn", name);
+            if (labelled == RESP_COMPLETION && r[i].role != CAI_ROLE_ASSISTANT)
+                STRUCT_ERR(s, err, CAI_VK_ROLES,
+                           "the completion has a user turn (turn %zu): the answer goes on "
+                           "with the next question",
+                           i + 1);
             if (i > 0 && r[i].role == r[i - 1].role)
                 alternation = 1;
         }
@@ -596,9 +622,12 @@ static cai_status read_hh(scan *s, const cJSON *o, cai_error *err)
     return CAI_OK;
 }
 
+/* candidates: 0 to 64 responses (fewer than 2 is a content error, check_candidates), and the
+ * per-response "samples" that `cai sample` writes (their finish_reason). */
 static cai_status read_candidates(scan *s, const cJSON *o, cai_error *err)
 {
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(o, "responses"), *r;
+    const cJSON *samples = cJSON_GetObjectItemCaseSensitive(o, "samples");
     int n, i = 0;
 
     if (!list)
@@ -606,9 +635,26 @@ static cai_status read_candidates(scan *s, const cJSON *o, cai_error *err)
     if (!cJSON_IsArray(list))
         STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"responses\" is %s, not a list", type_name(list));
     n = cJSON_GetArraySize(list);
-    if (n < 2 || n > MAX_CANDIDATES)
-        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"responses\" has %d items, not 2 to %d", n,
-                   MAX_CANDIDATES);
+    if (n > MAX_CANDIDATES)
+        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"responses\" has %d items, over %d", n, MAX_CANDIDATES);
+    memset(s->truncated, 0, sizeof(s->truncated));
+    if (samples) {
+        const cJSON *d;
+        if (!cJSON_IsArray(samples) || cJSON_GetArraySize(samples) != n)
+            STRUCT_ERR(s, err, CAI_VK_SCHEMA,
+                       "\"samples\" is not a list of %d objects, one per "
+                       "response",
+                       n);
+        cJSON_ArrayForEach(d, samples)
+        {
+            const cJSON *fr = cJSON_GetObjectItemCaseSensitive(d, "finish_reason");
+            if (!cJSON_IsObject(d) || (fr && !cJSON_IsString(fr) && !cJSON_IsNull(fr)))
+                STRUCT_ERR(s, err, CAI_VK_SCHEMA,
+                           "samples[%d] is not an object with a string \"finish_reason\"", i);
+            s->truncated[i++] = cJSON_IsString(fr) && strcmp(fr->valuestring, "length") == 0;
+        }
+        i = 0;
+    }
     cJSON_ArrayForEach(r, list)
     {
         if (!cJSON_IsString(r))
@@ -619,6 +665,78 @@ static cai_status read_candidates(scan *s, const cJSON *o, cai_error *err)
         end_seq(s);
         i++;
     }
+    return CAI_OK;
+}
+
+/* sft (TRL prompt-completion): a string prompt with a string completion, or a message-list
+ * prompt with a message-list completion. */
+static cai_status read_sft(scan *s, const cJSON *o, cai_error *err)
+{
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "prompt");
+    cai_status st = get_prompt(s, o, 0, err);
+
+    if (st != CAI_OK || s->structural)
+        return st;
+    return cJSON_IsArray(p) ? get_response_list(s, o, "completion", err)
+                            : get_response_str(s, o, "completion", err);
+}
+
+/* A string completion that holds an HH turn marker wrote the next turns too; an HH transcript
+ * prompt (one that opens with "\n\nHuman:") must end on the "\n\nAssistant:" cue. */
+static cai_status check_sft_strings(scan *s, const cJSON *o, cai_error *err)
+{
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "prompt");
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(o, "completion");
+    static const char cue[] = "\n\nAssistant:";
+    size_t n;
+
+    if (!cJSON_IsString(p) || !cJSON_IsString(c))
+        return CAI_OK;
+    if (strstr(c->valuestring, "\n\nHuman:") || strstr(c->valuestring, "\n\nAssistant:"))
+        STRUCT_ERR(s, err, CAI_VK_ROLES,
+                   "the completion holds a \"\\n\\n%s:\" turn: the answer goes on with the "
+                   "next turns",
+                   strstr(c->valuestring, "\n\nHuman:") ? "Human" : "Assistant");
+    if (strncmp(p->valuestring, "\n\nHuman:", sizeof("\n\nHuman:") - 1) != 0)
+        return CAI_OK;
+    n = strlen(p->valuestring);
+    while (n > 0 && (p->valuestring[n - 1] == ' ' || p->valuestring[n - 1] == '\t'))
+        n--;
+    if (n < sizeof(cue) - 1 || memcmp(p->valuestring + n - (sizeof(cue) - 1), cue, sizeof(cue) - 1))
+        STRUCT_ERR(s, err, CAI_VK_ROLES,
+                   "the prompt is an HH transcript that does not end with \"\\n\\nAssistant:\": "
+                   "the completion is not the assistant's turn");
+    return CAI_OK;
+}
+
+/* messages (TRL conversational): the turns before the last are the prompt, the last (an
+ * assistant turn) the completion. */
+static cai_status read_messages(scan *s, const cJSON *o, cai_error *err)
+{
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, "messages");
+    cai_status st;
+    size_t n;
+
+    if (!m)
+        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "missing \"messages\"");
+    if (!cJSON_IsArray(m))
+        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"messages\" is %s, not a message list", type_name(m));
+    begin_seq(s);
+    st = get_messages(s, m, "messages", err);
+    if (st != CAI_OK || s->structural)
+        return st;
+    n = s->n_turns;
+    if (n == 0 || s->turns[n - 1].role != CAI_ROLE_ASSISTANT)
+        STRUCT_ERR(s, err, CAI_VK_ROLES, "%s, not an assistant turn",
+                   n == 0 ? "\"messages\" is empty: the last turn is none"
+                   : s->turns[n - 1].role == CAI_ROLE_USER ? "the last turn is a user turn"
+                                                           : "the last turn is a system turn");
+    if (n < 2)
+        STRUCT_ERR(s, err, CAI_VK_ROLES, "no user turn before the assistant's answer");
+    s->seq_len[0] = n - 1;
+    s->seq_start[1] = n - 1;
+    s->seq_len[1] = 1;
+    s->n_seqs = 2;
     return CAI_OK;
 }
 
@@ -648,7 +766,75 @@ static int same_seq(const cai_vseq *a, const cai_vseq *b)
     return 1;
 }
 
-static cai_status check_content(scan *s, int labelled, cai_error *err)
+/* Equal after trimming the ends' white space (one turn each): how `cai sample` flags a
+ * candidate that repeats another. */
+static int same_trimmed_seq(const cai_vseq *a, const cai_vseq *b)
+{
+    const char *x, *y;
+    size_t nx, ny;
+
+    if (a->n != 1 || b->n != 1)
+        return same_seq(a, b);
+    for (x = a->t[0].s, nx = a->t[0].len; nx && isspace((unsigned char)*x); x++, nx--)
+        ;
+    for (y = b->t[0].s, ny = b->t[0].len; ny && isspace((unsigned char)*y); y++, ny--)
+        ;
+    while (nx && isspace((unsigned char)x[nx - 1]))
+        nx--;
+    while (ny && isspace((unsigned char)y[ny - 1]))
+        ny--;
+    return nx == ny && memcmp(x, y, nx) == 0;
+}
+
+/* messages: a blank turn inside a prompt that is not blank as a whole (once per record). */
+static cai_status check_turns(scan *s, cai_error *err)
+{
+    const cai_vseq *p = &s->seqs[0];
+    size_t i;
+
+    if (blank_seq(p))
+        return CAI_OK; /* empty_prompt says it */
+    for (i = 0; i < p->n; i++) {
+        cai_vseq one = {p->t + i, 1};
+        if (blank_seq(&one))
+            return content_err(s, err, CAI_VK_EMPTY_TURN,
+                               "messages[%zu] (%s) is empty or whitespace-only", i,
+                               turn_role_name(p->t[i].role));
+    }
+    return CAI_OK;
+}
+
+/*
+ * candidates: responses cut at max_tokens (a warning each), and fewer than two usable
+ * responses (an error): usable is what `cai sample` leaves unflagged, neither empty nor
+ * truncated nor a repeat of an earlier response of the record (ends trimmed).
+ */
+static cai_status check_candidates(scan *s, cai_error *err)
+{
+    size_t i, j, n = s->n_seqs - 1, usable = 0;
+    const cai_vseq *r = s->seqs + 1;
+    cai_status st = CAI_OK;
+
+    for (i = 0; st == CAI_OK && i < n; i++) {
+        int ok = !blank_seq(&r[i]) && !s->truncated[i];
+
+        if (s->truncated[i])
+            st =
+                content_err(s, err, CAI_VK_TRUNCATED,
+                            "response %zu was cut at max_tokens (finish_reason \"length\")", i + 1);
+        for (j = 0; ok && j < i; j++)
+            ok = !same_trimmed_seq(&r[i], &r[j]);
+        usable += ok;
+    }
+    if (st == CAI_OK && usable < 2)
+        st = content_err(s, err, CAI_VK_TOO_FEW,
+                         "%zu usable response%s of %zu (empty, truncated and repeated ones left "
+                         "out): no pair to judge",
+                         usable, usable == 1 ? "" : "s", n);
+    return st;
+}
+
+static cai_status check_content(scan *s, int labelled, cai_format f, cai_error *err)
 {
     size_t i, j, n = s->n_seqs - 1;
     const cai_vseq *r = s->seqs + 1;
@@ -659,7 +845,10 @@ static cai_status check_content(scan *s, int labelled, cai_error *err)
     for (i = 0; st == CAI_OK && i < n; i++) {
         if (!blank_seq(&r[i]))
             continue;
-        if (labelled)
+        if (labelled == RESP_COMPLETION)
+            st = content_err(s, err, CAI_VK_EMPTY_COMPLETION,
+                             "the completion is empty or whitespace-only");
+        else if (labelled)
             st = content_err(s, err, i == 0 ? CAI_VK_EMPTY_CHOSEN : CAI_VK_EMPTY_REJECTED,
                              "the %s response is empty or whitespace-only",
                              i == 0 ? "chosen" : "rejected");
@@ -669,7 +858,8 @@ static cai_status check_content(scan *s, int labelled, cai_error *err)
     }
     for (i = 0; st == CAI_OK && i < n; i++) {
         for (j = i + 1; j < n; j++) {
-            if (!same_seq(&r[i], &r[j]))
+            if (f == CAI_FORMAT_CANDIDATES ? !same_trimmed_seq(&r[i], &r[j])
+                                           : !same_seq(&r[i], &r[j]))
                 continue;
             if (labelled)
                 st = content_err(s, err, CAI_VK_IDENTICAL, "chosen and rejected are identical");
@@ -829,26 +1019,26 @@ static void sig_diff(const char *ref, const char *cur, char *out, size_t n)
  * between records fails the load. Checked for training records (trl, conversational, hh); once
  * per file, naming the first record that differs.
  */
-static cai_status check_drift(scan *s, const char *line, size_t len, cai_error *err)
+static cai_status check_drift(scan *s, int cls, const char *line, size_t len, cai_error *err)
 {
     char *sig = cai_json__signature(line, len), why[160];
     cai_status st = CAI_OK;
 
     if (!sig)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
-    if (!s->ref_sig) {
-        s->ref_sig = sig;
-        snprintf(s->ref_where, sizeof(s->ref_where), "%.260s:%llu", s->file.path,
+    if (!s->ref_sig[cls]) {
+        s->ref_sig[cls] = sig;
+        snprintf(s->ref_where[cls], sizeof(s->ref_where[cls]), "%.260s:%llu", s->file.path,
                  (unsigned long long)s->line);
         return CAI_OK;
     }
-    if (strcmp(sig, s->ref_sig) != 0 && s->drift_reported != s->file.index + 1) {
+    if (strcmp(sig, s->ref_sig[cls]) != 0 && s->drift_reported != s->file.index + 1) {
         s->drift_reported = s->file.index + 1;
-        sig_diff(s->ref_sig, sig, why, sizeof(why));
+        sig_diff(s->ref_sig[cls], sig, why, sizeof(why));
         snprintf(s->msg, sizeof(s->msg),
                  "schema drift: this record %s (path=type; s string, i integer, f float, b bool, "
                  "n null) unlike the first record at %.200s; `datasets` cannot load both",
-                 why, s->ref_where);
+                 why, s->ref_where[cls]);
         /* an error, but the record itself is sound: it still counts in the statistics */
         st = report(s, err, CAI_VK_DRIFT, s->msg);
     }
@@ -865,14 +1055,16 @@ static int join_ok(const char *prompt, const char *resp)
     return strchr(" \t\r\n", prompt[n - 1]) || strchr(" \t\r\n", resp[0]) || prompt[n - 1] == ':';
 }
 
-/* TRL and OpenRLHF train on prompt + chosen joined with no separator. Once per file: a file is
- * usually glued throughout or not at all. */
+/* TRL and OpenRLHF train on prompt + chosen (prompt + completion for SFT) joined with no
+ * separator. Once per file: a file is usually glued throughout or not at all. */
 static cai_status check_glued(scan *s, const cJSON *o, cai_error *err)
 {
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "prompt");
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(o, "chosen");
     const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, "rejected");
 
+    if (!c && !r)
+        c = r = cJSON_GetObjectItemCaseSensitive(o, "completion");
     if (!cJSON_IsString(p) || !cJSON_IsString(c) || !cJSON_IsString(r) ||
         s->glued_reported == s->file.index + 1)
         return CAI_OK;
@@ -883,7 +1075,9 @@ static cai_status check_glued(scan *s, const cJSON *o, cai_error *err)
                        "prompt + %s has no whitespace or role cue at the join (TRL and "
                        "OpenRLHF concatenate them as they are; reported for the first such "
                        "record of each file)",
-                       join_ok(p->valuestring, c->valuestring) ? "rejected" : "chosen");
+                       c == r                                    ? "completion"
+                       : join_ok(p->valuestring, c->valuestring) ? "rejected"
+                                                                 : "chosen");
 }
 
 static int has_escaped_nul(const char *line, size_t len)
@@ -907,6 +1101,7 @@ static cai_status read_line(scan *s, const char *line, size_t len, cai_error *er
     const cJSON *id;
     cai_status st = CAI_OK;
     size_t k;
+    int mode;
 
     s->n_turns = s->n_seqs = 0;
     memset(&rec, 0, sizeof(rec));
@@ -936,7 +1131,8 @@ static cai_status read_line(scan *s, const char *line, size_t len, cai_error *er
             s->line_bad = 1;
             st = report(s, err, CAI_VK_SCHEMA,
                         "no known format: expected prompt/chosen/rejected, chosen/rejected "
-                        "(hh), response_a/response_b (pairs) or responses (candidates)");
+                        "(hh), response_a/response_b (pairs), responses (candidates), "
+                        "prompt/completion (sft) or messages");
             goto done;
         }
         s->file.format = f;
@@ -949,9 +1145,18 @@ static cai_status read_line(scan *s, const char *line, size_t len, cai_error *er
         goto done;
     }
     rec.labelled = f == CAI_FORMAT_HH || f == CAI_FORMAT_TRL || f == CAI_FORMAT_CONVERSATIONAL;
-    if (rec.labelled && (st = check_drift(s, line, len, err)) != CAI_OK)
+    mode = rec.labelled                                      ? RESP_LABELLED
+           : f == CAI_FORMAT_SFT || f == CAI_FORMAT_MESSAGES ? RESP_COMPLETION
+                                                             : RESP_UNLABELLED;
+    /* training data: preference pairs, SFT prompt/completion and SFT messages are three
+     * datasets, each loaded on its own */
+    if (mode != RESP_UNLABELLED && (st = check_drift(s,
+                                                     rec.labelled          ? 0
+                                                     : f == CAI_FORMAT_SFT ? 1
+                                                                           : 2,
+                                                     line, len, err)) != CAI_OK)
         goto done;
-    if (f == CAI_FORMAT_TRL && (st = check_glued(s, o, err)) != CAI_OK)
+    if ((f == CAI_FORMAT_TRL || f == CAI_FORMAT_SFT) && (st = check_glued(s, o, err)) != CAI_OK)
         goto done;
     switch (f) {
     case CAI_FORMAT_HH:
@@ -983,6 +1188,14 @@ static cai_status read_line(scan *s, const char *line, size_t len, cai_error *er
         if (st == CAI_OK && !s->structural)
             st = read_candidates(s, o, err);
         break;
+    case CAI_FORMAT_SFT:
+        st = read_sft(s, o, err);
+        if (st == CAI_OK && !s->structural)
+            st = check_sft_strings(s, o, err);
+        break;
+    case CAI_FORMAT_MESSAGES:
+        st = read_messages(s, o, err);
+        break;
     case CAI_FORMAT_AUTO:
         break;
     }
@@ -993,9 +1206,13 @@ static cai_status read_line(scan *s, const char *line, size_t len, cai_error *er
         s->seqs[k].n = s->seq_len[k];
     }
     if (f != CAI_FORMAT_HH)
-        st = check_order(s, rec.labelled, err);
+        st = check_order(s, mode, err);
     if (st == CAI_OK && !s->structural)
-        st = check_content(s, rec.labelled, err);
+        st = check_content(s, mode, f, err);
+    if (st == CAI_OK && !s->structural && f == CAI_FORMAT_MESSAGES)
+        st = check_turns(s, err);
+    if (st == CAI_OK && !s->structural && f == CAI_FORMAT_CANDIDATES)
+        st = check_candidates(s, err);
     if (st == CAI_OK && !s->structural && rec.labelled)
         st = read_labels(s, o, &rec, err);
     if (st != CAI_OK || s->structural)
@@ -1306,6 +1523,28 @@ plan_dir(const char *dir, plan *p, const cai_vscan_opts *o, const cai_vsink *sin
                                     before, &listed, o, sink, mpath, err);
             if (st != CAI_OK)
                 goto out;
+            /* `cai sample` and `cai revise` ("cai_stage") list each output in a list of its
+             * own: "sft", "sft_messages" hold data; "short" and "failed" are set aside, only
+             * checked for integrity, like a run's "failed" */
+            if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(m, "cai_stage"))) {
+                const cJSON *list;
+                cJSON_ArrayForEach(list, m)
+                {
+                    int data =
+                        strcmp(list->string, "short") != 0 && strcmp(list->string, "failed") != 0;
+                    if (!cJSON_IsArray(list) || strcmp(list->string, "files") == 0)
+                        continue;
+                    k = 0;
+                    cJSON_ArrayForEach(e, list)
+                    {
+                        snprintf(where, sizeof(where), "%.40s[%d]", list->string, k++);
+                        st = manifest_entry(dir, e, where, data, p, before, &listed, o, sink, mpath,
+                                            err);
+                        if (st != CAI_OK)
+                            goto out;
+                    }
+                }
+            }
         }
     }
     st = walk(dir, "", 0, &found, err);
@@ -1452,7 +1691,8 @@ cai_status cai_vscan__run(const char *const *paths,
             st = sink->file_done(sink->payload, &s.file, err);
     }
     free(s.turns);
-    free(s.ref_sig);
+    for (i = 0; i < 3; i++)
+        free(s.ref_sig[i]);
     plan_free(&p);
     return st;
 }

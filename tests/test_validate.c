@@ -115,8 +115,10 @@ static const cai_finding *find_kind(const cai_report *r, const char *kind, size_
 /* ---- crafted defective files (data-driven) ---------------------------------------------- */
 
 static const char *const cases[] = {
-    "trl_good",           "trl_defects", "conversational_defects", "hh_defects", "pairs_defects",
-    "candidates_defects", "duplicates",
+    "trl_good",         "trl_defects",       "conversational_defects",
+    "hh_defects",       "pairs_defects",     "candidates_defects",
+    "duplicates",       "candidates_sample", "sft_defects",
+    "messages_defects",
 };
 
 START_TEST(validate_reports_each_defect_with_its_line)
@@ -152,7 +154,9 @@ START_TEST(validate_detects_the_format_of_each_file)
                                           {"conversational_defects.jsonl", "conversational"},
                                           {"hh_defects.jsonl", "hh"},
                                           {"pairs_defects.jsonl", "pairs"},
-                                          {"candidates_defects.jsonl", "candidates"}};
+                                          {"candidates_defects.jsonl", "candidates"},
+                                          {"sft_defects.jsonl", "sft"},
+                                          {"messages_defects.jsonl", "messages"}};
     size_t i;
 
     for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
@@ -167,6 +171,32 @@ START_TEST(validate_detects_the_format_of_each_file)
         cai_report_free(r);
         free(path);
     }
+}
+END_TEST
+
+/* The reader (cai run) sees SFT lines by the scanner's rule, and refuses them by name. */
+START_TEST(reader_refuses_sft_records_that_validate_detects)
+{
+    static const char *const files[][2] = {{"sft_defects.jsonl", "(prompt/completion)"},
+                                           {"messages_defects.jsonl", "(messages)"}};
+    size_t i;
+
+    for (i = 0; i < 2; i++) {
+        char *path = data_path(files[i][0]),
+             *want = tu_strdupf("%s:1: an SFT record %s", path, files[i][1]);
+        cai_reader *rd = NULL;
+        const cai_record *rec;
+        cai_error err = {0};
+
+        ck_assert_int_eq(cai_reader_create(&rd, path, NULL, &err), CAI_OK);
+        ck_assert_int_eq(cai_reader_next(rd, &rec, &err), CAI_ESCHEMA);
+        ck_assert_msg(strncmp(err.msg, want, strlen(want)) == 0, "%s", err.msg);
+        cai_reader_free(rd);
+        free(want);
+        free(path);
+    }
+    ck_assert_int_eq(cai_format_parse("sft"), CAI_FORMAT_SFT);
+    ck_assert_int_eq(cai_format_parse("messages"), CAI_FORMAT_MESSAGES);
 }
 END_TEST
 
@@ -846,6 +876,7 @@ Suite *validate_suite(void)
     TCase *big = tcase_create("datasets");
     TCase *hh = tcase_create("hh_sample");
 
+    tcase_add_test(tc, reader_refuses_sft_records_that_validate_detects);
     tcase_add_loop_test(tc, validate_reports_each_defect_with_its_line, 0,
                         (int)(sizeof(cases) / sizeof(cases[0])));
     tcase_add_test(tc, validate_detects_the_format_of_each_file);

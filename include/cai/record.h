@@ -10,14 +10,19 @@ CAI_BEGIN_DECL
 /* Input formats. AUTO recognises each line from its fields. */
 typedef enum cai_format {
     CAI_FORMAT_AUTO = 0,
-    CAI_FORMAT_PAIRS,         /* {"id"?, "prompt", "response_a", "response_b"} */
-    CAI_FORMAT_CANDIDATES,    /* {"id"?, "prompt", "responses": [2+]} */
-    CAI_FORMAT_HH,            /* {"chosen", "rejected"} HH-RLHF transcripts */
-    CAI_FORMAT_TRL,           /* {"prompt","chosen","rejected"} strings */
-    CAI_FORMAT_CONVERSATIONAL /* {"prompt","chosen","rejected"} message lists */
+    CAI_FORMAT_PAIRS,          /* {"id"?, "prompt", "response_a", "response_b"} */
+    CAI_FORMAT_CANDIDATES,     /* {"id"?, "prompt", "responses": [2+]} */
+    CAI_FORMAT_HH,             /* {"chosen", "rejected"} HH-RLHF transcripts */
+    CAI_FORMAT_TRL,            /* {"prompt","chosen","rejected"} strings */
+    CAI_FORMAT_CONVERSATIONAL, /* {"prompt","chosen","rejected"} message lists */
+    /* SFT data, as `cai revise` writes it: validate and stats read it, cai run does not (one
+     * response: nothing to compare) */
+    CAI_FORMAT_SFT, /* {"prompt","completion"} strings, or message lists (TRL prompt-completion) */
+    CAI_FORMAT_MESSAGES /* {"messages": [...]} ending on the assistant turn (TRL conversational) */
 } cai_format;
 
-/* Parses "auto", "pairs", "candidates", "hh", "trl", "conversational"; -1 if unknown. */
+/* Parses "auto", "pairs", "candidates", "hh", "trl", "conversational", "sft", "messages"; -1 if
+ * unknown. */
 CAI_EXTERN int cai_format_parse(const char *name);
 CAI_EXTERN const char *cai_format_name(cai_format f);
 
