@@ -208,7 +208,7 @@ static cai_status check_duplicates(vstate *v, const cai_vrec *rec, cai_error *er
     cai_fp pfp, pair, rf[CAI_VREC_MAX_RESP];
     uint64_t nprompt, npair, nr[CAI_VREC_MAX_RESP];
     size_t i, n = rec->n_resp < CAI_VREC_MAX_RESP ? rec->n_resp : CAI_VREC_MAX_RESP;
-    uint32_t ref, pfirst, npfirst, pairfirst, npairfirst, orient = 0;
+    uint32_t ref = 0, pfirst, npfirst, pairfirst, npairfirst, orient = 0;
     unsigned own = rec->file->split == CAI_SPLIT_NONE ? 0 : 1u << rec->file->split;
     cai_fprec me, *first;
     cai_status st;
