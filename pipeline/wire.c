@@ -3,6 +3,7 @@
 #include "wire_int.h"
 #include "error_int.h"
 #include "util_int.h"
+#include "jscan_int.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -13,85 +14,12 @@
 
 /* ---------------------------------------------------------------- buffers */
 
-int cai_wire__reserve(cai_wbuf *b, size_t extra)
+static int put_s(cai_buf *b, const char *s)
 {
-    size_t need = b->len + extra + 1, cap;
-    char *p;
-
-    if (need < b->len)
-        return -1;
-    if (need <= b->cap)
-        return 0;
-    cap = b->cap ? b->cap : 256;
-    while (cap < need) {
-        if (cap > SIZE_MAX / 2)
-            return -1;
-        cap *= 2;
-    }
-    p = realloc(b->data, cap);
-    if (!p)
-        return -1;
-    b->data = p;
-    b->cap = cap;
-    return 0;
+    return cai_buf__append(b, s, strlen(s));
 }
 
-int cai_wire__put(cai_wbuf *b, const char *s, size_t n)
-{
-    if (cai_wire__reserve(b, n) != 0)
-        return -1;
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return 0;
-}
-
-static int put_s(cai_wbuf *b, const char *s)
-{
-    return cai_wire__put(b, s, strlen(s));
-}
-
-void cai_wire__buf_dispose(cai_wbuf *b)
-{
-    if (!b)
-        return;
-    free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
-}
-
-/* Length of the valid UTF-8 sequence starting at p (n bytes left, p[0] >= 0x80), or 0. */
-static size_t utf8_seq(const unsigned char *p, size_t n)
-{
-    unsigned char c = p[0];
-    size_t len, i;
-    unsigned char lo = 0x80, hi = 0xBF;
-
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F; /* no UTF-16 surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F; /* nothing above U+10FFFF */
-    } else
-        return 0;
-    if (n < len || p[1] < lo || p[1] > hi)
-        return 0;
-    for (i = 2; i < len; i++)
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-    return len;
-}
-
-int cai_wire__put_json_str(cai_wbuf *b, const char *s, size_t n)
+int cai_wire__put_json_str(cai_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
@@ -99,7 +27,7 @@ int cai_wire__put_json_str(cai_wbuf *b, const char *s, size_t n)
 
     /* Worst case: every byte becomes \ufffd (6 bytes); reserving it once keeps the loop free
      * of checks. The buffer is reused, so the slack costs nothing after the first body. */
-    if (n > (SIZE_MAX - 3) / 6 || cai_wire__reserve(b, n * 6 + 2) != 0)
+    if (n > (SIZE_MAX - 3) / 6 || cai_buf__reserve(b, n * 6 + 2) != 0)
         return -1;
     o = b->data + b->len;
     *o++ = '"';
@@ -115,7 +43,7 @@ int cai_wire__put_json_str(cai_wbuf *b, const char *s, size_t n)
             continue;
         }
         if (*p >= 0x80) {
-            k = utf8_seq(p, (size_t)(end - p));
+            k = cai_utf8__decode(p, (size_t)(end - p), NULL);
             if (k) {
                 memcpy(o, p, k);
                 o += k;
@@ -168,7 +96,7 @@ int cai_wire__put_json_str(cai_wbuf *b, const char *s, size_t n)
 
 /* ---------------------------------------------------------------- request bodies */
 
-static char *dup_buf(cai_wbuf *b)
+static char *dup_buf(cai_buf *b)
 {
     char *s = b->data;
 
@@ -179,7 +107,7 @@ static char *dup_buf(cai_wbuf *b)
 
 cai_status cai_wire__init(cai_wire *w, const cai_wire_params *p, cai_error *err)
 {
-    cai_wbuf head = {0}, tail = {0};
+    cai_buf head = {0}, tail = {0};
     char num[32], temp[32];
     int bad = 0;
 
@@ -230,12 +158,12 @@ cai_status cai_wire__init(cai_wire *w, const cai_wire_params *p, cai_error *err)
         bad |= put_s(&tail, "]}");
         break;
     case CAI_BACKEND_BUILTIN:
-        cai_wire__buf_dispose(&head);
+        cai_buf__dispose(&head);
         return cai_error__set(err, CAI_EINVAL, "judge: the builtin backend sends nothing");
     }
     if (bad) {
-        cai_wire__buf_dispose(&head);
-        cai_wire__buf_dispose(&tail);
+        cai_buf__dispose(&head);
+        cai_buf__dispose(&tail);
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
     }
     w->head = dup_buf(&head);
@@ -284,17 +212,17 @@ void cai_wire__dispose(cai_wire *w)
     w->head = w->tail = NULL;
 }
 
-static int put_msg(cai_wbuf *b, const char *role, const char *content, size_t n, int comma)
+static int put_msg(cai_buf *b, const char *role, const char *content, size_t n, int comma)
 {
     int bad = 0;
 
     if (comma)
-        bad |= cai_wire__put(b, ",", 1);
+        bad |= cai_buf__append(b, ",", 1);
     bad |= put_s(b, "{\"role\":\"");
     bad |= put_s(b, role);
     bad |= put_s(b, "\",\"content\":");
     bad |= cai_wire__put_json_str(b, content, n);
-    bad |= cai_wire__put(b, "}", 1);
+    bad |= cai_buf__append(b, "}", 1);
     return bad;
 }
 
@@ -303,7 +231,7 @@ static int put_msg(cai_wbuf *b, const char *role, const char *content, size_t n,
  * by every pair (pr->shared_len bytes: the solved examples) marked as a cache breakpoint, then
  * the pair's own part. The text the model reads is the same bytes as one block.
  */
-static int put_cached_user(cai_wbuf *b, const cai_prompt *pr)
+static int put_cached_user(cai_buf *b, const cai_prompt *pr)
 {
     size_t n = strlen(pr->user);
     int bad = 0;
@@ -317,9 +245,9 @@ static int put_cached_user(cai_wbuf *b, const cai_prompt *pr)
 }
 
 /* The completion prompt: raw when the template gave one, else the chat parts joined. */
-static int put_raw(cai_wbuf *b, const cai_prompt *pr)
+static int put_raw(cai_buf *b, const cai_prompt *pr)
 {
-    cai_wbuf tmp = {0};
+    cai_buf tmp = {0};
     int bad = 0;
 
     if (pr->raw)
@@ -335,12 +263,12 @@ static int put_raw(cai_wbuf *b, const cai_prompt *pr)
     }
     if (!bad)
         bad |= cai_wire__put_json_str(b, tmp.data, tmp.len);
-    cai_wire__buf_dispose(&tmp);
+    cai_buf__dispose(&tmp);
     return bad;
 }
 
 cai_status
-cai_wire__build(const cai_wire *w, cai_wbuf *b, const cai_prompt *pr, long sample, cai_error *err)
+cai_wire__build(const cai_wire *w, cai_buf *b, const cai_prompt *pr, long sample, cai_error *err)
 {
     int bad = 0;
     char num[32];
@@ -386,7 +314,7 @@ cai_wire__build(const cai_wire *w, cai_wbuf *b, const cai_prompt *pr, long sampl
             snprintf(num, sizeof(num), ",\"seed\":%ld", sample);
             bad |= put_s(b, num);
         }
-        bad |= cai_wire__put(b, "}", 1);
+        bad |= cai_buf__append(b, "}", 1);
     }
     if (bad)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
@@ -396,14 +324,44 @@ cai_wire__build(const cai_wire *w, cai_wbuf *b, const cai_prompt *pr, long sampl
 /* ---------------------------------------------------------------- replies */
 
 /*
+ * Replies are read in place (jscan_int.h): one validating pass over the body, then lookups; no
+ * tree is built. The strings handed out (text, top tokens) are decoded into one buffer per reply,
+ * allocated at the first of them, so a reply costs at most one allocation.
+ */
+
+/* A decoded, NUL-terminated copy of string s in r's buffer (its decoded length in *len); NULL
+ * when out of memory. The buffer holds the body's length: the strings kept are disjoint spans
+ * of it and never grow when decoded. */
+static const char *keep(cai_wire_reply *r, const cai_jval *s, size_t *len)
+{
+    char *dst;
+
+    if (!r->strings) {
+        if (!(r->strings = malloc(r->strings_cap)))
+            return NULL;
+    }
+    if (s->n - 1 > r->strings_cap - r->strings_used)
+        return NULL;
+    dst = r->strings + r->strings_used;
+    *len = cai_jscan__string(s, dst);
+    r->strings_used += *len + 1;
+    return dst;
+}
+
+/*
  * A token that only opens the answer: "(", "[", "**", a quote, white space ("(A)" and "**A**"
  * are often tokenised as "(" / "**" then "A"). The letter is then in a later position.
  */
-static int is_wrapper_token(const char *s)
+static int is_wrapper_token(const cai_jval *tok)
 {
+    char buf[64];
+    const char *s;
     int seen = 0;
 
-    for (; *s; s++) {
+    if (!cai_jscan__is_string(tok) || tok->n - 1 > sizeof(buf))
+        return 0;
+    cai_jscan__string(tok, buf);
+    for (s = buf; *s; s++) {
         if (*s == '(' || *s == '[' || *s == '*' || *s == '"' || *s == '\'')
             seen = 1;
         else if (*s != ' ' && *s != '\n' && *s != '\t')
@@ -415,132 +373,147 @@ static int is_wrapper_token(const char *s)
 /* How many leading answer positions are skipped when looking for the letter. */
 #define MAX_WRAPPER_TOKENS 2
 
-/* OpenAI chat: a list of {"token","logprob"} objects. */
-static void take_top_objects(cai_wire_reply *r, const cJSON *list)
+static void add_top(cai_wire_reply *r, const cai_jval *tok, const cai_jval *lp)
 {
-    const cJSON *e;
+    size_t len;
+    const char *s = keep(r, tok, &len);
 
-    cJSON_ArrayForEach(e, list)
-    {
-        const cJSON *tok = cJSON_GetObjectItemCaseSensitive(e, "token");
-        const cJSON *lp = cJSON_GetObjectItemCaseSensitive(e, "logprob");
+    if (!s)
+        return;
+    r->top[r->n_top].token = s;
+    r->top[r->n_top].len = len;
+    r->top[r->n_top].logprob = cai_jscan__number(lp);
+    r->n_top++;
+}
 
+/* OpenAI chat: a list of {"token","logprob"} objects. */
+static void take_top_objects(cai_wire_reply *r, const cai_jval *list)
+{
+    cai_jiter it = {0};
+    cai_jval e;
+
+    static const char *const keys[] = {"token", "logprob"};
+    cai_jval f[2];
+
+    while (cai_jscan__next(list, &it, NULL, &e)) {
         if (r->n_top >= CAI_WIRE_MAX_TOP)
             break;
-        if (!cJSON_IsString(tok) || !cJSON_IsNumber(lp))
-            continue;
-        r->top[r->n_top].token = tok->valuestring;
-        r->top[r->n_top].len = strlen(tok->valuestring);
-        r->top[r->n_top].logprob = lp->valuedouble;
-        r->n_top++;
+        cai_jscan__get_many(&e, keys, f, 2);
+        if (cai_jscan__is_string(&f[0]) && cai_jscan__is_number(&f[1]))
+            add_top(r, &f[0], &f[1]);
     }
 }
 
 /* Legacy completions: one {token: logprob} map per position. */
-static void take_top_map(cai_wire_reply *r, const cJSON *map)
+static void take_top_map(cai_wire_reply *r, const cai_jval *map)
 {
-    const cJSON *e;
+    cai_jiter it = {0};
+    cai_jval k, v;
 
-    cJSON_ArrayForEach(e, map)
-    {
+    while (cai_jscan__next(map, &it, &k, &v)) {
         if (r->n_top >= CAI_WIRE_MAX_TOP)
             break;
-        if (!e->string || !cJSON_IsNumber(e))
-            continue;
-        r->top[r->n_top].token = e->string;
-        r->top[r->n_top].len = strlen(e->string);
-        r->top[r->n_top].logprob = e->valuedouble;
-        r->n_top++;
+        if (cai_jscan__is_number(&v))
+            add_top(r, &k, &v);
     }
 }
 
-static void set_text(cai_wire_reply *r, const cJSON *s)
+static void set_text(cai_wire_reply *r, const cai_jval *s, int found)
 {
-    if (cJSON_IsString(s)) {
-        r->text = s->valuestring;
-        r->text_len = strlen(s->valuestring);
-    }
+    if (found && cai_jscan__is_string(s))
+        r->text = keep(r, s, &r->text_len);
+    if (!r->text)
+        r->text_len = 0;
 }
 
-static unsigned get_uint(const cJSON *obj, const char *name, int *found)
+static unsigned get_uint(const cai_jval *obj, int found_obj, const char *name, int *found)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    cai_jval v;
+    double d;
 
-    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0))
+    if (!found_obj || !cai_jscan__get(obj, name, &v) || !cai_jscan__is_number(&v))
+        return 0;
+    d = cai_jscan__number(&v);
+    if (!(d >= 0))
         return 0;
     *found = 1;
-    return v->valuedouble > 4e9 ? 4000000000u : (unsigned)v->valuedouble;
+    return d > 4e9 ? 4000000000u : (unsigned)d;
+}
+
+/* The object member name of obj, or an empty value (no kind) when absent. */
+static cai_jval member(const cai_jval *obj, const char *name)
+{
+    cai_jval v = {NULL, 0};
+
+    if (!cai_jscan__get(obj, name, &v))
+        v.n = 0;
+    return v;
 }
 
 /* OpenAI chat shape: {"content":[{"token","logprob","top_logprobs":[{"token","logprob"}]}]}.
  * llama.cpp's server sends it on /v1/completions too. */
-static void parse_openai_logprobs(cai_wire_reply *r, const cJSON *lp)
+static void parse_openai_logprobs(cai_wire_reply *r, const cai_jval *content)
 {
-    const cJSON *content = cJSON_GetObjectItemCaseSensitive(lp, "content");
-    const cJSON *pos, *tok, *top;
-    int i = 0, n = cJSON_GetArraySize(content);
+    static const char *const keys[] = {"token", "top_logprobs", "logprob"};
+    cai_jval items[MAX_WRAPPER_TOKENS + 1], f[3];
+    cai_jiter it = {0};
+    size_t i = 0, n = 0;
 
-    if (!cJSON_IsArray(content) || n == 0)
+    if (!cai_jscan__is_array(content))
         return;
+    while (n < MAX_WRAPPER_TOKENS + 1 && cai_jscan__next(content, &it, NULL, &items[n]))
+        n++;
+    if (n == 0)
+        return;
+    /* with n < MAX_WRAPPER_TOKENS + 1, i + 1 >= n is the last item; otherwise i reaches
+     * MAX_WRAPPER_TOKENS first */
     for (;; i++) {
-        pos = cJSON_GetArrayItem(content, i);
-        tok = cJSON_GetObjectItemCaseSensitive(pos, "token");
-        if (i >= MAX_WRAPPER_TOKENS || i + 1 >= n || !cJSON_IsString(tok) ||
-            !is_wrapper_token(tok->valuestring))
+        cai_jscan__get_many(&items[i], keys, f, 3);
+        if (i >= MAX_WRAPPER_TOKENS || i + 1 >= n || !is_wrapper_token(&f[0]))
             break;
     }
     r->has_logprobs = 1;
-    top = cJSON_GetObjectItemCaseSensitive(pos, "top_logprobs");
-    if (cJSON_IsArray(top))
-        take_top_objects(r, top);
-    if (r->n_top == 0) {
-        /* top_logprobs absent or empty: the sampled token alone is still evidence. */
-        const cJSON *lpv = cJSON_GetObjectItemCaseSensitive(pos, "logprob");
-
-        if (cJSON_IsString(tok) && cJSON_IsNumber(lpv)) {
-            r->top[0].token = tok->valuestring;
-            r->top[0].len = strlen(tok->valuestring);
-            r->top[0].logprob = lpv->valuedouble;
-            r->n_top = 1;
-        }
-    }
+    if (cai_jscan__is_array(&f[1]))
+        take_top_objects(r, &f[1]);
+    /* top_logprobs absent or empty: the sampled token alone is still evidence. */
+    if (r->n_top == 0 && cai_jscan__is_string(&f[0]) && cai_jscan__is_number(&f[2]))
+        add_top(r, &f[0], &f[2]);
 }
 
 /* Legacy completions shape: {"tokens":[..],"token_logprobs":[..],"top_logprobs":[{tok:lp}]}
  * (OpenAI, vLLM); the chat shape when the server sends that instead (llama.cpp). */
-static void parse_completion_logprobs(cai_wire_reply *r, const cJSON *lp)
+static void parse_completion_logprobs(cai_wire_reply *r, const cai_jval *lp)
 {
-    const cJSON *tokens = cJSON_GetObjectItemCaseSensitive(lp, "tokens");
-    const cJSON *tops = cJSON_GetObjectItemCaseSensitive(lp, "top_logprobs");
-    int idx = 0, n;
+    static const char *const keys[] = {"tokens", "top_logprobs", "content", "token_logprobs"};
+    cai_jval f[4], tokens, tops, t;
+    size_t idx = 0, n;
 
-    if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(lp, "content")) && !cJSON_IsArray(tops)) {
-        parse_openai_logprobs(r, lp);
+    cai_jscan__get_many(lp, keys, f, 4);
+    tokens = f[0];
+    tops = f[1];
+    if (cai_jscan__is_array(&f[2]) && !cai_jscan__is_array(&tops)) {
+        parse_openai_logprobs(r, &f[2]);
         return;
     }
-    n = cJSON_GetArraySize(tops);
-    if (!cJSON_IsArray(tops) || n == 0)
+    n = cai_jscan__count(&tops);
+    if (!cai_jscan__is_array(&tops) || n == 0)
         return;
     for (;; idx++) {
-        const cJSON *t = cJSON_GetArrayItem(tokens, idx);
-
-        if (idx >= MAX_WRAPPER_TOKENS || idx + 1 >= n || !cJSON_IsString(t) ||
-            !is_wrapper_token(t->valuestring))
+        if (!cai_jscan__index(&tokens, idx, &t))
+            t.n = 0;
+        if (idx >= MAX_WRAPPER_TOKENS || idx + 1 >= n || !cai_jscan__is_string(&t) ||
+            !is_wrapper_token(&t))
             break;
     }
     r->has_logprobs = 1;
-    take_top_map(r, cJSON_GetArrayItem(tops, idx));
+    if (cai_jscan__index(&tops, idx, &t) && cai_jscan__is_object(&t))
+        take_top_map(r, &t);
     if (r->n_top == 0) {
-        const cJSON *tok = cJSON_GetArrayItem(tokens, idx);
-        const cJSON *lpv =
-            cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(lp, "token_logprobs"), idx);
+        cai_jval tok, lpv, lps = f[3];
 
-        if (cJSON_IsString(tok) && cJSON_IsNumber(lpv)) {
-            r->top[0].token = tok->valuestring;
-            r->top[0].len = strlen(tok->valuestring);
-            r->top[0].logprob = lpv->valuedouble;
-            r->n_top = 1;
-        }
+        if (cai_jscan__index(&tokens, idx, &tok) && cai_jscan__is_string(&tok) &&
+            cai_jscan__index(&lps, idx, &lpv) && cai_jscan__is_number(&lpv))
+            add_top(r, &tok, &lpv);
     }
 }
 
@@ -548,88 +521,85 @@ static void parse_completion_logprobs(cai_wire_reply *r, const cJSON *lp)
  * Prompt tokens the server took from its prefix cache: usage.prompt_tokens_details.cached_tokens
  * (OpenAI, vLLM, recent llama.cpp), else llama.cpp's timings.cache_n. 0 when not reported.
  */
-static unsigned cached_of(const cJSON *root, const cJSON *usage)
+static unsigned cached_of(const cai_jval *timings, const cai_jval *usage)
 {
     int found = 0;
-    unsigned n = get_uint(cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens_details"),
-                          "cached_tokens", &found);
+    cai_jval d = member(usage, "prompt_tokens_details");
+    unsigned n = get_uint(&d, 1, "cached_tokens", &found);
 
     if (found)
         return n;
-    return get_uint(cJSON_GetObjectItemCaseSensitive(root, "timings"), "cache_n", &found);
+    return get_uint(timings, 1, "cache_n", &found);
 }
 
 cai_status cai_wire__parse_reply(
     cai_wire_reply *out, cai_backend b, const char *body, size_t len, cai_error *err)
 {
-    cJSON *root;
-    const cJSON *usage;
+    static const char *const keys[] = {"usage", "content", "choices", "timings"};
+    cai_jval root, f[4], usage;
     cai_status st = CAI_OK;
 
     memset(out, 0, sizeof(*out));
-    root = cJSON_ParseWithLength(body, len);
-    if (!root)
+    if (cai_jscan__check(body, len, &root) != 0)
         return cai_error__set(err, CAI_EPARSE, "reply is not valid JSON (%zu bytes)", len);
-    if (!cJSON_IsObject(root)) {
-        st = cai_error__set(err, CAI_ESCHEMA, "reply is not a JSON object");
-        goto fail;
-    }
-    usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
+    if (!cai_jscan__is_object(&root))
+        return cai_error__set(err, CAI_ESCHEMA, "reply is not a JSON object");
+    out->strings_cap = len + 1;
+    cai_jscan__get_many(&root, keys, f, b == CAI_BACKEND_ANTHROPIC ? 2 : 4);
+    usage = f[0];
     if (b == CAI_BACKEND_ANTHROPIC) {
-        const cJSON *content = cJSON_GetObjectItemCaseSensitive(root, "content"), *blk;
+        cai_jval content = f[1], blk, type, text;
+        cai_jiter it = {0};
 
-        if (!cJSON_IsArray(content)) {
-            st = cai_error__set(err, CAI_ESCHEMA, "reply has no \"content\" list");
-            goto fail;
-        }
-        cJSON_ArrayForEach(blk, content)
-        {
-            const cJSON *type = cJSON_GetObjectItemCaseSensitive(blk, "type");
-
-            if (cJSON_IsString(type) && strcmp(type->valuestring, "text") == 0) {
-                set_text(out, cJSON_GetObjectItemCaseSensitive(blk, "text"));
+        if (!cai_jscan__is_array(&content))
+            return cai_error__set(err, CAI_ESCHEMA, "reply has no \"content\" list");
+        while (cai_jscan__next(&content, &it, NULL, &blk)) {
+            if (cai_jscan__get(&blk, "type", &type) && cai_jscan__string_eq(&type, "text")) {
+                set_text(out, &text, cai_jscan__get(&blk, "text", &text));
                 break;
             }
         }
         /* Prompt caching splits the input: the prompt is all three parts. */
-        out->prompt_tokens = get_uint(usage, "input_tokens", &out->has_prompt_tokens);
-        out->prompt_tokens += get_uint(usage, "cache_creation_input_tokens", &out->has_usage);
-        out->prompt_tokens += get_uint(usage, "cache_read_input_tokens", &out->has_usage);
-        out->completion_tokens = get_uint(usage, "output_tokens", &out->has_usage);
-        out->cached_tokens = get_uint(usage, "cache_read_input_tokens", &out->has_usage);
+        out->prompt_tokens = get_uint(&usage, 1, "input_tokens", &out->has_prompt_tokens);
+        out->prompt_tokens += get_uint(&usage, 1, "cache_creation_input_tokens", &out->has_usage);
+        out->prompt_tokens += get_uint(&usage, 1, "cache_read_input_tokens", &out->has_usage);
+        out->completion_tokens = get_uint(&usage, 1, "output_tokens", &out->has_usage);
+        out->cached_tokens = get_uint(&usage, 1, "cache_read_input_tokens", &out->has_usage);
     } else {
-        const cJSON *choices = cJSON_GetObjectItemCaseSensitive(root, "choices");
-        const cJSON *c0 = cJSON_GetArrayItem(choices, 0), *lp;
+        static const char *const ckeys[] = {"logprobs", "message", "text"};
+        cai_jval choices = f[2], c0, cf[3], lp, msg, text, details;
 
-        if (!cJSON_IsArray(choices) || !cJSON_IsObject(c0)) {
+        if (!cai_jscan__is_array(&choices) || !cai_jscan__index(&choices, 0, &c0) ||
+            !cai_jscan__is_object(&c0)) {
             st = cai_error__set(err, CAI_ESCHEMA, "reply has no choices[0]");
             goto fail;
         }
-        lp = cJSON_GetObjectItemCaseSensitive(c0, "logprobs");
+        cai_jscan__get_many(&c0, ckeys, cf, 3);
+        lp = cf[0];
         if (b == CAI_BACKEND_OPENAI) {
-            set_text(out, cJSON_GetObjectItemCaseSensitive(
-                              cJSON_GetObjectItemCaseSensitive(c0, "message"), "content"));
-            if (cJSON_IsObject(lp))
-                parse_openai_logprobs(out, lp);
+            msg = cf[1];
+            set_text(out, &text, cai_jscan__get(&msg, "content", &text));
+            if (cai_jscan__is_object(&lp)) {
+                cai_jval content = member(&lp, "content");
+                parse_openai_logprobs(out, &content);
+            }
         } else {
-            set_text(out, cJSON_GetObjectItemCaseSensitive(c0, "text"));
-            if (cJSON_IsObject(lp))
-                parse_completion_logprobs(out, lp);
+            text = cf[2];
+            set_text(out, &text, 1);
+            if (cai_jscan__is_object(&lp))
+                parse_completion_logprobs(out, &lp);
         }
-        out->prompt_tokens = get_uint(usage, "prompt_tokens", &out->has_prompt_tokens);
-        out->completion_tokens = get_uint(usage, "completion_tokens", &out->has_usage);
+        out->prompt_tokens = get_uint(&usage, 1, "prompt_tokens", &out->has_prompt_tokens);
+        out->completion_tokens = get_uint(&usage, 1, "completion_tokens", &out->has_usage);
         /* Part of completion_tokens already (OpenAI bills them as output): kept for reports. */
-        out->reasoning_tokens =
-            get_uint(cJSON_GetObjectItemCaseSensitive(usage, "completion_tokens_details"),
-                     "reasoning_tokens", &out->has_usage);
-        out->cached_tokens = cached_of(root, usage);
+        details = member(&usage, "completion_tokens_details");
+        out->reasoning_tokens = get_uint(&details, 1, "reasoning_tokens", &out->has_usage);
+        out->cached_tokens = cached_of(&f[3], &usage);
     }
     out->has_usage |= out->has_prompt_tokens;
-    out->root = root;
     return CAI_OK;
 fail:
-    cJSON_Delete(root);
-    memset(out, 0, sizeof(*out));
+    cai_wire__reply_dispose(out);
     return st;
 }
 
@@ -637,7 +607,7 @@ void cai_wire__reply_dispose(cai_wire_reply *r)
 {
     if (!r)
         return;
-    cJSON_Delete(r->root);
+    free(r->strings);
     memset(r, 0, sizeof(*r));
 }
 
@@ -678,7 +648,7 @@ char *cai_wire__error_message(const char *body, size_t len, const char *secret)
 {
     cJSON *root = cJSON_ParseWithLength(body, len);
     const cJSON *e, *msg = NULL, *type = NULL;
-    cai_wbuf b = {0};
+    cai_buf b = {0};
     char *red, *r, *w;
     size_t n;
     int bad = 0;
@@ -704,17 +674,17 @@ char *cai_wire__error_message(const char *body, size_t len, const char *secret)
         }
         bad |= put_s(&b, msg->valuestring);
     } else if (len > 0)
-        bad |= cai_wire__put(&b, body, len);
+        bad |= cai_buf__append(&b, body, len);
     else
         bad |= put_s(&b, "(empty body)");
     cJSON_Delete(root);
     if (bad) {
-        cai_wire__buf_dispose(&b);
+        cai_buf__dispose(&b);
         return NULL;
     }
     /* Redact first: cutting first could leave a prefix of the key behind. */
     red = cai_wire__redact(b.data, b.len, secret);
-    cai_wire__buf_dispose(&b);
+    cai_buf__dispose(&b);
     if (!red)
         return NULL;
     /* One line of printable text, white space runs collapsed. */

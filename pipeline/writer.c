@@ -6,6 +6,17 @@
  * and size are computed from the bytes as they are written, never by reading the file back.
  * The gzip header zlib writes for deflateInit2(..., 15 + 16, ...) has mtime 0 and no name, so
  * the same lines always give the same bytes.
+ *
+ * Compression runs on a thread of its own, so that the caller (the run's event loop) only copies
+ * bytes. Lines are gathered into IN_SIZE input buffers; a full one is handed to the compressor
+ * through a ring of N_IN buffers, and the caller waits only when every buffer is queued, so the
+ * memory is fixed. The thread starts at the first full buffer (a writer that writes less than
+ * IN_SIZE never starts one) and is joined before a shard ends, so finishing a shard, fsync and
+ * rename stay on the caller's thread. deflate() with Z_NO_FLUSH gives the same bytes however the
+ * input is split into calls, so the output does not depend on the threading. The thread owns
+ * the open shard's z_stream, output buffer, digest, byte count and fd while it runs; its first
+ * failure (a write error naming the temporary file) stops it and is reported by the next write,
+ * or by close.
  */
 #include "hash_int.h"
 #include "cai/writer.h"
@@ -16,6 +27,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +35,8 @@
 #include <zlib.h>
 
 #define BUF_SIZE ((size_t)128 * 1024)
+#define IN_SIZE  ((size_t)64 * 1024) /* one input buffer handed to the compressor */
+#define N_IN     4                   /* input buffers: one filling, up to N_IN - 1 queued */
 
 typedef struct shard {
     char *tmp;          /* temporary path; NULL once renamed */
@@ -42,8 +56,25 @@ struct cai_writer {
     unsigned char *buf; /* compressed (or plain) bytes waiting for write() */
     size_t buf_len;
     uint64_t records;
-    int closed; /* close succeeded */
-    int failed; /* a write or close failed: only free is left */
+    /* gzip input: in[tail] is filled by the caller (fill bytes so far; tail and fill are the
+     * caller's alone); in[head], ..., count of them (under mu), wait for (or are in) the
+     * compressor. Each is NULL until it is first filled. */
+    unsigned char *in[N_IN];
+    size_t in_len[N_IN];
+    size_t fill;
+    unsigned tail;
+    unsigned head, count;
+    /* the compressor thread */
+    pthread_mutex_t mu;
+    pthread_cond_t work, room; /* work: count > 0 or stop; room: count < N_IN or async_failed */
+    pthread_t thread;
+    int sync_ready; /* mu and the conditions are initialised */
+    int running;    /* the thread is started and not joined */
+    int stop;       /* under mu: the thread exits once the queue is empty */
+    int async_failed;
+    cai_error async_err; /* the thread's first failure (under mu) */
+    int closed;          /* close succeeded */
+    int failed;          /* a write or close failed: only free is left */
     cai_error fail_err;
 };
 
@@ -113,20 +144,13 @@ static cai_status flush_buf(cai_writer *w, cai_error *err)
     return st;
 }
 
-/* Feeds bytes to the open shard (flush = Z_FINISH ends the gzip member). */
-static cai_status put(cai_writer *w, const void *data, size_t len, int flush, cai_error *err)
+/* Deflates bytes into the open shard (flush = Z_FINISH ends the gzip member). Called by the
+ * compressor thread while it runs, by the caller's thread otherwise. */
+static cai_status
+deflate_put(cai_writer *w, const void *data, size_t len, int flush, cai_error *err)
 {
     cai_status st;
 
-    if (w->o.plain) {
-        if (w->buf_len + len > BUF_SIZE && (st = flush_buf(w, err)) != CAI_OK)
-            return st;
-        if (len >= BUF_SIZE)
-            return write_all(w, data, len, err);
-        memcpy(w->buf + w->buf_len, data, len);
-        w->buf_len += len;
-        return flush == Z_FINISH ? flush_buf(w, err) : CAI_OK;
-    }
     w->zs.next_in = (unsigned char *)data;
     w->zs.avail_in = (uInt)len;
     for (;;) {
@@ -144,6 +168,136 @@ static cai_status put(cai_writer *w, const void *data, size_t len, int flush, ca
             break;
     }
     return flush == Z_FINISH ? flush_buf(w, err) : CAI_OK;
+}
+
+/* Plain output: buffered write()s on the caller's thread. */
+static cai_status plain_put(cai_writer *w, const void *data, size_t len, int flush, cai_error *err)
+{
+    cai_status st;
+
+    if (w->buf_len + len > BUF_SIZE && (st = flush_buf(w, err)) != CAI_OK)
+        return st;
+    if (len >= BUF_SIZE)
+        return write_all(w, data, len, err);
+    memcpy(w->buf + w->buf_len, data, len);
+    w->buf_len += len;
+    return flush == Z_FINISH ? flush_buf(w, err) : CAI_OK;
+}
+
+/* ---- the compressor thread ----------------------------------------------------------------- */
+
+static void *compressor(void *arg)
+{
+    cai_writer *w = arg;
+    cai_error e = {0};
+
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        unsigned i;
+
+        while (w->count == 0 && !w->stop)
+            pthread_cond_wait(&w->work, &w->mu);
+        if (w->count == 0)
+            break;
+        i = w->head;
+        pthread_mutex_unlock(&w->mu);
+        /* in[i] is the thread's until count drops: the caller fills only unqueued buffers */
+        if (deflate_put(w, w->in[i], w->in_len[i], Z_NO_FLUSH, &e) != CAI_OK) {
+            pthread_mutex_lock(&w->mu);
+            w->async_failed = 1;
+            w->async_err = e;
+            w->count = 0; /* what is queued will never be written: drop it */
+            pthread_cond_signal(&w->room);
+            break;
+        }
+        pthread_mutex_lock(&w->mu);
+        w->head = (w->head + 1) % N_IN;
+        w->count--;
+        pthread_cond_signal(&w->room);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/* Waits for the compressor to take everything queued and joins it. On CAI_OK the caller's
+ * thread owns the shard again; otherwise the thread's error is in err. */
+static cai_status drain(cai_writer *w, cai_error *err)
+{
+    if (!w->running)
+        return CAI_OK;
+    pthread_mutex_lock(&w->mu);
+    w->stop = 1;
+    pthread_cond_signal(&w->work);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    w->running = 0;
+    w->stop = 0;
+    if (w->async_failed)
+        return cai_error__set(err, w->async_err.code, "%s", w->async_err.msg);
+    return CAI_OK;
+}
+
+/* Hands the filled buffer to the compressor (starting it at the first one) and waits until a
+ * buffer is free to fill. Errors: the thread's failure, or CAI_ENOMEM when it cannot start. */
+static cai_status submit(cai_writer *w, cai_error *err)
+{
+    int failed_now;
+
+    if (!w->running) {
+        if (pthread_create(&w->thread, NULL, compressor, w) != 0)
+            return cai_error__set(err, CAI_ENOMEM, "%s: cannot start the compressor thread",
+                                  w->shards[w->n_shards - 1].tmp);
+        w->running = 1;
+    }
+    w->in_len[w->tail] = w->fill;
+    w->tail = (w->tail + 1) % N_IN;
+    pthread_mutex_lock(&w->mu);
+    if (!w->async_failed) {
+        w->count++;
+        pthread_cond_signal(&w->work);
+    }
+    while (w->count == N_IN && !w->async_failed)
+        pthread_cond_wait(&w->room, &w->mu);
+    failed_now = w->async_failed;
+    pthread_mutex_unlock(&w->mu);
+    w->fill = 0;
+    if (failed_now)
+        return drain(w, err);
+    return CAI_OK;
+}
+
+/* Feeds bytes to the open shard (flush = Z_FINISH ends the gzip member, on the caller's thread
+ * once the compressor has taken everything queued). */
+static cai_status put(cai_writer *w, const void *data, size_t len, int flush, cai_error *err)
+{
+    const unsigned char *p = data;
+    cai_status st;
+
+    if (w->o.plain)
+        return plain_put(w, data, len, flush, err);
+    while (len > 0) {
+        unsigned i = w->tail;
+        unsigned char *dst = w->in[i];
+        size_t k = IN_SIZE - w->fill < len ? IN_SIZE - w->fill : len;
+
+        /* buffers are allocated when first filled: a small output never holds four */
+        if (!dst && !(dst = w->in[i] = malloc(IN_SIZE)))
+            return cai_error__set(err, CAI_ENOMEM, "out of memory");
+        memcpy(dst + w->fill, p, k);
+        w->fill += k;
+        p += k;
+        len -= k;
+        if (w->fill == IN_SIZE && (st = submit(w, err)) != CAI_OK)
+            return st;
+    }
+    if (flush != Z_FINISH)
+        return CAI_OK;
+    if ((st = drain(w, err)) != CAI_OK)
+        return st;
+    st = deflate_put(w, w->fill ? w->in[w->tail] : (const unsigned char *)"", w->fill, Z_FINISH,
+                     err);
+    w->fill = 0;
+    return st;
 }
 
 static cai_status open_shard(cai_writer *w, cai_error *err)
@@ -244,6 +398,24 @@ cai_status cai_writer_create(cai_writer **out,
     }
     if ((st = cai_sha256_create(&w->sha, err)) != CAI_OK)
         goto fail;
+    if (!w->o.plain) {
+        if (pthread_mutex_init(&w->mu, NULL) != 0) {
+            st = cai_error__set(err, CAI_ENOMEM, "out of memory");
+            goto fail;
+        }
+        if (pthread_cond_init(&w->work, NULL) != 0) {
+            pthread_mutex_destroy(&w->mu);
+            st = cai_error__set(err, CAI_ENOMEM, "out of memory");
+            goto fail;
+        }
+        if (pthread_cond_init(&w->room, NULL) != 0) {
+            pthread_cond_destroy(&w->work);
+            pthread_mutex_destroy(&w->mu);
+            st = cai_error__set(err, CAI_ENOMEM, "out of memory");
+            goto fail;
+        }
+        w->sync_ready = 1;
+    }
     /* The first shard opens now so that an unwritable directory fails early. */
     if ((st = open_shard(w, err)) != CAI_OK)
         goto fail;
@@ -366,6 +538,14 @@ void cai_writer_free(cai_writer *w)
 
     if (!w)
         return;
+    drain(w, NULL); /* an unclosed writer's thread stops before its stream goes */
+    if (w->sync_ready) {
+        pthread_cond_destroy(&w->room);
+        pthread_cond_destroy(&w->work);
+        pthread_mutex_destroy(&w->mu);
+    }
+    for (i = 0; i < N_IN; i++)
+        free(w->in[i]);
     if (w->zs_ready)
         deflateEnd(&w->zs);
     if (w->fd >= 0)

@@ -30,7 +30,7 @@ static cai_wire_params params(cai_backend b, cai_judge_mode m, unsigned max_toke
 static char *body_of(const cai_wire_params *p, const cai_prompt *pr, long sample)
 {
     cai_wire w;
-    cai_wbuf b = {0};
+    cai_buf b = {0};
     cai_error err = {0};
     char *out;
 
@@ -38,7 +38,7 @@ static char *body_of(const cai_wire_params *p, const cai_prompt *pr, long sample
     ck_assert_int_eq(cai_wire__build(&w, &b, pr, sample, &err), CAI_OK);
     ck_assert_uint_eq(strlen(b.data), b.len);
     out = strdup(b.data);
-    cai_wire__buf_dispose(&b);
+    cai_buf__dispose(&b);
     cai_wire__dispose(&w);
     return out;
 }
@@ -141,20 +141,20 @@ END_TEST
 
 START_TEST(json_strings_are_escaped)
 {
-    cai_wbuf b = {0};
+    cai_buf b = {0};
     const char in[] = "q\"\\/\n\r\t\b\f\x01\x1f\x7f"
                       "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";
 
     ck_assert_int_eq(cai_wire__put_json_str(&b, in, sizeof(in) - 1), 0);
     ck_assert_str_eq(b.data, "\"q\\\"\\\\/\\n\\r\\t\\b\\f\\u0001\\u001f\x7f"
                              "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"");
-    cai_wire__buf_dispose(&b);
+    cai_buf__dispose(&b);
 }
 END_TEST
 
 START_TEST(invalid_utf8_becomes_replacement_characters)
 {
-    cai_wbuf b = {0};
+    cai_buf b = {0};
     /* lone continuation, overlong 2-byte, surrogate, truncated 3-byte at the end */
     const char in[] = "a\x80"
                       "b\xc0\xaf"
@@ -163,17 +163,17 @@ START_TEST(invalid_utf8_becomes_replacement_characters)
 
     ck_assert_int_eq(cai_wire__put_json_str(&b, in, sizeof(in) - 1), 0);
     ck_assert_str_eq(b.data, "\"a\\ufffdb\\ufffd\\ufffdc\\ufffd\\ufffd\\ufffdd\\ufffd\\ufffd\"");
-    cai_wire__buf_dispose(&b);
+    cai_buf__dispose(&b);
 }
 END_TEST
 
 START_TEST(embedded_nul_is_escaped)
 {
-    cai_wbuf b = {0};
+    cai_buf b = {0};
 
     ck_assert_int_eq(cai_wire__put_json_str(&b, "a\0b", 3), 0);
     ck_assert_str_eq(b.data, "\"a\\u0000b\"");
-    cai_wire__buf_dispose(&b);
+    cai_buf__dispose(&b);
 }
 END_TEST
 
@@ -381,6 +381,77 @@ START_TEST(anthropic_reply_text_and_usage)
 }
 END_TEST
 
+/* Replies are read in place, not through a tree: every JSON rule still holds (anything else is
+ * CAI_EPARSE), and escapes, nesting and unknown members around the ones read do not mislead. */
+START_TEST(replies_are_read_in_place_with_json_rules)
+{
+    static const char *const bad[] = {
+        "{\"choices\":[{\"text\":\"A\"}]} x",  /* trailing text */
+        "{\"choices\":[{\"text\":\"A\"}],}",   /* trailing comma */
+        "{\"choices\":[{\"text\":\"A\\q\"}]}", /* bad escape */
+        "{\"choices\":[{\"text\":\"A\\u12G4\"}]}",
+        "{\"choices\":[{\"text\":\"A\"}], \"n\": 01}", /* leading zero */
+        "{\"choices\":[{\"text\":\"A\"}], \"n\": 1.}",
+        "{\"choices\":[{\"text\":\"A\"}], \"n\": -}",
+        "{\"choices\":[{\"text\":\"A\"}], \"n\": tru}",
+        "{\"choices\":[{\"text\":\"A\"}] \"n\": 1}", /* missing comma */
+        "{\"choices\" [{\"text\":\"A\"}]}",          /* missing colon */
+        "{choices:[]}",
+        "{\"choices\":[{\"text\":\"A}]}", /* unterminated string */
+        "",
+        "   ",
+    };
+    cai_wire_reply r;
+    cai_error err = {0};
+    char deep[2100];
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err.code = CAI_OK;
+        ck_assert_msg(cai_wire__parse_reply(&r, CAI_BACKEND_COMPLETIONS, bad[i], strlen(bad[i]),
+                                            &err) == CAI_EPARSE,
+                      "accepted %s", bad[i]);
+        ck_assert_ptr_null(r.strings);
+    }
+    /* nesting deeper than 1000 is refused, not a stack overflow */
+    memset(deep, '[', 1050);
+    memset(deep + 1050, ']', 1050);
+    err.code = CAI_OK;
+    ck_assert_int_eq(cai_wire__parse_reply(&r, CAI_BACKEND_OPENAI, deep, 2100, &err), CAI_EPARSE);
+
+    /* escaped keys and tokens, a surrogate pair, white space everywhere, decoys in strings */
+    r = parse_ok(
+        CAI_BACKEND_OPENAI,
+        " { \"x\" : \"\\\"choices\\\": [} ]\" , \"\\u0063hoices\" : [ { \"message\" : "
+        "{ \"content\" : \"\\u00e9\\ud83d\\ude00\\\\\" } , \"logprobs\" : { \"content\" : [ "
+        "{ \"token\" : \"A\" , \"logprob\" : -1e-1 , \"bytes\" : [ 65 ] , "
+        "\"top_logprobs\" : [ { \"bytes\":[[[]]], \"token\" : \"\\u0041\" , \"logprob\" : "
+        "-0.1E0 } , { \"token\" : \"\\\"B\\\"\" , \"logprob\" : -25e-1 } , "
+        "{ \"token\" : 7 , \"logprob\" : -1 } , { \"token\" : \"\\ud800\", \"logprob\" : "
+        "-3 } ] } ] } } ] , \"usage\" : { \"prompt_tokens\" : 1.2e2, \"completion_tokens\""
+        " : 1, \"prompt_tokens_details\": {\"cached_tokens\": 64} } }\n");
+    ck_assert_str_eq(r.text, "\xc3\xa9\xf0\x9f\x98\x80\\");
+    ck_assert_uint_eq(r.text_len, 7);
+    ck_assert_uint_eq(r.n_top, 3);
+    ck_assert_str_eq(r.top[0].token, "A");
+    ck_assert_double_eq(r.top[0].logprob, -0.1);
+    ck_assert_str_eq(r.top[1].token, "\"B\"");
+    ck_assert_double_eq(r.top[1].logprob, -2.5);
+    ck_assert_str_eq(r.top[2].token, "\xef\xbf\xbd"); /* an unpaired surrogate is U+FFFD */
+    ck_assert_uint_eq(r.prompt_tokens, 120);
+    ck_assert_uint_eq(r.completion_tokens, 1);
+    ck_assert_uint_eq(r.cached_tokens, 64);
+    cai_wire__reply_dispose(&r);
+    ck_assert_ptr_null(r.strings);
+
+    /* the first of two members with one name wins, as it did with cJSON */
+    r = parse_ok(CAI_BACKEND_COMPLETIONS,
+                 "{\"choices\":[{\"text\":\"first\",\"text\":\"second\"}],\"choices\":7}");
+    ck_assert_str_eq(r.text, "first");
+    cai_wire__reply_dispose(&r);
+}
+END_TEST
+
 START_TEST(malformed_replies_are_errors)
 {
     cai_wire_reply r;
@@ -388,7 +459,7 @@ START_TEST(malformed_replies_are_errors)
 
     ck_assert_int_eq(cai_wire__parse_reply(&r, CAI_BACKEND_OPENAI, "{\"choices\":[", 12, &err),
                      CAI_EPARSE);
-    ck_assert_ptr_null(r.root);
+    ck_assert_ptr_null(r.strings);
     err.code = CAI_OK;
     err.msg[0] = '\0';
     ck_assert_int_eq(cai_wire__parse_reply(&r, CAI_BACKEND_OPENAI, "{\"choices\":[]}", 14, &err),
@@ -769,6 +840,7 @@ Suite *wire_suite(void)
     tcase_add_test(tc, completions_reply_without_logprobs);
     tcase_add_test(tc, anthropic_reply_text_and_usage);
     tcase_add_test(tc, malformed_replies_are_errors);
+    tcase_add_test(tc, replies_are_read_in_place_with_json_rules);
     tcase_add_loop_test(tc, wire_fixture_replies_are_read, 0,
                         (int)(sizeof(wire_cases) / sizeof(wire_cases[0])));
     tcase_add_test(tc, completions_reply_in_chat_shape_after_paren);

@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 static char *dir; /* per-test scratch directory */
 
@@ -382,6 +383,149 @@ START_TEST(writer_rejects_lines_with_newlines)
 }
 END_TEST
 
+/* Deterministic text that compresses like prose (words from a small list) or not at all (hex). */
+static char *gen_line(uint64_t *rng, size_t len, int hex)
+{
+    static const char *const words[] = {"the ",   "judge ", "prefers ", "answer ", "because ",
+                                        "it is ", "kind, ", "safe ",    "and ",    "honest. "};
+    char *s = malloc(len + 1);
+    size_t n = 0;
+
+    ck_assert_ptr_nonnull(s);
+    while (n < len) {
+        *rng ^= *rng << 13, *rng ^= *rng >> 7, *rng ^= *rng << 17;
+        if (hex) {
+            s[n++] = "0123456789abcdef"[*rng & 15];
+        } else {
+            const char *wd = words[*rng % 10];
+            size_t k = strlen(wd);
+            memcpy(s + n, wd, n + k <= len ? k : len - n);
+            n += n + k <= len ? k : len - n;
+        }
+    }
+    s[len] = '\0';
+    return s;
+}
+
+/* The gzip stream of data in one deflate() call, on this thread: the single-threaded reference. */
+static unsigned char *one_shot_gzip(const unsigned char *data, size_t len, int level, size_t *out)
+{
+    z_stream zs;
+    size_t cap = compressBound((uLong)len) + 64;
+    unsigned char *buf = malloc(cap);
+
+    memset(&zs, 0, sizeof(zs));
+    ck_assert_int_eq(deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    zs.next_in = (unsigned char *)data;
+    zs.avail_in = (uInt)len;
+    zs.next_out = buf;
+    zs.avail_out = (uInt)cap;
+    ck_assert_int_eq(deflate(&zs, Z_FINISH), Z_STREAM_END);
+    *out = cap - zs.avail_out;
+    deflateEnd(&zs);
+    return buf;
+}
+
+/*
+ * Compression runs on its own thread and takes the input in buffers of another size than the
+ * lines: the files must still be byte for byte what one deflate() call over each shard's lines
+ * gives at that level (lines far longer than a buffer, shards that end mid-buffer).
+ */
+START_TEST(writer_gzip_bytes_equal_a_single_threaded_deflate)
+{
+    static const int levels[] = {1, 6, 9};
+    size_t li;
+
+    for (li = 0; li < sizeof(levels) / sizeof(levels[0]); li++) {
+        cai_writer_opts o = CAI_WRITER_OPTS_INIT;
+        cai_writer *w = NULL;
+        cai_error err = {0};
+        uint64_t rng = 0x9e3779b97f4a7c15u;
+        unsigned char *all[2] = {NULL, NULL};
+        size_t all_len[2] = {0, 0}, all_cap[2] = {0, 0};
+        char *sub = tu_strdupf("%s/l%d", dir, levels[li]);
+        int i, sh;
+
+        ck_assert_int_eq(mkdir(sub, 0700), 0);
+        o.level = levels[li];
+        o.shard_records = 1500;
+        ck_assert_int_eq(cai_writer_create(&w, sub, "t", &o, &err), CAI_OK);
+        for (i = 0; i < 2500; i++) {
+            size_t len = i % 997 == 5 ? 300000 : 20 + (size_t)(rng % 3000);
+            char *line = gen_line(&rng, len, i % 7 == 3);
+            sh = i / 1500;
+            while (all_len[sh] + len + 1 > all_cap[sh]) {
+                all_cap[sh] = all_cap[sh] ? 2 * all_cap[sh] : 1 << 20;
+                all[sh] = realloc(all[sh], all_cap[sh]);
+                ck_assert_ptr_nonnull(all[sh]);
+            }
+            memcpy(all[sh] + all_len[sh], line, len);
+            all[sh][all_len[sh] + len] = '\n';
+            all_len[sh] += len + 1;
+            ck_assert_msg(cai_writer_write(w, line, len, &err) == CAI_OK, "%s", err.msg);
+            free(line);
+        }
+        ck_assert_msg(cai_writer_close(w, &err) == CAI_OK, "%s", err.msg);
+        ck_assert_uint_eq(cai_writer_nfiles(w), 2);
+        for (sh = 0; sh < 2; sh++) {
+            size_t got_len, want_len;
+            unsigned char *got = raw(cai_writer_file(w, (size_t)sh)->path, &got_len);
+            unsigned char *want = one_shot_gzip(all[sh], all_len[sh], levels[li], &want_len);
+            ck_assert_msg(got_len == want_len && memcmp(got, want, got_len) == 0,
+                          "level %d shard %d: %zu bytes, single-threaded deflate %zu", levels[li],
+                          sh, got_len, want_len);
+            free(got);
+            free(want);
+            free(all[sh]);
+        }
+        cai_writer_free(w);
+        free(sub);
+    }
+}
+END_TEST
+
+/* A write error on the compressor thread (RLIMIT_FSIZE: EFBIG) comes back through write or
+ * close naming the temporary file, later calls repeat it, and nothing is left behind. */
+START_TEST(writer_gzip_write_error_on_the_compressor_names_the_file)
+{
+    cai_writer *w = NULL;
+    cai_error err = {0}, err2 = {0};
+    char *prefix = tu_strdupf("%s/.full.jsonl.gz.", dir);
+    const char *suffix = ".cai-tmp: File too large";
+    struct rlimit old, lim;
+    uint64_t rng = 42;
+    cai_status st = CAI_OK;
+    int i;
+
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = 65536;
+    signal(SIGXFSZ, SIG_IGN);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    ck_assert_int_eq(cai_writer_create(&w, dir, "full", NULL, &err), CAI_OK);
+    for (i = 0; i < 2000 && st == CAI_OK; i++) { /* 2 MB of hex: about 1 MB compressed */
+        char *line = gen_line(&rng, 1000, 1);
+        st = cai_writer_write(w, line, 1000, &err);
+        free(line);
+    }
+    if (st == CAI_OK)
+        st = cai_writer_close(w, &err);
+    setrlimit(RLIMIT_FSIZE, &old);
+    ck_assert_int_eq(st, CAI_EIO);
+    ck_assert_msg(!strncmp(err.msg, prefix, strlen(prefix)), "%s", err.msg);
+    ck_assert_msg(strlen(err.msg) > strlen(suffix) &&
+                      !strcmp(err.msg + strlen(err.msg) - strlen(suffix), suffix),
+                  "%s", err.msg);
+    ck_assert_int_eq(cai_writer_write(w, "{}", 2, &err2), CAI_EIO);
+    ck_assert_str_eq(err2.msg, err.msg);
+    ck_assert_int_eq(cai_writer_close(w, &err2), CAI_EIO);
+    ck_assert_str_eq(err2.msg, err.msg);
+    cai_writer_free(w);
+    ck_assert_int_eq(count_entries(dir), 0);
+    free(prefix);
+}
+END_TEST
+
 Suite *writer_suite(void);
 
 Suite *writer_suite(void)
@@ -403,6 +547,8 @@ Suite *writer_suite(void)
     tcase_add_test(tc, writer_full_disk_is_eio_and_leaves_no_final_file);
     tcase_add_test(tc, writer_rejects_lines_with_newlines);
     tcase_add_test(tc, writer_temporary_names_are_unique);
+    tcase_add_test(tc, writer_gzip_bytes_equal_a_single_threaded_deflate);
+    tcase_add_test(tc, writer_gzip_write_error_on_the_compressor_names_the_file);
     suite_add_tcase(s, tc);
     return s;
 }

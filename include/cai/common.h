@@ -38,6 +38,9 @@ CAI_BEGIN_DECL
  *   independent. One handle is used by one thread at a time; different handles may be used by
  *   different threads at once. The only calls safe on a handle from another thread or from a
  *   signal handler are the cai_*_stop() functions.
+ * - A gzip cai_writer (so also a run) compresses on a helper thread of its own, started at its
+ *   first 64 KiB of output and joined before a shard ends and by close/free; it runs no callback
+ *   and its output is byte for byte what one-threaded zlib writes at that level.
  * - Callbacks (progress, skip, upgrade) run on the thread that called the function they were
  *   given to, and must not call back into the handle that runs them.
  *

@@ -42,7 +42,11 @@ typedef struct cai_writer cai_writer;
  * before cai_writer_close() succeeds: data goes to "dir/prefix.jsonl.gz.tmp" (sharded:
  * "dir/prefix-00000.jsonl.gz.tmp", ...), created or truncated. The first temporary file is
  * opened here, so an unwritable directory fails now with CAI_EIO "PATH: strerror".
- * The output is deterministic: the gzip header carries no time or name.
+ * The output is deterministic: the gzip header carries no time or name. Compression runs on a
+ * thread of the writer's own (started at the first 64 KiB, joined when a shard ends, at close
+ * and at free; at most 256 KiB of input waits for it), and the bytes are the same as one
+ * deflate() call's at that level. A write error met there (ENOSPC, EFBIG: "PATH: strerror"
+ * naming the temporary file) is returned by the next cai_writer_write() or by close.
  */
 CAI_EXTERN cai_status cai_writer_create(cai_writer **out,
                                         const char *dir,
