@@ -3,6 +3,7 @@
 #include "batch_int.h"
 #include "error_int.h"
 #include "htab_int.h"
+#include "journal_int.h"
 #include "util_int.h"
 #include "wire_int.h"
 
@@ -20,16 +21,23 @@
 #include <zlib.h>
 
 /*
- * Files, beside the state log S (e.g. DIR/batches.cai), in S's directory under "batches/":
+ * The state is in the run's journal, as records of kind "b" (pipeline/journal.c):
+ *   {"t":"b","ev":"sealed","p":P,"n":N}   part P is complete on disk (fsynced);
+ *   {"t":"b","ev":"upload","p":P,"f":F}   OpenAI: part P was uploaded as file F, before the
+ *                                         creation;
+ *   {"t":"b","ev":"batch","p":P,"id":ID}  part P was submitted as batch ID (fsynced at once);
+ *   {"t":"b","ev":"done","p":P}           part P's replies were handed over (the judgments
+ *                                         before it in the journal).
+ * Every record is fsynced (with the judgments before it) the moment it is written. The parts
+ * are spool files in the spool directory (DIR/batches):
  *   part-P.jsonl  one request per line, {"custom_id","method","url","body"} (OpenAI's input
  *                 file) or {"custom_id","params"} (an element of Anthropic's "requests");
  *   part-P.meta   one line per request: {"c": custom_id, "k": journal key, "id", "pr", "o",
  *                 "s": the judgment's identity, "e": prompt estimate, "r": submission round}.
- * The state log S has lines "JSON<TAB>CRC32" like the journal:
- *   {"t":"sealed","p":P,"n":N}   part P is complete on disk (fsynced);
- *   {"t":"upload","p":P,"f":F}   OpenAI: part P was uploaded as file F, before the creation;
- *   {"t":"batch","p":P,"id":ID}  part P was submitted as batch ID (fsynced at once);
- *   {"t":"done","p":P}           part P's replies were handed over (the journal holds them).
+ * They stay files, not journal records: the .jsonl is the upload itself, and the .meta (which
+ * request ids a part holds) is needed only while the part is in flight and is as long as the
+ * part (up to 100,000 lines): in the journal it would stay forever and be read at every open.
+ * A part's files are fsynced before its "sealed" record, and removed after its "done".
  * On open, a part with a batch and no "done" is in flight: its keys are loaded, so adding them
  * again is a no-op (reattach), and collect polls it. A part uploaded whose batch is not
  * recorded may have been created with the reply lost: the account's batches are searched for
@@ -59,10 +67,9 @@ struct cai_batch {
     cai_bhttp *h;
     cai_batch_opts o;
     cai_backend backend;
-    char *state_path;
-    char *dir; /* the parts' directory */
-    int state_fd;
-    cai_htab keys; /* keys spooled or in flight (never 0) */
+    cai_journal *jn; /* the state: "b" records (borrowed) */
+    char *dir;       /* the parts' directory */
+    cai_htab keys;   /* keys spooled or in flight (never 0) */
     part *parts;
     size_t nparts, pcap;
     unsigned next_index;
@@ -106,43 +113,30 @@ static int keys_put(cai_batch *b, uint64_t k)
 
 /* ---- the state log -------------------------------------------------------------------------- */
 
-static cai_status log_append(cai_batch *b, cJSON *o, cai_error *err)
+/* One state record, made durable at once (with the judgments written before it). */
+static cai_status log_part(cai_batch *b, const char *ev, const part *p, cai_error *err)
 {
-    char *txt = cJSON_PrintUnformatted(o), *line;
-    size_t n, len;
-    cai_status st = CAI_OK;
+    cJSON *o = cJSON_CreateObject();
+    char *txt;
+    cai_status st;
 
+    cJSON_AddStringToObject(o, "ev", ev);
+    cJSON_AddNumberToObject(o, "p", p->index);
+    if (strcmp(ev, "sealed") == 0)
+        cJSON_AddNumberToObject(o, "n", (double)p->n);
+    if (strcmp(ev, "batch") == 0)
+        cJSON_AddStringToObject(o, "id", p->id);
+    if (strcmp(ev, "upload") == 0)
+        cJSON_AddStringToObject(o, "f", p->file_id);
+    txt = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     if (!txt)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
-    n = strlen(txt);
-    line = malloc(n + 16);
-    if (!line) {
-        cJSON_free(txt);
-        return cai_error__set(err, CAI_ENOMEM, "out of memory");
-    }
-    len = (size_t)snprintf(line, n + 16, "%s\t%08lx\n", txt,
-                           (unsigned long)crc32(0L, (const Bytef *)txt, (uInt)n));
+    st = cai_journal__add_batch(b->jn, txt, err);
     cJSON_free(txt);
-    if (write(b->state_fd, line, len) != (ssize_t)len || fsync(b->state_fd) != 0)
-        st = cai_error__set(err, CAI_EIO, "%s: %s", b->state_path, strerror(errno));
-    free(line);
+    if (st == CAI_OK)
+        st = cai_journal__sync(b->jn, 1, err);
     return st;
-}
-
-static cai_status log_part(cai_batch *b, const char *t, const part *p, cai_error *err)
-{
-    cJSON *o = cJSON_CreateObject();
-
-    cJSON_AddStringToObject(o, "t", t);
-    cJSON_AddNumberToObject(o, "p", p->index);
-    if (strcmp(t, "sealed") == 0)
-        cJSON_AddNumberToObject(o, "n", (double)p->n);
-    if (strcmp(t, "batch") == 0)
-        cJSON_AddStringToObject(o, "id", p->id);
-    if (strcmp(t, "upload") == 0)
-        cJSON_AddStringToObject(o, "f", p->file_id);
-    return log_append(b, o, err);
 }
 
 static part *part_find(cai_batch *b, unsigned index)
@@ -230,68 +224,60 @@ static cai_status load_keys(cai_batch *b, unsigned index, cai_error *err)
     return st;
 }
 
-static cai_status replay(cai_batch *b, cai_error *err)
+/* Applies one state record ({"ev","p",...}: a "b" record, or a line of the old batches.cai
+ * whose event is in "t") to b's parts. */
+static cai_status apply_record(cai_batch *b, const cJSON *o, const char *evkey, cai_error *err)
 {
-    FILE *f = fdopen(dup(b->state_fd), "r");
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    off_t good = 0, pos = 0;
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, evkey);
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "p"), *v;
+    part *pt;
+
+    if (!cJSON_IsString(t) || !cJSON_IsNumber(p) || p->valuedouble < 0 || p->valuedouble > 1e9)
+        return CAI_OK; /* not one this version knows: skipped */
+    pt = part_find(b, (unsigned)p->valuedouble);
+    if (!pt && !(pt = part_add(b, (unsigned)p->valuedouble)))
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    if (strcmp(t->valuestring, "sealed") == 0) {
+        v = cJSON_GetObjectItemCaseSensitive(o, "n");
+        pt->n = cJSON_IsNumber(v) ? (size_t)v->valuedouble : 0;
+    } else if (strcmp(t->valuestring, "upload") == 0) {
+        v = cJSON_GetObjectItemCaseSensitive(o, "f");
+        if (cJSON_IsString(v))
+            snprintf(pt->file_id, sizeof(pt->file_id), "%s", v->valuestring);
+        if (pt->state < P_UPLOADED)
+            pt->state = P_UPLOADED;
+        pt->replayed = 1;
+    } else if (strcmp(t->valuestring, "batch") == 0) {
+        v = cJSON_GetObjectItemCaseSensitive(o, "id");
+        if (cJSON_IsString(v))
+            snprintf(pt->id, sizeof(pt->id), "%s", v->valuestring);
+        pt->state = P_SUBMITTED;
+    } else if (strcmp(t->valuestring, "done") == 0) {
+        pt->state = P_DONE;
+    }
+    return CAI_OK;
+}
+
+/* The parts as the journal's "b" records leave them. */
+static cai_status read_state(cai_batch *b, const cai_journal *jn, cai_error *err)
+{
+    size_t i, n = cai_journal__batch_count(jn);
     cai_status st = CAI_OK;
-    size_t i;
 
-    if (!f)
-        return cai_error__set(err, CAI_EIO, "%s: %s", b->state_path, strerror(errno));
-    while ((n = getline(&line, &cap, f)) > 0) {
-        char *tab = memchr(line, '\t', (size_t)n);
-        unsigned long want;
-        cJSON *o;
-        const cJSON *t, *p, *v;
-        part *pt;
+    for (i = 0; i < n && st == CAI_OK; i++) {
+        cJSON *o = cJSON_Parse(cai_journal__batch_record(jn, i));
 
-        pos += n;
-        if (line[n - 1] != '\n' || !tab || sscanf(tab + 1, "%8lx", &want) != 1 ||
-            crc32(0L, (const Bytef *)line, (uInt)(tab - line)) != want)
-            break; /* a torn tail: the process died writing it */
-        good = pos;
-        o = cJSON_ParseWithLength(line, (size_t)(tab - line));
-        t = cJSON_GetObjectItemCaseSensitive(o, "t");
-        p = cJSON_GetObjectItemCaseSensitive(o, "p");
-        if (!cJSON_IsString(t) || !cJSON_IsNumber(p) || p->valuedouble < 0) {
-            cJSON_Delete(o);
-            continue;
-        }
-        pt = part_find(b, (unsigned)p->valuedouble);
-        if (!pt && !(pt = part_add(b, (unsigned)p->valuedouble))) {
-            cJSON_Delete(o);
-            st = cai_error__set(err, CAI_ENOMEM, "out of memory");
-            break;
-        }
-        if (strcmp(t->valuestring, "sealed") == 0) {
-            v = cJSON_GetObjectItemCaseSensitive(o, "n");
-            pt->n = cJSON_IsNumber(v) ? (size_t)v->valuedouble : 0;
-        } else if (strcmp(t->valuestring, "upload") == 0) {
-            v = cJSON_GetObjectItemCaseSensitive(o, "f");
-            if (cJSON_IsString(v))
-                snprintf(pt->file_id, sizeof(pt->file_id), "%s", v->valuestring);
-            if (pt->state < P_UPLOADED)
-                pt->state = P_UPLOADED;
-            pt->replayed = 1;
-        } else if (strcmp(t->valuestring, "batch") == 0) {
-            v = cJSON_GetObjectItemCaseSensitive(o, "id");
-            if (cJSON_IsString(v))
-                snprintf(pt->id, sizeof(pt->id), "%s", v->valuestring);
-            pt->state = P_SUBMITTED;
-        } else if (strcmp(t->valuestring, "done") == 0) {
-            pt->state = P_DONE;
-        }
+        st = apply_record(b, o, "ev", err);
         cJSON_Delete(o);
     }
-    free(line);
-    fclose(f);
-    if (st == CAI_OK && ftruncate(b->state_fd, good) != 0)
-        st = cai_error__set(err, CAI_EIO, "%s: %s", b->state_path, strerror(errno));
-    lseek(b->state_fd, 0, SEEK_END);
+    return st;
+}
+
+static cai_status replay(cai_batch *b, cai_error *err)
+{
+    cai_status st = read_state(b, b->jn, err);
+    size_t i;
+
     for (i = 0; st == CAI_OK && i < b->nparts; i++) {
         part *p = &b->parts[i];
         if (p->state == P_SUBMITTED || p->state == P_UPLOADED) {
@@ -316,12 +302,11 @@ cai_status cai_batch__open(cai_batch **out, cai_judge *j, const cai_batch_opts *
     cai_batch *b;
     cai_judge_opts jo;
     cai_bhttp_opts ho;
-    const char *slash;
     cai_status st;
     size_t n;
 
     cai_error__clear(err);
-    CAI_ASSERT_ARG(err, out && j && o && o->state_path);
+    CAI_ASSERT_ARG(err, out && j && o && o->journal && o->dir);
     *out = NULL;
     cai_judge_get_opts(j, &jo);
     if (jo.backend == CAI_BACKEND_BUILTIN)
@@ -336,7 +321,6 @@ cai_status cai_batch__open(cai_batch **out, cai_judge *j, const cai_batch_opts *
     b->o = *o;
     b->o.api_key = NULL; /* kept only by the HTTP side */
     b->backend = jo.backend;
-    b->state_fd = -1;
     {
         size_t mr =
             jo.backend == CAI_BACKEND_ANTHROPIC ? ANTHROPIC_MAX_REQUESTS : OPENAI_MAX_REQUESTS;
@@ -351,22 +335,13 @@ cai_status cai_batch__open(cai_batch **out, cai_judge *j, const cai_batch_opts *
         b->o.poll_s = 30;
     if (!b->o.max_rounds)
         b->o.max_rounds = 3;
-    b->state_path = strdup(o->state_path);
-    slash = strrchr(o->state_path, '/');
-    n = slash ? (size_t)(slash - o->state_path) : 1;
-    b->dir = malloc(n + 10);
-    if (!b->state_path || !b->dir) {
+    b->jn = o->journal;
+    b->dir = strdup(o->dir);
+    if (!b->dir) {
         cai_batch__free(b);
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
     }
-    snprintf(b->dir, n + 10, "%.*s/batches", (int)n, slash ? o->state_path : ".");
     if ((st = cai__mkdir_p(b->dir, err)) != CAI_OK) {
-        cai_batch__free(b);
-        return st;
-    }
-    b->state_fd = open(b->state_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (b->state_fd < 0) {
-        st = cai_error__set(err, CAI_EIO, "%s: %s", b->state_path, strerror(errno));
         cai_batch__free(b);
         return st;
     }
@@ -927,7 +902,9 @@ cai_status cai_batch__collect(cai_batch *b, cai_batch_result_fn fn, void *payloa
     for (;;) {
         size_t i;
         int busy = 0;
+        cai_batch_progress pr;
 
+        memset(&pr, 0, sizeof(pr));
         for (i = 0; i < b->nparts; i++) {
             part *p = &b->parts[i];
             cai_bhttp_status s;
@@ -942,13 +919,20 @@ cai_status cai_batch__collect(cai_batch *b, cai_batch_result_fn fn, void *payloa
             b->st.polls++;
             if (st != CAI_OK)
                 return st;
+            pr.polled++;
+            pr.requests += s.total;
+            pr.done += s.done;
+            pr.failed += s.bad;
             if (!s.ended) {
+                pr.in_flight++;
                 busy = 1;
                 continue;
             }
             if ((st = collect_part(b, p, &s, fn, payload, err)) != CAI_OK)
                 return st;
         }
+        if (pr.polled && b->o.progress)
+            b->o.progress(&pr, b->o.progress_payload);
         if (b->spool) {
             /* requests to send again go out in a new batch, polled in this same loop */
             if ((st = cai_batch__submit(b, err)) != CAI_OK)
@@ -968,60 +952,74 @@ cai_status cai_batch__collect(cai_batch *b, cai_batch_result_fn fn, void *payloa
     }
 }
 
-cai_status cai_batch__pending(const char *state_path, unsigned *n, cai_error *err)
+cai_status cai_batch__pending(const cai_journal *jn, unsigned *n, cai_error *err)
 {
     cai_batch b;
-    cai_status st = CAI_OK;
+    cai_status st;
     size_t i;
 
     *n = 0;
     memset(&b, 0, sizeof(b));
-    b.state_fd = open(state_path, O_RDONLY | O_CLOEXEC);
-    if (b.state_fd < 0)
-        return errno == ENOENT
-                   ? CAI_OK
-                   : cai_error__set(err, CAI_EIO, "%s: %s", state_path, strerror(errno));
-    b.state_path = (char *)state_path;
-    {
-        FILE *f = fdopen(b.state_fd, "r");
-        char *line = NULL;
-        size_t cap = 0;
-        ssize_t len;
-
-        if (!f) {
-            close(b.state_fd);
-            return cai_error__set(err, CAI_EIO, "%s: %s", state_path, strerror(errno));
-        }
-        while ((len = getline(&line, &cap, f)) > 0) {
-            char *tab = memchr(line, '\t', (size_t)len);
-            cJSON *o;
-            const cJSON *t, *p;
-            part *pt;
-
-            if (!tab)
-                break;
-            o = cJSON_ParseWithLength(line, (size_t)(tab - line));
-            t = cJSON_GetObjectItemCaseSensitive(o, "t");
-            p = cJSON_GetObjectItemCaseSensitive(o, "p");
-            if (cJSON_IsString(t) && cJSON_IsNumber(p) && p->valuedouble >= 0) {
-                pt = part_find(&b, (unsigned)p->valuedouble);
-                if (!pt)
-                    pt = part_add(&b, (unsigned)p->valuedouble);
-                if (!pt)
-                    st = cai_error__set(err, CAI_ENOMEM, "out of memory");
-                else if (strcmp(t->valuestring, "batch") == 0)
-                    pt->state = P_SUBMITTED;
-                else if (strcmp(t->valuestring, "done") == 0)
-                    pt->state = P_DONE;
-            }
-            cJSON_Delete(o);
-        }
-        free(line);
-        fclose(f);
-    }
+    st = read_state(&b, jn, err);
     for (i = 0; i < b.nparts; i++)
-        *n += b.parts[i].state == P_SUBMITTED;
+        *n += b.parts[i].state == P_SUBMITTED || b.parts[i].state == P_UPLOADED;
     free(b.parts);
+    return st;
+}
+
+/*
+ * The state log of cai before the batch state moved into the journal: lines
+ * {"t":EVENT,"p":P,...}<TAB>CRC32, the events those of the "b" records. Each intact line becomes
+ * a "b" record, made durable, then the file is removed. A kill between the two migrates it again
+ * on the next run: replaying the same events twice leaves the same state.
+ */
+cai_status cai_batch__migrate(cai_journal *jn, const char *old_path, unsigned *n, cai_error *err)
+{
+    FILE *f = fopen(old_path, "re");
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    unsigned long lineno = 0;
+    cai_status st = CAI_OK;
+
+    *n = 0;
+    if (!f)
+        return errno == ENOENT ? CAI_OK
+                               : cai_error__set(err, CAI_EIO, "%s: %s", old_path, strerror(errno));
+    while (st == CAI_OK && (len = getline(&line, &cap, f)) > 0) {
+        char *tab = memchr(line, '\t', (size_t)len), *txt;
+        unsigned long want;
+        cJSON *o, *t;
+
+        lineno++;
+        if (line[len - 1] != '\n' || !tab || sscanf(tab + 1, "%8lx", &want) != 1 ||
+            crc32(0L, (const Bytef *)line, (uInt)(tab - line)) != want)
+            break; /* a torn tail: the process died writing it, as the old reader took it */
+        o = cJSON_ParseWithLength(line, (size_t)(tab - line));
+        t = cJSON_DetachItemFromObjectCaseSensitive(o, "t");
+        if (!cJSON_IsString(t)) {
+            cJSON_Delete(t);
+            cJSON_Delete(o);
+            st = cai_error__set(err, CAI_EPARSE,
+                                "%s:%lu: not a batch state line; move the file aside if this "
+                                "directory has no batches in flight",
+                                old_path, lineno);
+            break;
+        }
+        cJSON_AddItemToObject(o, "ev", t); /* the event, under the name "b" records use */
+        txt = cJSON_PrintUnformatted(o);
+        cJSON_Delete(o);
+        st = txt ? cai_journal__add_batch(jn, txt, err)
+                 : cai_error__set(err, CAI_ENOMEM, "out of memory");
+        cJSON_free(txt);
+        (*n)++;
+    }
+    free(line);
+    fclose(f);
+    if (st == CAI_OK)
+        st = cai_journal__sync(jn, 1, err);
+    if (st == CAI_OK && unlink(old_path) != 0)
+        st = cai_error__set(err, CAI_EIO, "%s: %s", old_path, strerror(errno));
     return st;
 }
 
@@ -1043,12 +1041,9 @@ void cai_batch__free(cai_batch *b)
         fclose(b->spool);
     if (b->meta)
         fclose(b->meta);
-    if (b->state_fd >= 0)
-        close(b->state_fd);
     cai_bhttp__free(b->h);
     cai_htab__dispose(&b->keys);
     free(b->parts);
-    free(b->state_path);
     free(b->dir);
     free(b);
 }

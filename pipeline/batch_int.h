@@ -4,13 +4,15 @@
 #define CAI_BATCH_INT_H
 
 #include "cai/judge.h"
+#include "journal_int.h"
 
 #include <stdint.h>
 
 /*
  * How it fits a run (see docs/scale.md, "Batch APIs"):
- *   cai_batch__open    reads the state log (DIR/batches.cai): which batches are in flight and
- *                      which judgments each holds, so a killed run reattaches to them;
+ *   cai_batch__open    reads the state from the journal ("b" records) and the parts' meta
+ *                      files: which batches are in flight and which judgments each holds, so
+ *                      a killed run reattaches to them;
  *   cai_batch__add     for every planned judgment not in the journal: skipped when a batch in
  *                      flight holds it, else its request body (cai_judge_request_body, the
  *                      online engine's own builder) is spooled under custom_id "cai-<key hex>";
@@ -26,15 +28,29 @@
 
 typedef struct cai_batch cai_batch;
 
+/* What one round of status requests found (request_counts summed over the batches polled). */
+typedef struct cai_batch_progress {
+    unsigned polled;    /* batches polled this round */
+    unsigned in_flight; /* of them, not ended */
+    uint64_t requests;  /* their requests */
+    uint64_t done;      /* answered so far */
+    uint64_t failed;    /* errored, expired or cancelled so far */
+} cai_batch_progress;
+
+typedef void (*cai_batch_progress_fn)(const cai_batch_progress *p, void *payload);
+
 typedef struct cai_batch_opts {
-    const char *state_path; /* the state log; its directory also holds the spooled parts */
-    const char *api_key;    /* borrowed; never written anywhere */
-    size_t max_requests;    /* per batch; 0 = the provider's (OpenAI 50,000, Anthropic 100,000) */
-    size_t max_bytes;       /* per batch file / body; 0 = the provider's (200 MB / 256 MB) */
-    double poll_s;          /* between polls; 0 = 30 */
-    double wait_s;          /* collect: how long to wait for batches to end; < 0 = no limit */
-    unsigned max_rounds;    /* submissions of one request before it fails for good; 0 = 3 */
-    double timeout_s;       /* per HTTP call; 0 = 300 */
+    cai_journal *journal; /* the state: "b" records (borrowed, outlives the client) */
+    const char *dir;      /* where the parts are spooled (created) */
+    const char *api_key;  /* borrowed; never written anywhere */
+    size_t max_requests;  /* per batch; 0 = the provider's (OpenAI 50,000, Anthropic 100,000) */
+    size_t max_bytes;     /* per batch file / body; 0 = the provider's (200 MB / 256 MB) */
+    double poll_s;        /* between polls; 0 = 30 */
+    double wait_s;        /* collect: how long to wait for batches to end; < 0 = no limit */
+    unsigned max_rounds;  /* submissions of one request before it fails for good; 0 = 3 */
+    double timeout_s;     /* per HTTP call; 0 = 300 */
+    cai_batch_progress_fn progress; /* after each round of polls; may be NULL */
+    void *progress_payload;
 } cai_batch_opts;
 
 /* One judgment's identity, as the journal keys it. Strings are borrowed during the call. */
@@ -74,11 +90,14 @@ cai_status
 cai_batch__add(cai_batch *b, const cai_batch_item *it, const cai_judge_task *t, cai_error *err);
 cai_status cai_batch__submit(cai_batch *b, cai_error *err);
 /* CAI_OK: nothing is in flight any more. CAI_ETIMEOUT: wait_s passed with batches in flight
- * (the state log keeps them: a later call collects). */
+ * (the journal keeps them: a later call collects). */
 cai_status cai_batch__collect(cai_batch *b, cai_batch_result_fn fn, void *payload, cai_error *err);
 void cai_batch__get_stats(const cai_batch *b, cai_batch_stats *out);
-/* Batches a state log records as in flight (0 when the file does not exist). */
-cai_status cai_batch__pending(const char *state_path, unsigned *n, cai_error *err);
+/* Batches the journal's "b" records leave in flight (a batch made, or a file uploaded). */
+cai_status cai_batch__pending(const cai_journal *jn, unsigned *n, cai_error *err);
+/* Moves the state log of an older cai (DIR/batches.cai) into the journal as "b" records and
+ * removes it; *n: records moved (0 when the file does not exist). */
+cai_status cai_batch__migrate(cai_journal *jn, const char *old_path, unsigned *n, cai_error *err);
 /* Async-signal-safe: collect returns CAI_EINTERRUPTED at its next poll. */
 void cai_batch__stop(cai_batch *b);
 void cai_batch__free(cai_batch *b);

@@ -14,6 +14,10 @@
  *     "g"  a generation (sample, critique, revision: pipeline/stage.c): "k", "rk" (the request
  *          kind), "id", "r" (request index), "c" (choices: "x" text, "f" finish, "fr" the
  *          server's word, "ct" tokens or -1), "pt", "ct"; loaded as text, found by key.
+ *     "b"  the state of `cai run --batch` (pipeline/batch.c): "ev" (sealed, upload, batch,
+ *          done), "p" (the part), and "n", "f" or "id" by event; no "k". Loaded as text in
+ *          file order, with those added since, for the batch client to replay (a few per
+ *          part of up to 100,000 requests: small).
  *   Later stages add their own kinds with their own key
  *   spaces; a kind's keys only ever grow, with optional keys left out at their default.
  * Versions: 1 kept the settings as given ("0 = default"), 2 resolved them and versioned the
@@ -43,6 +47,7 @@
 #define SETTINGS_CURRENT 2 /* the first version whose settings are in the current form */
 #define KIND_JUDGMENT    "j"
 #define KIND_GENERATION  "g"
+#define KIND_BATCH       "b"
 #define JOURNAL_MAX_LINE (1u << 20)
 
 struct cai_journal {
@@ -59,6 +64,9 @@ struct cai_journal {
     char damage[256]; /* damaged: what is wrong with the header */
     cai_buf buf;      /* pending appends */
     cai_htab gens;    /* generation records loaded at open: gentry by key (never 0) */
+    /* batch state records, loaded and added, in file order: their JSON texts (owned) */
+    char **btexts;
+    size_t bn, bcap;
 };
 
 /* ---- hash table ------------------------------------------------------------------------ */
@@ -197,6 +205,65 @@ static cai_status load_entry(cai_journal *j, const cJSON *o, cai_error *err)
     if (get_u(o, "rt", &v) == 0 && v >= 0 && v < 4e9)
         e.reasoning_tokens = (unsigned)v;
     return table_put(j, &e, err);
+}
+
+/* ---- batch state records ("b") --------------------------------------------------------- */
+
+static cai_status batch_keep(cai_journal *j, char *text, cai_error *err)
+{
+    char **nt = cai__grow(j->btexts, &j->bcap, j->bn + 1, sizeof(*nt), 16);
+
+    if (!nt) {
+        cJSON_free(text);
+        return cai_error__set(err, CAI_ENOMEM, "journal: out of memory");
+    }
+    j->btexts = nt;
+    j->btexts[j->bn++] = text;
+    return CAI_OK;
+}
+
+/* Keeps a batch state record's text; CAI_ITEROVER for another kind. */
+static cai_status load_batch(cai_journal *j, const cJSON *o, cai_error *err)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "t");
+    char *text;
+
+    if (!cJSON_IsString(t) || strcmp(t->valuestring, KIND_BATCH) != 0)
+        return CAI_ITEROVER;
+    text = cJSON_PrintUnformatted(o);
+    if (!text)
+        return cai_error__set(err, CAI_ENOMEM, "journal: out of memory");
+    return batch_keep(j, text, err);
+}
+
+cai_status cai_journal__add_batch(cai_journal *j, const char *fields, cai_error *err)
+{
+    size_t n;
+    char *text;
+    cai_status st;
+
+    if (!fields || fields[0] != '{')
+        return cai_error__set(err, CAI_EINVAL, "journal: a record must be a JSON object");
+    n = strlen(fields) + 16;
+    text = cJSON_malloc(n);
+    if (!text)
+        return cai_error__set(err, CAI_ENOMEM, "journal: out of memory");
+    snprintf(text, n, "{\"t\":\"%s\"%s%s", KIND_BATCH, fields[1] == '}' ? "" : ",", fields + 1);
+    if ((st = append_line(j, text, err)) != CAI_OK) {
+        cJSON_free(text);
+        return st;
+    }
+    return batch_keep(j, text, err);
+}
+
+size_t cai_journal__batch_count(const cai_journal *j)
+{
+    return j->bn;
+}
+
+const char *cai_journal__batch_record(const cai_journal *j, size_t i)
+{
+    return i < j->bn ? j->btexts[i] : NULL;
 }
 
 /* ---- generation records ("g") ---------------------------------------------------------- */
@@ -397,6 +464,8 @@ static cai_status replay(cai_journal *j, const cai_journal_open_opts *jo, cai_er
 
     if (!f)
         return cai_error__set(err, CAI_EIO, "%s: %s", j->path, strerror(errno));
+    while (j->bn > 0) /* read again after a header repair: the file's records, once */
+        cJSON_free(j->btexts[--j->bn]);
     while ((n = getline(&line, &cap, f)) > 0) {
         cJSON *o;
         int first = pos == 0;
@@ -442,6 +511,11 @@ static cai_status replay(cai_journal *j, const cai_journal_open_opts *jo, cai_er
 
             if (le == CAI_ITEROVER)
                 le = load_entry(j, o, err);
+            if (le == CAI_ITEROVER && (le = load_batch(j, o, err)) == CAI_OK) {
+                cJSON_Delete(o); /* state, not an entry: not counted as loaded */
+                good_end = pos;
+                continue;
+            }
 
             if (le == CAI_OK)
                 j->loaded++;
@@ -746,6 +820,9 @@ void cai_journal__free(cai_journal *j)
             cJSON_free(g->text);
     }
     cai_htab__dispose(&j->gens);
+    for (size_t i = 0; i < j->bn; i++)
+        cJSON_free(j->btexts[i]);
+    free(j->btexts);
     cai_buf__dispose(&j->buf);
     free(j->path);
     free(j);

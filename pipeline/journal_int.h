@@ -88,6 +88,16 @@ cai_status cai_journal__add(cai_journal *j,
 cai_status cai_journal__add_gen(cai_journal *j, uint64_t key, const char *fields, cai_error *err);
 const char *cai_journal__find_gen(const cai_journal *j, uint64_t key); /* NULL: none */
 
+/*
+ * Batch state records (kind "b": `cai run --batch`, pipeline/batch.c): fields is a JSON object
+ * text, written after "t". Every "b" record met at open and every one added since is kept, in
+ * file order, as its JSON text (few: a handful per batch); buffered like any record, so call
+ * cai_journal__sync(j, 1, ...) to make one durable.
+ */
+cai_status cai_journal__add_batch(cai_journal *j, const char *fields, cai_error *err);
+size_t cai_journal__batch_count(const cai_journal *j);
+const char *cai_journal__batch_record(const cai_journal *j, size_t i); /* NULL past the end */
+
 /* Writes buffered records to the file; with durable, fsyncs as well. */
 cai_status cai_journal__sync(cai_journal *j, int durable, cai_error *err);
 

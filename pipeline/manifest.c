@@ -436,6 +436,18 @@ cai_status cai_run__write_manifest(const cai_run_info *info, cai_error *err)
         cJSON_AddNumberToObject(st, "estimated_cost_usd", s->cost);
     else
         cJSON_AddNullToObject(st, "estimated_cost_usd");
+    if (s->batch.used) {
+        /* --batch: this run's batches; the cost above is at the batch price */
+        cJSON *bo = cJSON_AddObjectToObject(st, "batch");
+
+        add_u64(bo, "batches", s->batch.batches);
+        add_u64(bo, "submitted", s->batch.submitted);
+        add_u64(bo, "reattached", s->batch.reattached);
+        add_u64(bo, "succeeded", s->batch.succeeded);
+        add_u64(bo, "retried", s->batch.retried);
+        add_u64(bo, "failed", s->batch.failed);
+        cJSON_AddNumberToObject(bo, "price_discount", s->batch.discount);
+    }
     if (s->n_endpoints > 0) {
         /* which endpoint served what (this run's requests): never part of the data's bytes */
         cJSON *a = cJSON_AddArrayToObject(st, "endpoints");

@@ -2224,6 +2224,11 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
     r->s.prompt_tokens = js.prompt_tokens + r->replayed_pt;
     r->s.completion_tokens = js.completion_tokens + r->replayed_ct;
     r->s.cached_prompt_tokens = js.cached_tokens;
+    /* What this run's batches answered went through the journal (reopened after them), so the
+     * pass above replayed it: it is the batches' (statistics.batch), not an earlier run's. */
+    r->s.judgments_replayed -= r->s.batch.succeeded < r->s.judgments_replayed
+                                   ? r->s.batch.succeeded
+                                   : r->s.judgments_replayed;
     r->s.n_endpoints = cai_judge_endpoint_count(r->judge);
     free(r->ep_stats);
     r->ep_stats = r->s.n_endpoints ? calloc(r->s.n_endpoints, sizeof(*r->ep_stats)) : NULL;
@@ -2369,6 +2374,12 @@ static cai_status batch_prices(cai_run_opts *o, cai_error *err)
         return cai_error__set(err, CAI_EINVAL,
                               "--max-cost is not supported with --batch yet: a batch is paid "
                               "as a whole once submitted");
+    if (o->judge.n_base_urls > 1)
+        return cai_error__set(err, CAI_EINVAL,
+                              "--batch takes one --base-url, not %zu: a batch goes to one "
+                              "provider account, which balances it itself (several endpoints "
+                              "are for self-hosted judges without a batch API)",
+                              o->judge.n_base_urls);
     o->price_input_per_mtok *= d;
     o->price_output_per_mtok *= d;
     o->price_cached_input_per_mtok *= d;
@@ -2404,9 +2415,38 @@ static cai_status batch_result(const cai_batch_item *it,
     return st;
 }
 
-static char *batch_state_path(const cai_run *r)
+/* Where cai before the journal kept the batch state ("b" records) had its own log. */
+static cai_status batch_migrate(cai_run *r, cai_error *err)
 {
-    return cai__path_join(r->o.output_dir, "batches.cai");
+    char *old = cai__path_join(r->o.output_dir, "batches.cai");
+    unsigned n = 0;
+    cai_status st;
+
+    if (!old)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    st = cai_batch__migrate(r->journal, old, &n, err);
+    free(old);
+    return st;
+}
+
+/* One line per round of status requests (the CLI prints it unless -q). */
+static void batch_progress(const cai_batch_progress *bp, void *payload)
+{
+    cai_run *r = payload;
+    cai_run_progress pr;
+
+    if (!r->o.progress)
+        return;
+    memset(&pr, 0, sizeof(pr));
+    pr.pairs_total = r->pairs_total;
+    pr.judgments_total = r->judgments_total;
+    pr.elapsed_s = cai__mono_s() - r->t0;
+    pr.batch_waiting = 1;
+    pr.batches_in_flight = bp->in_flight;
+    pr.batch_requests = bp->requests;
+    pr.batch_requests_done = bp->done;
+    pr.batch_requests_failed = bp->failed;
+    r->o.progress(&pr, r->o.progress_payload);
 }
 
 /* Every planned judgment the journal lacks, handed to the batch client (in plan order). */
@@ -2470,13 +2510,14 @@ static cai_status
 run_batch(cai_run *r, const char *jpath, const cai_journal_open_opts *jo, cai_error *err)
 {
     cai_batch_opts bo;
-    char *state = batch_state_path(r);
+    char *dir = cai__path_join(r->o.output_dir, "batches");
     cai_status st;
 
-    if (!state)
+    if (!dir)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
     memset(&bo, 0, sizeof(bo));
-    bo.state_path = state;
+    bo.journal = r->journal;
+    bo.dir = dir;
     bo.api_key = r->o.judge.api_key;
     bo.max_requests = r->o.batch_max_requests;
     bo.max_bytes = r->o.batch_max_bytes;
@@ -2484,10 +2525,14 @@ run_batch(cai_run *r, const char *jpath, const cai_journal_open_opts *jo, cai_er
     bo.wait_s = r->o.batch_wait_s;
     bo.max_rounds = r->o.batch_max_rounds;
     bo.timeout_s = r->o.judge.timeout_s > 60 ? r->o.judge.timeout_s : 300;
+    bo.progress = batch_progress;
+    bo.progress_payload = r;
     st = cai_judge_check(r->judge, err);
     if (st == CAI_OK)
+        st = batch_migrate(r, err);
+    if (st == CAI_OK)
         st = cai_batch__open(&r->batch, r->judge, &bo, err);
-    free(state);
+    free(dir);
     if (st == CAI_OK)
         st = batch_plan(r, err);
     if (st == CAI_OK && !r->stop)
@@ -2500,7 +2545,7 @@ run_batch(cai_run *r, const char *jpath, const cai_journal_open_opts *jo, cai_er
         cai_error__clear(err);
         st = cai_error__set(err, CAI_EPENDING,
                             "--batch-wait passed with batches still running; they are recorded "
-                            "in %s/batches.cai: run the same command to collect them",
+                            "in %s/journal.cai: run the same command to collect them",
                             r->o.output_dir);
     } else if (st == CAI_EINTERRUPTED) {
         cai_error__clear(err);
@@ -2513,6 +2558,24 @@ run_batch(cai_run *r, const char *jpath, const cai_journal_open_opts *jo, cai_er
         if (st == CAI_OK)
             st = s2;
     }
+    if (r->batch) {
+        cai_batch_stats bs;
+        cai_batch *b = r->batch;
+
+        cai_batch__get_stats(b, &bs);
+        r->s.batch.used = 1;
+        r->s.batch.batches = bs.batches;
+        r->s.batch.submitted = bs.submitted;
+        r->s.batch.reattached = bs.reattached;
+        r->s.batch.succeeded = bs.succeeded;
+        r->s.batch.retried = bs.retried;
+        r->s.batch.failed = bs.failed;
+        r->s.batch.discount = r->o.batch_discount > 0 ? r->o.batch_discount : 0.5;
+        if (st != CAI_OK)
+            return st;   /* kept for cai_run_stop until cai_run_free */
+        r->batch = NULL; /* it borrows the journal, reopened below */
+        cai_batch__free(b);
+    }
     if (st != CAI_OK)
         return st;
     cai_journal__free(r->journal); /* entries added are found only after a reopen */
@@ -2523,18 +2586,16 @@ run_batch(cai_run *r, const char *jpath, const cai_journal_open_opts *jo, cai_er
 /* Without --batch, a directory with batches in flight would pay for them twice. */
 static cai_status batch_guard(cai_run *r, cai_error *err)
 {
-    char *state = batch_state_path(r);
     unsigned n = 0;
-    cai_status st;
+    cai_status st = batch_migrate(r, err);
 
-    if (!state)
-        return cai_error__set(err, CAI_ENOMEM, "out of memory");
-    st = cai_batch__pending(state, &n, err);
+    if (st == CAI_OK)
+        st = cai_batch__pending(r->journal, &n, err);
     if (st == CAI_OK && n > 0)
         st = cai_error__set(err, CAI_EMISMATCH,
-                            "%s: %u provider batches of this run are still in flight: run with "
-                            "--batch to collect them (without it they would be paid twice)",
-                            state, n);
-    free(state);
+                            "%s/journal.cai: %u provider batches of this run are still in "
+                            "flight: run with --batch to collect them (without it they would be "
+                            "paid twice)",
+                            r->o.output_dir, n);
     return st;
 }

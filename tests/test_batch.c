@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 Suite *batch_suite(void);
 
@@ -25,6 +26,7 @@ Suite *batch_suite(void);
 
 static cai_constitution *con;
 static char *tmp;
+static cai_journal *jn; /* the batch state's journal, reopened by each batch_open */
 
 typedef struct plan {
     size_t n;
@@ -52,6 +54,8 @@ static void setup(void)
 
 static void teardown(void)
 {
+    cai_journal__free(jn);
+    jn = NULL;
     cai_constitution_free(con);
     con = NULL;
     tu_rmtree(tmp);
@@ -216,14 +220,27 @@ static cai_status on_result(const cai_batch_item *it,
     return CAI_OK;
 }
 
+/* (Re)opens tmp/journal.cai, as each run opens its journal: what earlier lives wrote is read. */
+static cai_journal *journal_reopen(void)
+{
+    cai_error err = {0};
+    char *path = tu_strdupf("%s/journal.cai", tmp);
+
+    cai_journal__free(jn);
+    jn = NULL;
+    ck_assert_msg(cai_journal__open(&jn, path, "fp", "{}", &err) == CAI_OK, "%s", err.msg);
+    free(path);
+    return jn;
+}
+
 static cai_batch_opts bopts(void)
 {
     cai_batch_opts o;
-    static char path[512];
+    static char dir[512];
 
     memset(&o, 0, sizeof(o));
-    snprintf(path, sizeof(path), "%s/batches.cai", tmp);
-    o.state_path = path;
+    snprintf(dir, sizeof(dir), "%s/batches", tmp);
+    o.dir = dir;
     o.api_key = KEY;
     o.poll_s = 0.001;
     o.wait_s = 30;
@@ -234,8 +251,10 @@ static cai_batch *batch_open(cai_judge *j, const cai_batch_opts *o)
 {
     cai_batch *b = NULL;
     cai_error err = {0};
+    cai_batch_opts oo = *o;
 
-    ck_assert_msg(cai_batch__open(&b, j, o, &err) == CAI_OK, "%s", err.msg);
+    oo.journal = journal_reopen();
+    ck_assert_msg(cai_batch__open(&b, j, &oo, &err) == CAI_OK, "%s", err.msg);
     return b;
 }
 
@@ -490,6 +509,150 @@ START_TEST(killed_run_reattaches_without_submitting_again)
         tu_rmtree(tmp);
         ck_assert_int_eq(mkdir(tmp, 0700), 0);
     }
+}
+END_TEST
+
+/* A directory from the cai that kept the batch state in DIR/batches.cai ("t" = the event):
+ * migrated into the journal, the batch in flight reattached, not submitted again. */
+START_TEST(an_old_state_log_is_migrated_and_reattached)
+{
+    plan *on = online(CAI_BACKEND_OPENAI, NTASK), *ba = plan_new(NTASK);
+    fake_llm_opts fo = FAKE_LLM_OPTS_INIT;
+    fake_llm *srv;
+    cai_judge *j;
+    cai_batch *b;
+    cai_batch_opts o = bopts();
+    fake_batch_stats fs;
+    cai_batch_stats bs;
+    cai_error err = {0};
+    char *old = tu_strdupf("%s/batches.cai", tmp), *jpath = tu_strdupf("%s/journal.cai", tmp);
+    FILE *f;
+    size_t i, nrec;
+    unsigned moved = 0, pending = 0;
+
+    fo.seed = 7;
+    srv = fake_llm_start(&fo);
+    fake_llm_batch_set_polls(srv, 3);
+    j = judge_for(srv, CAI_BACKEND_OPENAI);
+    b = batch_open(j, &o);
+    add_all(b, ba);
+    ck_assert_msg(cai_batch__submit(b, &err) == CAI_OK, "%s", err.msg);
+    cai_batch__free(b);
+    /* the same state, as the older cai wrote it, beside a journal without it */
+    nrec = cai_journal__batch_count(jn);
+    ck_assert_uint_ge(nrec, 3); /* sealed, upload, batch */
+    f = fopen(old, "w");
+    ck_assert_ptr_nonnull(f);
+    for (i = 0; i < nrec; i++) {
+        cJSON *r = cJSON_Parse(cai_journal__batch_record(jn, i));
+        cJSON *ev = cJSON_DetachItemFromObjectCaseSensitive(r, "ev");
+        char *txt;
+
+        cJSON_ReplaceItemInObjectCaseSensitive(r, "t", ev);
+        txt = cJSON_PrintUnformatted(r);
+        fprintf(f, "%s\t%08lx\n", txt,
+                (unsigned long)crc32(0L, (const Bytef *)txt, (uInt)strlen(txt)));
+        cJSON_free(txt);
+        cJSON_Delete(r);
+    }
+    fclose(f);
+    cai_journal__free(jn);
+    jn = NULL;
+    ck_assert_int_eq(unlink(jpath), 0);
+    journal_reopen();
+    ck_assert_uint_eq(cai_journal__batch_count(jn), 0);
+    ck_assert_int_eq(cai_batch__pending(jn, &pending, &err), CAI_OK);
+    ck_assert_uint_eq(pending, 0);
+
+    ck_assert_msg(cai_batch__migrate(jn, old, &moved, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(moved, nrec);
+    ck_assert_int_ne(access(old, F_OK), 0); /* one source of truth: the journal */
+    ck_assert_int_eq(cai_batch__pending(jn, &pending, &err), CAI_OK);
+    ck_assert_uint_eq(pending, 1);
+    ck_assert_msg(cai_batch__migrate(jn, old, &moved, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_uint_eq(moved, 0); /* nothing left to move */
+
+    b = batch_open(j, &o); /* reopens the journal: the migrated records are read from disk */
+    add_all(b, ba);
+    cai_batch__get_stats(b, &bs);
+    ck_assert_uint_eq(bs.reattached, NTASK);
+    ck_assert_uint_eq(bs.added, 0);
+    ck_assert_uint_eq(bs.in_flight, 1);
+    submit_collect(b, ba);
+    assert_same(on, ba);
+    fake_llm_batch_stats(srv, &fs);
+    ck_assert_uint_eq(fs.creates, 1); /* never paid twice */
+    ck_assert_uint_eq(fake_llm_duplicate_successes(srv), 0);
+    cai_batch__free(b);
+    cai_judge_free(j);
+    fake_llm_stop(srv);
+    free(old);
+    free(jpath);
+    free(on);
+    free(ba);
+}
+END_TEST
+
+/* A damaged old state log is refused naming file:line, and left in place. */
+START_TEST(a_damaged_old_state_log_is_refused)
+{
+    cai_error err = {0};
+    char *old = tu_strdupf("%s/batches.cai", tmp);
+    const char *txt = "[1,2]";
+    FILE *f = fopen(old, "w");
+    unsigned moved = 0;
+
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "%s\t%08lx\n", txt, (unsigned long)crc32(0L, (const Bytef *)txt, 5));
+    fclose(f);
+    journal_reopen();
+    ck_assert_int_eq(cai_batch__migrate(jn, old, &moved, &err), CAI_EPARSE);
+    ck_assert_msg(strstr(err.msg, "batches.cai:1:") != NULL, "%s", err.msg);
+    ck_assert_int_eq(access(old, F_OK), 0);
+    free(old);
+}
+END_TEST
+
+static void count_progress(const cai_batch_progress *p, void *payload)
+{
+    cai_batch_progress *last = payload;
+
+    ck_assert_uint_ge(p->polled, 1);
+    ck_assert_uint_le(p->done + p->failed, p->requests);
+    last->polled++; /* rounds seen */
+    last->in_flight += p->in_flight;
+    last->requests = p->requests;
+    last->done = p->done;
+}
+
+/* One progress report per round of polls, with the providers' request_counts. */
+START_TEST(progress_is_reported_per_poll)
+{
+    plan *ba = plan_new(NTASK);
+    fake_llm *srv = fake_llm_start(NULL);
+    cai_judge *j = judge_for(srv, CAI_BACKEND_ANTHROPIC);
+    cai_batch_opts o = bopts();
+    cai_batch_progress seen;
+    cai_batch_stats bs;
+    cai_batch *b;
+
+    memset(&seen, 0, sizeof(seen));
+    fake_llm_batch_set_polls(srv, 4);
+    o.progress = count_progress;
+    o.progress_payload = &seen;
+    b = batch_open(j, &o);
+    add_all(b, ba);
+    submit_collect(b, ba);
+    cai_batch__get_stats(b, &bs);
+    ck_assert_uint_eq(seen.polled, bs.polls); /* one batch: one report per status request */
+    ck_assert_uint_ge(seen.polled, 2);
+    ck_assert_uint_ge(seen.in_flight, 1); /* it was reported running before it ended */
+    ck_assert_uint_eq(seen.requests, NTASK);
+    ck_assert_uint_eq(seen.done, NTASK); /* the last report: all answered */
+    cai_batch__free(b);
+    cai_judge_free(j);
+    fake_llm_stop(srv);
+    free(ba);
 }
 END_TEST
 
@@ -759,6 +922,9 @@ Suite *batch_suite(void)
     tcase_add_test(tc, splits_at_the_byte_limit);
     tcase_add_test(tc, killed_run_reattaches_without_submitting_again);
     tcase_add_test(tc, a_lost_creation_reply_is_found_not_submitted_again);
+    tcase_add_test(tc, an_old_state_log_is_migrated_and_reattached);
+    tcase_add_test(tc, a_damaged_old_state_log_is_refused);
+    tcase_add_test(tc, progress_is_reported_per_poll);
     tcase_add_test(tc, expired_and_failed_requests_are_retried_in_a_new_batch);
     tcase_add_test(tc, requests_fail_for_good_after_max_rounds);
     tcase_add_test(tc, the_api_key_is_not_written);

@@ -232,6 +232,47 @@ START_TEST(journal_skips_records_of_other_kinds)
 }
 END_TEST
 
+/* Batch state records ("b") are kept in file order, with those added since; they are not
+ * judgments (not loaded, not counted) and a reopen reads them back, a damaged one left out. */
+START_TEST(journal_keeps_batch_state_records_in_order)
+{
+    cai_journal *j = NULL;
+    cai_error err = {0};
+    cai_jentry e;
+    FILE *f;
+
+    write_three();
+    ck_assert_int_eq(cai_journal__open(&j, path, "fp1", NULL, &err), CAI_OK);
+    ck_assert_int_eq(cai_journal__add_batch(j, "{\"ev\":\"sealed\",\"p\":0,\"n\":3}", &err),
+                     CAI_OK);
+    e = entry("p3", "harm", 0, 0.5);
+    ck_assert_int_eq(cai_journal__add(j, &e, "p3", "harm", 0, 0, &err), CAI_OK);
+    ck_assert_int_eq(cai_journal__add_batch(j, "{\"ev\":\"batch\",\"p\":0,\"id\":\"b1\"}", &err),
+                     CAI_OK);
+    ck_assert_uint_eq(cai_journal__batch_count(j), 2);
+    ck_assert_str_eq(cai_journal__batch_record(j, 1),
+                     "{\"t\":\"b\",\"ev\":\"batch\",\"p\":0,\"id\":\"b1\"}");
+    ck_assert_uint_eq(cai_journal__count(j), 4);
+    ck_assert_int_eq(cai_journal__sync(j, 1, &err), CAI_OK);
+    cai_journal__free(j);
+    f = fopen(path, "a"); /* a torn "b" record: cut, as any */
+    fputs("{\"t\":\"b\",\"ev\":\"do", f);
+    fclose(f);
+
+    ck_assert_int_eq(cai_journal__open(&j, path, "fp1", NULL, &err), CAI_OK);
+    ck_assert_uint_eq(cai_journal__loaded(j), 4);
+    ck_assert_uint_eq(cai_journal__other(j), 0);
+    ck_assert_uint_eq(cai_journal__batch_count(j), 2);
+    ck_assert_str_eq(cai_journal__batch_record(j, 0),
+                     "{\"t\":\"b\",\"ev\":\"sealed\",\"p\":0,\"n\":3}");
+    ck_assert_str_eq(cai_journal__batch_record(j, 1),
+                     "{\"t\":\"b\",\"ev\":\"batch\",\"p\":0,\"id\":\"b1\"}");
+    ck_assert_ptr_null(cai_journal__batch_record(j, 2));
+    ck_assert_uint_gt(cai_journal__repaired(j), 0);
+    cai_journal__free(j);
+}
+END_TEST
+
 /* A journal of a newer format is refused with the file's name and what to do. */
 START_TEST(journal_of_a_newer_version_is_refused)
 {
@@ -651,6 +692,7 @@ Suite *journal_suite(void)
     tcase_add_test(tc, journal_skips_a_corrupt_record_in_the_middle);
     tcase_add_test(tc, journal_v2_resumes_and_its_records_are_judgments);
     tcase_add_test(tc, journal_skips_records_of_other_kinds);
+    tcase_add_test(tc, journal_keeps_batch_state_records_in_order);
     tcase_add_test(tc, journal_of_a_newer_version_is_refused);
     tcase_add_test(tc, journal_keys_distinguish_every_coordinate);
     tcase_add_test(tc, journal_grows_past_its_initial_table);

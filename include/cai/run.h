@@ -57,6 +57,13 @@ typedef struct cai_run_progress {
     double elapsed_s;
     double rate; /* judgments per second sent this run */
     int final;   /* 1 for the last report */
+    /* --batch, while waiting for the provider's batches (one report per round of status
+     * requests; the fields above other than the totals and elapsed_s are 0 then): */
+    int batch_waiting;
+    unsigned batches_in_flight;
+    uint64_t batch_requests;        /* in the batches polled (the providers' request_counts) */
+    uint64_t batch_requests_done;   /* answered so far */
+    uint64_t batch_requests_failed; /* errored or expired so far (they go again) */
 } cai_run_progress;
 
 typedef void (*cai_run_progress_fn)(const cai_run_progress *p, void *payload);
@@ -195,6 +202,19 @@ typedef struct cai_run_summary {
      * run until cai_run_free. n_endpoints 0: builtin backend or a dry run. */
     const cai_judge_endpoint_stats *endpoints;
     size_t n_endpoints;
+    /* --batch (docs/scale.md): what this run's batch client did. The judgments the batches
+     * answered (succeeded) are counted here, not in judgments_replayed; cost uses the batch
+     * price (the --price-* options times discount). All 0 without --batch. */
+    struct cai_run_batch_summary {
+        int used;            /* 1: the run had --batch */
+        uint64_t batches;    /* batches created this run */
+        uint64_t submitted;  /* requests in them (retries included) */
+        uint64_t reattached; /* judgments held by batches an earlier run left in flight */
+        uint64_t succeeded;  /* judgments the batches answered this run (into the journal) */
+        uint64_t retried;    /* requests submitted again (expired, errored, no verdict) */
+        uint64_t failed;     /* failed for good after --batch-rounds (asked online after) */
+        double discount;     /* the batch price as a share of the online one */
+    } batch;
 } cai_run_summary;
 
 typedef struct cai_run cai_run;

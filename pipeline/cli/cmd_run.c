@@ -134,8 +134,9 @@ static const char run_help_batch[] =
     "                             Message Batches requests, wait for them, write the dataset;\n"
     "                             a rerun (after a kill, or --batch-wait) collects the\n"
     "                             batches in flight instead of submitting again\n"
+    "                             (one --base-url only; a progress line per poll)\n"
     "      --batch-wait SECONDS   wait at most this long for the batches, then exit 5 (they\n"
-    "                             stay recorded in DIR/batches.cai; default: until they end)\n"
+    "                             stay recorded in DIR/journal.cai; default: until they end)\n"
     "      --batch-poll SECONDS   between status requests (default 30)\n"
     "      --batch-discount F     the batch price as a share of --price-* (default 0.5)\n"
     "      --batch-rounds N       batch submissions of an expired or failed request before\n"
@@ -304,6 +305,16 @@ static void on_progress(const cai_run_progress *p, void *payload)
     double left = (double)(p->judgments_total - p->judgments_done);
     char eta[32];
 
+    if (p->batch_waiting) {
+        /* one line per round of status requests (every --batch-poll seconds) */
+        fprintf(stderr,
+                "%sbatch: %u in flight  requests %llu/%llu done  %llu failed (go again)  "
+                "elapsed %.0fs%s",
+                ps->tty ? "\r\033[K" : "", p->batches_in_flight,
+                (unsigned long long)p->batch_requests_done, (unsigned long long)p->batch_requests,
+                (unsigned long long)p->batch_requests_failed, p->elapsed_s, ps->tty ? "" : "\n");
+        return;
+    }
     if (!ps->tty && !p->final && p->elapsed_s - ps->last_plain < 10.0)
         return; /* logs (Slurm, Kubernetes): one plain line every 10 s */
     ps->last_plain = p->elapsed_s;
@@ -408,6 +419,13 @@ static void print_summary(const cai_run_opts *o, const cai_run_summary *s)
     fprintf(stderr, "  judgments: %llu sent, %llu answered, %llu from the journal\n",
             (unsigned long long)s->judgments_sent, (unsigned long long)s->judgments_answered,
             (unsigned long long)s->judgments_replayed);
+    if (s->batch.used)
+        fprintf(stderr,
+                "  batch: %llu judgments answered by batches, %llu requests submitted in %llu "
+                "batches (%llu reattached), %llu retried, %llu failed\n",
+                (unsigned long long)s->batch.succeeded, (unsigned long long)s->batch.submitted,
+                (unsigned long long)s->batch.batches, (unsigned long long)s->batch.reattached,
+                (unsigned long long)s->batch.retried, (unsigned long long)s->batch.failed);
     if (s->requests)
         fprintf(stderr, "  requests: %llu sent, %llu timed out\n", (unsigned long long)s->requests,
                 (unsigned long long)s->timeouts);
@@ -434,7 +452,10 @@ static void print_summary(const cai_run_opts *o, const cai_run_summary *s)
                 "  tokens: %llu prompt (%llu from the server's prefix cache), %llu completion\n",
                 (unsigned long long)s->prompt_tokens, (unsigned long long)s->cached_prompt_tokens,
                 (unsigned long long)s->completion_tokens);
-    if (o->price_input_per_mtok > 0 || o->price_output_per_mtok > 0)
+    if ((o->price_input_per_mtok > 0 || o->price_output_per_mtok > 0) && s->batch.used)
+        fprintf(stderr, "  estimated cost: $%.4f (batch price: %g of --price-*)\n", s->cost,
+                s->batch.discount);
+    else if (o->price_input_per_mtok > 0 || o->price_output_per_mtok > 0)
         fprintf(stderr, "  estimated cost: $%.4f\n", s->cost);
     print_health(o, s);
     fprintf(stderr, "  dataset: %s\n", o->output_dir);

@@ -39,6 +39,16 @@ for backend in openai anthropic; do
     [ "$(bt_stat batch_creates)" = 1 ] && [ "$(bt_stat batch_items)" = 120 ] &&
         [ "$(bt_stat duplicate_successes)" = 0 ]
     check "$backend: one batch of 120 requests, nothing answered twice" 0 $?
+    ! grep -q "in flight" "$BT_TMP/err"; check "$backend: -q: no progress lines" 0 $?
+    # counted as batch judgments, not as replayed from the journal
+    grep -qE '"succeeded":[[:space:]]*120,' "$BT_TMP/$backend-batch/manifest.json" &&
+        grep -qE '"judgments_replayed":[[:space:]]*0,' "$BT_TMP/$backend-batch/manifest.json" &&
+        grep -qE '"submitted":[[:space:]]*120,' "$BT_TMP/$backend-batch/manifest.json"
+    check "$backend: statistics.batch counts the batch's judgments" 0 $?
+    # one source of truth: the state is in the journal, no batches.cai beside it
+    grep -q '"t":"b","ev":"done"' "$BT_TMP/$backend-batch/journal.cai" &&
+        [ ! -e "$BT_TMP/$backend-batch/batches.cai" ]
+    check "$backend: the batch state is in the journal" 0 $?
 
     # killed while polling: the rerun reattaches to the recorded batch
     start_fake "$BT_TMP" --seed 7 --batch-polls 30
@@ -52,7 +62,7 @@ for backend in openai anthropic; do
     ) &
     bt_pid=$!
     for _ in $(seq 200); do
-        grep -q '"t":"batch"' "$BT_TMP/$backend-kill/batches.cai" 2>/dev/null && break
+        grep -q '"t":"b","ev":"batch"' "$BT_TMP/$backend-kill/journal.cai" 2>/dev/null && break
         sleep 0.05
     done
     kill -9 "$bt_pid" 2>/dev/null
@@ -69,7 +79,64 @@ for backend in openai anthropic; do
     stop_fake
     [ "$(bt_stat batch_creates)" = 1 ] && [ "$(bt_stat duplicate_successes)" = 0 ]
     check "$backend: a killed run is not submitted again (never paid twice)" 0 $?
+    grep -qE '"reattached":[[:space:]]*120,' "$BT_TMP/$backend-kill/manifest.json" &&
+        grep -qE '"batches":[[:space:]]*0,' "$BT_TMP/$backend-kill/manifest.json" &&
+        grep -qE '"judgments_replayed":[[:space:]]*0,' "$BT_TMP/$backend-kill/manifest.json"
+    check "$backend: the rerun counts the reattached batch's judgments as batch ones" 0 $?
 done
+
+# progress lines per poll (no -q), the cost line says the batch price was used
+start_fake "$BT_TMP" --seed 7 --batch-polls 3
+OPENAI_API_KEY=test-key "$CAI" run -i "$BT_TMP/in.jsonl" -c "$SRC/constitution/hhh.json" \
+    -o "$BT_TMP/progress" --judge openai --model fake --base-url "http://127.0.0.1:$FAKE_PORT/v1" \
+    --batch --batch-poll 0.01 --price-input 1 --price-output 2 2>"$BT_TMP/err" >/dev/null
+check "--batch with progress: the run completes" 0 $?
+stop_fake
+grep -qE '^batch: 1 in flight  requests [0-9]+/120 done' "$BT_TMP/err"
+check "a progress line while the batch runs" 0 $?
+grep -qE '^batch: 0 in flight  requests 120/120 done' "$BT_TMP/err"
+check "a progress line when it has ended" 0 $?
+grep -q 'estimated cost: .*(batch price: 0.5 of --price-\*)' "$BT_TMP/err"
+check "the cost line says the batch price was used" 0 $?
+grep -q '  batch: 120 judgments answered by batches' "$BT_TMP/err"
+check "the summary counts the batch's judgments" 0 $?
+
+# several --base-url: refused (a batch goes to one provider account)
+bt_run openai "$BT_TMP/two-urls" --batch --base-url "http://127.0.0.1:9/v1" 2>"$BT_TMP/err"
+check "--batch with two --base-url is a usage error" 2 $?
+grep -q -- "--batch takes one --base-url" "$BT_TMP/err"; check "and says so" 0 $?
+[ ! -e "$BT_TMP/two-urls" ]; check "nothing is created" 0 $?
+
+# a directory from the cai that kept the state in DIR/batches.cai: migrated, reattached
+start_fake "$BT_TMP" --seed 7 --batch-polls 4
+bt_run openai "$BT_TMP/old" --batch --batch-wait 0 --batch-poll 0.01 2>"$BT_TMP/err"
+check "old format: a batch left in flight" 5 $?
+python3 - "$BT_TMP/old" <<'PY'
+import json, sys, zlib
+d = sys.argv[1]
+keep, old = [], []
+for line in open(d + "/journal.cai", encoding="utf-8"):
+    body = line.rstrip("\n").rsplit("\t", 1)[0]
+    rec = json.loads(body)
+    if rec.get("t") == "b":
+        rec.pop("t")
+        rec = {"t": rec.pop("ev"), **rec}
+        body = json.dumps(rec, separators=(",", ":"))
+        old.append("%s\t%08x\n" % (body, zlib.crc32(body.encode())))
+    else:
+        keep.append(line)
+open(d + "/journal.cai", "w", encoding="utf-8").writelines(keep)
+open(d + "/batches.cai", "w", encoding="utf-8").writelines(old)
+PY
+bt_run openai "$BT_TMP/old" 2>"$BT_TMP/err"
+check "old format: without --batch, the migrated batch in flight is refused" 2 $?
+[ ! -e "$BT_TMP/old/batches.cai" ] && grep -q '"ev":"batch"' "$BT_TMP/old/journal.cai"
+check "old format: batches.cai moved into the journal" 0 $?
+bt_run openai "$BT_TMP/old" --batch --batch-poll 0.01 2>"$BT_TMP/err"
+check "old format: the rerun collects" 0 $?
+bt_same "$BT_TMP/openai-online" "$BT_TMP/old"; check "old format: the same bytes" 0 $?
+stop_fake
+[ "$(bt_stat batch_creates)" = 1 ]; check "old format: one submission" 0 $?
 
 # --batch-wait 0 submits and exits 5; the same command collects
 start_fake "$BT_TMP" --seed 7 --batch-polls 4
