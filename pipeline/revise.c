@@ -664,6 +664,26 @@ static cai_status load_constitution(cai_revise *r, cai_error *err)
     return CAI_OK;
 }
 
+/* A `cai sample` directory's shards as its manifest promises them (as `cai run -i DIR` checks),
+ * before anything is sent: a shard changed since is named, and nothing is paid for or written. */
+static cai_status check_shards(const cai_revise *r, cai_error *err)
+{
+    size_t i;
+    cai_status st;
+
+    for (i = 0; i < r->inputs.n; i++) {
+        char hex[65];
+        uint64_t bytes = 0;
+
+        if (!r->inputs.sha256[i])
+            continue;
+        if ((st = cai_sha256_file(r->inputs.paths[i], hex, &bytes, err)) != CAI_OK ||
+            (st = cai_input_dir__check(&r->inputs, i, hex, bytes, err)) != CAI_OK)
+            return st;
+    }
+    return CAI_OK;
+}
+
 cai_status cai_revise_execute(cai_revise *r, cai_revise_summary *sum, cai_error *err)
 {
     cai_status st;
@@ -682,7 +702,8 @@ cai_status cai_revise_execute(cai_revise *r, cai_revise_summary *sum, cai_error 
         goto out;
     cai_judge_set_budget(r->judge, r->o.price_in, r->o.price_out, r->o.max_cost, 0);
     in[0] = r->o.input;
-    if ((st = cai_input_dir__expand(&r->inputs, in, 1, r->o.output_dir, err)) != CAI_OK)
+    if ((st = cai_input_dir__expand(&r->inputs, in, 1, r->o.output_dir, err)) != CAI_OK ||
+        (st = check_shards(r, err)) != CAI_OK)
         goto out;
     if (r->o.dry_run) {
         while (!r->eof && (st = next_record(r, err)) == CAI_OK)

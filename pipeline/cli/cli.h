@@ -73,6 +73,49 @@ int cli_endpoints_file(cli_endpoints *e, const char *path);
 void cli_endpoints_apply(const cli_endpoints *e, cai_judge_opts *jo);
 void cli_endpoints_free(cli_endpoints *e);
 
+/*
+ * The endpoint options of cai run, judge, sample and revise (pipeline/cli/endpoint_opts.c): one
+ * spelling, range, default and help line each. Every command has -j/--judge, -m/--model,
+ * --base-url (repeatable), --endpoints, --api-key-env, --api-key-file, --ca-bundle and
+ * --timeout; the groups below add the rest.
+ */
+enum {
+    CLI_EP_POLICY = 1u << 0,  /* HTTP backends only, openai by default (sample, revise) */
+    CLI_EP_TRAFFIC = 1u << 1, /* --concurrency --max-retries --judge-down-timeout --rpm --tpm */
+    CLI_EP_CACHE = 1u << 2,   /* --cache-dir */
+    CLI_EP_COST = 1u << 3,    /* --price-input --price-output --max-cost */
+    CLI_EP_CACHED_PRICE = 1u << 4, /* --price-cached-input */
+};
+#define CLI_EP_OPT_BASE  1000 /* the shared options' codes; a command's own stay below */
+#define CLI_EP_TABLE_MAX 128
+
+typedef struct cli_ep {
+    const char *cmd; /* in messages: "cai CMD: ..." */
+    unsigned flags;
+    cai_judge_opts *jo; /* borrowed: the options fill it */
+    const char *key_env, *key_file;
+    char *key; /* cli_ep_load_key; wiped by cli_ep_dispose */
+    cli_endpoints eps;
+    double price_input, price_output, price_cached_input, max_cost; /* CLI_EP_COST; 0: unset */
+    struct option table[CLI_EP_TABLE_MAX]; /* the command's options, then the shared ones */
+} cli_ep;
+
+/* Starts e; returns the getopt_long table: own (up to its zero entry), then the shared options
+ * of flags. With CLI_EP_POLICY jo's backend becomes openai. */
+const struct option *cli_ep_init(
+    cli_ep *e, const char *cmd, unsigned flags, cai_judge_opts *jo, const struct option *own);
+/* -1 when c is not a shared option; else CLI_EXIT_OK, or CLI_EXIT_USAGE after the message. */
+int cli_ep_parse(cli_ep *e, int c, const char *arg);
+/* After the options: applies the endpoints to jo; --model for HTTP backends; --max-cost needs
+ * a price. CLI_EXIT_OK or CLI_EXIT_USAGE (message printed). */
+int cli_ep_check(cli_ep *e);
+/* Loads the API key (HTTP backends) into jo->api_key; never prints it. */
+int cli_ep_load_key(cli_ep *e);
+void cli_ep_dispose(cli_ep *e); /* frees the endpoint list, wipes the key */
+/* Help lines (stdout): the endpoint options of flags, -m described as model; the cost ones. */
+void cli_ep_help_endpoint(unsigned flags, const char *model);
+void cli_ep_help_cost(unsigned flags);
+
 /* Strict parsers: whole string, range checked. Return 0 on success, -1 otherwise. */
 int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 int cli_parse_double(const char *s, double min, double max, double *out);

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* `cai judge`: judges one pair and shows the exact request, the raw reply and P(A). */
 #include "cli.h"
-#include "key.h"
 
 #include <cjson/cJSON.h>
 #include <getopt.h>
@@ -19,34 +18,27 @@ static const char help_text[] =
     "from the command line.\n"
     "\n"
     "the pair (either --prompt/--response-a/--response-b or --input):\n"
-    "  --prompt TEXT          the user turn the responses answer\n"
-    "  --response-a TEXT      response shown as (A)\n"
-    "  --response-b TEXT      response shown as (B) (not needed with --mode rating)\n"
-    "  -i, --input FILE       take the first record of a JSONL file (any input format)\n"
+    "      --prompt TEXT          the user turn the responses answer\n"
+    "      --response-a TEXT      response shown as (A)\n"
+    "      --response-b TEXT      response shown as (B) (not needed with --mode rating)\n"
+    "  -i, --input FILE           take the first record of a JSONL file (any input format)\n"
     "\n"
     "the judge:\n"
-    "  -c, --constitution FILE  principles and template (default: one built-in principle)\n"
-    "  --principle ID         the principle to judge by (default: the first)\n"
-    "  -j, --judge NAME       builtin (default), openai, completions, anthropic\n"
-    "  --base-url URL         endpoint base (default: the public API of the backend);\n"
-    "                         repeat it for replicas of one model (each must list --model)\n"
-    "  --endpoints FILE       the endpoints, one URL a line (# comments)\n"
-    "  -m, --model NAME       model name (required for HTTP backends)\n"
-    "  --api-key-env NAME     variable holding the key (default OPENAI_API_KEY, or\n"
-    "                         ANTHROPIC_API_KEY for anthropic)\n"
-    "  --api-key-file FILE    read the key from FILE instead (first line)\n"
-    "  --ca-bundle FILE       CA certificates for TLS (verification is always on)\n"
-    "  --mode MODE            choice (default), cot, rating\n"
-    "  --top-logprobs N       log-probs asked per position, 1 to 20 (default 10;\n"
-    "                         completions: 1 to 5, default 5)\n"
-    "  --max-tokens N         reply length (default 1; 512 with --mode cot)\n"
-    "  --timeout SECONDS      per request (default 60)\n"
+    "  -c, --constitution FILE    principles and template (default: one built-in principle)\n"
+    "      --principle ID         the principle to judge by (default: the first)\n";
+
+/* After the shared endpoint options (pipeline/cli/endpoint_opts.c): the judge's own. */
+static const char help_more[] =
+    "      --mode MODE            choice (default), cot, rating\n"
+    "      --top-logprobs N       log-probs asked per position, 1 to 20 (default 10;\n"
+    "                             completions: 1 to 5, default 5)\n"
+    "      --max-tokens N         reply length (default 1; 512 with --mode cot)\n"
     "\n"
     "output:\n"
-    "  --swap                 also judge with the responses swapped, and print the mean\n"
-    "  --dry-run              print the request body and send nothing\n"
-    "  --json                 one JSON object instead of text\n"
-    "  -h, --help             show this help\n"
+    "      --swap                 also judge with the responses swapped, and print the mean\n"
+    "      --dry-run              print the request body and send nothing\n"
+    "      --json                 one JSON object instead of text\n"
+    "  -h, --help                 show this help\n"
     "\n"
     "exit codes: 0 judged; 1 the judge gave no verdict; 2 usage or input error;\n"
     "3 the endpoint could not be used; 130 interrupted.\n";
@@ -61,30 +53,27 @@ static void on_signal(int sig)
         cai_judge_stop(running_judge);
 }
 
+/* The shared endpoint options cai judge takes: the endpoint alone (one request at a time). */
+#define JUDGE_EP 0u
+
 enum {
     OPT_PROMPT = 256,
     OPT_RA,
     OPT_RB,
     OPT_PRINCIPLE,
-    OPT_BASE_URL,
-    OPT_ENDPOINTS,
-    OPT_KEY_ENV,
-    OPT_KEY_FILE,
-    OPT_CA,
     OPT_MODE,
     OPT_TOP,
     OPT_MAXTOK,
-    OPT_TIMEOUT,
     OPT_SWAP,
     OPT_DRY,
     OPT_JSON
 };
 
 typedef struct args {
-    const char *prompt, *ra, *rb, *input, *constitution, *principle, *key_env, *key_file;
+    const char *prompt, *ra, *rb, *input, *constitution, *principle;
     int swap, dry_run, json;
     cai_judge_opts jo;
-    cli_endpoints eps; /* --base-url (repeatable), --endpoints */
+    cli_ep ep; /* the endpoint options shared with cai run (its jo is this jo) */
 } args;
 
 static int parse_args(int argc, char **argv, args *a)
@@ -95,31 +84,25 @@ static int parse_args(int argc, char **argv, args *a)
                                          {"input", required_argument, NULL, 'i'},
                                          {"constitution", required_argument, NULL, 'c'},
                                          {"principle", required_argument, NULL, OPT_PRINCIPLE},
-                                         {"judge", required_argument, NULL, 'j'},
-                                         {"base-url", required_argument, NULL, OPT_BASE_URL},
-                                         {"endpoints", required_argument, NULL, OPT_ENDPOINTS},
-                                         {"model", required_argument, NULL, 'm'},
-                                         {"api-key-env", required_argument, NULL, OPT_KEY_ENV},
-                                         {"api-key-file", required_argument, NULL, OPT_KEY_FILE},
-                                         {"ca-bundle", required_argument, NULL, OPT_CA},
                                          {"mode", required_argument, NULL, OPT_MODE},
                                          {"top-logprobs", required_argument, NULL, OPT_TOP},
                                          {"max-tokens", required_argument, NULL, OPT_MAXTOK},
-                                         {"timeout", required_argument, NULL, OPT_TIMEOUT},
                                          {"swap", no_argument, NULL, OPT_SWAP},
                                          {"dry-run", no_argument, NULL, OPT_DRY},
                                          {"json", no_argument, NULL, OPT_JSON},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
+    const struct option *table = cli_ep_init(&a->ep, "judge", JUDGE_EP, &a->jo, opts);
     int c, v;
     uint64_t u;
-    double d;
 
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":hi:c:j:m:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hi:c:j:m:", table, NULL)) != -1) {
         switch (c) {
         case 'h':
             fputs(help_text, stdout);
+            cli_ep_help_endpoint(JUDGE_EP, "model name (required for HTTP backends)");
+            fputs(help_more, stdout);
             return -1;
         case OPT_PROMPT:
             a->prompt = optarg;
@@ -139,35 +122,6 @@ static int parse_args(int argc, char **argv, args *a)
         case OPT_PRINCIPLE:
             a->principle = optarg;
             break;
-        case 'j':
-            v = cai_backend_parse(optarg);
-            if (v < 0)
-                return cli_bad_value("judge", opts, c, optarg,
-                                     "builtin, openai, completions or anthropic");
-            a->jo.backend = (cai_backend)v;
-            break;
-        case OPT_BASE_URL:
-            if (cli_endpoints_add(&a->eps, optarg) != 0)
-                return CLI_EXIT_USAGE;
-            cli_endpoints_apply(&a->eps, &a->jo);
-            break;
-        case OPT_ENDPOINTS:
-            if (cli_endpoints_file(&a->eps, optarg) != 0)
-                return CLI_EXIT_USAGE;
-            cli_endpoints_apply(&a->eps, &a->jo);
-            break;
-        case 'm':
-            a->jo.model = optarg;
-            break;
-        case OPT_KEY_ENV:
-            a->key_env = optarg;
-            break;
-        case OPT_KEY_FILE:
-            a->key_file = optarg;
-            break;
-        case OPT_CA:
-            a->jo.ca_bundle = optarg;
-            break;
         case OPT_MODE:
             v = cai_judge_mode_parse(optarg);
             if (v < 0)
@@ -184,11 +138,6 @@ static int parse_args(int argc, char **argv, args *a)
                 return cli_bad_value("judge", opts, c, optarg, NULL);
             a->jo.max_tokens = (unsigned)u;
             break;
-        case OPT_TIMEOUT:
-            if (cli_parse_double(optarg, 0.001, 86400, &d) != 0)
-                return cli_bad_value("judge", opts, c, optarg, NULL);
-            a->jo.timeout_s = d;
-            break;
         case OPT_SWAP:
             a->swap = 1;
             break;
@@ -198,8 +147,11 @@ static int parse_args(int argc, char **argv, args *a)
         case OPT_JSON:
             a->json = 1;
             break;
-        default: /* ':' or '?' */
-            return cli_opt_error("judge", opts, c, argc, argv);
+        default: /* the shared endpoint options, or ':' or '?' */
+            if ((v = cli_ep_parse(&a->ep, c, optarg)) < 0)
+                return cli_opt_error("judge", table, c, argc, argv);
+            if (v != CLI_EXIT_OK)
+                return v;
         }
     }
     if (optind < argc)
@@ -209,10 +161,7 @@ static int parse_args(int argc, char **argv, args *a)
                                   "each other");
     if (!a->input && (!a->prompt || !a->ra || (!a->rb && a->jo.mode != CAI_MODE_RATING)))
         return cli_usage("judge", "give --prompt, --response-a and --response-b, or --input");
-    if (a->jo.backend != CAI_BACKEND_BUILTIN && !a->jo.model)
-        return cli_usage("judge", "--model is required with --judge %s",
-                         cai_backend_name(a->jo.backend));
-    return 0;
+    return cli_ep_check(&a->ep);
 }
 
 static const char *verdict_name(cai_verdict v)
@@ -377,7 +326,6 @@ static int judge_main(args *a)
     const cai_principle *pr = &fallback;
     cai_judge_task task;
     outcome o[2];
-    char *key = NULL;
     const char *first, *second;
     int n = 1, i, rc = CLI_EXIT_OK;
     double p_a = NAN;
@@ -448,12 +396,8 @@ static int judge_main(args *a)
     }
     task.cmp.principle = pr;
 
-    if (a->jo.backend != CAI_BACKEND_BUILTIN && !a->dry_run) {
-        rc = cli_load_key(a->jo.backend, a->key_env, a->key_file, &key);
-        if (rc != CLI_EXIT_OK)
-            goto done;
-        a->jo.api_key = key;
-    }
+    if (!a->dry_run && (rc = cli_ep_load_key(&a->ep)) != CLI_EXIT_OK)
+        goto done;
     if (cai_judge_create(&j, &a->jo, c, &err) != CAI_OK ||
         (!a->dry_run && cai_judge_check_endpoints(j, &err) != CAI_OK)) {
         cli_error("%s", err.msg);
@@ -532,7 +476,6 @@ done:
     cai_judge_free(j);
     cai_reader_free(r);
     cai_constitution_free(c);
-    cli_free_key(key);
     return rc;
 }
 
@@ -548,6 +491,6 @@ int cmd_judge(int argc, char **argv)
         rc = judge_main(&a);
     else if (rc < 0)
         rc = CLI_EXIT_OK; /* --help */
-    cli_endpoints_free(&a.eps);
+    cli_ep_dispose(&a.ep);
     return rc;
 }

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* `cai revise`: options, the API key, signals and progress around cai_revise_execute(). */
 #include "cli.h"
-#include "key.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -21,7 +20,7 @@ static void on_signal(int sig)
 }
 
 static const char revise_help[] =
-    "Usage: cai revise -i INPUT -o DIR -c CONSTITUTION -m MODEL [options]\n"
+    "usage: cai revise -i INPUT -o DIR -c CONSTITUTION -m MODEL [options]\n"
     "The supervised phase of Constitutional AI: for each (prompt, response), a principle\n"
     "with critique and revision requests is sampled (seeded by the id and --seed), the model\n"
     "writes a critique, then a revision given it; --rounds K repeats with new principles,\n"
@@ -31,7 +30,7 @@ static const char revise_help[] =
     "TRL prompt/completion or prompt/chosen, an HH \"chosen\" transcript, {\"messages\"}\n"
     "ending on the assistant's turn, or candidates records.\n"
     "\n"
-    "Revising:\n"
+    "revising:\n"
     "  -c, --constitution FILE    principles (those with \"critique\" and \"revision\") and\n"
     "                             its revision_examples, shown as few-shot examples\n"
     "      --rounds K             critique-revision rounds (default 1, at most 16)\n"
@@ -39,23 +38,11 @@ static const char revise_help[] =
     "      --temperature T        0..2 (default: the server's)\n"
     "      --max-tokens N         per critique or revision (default: the server's)\n"
     "\n"
-    "Endpoint (as in cai run):\n"
-    "  -j, --backend NAME         openai, completions or anthropic (default openai)\n"
-    "  -m, --model NAME           the model that critiques and revises (required)\n"
-    "      --base-url URL         endpoint base (default: the provider's public API)\n"
-    "      --api-key-env NAME     variable holding the key (default OPENAI_API_KEY or\n"
-    "                             ANTHROPIC_API_KEY)\n"
-    "      --api-key-file FILE    read the key from a file instead\n"
-    "      --ca-bundle FILE       CA certificates for TLS\n"
-    "      --concurrency N        requests in flight (default 64)\n"
-    "      --timeout S            per request (default 60)\n"
-    "      --max-retries N        retries per request (default 8)\n"
-    "      --rpm N, --tpm N       client-side request and token rates\n"
-    "      --price-in USD, --price-out USD   per million tokens (cost)\n"
-    "      --max-cost USD         stop before spending more (exit 4; resumable)\n"
-    "\n";
+    "endpoint (the same options as cai run's judge):\n";
+
 static const char revise_help_more[] =
-    "Output:\n"
+    "\n"
+    "output:\n"
     "  -o, --output DIR           sft.jsonl.gz (TRL prompt/completion), sft_messages.jsonl.gz\n"
     "                             (messages), pairs.jsonl.gz (the revision chosen over the\n"
     "                             original, label_source revision: `cai run -i DIR` re-judges\n"
@@ -70,26 +57,17 @@ static const char revise_help_more[] =
     "  -q, --quiet                no progress or summary\n"
     "  -h, --help\n"
     "\n"
-    "Exit: 0 ok, 2 usage or input error, 3 the endpoint failed (down, auth), 4 --max-cost\n"
+    "exit codes: 0 ok, 2 usage or input error, 3 the endpoint failed (down, auth), 4 --max-cost\n"
     "reached, 130 interrupted; rerun the same command to resume.\n";
+
+/* The shared endpoint options cai revise takes (pipeline/cli/endpoint_opts.c). */
+#define REVISE_EP (CLI_EP_POLICY | CLI_EP_TRAFFIC | CLI_EP_COST)
 
 enum {
     OPT_TEMPERATURE = 256,
     OPT_MAX_TOKENS,
     OPT_ROUNDS,
     OPT_SEED,
-    OPT_BASE_URL,
-    OPT_API_KEY_ENV,
-    OPT_API_KEY_FILE,
-    OPT_CA_BUNDLE,
-    OPT_CONCURRENCY,
-    OPT_TIMEOUT,
-    OPT_MAX_RETRIES,
-    OPT_RPM,
-    OPT_TPM,
-    OPT_PRICE_IN,
-    OPT_PRICE_OUT,
-    OPT_MAX_COST,
     OPT_SHARD_RECORDS,
     OPT_FORCE,
     OPT_DRY_RUN
@@ -103,20 +81,6 @@ static const struct option revise_opts[] = {
     {"seed", required_argument, NULL, OPT_SEED},
     {"temperature", required_argument, NULL, OPT_TEMPERATURE},
     {"max-tokens", required_argument, NULL, OPT_MAX_TOKENS},
-    {"backend", required_argument, NULL, 'j'},
-    {"model", required_argument, NULL, 'm'},
-    {"base-url", required_argument, NULL, OPT_BASE_URL},
-    {"api-key-env", required_argument, NULL, OPT_API_KEY_ENV},
-    {"api-key-file", required_argument, NULL, OPT_API_KEY_FILE},
-    {"ca-bundle", required_argument, NULL, OPT_CA_BUNDLE},
-    {"concurrency", required_argument, NULL, OPT_CONCURRENCY},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"max-retries", required_argument, NULL, OPT_MAX_RETRIES},
-    {"rpm", required_argument, NULL, OPT_RPM},
-    {"tpm", required_argument, NULL, OPT_TPM},
-    {"price-in", required_argument, NULL, OPT_PRICE_IN},
-    {"price-out", required_argument, NULL, OPT_PRICE_OUT},
-    {"max-cost", required_argument, NULL, OPT_MAX_COST},
     {"shard-records", required_argument, NULL, OPT_SHARD_RECORDS},
     {"force", no_argument, NULL, OPT_FORCE},
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
@@ -145,9 +109,9 @@ static void on_progress(const cai_revise_progress *p, void *payload)
 int cmd_revise(int argc, char **argv)
 {
     cai_revise_opts o;
-    const char *key_env = NULL, *key_file = NULL;
-    char *key = NULL;
-    int c, v, quiet = 0, rc;
+    const struct option *opts;
+    cli_ep ep;
+    int c, quiet = 0, rc;
     uint64_t u;
     cai_revise *s = NULL;
     cai_revise_summary sum;
@@ -156,9 +120,9 @@ int cmd_revise(int argc, char **argv)
     prog_state ps = {0};
 
     cai_revise_opts_init(&o, CAI_REVISE_OPTS_VERSION);
-    o.judge.backend = CAI_BACKEND_OPENAI;
+    opts = cli_ep_init(&ep, "revise", REVISE_EP, &o.judge, revise_opts);
     optind = 0;
-    while ((c = getopt_long(argc, argv, "i:o:c:j:m:qh", revise_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "i:o:c:j:m:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'i':
             o.input = optarg;
@@ -187,60 +151,6 @@ int cmd_revise(int argc, char **argv)
                 goto bad_value;
             o.max_tokens = (unsigned)u;
             break;
-        case 'j':
-            if ((v = cai_backend_parse(optarg)) < 0 || v == CAI_BACKEND_BUILTIN)
-                goto bad_value;
-            o.judge.backend = (cai_backend)v;
-            break;
-        case 'm':
-            o.judge.model = optarg;
-            break;
-        case OPT_BASE_URL:
-            o.judge.base_url = optarg;
-            break;
-        case OPT_API_KEY_ENV:
-            key_env = optarg;
-            break;
-        case OPT_API_KEY_FILE:
-            key_file = optarg;
-            break;
-        case OPT_CA_BUNDLE:
-            o.judge.ca_bundle = optarg;
-            break;
-        case OPT_CONCURRENCY:
-            if (cli_parse_u64(optarg, 1, 100000, &u))
-                goto bad_value;
-            o.judge.concurrency = (unsigned)u;
-            break;
-        case OPT_TIMEOUT:
-            if (cli_parse_double(optarg, 0.001, 86400, &o.judge.timeout_s))
-                goto bad_value;
-            break;
-        case OPT_MAX_RETRIES:
-            if (cli_parse_u64(optarg, 0, 1000, &u))
-                goto bad_value;
-            o.judge.max_retries = (unsigned)u;
-            break;
-        case OPT_RPM:
-            if (cli_parse_double(optarg, 0, 1e9, &o.judge.rpm))
-                goto bad_value;
-            break;
-        case OPT_TPM:
-            if (cli_parse_double(optarg, 0, 1e12, &o.judge.tpm))
-                goto bad_value;
-            break;
-        case OPT_PRICE_IN:
-            if (cli_parse_double(optarg, 0, 1e6, &o.price_in))
-                goto bad_value;
-            break;
-        case OPT_PRICE_OUT:
-            if (cli_parse_double(optarg, 0, 1e6, &o.price_out))
-                goto bad_value;
-            break;
-        case OPT_MAX_COST:
-            if (cli_parse_double(optarg, 0, 1e9, &o.max_cost))
-                goto bad_value;
-            break;
         case OPT_SHARD_RECORDS:
             if (cli_parse_u64(optarg, 1, UINT64_MAX, &o.shard_records))
                 goto bad_value;
@@ -256,29 +166,35 @@ int cmd_revise(int argc, char **argv)
             break;
         case 'h':
             fputs(revise_help, stdout);
+            cli_ep_help_endpoint(REVISE_EP, "the model that critiques and revises (required)");
+            fputs("\ncost:\n", stdout);
+            cli_ep_help_cost(REVISE_EP);
             fputs(revise_help_more, stdout);
-            return CLI_EXIT_OK;
+            rc = CLI_EXIT_OK;
+            goto done;
         default:
-            return cli_opt_error("revise", revise_opts, c, argc, argv);
+            if ((rc = cli_ep_parse(&ep, c, optarg)) < 0)
+                rc = cli_opt_error("revise", opts, c, argc, argv);
+            if (rc != CLI_EXIT_OK)
+                goto done;
         }
     }
-    if (optind < argc)
-        return cli_usage("revise", "unexpected argument '%s'", argv[optind]);
-    if (!o.input)
-        return cli_usage("revise", "-i INPUT is required");
-    if (!o.output_dir && !o.dry_run)
-        return cli_usage("revise", "-o DIR is required");
-    if (!o.constitution)
-        return cli_usage("revise", "-c CONSTITUTION is required");
-    if (!o.judge.model)
-        return cli_usage("revise", "--model is required for the %s backend",
-                         cai_backend_name(o.judge.backend));
-    if (!o.dry_run) {
-        rc = cli_load_key(o.judge.backend, key_env, key_file, &key);
-        if (rc != CLI_EXIT_OK)
-            return rc;
-        o.judge.api_key = key;
+    if (optind < argc) {
+        rc = cli_usage("revise", "unexpected argument '%s'", argv[optind]);
+        goto done;
     }
+    if (!o.input || (!o.output_dir && !o.dry_run) || !o.constitution) {
+        rc = cli_usage("revise", "%s is required",
+                       !o.input          ? "-i INPUT"
+                       : !o.constitution ? "-c CONSTITUTION"
+                                         : "-o DIR");
+        goto done;
+    }
+    if ((rc = cli_ep_check(&ep)) != CLI_EXIT_OK || (!o.dry_run && (rc = cli_ep_load_key(&ep))))
+        goto done;
+    o.price_in = ep.price_input;
+    o.price_out = ep.price_output;
+    o.max_cost = ep.max_cost;
     ps.tty = !quiet && isatty(2);
     o.progress = on_progress;
     o.progress_payload = &ps;
@@ -323,9 +239,11 @@ int cmd_revise(int argc, char **argv)
         rc = CLI_EXIT_OK;
     }
     cai_revise_free(s);
-    cli_free_key(key);
-    return rc;
+    goto done;
 
 bad_value:
-    return cli_bad_value("revise", revise_opts, c, optarg, NULL);
+    rc = cli_bad_value("revise", opts, c, optarg, NULL);
+done:
+    cli_ep_dispose(&ep);
+    return rc;
 }

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* `cai run`: options, the API key, signals and progress lines around cai_run_execute(). */
 #include "cli.h"
-#include "key.h"
 
 #include <ctype.h>
 #include <getopt.h>
@@ -62,19 +61,10 @@ static const char run_help[] =
     "\n";
 
 /* In two parts: C99 promises string literals of up to 4095 bytes only. */
-static const char run_help_more[] =
-    "judge:\n"
-    "  -j, --judge NAME           builtin (default, offline heuristics), openai, completions,\n"
-    "                             anthropic\n"
-    "      --base-url URL         endpoint base (default: the provider's public API); repeat\n"
-    "                             it for replicas of one model: least-outstanding balancing,\n"
-    "                             failover, all must list --model at /models\n"
-    "      --endpoints FILE       the endpoints, one URL a line (# comments)\n"
-    "  -m, --model NAME           judge model (required for HTTP judges)\n"
-    "      --api-key-env NAME     variable holding the key (default OPENAI_API_KEY or\n"
-    "                             ANTHROPIC_API_KEY); keys are never taken from the command line\n"
-    "      --api-key-file FILE    read the key from a file instead\n"
-    "      --ca-bundle FILE       CA certificates for TLS (verification is always on)\n"
+static const char run_help_more[] = "judge:\n";
+
+/* After the shared endpoint options (pipeline/cli/endpoint_opts.c): the judge's own. */
+static const char run_help_judge[] =
     "      --mode M               choice (default: one letter, log-probs), cot (reasoning, "
     "clamped),\n"
     "                             rating (each response scored 1-7 alone: N requests per\n"
@@ -86,14 +76,6 @@ static const char run_help_more[] =
     "      --top-logprobs N       log-probs asked per position, 1 to 20 (default 10;\n"
     "                             completions: 1 to 5, default 5)\n"
     "      --max-tokens N         reply tokens (default 1; cot 512)\n"
-    "      --concurrency N        requests in flight (default 64)\n"
-    "      --timeout S            per-request timeout in seconds (default 60)\n"
-    "      --max-retries N        retries per request (default 8)\n"
-    "      --judge-down-timeout S  stop (exit 3, resumable) when the judge has been unreachable\n"
-    "                             this long (default 60); a judge that refuses connections\n"
-    "                             or the key (401/403) before its first reply stops at once\n"
-    "      --rpm N, --tpm N       client-side request and token rate limits per minute\n"
-    "      --cache-dir DIR        reuse answers to identical requests across runs\n"
     "\n";
 
 static const char run_help_plan[] =
@@ -109,14 +91,10 @@ static const char run_help_plan[] =
     "      --max-failure-rate F   exit 1 when failed pairs exceed this share (default 0.01)\n"
     "\n"
     "cost and progress:\n"
-    "      --dry-run              count requests and estimate tokens and cost; send nothing\n"
-    "      --price-input USD      price per million prompt tokens (for cost estimates)\n"
-    "      --price-output USD     price per million completion tokens\n"
-    "      --max-cost USD         stop sending before the estimated spend (the journal's and\n"
-    "                             this run's, answered and in flight) passes USD; exit 4;\n"
-    "                             rerun with a higher cap to continue (needs the prices)\n"
-    "      --price-cached-input USD  price per million prompt tokens the server read from its\n"
-    "                             prefix cache (default: --price-input)\n"
+    "      --dry-run              count requests and estimate tokens and cost; send nothing\n";
+
+/* After the shared cost options: the rest of run's own. */
+static const char run_help_tail[] =
     "      --no-validate          do not validate the written dataset at the end\n"
     "      --repair-journal       a journal whose header is damaged gets a new header from\n"
     "                             this command's settings; entries with intact CRCs are kept\n"
@@ -155,6 +133,9 @@ static const char run_help_exit[] =
     "requests in flight finish for a few seconds; a second Ctrl-C abandons them at once\n"
     "(nothing answered is lost).\n";
 
+/* The shared endpoint options cai run takes: all of them. */
+#define RUN_EP (CLI_EP_TRAFFIC | CLI_EP_CACHE | CLI_EP_COST | CLI_EP_CACHED_PRICE)
+
 enum {
     OPT_INPUT_FORMAT = 256,
     OPT_SKIP_INVALID,
@@ -163,22 +144,11 @@ enum {
     OPT_SHARD_RECORDS,
     OPT_GZIP_LEVEL,
     OPT_LIMIT,
-    OPT_BASE_URL,
-    OPT_ENDPOINTS,
-    OPT_API_KEY_ENV,
-    OPT_API_KEY_FILE,
-    OPT_CA_BUNDLE,
     OPT_MODE,
     OPT_COT_CLAMP,
     OPT_TEMPERATURE,
     OPT_TOP_LOGPROBS,
     OPT_MAX_TOKENS,
-    OPT_CONCURRENCY,
-    OPT_TIMEOUT,
-    OPT_MAX_RETRIES,
-    OPT_RPM,
-    OPT_TPM,
-    OPT_CACHE_DIR,
     OPT_SEED,
     OPT_PPP,
     OPT_NO_SWAP,
@@ -187,8 +157,6 @@ enum {
     OPT_KEEP_TIES,
     OPT_MAX_FAILURE_RATE,
     OPT_DRY_RUN,
-    OPT_PRICE_IN,
-    OPT_PRICE_OUT,
     OPT_NO_VALIDATE,
     OPT_FORCE,
     OPT_NO_LOCK,
@@ -199,12 +167,9 @@ enum {
     OPT_CALIBRATION,
     OPT_LICENSE,
     OPT_LANGUAGE,
-    OPT_MAX_COST,
-    OPT_JUDGE_DOWN_TIMEOUT,
     OPT_ACCEPT_UNHEALTHY = 400, /* apart from the others' numbers: other options are added above */
     OPT_STRICT,
-    OPT_PRICE_CACHED = 420, /* issue 16 (scale): apart from the numbers above */
-    OPT_SHARD,
+    OPT_SHARD = 421, /* issue 16 (scale): apart from the numbers above */
     OPT_SHARD_COUNT,
     OPT_MERGE_SHARD,
     OPT_BATCH = 440, /* issue 16 item 1: apart from the numbers above */
@@ -227,24 +192,11 @@ static const struct option long_opts[] = {
     {"shard-records", required_argument, NULL, OPT_SHARD_RECORDS},
     {"gzip-level", required_argument, NULL, OPT_GZIP_LEVEL},
     {"limit", required_argument, NULL, OPT_LIMIT},
-    {"judge", required_argument, NULL, 'j'},
-    {"base-url", required_argument, NULL, OPT_BASE_URL},
-    {"endpoints", required_argument, NULL, OPT_ENDPOINTS},
-    {"model", required_argument, NULL, 'm'},
-    {"api-key-env", required_argument, NULL, OPT_API_KEY_ENV},
-    {"api-key-file", required_argument, NULL, OPT_API_KEY_FILE},
-    {"ca-bundle", required_argument, NULL, OPT_CA_BUNDLE},
     {"mode", required_argument, NULL, OPT_MODE},
     {"cot-clamp", required_argument, NULL, OPT_COT_CLAMP},
     {"temperature", required_argument, NULL, OPT_TEMPERATURE},
     {"top-logprobs", required_argument, NULL, OPT_TOP_LOGPROBS},
     {"max-tokens", required_argument, NULL, OPT_MAX_TOKENS},
-    {"concurrency", required_argument, NULL, OPT_CONCURRENCY},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"max-retries", required_argument, NULL, OPT_MAX_RETRIES},
-    {"rpm", required_argument, NULL, OPT_RPM},
-    {"tpm", required_argument, NULL, OPT_TPM},
-    {"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
     {"seed", required_argument, NULL, OPT_SEED},
     {"principles-per-pair", required_argument, NULL, OPT_PPP},
     {"no-swap", no_argument, NULL, OPT_NO_SWAP},
@@ -253,8 +205,6 @@ static const struct option long_opts[] = {
     {"keep-ties", no_argument, NULL, OPT_KEEP_TIES},
     {"max-failure-rate", required_argument, NULL, OPT_MAX_FAILURE_RATE},
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
-    {"price-input", required_argument, NULL, OPT_PRICE_IN},
-    {"price-output", required_argument, NULL, OPT_PRICE_OUT},
     {"no-validate", no_argument, NULL, OPT_NO_VALIDATE},
     {"force", no_argument, NULL, OPT_FORCE},
     {"no-lock", no_argument, NULL, OPT_NO_LOCK},
@@ -267,9 +217,6 @@ static const struct option long_opts[] = {
     {"language", required_argument, NULL, OPT_LANGUAGE},
     {"accept-unhealthy-judge", no_argument, NULL, OPT_ACCEPT_UNHEALTHY},
     {"strict", no_argument, NULL, OPT_STRICT},
-    {"max-cost", required_argument, NULL, OPT_MAX_COST},
-    {"judge-down-timeout", required_argument, NULL, OPT_JUDGE_DOWN_TIMEOUT},
-    {"price-cached-input", required_argument, NULL, OPT_PRICE_CACHED},
     {"batch", no_argument, NULL, OPT_BATCH},
     {"batch-wait", required_argument, NULL, OPT_BATCH_WAIT},
     {"batch-poll", required_argument, NULL, OPT_BATCH_POLL},
@@ -469,8 +416,6 @@ static const char *run_expected(int c)
         return "auto, pairs, candidates, hh, trl or conversational";
     case OPT_FORMAT:
         return "trl, conversational or hh";
-    case 'j':
-        return "builtin, openai, completions or anthropic";
     case OPT_MODE:
         return "choice or cot";
     case OPT_COT_CLAMP:
@@ -588,8 +533,8 @@ int cmd_run(int argc, char **argv)
     cai_run_opts o;
     const char **inputs = NULL;
     size_t n_inputs = 0;
-    const char *key_env = NULL, *key_file = NULL;
-    char *key = NULL;
+    const struct option *opts;
+    cli_ep ep;
     int quiet = 0, c, rc, v, accept_unhealthy = 0, strict = 0;
     uint64_t u;
     cai_run *r = NULL;
@@ -601,9 +546,9 @@ int cmd_run(int argc, char **argv)
     unsigned shard_count = 0;
     const char **merge_dirs = NULL;
     size_t n_merge = 0;
-    cli_endpoints eps = {NULL, 0};
 
     cai_run_opts_init(&o, CAI_RUN_OPTS_VERSION);
+    opts = cli_ep_init(&ep, "run", RUN_EP, &o.judge, long_opts);
     inputs = calloc((size_t)argc + 1, sizeof(*inputs));
     merge_dirs = calloc((size_t)argc + 1, sizeof(*merge_dirs));
     if (!inputs || !merge_dirs) {
@@ -611,7 +556,7 @@ int cmd_run(int argc, char **argv)
         goto done;
     }
     o.command_line = cmdline = command_line(argc, argv);
-    while ((c = getopt_long(argc, argv, "+:i:c:o:j:m:qh", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:i:c:o:j:m:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'i':
             inputs[n_inputs++] = optarg;
@@ -652,35 +597,6 @@ int cmd_run(int argc, char **argv)
             if (cli_parse_u64(optarg, 1, UINT64_MAX, &o.limit))
                 goto bad_value;
             break;
-        case 'j':
-            if ((v = cai_backend_parse(optarg)) < 0)
-                goto bad_value;
-            o.judge.backend = (cai_backend)v;
-            break;
-        case OPT_BASE_URL:
-            if (cli_endpoints_add(&eps, optarg) != 0) {
-                rc = CLI_EXIT_USAGE;
-                goto done;
-            }
-            break;
-        case OPT_ENDPOINTS:
-            if (cli_endpoints_file(&eps, optarg) != 0) {
-                rc = CLI_EXIT_USAGE;
-                goto done;
-            }
-            break;
-        case 'm':
-            o.judge.model = optarg;
-            break;
-        case OPT_API_KEY_ENV:
-            key_env = optarg;
-            break;
-        case OPT_API_KEY_FILE:
-            key_file = optarg;
-            break;
-        case OPT_CA_BUNDLE:
-            o.judge.ca_bundle = optarg;
-            break;
         case OPT_MODE:
             if ((v = cai_judge_mode_parse(optarg)) < 0)
                 goto bad_value;
@@ -703,31 +619,6 @@ int cmd_run(int argc, char **argv)
             if (cli_parse_u64(optarg, 1, 1000000, &u))
                 goto bad_value;
             o.judge.max_tokens = (unsigned)u;
-            break;
-        case OPT_CONCURRENCY:
-            if (cli_parse_u64(optarg, 1, 100000, &u))
-                goto bad_value;
-            o.judge.concurrency = (unsigned)u;
-            break;
-        case OPT_TIMEOUT:
-            if (cli_parse_double(optarg, 0.001, 86400, &o.judge.timeout_s))
-                goto bad_value;
-            break;
-        case OPT_MAX_RETRIES:
-            if (cli_parse_u64(optarg, 0, 1000, &u))
-                goto bad_value;
-            o.judge.max_retries = (unsigned)u;
-            break;
-        case OPT_RPM:
-            if (cli_parse_double(optarg, 0, 1e9, &o.judge.rpm))
-                goto bad_value;
-            break;
-        case OPT_TPM:
-            if (cli_parse_double(optarg, 0, 1e12, &o.judge.tpm))
-                goto bad_value;
-            break;
-        case OPT_CACHE_DIR:
-            o.judge.cache_dir = optarg;
             break;
         case OPT_SEED:
             if (cli_parse_u64(optarg, 0, UINT64_MAX, &o.seed))
@@ -759,14 +650,6 @@ int cmd_run(int argc, char **argv)
             break;
         case OPT_DRY_RUN:
             o.dry_run = 1;
-            break;
-        case OPT_PRICE_IN:
-            if (cli_parse_double(optarg, 0, 1e6, &o.price_input_per_mtok))
-                goto bad_value;
-            break;
-        case OPT_PRICE_OUT:
-            if (cli_parse_double(optarg, 0, 1e6, &o.price_output_per_mtok))
-                goto bad_value;
             break;
         case OPT_NO_VALIDATE:
             o.no_validate = 1;
@@ -808,14 +691,6 @@ int cmd_run(int argc, char **argv)
         case OPT_STRICT:
             strict = 1;
             break;
-        case OPT_MAX_COST:
-            if (cli_parse_double(optarg, 1e-9, 1e9, &o.max_cost))
-                goto bad_value;
-            break;
-        case OPT_JUDGE_DOWN_TIMEOUT:
-            if (cli_parse_double(optarg, 0.001, 86400, &o.judge.down_timeout_s))
-                goto bad_value;
-            break;
         case OPT_SHARD:
             shard_spec = optarg;
             break;
@@ -826,10 +701,6 @@ int cmd_run(int argc, char **argv)
             break;
         case OPT_MERGE_SHARD:
             merge_dirs[n_merge++] = optarg;
-            break;
-        case OPT_PRICE_CACHED:
-            if (cli_parse_double(optarg, 0, 1e6, &o.price_cached_input_per_mtok))
-                goto bad_value;
             break;
         case OPT_BATCH:
             o.batch = 1;
@@ -867,35 +738,36 @@ int cmd_run(int argc, char **argv)
         case 'h':
             fputs(run_help, stdout);
             fputs(run_help_more, stdout);
+            cli_ep_help_endpoint(RUN_EP, "judge model (required for HTTP judges)");
+            fputs(run_help_judge, stdout);
             fputs(run_help_plan, stdout);
+            cli_ep_help_cost(RUN_EP);
+            fputs(run_help_tail, stdout);
             fputs(run_help_batch, stdout);
             fputs(run_help_exit, stdout);
             rc = CLI_EXIT_OK;
             goto done;
-        default: /* ':' or '?' */
-            rc = cli_opt_error("run", long_opts, c, argc, argv);
-            goto done;
+        default: /* the shared endpoint options, or ':' or '?' */
+            if ((rc = cli_ep_parse(&ep, c, optarg)) < 0)
+                rc = cli_opt_error("run", opts, c, argc, argv);
+            if (rc != CLI_EXIT_OK)
+                goto done;
         }
     }
     if (optind < argc) {
         rc = cli_usage("run", "unexpected argument '%s' (inputs go after --input)", argv[optind]);
         goto done;
     }
-    cli_endpoints_apply(&eps, &o.judge);
     if (!n_inputs || !o.constitution || !o.output_dir) {
         rc = cli_usage("run", "--input, --constitution and --output are required");
         goto done;
     }
-    if (o.judge.backend != CAI_BACKEND_BUILTIN && !o.judge.model) {
-        rc = cli_usage("run", "--model is required with --judge %s",
-                       cai_backend_name(o.judge.backend));
+    if ((rc = cli_ep_check(&ep)) != CLI_EXIT_OK)
         goto done;
-    }
-    if (o.max_cost > 0 && !(o.price_input_per_mtok > 0) && !(o.price_output_per_mtok > 0)) {
-        rc = cli_usage("run", "--max-cost needs --price-input and --price-output (USD per "
-                              "million tokens)");
-        goto done;
-    }
+    o.price_input_per_mtok = ep.price_input;
+    o.price_output_per_mtok = ep.price_output;
+    o.price_cached_input_per_mtok = ep.price_cached_input;
+    o.max_cost = ep.max_cost;
     o.inputs = inputs;
     o.n_inputs = n_inputs;
     o.merge_dirs = merge_dirs;
@@ -916,12 +788,8 @@ int cmd_run(int argc, char **argv)
             fprintf(stderr, "cai: shard %u/%u\n", o.shard.index, o.shard.count);
     }
     /* a merge sends nothing: no key needed */
-    if (o.judge.backend != CAI_BACKEND_BUILTIN && !o.dry_run && !n_merge) {
-        rc = cli_load_key(o.judge.backend, key_env, key_file, &key);
-        if (rc != CLI_EXIT_OK)
-            goto done;
-        o.judge.api_key = key;
-    }
+    if (!o.dry_run && !n_merge && (rc = cli_ep_load_key(&ep)) != CLI_EXIT_OK)
+        goto done;
     if (!quiet) {
         ps.tty = isatty(STDERR_FILENO);
         o.progress = on_progress;
@@ -975,13 +843,12 @@ int cmd_run(int argc, char **argv)
         }
     }
     cai_run_free(r);
-    cli_free_key(key);
     goto done;
 
 bad_value:
-    rc = cli_bad_value("run", long_opts, c, optarg, run_expected(c));
+    rc = cli_bad_value("run", opts, c, optarg, run_expected(c));
 done: /* the one way out once the argument arrays exist: nothing leaks on any path */
-    cli_endpoints_free(&eps);
+    cli_ep_dispose(&ep);
     free(inputs);
     free(merge_dirs);
     free(cmdline);

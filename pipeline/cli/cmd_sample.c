@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* `cai sample`: options, the API key, signals and progress around cai_sample_execute(). */
 #include "cli.h"
-#include "key.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -21,14 +20,14 @@ static void on_signal(int sig)
 }
 
 static const char sample_help[] =
-    "Usage: cai sample -i PROMPTS -o DIR -m MODEL [options]\n"
+    "usage: cai sample -i PROMPTS -o DIR -m MODEL [options]\n"
     "Asks a policy for N responses per prompt and writes candidates records (the format\n"
     "`cai run -i DIR` judges), sharded gzip, with manifest.json and a dataset card.\n"
     "PROMPTS: JSONL, one prompt a line: {\"id\",\"prompt\": string or message list},\n"
     "{\"messages\": [...]} (up to the last user turn) or an HH/TRL pair (its prompt; the\n"
     "responses are ignored). A line without \"id\" gets \"l<line number>\".\n"
     "\n"
-    "Sampling:\n"
+    "sampling:\n"
     "  -n, --n N                  responses per prompt (default 2): one request with n where\n"
     "                             the backend takes it (openai, completions), else N requests\n"
     "      --temperature T        0..2 (default 1)\n"
@@ -41,22 +40,11 @@ static const char sample_help[] =
     "                             of \"responses\" (into \"skipped\"), so nobody pays to judge "
     "them\n"
     "\n"
-    "Endpoint (as in cai run):\n"
-    "  -j, --backend NAME         openai, completions or anthropic (default openai)\n"
-    "  -m, --model NAME           the policy model (required)\n"
-    "      --base-url URL         endpoint base (default: the provider's public API)\n"
-    "      --api-key-env NAME     variable holding the key (default OPENAI_API_KEY or\n"
-    "                             ANTHROPIC_API_KEY)\n"
-    "      --api-key-file FILE    read the key from a file instead\n"
-    "      --ca-bundle FILE       CA certificates for TLS\n"
-    "      --concurrency N        requests in flight (default 64)\n"
-    "      --timeout S            per request (default 60)\n"
-    "      --max-retries N        retries per request (default 8)\n"
-    "      --rpm N, --tpm N       client-side request and token rates\n"
-    "      --price-in USD, --price-out USD   per million tokens (cost)\n"
-    "      --max-cost USD         stop before spending more (exit 4; resumable)\n"
+    "endpoint (the same options as cai run's judge):\n";
+
+static const char sample_help_more[] =
     "\n"
-    "Output:\n"
+    "output:\n"
     "  -o, --output DIR           candidates*.jsonl.gz, short.jsonl.gz (prompts left with\n"
     "                             fewer than two responses), failed.jsonl.gz, manifest.json,\n"
     "                             README.md, journal.cai; a rerun resumes from the journal\n"
@@ -67,8 +55,11 @@ static const char sample_help[] =
     "  -q, --quiet                no progress or summary\n"
     "  -h, --help\n"
     "\n"
-    "Exit: 0 ok, 2 usage or input error, 3 the endpoint failed (down, auth), 4 --max-cost\n"
+    "exit codes: 0 ok, 2 usage or input error, 3 the endpoint failed (down, auth), 4 --max-cost\n"
     "reached, 130 interrupted; rerun the same command to resume.\n";
+
+/* The shared endpoint options cai sample takes (pipeline/cli/endpoint_opts.c). */
+#define SAMPLE_EP (CLI_EP_POLICY | CLI_EP_TRAFFIC | CLI_EP_COST)
 
 enum {
     OPT_TEMPERATURE = 256,
@@ -78,18 +69,6 @@ enum {
     OPT_SYSTEM,
     OPT_SEED,
     OPT_SKIP_FLAGGED,
-    OPT_BASE_URL,
-    OPT_API_KEY_ENV,
-    OPT_API_KEY_FILE,
-    OPT_CA_BUNDLE,
-    OPT_CONCURRENCY,
-    OPT_TIMEOUT,
-    OPT_MAX_RETRIES,
-    OPT_RPM,
-    OPT_TPM,
-    OPT_PRICE_IN,
-    OPT_PRICE_OUT,
-    OPT_MAX_COST,
     OPT_SHARD_RECORDS,
     OPT_FORCE,
     OPT_DRY_RUN
@@ -106,20 +85,6 @@ static const struct option sample_opts[] = {
     {"system", required_argument, NULL, OPT_SYSTEM},
     {"seed", required_argument, NULL, OPT_SEED},
     {"skip-flagged", no_argument, NULL, OPT_SKIP_FLAGGED},
-    {"backend", required_argument, NULL, 'j'},
-    {"model", required_argument, NULL, 'm'},
-    {"base-url", required_argument, NULL, OPT_BASE_URL},
-    {"api-key-env", required_argument, NULL, OPT_API_KEY_ENV},
-    {"api-key-file", required_argument, NULL, OPT_API_KEY_FILE},
-    {"ca-bundle", required_argument, NULL, OPT_CA_BUNDLE},
-    {"concurrency", required_argument, NULL, OPT_CONCURRENCY},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"max-retries", required_argument, NULL, OPT_MAX_RETRIES},
-    {"rpm", required_argument, NULL, OPT_RPM},
-    {"tpm", required_argument, NULL, OPT_TPM},
-    {"price-in", required_argument, NULL, OPT_PRICE_IN},
-    {"price-out", required_argument, NULL, OPT_PRICE_OUT},
-    {"max-cost", required_argument, NULL, OPT_MAX_COST},
     {"shard-records", required_argument, NULL, OPT_SHARD_RECORDS},
     {"force", no_argument, NULL, OPT_FORCE},
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
@@ -149,9 +114,9 @@ int cmd_sample(int argc, char **argv)
 {
     cai_sample_opts o;
     const char *stops[4];
-    const char *key_env = NULL, *key_file = NULL;
-    char *key = NULL;
-    int c, v, quiet = 0, rc;
+    const struct option *opts;
+    cli_ep ep;
+    int c, quiet = 0, rc;
     uint64_t u;
     cai_sample *s = NULL;
     cai_sample_summary sum;
@@ -160,10 +125,10 @@ int cmd_sample(int argc, char **argv)
     prog_state ps = {0};
 
     cai_sample_opts_init(&o, CAI_SAMPLE_OPTS_VERSION);
-    o.judge.backend = CAI_BACKEND_OPENAI;
+    opts = cli_ep_init(&ep, "sample", SAMPLE_EP, &o.judge, sample_opts);
     o.stop = stops;
     optind = 0;
-    while ((c = getopt_long(argc, argv, "i:o:n:j:m:qh", sample_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "i:o:n:j:m:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'i':
             o.input = optarg;
@@ -190,8 +155,10 @@ int cmd_sample(int argc, char **argv)
             o.max_tokens = (unsigned)u;
             break;
         case OPT_STOP:
-            if (o.n_stop >= 4)
-                return cli_usage("sample", "at most 4 --stop strings");
+            if (o.n_stop >= 4) {
+                rc = cli_usage("sample", "at most 4 --stop strings");
+                goto done;
+            }
             stops[o.n_stop++] = optarg;
             break;
         case OPT_SYSTEM:
@@ -204,60 +171,6 @@ int cmd_sample(int argc, char **argv)
             break;
         case OPT_SKIP_FLAGGED:
             o.skip_flagged = 1;
-            break;
-        case 'j':
-            if ((v = cai_backend_parse(optarg)) < 0 || v == CAI_BACKEND_BUILTIN)
-                goto bad_value;
-            o.judge.backend = (cai_backend)v;
-            break;
-        case 'm':
-            o.judge.model = optarg;
-            break;
-        case OPT_BASE_URL:
-            o.judge.base_url = optarg;
-            break;
-        case OPT_API_KEY_ENV:
-            key_env = optarg;
-            break;
-        case OPT_API_KEY_FILE:
-            key_file = optarg;
-            break;
-        case OPT_CA_BUNDLE:
-            o.judge.ca_bundle = optarg;
-            break;
-        case OPT_CONCURRENCY:
-            if (cli_parse_u64(optarg, 1, 100000, &u))
-                goto bad_value;
-            o.judge.concurrency = (unsigned)u;
-            break;
-        case OPT_TIMEOUT:
-            if (cli_parse_double(optarg, 0.001, 86400, &o.judge.timeout_s))
-                goto bad_value;
-            break;
-        case OPT_MAX_RETRIES:
-            if (cli_parse_u64(optarg, 0, 1000, &u))
-                goto bad_value;
-            o.judge.max_retries = (unsigned)u;
-            break;
-        case OPT_RPM:
-            if (cli_parse_double(optarg, 0, 1e9, &o.judge.rpm))
-                goto bad_value;
-            break;
-        case OPT_TPM:
-            if (cli_parse_double(optarg, 0, 1e12, &o.judge.tpm))
-                goto bad_value;
-            break;
-        case OPT_PRICE_IN:
-            if (cli_parse_double(optarg, 0, 1e6, &o.price_in))
-                goto bad_value;
-            break;
-        case OPT_PRICE_OUT:
-            if (cli_parse_double(optarg, 0, 1e6, &o.price_out))
-                goto bad_value;
-            break;
-        case OPT_MAX_COST:
-            if (cli_parse_double(optarg, 0, 1e9, &o.max_cost))
-                goto bad_value;
             break;
         case OPT_SHARD_RECORDS:
             if (cli_parse_u64(optarg, 1, UINT64_MAX, &o.shard_records))
@@ -274,26 +187,36 @@ int cmd_sample(int argc, char **argv)
             break;
         case 'h':
             fputs(sample_help, stdout);
-            return CLI_EXIT_OK;
+            cli_ep_help_endpoint(SAMPLE_EP, "the policy model (required)");
+            fputs("\ncost:\n", stdout);
+            cli_ep_help_cost(SAMPLE_EP);
+            fputs(sample_help_more, stdout);
+            rc = CLI_EXIT_OK;
+            goto done;
         default:
-            return cli_opt_error("sample", sample_opts, c, argc, argv);
+            if ((rc = cli_ep_parse(&ep, c, optarg)) < 0)
+                rc = cli_opt_error("sample", opts, c, argc, argv);
+            if (rc != CLI_EXIT_OK)
+                goto done;
         }
     }
-    if (optind < argc)
-        return cli_usage("sample", "unexpected argument '%s'", argv[optind]);
-    if (!o.input)
-        return cli_usage("sample", "-i PROMPTS is required");
-    if (!o.output_dir && !o.dry_run)
-        return cli_usage("sample", "-o DIR is required");
-    if (!o.judge.model)
-        return cli_usage("sample", "--model is required for the %s backend",
-                         cai_backend_name(o.judge.backend));
-    if (!o.dry_run) {
-        rc = cli_load_key(o.judge.backend, key_env, key_file, &key);
-        if (rc != CLI_EXIT_OK)
-            return rc;
-        o.judge.api_key = key;
+    if (optind < argc) {
+        rc = cli_usage("sample", "unexpected argument '%s'", argv[optind]);
+        goto done;
     }
+    if (!o.input) {
+        rc = cli_usage("sample", "-i PROMPTS is required");
+        goto done;
+    }
+    if (!o.output_dir && !o.dry_run) {
+        rc = cli_usage("sample", "-o DIR is required");
+        goto done;
+    }
+    if ((rc = cli_ep_check(&ep)) != CLI_EXIT_OK || (!o.dry_run && (rc = cli_ep_load_key(&ep))))
+        goto done;
+    o.price_in = ep.price_input;
+    o.price_out = ep.price_output;
+    o.max_cost = ep.max_cost;
     ps.tty = !quiet && isatty(2);
     o.progress = on_progress;
     o.progress_payload = &ps;
@@ -338,9 +261,11 @@ int cmd_sample(int argc, char **argv)
         rc = CLI_EXIT_OK;
     }
     cai_sample_free(s);
-    cli_free_key(key);
-    return rc;
+    goto done;
 
 bad_value:
-    return cli_bad_value("sample", sample_opts, c, optarg, NULL);
+    rc = cli_bad_value("sample", opts, c, optarg, NULL);
+done:
+    cli_ep_dispose(&ep);
+    return rc;
 }

@@ -68,6 +68,20 @@ opt_expect mix-p "cai mix: --human-p: invalid value '0.4' (expected a number abo
     mix --human-p 0.4 d
 opt_expect mix-ties "cai mix: --human-ties: invalid value 'maybe' (expected drop or keep)" \
     mix --human-ties maybe d
+# sample and revise share run's endpoint options (pipeline/cli/endpoint_opts.c): names, ranges
+opt_expect sample-typo "cai sample: unknown option '--concurency'; did you mean '--concurrency'?" \
+    sample --concurency 4
+opt_expect sample-range "cai sample: --judge-down-timeout: invalid value '0' (expected a number from 0.001 to 86400)" \
+    sample --judge-down-timeout 0
+opt_expect sample-choice "cai sample: --judge: invalid value 'builtin' (expected openai, completions or anthropic)" \
+    sample -j builtin
+opt_expect sample-old-name "cai sample: unknown option '--backend'" sample --backend openai
+opt_expect revise-typo "cai revise: unknown option '--price-inptu'; did you mean '--price-input'?" \
+    revise --price-inptu 1
+opt_expect revise-range "cai revise: --concurrency: invalid value '0' (expected an integer from 1 to 100000)" \
+    revise --concurrency 0
+opt_expect revise-max-cost "cai revise: --max-cost needs --price-input and --price-output (USD per million tokens)" \
+    revise -i x -o y -c z -m m --max-cost 1
 opt_expect merge-typo "cai merge: unknown option '--outptu'; did you mean '--output'?" merge --outptu x a
 # -j and -m in `cai judge`, as in `cai run`
 "$CAI" judge -j openai -m some-model --prompt p --response-a a --response-b b --dry-run \

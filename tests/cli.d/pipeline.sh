@@ -77,5 +77,20 @@ grep -q 'bad.jsonl:1:' "$PL_TMP/bad.err"
 check "revise: it names file:line" 0 $?
 "$CAI" revise -i "$PL_TMP/in.jsonl" -o "$PL_TMP/U" -m pol 2>/dev/null
 check "revise: no constitution is a usage error" 2 $?
+# run's endpoint options in revise: --endpoints FILE, the prices and --max-cost
+printf '%s\n' "$PL_URL" >"$PL_TMP/eps.txt"
+OPENAI_API_KEY=k "$CAI" revise -q -i "$PL_TMP/in.jsonl" -o "$PL_TMP/R4" -c "$SRC/constitution/hhh.json" \
+    -j openai -m pol --endpoints "$PL_TMP/eps.txt" --price-input 1000 --price-output 1000 \
+    --max-cost 0.000001 2>/dev/null
+check "revise: --endpoints FILE and --max-cost (exit 4)" 4 $?
+# revise -i DIR checks the sample directory's shards as run -i DIR does (same size, one byte)
+cp -r "$PL_TMP/round/S" "$PL_TMP/S3"
+printf 'X' | dd of="$PL_TMP/S3/candidates.jsonl.gz" bs=1 seek=30 conv=notrunc status=none
+OPENAI_API_KEY=k "$CAI" revise -q -i "$PL_TMP/S3" -o "$PL_TMP/R3" -c "$SRC/constitution/hhh.json" \
+    -m pol --base-url "$PL_URL" 2>"$PL_TMP/r3.err"
+check "revise: a sample shard that differs from its manifest" 2 $?
+grep -q "S3/candidates.jsonl.gz: SHA-256 .* differs from .*S3/manifest.json" "$PL_TMP/r3.err"
+check "revise: the changed shard is named" 0 $?
+[ ! -e "$PL_TMP/R3" ]; check "revise: nothing written for a changed shard" 0 $?
 stop_fake
 rm -rf "$PL_TMP"

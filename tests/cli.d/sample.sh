@@ -59,6 +59,17 @@ check "dry run prints the body and the request count" 0 $?
     --max-tokens 21 --seed 7 2>/dev/null
 check "other settings over a journal are refused" 2 $?
 
+# run's endpoint options: --endpoints FILE, -j, the prices and --max-cost reach the policy
+printf '# the policy\n%s\n' "$SM_URL" >"$SM_TMP/eps.txt"
+"$CAI" sample -q -i "$SM_TMP/p.jsonl" -o "$SM_TMP/E" -j openai -m pol --endpoints "$SM_TMP/eps.txt" \
+    --n 3 --max-tokens 20 --seed 7 --judge-down-timeout 5 --price-input 1 --price-output 2
+check "sample --endpoints FILE" 0 $?
+cmp -s "$SM_TMP/S/candidates.jsonl.gz" "$SM_TMP/E/candidates.jsonl.gz"
+check "sample --endpoints FILE: the same bytes as --base-url" 0 $?
+"$CAI" sample -q -i "$SM_TMP/p.jsonl" -o "$SM_TMP/M" -m pol --base-url "$SM_URL" --n 3 \
+    --price-input 1000 --price-output 1000 --max-cost 0.000001 2>"$SM_TMP/cost.err"
+check "sample --max-cost stops with exit 4" 4 $?
+
 printf '{"id":"x"}\n' >"$SM_TMP/bad.jsonl"
 "$CAI" sample -q -i "$SM_TMP/bad.jsonl" -o "$SM_TMP/B" -m pol --base-url "$SM_URL" 2>"$SM_TMP/bad.err"
 check "a line without a prompt is an input error" 2 $?
