@@ -134,15 +134,19 @@ const char *cai_gen__rev_flag_name(unsigned bit)
 
 /* ---------------------------------------------------------------- JSON helpers */
 
-static cJSON *flag_list(unsigned f, const char *(*name)(unsigned))
+/*
+ * Flags as an object of booleans, every name present (in bit order): an empty list would be
+ * list<null> to Arrow's JSON reader in a block where nothing is flagged, and `datasets` cannot
+ * cast a later block's list<string> to it (docs/output-contract.md).
+ */
+static cJSON *flag_object(unsigned f, const char *(*name)(unsigned))
 {
-    cJSON *a = cJSON_CreateArray();
+    cJSON *o = cJSON_CreateObject();
     unsigned bit;
 
-    for (bit = 1; a && bit && bit <= f; bit <<= 1)
-        if ((f & bit) && name(bit))
-            cJSON_AddItemToArray(a, cJSON_CreateString(name(bit)));
-    return a;
+    for (bit = 1; o && bit && name(bit); bit <<= 1)
+        cJSON_AddBoolToObject(o, name(bit), (f & bit) != 0);
+    return o;
 }
 
 static cJSON *str_or_null(const char *s)
@@ -230,7 +234,7 @@ cai_status cai_gen__candidates_record(char **out,
             cJSON_AddNumberToObject(d, "completion_tokens", (double)s[i].completion_tokens);
         else
             cJSON_AddNullToObject(d, "completion_tokens");
-        cJSON_AddItemToObject(d, "flags", flag_list(flags[i], cai_gen__cand_flag_name));
+        cJSON_AddItemToObject(d, "flags", flag_object(flags[i], cai_gen__cand_flag_name));
         cJSON_AddItemToArray(samples, d);
         kept++;
     }
@@ -259,7 +263,7 @@ cai_status cai_gen__candidates_record(char **out,
         d = cJSON_CreateObject();
         cJSON_AddNumberToObject(d, "index", (double)i);
         cJSON_AddStringToObject(d, "text", s[i].text ? s[i].text : "");
-        cJSON_AddItemToObject(d, "flags", flag_list(flags[i], cai_gen__cand_flag_name));
+        cJSON_AddItemToObject(d, "flags", flag_object(flags[i], cai_gen__cand_flag_name));
         cJSON_AddItemToArray(skipped, d);
     }
     free(flags);
@@ -281,10 +285,10 @@ static cJSON *chain_json(const char *original, const cai_revise_step *steps, siz
         cJSON_AddItemToObject(o, "principle", str_or_null(steps[i].principle));
         cJSON_AddItemToObject(o, "critique", str_or_null(steps[i].critique));
         cJSON_AddItemToObject(o, "revision", str_or_null(steps[i].revision));
-        cJSON_AddItemToObject(
-            o, "flags",
-            flag_list(cai_gen__revision_flags(before, steps[i].revision, steps[i].revision_finish),
-                      cai_gen__rev_flag_name));
+        cJSON_AddItemToObject(o, "flags",
+                              flag_object(cai_gen__revision_flags(before, steps[i].revision,
+                                                                  steps[i].revision_finish),
+                                          cai_gen__rev_flag_name));
         cJSON_AddItemToArray(a, o);
         before = steps[i].revision;
     }
@@ -339,6 +343,27 @@ static cJSON *messages_of(const cJSON *prompt)
     }
     free(copy);
     return a;
+}
+
+cai_status cai_gen__conversational_prompt(char **prompt_json, cai_error *err)
+{
+    cJSON *p, *list;
+    char *t;
+    cai_status st;
+
+    if ((st = parse_prompt(&p, *prompt_json, err)) != CAI_OK)
+        return st;
+    if (cJSON_IsArray(p)) {
+        cJSON_Delete(p);
+        return CAI_OK;
+    }
+    list = messages_of(p);
+    cJSON_Delete(p);
+    if ((st = finish(&t, list, err)) != CAI_OK)
+        return st;
+    free(*prompt_json);
+    *prompt_json = t;
+    return CAI_OK;
 }
 
 static cJSON *assistant_turn(const char *text)
@@ -414,7 +439,7 @@ cai_status cai_gen__sft_record(char **out,
     cJSON_AddItemToObject(root, "id", str_or_null(id));
     cJSON_AddItemToObject(root, "original", str_or_null(original));
     cJSON_AddItemToObject(root, "chain", chain_json(original, steps, n_steps));
-    cJSON_AddItemToObject(root, "flags", flag_list(flags, cai_gen__rev_flag_name));
+    cJSON_AddItemToObject(root, "flags", flag_object(flags, cai_gen__rev_flag_name));
     return finish(out, root, err);
 }
 
@@ -450,6 +475,6 @@ cai_status cai_gen__revision_pair(char **out,
                               string_completion(prompt, original ? original : ""));
     }
     cJSON_AddStringToObject(root, "label_source", "revision");
-    cJSON_AddItemToObject(root, "flags", flag_list(flags, cai_gen__rev_flag_name));
+    cJSON_AddItemToObject(root, "flags", flag_object(flags, cai_gen__rev_flag_name));
     return finish(out, root, err);
 }

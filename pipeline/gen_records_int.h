@@ -65,6 +65,13 @@ cai_status cai_gen__candidates_record(char **out,
                                       size_t *n_kept,
                                       cai_error *err);
 
+/*
+ * The prompt of a conversational output file: a string prompt_json (malloc'd, replaced) becomes
+ * a message list, its HH turns for a transcript (the closing "\n\nAssistant:" cue dropped),
+ * else one user turn; a message list is left as it is. Errors: CAI_EINVAL, CAI_ENOMEM.
+ */
+cai_status cai_gen__conversational_prompt(char **prompt_json, cai_error *err);
+
 /* Why a revision is not worth training on (bits). */
 enum {
     CAI_REV_EMPTY = 1u << 0,     /* empty or white space only */

@@ -4,6 +4,7 @@
 #include "gen_stage_int.h"
 #include "error_int.h"
 #include "hash_int.h"
+#include "reader_int.h"
 #include "run_int.h"
 
 #include <cjson/cJSON.h>
@@ -207,6 +208,58 @@ cai_status cai_gstage__parse_prompt(
     if (st == CAI_OK && !p->prompt_json)
         st = cai_error__set(err, CAI_ENOMEM, "out of memory");
     return st;
+}
+
+/* Whether one input line's prompt is a message list, as cai_gstage__parse_prompt reads it. */
+static int line_is_conversational(const char *line)
+{
+    cJSON *o = cJSON_Parse(line), *pr, *msgs;
+    int conv;
+
+    pr = cJSON_GetObjectItemCaseSensitive(o, "prompt");
+    msgs = cJSON_GetObjectItemCaseSensitive(o, "messages");
+    conv = cJSON_IsArray(pr) || (!cJSON_IsString(pr) && cJSON_IsArray(msgs));
+    cJSON_Delete(o);
+    return conv;
+}
+
+cai_status
+cai_gstage__survey(const char *const *paths, size_t n_paths, int *conversational, cai_error *err)
+{
+    size_t i;
+
+    *conversational = 0;
+    for (i = 0; i < n_paths && !*conversational; i++) {
+        cai_lines *l = NULL;
+        const char *line;
+        size_t len;
+        uint64_t lineno;
+        cai_status st;
+
+        if (!strcmp(paths[i], "-"))
+            return cai_error__set(err, CAI_EINVAL,
+                                  "-: the input is read twice (a survey decides the prompt "
+                                  "representation of the whole output), so it needs a file, "
+                                  "not standard input");
+        if ((st = cai_lines_create(&l, paths[i], 0, err)) != CAI_OK)
+            return st;
+        while (!*conversational) {
+            st = cai_lines_next(l, &line, &len, &lineno, err);
+            if (st == CAI_ITEROVER)
+                break;
+            if (st != CAI_OK) {
+                if (cai_lines__fatal(l)) {
+                    cai_lines_free(l);
+                    return st;
+                }
+                continue; /* one bad line: the real pass names it */
+            }
+            *conversational = line_is_conversational(line);
+        }
+        cai_lines_free(l);
+    }
+    cai_error__clear(err);
+    return CAI_OK;
 }
 
 /* ---- the journal of generations --------------------------------------------------------- */

@@ -41,6 +41,17 @@ void cai_gstage__prompt_dispose(cai_gstage_prompt *p);
 int cai_gstage__push_msg(cai_gstage_prompt *p, cai_role role, const char *text, size_t len);
 
 /*
+ * The survey before the first record is written, as `cai run --format auto` makes for its
+ * output: *conversational is 1 when some line of the inputs has a message-list prompt ("prompt"
+ * or "messages" a list), else 0. Then every prompt of the stage's output files is a message
+ * list (cai_gen__conversational_prompt), so each file has one type per key. Lines that do not
+ * parse are left to the real pass, which names them. Standard input cannot be read twice:
+ * CAI_EINVAL. Errors: CAI_EIO and those of cai_lines.
+ */
+cai_status
+cai_gstage__survey(const char *const *paths, size_t n_paths, int *conversational, cai_error *err);
+
+/*
  * The journal's 'g' records: the choices of one generation request under key (its text:
  * {"rk","id","r","c":[{"x","f","fr","ct"}...],"pt","ct"}). get fills dst[0..n) with owned
  * copies (text, finish_raw) and returns 0, or -1 when the journal holds no such record or one

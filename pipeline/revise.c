@@ -58,6 +58,7 @@ struct cai_revise {
     cai_revise_summary sum;
     cai_revise_progress prog;
     char *first_body;
+    int conversational; /* some input prompt is a message list: every prompt written is one */
 };
 
 static unsigned steps_of(const cai_revise *r)
@@ -261,6 +262,8 @@ static cai_status read_record(cai_revise *r, const char *line, cai_error *err)
             break;
         }
         st = cai_gstage__parse_prompt(&it->in, o, r->path, r->lineno, err);
+        if (st == CAI_OK && r->conversational)
+            st = cai_gen__conversational_prompt(&it->in.prompt_json, err);
         if (st == CAI_OK && n > 1) {
             size_t len = strlen(it->in.id) + 24;
             char *id = malloc(len);
@@ -396,8 +399,9 @@ static void prepare(cai_revise *r, rv_item *it, cai_error *err, cai_status *st)
     }
 }
 
-static cai_status submit(cai_revise *r, cai_error *err)
+static cai_status submit(void *ctx, cai_error *err)
 {
+    cai_revise *r = ctx;
     cai_status st;
     rv_item *it = r->head;
 
@@ -429,8 +433,9 @@ static cai_status submit(cai_revise *r, cai_error *err)
     return CAI_OK;
 }
 
-static cai_status on_completion(cai_revise *r, const cai_judge_completion *c, cai_error *err)
+static cai_status on_completion(void *ctx, const cai_judge_completion *c, cai_error *err)
 {
+    cai_revise *r = ctx;
     rv_item *it = c->task->payload;
     const cai_generation *g = &c->result.generation;
     cai_status st = CAI_OK;
@@ -516,8 +521,9 @@ static int item_done(const cai_revise *r, const rv_item *it)
     return !it->in_flight && (it->failed || it->step == steps_of(r));
 }
 
-static cai_status flush_head(cai_revise *r, cai_error *err)
+static cai_status flush_head(void *ctx, cai_error *err)
 {
+    cai_revise *r = ctx;
     cai_status st = CAI_OK;
 
     while (st == CAI_OK && r->head && item_done(r, r->head)) {
@@ -534,8 +540,9 @@ static cai_status flush_head(cai_revise *r, cai_error *err)
     return st;
 }
 
-static void report(cai_revise *r)
+static void report(void *ctx)
 {
+    cai_revise *r = ctx;
     cai_judge_stats js;
 
     if (!r->o.progress)
@@ -547,34 +554,14 @@ static void report(cai_revise *r)
     r->o.progress(&r->prog, r->o.progress_payload);
 }
 
-static cai_status op_submit(void *ctx, cai_error *err)
-{
-    return submit(ctx, err);
-}
-
-static cai_status op_complete(void *ctx, const cai_judge_completion *c, cai_error *err)
-{
-    return on_completion(ctx, c, err);
-}
-
-static cai_status op_flush(void *ctx, cai_error *err)
-{
-    return flush_head(ctx, err);
-}
-
-static int op_done(void *ctx)
+static int done(void *ctx)
 {
     const cai_revise *r = ctx;
 
     return r->eof && !r->head;
 }
 
-static void op_report(void *ctx)
-{
-    report(ctx);
-}
-
-static const cai_gstage_ops revise_ops = {op_submit, op_complete, op_flush, op_done, op_report};
+static const cai_gstage_ops revise_ops = {submit, on_completion, flush_head, done, report};
 
 /* ---- settings, manifest, card ------------------------------------------------------------- */
 
@@ -711,6 +698,9 @@ cai_status cai_revise_execute(cai_revise *r, cai_revise_summary *sum, cai_error 
         r->sum.first_body = r->first_body;
         goto out;
     }
+    if ((st = cai_gstage__survey((const char *const *)r->inputs.paths, r->inputs.n,
+                                 &r->conversational, err)) != CAI_OK)
+        goto out;
     settings = settings_json(r);
     if (!settings) {
         st = cai_error__set(err, CAI_ENOMEM, "out of memory");

@@ -42,6 +42,7 @@ struct cai_sample {
     cai_sample_summary sum;
     cai_sample_progress prog;
     char *first_body;
+    int conversational; /* some input prompt is a message list: every prompt written is one */
 };
 
 static void prompt_free(sp_prompt *p)
@@ -109,6 +110,8 @@ static cai_status parse_prompt(cai_sample *s, const char *line, sp_prompt *p, ca
     }
     st = cai_gstage__parse_prompt(&p->in, o, s->o.input, s->lineno, err);
     cJSON_Delete(o);
+    if (st == CAI_OK && s->conversational)
+        st = cai_gen__conversational_prompt(&p->in.prompt_json, err);
     return st;
 }
 
@@ -222,8 +225,9 @@ static int prompt_done(const sp_prompt *p)
                      : p->answered == p->n_req;
 }
 
-static cai_status flush_head(cai_sample *s, cai_error *err)
+static cai_status flush_head(void *ctx, cai_error *err)
 {
+    cai_sample *s = ctx;
     cai_status st = CAI_OK;
 
     while (st == CAI_OK && s->head && s->head != s->cur && prompt_done(s->head)) {
@@ -297,8 +301,9 @@ static cai_status next_prompt(cai_sample *s, cai_error *err)
     return CAI_OK;
 }
 
-static cai_status submit(cai_sample *s, cai_error *err)
+static cai_status submit(void *ctx, cai_error *err)
 {
+    cai_sample *s = ctx;
     cai_status st;
 
     while (cai_judge_room(s->judge) > 0) {
@@ -329,8 +334,9 @@ static cai_status submit(cai_sample *s, cai_error *err)
     return CAI_OK;
 }
 
-static cai_status on_completion(cai_sample *s, const cai_judge_completion *c, cai_error *err)
+static cai_status on_completion(void *ctx, const cai_judge_completion *c, cai_error *err)
 {
+    cai_sample *s = ctx;
     sp_prompt *p = c->task->payload;
     unsigned r = c->task->sample, i;
     const cai_generation *g = &c->result.generation;
@@ -350,8 +356,9 @@ static cai_status on_completion(cai_sample *s, const cai_judge_completion *c, ca
     return cai_gstage__journal_put(s->journal, req_key(p, r), "sample", p->in.id, r, g, err);
 }
 
-static void report(cai_sample *s)
+static void report(void *ctx)
 {
+    cai_sample *s = ctx;
     cai_judge_stats js;
 
     if (!s->o.progress)
@@ -363,34 +370,14 @@ static void report(cai_sample *s)
     s->o.progress(&s->prog, s->o.progress_payload);
 }
 
-static cai_status op_submit(void *ctx, cai_error *err)
-{
-    return submit(ctx, err);
-}
-
-static cai_status op_complete(void *ctx, const cai_judge_completion *c, cai_error *err)
-{
-    return on_completion(ctx, c, err);
-}
-
-static cai_status op_flush(void *ctx, cai_error *err)
-{
-    return flush_head(ctx, err);
-}
-
-static int op_done(void *ctx)
+static int done(void *ctx)
 {
     const cai_sample *s = ctx;
 
     return s->eof && !s->head;
 }
 
-static void op_report(void *ctx)
-{
-    report(ctx);
-}
-
-static const cai_gstage_ops sample_ops = {op_submit, op_complete, op_flush, op_done, op_report};
+static const cai_gstage_ops sample_ops = {submit, on_completion, flush_head, done, report};
 
 /* ---- settings, manifest, card ----------------------------------------------------------- */
 
@@ -490,6 +477,8 @@ cai_status cai_sample_execute(cai_sample *s, cai_sample_summary *sum, cai_error 
         s->sum.first_body = s->first_body;
         goto out;
     }
+    if ((st = cai_gstage__survey(&s->o.input, 1, &s->conversational, err)) != CAI_OK)
+        goto out;
     settings = settings_json(s);
     if (!settings) {
         st = cai_error__set(err, CAI_ENOMEM, "out of memory");

@@ -7,6 +7,8 @@
     contract.py hh-sample CAI SRC TMP HH_SAMPLE  both on the external HH-RLHF sample
     contract.py card   CAI SRC TMP             the card's YAML parses whatever the name
     contract.py reward CAI SRC TMP BASE_URL    the soft-label loss fits logit(p) on cai output
+    contract.py generated CAI SRC TMP BASE_URL cai sample / cai revise files: one schema, TRL's
+                                               format rules, cai validate clean
 
 Each prints one line per check and exits 1 on the first failure. Standard library only, except
 `card` (yaml: Debian python3-yaml) and `reward` (numpy: Debian python3-numpy); a missing module
@@ -280,6 +282,7 @@ def check_simulator_catches_drift():
         "null in the whole first block": [{"a": None}, {"a": "x"}],
         "float after int (metadata numbers)": [{"a": 1}, {"a": 1.5}],
         "a struct field only later": [{"c": {"x": True}}, {"c": {"x": True, "h": "a"}}],
+        "an empty list in the whole first block": [{"f": []}, {"f": ["leak"]}],
     }
     for why, recs in bad.items():
         path = os.path.join(TMP, "bad.jsonl")
@@ -291,8 +294,8 @@ def check_simulator_catches_drift():
         except CastError:
             continue
         die("the datasets simulation accepted %s" % why)
-    ok("the datasets simulation rejects a missing key, an all-null first block, int then float "
-       "and a late struct field")
+    ok("the datasets simulation rejects a missing key, an all-null first block, int then float, "
+       "a late struct field and an all-empty list first")
 
 
 MIXED_META = '"source":"unit","score":1.0,"big":9007199254740993,"neg":-0.0,"tags":["a", 2]'
@@ -374,6 +377,124 @@ def cmd_schema(cai, src, tmp):
         if not seen:
             die("no metadata-bearing record kept")
     ok("metadata is one string column carrying 1.0, 9007199254740993, -0.0 byte for byte")
+
+
+# ---- 2b. what cai sample and cai revise write ----------------------------------------------
+
+def trl_kind(r):
+    """TRL's data_utils.is_conversational: the first of prompt, chosen, rejected, completion,
+    messages present decides; a list whose first item is a dict with role and content is
+    conversational, anything else standard. TRL looks at the first example and treats the
+    dataset alike, so every record must give the same answer."""
+    for k in ("prompt", "chosen", "rejected", "completion", "messages"):
+        if k in r:
+            v = r[k]
+            return "conversational" if (isinstance(v, list) and v and isinstance(v[0], dict)
+                                        and "role" in v[0] and "content" in v[0]) else "standard"
+    return None
+
+
+def check_trl_record(r, keys, where):
+    """Prompt-completion and preference rows: every one of keys of the same kind (a string, or
+    a list of {role, content} messages); a conversational prompt ends on a user turn and the
+    answers are one assistant turn."""
+    kinds = set()
+    for k in keys:
+        v = r[k]
+        if isinstance(v, str):
+            kinds.add("standard")
+        elif isinstance(v, list) and v and all(isinstance(m, dict) and set(m) == {"role", "content"}
+                                               and isinstance(m["content"], str) for m in v):
+            kinds.add("conversational")
+            if k == "prompt" and v[-1]["role"] != "user":
+                die("%s: the prompt does not end on a user turn" % where)
+            if k != "prompt" and k != "messages" and [m["role"] for m in v] != ["assistant"]:
+                die("%s: %s is not one assistant turn" % (where, k))
+            if k == "messages" and v[-1]["role"] != "assistant":
+                die("%s: messages do not end on the assistant's turn" % where)
+        else:
+            die("%s: %s is neither a string nor a message list" % (where, k))
+    if len(kinds) != 1:
+        die("%s: %s mix strings and message lists" % (where, ", ".join(keys)))
+    return kinds.pop()
+
+
+def check_generated_file(path, keys, label):
+    try:
+        small, nsmall = load_like_datasets([[path]], 600)
+        big, _ = load_like_datasets([[path]], 10 << 20)
+    except CastError as e:
+        die("%s: `datasets` would fail: %s" % (label, e))
+    if small != big:
+        die("%s: the schema depends on the block size" % label)
+    kinds = set()
+    n = 0
+    for n, r in enumerate(read_jsonl(path), 1):
+        where = "%s:%d" % (label, n)
+        kinds.add(trl_kind(r))
+        if keys:
+            kinds.add(check_trl_record(r, keys, where))
+    if n == 0:
+        die("%s: no records" % label)
+    if len(kinds) != 1:
+        die("%s: TRL would see %s records in one file" % (label, " and ".join(sorted(kinds))))
+    return kinds.pop(), nsmall
+
+
+def cmd_generated(cai, src, tmp, base_url):
+    pairs = os.path.join(src, "datasets/samples/pairs.jsonl")
+    inputs = read_jsonl(pairs)
+    nlist = sum(isinstance(o["prompt"], list) for o in inputs)
+    if not nlist or nlist == len(inputs):
+        die("generated: pairs.jsonl should mix string and message-list prompts")
+    env = dict(os.environ, OPENAI_API_KEY="test-key")
+    common = ["--base-url", base_url, "--model", "policy", "--max-tokens", "64"]
+
+    def cai_do(args):
+        p = subprocess.run([cai] + args, capture_output=True, text=True, env=env)
+        if p.returncode != 0:
+            die("cai %s: exit %d: %s" % (" ".join(args[:1]), p.returncode, p.stderr.strip()))
+
+    strings = os.path.join(tmp, "gen-strings.jsonl")
+    with open(strings, "w", encoding="utf-8") as fh:
+        for o in inputs:
+            if isinstance(o["prompt"], str):
+                fh.write(json.dumps(o) + "\n")
+    hhh = os.path.join(src, "constitution/hhh.json")
+    for name, src_path, want in (("mixed", pairs, "conversational"),
+                                 ("strings", strings, "standard")):
+        S, R = os.path.join(tmp, "gen-%s-S" % name), os.path.join(tmp, "gen-%s-R" % name)
+        cai_do(["sample", "-q", "-i", src_path, "-o", S, "--n", "2", "--seed", "1",
+                "--skip-flagged", "--shard-records", "40"] + common)
+        cai_do(["revise", "-q", "-i", S, "-o", R, "-c", hhh, "--rounds", "2",
+                "--shard-records", "70"] + common)
+        # the same checks on R's shards in read order, per file kind
+        for pattern, keys in (("gen-%s-S/candidates*.jsonl.gz", None),
+                              ("gen-%s-R/sft*.jsonl.gz", ("prompt", "completion")),
+                              ("gen-%s-R/sft_messages*.jsonl.gz", ("messages",)),
+                              ("gen-%s-R/pairs*.jsonl.gz", ("prompt", "chosen", "rejected"))):
+            files = sorted(f for f in glob.glob(os.path.join(tmp, pattern % name))
+                           if "sft_messages" not in f or "messages" in keys)
+            if not files:
+                die("generated: no file matches %s" % pattern % name)
+            joined = os.path.join(tmp, "joined.jsonl")
+            with open(joined, "w", encoding="utf-8") as out:
+                for f in files:
+                    with gzip.open(f, "rt", encoding="utf-8") as fh:
+                        out.write(fh.read())
+            kind, nblocks = check_generated_file(joined, keys, "%s %s" % (name, pattern % name))
+            if keys and keys != ("messages",) and kind != want:
+                die("generated: %s gave %s records, want %s" % (pattern % name, kind, want))
+        for d in (S, R):
+            p = subprocess.run([cai, "validate", d], capture_output=True, text=True)
+            if "schema_drift" in p.stdout or p.returncode not in (0, 1):
+                die("generated: cai validate %s: %s" % (os.path.basename(d), p.stdout[-600:]))
+            if p.returncode != 0:
+                die("generated: cai validate %s has errors: %s" % (os.path.basename(d),
+                                                                   p.stdout[-600:]))
+        ok("%s prompts: candidates, sft, sft_messages and pairs each load under datasets' block "
+           "casting (600-byte blocks and 10 MiB), TRL sees %s records throughout, cai validate "
+           "passes" % (name, want))
 
 
 # ---- 3. the card --------------------------------------------------------------------------
@@ -529,6 +650,8 @@ def main():
         cmd_hh_sample(cai, src, TMP, *rest)
     elif cmd == "card":
         cmd_card(cai, src, TMP)
+    elif cmd == "generated":
+        cmd_generated(cai, src, TMP, *rest)
     elif cmd == "reward":
         cmd_reward(cai, src, TMP, *rest)
     else:

@@ -50,11 +50,16 @@ START_TEST(candidates_record_is_what_cai_run_reads)
         all,
         "{\"id\":\"q1\",\"prompt\":\"\\n\\nHuman: Hi\\n\\nAssistant:\",\"responses\":[\"One.\","
         "\"One.\",\"Two\",\"Three.\"],\"samples\":[{\"index\":0,\"finish_reason\":\"stop\","
-        "\"finish_raw\":\"stop\",\"completion_tokens\":2,\"flags\":[]},{\"index\":1,"
+        "\"finish_raw\":\"stop\",\"completion_tokens\":2,\"flags\":"
+        "{\"empty\":false,\"truncated\":false,\"duplicate\":false,\"refused\":false}},{\"index\":1,"
         "\"finish_reason\":\"stop\",\"finish_raw\":\"stop\",\"completion_tokens\":2,\"flags\":"
-        "[\"duplicate\"]},{\"index\":2,\"finish_reason\":\"length\",\"finish_raw\":\"length\","
-        "\"completion_tokens\":64,\"flags\":[\"truncated\"]},{\"index\":3,\"finish_reason\":"
-        "\"stop\",\"finish_raw\":\"stop\",\"completion_tokens\":null,\"flags\":[]}],"
+        "{\"empty\":false,\"truncated\":false,\"duplicate\":true,\"refused\":false}},{\"index\":2,"
+        "\"finish_reason\":\"length\",\"finish_raw\":\"length\","
+        "\"completion_tokens\":64,\"flags\":"
+        "{\"empty\":false,\"truncated\":true,\"duplicate\":false,\"refused\":false}},{\"index\":3,"
+        "\"finish_reason\":"
+        "\"stop\",\"finish_raw\":\"stop\",\"completion_tokens\":null,\"flags\":"
+        "{\"empty\":false,\"truncated\":false,\"duplicate\":false,\"refused\":false}}],"
         "\"sampling\":{\"backend\":\"openai\",\"model\":\"pol\",\"n\":4,\"temperature\":0.7,"
         "\"top_p\":null,\"max_tokens\":64,\"seed\":11},\"skipped\":[]}");
     ck_assert_int_eq(cai_gen__candidates_record(&kept, "q1",
@@ -66,9 +71,11 @@ START_TEST(candidates_record_is_what_cai_run_reads)
     ck_assert_ptr_nonnull(strstr(kept, "\"responses\":[\"One.\",\"Three.\"]"));
     ck_assert_ptr_nonnull(strstr(kept, "\"samples\":[{\"index\":0,"));
     ck_assert_ptr_nonnull(strstr(kept, "{\"index\":3,"));
-    ck_assert_ptr_nonnull(strstr(kept, "\"skipped\":[{\"index\":1,\"text\":\"One.\",\"flags\":"
-                                       "[\"duplicate\"]},{\"index\":2,\"text\":\"Two\",\"flags\":"
-                                       "[\"truncated\"]}]"));
+    ck_assert_ptr_nonnull(strstr(
+        kept, "\"skipped\":[{\"index\":1,\"text\":\"One.\",\"flags\":"
+              "{\"empty\":false,\"truncated\":false,\"duplicate\":true,\"refused\":false}},{"
+              "\"index\":2,\"text\":\"Two\",\"flags\":"
+              "{\"empty\":false,\"truncated\":true,\"duplicate\":false,\"refused\":false}}]"));
     free(all);
     ck_assert_int_eq(cai_gen__candidates_record(&all, "q", "3", s, 1, &settings, 0, &n, &err),
                      CAI_EINVAL);
@@ -151,9 +158,13 @@ START_TEST(sft_records_in_trl_prompt_completion_and_messages)
         "{\"prompt\":\"\\n\\nHuman: I feel bad\\n\\nAssistant:\",\"completion\":\" I'm sorry you "
         "feel this way. A doctor can help.\",\"id\":\"r1\",\"original\":\"Whatever.\",\"chain\":"
         "[{\"principle\":\"harm-care\",\"critique\":\"Too cold.\",\"revision\":\"I'm sorry you "
-        "feel this way.\",\"flags\":[]},{\"principle\":\"help-complete\",\"critique\":\"No "
+        "feel this "
+        "way.\",\"flags\":{\"empty\":false,\"unchanged\":false,\"leak\":false,\"truncated\":false}}"
+        ",{\"principle\":\"help-complete\",\"critique\":\"No "
         "next step.\",\"revision\":\"I'm sorry you feel this way. A doctor can help.\","
-        "\"flags\":[]}],\"flags\":[]}");
+        "\"flags\":{\"empty\":false,\"unchanged\":false,\"leak\":false,\"truncated\":false}}],"
+        "\"flags\":"
+        "{\"empty\":false,\"unchanged\":false,\"leak\":false,\"truncated\":false}}");
     ck_assert_int_eq(cai_gen__sft_record(&msg, CAI_SFT_MESSAGES, "r1",
                                          "\"\\n\\nHuman: I feel bad\\n\\nAssistant:\"", "Whatever.",
                                          steps, 2, &err),
@@ -190,15 +201,19 @@ START_TEST(revision_pair_prefers_the_revision_and_says_so)
     ck_assert_int_eq(cai_gen__revision_pair(&p, "r1", "\"\\n\\nHuman: I feel bad\\n\\nAssistant:\"",
                                             "Whatever.", steps, 2, &err),
                      CAI_OK);
-    ck_assert_str_eq(p, "{\"id\":\"r1\",\"prompt\":\"\\n\\nHuman: I feel bad\\n\\nAssistant:\","
-                        "\"chosen\":\" I'm sorry you feel this way. A doctor can help.\","
-                        "\"rejected\":\" Whatever.\",\"label_source\":\"revision\",\"flags\":[]}");
+    ck_assert_str_eq(p,
+                     "{\"id\":\"r1\",\"prompt\":\"\\n\\nHuman: I feel bad\\n\\nAssistant:\","
+                     "\"chosen\":\" I'm sorry you feel this way. A doctor can help.\","
+                     "\"rejected\":\" Whatever.\",\"label_source\":\"revision\",\"flags\":"
+                     "{\"empty\":false,\"unchanged\":false,\"leak\":false,\"truncated\":false}}");
     free(p);
     ck_assert_int_eq(cai_gen__revision_pair(&p, "r1", "\"Q\"", "Whatever.", leak, 1, &err), CAI_OK);
-    ck_assert_ptr_nonnull(strstr(p, "\"flags\":[\"leak\"]"));
+    ck_assert_ptr_nonnull(strstr(
+        p, "\"flags\":{\"empty\":false,\"unchanged\":false,\"leak\":true,\"truncated\":false}"));
     free(p);
     ck_assert_int_eq(cai_gen__revision_pair(&p, "r1", "\"Q\"", "Same.", NULL, 0, &err), CAI_OK);
-    ck_assert_ptr_nonnull(strstr(p, "\"flags\":[\"unchanged\"]"));
+    ck_assert_ptr_nonnull(strstr(
+        p, "\"flags\":{\"empty\":false,\"unchanged\":true,\"leak\":false,\"truncated\":false}"));
     free(p);
 }
 END_TEST

@@ -21,6 +21,10 @@ contract "the card's YAML" card "$CAI" "$SRC" "$CONTRACT_TMP"
 start_fake "$CONTRACT_TMP"
 contract "soft-label reward fit" reward "$CAI" "$SRC" "$CONTRACT_TMP" "http://127.0.0.1:$FAKE_PORT/v1"
 stop_fake
+start_fake "$CONTRACT_TMP" --generate auto
+contract "cai sample and cai revise files load as one schema, one TRL kind" generated "$CAI" \
+    "$SRC" "$CONTRACT_TMP" "http://127.0.0.1:$FAKE_PORT/v1"
+stop_fake
 
 # schema drift: an error naming the first record that differs, for any dataset
 printf '%s\n' '{"prompt":"a\n","chosen":"b","rejected":"c"}' \

@@ -24,7 +24,9 @@ assert len(sft) == 2 * len(cand), (len(sft), len(cand))
 r = sft[0]
 assert r["id"] == cand[0]["id"] + "#0" and r["original"] == cand[0]["responses"][0], r
 assert len(r["chain"]) == 2 and r["chain"][0]["principle"] != r["chain"][1]["principle"], r
-assert r["completion"].strip() == r["chain"][1]["revision"].strip(), r
+# pairs.jsonl mixes string and message-list prompts: conversational throughout
+assert all(isinstance(x["prompt"], list) for x in sft), "string prompts left"
+assert r["completion"][0]["content"].strip() == r["chain"][1]["revision"].strip(), r
 msgs = [json.loads(l) for l in gzip.open(d + "/R/sft_messages.jsonl.gz", "rt")]
 assert msgs[0]["messages"][-1]["role"] == "assistant", msgs[0]
 pairs = [json.loads(l) for l in gzip.open(d + "/R/pairs.jsonl.gz", "rt")]
@@ -34,6 +36,10 @@ assert m["cai_stage"] == "revise" and m["files"][0]["path"] == "pairs.jsonl.gz",
 assert json.load(open(d + "/J/manifest.json")), "run wrote no manifest"
 PY
 check "pipeline: candidates, SFT, messages, pairs and manifest fit together" 0 $?
+for d in S R; do
+    "$CAI" validate "$PL_TMP/round/$d" >"$PL_TMP/val.$d" 2>&1 || { cat "$PL_TMP/val.$d"; false; }
+done
+check "pipeline: the walk-through's sample and revise directories pass cai validate" 0 $?
 
 PL_URL="http://127.0.0.1:$FAKE_PORT/v1"
 printf '%s\n' '{"id":"a","prompt":"\n\nHuman: Hi\n\nAssistant:","response":" Hello."}' \
@@ -48,11 +54,18 @@ rv() { OPENAI_API_KEY=k "$CAI" revise -q -i "$PL_TMP/in.jsonl" -c "$SRC/constitu
 rv -o "$PL_TMP/F"
 check "revise: JSONL input with prompt and response" 0 $?
 z() { gzip -dc "$PL_TMP/$1/sft.jsonl.gz"; }
-z F | grep '"id":"e"' | grep -q '"flags":\["empty"\]}$' &&
-    z F | grep '"id":"k"' | grep -q '"flags":\["leak"\]}$' &&
-    z F | grep '"id":"t"' | grep -q '"flags":\["truncated"\]}$' &&
-    z F | grep '"id":"a"' | grep -q '"flags":\[\]}$'
+RF='"flags":{"empty":%s,"unchanged":%s,"leak":%s,"truncated":%s}}$'
+# shellcheck disable=SC2059
+z F | grep '"id":"e"' | grep -q "$(printf "$RF" true false false false)" &&
+    z F | grep '"id":"k"' | grep -q "$(printf "$RF" false false true false)" &&
+    z F | grep '"id":"t"' | grep -q "$(printf "$RF" false false false true)" &&
+    z F | grep '"id":"a"' | grep -q "$(printf "$RF" false false false false)"
 check "revise: empty, leaking and truncated revisions are flagged" 0 $?
+# strings, HH transcripts and message lists in one input; flagged and clean revisions: one
+# type per key in every file (no schema_drift), every prompt a message list
+"$CAI" validate "$PL_TMP/F" >"$PL_TMP/val.F" 2>&1
+! grep schema_drift "$PL_TMP/val.F" && [ "$(z F | grep -c '"prompt":\[{"role"')" = 6 ]
+check "revise: a mixed input gives conversational prompts throughout and no schema drift" 0 $?
 [ "$(z F | grep -c '"id":"m"\|"id":"l6"')" = 2 ]
 check "revise: messages and HH inputs give their response" 0 $?
 rv -o "$PL_TMP/C1" --concurrency 1 && rv -o "$PL_TMP/C9" --concurrency 9

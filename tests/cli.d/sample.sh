@@ -15,13 +15,17 @@ sm() { "$CAI" sample -q -i "$SM_TMP/p.jsonl" -m pol --base-url "$SM_URL" --n 3 -
 sm -o "$SM_TMP/S"
 check "sample writes a directory" 0 $?
 [ "$(gzip -dc "$SM_TMP/S/candidates.jsonl.gz" | wc -l)" = 6 ] &&
-    gzip -dc "$SM_TMP/S/candidates.jsonl.gz" | grep '"id":"e"' | grep -q '"empty"'
+    gzip -dc "$SM_TMP/S/candidates.jsonl.gz" | grep '"id":"e"' | grep -q '"empty":true'
 check "six candidates records, empty responses flagged" 0 $?
-gzip -dc "$SM_TMP/S/candidates.jsonl.gz" | grep '"id":"d"' | grep -q '"duplicate"' &&
-    gzip -dc "$SM_TMP/S/candidates.jsonl.gz" | grep '"id":"f"' | grep -q '"truncated"'
+gzip -dc "$SM_TMP/S/candidates.jsonl.gz" | grep '"id":"d"' | grep -q '"duplicate":true' &&
+    gzip -dc "$SM_TMP/S/candidates.jsonl.gz" | grep '"id":"f"' | grep -q '"truncated":true'
 check "duplicate and truncated responses are flagged" 0 $?
-[ "$(gzip -dc "$SM_TMP/S/candidates.jsonl.gz" | grep -c '"id":"l3","prompt":"\\n\\nHuman: Q?\\n\\nAssistant:"')" = 1 ]
-check "an HH pair gives its prompt; no id: l<line>" 0 $?
+# a message-list prompt among them: every prompt is a message list (one schema per file), an HH
+# one split into its turns
+[ "$(gzip -dc "$SM_TMP/S/candidates.jsonl.gz" | grep -c '"id":"l3","prompt":\[{"role":"user","content":"Q?"}\]')" = 1 ] &&
+    [ "$(gzip -dc "$SM_TMP/S/candidates.jsonl.gz" | grep -c '"prompt":\[{"role"')" = 6 ] &&
+    ! gzip -dc "$SM_TMP/S/candidates.jsonl.gz" | grep -q '"empty":\[\|"flags":\['
+check "an HH pair gives its prompt as turns; no id: l<line>; message lists throughout" 0 $?
 
 # a kill leaves the journal cut after some records: resume asks only for the rest
 mkdir "$SM_TMP/R"
