@@ -110,7 +110,7 @@ int main()
             "p", "Which response is more helpful?", 1.0, nullptr, 0, nullptr, nullptr, "cxx"};
         cai_message m = {CAI_ROLE_USER, "What is 2+2?"};
         cai_judge_task t = {
-            {&m, 1, &p, "4", "I refuse to answer."}, 0, nullptr, CAI_REQUEST_JUDGMENT};
+            {&m, 1, &p, "4", "I refuse to answer."}, 0, nullptr, CAI_REQUEST_JUDGMENT, nullptr};
         cai_judgment res;
         err = cai_error();
         expect(cai_judge_one(j, &t, &res, nullptr, nullptr, &err) == CAI_OK, "cai_judge_one");
