@@ -35,6 +35,7 @@
 #include "cai/agreement.h"
 #include "cai/calibrate.h"
 #include "cai/compare.h"
+#include "cai/revise.h"
 #include "cai/sample.h"
 
 #endif

@@ -2,6 +2,7 @@
 /* The batch client: spools request bodies into parts, submits them, polls and collects replies. */
 #include "batch_int.h"
 #include "error_int.h"
+#include "htab_int.h"
 #include "util_int.h"
 #include "wire_int.h"
 
@@ -61,8 +62,7 @@ struct cai_batch {
     char *state_path;
     char *dir; /* the parts' directory */
     int state_fd;
-    uint64_t *keys; /* keys spooled or in flight: open addressing, 0 = empty */
-    size_t kcap, kused;
+    cai_htab keys; /* keys spooled or in flight (never 0) */
     part *parts;
     size_t nparts, pcap;
     unsigned next_index;
@@ -92,44 +92,16 @@ static int key_of_custom_id(const char *s, uint64_t *key)
 
 static int keys_has(const cai_batch *b, uint64_t k)
 {
-    size_t i;
-
-    if (!b->kcap)
-        return 0;
     k = k ? k : 1;
-    for (i = k & (b->kcap - 1); b->keys[i]; i = (i + 1) & (b->kcap - 1))
-        if (b->keys[i] == k)
-            return 1;
-    return 0;
+    return cai_htab__find(&b->keys, &k) != NULL;
 }
 
 static int keys_put(cai_batch *b, uint64_t k)
 {
-    size_t i;
+    int found;
 
     k = k ? k : 1;
-    if ((b->kused + 1) * 2 > b->kcap) {
-        size_t ncap = b->kcap ? b->kcap * 2 : 1024, m;
-        uint64_t *nk = calloc(ncap, sizeof(*nk));
-        if (!nk)
-            return -1;
-        for (m = 0; m < b->kcap; m++) {
-            if (!b->keys[m])
-                continue;
-            for (i = b->keys[m] & (ncap - 1); nk[i]; i = (i + 1) & (ncap - 1)) {
-            }
-            nk[i] = b->keys[m];
-        }
-        free(b->keys);
-        b->keys = nk;
-        b->kcap = ncap;
-    }
-    for (i = k & (b->kcap - 1); b->keys[i]; i = (i + 1) & (b->kcap - 1))
-        if (b->keys[i] == k)
-            return 0;
-    b->keys[i] = k;
-    b->kused++;
-    return 0;
+    return cai_htab__insert(&b->keys, &k, &found) ? 0 : -1;
 }
 
 /* ---- the state log -------------------------------------------------------------------------- */
@@ -359,6 +331,7 @@ cai_status cai_batch__open(cai_batch **out, cai_judge *j, const cai_batch_opts *
     b = calloc(1, sizeof(*b));
     if (!b)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    cai_htab__init(&b->keys, sizeof(uint64_t), sizeof(uint64_t));
     b->j = j;
     b->o = *o;
     b->o.api_key = NULL; /* kept only by the HTTP side */
@@ -930,21 +903,13 @@ static cai_status collect_part(cai_batch *b,
     return CAI_OK;
 }
 
-static double mono_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void nap(cai_batch *b, double s)
 {
-    double until = mono_now() + s;
+    double until = cai__mono_s() + s;
 
-    while (!b->stop && mono_now() < until) {
+    while (!b->stop && cai__mono_s() < until) {
         struct timespec ts = {0, 20 * 1000 * 1000};
-        double left = until - mono_now();
+        double left = until - cai__mono_s();
         if (left < 0.02 && left > 0)
             ts.tv_nsec = (long)(left * 1e9);
         nanosleep(&ts, NULL);
@@ -958,7 +923,7 @@ cai_status cai_batch__collect(cai_batch *b, cai_batch_result_fn fn, void *payloa
 
     cai_error__clear(err);
     CAI_ASSERT_ARG(err, b && fn);
-    deadline = b->o.wait_s < 0 ? -1 : mono_now() + b->o.wait_s;
+    deadline = b->o.wait_s < 0 ? -1 : cai__mono_s() + b->o.wait_s;
     for (;;) {
         size_t i;
         int busy = 0;
@@ -994,7 +959,7 @@ cai_status cai_batch__collect(cai_batch *b, cai_batch_result_fn fn, void *payloa
             rmdir(b->dir); /* empty once every part is done; kept (and fine) otherwise */
             return CAI_OK;
         }
-        if (deadline >= 0 && mono_now() >= deadline)
+        if (deadline >= 0 && cai__mono_s() >= deadline)
             return cai_error__set(err, CAI_ETIMEOUT,
                                   "%u batches are still running; they are recorded: run the same "
                                   "command again to collect them",
@@ -1081,7 +1046,7 @@ void cai_batch__free(cai_batch *b)
     if (b->state_fd >= 0)
         close(b->state_fd);
     cai_bhttp__free(b->h);
-    free(b->keys);
+    cai_htab__dispose(&b->keys);
     free(b->parts);
     free(b->state_path);
     free(b->dir);

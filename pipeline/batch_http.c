@@ -152,7 +152,7 @@ const char *cai_bhttp__endpoint(const cai_bhttp *h)
 
 typedef struct sink {
     CURL *e;
-    cai_wbuf buf;         /* the whole reply, or the partial line when streaming */
+    cai_buf buf;          /* the whole reply, or the partial line when streaming */
     cai_bhttp_line_fn fn; /* streaming: called per complete line of a 2xx reply */
     void *payload;
     long code;
@@ -173,12 +173,12 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *userdata)
             k->too_big = 1;
             return 0;
         }
-        return cai_wire__put(&k->buf, data, n) == 0 ? n : 0;
+        return cai_buf__append(&k->buf, data, n) == 0 ? n : 0;
     }
     for (i = 0; i < n; i++) {
         if (data[i] != '\n')
             continue;
-        if (cai_wire__put(&k->buf, data + start, i - start) != 0)
+        if (cai_buf__append(&k->buf, data + start, i - start) != 0)
             return 0;
         if (k->buf.len > 0 && (k->st = k->fn(k->buf.data, k->buf.len, k->payload)) != CAI_OK)
             return 0;
@@ -189,7 +189,7 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *userdata)
         k->too_big = 1;
         return 0;
     }
-    return cai_wire__put(&k->buf, data + start, n - start) == 0 ? n : 0;
+    return cai_buf__append(&k->buf, data + start, n - start) == 0 ? n : 0;
 }
 
 typedef struct upload {
@@ -441,7 +441,7 @@ static cai_status call(cai_bhttp *h,
             st =
                 cai_error__set(err, CAI_EPARSE, "batch: %s %s: the reply is not JSON", method, url);
     }
-    cai_wire__buf_dispose(&k.buf);
+    cai_buf__dispose(&k.buf);
     return st;
 }
 

@@ -2,6 +2,7 @@
 /* The offline built-in judge: scores responses with fixed, documented text heuristics. */
 #include "builtin_int.h"
 #include "hash_int.h"
+#include "htab_int.h"
 
 #include "error_int.h"
 
@@ -555,10 +556,10 @@ static unsigned count_concrete(const char *s)
 
 /* ---------------------------------------------------------------- word sets */
 
+/* A set of word hashes (forced non-zero) on the util hash table. */
 typedef struct wordset {
-    uint64_t *slot; /* 0 = empty; hashes are forced non-zero */
-    size_t mask;
-    size_t n;
+    cai_htab t;
+    int oom;
 } wordset;
 
 /* Calls fn for every lower-cased ASCII word of at least 4 letters (at most MAX_WORDS). */
@@ -608,53 +609,25 @@ static size_t count_words(const char *s)
     return words;
 }
 
-/* Inserts h; returns 1 when it was new. */
-static int ws_insert(wordset *w, uint64_t h)
-{
-    size_t i = (size_t)h & w->mask;
-
-    while (w->slot[i]) {
-        if (w->slot[i] == h)
-            return 0;
-        i = (i + 1) & w->mask;
-    }
-    w->slot[i] = h;
-    w->n++;
-    return 1;
-}
-
-static int ws_contains(const wordset *w, uint64_t h)
-{
-    size_t i = (size_t)h & w->mask;
-
-    while (w->slot[i]) {
-        if (w->slot[i] == h)
-            return 1;
-        i = (i + 1) & w->mask;
-    }
-    return 0;
-}
-
 static int ws_insert_cb(uint64_t h, void *arg)
 {
-    ws_insert(arg, h);
+    wordset *w = arg;
+    int found;
+
+    if (!w->oom && !cai_htab__insert(&w->t, &h, &found))
+        w->oom = 1;
     return 0;
 }
 
 static cai_status ws_build(wordset *w, const char *s, cai_error *err)
 {
-    size_t words = count_words(s), cap = 16;
-
-    if (words > MAX_WORDS)
-        words = MAX_WORDS;
-    while (cap < 2 * words + 2)
-        cap *= 2;
-    w->slot = calloc(cap, sizeof(*w->slot));
-    if (!w->slot)
-        return cai_error__set(err, CAI_ENOMEM, "builtin judge: out of memory");
-    w->mask = cap - 1;
-    w->n = 0;
+    cai_htab__init(&w->t, sizeof(uint64_t), sizeof(uint64_t));
+    w->oom = 0;
     for_words(s, ws_insert_cb, w);
+    if (w->oom) {
+        cai_htab__dispose(&w->t);
+        return cai_error__set(err, CAI_ENOMEM, "builtin judge: out of memory");
+    }
     return CAI_OK;
 }
 
@@ -662,14 +635,15 @@ static cai_status ws_build(wordset *w, const char *s, cai_error *err)
 static double overlap(const wordset *request, const wordset *response)
 {
     size_t i, shared = 0;
+    const uint64_t *h;
 
-    if (request->n == 0)
+    if (request->t.count == 0)
         return 0.0;
-    for (i = 0; i <= request->mask; i++) {
-        if (request->slot[i] && ws_contains(response, request->slot[i]))
+    for (i = 0; i < request->t.cap; i++) {
+        if ((h = cai_htab__at(&request->t, i)) && cai_htab__find(&response->t, h))
             shared++;
     }
-    return (double)shared / (double)request->n;
+    return (double)shared / (double)request->t.count;
 }
 
 /* ---------------------------------------------------------------- scoring */
@@ -723,7 +697,7 @@ static double score(const scorer *sc, const char *r, cai_error *err, cai_status 
         if ((*st = ws_build(&words, r, err)) != CAI_OK)
             return 0;
         f[F_OVERLAP] = overlap(&sc->request, &words);
-        free(words.slot);
+        cai_htab__dispose(&words.t);
     }
     /* A fixed summation order keeps the score bit-identical wherever the response stands. */
     for (k = 0; k < F_COUNT; k++)
@@ -779,7 +753,7 @@ cai_status cai_builtin__judge(const cai_comparison *cmp,
                               cai_judgment *res,
                               cai_error *err)
 {
-    scorer sc = {{0}, 0, {0}};
+    scorer sc = {{0}, 0, {{0}, 0}};
     cai_prompt pr = {0};
     cai_status st = CAI_OK;
     double s1, s2 = 0;
@@ -820,6 +794,6 @@ cai_status cai_builtin__judge(const cai_comparison *cmp,
         res->completion_tokens = mode == CAI_MODE_COT ? 4 : 1;
     }
 done:
-    free(sc.request.slot);
+    cai_htab__dispose(&sc.request.t);
     return st;
 }

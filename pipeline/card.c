@@ -384,10 +384,10 @@ cai_status cai_run__write_card(const cai_run_info *info, cai_error *err)
             "quantiles, per-principle and per-input counts) is in `manifest.json`.\n");
     free(url);
     if (b.oom) {
-        free(b.p);
+        free(b.data);
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
     }
-    st = cai_run__write_atomic(o->output_dir, "README.md", b.p, err);
-    free(b.p);
+    st = cai_run__write_atomic(o->output_dir, "README.md", b.data, err);
+    free(b.data);
     return st;
 }

@@ -63,47 +63,6 @@ static int valid_id(const char *s)
     return 1;
 }
 
-/* Offset of the first byte that is not well-formed UTF-8 (or is NUL), or n when all are. */
-static size_t utf8_invalid_at(const unsigned char *s, size_t n)
-{
-    size_t i = 0, len, k;
-    uint32_t cp, min;
-
-    while (i < n) {
-        unsigned ch = s[i];
-        if (ch == 0)
-            return i;
-        if (ch < 0x80) {
-            i++;
-            continue;
-        }
-        if (ch >= 0xC2 && ch <= 0xDF) {
-            len = 2;
-            min = 0x80;
-        } else if (ch >= 0xE0 && ch <= 0xEF) {
-            len = 3;
-            min = 0x800;
-        } else if (ch >= 0xF0 && ch <= 0xF4) {
-            len = 4;
-            min = 0x10000;
-        } else {
-            return i;
-        }
-        if (n - i < len)
-            return i;
-        cp = ch & (0x7Fu >> len);
-        for (k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return i;
-            cp = (cp << 6) | (s[i + k] & 0x3Fu);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return i;
-        i += len;
-    }
-    return n;
-}
-
 static void principle_dispose(cai_principle *p)
 {
     size_t i;
@@ -739,7 +698,7 @@ static cai_status parse_file(FILE *f, const char *path, cJSON **root, cai_error 
         return st;
     if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
         skip = 3; /* a UTF-8 byte order mark, as some editors write */
-    bad = skip + utf8_invalid_at((const unsigned char *)buf + skip, len - skip);
+    bad = skip + cai_utf8__invalid_at(buf + skip, len - skip);
     if (bad < len) {
         line_col(buf + skip, bad - skip, &line, &col);
         free(buf);
@@ -1243,16 +1202,6 @@ size_t cai_constitution_sample(const cai_constitution *c, uint64_t seed, size_t 
 /* ------------------------------------------------------------------------------------------ */
 /* Lint                                                                                        */
 
-static size_t utf8_chars(const char *s)
-{
-    size_t n = 0;
-
-    for (; *s; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80)
-            n++;
-    return n;
-}
-
 static int ends_with_question(const char *s)
 {
     size_t n = strlen(s);
@@ -1287,7 +1236,7 @@ cai_status cai_constitution_lint(const char *path, cai_lint_fn warn, void *paylo
         WARN("%s: version: not set", path);
     for (i = 0; i < c->np; i++) {
         const cai_principle *p = &c->p[i];
-        len = utf8_chars(p->text);
+        len = cai_utf8__chars(p->text, strlen(p->text));
         if (len < LINT_MIN_TEXT)
             WARN("%s: principle \"%s\": text is very short (%zu characters)", p->origin, p->id,
                  len);

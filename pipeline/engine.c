@@ -37,22 +37,6 @@
 #define MAX_SERVER_WAIT_S 60.0               /* cap on a pause or delay a server asks for */
 #define POLL_MAX_MS       200                /* stop() is noticed within this */
 
-static double mono_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double wall_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* ---------------------------------------------------------------- create / free */
 
 static size_t on_write(char *data, size_t size, size_t nmemb, void *userdata)
@@ -64,7 +48,7 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *userdata)
         s->too_big = 1;
         return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
     }
-    if (cai_wire__put(&s->resp, data, n) != 0)
+    if (cai_buf__append(&s->resp, data, n) != 0)
         return 0;
     return n;
 }
@@ -77,7 +61,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
     if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) {
         /* A new status line (after a 100 Continue, or a redirect): forget earlier headers. */
         cai_wire__hdrs_reset(&s->hdrs);
-        s->epoch = wall_now();
+        s->epoch = cai__wall_s();
     } else
         cai_wire__header(&s->hdrs, data, n, s->epoch);
     return n;
@@ -185,7 +169,7 @@ cai_status cai_judge_create(cai_judge **out,
     cai_judge *j;
     cai_judge_opts defaults = CAI_JUDGE_OPTS_INIT;
     cai_status st;
-    double now = mono_now();
+    double now = cai__mono_s();
 
     cai_error__clear(err);
     *out = NULL;
@@ -298,8 +282,8 @@ void cai_judge_free(cai_judge *j)
                 curl_multi_remove_handle(j->multi, s->easy);
             curl_easy_cleanup(s->easy);
         }
-        cai_wire__buf_dispose(&s->body);
-        cai_wire__buf_dispose(&s->resp);
+        cai_buf__dispose(&s->body);
+        cai_buf__dispose(&s->resp);
         cai_judge__gen_clear(&s->gch, &s->gn, &s->gcap);
     }
     cai_judge__gen_clear(&j->cur_gch, &j->cur_gn, NULL);
@@ -315,7 +299,7 @@ void cai_judge_free(cai_judge *j)
     free(j->compl );
     cai_wire__dispose(&j->wire);
     cai_sha256_free(j->sha);
-    free(j->cache);
+    cai_htab__dispose(&j->cache);
     if (j->cache_fd >= 0)
         close(j->cache_fd);
     cai_judge__wipe(j->api_key);
@@ -511,7 +495,7 @@ static cai_status succeed_slot(cai_judge *j, slot *s, const cai_judgment *res)
 static cai_status build_body(cai_judge *j,
                              const cai_judge_task *t,
                              size_t got,
-                             cai_wbuf *body,
+                             cai_buf *body,
                              unsigned *prompt_est,
                              cai_error *e)
 {
@@ -781,7 +765,7 @@ static cai_status launch_ready(cai_judge *j, double now, cai_error *err)
  */
 static cai_status fill_slots(cai_judge *j, cai_error *err)
 {
-    double now = mono_now();
+    double now = cai__mono_s();
     cai_status st = CAI_OK;
     size_t i;
 
@@ -861,7 +845,7 @@ static double retry_after_of(const slot *s)
         time_t t = curl_getdate(s->hdrs.retry_after_date, NULL);
 
         if (t != (time_t)-1)
-            return fmax(0, (double)t - wall_now());
+            return fmax(0, (double)t - cai__wall_s());
     }
     return -1;
 }
@@ -1056,7 +1040,7 @@ static cai_status finish(cai_judge *j, slot *s)
 {
     CURLcode rc = s->rc;
     long code = s->code;
-    double now = mono_now(), pause, ra;
+    double now = cai__mono_s(), pause, ra;
     char msg[512];
     int retryable;
     cai_status st;
@@ -1124,7 +1108,7 @@ static cai_status finish(cai_judge *j, slot *s)
 
 static int poll_timeout_ms(const cai_judge *j)
 {
-    double ms = (j->wake_at - mono_now()) * 1000.0;
+    double ms = (j->wake_at - cai__mono_s()) * 1000.0;
 
     if (ms > POLL_MAX_MS)
         return POLL_MAX_MS;
@@ -1236,9 +1220,9 @@ static cai_status perform_http(cai_judge *j, cai_error *err)
 
     if (j->stop && !j->stop_seen) {
         j->stop_seen = 1;
-        j->stop_deadline = mono_now() + j->o.stop_grace_s;
+        j->stop_deadline = cai__mono_s() + j->o.stop_grace_s;
     }
-    if (!ended(j, mono_now())) {
+    if (!ended(j, cai__mono_s())) {
         /* Handle, then send: nothing goes out while a completion is unread. */
         if (j->ncompl == 0)
             st = fill_slots(j, err);
@@ -1252,7 +1236,7 @@ static cai_status perform_http(cai_judge *j, cai_error *err)
         return st;
     }
     /* Abandoned requests were not completed, so nothing is lost: a resume asks again. */
-    if (ended(j, mono_now())) {
+    if (ended(j, cai__mono_s())) {
         drain_all(j);
         return end_status(j, err);
     }
@@ -1486,7 +1470,7 @@ cai_status cai_judge_one(cai_judge *j,
 cai_status
 cai_judge_request_body(cai_judge *j, const cai_judge_task *t, char **body, cai_error *err)
 {
-    cai_wbuf b = {0};
+    cai_buf b = {0};
     cai_status st;
 
     cai_error__clear(err);
@@ -1496,7 +1480,7 @@ cai_judge_request_body(cai_judge *j, const cai_judge_task *t, char **body, cai_e
         return CAI_OK; /* nothing is sent */
     st = build_body(j, t, 0, &b, NULL, err);
     if (st != CAI_OK) {
-        cai_wire__buf_dispose(&b);
+        cai_buf__dispose(&b);
         return st;
     }
     *body = b.data;

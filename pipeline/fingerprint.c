@@ -140,120 +140,163 @@ cai_fp cai_fp__mix(cai_fp a, cai_fp b)
     return r;
 }
 
-/* ---- the table -------------------------------------------------------------------------- */
+/* ---- the index -------------------------------------------------------------------------- */
 
-struct cai_fptab {
-    cai_fpslot *slots;
-    uint64_t *hi; /* the high halves, only for a wide table */
-    size_t cap;   /* a power of two */
-    size_t count;
-    int wide;
-};
+/*
+ * Memory is the point of this layout (issue 13: at most 40 bytes a record). Every line has one
+ * 24-byte cai_fprec in fixed-size chunks, addressed by its 1-based line number across all files
+ * (so no line number or file index is stored), and two open-addressing indexes of 4-byte slots
+ * hold those numbers: one keyed by the record's normalised prompt, one by its normalised pair.
+ * The keys themselves live only in the records, so an index slot costs 4 bytes; an index grows
+ * by half at 4/5 load, which keeps it between 8/15 and 4/5 full (at most 7.5 bytes a key). Exact
+ * texts are told apart inside a normalised group by the records' 32- and 28-bit tags.
+ */
 
+#define CHUNK_SHIFT 12
+#define CHUNK_LEN   ((size_t)1 << CHUNK_SHIFT)
 #define INITIAL_CAP 1024
 
-cai_status cai_fptab__create(cai_fptab **out, int wide, cai_error *err)
+typedef struct fpindex {
+    uint32_t *slot; /* a 1-based record number; 0 = empty */
+    size_t cap, count;
+} fpindex;
+
+struct cai_fpidx {
+    cai_fprec **chunk;
+    size_t n_chunks, cap_chunks;
+    fpindex ix[2];
+};
+
+cai_status cai_fpidx__create(cai_fpidx **out, cai_error *err)
 {
-    cai_fptab *t = calloc(1, sizeof(*t));
+    cai_fpidx *x = calloc(1, sizeof(*x));
 
     *out = NULL;
-    if (!t)
+    if (!x)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
-    t->wide = wide;
-    t->cap = INITIAL_CAP;
-    t->slots = calloc(t->cap, sizeof(*t->slots));
-    t->hi = wide ? calloc(t->cap, sizeof(*t->hi)) : NULL;
-    if (!t->slots || (wide && !t->hi)) {
-        cai_fptab__free(t);
-        return cai_error__set(err, CAI_ENOMEM, "out of memory");
-    }
-    *out = t;
+    *out = x;
     return CAI_OK;
 }
 
-/* The low half is already well mixed (fp_hash ends with a multiply-fold step). */
-static size_t home(const cai_fptab *t, uint64_t lo)
+cai_fprec *cai_fpidx__rec(cai_fpidx *x, uint32_t ref)
 {
-    return (size_t)(lo ^ (lo >> 32)) & (t->cap - 1);
+    size_t i = (size_t)(ref - 1) >> CHUNK_SHIFT;
+
+    return i < x->n_chunks && x->chunk[i] ? &x->chunk[i][(ref - 1) & (CHUNK_LEN - 1)] : NULL;
 }
 
-static int grow(cai_fptab *t)
+static uint64_t key_at(cai_fpidx *x, int which, uint32_t ref)
 {
-    size_t ncap = t->cap * 2, i, j;
-    cai_fpslot *ns = calloc(ncap, sizeof(*ns));
-    uint64_t *nh = t->wide ? calloc(ncap, sizeof(*nh)) : NULL;
-    cai_fptab old = *t;
+    const cai_fprec *r = cai_fpidx__rec(x, ref);
 
-    if (!ns || (t->wide && !nh)) {
-        free(ns);
-        free(nh);
-        return -1;
-    }
-    t->slots = ns;
-    t->hi = nh;
-    t->cap = ncap;
-    for (i = 0; i < old.cap; i++) {
-        if (old.slots[i].line == 0)
-            continue;
-        for (j = home(t, old.slots[i].lo); ns[j].line != 0; j = (j + 1) & (ncap - 1))
-            ;
-        ns[j] = old.slots[i];
-        if (t->wide)
-            nh[j] = old.hi[i];
-    }
-    free(old.slots);
-    free(old.hi);
-    return 0;
+    return which == CAI_FPIDX_PROMPT ? r->prompt : r->pair;
 }
 
-cai_status cai_fptab__upsert(cai_fptab *t,
-                             cai_fp key,
-                             uint64_t line,
-                             size_t file,
-                             cai_fpslot **slot,
-                             int *found,
-                             cai_error *err)
+/* Maps a key to [0, cap) by its high bits (cap need not be a power of two). */
+static size_t home(uint64_t key, size_t cap)
 {
-    size_t j;
+    return (size_t)(((key >> 32) * (uint64_t)cap) >> 32);
+}
 
-    /* Grow at 3/4 load: linear probing stays short and memory stays about 1.5 slots a key. */
-    if ((t->count + 1) * 4 > t->cap * 3 && grow(t) != 0)
-        return cai_error__set(err, CAI_ENOMEM, "out of memory (fingerprint table of %zu keys)",
-                              t->count);
-    for (j = home(t, key.lo); t->slots[j].line != 0; j = (j + 1) & (t->cap - 1)) {
-        if (t->slots[j].lo == key.lo && (!t->wide || t->hi[j] == key.hi)) {
-            *slot = &t->slots[j];
-            *found = 1;
-            return CAI_OK;
-        }
+cai_status cai_fpidx__set(cai_fpidx *x, uint32_t ref, const cai_fprec *rec, cai_error *err)
+{
+    size_t i = (size_t)(ref - 1) >> CHUNK_SHIFT;
+
+    if (i >= x->n_chunks) {
+        cai_fprec **nc = cai__grow(x->chunk, &x->cap_chunks, i + 1, sizeof(*nc), 16);
+        if (!nc)
+            return cai_error__set(err, CAI_ENOMEM, "out of memory");
+        x->chunk = nc;
+        memset(nc + x->n_chunks, 0, (i + 1 - x->n_chunks) * sizeof(*nc));
+        x->n_chunks = i + 1;
     }
-    t->slots[j].lo = key.lo;
-    t->slots[j].line = line == 0 ? 1 : line > UINT32_MAX ? UINT32_MAX : (uint32_t)line;
-    t->slots[j].file = file > UINT16_MAX ? UINT16_MAX : (uint16_t)file;
-    t->slots[j].flags = 0;
-    if (t->wide)
-        t->hi[j] = key.hi;
-    t->count++;
-    *slot = &t->slots[j];
-    *found = 0;
+    if (!x->chunk[i] && !(x->chunk[i] = calloc(CHUNK_LEN, sizeof(cai_fprec))))
+        return cai_error__set(err, CAI_ENOMEM, "out of memory (fingerprints of %u lines)", ref);
+    x->chunk[i][(ref - 1) & (CHUNK_LEN - 1)] = *rec;
     return CAI_OK;
 }
 
-size_t cai_fptab__count(const cai_fptab *t)
+void cai_fpidx__find(cai_fpidx *x, int which, uint32_t ref, uint32_t *exact, uint32_t *near)
 {
-    return t->count;
-}
+    const fpindex *t = &x->ix[which];
+    const cai_fprec *me = cai_fpidx__rec(x, ref);
+    uint64_t key = which == CAI_FPIDX_PROMPT ? me->prompt : me->pair;
+    size_t i;
 
-size_t cai_fptab__bytes(const cai_fptab *t)
-{
-    return t->cap * (sizeof(cai_fpslot) + (t->wide ? sizeof(uint64_t) : 0));
-}
-
-void cai_fptab__free(cai_fptab *t)
-{
-    if (!t)
+    *exact = *near = 0;
+    if (!t->cap)
         return;
-    free(t->slots);
-    free(t->hi);
-    free(t);
+    /* The whole run up to an empty slot: the first record of a group is the smallest number,
+     * whatever order a rehash left the group in. */
+    for (i = home(key, t->cap); t->slot[i]; i = i + 1 == t->cap ? 0 : i + 1) {
+        uint32_t r = t->slot[i];
+        const cai_fprec *o = cai_fpidx__rec(x, r);
+
+        if ((which == CAI_FPIDX_PROMPT ? o->prompt : o->pair) != key)
+            continue;
+        if (!*near || r < *near)
+            *near = r;
+        if (which == CAI_FPIDX_PROMPT ? o->ptag == me->ptag : (o->qtag ^ me->qtag) >> 4 == 0)
+            *exact = r;
+    }
+}
+
+static void place(cai_fpidx *x, int which, uint32_t *slot, size_t cap, uint32_t ref)
+{
+    size_t i;
+
+    for (i = home(key_at(x, which, ref), cap); slot[i]; i = i + 1 == cap ? 0 : i + 1)
+        ;
+    slot[i] = ref;
+}
+
+cai_status cai_fpidx__add(cai_fpidx *x, int which, uint32_t ref, cai_error *err)
+{
+    fpindex *t = &x->ix[which];
+
+    if ((t->count + 1) * 5 > t->cap * 4) {
+        size_t ncap = t->cap ? t->cap + t->cap / 2 : INITIAL_CAP, i;
+        uint32_t *ns = ncap < UINT32_MAX ? calloc(ncap, sizeof(*ns)) : NULL;
+
+        if (!ns)
+            return cai_error__set(err, CAI_ENOMEM, "out of memory (fingerprint index of %zu keys)",
+                                  t->count);
+        for (i = 0; i < t->cap; i++)
+            if (t->slot[i])
+                place(x, which, ns, ncap, t->slot[i]);
+        free(t->slot);
+        t->slot = ns;
+        t->cap = ncap;
+    }
+    place(x, which, t->slot, t->cap, ref);
+    t->count++;
+    return CAI_OK;
+}
+
+size_t cai_fpidx__count(const cai_fpidx *x, int which)
+{
+    return x->ix[which].count;
+}
+
+size_t cai_fpidx__bytes(const cai_fpidx *x)
+{
+    size_t i, n = x->cap_chunks * sizeof(*x->chunk);
+
+    for (i = 0; i < x->n_chunks; i++)
+        n += x->chunk[i] ? CHUNK_LEN * sizeof(cai_fprec) : 0;
+    return n + (x->ix[0].cap + x->ix[1].cap) * sizeof(uint32_t);
+}
+
+void cai_fpidx__free(cai_fpidx *x)
+{
+    size_t i;
+
+    if (!x)
+        return;
+    for (i = 0; i < x->n_chunks; i++)
+        free(x->chunk[i]);
+    free(x->chunk);
+    free(x->ix[0].slot);
+    free(x->ix[1].slot);
+    free(x);
 }

@@ -25,18 +25,18 @@ int cai_gen_wire__has_seed(cai_backend b)
 
 /* ---------------------------------------------------------------- requests */
 
-static int put_s(cai_wbuf *b, const char *s)
+static int put_s(cai_buf *b, const char *s)
 {
-    return cai_wire__put(b, s, strlen(s));
+    return cai_buf__append(b, s, strlen(s));
 }
 
-static int put_jstr(cai_wbuf *b, const char *s)
+static int put_jstr(cai_buf *b, const char *s)
 {
     return cai_wire__put_json_str(b, s, strlen(s));
 }
 
 /* ,"name":value: the shortest of %.15g / %.17g that reads back as v (0.7, not 0.69999...). */
-static int put_num(cai_wbuf *b, const char *name, double v)
+static int put_num(cai_buf *b, const char *name, double v)
 {
     char num[64];
 
@@ -46,7 +46,7 @@ static int put_num(cai_wbuf *b, const char *name, double v)
     return put_s(b, num);
 }
 
-static int put_msg(cai_wbuf *b, const char *role, const char *content, int comma)
+static int put_msg(cai_buf *b, const char *role, const char *content, int comma)
 {
     int bad = 0;
 
@@ -62,9 +62,9 @@ static int put_msg(cai_wbuf *b, const char *role, const char *content, int comma
 
 /* Anthropic's "system": the caller's system prompt, then the conversation's system turns. */
 static int
-put_anthropic_system(cai_wbuf *b, const cai_gen_params *p, const cai_message *ctx, size_t n_ctx)
+put_anthropic_system(cai_buf *b, const cai_gen_params *p, const cai_message *ctx, size_t n_ctx)
 {
-    cai_wbuf tmp = {0};
+    cai_buf tmp = {0};
     size_t i;
     int bad = 0;
 
@@ -81,14 +81,14 @@ put_anthropic_system(cai_wbuf *b, const cai_gen_params *p, const cai_message *ct
         bad |= put_s(b, ",\"system\":");
         bad |= cai_wire__put_json_str(b, tmp.data, tmp.len);
     }
-    cai_wire__buf_dispose(&tmp);
+    cai_buf__dispose(&tmp);
     return bad;
 }
 
 /* The completions prompt: the system prompt, the transcript, then "\n\nAssistant:". */
-static int put_transcript(cai_wbuf *b, const cai_gen_params *p, const cai_message *ctx, size_t n)
+static int put_transcript(cai_buf *b, const cai_gen_params *p, const cai_message *ctx, size_t n)
 {
-    cai_wbuf tmp = {0};
+    cai_buf tmp = {0};
     char *t = cai_prompt_render_context(ctx, n);
     int bad = !t;
 
@@ -102,11 +102,11 @@ static int put_transcript(cai_wbuf *b, const cai_gen_params *p, const cai_messag
     if (!bad)
         bad |= cai_wire__put_json_str(b, tmp.data, tmp.len);
     free(t);
-    cai_wire__buf_dispose(&tmp);
+    cai_buf__dispose(&tmp);
     return bad;
 }
 
-cai_status cai_gen_wire__build(cai_wbuf *b,
+cai_status cai_gen_wire__build(cai_buf *b,
                                const cai_gen_params *p,
                                const cai_message *ctx,
                                size_t n_ctx,

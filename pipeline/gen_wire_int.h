@@ -40,7 +40,7 @@ int cai_gen_wire__has_seed(cai_backend b);
  * Errors: CAI_EINVAL (empty conversation, last turn not the user's, n > 1 where the backend has
  * no n, builtin backend), CAI_ENOMEM.
  */
-cai_status cai_gen_wire__build(cai_wbuf *b,
+cai_status cai_gen_wire__build(cai_buf *b,
                                const cai_gen_params *p,
                                const cai_message *ctx,
                                size_t n_ctx,

@@ -2,6 +2,7 @@
 /* Human labels by pair id, from a JSONL {id, chosen: a|b} file or a human-labelled dataset. */
 #include "human_int.h"
 #include "error_int.h"
+#include "util_int.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -221,15 +222,13 @@ cai_status cai_hlabels__check_used(const cai_hlabels *h, const char *dataset, ca
 static cai_status
 mark_in(cai_hlabels *h, const char *dir, const char *name, uint64_t *n, cai_error *err)
 {
-    size_t dl = strlen(dir), nl = strlen(name);
-    char *path = malloc(dl + nl + 2);
+    char *path = cai__path_join(dir, name);
     cai_lines *l = NULL;
     cai_status st;
     struct stat sb;
 
     if (!path)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
-    snprintf(path, dl + nl + 2, "%s/%s", dir, name);
     if (stat(path, &sb) != 0) {
         free(path);
         return CAI_OK;

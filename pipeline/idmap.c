@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* A compact open-addressing map from pair id (as a 128-bit hash) to a caller's value. */
+/* A compact map from pair id (as a 128-bit hash) to a caller's value, on the util hash table. */
 #include "human_int.h"
 #include "hash_int.h"
+#include "htab_int.h"
 #include "error_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 struct cai_idmap {
-    cai_idslot *slot;
-    size_t cap, n; /* cap is a power of two */
+    cai_htab t; /* cai_idslot, keyed by (h1, h2) */
     int keep_ids;
 };
 
@@ -46,98 +46,50 @@ cai_status cai_idmap__create(cai_idmap **out, int keep_ids, cai_error *err)
     *out = NULL;
     if (!m)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
-    m->cap = 1024;
-    m->slot = calloc(m->cap, sizeof(*m->slot));
-    if (!m->slot) {
-        free(m);
-        return cai_error__set(err, CAI_ENOMEM, "out of memory");
-    }
+    cai_htab__init(&m->t, sizeof(cai_idslot), 2 * sizeof(uint64_t));
     m->keep_ids = keep_ids;
     *out = m;
     return CAI_OK;
 }
 
-static cai_idslot *probe(cai_idslot *t, size_t cap, uint64_t h1, uint64_t h2)
-{
-    size_t i = (size_t)(h1 ^ (h2 >> 7)) & (cap - 1);
-
-    while (t[i].h1 || t[i].h2) {
-        if (t[i].h1 == h1 && t[i].h2 == h2)
-            return &t[i];
-        i = (i + 1) & (cap - 1);
-    }
-    return &t[i];
-}
-
 cai_idslot *cai_idmap__find(cai_idmap *m, const char *id)
 {
-    uint64_t h1, h2;
-    cai_idslot *s;
+    uint64_t k[2];
 
-    key_of(id, &h1, &h2);
-    s = probe(m->slot, m->cap, h1, h2);
-    return s->h1 || s->h2 ? s : NULL;
-}
-
-static int grow(cai_idmap *m)
-{
-    size_t cap = m->cap * 2, i;
-    cai_idslot *t = calloc(cap, sizeof(*t));
-
-    if (!t)
-        return -1;
-    for (i = 0; i < m->cap; i++)
-        if (m->slot[i].h1 || m->slot[i].h2)
-            *probe(t, cap, m->slot[i].h1, m->slot[i].h2) = m->slot[i];
-    free(m->slot);
-    m->slot = t;
-    m->cap = cap;
-    return 0;
+    key_of(id, &k[0], &k[1]);
+    return cai_htab__find(&m->t, k);
 }
 
 cai_status
 cai_idmap__upsert(cai_idmap *m, const char *id, cai_idslot **slot, int *found, cai_error *err)
 {
-    uint64_t h1, h2;
+    uint64_t k[2];
     cai_idslot *s;
 
     *slot = NULL;
-    key_of(id, &h1, &h2);
-    s = probe(m->slot, m->cap, h1, h2);
-    if (s->h1 || s->h2) {
-        *found = 1;
-        *slot = s;
-        return CAI_OK;
-    }
-    if ((m->n + 1) * 4 > m->cap * 3) { /* load factor at most 3/4 */
-        if (grow(m) != 0)
-            return cai_error__set(err, CAI_ENOMEM, "out of memory");
-        s = probe(m->slot, m->cap, h1, h2);
-    }
-    memset(s, 0, sizeof(*s));
-    if (m->keep_ids && !(s->id = strdup(id)))
+    key_of(id, &k[0], &k[1]);
+    s = cai_htab__insert(&m->t, k, found);
+    if (!s)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
-    s->h1 = h1;
-    s->h2 = h2;
-    m->n++;
-    *found = 0;
+    if (!*found && m->keep_ids && !(s->id = strdup(id)))
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
     *slot = s;
     return CAI_OK;
 }
 
 size_t cai_idmap__count(const cai_idmap *m)
 {
-    return m->n;
+    return m->t.count;
 }
 
 size_t cai_idmap__capacity(const cai_idmap *m)
 {
-    return m->cap;
+    return m->t.cap;
 }
 
 cai_idslot *cai_idmap__at(cai_idmap *m, size_t i)
 {
-    return i < m->cap && (m->slot[i].h1 || m->slot[i].h2) ? &m->slot[i] : NULL;
+    return cai_htab__at(&m->t, i);
 }
 
 void cai_idmap__free(cai_idmap *m)
@@ -146,8 +98,11 @@ void cai_idmap__free(cai_idmap *m)
 
     if (!m)
         return;
-    for (i = 0; i < m->cap; i++)
-        free(m->slot[i].id);
-    free(m->slot);
+    for (i = 0; i < m->t.cap; i++) {
+        cai_idslot *s = cai_htab__at(&m->t, i);
+        if (s)
+            free(s->id);
+    }
+    cai_htab__dispose(&m->t);
     free(m);
 }

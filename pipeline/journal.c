@@ -23,6 +23,8 @@
  */
 #include "journal_int.h"
 #include "hash_int.h"
+#include "htab_int.h"
+#include "util_int.h"
 #include "error_int.h"
 
 #include <cjson/cJSON.h>
@@ -46,10 +48,8 @@
 struct cai_journal {
     char *path;
     int fd;
-    cai_jentry *slots; /* open addressing; key 0 = empty */
-    size_t cap;        /* power of two */
-    size_t used;       /* occupied slots */
-    size_t count;      /* entries loaded + added */
+    cai_htab table; /* cai_jentry by key (never 0) */
+    size_t count;   /* entries loaded + added */
     size_t loaded;
     size_t repaired;
     size_t other;     /* records of kinds this reader does not load */
@@ -57,67 +57,31 @@ struct cai_journal {
     int damaged;      /* the header failed its CRC */
     size_t intact;    /* damaged: entries whose CRCs hold */
     char damage[256]; /* damaged: what is wrong with the header */
-    char *buf;        /* pending appends */
-    size_t len, bufcap;
-    /* generation records loaded at open: key -> the record's JSON text (owned) */
-    uint64_t *gkeys;
-    char **gtexts;
-    size_t gcap, gused;
+    cai_buf buf;      /* pending appends */
+    cai_htab gens;    /* generation records loaded at open: gentry by key (never 0) */
 };
 
 /* ---- hash table ------------------------------------------------------------------------ */
 
-static cai_status table_grow(cai_journal *j, cai_error *err)
-{
-    size_t ncap = j->cap ? j->cap * 2 : 1024, i;
-    cai_jentry *ns = calloc(ncap, sizeof(*ns));
-
-    if (!ns)
-        return cai_error__set(err, CAI_ENOMEM, "journal: out of memory");
-    for (i = 0; i < j->cap; i++) {
-        size_t h;
-        if (!j->slots[i].key)
-            continue;
-        for (h = j->slots[i].key & (ncap - 1); ns[h].key; h = (h + 1) & (ncap - 1))
-            ;
-        ns[h] = j->slots[i];
-    }
-    free(j->slots);
-    j->slots = ns;
-    j->cap = ncap;
-    return CAI_OK;
-}
-
 static cai_status table_put(cai_journal *j, const cai_jentry *e, cai_error *err)
 {
-    size_t h;
-    cai_status st;
+    int found;
+    uint64_t key = e->key ? e->key : 1; /* as cai_journal__find looks it up */
+    cai_jentry *slot = cai_htab__insert(&j->table, &key, &found);
 
-    if ((j->used + 1) * 2 > j->cap && (st = table_grow(j, err)) != CAI_OK)
-        return st;
-    for (h = e->key & (j->cap - 1); j->slots[h].key; h = (h + 1) & (j->cap - 1)) {
-        if (j->slots[h].key == e->key) {
-            j->slots[h] = *e; /* a re-judged key keeps the latest result */
-            return CAI_OK;
-        }
-    }
-    j->slots[h] = *e;
-    j->used++;
-    j->count++;
+    if (!slot)
+        return cai_error__set(err, CAI_ENOMEM, "journal: out of memory");
+    *slot = *e; /* a re-judged key keeps the latest result */
+    slot->key = key;
+    if (!found)
+        j->count++;
     return CAI_OK;
 }
 
 const cai_jentry *cai_journal__find(const cai_journal *j, uint64_t key)
 {
-    size_t h;
-
-    if (!j->cap)
-        return NULL;
     key = key ? key : 1;
-    for (h = key & (j->cap - 1); j->slots[h].key; h = (h + 1) & (j->cap - 1))
-        if (j->slots[h].key == key)
-            return &j->slots[h];
-    return NULL;
+    return cai_htab__find(&j->table, &key);
 }
 
 uint64_t
@@ -152,19 +116,8 @@ double cai_journal__canon(double p)
 
 static cai_status buf_append(cai_journal *j, const char *s, size_t n, cai_error *err)
 {
-    if (j->len + n > j->bufcap) {
-        size_t ncap = j->bufcap ? j->bufcap : 65536;
-        char *nb;
-        while (ncap < j->len + n)
-            ncap *= 2;
-        nb = realloc(j->buf, ncap);
-        if (!nb)
-            return cai_error__set(err, CAI_ENOMEM, "journal: out of memory");
-        j->buf = nb;
-        j->bufcap = ncap;
-    }
-    memcpy(j->buf + j->len, s, n);
-    j->len += n;
+    if (cai_buf__append(&j->buf, s, n) != 0)
+        return cai_error__set(err, CAI_ENOMEM, "journal: out of memory");
     return CAI_OK;
 }
 
@@ -248,34 +201,11 @@ static cai_status load_entry(cai_journal *j, const cJSON *o, cai_error *err)
 
 /* ---- generation records ("g") ---------------------------------------------------------- */
 
-static cai_status gen_grow(cai_journal *j, cai_error *err)
-{
-    size_t ncap = j->gcap ? j->gcap * 2 : 256, i;
-    uint64_t *nk = calloc(ncap, sizeof(*nk));
-    char **nt = calloc(ncap, sizeof(*nt));
-
-    if (!nk || !nt) {
-        free(nk);
-        free(nt);
-        return cai_error__set(err, CAI_ENOMEM, "journal: out of memory");
-    }
-    for (i = 0; i < j->gcap; i++) {
-        size_t h;
-
-        if (!j->gkeys[i])
-            continue;
-        for (h = j->gkeys[i] & (ncap - 1); nk[h]; h = (h + 1) & (ncap - 1))
-            ;
-        nk[h] = j->gkeys[i];
-        nt[h] = j->gtexts[i];
-    }
-    free(j->gkeys);
-    free(j->gtexts);
-    j->gkeys = nk;
-    j->gtexts = nt;
-    j->gcap = ncap;
-    return CAI_OK;
-}
+/* A generation record loaded at open: its key and its JSON text (owned, cJSON_free). */
+typedef struct gentry {
+    uint64_t key;
+    char *text;
+} gentry;
 
 /* Loads a generation record (its text, for the stage to parse); CAI_ITEROVER for another kind. */
 static cai_status load_gen(cai_journal *j, const cJSON *o, cai_error *err)
@@ -284,43 +214,33 @@ static cai_status load_gen(cai_journal *j, const cJSON *o, cai_error *err)
     const cJSON *k = cJSON_GetObjectItemCaseSensitive(o, "k");
     uint64_t key;
     char *text;
-    size_t h;
-    cai_status st;
+    gentry *g;
+    int found;
 
     if (!cJSON_IsString(t) || strcmp(t->valuestring, KIND_GENERATION) != 0)
         return CAI_ITEROVER;
     if (!cJSON_IsString(k) || !(key = strtoull(k->valuestring, NULL, 16)))
         return CAI_EPARSE;
-    if ((j->gused + 1) * 2 > j->gcap && (st = gen_grow(j, err)) != CAI_OK)
-        return st;
     text = cJSON_PrintUnformatted(o);
-    if (!text)
+    if (!text || !(g = cai_htab__insert(&j->gens, &key, &found))) {
+        cJSON_free(text);
         return cai_error__set(err, CAI_ENOMEM, "journal: out of memory");
-    for (h = key & (j->gcap - 1); j->gkeys[h]; h = (h + 1) & (j->gcap - 1)) {
-        if (j->gkeys[h] == key) {
-            cJSON_free(j->gtexts[h]); /* asked again: the latest answer */
-            j->gtexts[h] = text;
-            return CAI_OK;
-        }
     }
-    j->gkeys[h] = key;
-    j->gtexts[h] = text;
-    j->gused++;
-    j->count++;
+    if (found)
+        cJSON_free(g->text); /* asked again: the latest answer */
+    else
+        j->count++;
+    g->text = text;
     return CAI_OK;
 }
 
 const char *cai_journal__find_gen(const cai_journal *j, uint64_t key)
 {
-    size_t h;
+    const gentry *g;
 
-    if (!j->gcap)
-        return NULL;
     key = key ? key : 1;
-    for (h = key & (j->gcap - 1); j->gkeys[h]; h = (h + 1) & (j->gcap - 1))
-        if (j->gkeys[h] == key)
-            return j->gtexts[h];
-    return NULL;
+    g = cai_htab__find(&j->gens, &key);
+    return g ? g->text : NULL;
 }
 
 cai_status cai_journal__add_gen(cai_journal *j, uint64_t key, const char *fields, cai_error *err)
@@ -649,8 +569,8 @@ cai_status cai_journal__open_ex(cai_journal **out,
     }
     j->fd = -1;
     j->version = JOURNAL_VERSION;
-    if ((st = table_grow(j, err)) != CAI_OK)
-        goto fail;
+    cai_htab__init(&j->table, sizeof(cai_jentry), sizeof(uint64_t));
+    cai_htab__init(&j->gens, sizeof(gentry), sizeof(uint64_t));
     fresh = access(path, F_OK) != 0;
     if (!fresh) {
         st = replay(j, jo, err);
@@ -754,19 +674,19 @@ cai_status cai_journal__sync(cai_journal *j, int durable, cai_error *err)
 {
     size_t off = 0;
 
-    while (off < j->len) {
-        ssize_t w = write(j->fd, j->buf + off, j->len - off);
+    while (off < j->buf.len) {
+        ssize_t w = write(j->fd, j->buf.data + off, j->buf.len - off);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
             /* keep what was not written; a retry (after space is freed) continues */
-            memmove(j->buf, j->buf + off, j->len - off);
-            j->len -= off;
+            memmove(j->buf.data, j->buf.data + off, j->buf.len - off);
+            j->buf.len -= off;
             return cai_error__set(err, CAI_EIO, "%s: %s", j->path, strerror(errno));
         }
         off += (size_t)w;
     }
-    j->len = 0;
+    j->buf.len = 0;
     if (durable && fsync(j->fd) != 0)
         return cai_error__set(err, CAI_EIO, "%s: fsync: %s", j->path, strerror(errno));
     return CAI_OK;
@@ -802,11 +722,12 @@ void cai_journal__tokens(const cai_journal *j, uint64_t *prompt, uint64_t *compl
     size_t i;
 
     *prompt = *completion = 0;
-    for (i = 0; i < j->cap; i++) {
-        if (j->slots[i].key == 0)
+    for (i = 0; i < j->table.cap; i++) {
+        const cai_jentry *e = cai_htab__at(&j->table, i);
+        if (!e)
             continue;
-        *prompt += j->slots[i].prompt_tokens;
-        *completion += j->slots[i].completion_tokens;
+        *prompt += e->prompt_tokens;
+        *completion += e->completion_tokens;
     }
 }
 
@@ -818,12 +739,14 @@ void cai_journal__free(cai_journal *j)
         cai_journal__sync(j, 1, NULL);
         close(j->fd);
     }
-    free(j->slots);
-    for (size_t i = 0; i < j->gcap; i++)
-        cJSON_free(j->gtexts[i]);
-    free(j->gkeys);
-    free(j->gtexts);
-    free(j->buf);
+    cai_htab__dispose(&j->table);
+    for (size_t i = 0; i < j->gens.cap; i++) {
+        gentry *g = cai_htab__at(&j->gens, i);
+        if (g)
+            cJSON_free(g->text);
+    }
+    cai_htab__dispose(&j->gens);
+    cai_buf__dispose(&j->buf);
     free(j->path);
     free(j);
 }

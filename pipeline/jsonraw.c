@@ -196,7 +196,7 @@ char *cai_json__signature(const char *text, size_t len)
         }
         out = cai_buf__take(&b);
     } else {
-        free(b.p);
+        free(b.data);
     }
     for (i = 0; i < s.n; i++)
         free(s.e[i]);

@@ -2,6 +2,8 @@
 /* The judge's answer cache: a table in memory, optionally backed by an append-only file. */
 #include "judge_int.h"
 #include "error_int.h"
+#include "htab_int.h"
+#include "util_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,72 +24,46 @@
 #define CACHE_DISK_SLOTS (1u << 20)
 #define CACHE_FILE       "cai-judge-cache.v1"
 
+/* The table's key: (0, 0) marks an empty slot, so it is stored as (0, 1). */
+static void cache_key(uint64_t key[2], uint64_t k1, uint64_t k2)
+{
+    key[0] = k1;
+    key[1] = k1 == 0 && k2 == 0 ? 1 : k2;
+}
+
 centry *cai_judge__cache_find(cai_judge *j, uint64_t k1, uint64_t k2)
 {
-    size_t i;
+    uint64_t key[2];
 
-    if (!j->cache)
-        return NULL;
-    for (i = (size_t)k1 & (j->cache_cap - 1);; i = (i + 1) & (j->cache_cap - 1)) {
-        centry *e = &j->cache[i];
-
-        if (!e->used)
-            return NULL;
-        if (e->k1 == k1 && e->k2 == k2)
-            return e;
-    }
-}
-
-static centry *cache_slot(centry *tab, size_t cap, uint64_t k1, uint64_t k2)
-{
-    size_t i;
-
-    for (i = (size_t)k1 & (cap - 1);; i = (i + 1) & (cap - 1))
-        if (!tab[i].used || (tab[i].k1 == k1 && tab[i].k2 == k2))
-            return &tab[i];
-}
-
-/* Rehashes the cache into cap slots; -1 when memory is short. */
-static int cache_grow(cai_judge *j, size_t cap)
-{
-    centry *tab = calloc(cap, sizeof(*tab));
-    size_t i;
-
-    if (!tab)
-        return -1;
-    for (i = 0; i < j->cache_cap; i++)
-        if (j->cache[i].used)
-            *cache_slot(tab, cap, j->cache[i].k1, j->cache[i].k2) = j->cache[i];
-    free(j->cache);
-    j->cache = tab;
-    j->cache_cap = cap;
-    return 0;
+    cache_key(key, k1, k2);
+    return cai_htab__find(&j->cache, key);
 }
 
 /* Remembers an answer; silently does nothing when a disk-backed cache is full or memory is short.
  */
 void cai_judge__cache_put(cai_judge *j, const centry *in)
 {
+    cai_htab *t = &j->cache;
+    uint64_t key[2];
     centry *e;
+    int found;
 
-    if ((j->cache_count + 1) * 4 > j->cache_cap * 3) {
-        size_t cap = j->cache_cap ? j->cache_cap * 2 : 1024;
-
-        if (cap <= (j->cache_dir ? CACHE_DISK_SLOTS : CACHE_RUN_SLOTS)) {
-            if (cache_grow(j, cap) != 0)
-                return;
-        } else if (j->cache_dir) {
+    if (!t->slot_size)
+        cai_htab__init(t, sizeof(centry), sizeof(key));
+    /* The table would double on this insert: past the bound, a disk-backed cache stops taking
+     * answers and the in-run cache starts a new generation. */
+    if ((t->count + 1) * 4 > t->cap * 3 &&
+        (t->cap ? t->cap * 2 : 1024) > (j->cache_dir ? CACHE_DISK_SLOTS : CACHE_RUN_SLOTS)) {
+        if (j->cache_dir)
             return;
-        } else {
-            memset(j->cache, 0, j->cache_cap * sizeof(*j->cache)); /* a new generation */
-            j->cache_count = 0;
-        }
+        cai_htab__clear(t);
     }
-    e = cache_slot(j->cache, j->cache_cap, in->k1, in->k2);
-    if (!e->used)
-        j->cache_count++;
+    cache_key(key, in->k1, in->k2);
+    if (!(e = cai_htab__insert(t, key, &found)))
+        return;
     *e = *in;
-    e->used = 1;
+    e->k1 = key[0];
+    e->k2 = key[1];
 }
 
 int cai_judge__hex_u64(const char *h, uint64_t *out)
@@ -117,14 +93,12 @@ cai_status cai_judge__cache_open(cai_judge *j, cai_error *err)
     char *path;
     FILE *f;
     char line[256];
-    size_t n = strlen(j->cache_dir) + sizeof(CACHE_FILE) + 2;
 
     if (mkdir(j->cache_dir, 0700) != 0 && errno != EEXIST)
         return cai_error__set(err, CAI_EIO, "%s: %s", j->cache_dir, strerror(errno));
-    path = malloc(n);
+    path = cai__path_join(j->cache_dir, CACHE_FILE);
     if (!path)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
-    snprintf(path, n, "%s/%s", j->cache_dir, CACHE_FILE);
     f = fopen(path, "r");
     if (f) {
         while (fgets(line, sizeof(line), f)) {

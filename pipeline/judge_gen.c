@@ -28,7 +28,7 @@ const char *cai_request_kind_name(cai_request_kind k)
 }
 
 cai_status cai_judge__gen_body(
-    const cai_judge *j, const cai_judge_task *t, size_t have, cai_wbuf *b, cai_error *err)
+    const cai_judge *j, const cai_judge_task *t, size_t have, cai_buf *b, cai_error *err)
 {
     const cai_gen_request *g = t->gen;
     cai_gen_params p;

@@ -7,6 +7,7 @@
 #include "endpoint_int.h"
 #include "pool_int.h"
 #include "hash_int.h"
+#include "htab_int.h"
 #include "wire_int.h"
 
 #include <curl/curl.h>
@@ -31,8 +32,8 @@ typedef struct slot {
     CURL *easy; /* created on first use, reused for every later request of this slot */
     slot_state state;
     cai_judge_task task;
-    cai_wbuf body;
-    cai_wbuf resp;
+    cai_buf body;
+    cai_buf resp;
     cai_wire_hdrs hdrs;
     uint64_t k1, k2;     /* 128 bits of the body's SHA-256 */
     char sha[65];        /* the whole digest, for the disk cache */
@@ -70,7 +71,7 @@ typedef struct centry {
     uint64_t k1, k2;
     double value; /* p_first, or the score in rating mode */
     uint32_t prompt_tokens, completion_tokens;
-    uint8_t used, verdict, from_logprobs;
+    uint8_t verdict, from_logprobs;
     uint8_t pending; /* no answer yet: value and verdict mean nothing */
     uint32_t leader; /* pending: 1 + the slot sending this body (0: none); checked before use */
 } centry;
@@ -103,8 +104,7 @@ struct cai_judge {
     volatile sig_atomic_t stop;
     cai_judge_stats stats;
     double wake_at; /* monotonic: when fill_slots wants to run again */
-    centry *cache;
-    size_t cache_cap, cache_count;
+    cai_htab cache; /* centry by (k1, k2) */
     int cache_fd;
     cai_sha256 *sha;
     size_t * compl ; /* FIFO ring of DONE slots, in the order they finished */
@@ -124,7 +124,7 @@ struct cai_judge {
 int cai_judge__is_gen(cai_request_kind k);
 /* Renders s's generation body for what it still lacks (n - choices so far). */
 cai_status cai_judge__gen_body(
-    const cai_judge *j, const cai_judge_task *t, size_t have, cai_wbuf *b, cai_error *err);
+    const cai_judge *j, const cai_judge_task *t, size_t have, cai_buf *b, cai_error *err);
 /* Takes a 2xx reply's choices into s. 1: s has all it asked for; 0: ask again for the rest;
  * < 0: the reply did not parse (err says why). Usage goes to *pt, *ct. */
 int cai_judge__gen_take(cai_judge *j,

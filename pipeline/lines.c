@@ -2,13 +2,15 @@
 /* The raw JSONL line iterator: plain or gzip bytes in, one validated UTF-8 line at a time out. */
 /*
  * Invariant: memory is flat in the input size. Two fixed buffers (compressed input, decoded
- * output) and one line buffer that grows to the longest line seen, never past max_line_bytes.
+ * output) and one line buffer (cai_buf) that grows to the longest line seen; it never holds
+ * more than max_line_bytes, since a longer line is discarded as it is read.
  * gzip is decoded with inflate() directly rather than gzread(): gzread ignores trailing
  * garbage after the last member and reports truncation only through gzerror(), while here
  * every way a gzip stream can end badly becomes a "FILE:LINE: reason" error.
  */
 #include "cai/record.h"
 #include "error_int.h"
+#include "util_int.h"
 #include "reader_int.h"
 
 #include <errno.h>
@@ -37,8 +39,8 @@ struct cai_lines {
     size_t in_len; /* bytes in `in`; for gzip, zs.next_in/avail_in track the unread part */
     unsigned char *out;
     size_t out_len, out_pos;
-    char *line;
-    size_t line_len, line_cap, max_line;
+    cai_buf line; /* the current line, NUL-terminated */
+    size_t max_line;
     uint64_t lineno; /* physical lines completed so far */
     uint64_t bytes;
     cai_error fatal; /* sticky: set once the input cannot go on */
@@ -155,61 +157,6 @@ static cai_status fill(cai_lines *l, cai_error *err)
 
 /* ---- validation ---------------------------------------------------------------------------- */
 
-/* Returns 0 when s is UTF-8 without NUL bytes; else 1 (NUL) or 2 (bad UTF-8) with *at set. */
-static int check_text(const unsigned char *s, size_t n, size_t *at)
-{
-    size_t i = 0, k, need;
-    unsigned char c, lo, hi;
-
-    while (i < n) {
-        c = s[i];
-        if (c < 0x80) {
-            if (c == 0) {
-                *at = i;
-                return 1;
-            }
-            i++;
-            continue;
-        }
-        lo = 0x80;
-        hi = 0xbf;
-        if (c >= 0xc2 && c <= 0xdf)
-            need = 1;
-        else if (c == 0xe0) {
-            need = 2;
-            lo = 0xa0; /* overlong */
-        } else if (c == 0xed) {
-            need = 2;
-            hi = 0x9f; /* UTF-16 surrogates encoded in UTF-8 */
-        } else if (c >= 0xe1 && c <= 0xef)
-            need = 2;
-        else if (c == 0xf0) {
-            need = 3;
-            lo = 0x90; /* overlong */
-        } else if (c >= 0xf1 && c <= 0xf3)
-            need = 3;
-        else if (c == 0xf4) {
-            need = 3;
-            hi = 0x8f; /* above U+10FFFF */
-        } else {
-            *at = i; /* stray continuation byte, overlong C0/C1, or F5..FF */
-            return 2;
-        }
-        if (n - i <= need || s[i + 1] < lo || s[i + 1] > hi) {
-            *at = i;
-            return 2;
-        }
-        for (k = 2; k <= need; k++) {
-            if (s[i + k] < 0x80 || s[i + k] > 0xbf) {
-                *at = i;
-                return 2;
-            }
-        }
-        i += need + 1;
-    }
-    return 0;
-}
-
 static int is_blank(const char *s, size_t n)
 {
     size_t i;
@@ -293,22 +240,9 @@ fail:
 /* Appends n bytes to the line buffer (the caller checked the cap). */
 static cai_status append(cai_lines *l, const unsigned char *p, size_t n, cai_error *err)
 {
-    if (l->line_len + n + 1 > l->line_cap) {
-        size_t cap = l->line_cap ? l->line_cap : 4096;
-        char *nl;
-        while (cap < l->line_len + n + 1)
-            cap *= 2;
-        if (cap > l->max_line + 1)
-            cap = l->max_line + 1;
-        nl = realloc(l->line, cap);
-        if (!nl)
-            return cai_error__set(err, CAI_ENOMEM, "%s:%llu: out of memory", l->path,
-                                  (unsigned long long)l->lineno + 1);
-        l->line = nl;
-        l->line_cap = cap;
-    }
-    memcpy(l->line + l->line_len, p, n);
-    l->line_len += n;
+    if (cai_buf__append(&l->line, p, n) != 0)
+        return cai_error__set(err, CAI_ENOMEM, "%s:%llu: out of memory", l->path,
+                              (unsigned long long)l->lineno + 1);
     return CAI_OK;
 }
 
@@ -319,7 +253,7 @@ static cai_status read_line(cai_lines *l, int *got, int *too_long, cai_error *er
 
     *got = 0;
     *too_long = 0;
-    l->line_len = 0;
+    l->line.len = 0;
     for (;;) {
         const unsigned char *p, *nl;
         size_t n, take;
@@ -335,7 +269,7 @@ static cai_status read_line(cai_lines *l, int *got, int *too_long, cai_error *er
         nl = memchr(p, '\n', n);
         take = nl ? (size_t)(nl - p) : n;
         *got = 1;
-        if (!*too_long && take > l->max_line - l->line_len)
+        if (!*too_long && take > l->max_line - l->line.len)
             *too_long = 1;
         if (!*too_long && take > 0 && (st = append(l, p, take, err)) != CAI_OK)
             return st;
@@ -373,8 +307,8 @@ cai_lines_next(cai_lines *l, const char **line, size_t *len, uint64_t *lineno, c
         if (too_long)
             return cai_error__set(err, CAI_ELIMIT, "%s:%llu: line longer than %zu bytes", l->path,
                                   (unsigned long long)l->lineno, l->max_line);
-        s = l->line ? l->line : (char *)"";
-        n = l->line_len;
+        s = l->line.data ? l->line.data : (char *)"";
+        n = l->line.len;
         if (l->lineno == 1 && n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) {
             s += 3; /* UTF-8 byte order mark at the start of the file */
             n -= 3;
@@ -383,7 +317,8 @@ cai_lines_next(cai_lines *l, const char **line, size_t *len, uint64_t *lineno, c
             n--;
         if (is_blank(s, n))
             continue;
-        bad = check_text((const unsigned char *)s, n, &at);
+        at = cai_utf8__invalid_at(s, n);
+        bad = at == n ? 0 : s[at] == '\0' ? 1 : 2;
         if (bad == 1)
             return cai_error__set(err, CAI_EPARSE, "%s:%llu: NUL byte at byte %zu", l->path,
                                   (unsigned long long)l->lineno, at + 1);
@@ -408,7 +343,7 @@ void cai_lines_free(cai_lines *l)
     if (l->out != l->in)
         free(l->out);
     free(l->in);
-    free(l->line);
+    cai_buf__dispose(&l->line);
     free(l->path);
     free(l);
 }

@@ -20,8 +20,8 @@
 cai_status
 cai_run__write_atomic(const char *dir, const char *name, const char *text, cai_error *err)
 {
-    size_t n = strlen(dir) + strlen(name) + 2, len = strlen(text), off = 0;
-    char *final = malloc(n), *tmp = NULL;
+    size_t len = strlen(text), off = 0;
+    char *final = cai__path_join(dir, name), *tmp = NULL;
     cai_status st = CAI_OK;
     int fd = -1;
 
@@ -29,7 +29,6 @@ cai_run__write_atomic(const char *dir, const char *name, const char *text, cai_e
         st = cai_error__set(err, CAI_ENOMEM, "out of memory");
         goto out;
     }
-    snprintf(final, n, "%s/%s", dir, name);
     st = cai__create_temp(&fd, &tmp, dir, name, err);
     if (st != CAI_OK)
         goto out;

@@ -127,8 +127,8 @@ static cai_status write_record(mixer *m, const cai_vrec *rec, const cai_answer *
             return cai_error__set(err, CAI_ENOMEM, "out of memory");
     }
     m->line.len = 0;
-    if (m->line.p)
-        m->line.p[0] = '\0';
+    if (m->line.data)
+        m->line.data[0] = '\0';
     cai_buf__puts(&m->line, "{");
     for (i = 0; i < n; i++) {
         const char *k = rec->text + sp[i].key;
@@ -172,7 +172,7 @@ static cai_status write_record(mixer *m, const cai_vrec *rec, const cai_answer *
         if (st != CAI_OK)
             return st;
     }
-    st = cai_writer_write(m->w[split], m->line.p, m->line.len, err);
+    st = cai_writer_write(m->w[split], m->line.data, m->line.len, err);
     if (st != CAI_OK)
         return st;
     m->rep->records++;
@@ -209,18 +209,23 @@ static cai_status on_record(void *payload, const cai_vrec *rec, cai_error *err)
 
 static cai_status read_text(const char *dir, const char *name, char **out, cai_error *err)
 {
-    char path[4096];
+    char *path = cai__path_join(dir, name);
     FILE *f;
     size_t len;
     cai_status st;
 
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if (!path)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
     f = fopen(path, "rb");
-    if (!f)
-        return cai_error__set(err, CAI_EIO, "%s: %s (cai mix reads a cai output directory)", path,
-                              strerror(errno));
+    if (!f) {
+        st = cai_error__set(err, CAI_EIO, "%s: %s (cai mix reads a cai output directory)", path,
+                            strerror(errno));
+        free(path);
+        return st;
+    }
     st = cai__read_stream(f, path, (size_t)64 << 20, out, &len, err);
     fclose(f);
+    free(path);
     return st;
 }
 
@@ -375,11 +380,11 @@ static cai_status write_card(mixer *m, const char *dataset, cai_error *err)
                         m->o->weight_human, m->o->weight_ai);
     free(src);
     if (b.oom) {
-        free(b.p);
+        free(b.data);
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
     }
-    st = cai_run__write_atomic(m->out_dir, "README.md", b.p, err);
-    free(b.p);
+    st = cai_run__write_atomic(m->out_dir, "README.md", b.data, err);
+    free(b.data);
     return st;
 }
 
@@ -417,7 +422,7 @@ cai_status cai_mix_run(cai_mix_report *rep,
     cai_outdir *od = NULL;
     cai_outdir_opts oo = {1, 0, 0};
     const char *paths[1];
-    char *mtext = NULL, jpath[4096];
+    char *mtext = NULL, *jpath;
     cJSON *man = NULL;
     struct stat sb;
     size_t i;
@@ -438,8 +443,11 @@ cai_status cai_mix_run(cai_mix_report *rep,
     m.wo.shard_records = opts->shard_records ? opts->shard_records : 100000;
     if (!(m.human_p > 0.5 && m.human_p < 1.0))
         return cai_error__set(err, CAI_EINVAL, "human p must be above 0.5 and below 1");
-    snprintf(jpath, sizeof(jpath), "%s/%s", out_dir, CAI_OUTDIR_JOURNAL);
-    if (stat(jpath, &sb) == 0)
+    if (!(jpath = cai__path_join(out_dir, CAI_OUTDIR_JOURNAL)))
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    st = stat(jpath, &sb) == 0 ? CAI_EINVAL : CAI_OK;
+    free(jpath);
+    if (st != CAI_OK)
         return cai_error__set(err, CAI_EINVAL,
                               "%s: a cai run's directory; cai mix writes a new one", out_dir);
     st = read_text(dataset, "manifest.json", &mtext, err);
@@ -508,7 +516,7 @@ out:
     cai_outdir__free(od);
     cai_answers__dispose(&m.ans);
     free(m.data_dir);
-    free(m.line.p);
+    free(m.line.data);
     cJSON_Delete(man);
     return st;
 }

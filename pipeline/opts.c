@@ -279,3 +279,71 @@ cai_status cai_sample_opts_init(cai_sample_opts *o, unsigned version)
     o->seed = -1;
     return CAI_OK;
 }
+
+/* ---- option names (here, not in run.c, so that manifest.c need not call into the run) -- */
+
+int cai_out_format_parse(const char *name)
+{
+    if (!strcmp(name, "trl"))
+        return CAI_OUT_TRL;
+    if (!strcmp(name, "conversational"))
+        return CAI_OUT_CONVERSATIONAL;
+    if (!strcmp(name, "hh"))
+        return CAI_OUT_HH;
+    if (!strcmp(name, "auto"))
+        return CAI_OUT_AUTO;
+    return -1;
+}
+
+const char *cai_out_format_name(cai_out_format f)
+{
+    switch (f) {
+    case CAI_OUT_TRL:
+        return "trl";
+    case CAI_OUT_CONVERSATIONAL:
+        return "conversational";
+    case CAI_OUT_HH:
+        return "hh";
+    case CAI_OUT_AUTO:
+        return "auto";
+    }
+    return "unknown";
+}
+
+int cai_margin_mode_parse(const char *name)
+{
+    if (!strcmp(name, "capped"))
+        return CAI_MARGIN_CAPPED;
+    if (!strcmp(name, "logit"))
+        return CAI_MARGIN_LOGIT;
+    if (!strcmp(name, "none"))
+        return CAI_MARGIN_NONE;
+    return -1;
+}
+
+const char *cai_margin_mode_name(cai_margin_mode m)
+{
+    switch (m) {
+    case CAI_MARGIN_CAPPED:
+        return "capped";
+    case CAI_MARGIN_LOGIT:
+        return "logit";
+    case CAI_MARGIN_NONE:
+        return "none";
+    }
+    return "unknown";
+}
+
+cai_status cai_revise_opts_init(cai_revise_opts *o, unsigned version)
+{
+    if (!o)
+        return CAI_EINVAL;
+    if (version != CAI_REVISE_OPTS_VERSION)
+        return unknown_version("cai_revise_opts", version, CAI_REVISE_OPTS_VERSION, NULL);
+    memset(o, 0, sizeof(*o));
+    o->version = CAI_REVISE_OPTS_VERSION;
+    cai_judge_opts_init(&o->judge, CAI_JUDGE_OPTS_VERSION);
+    o->rounds = 1;
+    o->temperature = -1;
+    return CAI_OK;
+}

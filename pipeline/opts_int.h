@@ -12,6 +12,7 @@
 #include "cai/validate.h"
 #include "cai/writer.h"
 #include "cai/sample.h"
+#include "cai/revise.h"
 
 /*
  * Each returns CAI_OK, or CAI_EINVAL with a message naming the struct and the field, e.g.

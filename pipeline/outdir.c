@@ -27,16 +27,6 @@ struct cai_outdir {
     int was_cai; /* held a cai journal when opened: its manifest may be trusted */
 };
 
-static char *join(const char *a, const char *b)
-{
-    size_t n = strlen(a) + strlen(b) + 2;
-    char *p = malloc(n);
-
-    if (p)
-        snprintf(p, n, "%s/%s", a, b);
-    return p;
-}
-
 static int ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), k = strlen(suffix);
@@ -142,7 +132,7 @@ static cai_status take_lock(int *out, int *created, const char *lpath, cai_error
 /* 1 when path is a directory with no entries (a run that died before its journal left it). */
 static int empty_subdir(const char *dir, const char *name)
 {
-    char *path = join(dir, name);
+    char *path = cai__path_join(dir, name);
     DIR *d = path ? opendir(path) : NULL;
     struct dirent *e;
     int empty = d != NULL;
@@ -194,7 +184,7 @@ static void remove_temps(const char *dir)
         char *full;
         if (e->d_name[0] != '.' || !ends_with(e->d_name, CAI_TEMP_SUFFIX))
             continue;
-        full = join(dir, e->d_name);
+        full = cai__path_join(dir, e->d_name);
         if (full)
             unlink(full);
         free(full);
@@ -229,9 +219,9 @@ cai_outdir__open(cai_outdir **out, const char *dir, const cai_outdir_opts *o, ca
         return cai_error__set(err, CAI_EINVAL, "%s: --output is not a directory", dir);
     }
     d = calloc(1, sizeof(*d));
-    lpath = join(dir, CAI_OUTDIR_LOCK);
-    jpath = join(dir, CAI_OUTDIR_JOURNAL);
-    data = join(dir, "data");
+    lpath = cai__path_join(dir, CAI_OUTDIR_LOCK);
+    jpath = cai__path_join(dir, CAI_OUTDIR_JOURNAL);
+    data = cai__path_join(dir, "data");
     if (!d || !lpath || !jpath || !data || !(d->dir = strdup(dir))) {
         st = cai_error__set(err, CAI_ENOMEM, "out of memory");
         goto fail;
@@ -307,7 +297,7 @@ remove_listed(const cai_outdir *d, const cJSON *entry, const cai_writer *const *
 
     if (!cJSON_IsString(p) || !deletable(p->valuestring))
         return CAI_OK;
-    full = join(d->dir, p->valuestring);
+    full = cai__path_join(d->dir, p->valuestring);
     if (!full)
         return CAI_ENOMEM;
     if (!kept(full, keep, n_keep) && lstat(full, &sb) == 0 && S_ISREG(sb.st_mode))
@@ -330,7 +320,7 @@ cai_status cai_outdir__remove_stale(cai_outdir *d,
 
     if (!d || !d->was_cai)
         return CAI_OK; /* a forced directory's files are the user's, whatever a manifest says */
-    mpath = join(d->dir, "manifest.json");
+    mpath = cai__path_join(d->dir, "manifest.json");
     if (!mpath)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
     f = fopen(mpath, "rb");

@@ -11,6 +11,7 @@
 #include "error_int.h"
 #include "jsonraw_int.h"
 #include "reader_int.h"
+#include "recfmt_int.h"
 #include "util_int.h"
 #include "opts_int.h"
 
@@ -225,19 +226,6 @@ static cai_status need_resp(const line_ctx *lc, size_t n)
     return CAI_OK;
 }
 
-static int parse_role(const char *s, cai_role *role)
-{
-    if (strcmp(s, "user") == 0)
-        *role = CAI_ROLE_USER;
-    else if (strcmp(s, "assistant") == 0)
-        *role = CAI_ROLE_ASSISTANT;
-    else if (strcmp(s, "system") == 0)
-        *role = CAI_ROLE_SYSTEM;
-    else
-        return 0;
-    return 1;
-}
-
 /* One {"role", "content"} message of list `key`; extra keys (e.g. "name") are ignored. */
 static cai_status
 parse_message(const line_ctx *lc, const cJSON *item, const char *key, size_t i, cai_message *m)
@@ -250,7 +238,7 @@ parse_message(const line_ctx *lc, const cJSON *item, const char *key, size_t i, 
                     key, i);
     if (!cJSON_IsString(role))
         return fail(lc, CAI_ESCHEMA, "\"%s\"[%zu].role must be a string", key, i);
-    if (!parse_role(role->valuestring, &m->role))
+    if (cai_recfmt__role(role->valuestring, &m->role) != 0)
         return fail(lc, CAI_ESCHEMA,
                     "\"%s\"[%zu].role must be \"system\", \"user\" or \"assistant\"", key, i);
     if (!cJSON_IsString(content))
@@ -455,49 +443,19 @@ static cai_status read_fields(const line_ctx *lc, cai_format fmt, fields *f)
 /* The format of this line: forced, or recognised from its fields. */
 static cai_status pick_format(const line_ctx *lc, const fields *f, cai_format *fmt)
 {
+    cai_recfmt_keys k = {f->prompt, f->a, f->b, f->responses, f->chosen, f->rejected};
+
     if (lc->r->o.format != CAI_FORMAT_AUTO) {
         *fmt = lc->r->o.format;
         return CAI_OK;
     }
-    if (f->responses)
-        *fmt = CAI_FORMAT_CANDIDATES;
-    else if (f->a || f->b)
-        *fmt = CAI_FORMAT_PAIRS;
-    else if ((f->chosen || f->rejected) && !f->prompt)
-        *fmt = CAI_FORMAT_HH;
-    else if (f->chosen || f->rejected)
-        *fmt = cJSON_IsArray(f->prompt) || cJSON_IsArray(f->chosen) || cJSON_IsArray(f->rejected)
-                   ? CAI_FORMAT_CONVERSATIONAL
-                   : CAI_FORMAT_TRL;
-    else
+    *fmt = cai_recfmt__detect(&k);
+    if (*fmt == CAI_FORMAT_AUTO)
         return fail(
             lc, CAI_ESCHEMA,
             "unrecognised record: expected \"prompt\" with \"response_a\"/\"response_b\" or "
             "\"responses\", or \"chosen\"/\"rejected\"");
     return CAI_OK;
-}
-
-/* The keys each format reads; "id" is read by all of them. */
-static const char *const *format_keys(cai_format fmt)
-{
-    static const char *const pairs[] = {"prompt", "response_a", "response_b", NULL};
-    static const char *const candidates[] = {"prompt", "responses", NULL};
-    static const char *const hh[] = {"chosen", "rejected", NULL};
-    static const char *const trl[] = {"prompt", "chosen", "rejected", NULL};
-
-    switch (fmt) {
-    case CAI_FORMAT_PAIRS:
-        return pairs;
-    case CAI_FORMAT_CANDIDATES:
-        return candidates;
-    case CAI_FORMAT_HH:
-        return hh;
-    case CAI_FORMAT_TRL:
-    case CAI_FORMAT_CONVERSATIONAL:
-    case CAI_FORMAT_AUTO:
-        break;
-    }
-    return trl;
 }
 
 static int is_key_of(const char *const *keys, const char *k)
@@ -511,7 +469,7 @@ static int is_key_of(const char *const *keys, const char *k)
 
 static cai_status require(const line_ctx *lc, cai_format fmt, const fields *f)
 {
-    const char *const *keys = format_keys(fmt);
+    const char *const *keys = cai_recfmt__format_keys(fmt);
     const cJSON *const v[] = {f->prompt, f->a, f->b, f->responses, f->chosen, f->rejected};
     static const char *const names[] = {"prompt",    "response_a", "response_b",
                                         "responses", "chosen",     "rejected"};
@@ -592,7 +550,7 @@ static cai_status content_id(const line_ctx *lc)
 static cai_status collect_meta(const line_ctx *lc, cai_format fmt, const char *line, size_t len)
 {
     cai_reader *r = lc->r;
-    const char *const *keys = format_keys(fmt);
+    const char *const *keys = cai_recfmt__format_keys(fmt);
     cai_jspan span[64], *sp = span;
     cai_buf b = {0};
     const cJSON *item;

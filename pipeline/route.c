@@ -372,20 +372,20 @@ static cai_status write_outputs(const char *dir,
     cai_buf__puts(&ls, "\n]\n");
     meta = cai_route_report_json(rep, o);
     if (ls.oom || jl.oom || !meta) {
-        free(ls.p);
-        free(jl.p);
+        free(ls.data);
+        free(jl.data);
         free(meta);
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
     }
-    st = cai_run__write_atomic(dir, "tasks.json", ls.p, err);
+    st = cai_run__write_atomic(dir, "tasks.json", ls.data, err);
     if (st == CAI_OK)
-        st = cai_run__write_atomic(dir, "tasks.jsonl", jl.p ? jl.p : "", err);
+        st = cai_run__write_atomic(dir, "tasks.jsonl", jl.data ? jl.data : "", err);
     if (st == CAI_OK)
         st = cai_run__write_atomic(dir, "labeling-config.xml", labeling_config, err);
     if (st == CAI_OK)
         st = cai_run__write_atomic(dir, "route.json", meta, err);
-    free(ls.p);
-    free(jl.p);
+    free(ls.data);
+    free(jl.data);
     free(meta);
     return st;
 }

@@ -8,6 +8,7 @@
 #include "cai/run.h"
 #include "cai/constitution.h"
 #include "hash_int.h"
+#include "htab_int.h"
 #include "input_dir_int.h"
 #include "cai/prompt.h"
 #include "cai/validate.h"
@@ -139,67 +140,7 @@ struct cai_run {
     uint64_t merge_tokens[3];   /* cai merge: the shards' prompt, completion, cached tokens */
 };
 
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* ---- options ---------------------------------------------------------------------------- */
-
-int cai_out_format_parse(const char *name)
-{
-    if (!strcmp(name, "trl"))
-        return CAI_OUT_TRL;
-    if (!strcmp(name, "conversational"))
-        return CAI_OUT_CONVERSATIONAL;
-    if (!strcmp(name, "hh"))
-        return CAI_OUT_HH;
-    if (!strcmp(name, "auto"))
-        return CAI_OUT_AUTO;
-    return -1;
-}
-
-const char *cai_out_format_name(cai_out_format f)
-{
-    switch (f) {
-    case CAI_OUT_TRL:
-        return "trl";
-    case CAI_OUT_CONVERSATIONAL:
-        return "conversational";
-    case CAI_OUT_HH:
-        return "hh";
-    case CAI_OUT_AUTO:
-        return "auto";
-    }
-    return "unknown";
-}
-
-int cai_margin_mode_parse(const char *name)
-{
-    if (!strcmp(name, "capped"))
-        return CAI_MARGIN_CAPPED;
-    if (!strcmp(name, "logit"))
-        return CAI_MARGIN_LOGIT;
-    if (!strcmp(name, "none"))
-        return CAI_MARGIN_NONE;
-    return -1;
-}
-
-const char *cai_margin_mode_name(cai_margin_mode m)
-{
-    switch (m) {
-    case CAI_MARGIN_CAPPED:
-        return "capped";
-    case CAI_MARGIN_LOGIT:
-        return "logit";
-    case CAI_MARGIN_NONE:
-        return "none";
-    }
-    return "unknown";
-}
 
 cai_status cai_run_opts_init(cai_run_opts *o, unsigned version)
 {
@@ -1400,7 +1341,7 @@ static void report(cai_run *r, int final)
 {
     cai_run_progress pr;
     cai_judge_stats js;
-    double t = now_s();
+    double t = cai__mono_s();
 
     if (!r->o.progress)
         return;
@@ -1432,7 +1373,7 @@ static void report(cai_run *r, int final)
  */
 static cai_status journal_sync(cai_run *r, cai_error *err)
 {
-    double t = now_s();
+    double t = cai__mono_s();
     int durable = t - r->last_fsync >= 2.0;
     cai_status st = cai_journal__sync(r->journal, durable, err);
 
@@ -1790,48 +1731,28 @@ static void explain_judge_stop(cai_run *r, cai_status st, cai_error *err)
 
 /* Fingerprints of the input ids seen by the survey (8 bytes a pair, freed after it). */
 typedef struct idset {
-    uint64_t *slots; /* 0 = empty */
-    size_t cap, n;
+    cai_htab t; /* slots: the id's 64-bit hash, never 0 */
+    int oom;
 } idset;
 
-/* Adds id; returns 1 if it was there already, -1 when out of memory (slots then NULL), 0 else. */
+/* Adds id; returns 1 if it was there already, -1 when out of memory (oom then set), 0 else. */
 static int idset_add(idset *s, const char *id)
 {
     uint64_t h = cai_hash64(id, strlen(id), 0x6964ULL);
-    size_t i;
+    int found;
 
     h = h ? h : 1;
-    if ((s->n + 1) * 2 > s->cap) {
-        size_t ncap = s->cap ? s->cap * 2 : 4096, k;
-        uint64_t *ns = calloc(ncap, sizeof(*ns));
-        if (!ns) {
-            free(s->slots);
-            s->slots = NULL;
-            return -1;
-        }
-        for (k = 0; k < s->cap; k++) {
-            if (!s->slots[k])
-                continue;
-            for (i = s->slots[k] & (ncap - 1); ns[i]; i = (i + 1) & (ncap - 1))
-                ;
-            ns[i] = s->slots[k];
-        }
-        free(s->slots);
-        s->slots = ns;
-        s->cap = ncap;
+    if (!cai_htab__insert(&s->t, &h, &found)) {
+        s->oom = 1;
+        return -1;
     }
-    for (i = h & (s->cap - 1); s->slots[i]; i = (i + 1) & (s->cap - 1))
-        if (s->slots[i] == h)
-            return 1; /* a 64-bit collision between distinct ids is ~n^2/2^65: negligible */
-    s->slots[i] = h;
-    s->n++;
-    return 0;
+    return found; /* a 64-bit collision between distinct ids is ~n^2/2^65: negligible */
 }
 
 /* Reads every input once: validates it before any money is spent, hashes it, counts the plan. */
 static cai_status survey_inputs(cai_run *r, cJSON *inputs_json, cai_error *err)
 {
-    idset ids = {NULL, 0, 0};
+    idset ids = {{NULL, 0, 0, sizeof(uint64_t), sizeof(uint64_t)}, 0};
     size_t i;
     cai_status st;
 
@@ -1864,10 +1785,10 @@ static cai_status survey_inputs(cai_run *r, cJSON *inputs_json, cai_error *err)
         if (st != CAI_OK)
             goto out;
         if (p->id_from_input && idset_add(&ids, p->id) != 0) {
-            st = cai_error__set(err, ids.slots ? CAI_ESCHEMA : CAI_ENOMEM,
-                                ids.slots ? "%s:%llu: duplicate id \"%s\" (the journal keys "
-                                            "judgments by pair id, so ids must be unique)"
-                                          : "%s:%llu: out of memory (id %s)",
+            st = cai_error__set(err, !ids.oom ? CAI_ESCHEMA : CAI_ENOMEM,
+                                !ids.oom ? "%s:%llu: duplicate id \"%s\" (the journal keys "
+                                           "judgments by pair id, so ids must be unique)"
+                                         : "%s:%llu: out of memory (id %s)",
                                 p->file, (unsigned long long)p->line, p->id);
             pending_free(p);
             goto out;
@@ -1901,7 +1822,7 @@ static cai_status survey_inputs(cai_run *r, cJSON *inputs_json, cai_error *err)
                             (unsigned long long)r->s.skipped_input,
                             r->n_skip_msg ? r->skip_msg[0] : "?");
 out:
-    free(ids.slots);
+    cai_htab__dispose(&ids.t);
     while (r->n_skip_msg > 0) /* the real pass lists them again */
         free(r->skip_msg[--r->n_skip_msg]);
     /* rewind for the real pass */
@@ -2030,8 +1951,6 @@ static char *upgrade_settings(unsigned version, const char *settings, void *payl
 
 /* ---- lifecycle -------------------------------------------------------------------------- */
 
-static char *path_join(const char *a, const char *b);
-
 /*
  * cai merge: checks that the directories are the finished shards of this very plan (each
  * journal's fingerprint is this run's with that shard's spec, so other inputs, settings or a
@@ -2067,7 +1986,7 @@ static cai_status merge_open(cai_run *r, const cJSON *inputs, cai_error *err)
     }
     for (k = 0; k < n && st == CAI_OK; k++) {
         const char *dir = r->o.merge_dirs[k];
-        char *jpath = path_join(dir, "journal.cai"), *fp;
+        char *jpath = cai__path_join(dir, "journal.cai"), *fp;
         char hex[65];
         struct stat sb;
         cai_journal_open_opts jo;
@@ -2205,16 +2124,6 @@ void cai_run_stop(cai_run *r)
         cai_batch__stop(r->batch);
 }
 
-static char *path_join(const char *a, const char *b)
-{
-    size_t n = strlen(a) + strlen(b) + 2;
-    char *p = malloc(n);
-
-    if (p)
-        snprintf(p, n, "%s/%s", a, b);
-    return p;
-}
-
 static cai_status tally_init(cai_run *r, cai_error *err)
 {
     cai_run_tally *t = &r->tally;
@@ -2268,7 +2177,7 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
     cai_error__clear(err);
     memset(&r->s, 0, sizeof(r->s));
     r->s.validation_findings = -1;
-    r->t0 = now_s();
+    r->t0 = cai__mono_s();
     if (!inputs)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
     /* An existing directory is locked before the inputs are read, so a second run stops at
@@ -2300,8 +2209,8 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
         goto out;
     }
     cai_sha256_hex(fp_json, strlen(fp_json), fingerprint);
-    r->data_dir = path_join(r->o.output_dir, "data");
-    jpath = path_join(r->o.output_dir, "journal.cai");
+    r->data_dir = cai__path_join(r->o.output_dir, "data");
+    jpath = cai__path_join(r->o.output_dir, "journal.cai");
     if (!r->data_dir || !jpath) {
         st = cai_error__set(err, CAI_ENOMEM, "out of memory");
         goto out;
@@ -2350,7 +2259,7 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
         st = cai_error__set(err, CAI_ENOMEM, "out of memory");
         goto out;
     }
-    r->last_fsync = r->last_progress = now_s();
+    r->last_fsync = r->last_progress = cai__mono_s();
 
     set_budget(r);
     st = judge_loop(r, &from_judge, err);
@@ -2416,7 +2325,7 @@ cai_status cai_run_execute(cai_run *r, cai_run_summary *summary, cai_error *err)
     r->s.mean_p_chosen = r->s.pairs_kept ? r->p_sum / (double)r->s.pairs_kept : NAN;
     r->s.failure_rate_exceeded =
         r->s.pairs_read && (double)r->s.failed / (double)r->s.pairs_read > r->o.max_failure_rate;
-    r->s.elapsed_s = now_s() - r->t0;
+    r->s.elapsed_s = cai__mono_s() - r->t0;
     r->health.truncated = r->s.judgments_truncated; /* counted by the judge, over the journal */
     r->s.health = r->health;
     /* one count of human agreement: the judge-health one (decided pairs, ties left out) */
@@ -2575,7 +2484,7 @@ static cai_status batch_result(const cai_batch_item *it,
 
 static char *batch_state_path(const cai_run *r)
 {
-    return path_join(r->o.output_dir, "batches.cai");
+    return cai__path_join(r->o.output_dir, "batches.cai");
 }
 
 /* Every planned judgment the journal lacks, handed to the batch client (in plan order). */

@@ -9,6 +9,7 @@
 #include "run_int.h"
 #include "hash_int.h"
 #include "error_int.h"
+#include "util_int.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -19,52 +20,21 @@
 
 #define MANIFEST_MAX (64u << 20)
 
-static char *join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-
-    if (p)
-        snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
 static char *read_small(const char *path, cai_error *err)
 {
     FILE *f = fopen(path, "rb");
     char *buf = NULL;
-    size_t n = 0, cap = 0, got;
+    size_t n;
+    cai_status st;
 
     if (!f) {
         cai_error__set(err, errno == ENOENT ? CAI_EINVAL : CAI_EIO, "%s: %s", path,
                        strerror(errno));
         return NULL;
     }
-    do {
-        if (n + 65536 + 1 > cap) {
-            char *nb;
-            cap = cap ? cap * 2 : 131072;
-            if (cap > MANIFEST_MAX || !(nb = realloc(buf, cap))) {
-                cai_error__set(err, cap > MANIFEST_MAX ? CAI_ELIMIT : CAI_ENOMEM,
-                               "%s: too large or out of memory", path);
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = nb;
-        }
-        got = fread(buf + n, 1, 65536, f);
-        n += got;
-    } while (got > 0);
-    if (ferror(f)) {
-        cai_error__set(err, CAI_EIO, "%s: read error", path);
-        free(buf);
-        fclose(f);
-        return NULL;
-    }
+    st = cai__read_stream(f, path, MANIFEST_MAX, &buf, &n, err);
     fclose(f);
-    buf[n] = '\0';
-    return buf;
+    return st == CAI_OK ? buf : NULL;
 }
 
 static cai_status
@@ -92,7 +62,7 @@ static uint64_t stat_u64(const cJSON *m, const char *name)
 static cai_status
 read_shard(const char *dir, cai_shard *out, char **command_line, uint64_t *tokens, cai_error *err)
 {
-    char *path = join(dir, "manifest.json"), *text = NULL;
+    char *path = cai__path_join(dir, "manifest.json"), *text = NULL;
     cJSON *m = NULL;
     const cJSON *s, *i, *n;
     cai_status st = CAI_OK;
@@ -207,7 +177,7 @@ static uint64_t id_hash(const char *id)
 cai_status cai_run__load_reasons(cai_merge_reasons **io, const char *dir, cai_error *err)
 {
     cai_merge_reasons *m = *io;
-    char *path = join(dir, "failed.jsonl.gz");
+    char *path = cai__path_join(dir, "failed.jsonl.gz");
     cai_lines *l = NULL;
     const char *line;
     size_t len;

@@ -34,20 +34,37 @@ void *cai__grow(void *arr, size_t *cap, size_t need, size_t elem, size_t min_cap
     return tmp;
 }
 
-void cai_buf__put(cai_buf *b, const char *s, size_t n)
+/* ---- the byte buffer ---------------------------------------------------------------- */
+
+int cai_buf__reserve(cai_buf *b, size_t extra)
 {
     char *p;
 
-    if (b->oom)
-        return;
-    if (b->len + n + 1 < b->len || !(p = cai__grow(b->p, &b->cap, b->len + n + 1, 1, 256))) {
-        b->oom = 1;
-        return;
-    }
-    b->p = p;
-    memcpy(b->p + b->len, s, n);
+    if (extra >= SIZE_MAX - b->len)
+        return -1;
+    if (b->len + extra + 1 <= b->cap)
+        return 0;
+    if (!(p = cai__grow(b->data, &b->cap, b->len + extra + 1, 1, 256)))
+        return -1;
+    b->data = p;
+    return 0;
+}
+
+int cai_buf__append(cai_buf *b, const void *s, size_t n)
+{
+    if (cai_buf__reserve(b, n) != 0)
+        return -1;
+    if (n)
+        memcpy(b->data + b->len, s, n);
     b->len += n;
-    b->p[b->len] = '\0';
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+void cai_buf__put(cai_buf *b, const char *s, size_t n)
+{
+    if (!b->oom && cai_buf__append(b, s, n) != 0)
+        b->oom = 1;
 }
 
 void cai_buf__puts(cai_buf *b, const char *s)
@@ -67,27 +84,27 @@ void cai_buf__printf(cai_buf *b, const char *fmt, ...)
         size_t room = b->cap - b->len;
 
         va_start(ap, fmt);
-        n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? room : 0, fmt, ap);
+        n = vsnprintf(b->data ? b->data + b->len : NULL, b->data ? room : 0, fmt, ap);
         va_end(ap);
         if (n < 0) {
             b->oom = 1;
             return;
         }
-        if (b->p && (size_t)n < room) {
+        if (b->data && (size_t)n < room) {
             b->len += (size_t)n;
             return;
         }
-        if (!(p = cai__grow(b->p, &b->cap, b->len + (size_t)n + 1, 1, 256))) {
+        if (!(p = cai__grow(b->data, &b->cap, b->len + (size_t)n + 1, 1, 256))) {
             b->oom = 1;
             return;
         }
-        b->p = p;
+        b->data = p;
     }
 }
 
 char *cai_buf__take(cai_buf *b)
 {
-    char *p = b->p;
+    char *p = b->data;
 
     if (b->oom || !p) {
         free(p);
@@ -95,6 +112,143 @@ char *cai_buf__take(cai_buf *b)
     }
     memset(b, 0, sizeof(*b));
     return p;
+}
+
+void cai_buf__dispose(cai_buf *b)
+{
+    if (!b)
+        return;
+    free(b->data);
+    memset(b, 0, sizeof(*b));
+}
+
+/* ---- UTF-8 ---------------------------------------------------------------------------- */
+
+size_t cai_utf8__decode(const unsigned char *p, size_t n, uint32_t *cp)
+{
+    unsigned char c = p[0], lo = 0x80, hi = 0xBF;
+    size_t len, i;
+    uint32_t v;
+
+    if (c < 0x80) {
+        if (cp)
+            *cp = c;
+        return 1;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+        v = c & 0x1Fu;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        v = c & 0x0Fu;
+        if (c == 0xE0)
+            lo = 0xA0; /* overlong */
+        else if (c == 0xED)
+            hi = 0x9F; /* UTF-16 surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        v = c & 0x07u;
+        if (c == 0xF0)
+            lo = 0x90; /* overlong */
+        else if (c == 0xF4)
+            hi = 0x8F; /* above U+10FFFF */
+    } else {
+        return 0; /* a continuation byte, C0/C1 (always overlong) or F5..FF */
+    }
+    if (n < len || p[1] < lo || p[1] > hi)
+        return 0;
+    v = (v << 6) | (p[1] & 0x3Fu);
+    for (i = 2; i < len; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        v = (v << 6) | (p[i] & 0x3Fu);
+    }
+    if (cp)
+        *cp = v;
+    return len;
+}
+
+size_t cai_utf8__invalid_at(const void *s, size_t n)
+{
+    const unsigned char *p = s;
+    size_t i = 0, k;
+
+    while (i < n) {
+        if (n - i >= 8) {
+            uint64_t w;
+
+            memcpy(&w, p + i, sizeof(w));
+            /* No byte >= 0x80 and no zero byte (the classic has-zero test): 8 ASCII bytes. */
+            if (!((w | ((w - 0x0101010101010101ULL) & ~w)) & 0x8080808080808080ULL)) {
+                i += 8;
+                continue;
+            }
+        }
+        if (p[i] == 0)
+            return i;
+        k = cai_utf8__decode(p + i, n - i, NULL);
+        if (k == 0)
+            return i;
+        i += k;
+    }
+    return n;
+}
+
+size_t cai_utf8__chars(const void *s, size_t n)
+{
+    const unsigned char *p = s;
+    size_t i, c = 0;
+
+    for (i = 0; i < n; i++)
+        c += (p[i] & 0xC0) != 0x80;
+    return c;
+}
+
+/* ---- paths and clocks ------------------------------------------------------------------ */
+
+char *cai__path_join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir), k = strlen(name);
+    char *s;
+
+    while (n > 0 && dir[n - 1] == '/')
+        n--;
+    s = malloc(n + k + 2);
+    if (!s)
+        return NULL;
+    memcpy(s, dir, n);
+    s[n] = '/';
+    memcpy(s + n + 1, name, k + 1);
+    return s;
+}
+
+static struct timespec now(clockid_t id)
+{
+    struct timespec ts;
+
+    clock_gettime(id, &ts);
+    return ts;
+}
+
+double cai__mono_s(void)
+{
+    struct timespec ts = now(CLOCK_MONOTONIC);
+
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double cai__wall_s(void)
+{
+    struct timespec ts = now(CLOCK_REALTIME);
+
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+uint64_t cai__wall_ns(void)
+{
+    struct timespec ts = now(CLOCK_REALTIME);
+
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 void cai__format_double(double v, char out[32])
@@ -162,7 +316,6 @@ cai__read_stream(FILE *f, const char *path, size_t cap, char **out, size_t *len,
 
 cai_status cai__create_temp(int *fd, char **path, const char *dir, const char *name, cai_error *err)
 {
-    struct timespec ts;
     uint64_t x;
     unsigned attempt;
     int e;
@@ -174,9 +327,7 @@ cai_status cai__create_temp(int *fd, char **path, const char *dir, const char *n
     if (!p)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
     /* The suffix only has to make a clash unlikely: O_EXCL is what makes the name ours. */
-    clock_gettime(CLOCK_REALTIME, &ts);
-    x = ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^ ((uint64_t)getpid() << 40) ^
-        (uint64_t)(uintptr_t)p;
+    x = cai__wall_ns() ^ ((uint64_t)getpid() << 40) ^ (uint64_t)(uintptr_t)p;
     for (attempt = 0; attempt < 64; attempt++) {
         x = x * 6364136223846793005ULL + 1442695040888963407ULL;
         snprintf(p, n, "%s/.%s.%012llx%s", dir, name, (unsigned long long)(x >> 16),

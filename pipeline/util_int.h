@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* Internal helpers shared by modules: growing arrays, building text, reading small files. */
+/* Internal helpers shared by modules, one of each: growing arrays, the byte buffer, UTF-8
+ * decoding, path joining, clocks, reading small files and temporary files. (The hash table is
+ * in htab_int.h.) */
 #ifndef CAI_UTIL_INT_H
 #define CAI_UTIL_INT_H
 
 #include "cai/common.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /*
@@ -17,15 +20,22 @@
 void *cai__grow(void *arr, size_t *cap, size_t need, size_t elem, size_t min_cap);
 
 /*
- * A growing NUL-terminated text. An allocation failure is sticky: later calls do nothing and
- * cai_buf__take returns NULL, so a builder checks once at the end. Zero-initialise to start.
+ * The growable byte buffer: data is NUL-terminated whenever it is not NULL (len excludes the
+ * NUL), so it can hold text or bytes. Zero-initialise to start; cai_buf__dispose releases.
+ * Two styles of use: cai_buf__append/reserve report each failure (0 or -1, the buffer left as
+ * it was); the cai_buf__put family makes a failure sticky (oom; later calls do nothing and
+ * cai_buf__take returns NULL) so a text builder checks once at the end.
  */
 typedef struct cai_buf {
-    char *p;
+    char *data;
     size_t len, cap;
     int oom;
 } cai_buf;
 
+/* Room for extra more bytes and the NUL. 0, or -1 when out of memory or the size overflows. */
+int cai_buf__reserve(cai_buf *b, size_t extra);
+/* Appends n bytes. 0, or -1 (nothing appended) when out of memory. */
+int cai_buf__append(cai_buf *b, const void *s, size_t n);
 void cai_buf__put(cai_buf *b, const char *s, size_t n);
 void cai_buf__puts(cai_buf *b, const char *s);
 #if defined(__GNUC__)
@@ -35,6 +45,36 @@ void cai_buf__printf(cai_buf *b, const char *fmt, ...);
 /* Hands the text over ("" when nothing was added; NULL, the buffer freed, after a failure);
  * the builder is empty afterwards. */
 char *cai_buf__take(cai_buf *b);
+/* Frees the bytes; the buffer is empty (and usable) afterwards. NULL is a no-op. */
+void cai_buf__dispose(cai_buf *b);
+
+/* ---- UTF-8 ---- */
+
+/*
+ * Length (1 to 4) of the well-formed UTF-8 sequence at p, n > 0 bytes available, with its code
+ * point in *cp (may be NULL); 0 when the bytes there are not one: a stray continuation byte, an
+ * overlong form, a UTF-16 surrogate, a code point above U+10FFFF or a sequence cut short.
+ * U+0000 is well-formed (length 1).
+ */
+size_t cai_utf8__decode(const unsigned char *p, size_t n, uint32_t *cp);
+/* Offset of the first byte of s[0, n) that is NUL or not part of well-formed UTF-8; n when
+ * there is none. ASCII runs are scanned 8 bytes at a time. */
+size_t cai_utf8__invalid_at(const void *s, size_t n);
+/* Code points in n bytes of well-formed UTF-8 (the bytes that are not continuation bytes). */
+size_t cai_utf8__chars(const void *s, size_t n);
+
+/* ---- paths and clocks ---- */
+
+/* "dir/name" in a new string (caller frees), dir's trailing slashes folded ("out/" and "out"
+ * give "out/name", "/" gives "/name"). NULL when out of memory. */
+char *cai__path_join(const char *dir, const char *name);
+
+/* Seconds on the monotonic clock (for durations and deadlines; the origin is arbitrary). */
+double cai__mono_s(void);
+/* Seconds since the Unix epoch on the wall clock (for timestamps shown to people). */
+double cai__wall_s(void);
+/* Nanoseconds since the Unix epoch on the wall clock (for unique names). */
+uint64_t cai__wall_ns(void);
 
 /*
  * The shortest "%.*g" text of v that reads back as v ("0", "0.7", "1e-05", "0.722222222222222"):

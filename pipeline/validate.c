@@ -33,16 +33,22 @@ struct cai_report {
     size_t fp_bytes; /* peak size of the fingerprint tables */
 };
 
+/* Files share one line numbering (1-based): a file's line L is number base + L. */
+typedef struct vbase {
+    uint64_t base;
+    size_t file;
+} vbase;
+
 /* Scan-time state that the report does not keep. */
 typedef struct vstate {
     cai_report *r;
     cai_sacc *acc;
-    cai_fptab *prompts;      /* wide: exact prompt -> first place, split bits */
-    cai_fptab *pairs;        /* exact pair -> first place, label orientation */
-    cai_fptab *near_prompts; /* normalised prompt */
-    cai_fptab *near_pairs;   /* normalised pair */
-    char **paths;            /* scanner file index -> path, for "first at FILE:LINE" */
+    cai_fpidx *fp; /* per line: prompt and pair fingerprints, split and label bits */
+    char **paths;  /* scanner file index -> path, for "first at FILE:LINE" */
     size_t n_paths;
+    vbase *bases; /* where each file with records starts in the line numbering of fp */
+    size_t n_bases, cap_bases;
+    uint64_t next; /* the first line number after every line seen so far */
     char *norm;
     size_t norm_cap;
 } vstate;
@@ -113,18 +119,48 @@ static cai_status remember_path(vstate *v, const cai_vfile *f, cai_error *err)
     return v->paths[f->index] ? CAI_OK : cai_error__set(err, CAI_ENOMEM, "out of memory");
 }
 
-static cai_status record_finding(vstate *v,
-                                 const cai_vrec *rec,
-                                 cai_vkind k,
-                                 const char *what,
-                                 const cai_fpslot *first,
-                                 cai_error *err)
+static cai_status record_finding(
+    vstate *v, const cai_vrec *rec, cai_vkind k, const char *what, uint32_t first, cai_error *err)
 {
     char msg[512];
+    size_t lo = 0, hi = v->n_bases;
 
-    snprintf(msg, sizeof(msg), "%s at %s:%lu", what, path_of(v, first->file),
-             (unsigned long)first->line);
+    while (hi - lo > 1) { /* the last file that starts before first */
+        size_t mid = lo + (hi - lo) / 2;
+        if (v->bases[mid].base < first)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    snprintf(msg, sizeof(msg), "%s at %s:%llu", what, path_of(v, v->bases[lo].file),
+             (unsigned long long)(first - v->bases[lo].base));
     return add_finding(v->r, k, rec->file->path, rec->line, msg, err);
+}
+
+/* The line number of rec in fp's numbering: CAI_ELIMIT past 2^32 - 1 lines in all. */
+static cai_status number_of(vstate *v, const cai_vrec *rec, uint32_t *ref, cai_error *err)
+{
+    uint64_t n;
+
+    if (!v->n_bases || v->bases[v->n_bases - 1].file != rec->file->index) {
+        vbase *b = cai__grow(v->bases, &v->cap_bases, v->n_bases + 1, sizeof(*b), 16);
+        if (!b)
+            return cai_error__set(err, CAI_ENOMEM, "out of memory");
+        v->bases = b;
+        b[v->n_bases].base = v->next;
+        b[v->n_bases].file = rec->file->index;
+        v->n_bases++;
+    }
+    n = v->bases[v->n_bases - 1].base + rec->line;
+    if (n > UINT32_MAX)
+        return cai_error__set(err, CAI_ELIMIT,
+                              "%s:%llu: over 4294967295 lines in all: too many for the duplicate "
+                              "checks",
+                              rec->file->path, (unsigned long long)rec->line);
+    if (n >= v->next)
+        v->next = n;
+    *ref = (uint32_t)n;
+    return CAI_OK;
 }
 
 static cai_status check_long(vstate *v, const cai_vrec *rec, const uint64_t *chars, cai_error *err)
@@ -172,10 +208,9 @@ static cai_status check_duplicates(vstate *v, const cai_vrec *rec, cai_error *er
     cai_fp pfp, pair, rf[CAI_VREC_MAX_RESP];
     uint64_t nprompt, npair, nr[CAI_VREC_MAX_RESP];
     size_t i, n = rec->n_resp < CAI_VREC_MAX_RESP ? rec->n_resp : CAI_VREC_MAX_RESP;
-    cai_fpslot *ps, *pairs, *nps, *npairs;
-    int pfound, pairfound, npfound, npairfound, orient = 0;
+    uint32_t ref, pfirst, npfirst, pairfirst, npairfirst, orient = 0;
     unsigned own = rec->file->split == CAI_SPLIT_NONE ? 0 : 1u << rec->file->split;
-    size_t fi = rec->file->index;
+    cai_fprec me, *first;
     cai_status st;
 
     if (cai_fp__seq(&rec->prompt, &v->norm, &v->norm_cap, &pfp, &nprompt) != 0)
@@ -193,61 +228,62 @@ static cai_status check_duplicates(vstate *v, const cai_vrec *rec, cai_error *er
     /* Normalised responses: an order-free sum, so no sort is needed. */
     for (i = 0; i < n; i++)
         npair += nr[i] * 0x9e3779b97f4a7c15ULL + (nr[i] >> 29);
-    npair = npair ? npair : 1;
 
-    st = cai_fptab__upsert(v->prompts, pfp, rec->line, fi, &ps, &pfound, err);
+    st = number_of(v, rec, &ref, err);
     if (st != CAI_OK)
         return st;
-    if (pfound && own && (ps->flags & ~own & 0xF)) {
-        unsigned other = ps->flags & ~own & 0xF;
-        char what[96];
-        cai_split s = CAI_SPLIT_TRAIN;
-
-        while (!(other & (1u << s)))
-            s++;
-        snprintf(what, sizeof(what), "the prompt is also in the %s split, first",
-                 cai_split__name(s));
-        ps->flags |= (uint16_t)own;
-        return record_finding(v, rec, CAI_VK_LEAK, what, ps, err);
-    }
-    ps->flags |= (uint16_t)own;
-    {
-        cai_fp k = {pair.lo, pair.hi};
-        st = cai_fptab__upsert(v->pairs, k, rec->line, fi, &pairs, &pairfound, err);
-    }
+    /* The split bits (1 << split, bits 1 to 3) live on an exact prompt's first record and the
+     * label orientation (bit 0) on an exact pair's first record. */
+    me.prompt = nprompt;
+    me.pair = npair;
+    me.ptag = (uint32_t)(pfp.lo ^ (pfp.lo >> 32));
+    me.qtag = (uint32_t)((pair.lo ^ (pair.lo >> 32)) & ~(uint64_t)CAI_FPREC_FLAGS) | orient;
+    st = cai_fpidx__set(v->fp, ref, &me, err);
     if (st != CAI_OK)
         return st;
-    if (!pairfound)
-        pairs->flags = (uint16_t)orient;
-    if (pairfound) {
-        if (rec->labelled && (pairs->flags & 1) != orient)
+
+    cai_fpidx__find(v->fp, CAI_FPIDX_PROMPT, ref, &pfirst, &npfirst);
+    if (pfirst) {
+        first = cai_fpidx__rec(v->fp, pfirst);
+        if (own && (first->qtag & ~own & 0xE)) {
+            unsigned other = first->qtag & ~own & 0xE;
+            char what[96];
+            cai_split s = CAI_SPLIT_TRAIN;
+
+            while (!(other & (1u << s)))
+                s++;
+            snprintf(what, sizeof(what), "the prompt is also in the %s split, first",
+                     cai_split__name(s));
+            first->qtag |= own;
+            return record_finding(v, rec, CAI_VK_LEAK, what, pfirst, err);
+        }
+        first->qtag |= own;
+    } else {
+        cai_fpidx__rec(v->fp, ref)->qtag |= own;
+        st = cai_fpidx__add(v->fp, CAI_FPIDX_PROMPT, ref, err);
+        if (st != CAI_OK)
+            return st;
+    }
+    cai_fpidx__find(v->fp, CAI_FPIDX_PAIR, ref, &pairfirst, &npairfirst);
+    if (pairfirst) {
+        if (rec->labelled && (cai_fpidx__rec(v->fp, pairfirst)->qtag & 1) != orient)
             return record_finding(v, rec, CAI_VK_CONFLICT,
-                                  "the same pair with the opposite label is", pairs, err);
-        return record_finding(v, rec, CAI_VK_DUP_PAIR, "the same pair is also", pairs, err);
+                                  "the same pair with the opposite label is", pairfirst, err);
+        return record_finding(v, rec, CAI_VK_DUP_PAIR, "the same pair is also", pairfirst, err);
     }
-    /* pfound: the slot pointer may move on insert, so copy what the message needs first. */
-    {
-        cai_fpslot first = *ps;
-        cai_fp nk = {npair, 0};
-        st = cai_fptab__upsert(v->near_pairs, nk, rec->line, fi, &npairs, &npairfound, err);
-        if (st != CAI_OK)
-            return st;
-        if (npairfound)
-            return record_finding(v, rec, CAI_VK_NEAR_DUP_PAIR,
-                                  "after whitespace and case normalisation, the same pair is",
-                                  npairs, err);
-        nk.lo = nprompt;
-        st = cai_fptab__upsert(v->near_prompts, nk, rec->line, fi, &nps, &npfound, err);
-        if (st != CAI_OK)
-            return st;
-        if (pfound)
-            return record_finding(v, rec, CAI_VK_DUP_PROMPT, "the same prompt is also", &first,
-                                  err);
-        if (npfound)
-            return record_finding(v, rec, CAI_VK_NEAR_DUP_PROMPT,
-                                  "after whitespace and case normalisation, the same prompt is",
-                                  nps, err);
-    }
+    st = cai_fpidx__add(v->fp, CAI_FPIDX_PAIR, ref, err);
+    if (st != CAI_OK)
+        return st;
+    if (npairfirst)
+        return record_finding(v, rec, CAI_VK_NEAR_DUP_PAIR,
+                              "after whitespace and case normalisation, the same pair is",
+                              npairfirst, err);
+    if (pfirst)
+        return record_finding(v, rec, CAI_VK_DUP_PROMPT, "the same prompt is also", pfirst, err);
+    if (npfirst)
+        return record_finding(v, rec, CAI_VK_NEAR_DUP_PROMPT,
+                              "after whitespace and case normalisation, the same prompt is",
+                              npfirst, err);
     return CAI_OK;
 }
 
@@ -310,8 +346,7 @@ static int cmp_finding(const void *a, const void *b)
 
 static size_t peak_bytes(const vstate *v)
 {
-    return cai_fptab__bytes(v->prompts) + cai_fptab__bytes(v->pairs) +
-           cai_fptab__bytes(v->near_prompts) + cai_fptab__bytes(v->near_pairs);
+    return cai_fpidx__bytes(v->fp) + v->cap_bases * sizeof(*v->bases);
 }
 
 static void vstate_dispose(vstate *v)
@@ -319,10 +354,8 @@ static void vstate_dispose(vstate *v)
     size_t i;
 
     cai_sacc__free(v->acc);
-    cai_fptab__free(v->prompts);
-    cai_fptab__free(v->pairs);
-    cai_fptab__free(v->near_prompts);
-    cai_fptab__free(v->near_pairs);
+    cai_fpidx__free(v->fp);
+    free(v->bases);
     for (i = 0; i < v->n_paths; i++)
         free(v->paths[i]);
     free(v->paths);
@@ -366,13 +399,7 @@ cai_status cai_validate(cai_report **out,
     v.r = r;
     st = cai_sacc__create(&v.acc, 0, err);
     if (st == CAI_OK)
-        st = cai_fptab__create(&v.prompts, 1, err);
-    if (st == CAI_OK)
-        st = cai_fptab__create(&v.pairs, 1, err);
-    if (st == CAI_OK)
-        st = cai_fptab__create(&v.near_prompts, 0, err);
-    if (st == CAI_OK)
-        st = cai_fptab__create(&v.near_pairs, 0, err);
+        st = cai_fpidx__create(&v.fp, err);
     if (st == CAI_OK) {
         so.format = r->o.format;
         so.integrity = 1;

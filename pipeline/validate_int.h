@@ -195,30 +195,43 @@ int cai_fp__seq(const cai_vseq *q, char **buf, size_t *cap, cai_fp *exact, uint6
 /* Mixes fingerprints into one (order-sensitive). */
 cai_fp cai_fp__mix(cai_fp a, cai_fp b);
 
-/* Where a fingerprint was first seen, and free bits for the caller. */
-typedef struct cai_fpslot {
-    uint64_t lo;
-    uint32_t line; /* 0 = empty slot; lines over 2^32-1 are stored as 2^32-1 */
-    uint16_t file;
-    uint16_t flags;
-} cai_fpslot;
+/*
+ * What the duplicate and leakage checks remember of the record on one line (24 bytes): its
+ * normalised prompt and pair hashes (both 0 for a line without a record), a 32-bit tag of the
+ * exact prompt, and a 28-bit tag of the exact pair in qtag's high bits above 4 caller bits.
+ */
+typedef struct cai_fprec {
+    uint64_t prompt, pair;
+    uint32_t ptag, qtag;
+} cai_fprec;
 
-typedef struct cai_fptab cai_fptab;
+#define CAI_FPREC_FLAGS 0xFu
 
-/* wide: keys are 128-bit (lo and hi), else 64-bit (lo only). */
-cai_status cai_fptab__create(cai_fptab **out, int wide, cai_error *err);
-/* Finds key, or inserts it with line/file and flags 0. *slot is valid until the next insert.
- * Returns CAI_OK and sets *found; CAI_ENOMEM when the table cannot grow. */
-cai_status cai_fptab__upsert(cai_fptab *t,
-                             cai_fp key,
-                             uint64_t line,
-                             size_t file,
-                             cai_fpslot **slot,
-                             int *found,
-                             cai_error *err);
-size_t cai_fptab__count(const cai_fptab *t);
-size_t cai_fptab__bytes(const cai_fptab *t);
-void cai_fptab__free(cai_fptab *t);
+/*
+ * Records by line number (1-based, counted across all files, at most 2^32 - 1), and two indexes
+ * of them: CAI_FPIDX_PROMPT groups records by normalised prompt, CAI_FPIDX_PAIR by normalised
+ * pair. An index holds the records the caller adds, typically one per distinct exact text.
+ */
+typedef struct cai_fpidx cai_fpidx;
+
+#define CAI_FPIDX_PROMPT 0
+#define CAI_FPIDX_PAIR   1
+
+cai_status cai_fpidx__create(cai_fpidx **out, cai_error *err);
+/* Stores the record of line ref. CAI_ENOMEM. */
+cai_status cai_fpidx__set(cai_fpidx *x, uint32_t ref, const cai_fprec *rec, cai_error *err);
+/* The record of line ref (valid until the next set), or NULL when none was set near it. */
+cai_fprec *cai_fpidx__rec(cai_fpidx *x, uint32_t ref);
+/* Looks the record of line ref (set, not necessarily added) up in one index: *near is the
+ * first added line with the same normalised key, *exact the added line with the same key and
+ * exact tag; 0 when there is none. */
+void cai_fpidx__find(cai_fpidx *x, int which, uint32_t ref, uint32_t *exact, uint32_t *near);
+/* Adds line ref (already set) to one index. CAI_ENOMEM. */
+cai_status cai_fpidx__add(cai_fpidx *x, int which, uint32_t ref, cai_error *err);
+size_t cai_fpidx__count(const cai_fpidx *x, int which);
+/* Bytes allocated: the records' chunks and both indexes. */
+size_t cai_fpidx__bytes(const cai_fpidx *x);
+void cai_fpidx__free(cai_fpidx *x);
 
 /* ---- statistics accumulator (stats.c) --------------------------------------------------- */
 

@@ -5,6 +5,7 @@
 #include "error_int.h"
 #include "util_int.h"
 #include "jsonraw_int.h"
+#include "recfmt_int.h"
 #include "cai/writer.h"
 
 #include <ctype.h>
@@ -188,19 +189,6 @@ static void plan_free(plan *p)
     free(p->f);
 }
 
-static char *join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir);
-    char *s;
-
-    while (n > 1 && dir[n - 1] == '/')
-        n--;
-    s = malloc(n + strlen(name) + 2);
-    if (s)
-        sprintf(s, "%.*s/%s", (int)n, dir, name);
-    return s;
-}
-
 static int ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), m = strlen(suffix);
@@ -255,7 +243,7 @@ static cai_split split_of_name(const char *name)
 /* Relative paths of *.jsonl[.gz] files under dir (hidden entries skipped), sorted. */
 static cai_status walk(const char *root, const char *rel, int depth, strlist *out, cai_error *err)
 {
-    char *dirpath = rel[0] ? join(root, rel) : strdup(root);
+    char *dirpath = rel[0] ? cai__path_join(root, rel) : strdup(root);
     DIR *d;
     struct dirent *e;
     cai_status st = CAI_OK;
@@ -274,8 +262,8 @@ static cai_status walk(const char *root, const char *rel, int depth, strlist *ou
 
         if (e->d_name[0] == '.')
             continue;
-        sub = rel[0] ? join(rel, e->d_name) : strdup(e->d_name);
-        full = sub ? join(root, sub) : NULL;
+        sub = rel[0] ? cai__path_join(rel, e->d_name) : strdup(e->d_name);
+        full = sub ? cai__path_join(root, sub) : NULL;
         if (!sub || !full) {
             st = cai_error__set(err, CAI_ENOMEM, "out of memory");
         } else if (stat(full, &sb) != 0) {
@@ -411,19 +399,6 @@ get_string(scan *s, const cJSON *o, const char *name, const cJSON **out, cai_err
     return CAI_OK;
 }
 
-static int parse_role(const char *r, cai_role *out)
-{
-    if (strcmp(r, "user") == 0)
-        *out = CAI_ROLE_USER;
-    else if (strcmp(r, "assistant") == 0)
-        *out = CAI_ROLE_ASSISTANT;
-    else if (strcmp(r, "system") == 0)
-        *out = CAI_ROLE_SYSTEM;
-    else
-        return -1;
-    return 0;
-}
-
 /* A message list into turns: [{"role": ..., "content": "..."}, ...]. */
 static cai_status get_messages(scan *s, const cJSON *list, const char *name, cai_error *err)
 {
@@ -442,7 +417,7 @@ static cai_status get_messages(scan *s, const cJSON *list, const char *name, cai
         if (!cJSON_IsString(role))
             STRUCT_ERR(s, err, CAI_VK_SCHEMA, "%s[%d].role is %s", name, i,
                        role ? type_name(role) : "missing");
-        if (parse_role(role->valuestring, &r) != 0)
+        if (cai_recfmt__role(role->valuestring, &r) != 0)
             STRUCT_ERR(s, err, CAI_VK_ROLES, "%s[%d]: unknown role \"%.40s\"", name, i,
                        role->valuestring);
         if (!cJSON_IsString(content))
@@ -508,23 +483,13 @@ static cai_status get_response_list(scan *s, const cJSON *o, const char *name, c
 
 /* ---- per-format readers ----------------------------------------------------------------- */
 
+/* The reader's rule (recfmt.c), so that cai run and cai validate read a line as one format. */
 static cai_format detect(const cJSON *o)
 {
-    const cJSON *prompt = cJSON_GetObjectItemCaseSensitive(o, "prompt");
-    const cJSON *chosen = cJSON_GetObjectItemCaseSensitive(o, "chosen");
+    cai_recfmt_keys k;
 
-    if (chosen && cJSON_GetObjectItemCaseSensitive(o, "rejected")) {
-        if (!prompt)
-            return CAI_FORMAT_HH;
-        return cJSON_IsArray(chosen) || cJSON_IsArray(prompt) ? CAI_FORMAT_CONVERSATIONAL
-                                                              : CAI_FORMAT_TRL;
-    }
-    if (cJSON_GetObjectItemCaseSensitive(o, "response_a") ||
-        cJSON_GetObjectItemCaseSensitive(o, "response_b"))
-        return CAI_FORMAT_PAIRS;
-    if (cJSON_GetObjectItemCaseSensitive(o, "responses"))
-        return CAI_FORMAT_CANDIDATES;
-    return CAI_FORMAT_AUTO;
+    cai_recfmt__keys(o, &k);
+    return cai_recfmt__detect(&k);
 }
 
 static const char *turn_role_name(cai_role r)
@@ -1260,7 +1225,7 @@ static cai_status manifest_entry(const char *dir,
                            path->valuestring);
     if (strlist_add(listed, rel) != 0)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
-    full = join(dir, rel);
+    full = cai__path_join(dir, rel);
     if (!full)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
     if (stat(full, &sb) != 0 || !S_ISREG(sb.st_mode)) {
@@ -1301,7 +1266,7 @@ static cai_status manifest_entry(const char *dir,
 static cai_status
 plan_dir(const char *dir, plan *p, const cai_vscan_opts *o, const cai_vsink *sink, cai_error *err)
 {
-    char *mpath = join(dir, "manifest.json"), *text = NULL;
+    char *mpath = cai__path_join(dir, "manifest.json"), *text = NULL;
     cJSON *m = NULL;
     strlist found = {0}, listed = {0};
     int have_manifest = 0, known;
@@ -1355,7 +1320,7 @@ plan_dir(const char *dir, plan *p, const cai_vscan_opts *o, const cai_vsink *sin
         if (have_manifest && listed.n > 0 &&
             bsearch(&found.s[i], listed.s, listed.n, sizeof(*listed.s), cmp_str))
             continue;
-        full = join(dir, found.s[i]);
+        full = cai__path_join(dir, found.s[i]);
         if (!full) {
             st = cai_error__set(err, CAI_ENOMEM, "out of memory");
             goto out;
@@ -1421,13 +1386,10 @@ static cai_status check_integrity(scan *s, const plan_file *pf, cai_error *err)
 uint64_t cai_vseq__chars(const cai_vseq *q)
 {
     uint64_t n = 0;
-    size_t i, j;
+    size_t i;
 
-    for (i = 0; i < q->n; i++) {
-        const unsigned char *p = (const unsigned char *)q->t[i].s;
-        for (j = 0; j < q->t[i].len; j++)
-            n += (p[j] & 0xC0) != 0x80; /* count lead bytes, not continuation bytes */
-    }
+    for (i = 0; i < q->n; i++)
+        n += cai_utf8__chars(q->t[i].s, q->t[i].len);
     return n;
 }
 

@@ -14,85 +14,12 @@
 
 /* ---------------------------------------------------------------- buffers */
 
-int cai_wire__reserve(cai_wbuf *b, size_t extra)
+static int put_s(cai_buf *b, const char *s)
 {
-    size_t need = b->len + extra + 1, cap;
-    char *p;
-
-    if (need < b->len)
-        return -1;
-    if (need <= b->cap)
-        return 0;
-    cap = b->cap ? b->cap : 256;
-    while (cap < need) {
-        if (cap > SIZE_MAX / 2)
-            return -1;
-        cap *= 2;
-    }
-    p = realloc(b->data, cap);
-    if (!p)
-        return -1;
-    b->data = p;
-    b->cap = cap;
-    return 0;
+    return cai_buf__append(b, s, strlen(s));
 }
 
-int cai_wire__put(cai_wbuf *b, const char *s, size_t n)
-{
-    if (cai_wire__reserve(b, n) != 0)
-        return -1;
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return 0;
-}
-
-static int put_s(cai_wbuf *b, const char *s)
-{
-    return cai_wire__put(b, s, strlen(s));
-}
-
-void cai_wire__buf_dispose(cai_wbuf *b)
-{
-    if (!b)
-        return;
-    free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
-}
-
-/* Length of the valid UTF-8 sequence starting at p (n bytes left, p[0] >= 0x80), or 0. */
-static size_t utf8_seq(const unsigned char *p, size_t n)
-{
-    unsigned char c = p[0];
-    size_t len, i;
-    unsigned char lo = 0x80, hi = 0xBF;
-
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F; /* no UTF-16 surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F; /* nothing above U+10FFFF */
-    } else
-        return 0;
-    if (n < len || p[1] < lo || p[1] > hi)
-        return 0;
-    for (i = 2; i < len; i++)
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-    return len;
-}
-
-int cai_wire__put_json_str(cai_wbuf *b, const char *s, size_t n)
+int cai_wire__put_json_str(cai_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
@@ -100,7 +27,7 @@ int cai_wire__put_json_str(cai_wbuf *b, const char *s, size_t n)
 
     /* Worst case: every byte becomes \ufffd (6 bytes); reserving it once keeps the loop free
      * of checks. The buffer is reused, so the slack costs nothing after the first body. */
-    if (n > (SIZE_MAX - 3) / 6 || cai_wire__reserve(b, n * 6 + 2) != 0)
+    if (n > (SIZE_MAX - 3) / 6 || cai_buf__reserve(b, n * 6 + 2) != 0)
         return -1;
     o = b->data + b->len;
     *o++ = '"';
@@ -116,7 +43,7 @@ int cai_wire__put_json_str(cai_wbuf *b, const char *s, size_t n)
             continue;
         }
         if (*p >= 0x80) {
-            k = utf8_seq(p, (size_t)(end - p));
+            k = cai_utf8__decode(p, (size_t)(end - p), NULL);
             if (k) {
                 memcpy(o, p, k);
                 o += k;
@@ -169,7 +96,7 @@ int cai_wire__put_json_str(cai_wbuf *b, const char *s, size_t n)
 
 /* ---------------------------------------------------------------- request bodies */
 
-static char *dup_buf(cai_wbuf *b)
+static char *dup_buf(cai_buf *b)
 {
     char *s = b->data;
 
@@ -180,7 +107,7 @@ static char *dup_buf(cai_wbuf *b)
 
 cai_status cai_wire__init(cai_wire *w, const cai_wire_params *p, cai_error *err)
 {
-    cai_wbuf head = {0}, tail = {0};
+    cai_buf head = {0}, tail = {0};
     char num[32], temp[32];
     int bad = 0;
 
@@ -231,12 +158,12 @@ cai_status cai_wire__init(cai_wire *w, const cai_wire_params *p, cai_error *err)
         bad |= put_s(&tail, "]}");
         break;
     case CAI_BACKEND_BUILTIN:
-        cai_wire__buf_dispose(&head);
+        cai_buf__dispose(&head);
         return cai_error__set(err, CAI_EINVAL, "judge: the builtin backend sends nothing");
     }
     if (bad) {
-        cai_wire__buf_dispose(&head);
-        cai_wire__buf_dispose(&tail);
+        cai_buf__dispose(&head);
+        cai_buf__dispose(&tail);
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
     }
     w->head = dup_buf(&head);
@@ -285,17 +212,17 @@ void cai_wire__dispose(cai_wire *w)
     w->head = w->tail = NULL;
 }
 
-static int put_msg(cai_wbuf *b, const char *role, const char *content, size_t n, int comma)
+static int put_msg(cai_buf *b, const char *role, const char *content, size_t n, int comma)
 {
     int bad = 0;
 
     if (comma)
-        bad |= cai_wire__put(b, ",", 1);
+        bad |= cai_buf__append(b, ",", 1);
     bad |= put_s(b, "{\"role\":\"");
     bad |= put_s(b, role);
     bad |= put_s(b, "\",\"content\":");
     bad |= cai_wire__put_json_str(b, content, n);
-    bad |= cai_wire__put(b, "}", 1);
+    bad |= cai_buf__append(b, "}", 1);
     return bad;
 }
 
@@ -304,7 +231,7 @@ static int put_msg(cai_wbuf *b, const char *role, const char *content, size_t n,
  * by every pair (pr->shared_len bytes: the solved examples) marked as a cache breakpoint, then
  * the pair's own part. The text the model reads is the same bytes as one block.
  */
-static int put_cached_user(cai_wbuf *b, const cai_prompt *pr)
+static int put_cached_user(cai_buf *b, const cai_prompt *pr)
 {
     size_t n = strlen(pr->user);
     int bad = 0;
@@ -318,9 +245,9 @@ static int put_cached_user(cai_wbuf *b, const cai_prompt *pr)
 }
 
 /* The completion prompt: raw when the template gave one, else the chat parts joined. */
-static int put_raw(cai_wbuf *b, const cai_prompt *pr)
+static int put_raw(cai_buf *b, const cai_prompt *pr)
 {
-    cai_wbuf tmp = {0};
+    cai_buf tmp = {0};
     int bad = 0;
 
     if (pr->raw)
@@ -336,12 +263,12 @@ static int put_raw(cai_wbuf *b, const cai_prompt *pr)
     }
     if (!bad)
         bad |= cai_wire__put_json_str(b, tmp.data, tmp.len);
-    cai_wire__buf_dispose(&tmp);
+    cai_buf__dispose(&tmp);
     return bad;
 }
 
 cai_status
-cai_wire__build(const cai_wire *w, cai_wbuf *b, const cai_prompt *pr, long sample, cai_error *err)
+cai_wire__build(const cai_wire *w, cai_buf *b, const cai_prompt *pr, long sample, cai_error *err)
 {
     int bad = 0;
     char num[32];
@@ -387,7 +314,7 @@ cai_wire__build(const cai_wire *w, cai_wbuf *b, const cai_prompt *pr, long sampl
             snprintf(num, sizeof(num), ",\"seed\":%ld", sample);
             bad |= put_s(b, num);
         }
-        bad |= cai_wire__put(b, "}", 1);
+        bad |= cai_buf__append(b, "}", 1);
     }
     if (bad)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
@@ -721,7 +648,7 @@ char *cai_wire__error_message(const char *body, size_t len, const char *secret)
 {
     cJSON *root = cJSON_ParseWithLength(body, len);
     const cJSON *e, *msg = NULL, *type = NULL;
-    cai_wbuf b = {0};
+    cai_buf b = {0};
     char *red, *r, *w;
     size_t n;
     int bad = 0;
@@ -747,17 +674,17 @@ char *cai_wire__error_message(const char *body, size_t len, const char *secret)
         }
         bad |= put_s(&b, msg->valuestring);
     } else if (len > 0)
-        bad |= cai_wire__put(&b, body, len);
+        bad |= cai_buf__append(&b, body, len);
     else
         bad |= put_s(&b, "(empty body)");
     cJSON_Delete(root);
     if (bad) {
-        cai_wire__buf_dispose(&b);
+        cai_buf__dispose(&b);
         return NULL;
     }
     /* Redact first: cutting first could leave a prefix of the key behind. */
     red = cai_wire__redact(b.data, b.len, secret);
-    cai_wire__buf_dispose(&b);
+    cai_buf__dispose(&b);
     if (!red)
         return NULL;
     /* One line of printable text, white space runs collapsed. */

@@ -4,26 +4,19 @@
 #define CAI_WIRE_INT_H
 
 #include "cai/judge.h"
+#include "util_int.h"
 
 /*
  * Everything here is pure: no curl, no I/O, no clock. The engine (engine.c) owns transfers and
  * time; this file only turns prompts into bytes and bytes into facts.
  */
 
-/* A growable byte buffer; data is NUL-terminated whenever len > 0 or data != NULL. */
-typedef struct cai_wbuf {
-    char *data;
-    size_t len;
-    size_t cap;
-} cai_wbuf;
+/* Request and reply bodies are the util layer's byte buffer (cai_buf, util_int.h). */
 
-/* Makes room for extra more bytes (plus a NUL). Returns 0, or -1 when out of memory. */
-int cai_wire__reserve(cai_wbuf *b, size_t extra);
-int cai_wire__put(cai_wbuf *b, const char *s, size_t n);
 /* Appends s as a quoted JSON string: ", \ and control characters escaped, valid UTF-8 copied
- * as is, each byte of an invalid UTF-8 sequence replaced by \ufffd. */
-int cai_wire__put_json_str(cai_wbuf *b, const char *s, size_t n);
-void cai_wire__buf_dispose(cai_wbuf *b);
+ * as is, each byte of an invalid UTF-8 sequence replaced by \ufffd. 0, or -1 when out of
+ * memory. */
+int cai_wire__put_json_str(cai_buf *b, const char *s, size_t n);
 
 /* Resolved request settings (the engine applies the defaults of cai_judge_opts first). */
 typedef struct cai_wire_params {
@@ -67,7 +60,7 @@ void cai_wire__dispose(cai_wire *w);
  * lacks the text this backend needs).
  */
 cai_status
-cai_wire__build(const cai_wire *w, cai_wbuf *b, const cai_prompt *pr, long sample, cai_error *err);
+cai_wire__build(const cai_wire *w, cai_buf *b, const cai_prompt *pr, long sample, cai_error *err);
 
 #define CAI_WIRE_MAX_TOP 32
 

@@ -18,23 +18,25 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: cai-fake-judge [--port N] [--latency-ms N] [--fault-rate F]\n"
-               "                      [--fault-mask LIST] [--seed N] [--retry-after S]\n"
-               "                      [--log FILE] [--always FAULT] [--port-file FILE]\n"
-               "                      [--judge consistent|hash|coin|first]\n"
-               "                      [--generate off|all|auto] [--words MIN-MAX]\n"
-               "                      [--batch-polls N] [--batch-expire N] [--batch-fail-every N]\n"
-               "                      [--model-id ID]\n"
-               "Serves the fake judge on 127.0.0.1 until SIGTERM/SIGINT, then prints a JSON\n"
-               "summary line. FAULT: 429 500 503 hang reset bad_json no_logprobs no_verdict\n"
-               "401_echo; LIST: comma-separated FAULTs or a number (bit mask).\n"
-               "--generate: answer with generated text (all requests, or auto: those that are\n"
-               "not judge prompts); --words: length range of generated texts (default 8-24).\n"
-               "Batch APIs (OpenAI /v1/files + /v1/batches, Anthropic /v1/messages/batches): a\n"
-               "batch ends after --batch-polls status requests (default 3); the next N batches\n"
-               "expire half done (--batch-expire); requests whose custom_id hashes to 0 mod N\n"
-               "fail once (--batch-fail-every).\n"
-               "--model-id: the model GET /v1/models lists (default fake-judge).\n");
+    fprintf(f,
+            "usage: cai-fake-judge [--port N] [--latency-ms N] [--fault-rate F]\n"
+            "                      [--fault-mask LIST] [--seed N] [--retry-after S]\n"
+            "                      [--log FILE] [--always FAULT] [--port-file FILE]\n"
+            "                      [--judge consistent|hash|coin|first]\n"
+            "                      [--generate off|all|auto] [--words MIN-MAX] [--max-choices N]\n"
+            "                      [--batch-polls N] [--batch-expire N] [--batch-fail-every N]\n"
+            "                      [--model-id ID]\n"
+            "Serves the fake judge on 127.0.0.1 until SIGTERM/SIGINT, then prints a JSON\n"
+            "summary line. FAULT: 429 500 503 hang reset bad_json no_logprobs no_verdict\n"
+            "401_echo; LIST: comma-separated FAULTs or a number (bit mask).\n"
+            "--generate: answer with generated text (all requests, or auto: those that are\n"
+            "not judge prompts); --words: length range of generated texts (default 8-24);\n"
+            "--max-choices: at most N choices per reply whatever \"n\" asks (0: honour n).\n"
+            "Batch APIs (OpenAI /v1/files + /v1/batches, Anthropic /v1/messages/batches): a\n"
+            "batch ends after --batch-polls status requests (default 3); the next N batches\n"
+            "expire half done (--batch-expire); requests whose custom_id hashes to 0 mod N\n"
+            "fail once (--batch-fail-every).\n"
+            "--model-id: the model GET /v1/models lists (default fake-judge).\n");
 }
 
 static int parse_u64(const char *s, unsigned long long max, unsigned long long *out)
@@ -113,6 +115,7 @@ int main(int argc, char **argv)
                                           {"judge", required_argument, NULL, 'J'},
                                           {"generate", required_argument, NULL, 'G'},
                                           {"words", required_argument, NULL, 'W'},
+                                          {"max-choices", required_argument, NULL, 'X'},
                                           {"batch-polls", required_argument, NULL, 'B'},
                                           {"batch-expire", required_argument, NULL, 'E'},
                                           {"batch-fail-every", required_argument, NULL, 'F'},
@@ -124,7 +127,7 @@ int main(int argc, char **argv)
     unsigned long long v;
     int c, always = FAKE_OK;
     fake_gen_mode gen = FAKE_GEN_OFF;
-    unsigned long long wmin = 0, wmax = 0;
+    unsigned long long wmin = 0, wmax = 0, max_choices = 0;
     unsigned long long bpolls = 3, bexpire = 0, bfail = 0;
     char *end;
     fake_llm *srv;
@@ -201,6 +204,10 @@ int main(int argc, char **argv)
                 goto bad;
             break;
         }
+        case 'X':
+            if (parse_u64(optarg, 128, &max_choices) != 0)
+                goto bad;
+            break;
         case 'B':
             if (parse_u64(optarg, 1000000, &bpolls) != 0 || bpolls == 0)
                 goto bad;
@@ -244,6 +251,7 @@ int main(int argc, char **argv)
     }
     fake_llm_set_always(srv, (fake_fault)always);
     fake_llm_set_generate(srv, gen, (unsigned)wmin, (unsigned)wmax);
+    fake_llm_set_gen_max_n(srv, (unsigned)max_choices);
     fake_llm_batch_set_polls(srv, (unsigned)bpolls);
     fake_llm_batch_expire_next(srv, (unsigned)bexpire);
     fake_llm_batch_fail_every(srv, (unsigned)bfail);

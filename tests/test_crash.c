@@ -308,6 +308,172 @@ START_TEST(crash_sigkill_at_the_mth_request_keeps_every_answer_read_before_it)
 }
 END_TEST
 
+/* ---- the generation stages: cai sample and cai revise ---------------------------------------- */
+
+#define GEN_ITEMS 24
+
+/* The stage's input (written once into dir) and its command line; _i: 0 sample, 1 revise. */
+static pid_t spawn_gen_gated(fake_llm *srv, int stage, const char *out, int gate)
+{
+    char *input = tu_strdupf("%s/gen-input.jsonl", dir);
+    char *constitution = tu_strdupf("%s/constitution/hhh.json", tu_source_dir());
+    pid_t pid;
+
+    if (access(input, R_OK) != 0) {
+        char line[160], *all = tu_strdupf("%s", "");
+        unsigned i;
+
+        for (i = 0; i < GEN_ITEMS; i++) {
+            char *next;
+
+            snprintf(line, sizeof(line),
+                     "{\"id\":\"q%u\",\"prompt\":\"\\n\\nHuman: Question %u?\\n\\nAssistant:\","
+                     "\"response\":\" Answer %u.\"}\n",
+                     i, i, i);
+            next = tu_strdupf("%s%s", all, line);
+            free(all);
+            all = next;
+        }
+        ck_assert_int_eq(tu_write_file(input, all, strlen(all)), 0);
+        free(all);
+    }
+    pid = fork();
+    if (pid == 0) {
+        int null = open("/dev/null", 1);
+        char c;
+
+        if (gate >= 0 && read(gate, &c, 1) != 1)
+            _exit(126);
+        dup2(null, 1);
+        dup2(null, 2);
+        setenv("OPENAI_API_KEY", "test-key", 1);
+        if (stage == 0)
+            execl(tu_cai_binary(), "cai", "sample", "-i", input, "-o", out, "--base-url",
+                  fake_llm_url(srv), "-m", "pol", "--n", "3", "--seed", "5", "--concurrency", "4",
+                  "--quiet", (char *)NULL);
+        else
+            execl(tu_cai_binary(), "cai", "revise", "-i", input, "-o", out, "-c", constitution,
+                  "--base-url", fake_llm_url(srv), "-m", "pol", "--rounds", "2", "--concurrency",
+                  "4", "--quiet", (char *)NULL);
+        _exit(127);
+    }
+    free(input);
+    free(constitution);
+    return pid;
+}
+
+static char *read_gen_outputs(int stage, const char *out)
+{
+    static const char *const names[2][4] = {
+        {"candidates.jsonl.gz", "short.jsonl.gz", "failed.jsonl.gz", "manifest.json"},
+        {"sft.jsonl.gz", "sft_messages.jsonl.gz", "pairs.jsonl.gz", "manifest.json"}};
+    char *all = tu_strdupf("%s", "");
+    size_t i;
+
+    for (i = 0; i < 4; i++) {
+        char *f = tu_read_in(out, names[stage][i]);
+        char *next;
+
+        ck_assert_msg(f != NULL, "%s/%s missing", out, names[stage][i]);
+        next = tu_strdupf("%s\n--\n%s", all, f);
+        free(all);
+        free(f);
+        all = next;
+    }
+    return all;
+}
+
+/*
+ * Killed with SIGKILL at the m-th request twice, then rerun: the same bytes as an uninterrupted
+ * run, and the server saw each distinct request once plus at most the requests in flight at each
+ * kill (4): what the journal holds is never asked again.
+ */
+START_TEST(crash_gen_stage_killed_resumes_with_identical_bytes_and_no_reasks)
+{
+    const int stage = _i;
+    static const size_t at[] = {9, 7};
+    const size_t nkills = sizeof(at) / sizeof(at[0]);
+    fake_llm_opts fo = FAKE_LLM_OPTS_INIT;
+    fake_llm *srv;
+    char *ref = tu_strdupf("%s/gref%d", dir, stage), *out = tu_strdupf("%s/gcrash%d", dir, stage);
+    char *a, *b;
+    size_t total, i;
+    int rc;
+
+    fo.latency_ms = 2;
+    srv = fake_llm_start(&fo);
+    ck_assert_ptr_nonnull(srv);
+    fake_llm_set_generate(srv, FAKE_GEN_ALL, 0, 0);
+    rc = wait_exit(spawn_gen_gated(srv, stage, ref, -1));
+    ck_assert_int_eq(rc, 0);
+    total = fake_llm_successes(srv);
+    /* sample: one request with n per prompt; revise: a critique and a revision per round */
+    ck_assert_uint_eq(total, stage == 0 ? GEN_ITEMS : GEN_ITEMS * 4);
+    fake_llm_stop(srv);
+
+    srv = fake_llm_start(&fo);
+    ck_assert_ptr_nonnull(srv);
+    fake_llm_set_generate(srv, FAKE_GEN_ALL, 0, 0);
+    for (i = 0; i < nkills; i++) {
+        int gate[2];
+        pid_t pid;
+
+        ck_assert_int_eq(pipe(gate), 0);
+        pid = spawn_gen_gated(srv, stage, out, gate[0]);
+        ck_assert_int_gt(pid, 0);
+        close(gate[0]);
+        fake_llm_kill_on_request(srv, pid, at[i]);
+        ck_assert_int_eq(write(gate[1], "g", 1), 1);
+        close(gate[1]);
+        rc = wait_exit(pid);
+        ck_assert_int_eq(rc, 128 + SIGKILL);
+    }
+    rc = wait_exit(spawn_gen_gated(srv, stage, out, -1));
+    ck_assert_int_eq(rc, 0);
+    ck_assert_msg(fake_llm_duplicate_successes(srv) <= nkills * 4,
+                  "stage %d: %zu requests asked again, want <= %zu", stage,
+                  fake_llm_duplicate_successes(srv), nkills * 4);
+    ck_assert_uint_eq(fake_llm_successes(srv) - fake_llm_duplicate_successes(srv), total);
+    fake_llm_stop(srv);
+    a = read_gen_outputs(stage, ref);
+    b = read_gen_outputs(stage, out);
+    ck_assert_str_eq(a, b);
+    free(a);
+    free(b);
+    free(ref);
+    free(out);
+}
+END_TEST
+
+/* A server that ignores "n" (one choice per reply): cai sample asks again for the rest, so each
+ * prompt still gets its 3 responses, in 3 requests. */
+START_TEST(crash_sample_asks_again_when_the_server_ignores_n)
+{
+    fake_llm_opts fo = FAKE_LLM_OPTS_INIT;
+    fake_llm *srv = fake_llm_start(&fo);
+    char *out = tu_strdupf("%s/ignore-n", dir), *cand, *p;
+    size_t records = 0;
+    int rc;
+
+    ck_assert_ptr_nonnull(srv);
+    fake_llm_set_generate(srv, FAKE_GEN_ALL, 0, 0);
+    fake_llm_set_gen_max_n(srv, 1);
+    rc = wait_exit(spawn_gen_gated(srv, 0, out, -1));
+    ck_assert_int_eq(rc, 0);
+    ck_assert_uint_eq(fake_llm_successes(srv), GEN_ITEMS * 3);
+    fake_llm_stop(srv);
+    cand = tu_read_in(out, "candidates.jsonl.gz");
+    ck_assert_ptr_nonnull(cand);
+    for (p = cand; (p = strstr(p, "\"samples\":[")) != NULL; p++) {
+        ck_assert_msg(strstr(p, "{\"index\":2,") != NULL, "a record without 3 samples");
+        records++;
+    }
+    ck_assert_uint_eq(records, GEN_ITEMS);
+    free(cand);
+    free(out);
+}
+END_TEST
+
 START_TEST(crash_sigint_exits_130_and_the_rerun_finishes)
 {
     fake_llm_opts fo = FAKE_LLM_OPTS_INIT;
@@ -349,6 +515,9 @@ Suite *crash_suite(void)
     tcase_add_loop_test(tc, crash_sigkill_at_the_mth_request_keeps_every_answer_read_before_it, 0,
                         2); /* concurrency 1, CONC */
     tcase_add_test(tc, crash_sigint_exits_130_and_the_rerun_finishes);
+    tcase_add_loop_test(tc, crash_gen_stage_killed_resumes_with_identical_bytes_and_no_reasks, 0,
+                        2);
+    tcase_add_test(tc, crash_sample_asks_again_when_the_server_ignores_n);
     suite_add_tcase(s, tc);
     return s;
 }

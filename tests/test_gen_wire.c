@@ -32,13 +32,13 @@ static cai_gen_params params(cai_backend b)
 static char *
 body_of(const cai_gen_params *p, const cai_message *c, size_t n_c, unsigned n, long long seed)
 {
-    cai_wbuf b = {0};
+    cai_buf b = {0};
     cai_error err = {0};
     char *out;
 
     ck_assert_msg(cai_gen_wire__build(&b, p, c, n_c, n, seed, &err) == CAI_OK, "%s", err.msg);
     out = strdup(b.data);
-    cai_wire__buf_dispose(&b);
+    cai_buf__dispose(&b);
     return out;
 }
 
@@ -96,7 +96,7 @@ START_TEST(anthropic_body_has_no_n_no_seed_and_a_system_field)
 {
     static const char *const stops[] = {"STOP"};
     cai_gen_params p = params(CAI_BACKEND_ANTHROPIC);
-    cai_wbuf b = {0};
+    cai_buf b = {0};
     cai_error err = {0};
     char *body;
 
@@ -112,7 +112,7 @@ START_TEST(anthropic_body_has_no_n_no_seed_and_a_system_field)
                            "\"stop_sequences\":[\"STOP\"]}");
     ck_assert_int_eq(cai_gen_wire__build(&b, &p, convo, 4, 2, 1, &err), CAI_EINVAL);
     ck_assert_ptr_nonnull(strstr(err.msg, "one response per request"));
-    cai_wire__buf_dispose(&b);
+    cai_buf__dispose(&b);
     free(body);
 }
 END_TEST
@@ -136,7 +136,7 @@ END_TEST
 START_TEST(conversation_must_end_with_a_user_turn)
 {
     cai_gen_params p = params(CAI_BACKEND_OPENAI);
-    cai_wbuf b = {0};
+    cai_buf b = {0};
     cai_error err = {0};
 
     ck_assert_int_eq(cai_gen_wire__build(&b, &p, convo, 3, 1, -1, &err), CAI_EINVAL);
@@ -144,7 +144,7 @@ START_TEST(conversation_must_end_with_a_user_turn)
     ck_assert_int_eq(cai_gen_wire__build(&b, &p, convo, 4, 0, -1, &err), CAI_EINVAL);
     p.backend = CAI_BACKEND_BUILTIN;
     ck_assert_int_eq(cai_gen_wire__build(&b, &p, convo, 4, 1, -1, &err), CAI_EINVAL);
-    cai_wire__buf_dispose(&b);
+    cai_buf__dispose(&b);
 }
 END_TEST
 

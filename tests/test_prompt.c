@@ -531,7 +531,7 @@ static size_t common_prefix(const char *a, const char *b)
 }
 
 /* The body the openai backend sends for one order of cmp (caller disposes). */
-static void body_of(cai_wbuf *b, cai_backend be, const cai_constitution *c, cai_comparison cmp)
+static void body_of(cai_buf *b, cai_backend be, const cai_constitution *c, cai_comparison cmp)
 {
     cai_wire_params wp = {be, CAI_MODE_CHOICE, "m", 1, 0, 5, 0};
     cai_wire w;
@@ -559,12 +559,12 @@ START_TEST(consecutive_requests_share_a_long_prefix)
                             "Put it in the microwave in its shell."),
                    y = pair("I cannot help with cooking.", "Eggs are eggs.");
     cai_comparison x1 = x;
-    cai_wbuf bx0 = {0}, bx1 = {0}, by0 = {0}, ba = {0};
+    cai_buf bx0 = {0}, bx1 = {0}, by0 = {0}, ba = {0};
     cai_prompt p;
     cai_error err = {0};
     char nonce[CAI_PROMPT_NONCE_SIZE];
     char *shared, *esc, *marked;
-    cai_wbuf tmp = {0};
+    cai_buf tmp = {0};
 
     x.principle = y.principle = x1.principle = pr;
     x1.first = x.second;
@@ -599,11 +599,11 @@ START_TEST(consecutive_requests_share_a_long_prefix)
     free(marked);
     free(esc);
     free(shared);
-    cai_wire__buf_dispose(&tmp);
-    cai_wire__buf_dispose(&bx0);
-    cai_wire__buf_dispose(&bx1);
-    cai_wire__buf_dispose(&by0);
-    cai_wire__buf_dispose(&ba);
+    cai_buf__dispose(&tmp);
+    cai_buf__dispose(&bx0);
+    cai_buf__dispose(&bx1);
+    cai_buf__dispose(&by0);
+    cai_buf__dispose(&ba);
     unload(&l);
 }
 END_TEST
@@ -612,7 +612,7 @@ END_TEST
 START_TEST(no_examples_no_shared_prefix_no_cache_marker)
 {
     cai_comparison x = pair("Boil it.", "Microwave it.");
-    cai_wbuf b = {0};
+    cai_buf b = {0};
     cai_prompt p;
     cai_error err = {0};
 
@@ -621,7 +621,7 @@ START_TEST(no_examples_no_shared_prefix_no_cache_marker)
     cai_prompt_dispose(&p);
     body_of(&b, CAI_BACKEND_ANTHROPIC, NULL, x);
     ck_assert_ptr_null(strstr(b.data, "cache_control"));
-    cai_wire__buf_dispose(&b);
+    cai_buf__dispose(&b);
 }
 END_TEST
 

@@ -745,34 +745,97 @@ START_TEST(validate_report_keeps_examples_counts_the_rest_and_ends_with_a_verdic
 }
 END_TEST
 
-START_TEST(validate_fingerprint_table_finds_every_key)
+/* cai run (the reader) and cai validate (the scanner) read a line as the same format: one rule
+ * (recfmt.c) decides, including for lines whose keys fit two formats. */
+START_TEST(validate_and_reader_agree_on_each_line_format)
 {
-    cai_fptab *t = NULL;
-    cai_fpslot *s;
-    cai_error err = {0};
-    int found;
-    uint64_t i;
+    static const char *const lines[] = {
+        "{\"prompt\":\"p\",\"responses\":[\"a\",\"b\"],\"chosen\":\"a\",\"rejected\":\"b\"}",
+        "{\"prompt\":\"p\",\"response_a\":\"a\",\"response_b\":\"b\",\"chosen\":\"a\","
+        "\"rejected\":\"b\"}",
+        "{\"prompt\":\"p\",\"chosen\":\"a\",\"rejected\":[{\"role\":\"assistant\","
+        "\"content\":\"b\"}]}",
+        "{\"prompt\":\"p\",\"chosen\":\"a\",\"rejected\":\"b\"}",
+        "{\"chosen\":\"\\n\\nHuman: p\\n\\nAssistant: a\",\"rejected\":\"\\n\\nHuman: p\\n\\n"
+        "Assistant: b\"}",
+    };
+    char *dir = tu_mkdtemp("fmt");
+    size_t i;
 
-    ck_assert_int_eq(cai_fptab__create(&t, 1, &err), CAI_OK);
-    for (i = 0; i < 100000; i++) {
-        cai_fp k = {i * 0x9e3779b97f4a7c15ULL, i};
-        ck_assert_int_eq(cai_fptab__upsert(t, k, i + 1, 0, &s, &found, &err), CAI_OK);
-        ck_assert_int_eq(found, 0);
+    for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+        char *path = tu_strdupf("%s/l%zu.jsonl", dir, i), *json;
+        cai_validate_opts o = CAI_VALIDATE_OPTS_INIT;
+        cai_reader *rd = NULL;
+        const cai_record *rec;
+        cai_error err = {0};
+        cai_report *r;
+        cJSON *j;
+        const char *vf;
+
+        ck_assert_int_eq(tu_write_file(path, lines[i], strlen(lines[i])), 0);
+        ck_assert_int_eq(cai_reader_create(&rd, path, NULL, &err), CAI_OK);
+        ck_assert_msg(cai_reader_next(rd, &rec, &err) == CAI_OK, "line %zu: %s", i, err.msg);
+        r = validate_one(path, &o);
+        json = cai_report_json(r);
+        j = cJSON_Parse(json);
+        vf = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "files"), 0), "format")
+                 ->valuestring;
+        ck_assert_msg(strcmp(vf, cai_format_name(rec->format)) == 0,
+                      "line %zu: validate %s, run %s", i, vf, cai_format_name(rec->format));
+        cJSON_Delete(j);
+        free(json);
+        cai_report_free(r);
+        cai_reader_free(rd);
+        free(path);
     }
-    for (i = 0; i < 100000; i++) {
-        cai_fp k = {i * 0x9e3779b97f4a7c15ULL, i}, other = {k.lo, i + 1};
-        ck_assert_int_eq(cai_fptab__upsert(t, k, 0, 0, &s, &found, &err), CAI_OK);
-        ck_assert_int_eq(found, 1);
-        ck_assert_uint_eq(s->line, i + 1);
-        /* Same low half, different high half: a different key in a wide table. */
-        ck_assert_int_eq(cai_fptab__upsert(t, other, 7, 0, &s, &found, &err), CAI_OK);
-        ck_assert_int_eq(found, 0);
-        ck_assert_uint_eq(s->line, 7);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(validate_fingerprint_index_finds_groups_in_40_bytes_a_record)
+{
+    cai_fpidx *x = NULL;
+    cai_error err = {0};
+    uint32_t i, exact, near;
+    const uint32_t n = 200000;
+
+    ck_assert_int_eq(cai_fpidx__create(&x, &err), CAI_OK);
+    /* Line i: prompt group i / 2 (two exact variants a group), pair group i (unique). */
+    for (i = 1; i <= n; i++) {
+        cai_fprec r = {((uint64_t)(i / 2) + 1) * 0x9e3779b97f4a7c15ULL,
+                       (uint64_t)i * 0xc2b2ae3d27d4eb4fULL, i, (i * 16u) | (i & 1)};
+        ck_assert_int_eq(cai_fpidx__set(x, i, &r, &err), CAI_OK);
+        cai_fpidx__find(x, CAI_FPIDX_PROMPT, i, &exact, &near);
+        ck_assert_uint_eq(exact, 0);
+        ck_assert_uint_eq(near, i % 2 ? i - 1 : 0); /* odd lines follow their even twin */
+        ck_assert_int_eq(cai_fpidx__add(x, CAI_FPIDX_PROMPT, i, &err), CAI_OK);
+        cai_fpidx__find(x, CAI_FPIDX_PAIR, i, &exact, &near);
+        ck_assert_uint_eq(near, 0);
+        ck_assert_int_eq(cai_fpidx__add(x, CAI_FPIDX_PAIR, i, &err), CAI_OK);
     }
-    ck_assert_uint_eq(cai_fptab__count(t), 200000);
-    /* Compact: at most 2 slots of 24 bytes per key at 3/4 maximum load. */
-    ck_assert_uint_le(cai_fptab__bytes(t), 200000 * 24 * 3);
-    cai_fptab__free(t);
+    ck_assert_uint_eq(cai_fpidx__count(x, CAI_FPIDX_PROMPT), n);
+    ck_assert_uint_eq(cai_fpidx__count(x, CAI_FPIDX_PAIR), n);
+    /* A later line with line 7's exact prompt and pair (flag bits differ: not part of the tag). */
+    {
+        cai_fprec r = *cai_fpidx__rec(x, 7);
+        r.qtag ^= 1;
+        ck_assert_int_eq(cai_fpidx__set(x, n + 5, &r, &err), CAI_OK);
+        cai_fpidx__find(x, CAI_FPIDX_PROMPT, n + 5, &exact, &near);
+        ck_assert_uint_eq(exact, 7);
+        ck_assert_uint_eq(near, 6);
+        cai_fpidx__find(x, CAI_FPIDX_PAIR, n + 5, &exact, &near);
+        ck_assert_uint_eq(exact, 7);
+        ck_assert_uint_eq(near, 7);
+        r.qtag += 16; /* another exact pair in the same normalised group */
+        ck_assert_int_eq(cai_fpidx__set(x, n + 6, &r, &err), CAI_OK);
+        cai_fpidx__find(x, CAI_FPIDX_PAIR, n + 6, &exact, &near);
+        ck_assert_uint_eq(exact, 0);
+        ck_assert_uint_eq(near, 7);
+    }
+    /* The issue-13 budget: the whole structure within 40 bytes a record, two keys each. */
+    ck_assert_uint_le(cai_fpidx__bytes(x), (size_t)n * 40);
+    cai_fpidx__free(x);
 }
 END_TEST
 
@@ -802,7 +865,8 @@ Suite *validate_suite(void)
     tcase_add_test(big, validate_directory_without_manifest_finds_nested_shards);
     tcase_add_test(big, validate_reports_position_and_length_bias);
     tcase_add_test(big, validate_reports_low_consistency_and_skewed_principle);
-    tcase_add_test(big, validate_fingerprint_table_finds_every_key);
+    tcase_add_test(big, validate_fingerprint_index_finds_groups_in_40_bytes_a_record);
+    tcase_add_test(big, validate_and_reader_agree_on_each_line_format);
     suite_add_tcase(s, big);
     tcase_set_tags(hh, "hh_sample"); /* reads the external HH-RLHF sample (check_main.c) */
     tcase_set_timeout(hh, 60);

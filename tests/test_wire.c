@@ -30,7 +30,7 @@ static cai_wire_params params(cai_backend b, cai_judge_mode m, unsigned max_toke
 static char *body_of(const cai_wire_params *p, const cai_prompt *pr, long sample)
 {
     cai_wire w;
-    cai_wbuf b = {0};
+    cai_buf b = {0};
     cai_error err = {0};
     char *out;
 
@@ -38,7 +38,7 @@ static char *body_of(const cai_wire_params *p, const cai_prompt *pr, long sample
     ck_assert_int_eq(cai_wire__build(&w, &b, pr, sample, &err), CAI_OK);
     ck_assert_uint_eq(strlen(b.data), b.len);
     out = strdup(b.data);
-    cai_wire__buf_dispose(&b);
+    cai_buf__dispose(&b);
     cai_wire__dispose(&w);
     return out;
 }
@@ -141,20 +141,20 @@ END_TEST
 
 START_TEST(json_strings_are_escaped)
 {
-    cai_wbuf b = {0};
+    cai_buf b = {0};
     const char in[] = "q\"\\/\n\r\t\b\f\x01\x1f\x7f"
                       "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";
 
     ck_assert_int_eq(cai_wire__put_json_str(&b, in, sizeof(in) - 1), 0);
     ck_assert_str_eq(b.data, "\"q\\\"\\\\/\\n\\r\\t\\b\\f\\u0001\\u001f\x7f"
                              "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"");
-    cai_wire__buf_dispose(&b);
+    cai_buf__dispose(&b);
 }
 END_TEST
 
 START_TEST(invalid_utf8_becomes_replacement_characters)
 {
-    cai_wbuf b = {0};
+    cai_buf b = {0};
     /* lone continuation, overlong 2-byte, surrogate, truncated 3-byte at the end */
     const char in[] = "a\x80"
                       "b\xc0\xaf"
@@ -163,17 +163,17 @@ START_TEST(invalid_utf8_becomes_replacement_characters)
 
     ck_assert_int_eq(cai_wire__put_json_str(&b, in, sizeof(in) - 1), 0);
     ck_assert_str_eq(b.data, "\"a\\ufffdb\\ufffd\\ufffdc\\ufffd\\ufffd\\ufffdd\\ufffd\\ufffd\"");
-    cai_wire__buf_dispose(&b);
+    cai_buf__dispose(&b);
 }
 END_TEST
 
 START_TEST(embedded_nul_is_escaped)
 {
-    cai_wbuf b = {0};
+    cai_buf b = {0};
 
     ck_assert_int_eq(cai_wire__put_json_str(&b, "a\0b", 3), 0);
     ck_assert_str_eq(b.data, "\"a\\u0000b\"");
-    cai_wire__buf_dispose(&b);
+    cai_buf__dispose(&b);
 }
 END_TEST
 

@@ -19,6 +19,7 @@ enum {
 
 /* Each command: argv[0] is the command name; returns an exit code. */
 int cmd_sample(int argc, char **argv);
+int cmd_revise(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_judge(int argc, char **argv);

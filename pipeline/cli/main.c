@@ -15,6 +15,7 @@ typedef struct command {
 static const command commands[] = {
     {"sample", cmd_sample, "ask a policy for N responses per prompt; write candidates records"},
     {"run", cmd_run, "label response pairs with a constitution and a judge; write a dataset"},
+    {"revise", cmd_revise, "critique and revise responses (SL-CAI); write SFT data and pairs"},
     {"merge", cmd_merge, "join the shard directories of one sharded run into its dataset"},
     {"judge", cmd_judge, "judge one pair and show the request, the reply and P(A)"},
     {"validate", cmd_validate, "check a preference dataset before training on it"},

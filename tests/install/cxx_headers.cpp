@@ -16,6 +16,7 @@
 #include <cai/record.h>
 #include <cai/route.h>
 #include <cai/run.h>
+#include <cai/revise.h>
 #include <cai/sample.h>
 #include <cai/shard.h>
 #include <cai/validate.h>
@@ -94,6 +95,9 @@ int main()
         cai_sample_opts so;
         expect(cai_sample_opts_init(&so, CAI_SAMPLE_OPTS_VERSION) == CAI_OK && so.n == 2,
                "sample_opts_init");
+        cai_revise_opts ro;
+        expect(cai_revise_opts_init(&ro, CAI_REVISE_OPTS_VERSION) == CAI_OK && ro.rounds == 1,
+               "revise_opts_init");
     }
     expect(cai_judge_opts_init(&jo, CAI_JUDGE_OPTS_VERSION) == CAI_OK, "judge_opts_init");
     expect(cai_backend_parse("builtin") == CAI_BACKEND_BUILTIN, "cai_backend_parse");

@@ -102,6 +102,7 @@ struct fake_llm {
     char model[128];   /* fake_llm_set_model: the id GET /v1/models lists */
     fake_gen_mode gen; /* fake_llm_set_generate */
     unsigned gen_min, gen_max;
+    unsigned gen_max_n;    /* fake_llm_set_gen_max_n */
     fake_batches *batches; /* the batch APIs (fake_batch.c); own lock */
 
     /* server thread only */
@@ -1213,7 +1214,7 @@ handle(fake_llm *s, conn *c, const char *hdrs, size_t hdr_len, const char *body,
     char *out = NULL;
     int dying;
     fake_gen_mode gen;
-    unsigned gen_min, gen_max;
+    unsigned gen_min, gen_max, gen_max_n;
 
     pthread_mutex_lock(&s->mu);
     dying = s->die_after && s->requests >= s->die_after;
@@ -1330,6 +1331,7 @@ handle(fake_llm *s, conn *c, const char *hdrs, size_t hdr_len, const char *body,
     gen = s->gen;
     gen_min = s->gen_min;
     gen_max = s->gen_max;
+    gen_max_n = s->gen_max_n;
     pthread_mutex_unlock(&s->mu);
     if (!status && gen == FAKE_GEN_AUTO && looks_like_judging(&r))
         gen = FAKE_GEN_OFF;
@@ -1349,6 +1351,8 @@ handle(fake_llm *s, conn *c, const char *hdrs, size_t hdr_len, const char *body,
     case FAKE_NFAULTS:
         r.judge = s->o.judge;
         if (gen != FAKE_GEN_OFF) {
+            if (gen_max_n && r.n > (long)gen_max_n)
+                r.n = (long)gen_max_n; /* a server that ignores "n" */
             out = gen_body(&r, s->o.seed, gen_min, gen_max, bh);
         } else {
             make_answer(&a, &r, s->o.seed, f);
@@ -2127,6 +2131,13 @@ void fake_llm_set_generate(fake_llm *s, fake_gen_mode mode, unsigned min_words, 
     s->gen = mode;
     s->gen_min = min_words;
     s->gen_max = max_words;
+    pthread_mutex_unlock(&s->mu);
+}
+
+void fake_llm_set_gen_max_n(fake_llm *s, unsigned max_n)
+{
+    pthread_mutex_lock(&s->mu);
+    s->gen_max_n = max_n;
     pthread_mutex_unlock(&s->mu);
 }
 

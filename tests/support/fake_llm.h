@@ -190,6 +190,9 @@ int fake_llm_set_slots(fake_llm *s, unsigned slots, unsigned service_ms);
 typedef enum fake_gen_mode { FAKE_GEN_OFF = 0, FAKE_GEN_ALL, FAKE_GEN_AUTO } fake_gen_mode;
 
 void fake_llm_set_generate(fake_llm *s, fake_gen_mode mode, unsigned min_words, unsigned max_words);
+/* Generated replies hold at most max_n choices whatever "n" asks (a server that ignores "n",
+ * as Ollama, TGI and some llama.cpp builds do); 0 (default): "n" is honoured. */
+void fake_llm_set_gen_max_n(fake_llm *s, unsigned max_n);
 
 /*
  * The providers' batch APIs, answered from the same fake judge (fake_batch.c):

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* The record formats' one vocabulary, shared by the reader (cai run) and the dataset scanner
+ * (cai validate, stats): which format a JSON object is, the keys each format reads, and the
+ * chat roles. */
+#ifndef CAI_RECFMT_INT_H
+#define CAI_RECFMT_INT_H
+
+#include "cai/record.h"
+
+struct cJSON;
+
+/* The six keys that decide a record's format, as found in one JSON object (NULL: absent). */
+typedef struct cai_recfmt_keys {
+    const struct cJSON *prompt, *response_a, *response_b, *responses, *chosen, *rejected;
+} cai_recfmt_keys;
+
+/* Fills k from o's members (the first of each name). */
+void cai_recfmt__keys(const struct cJSON *o, cai_recfmt_keys *k);
+
+/*
+ * The format a record with these keys is in, CAI_FORMAT_AUTO when none fits: "responses" ->
+ * candidates; "response_a" or "response_b" -> pairs; "chosen" or "rejected" without "prompt" ->
+ * hh; with "prompt" -> conversational when any of the three is a list, else trl. One key of a
+ * format is enough, so that a record missing the other is told "missing X", not "unknown".
+ */
+cai_format cai_recfmt__detect(const cai_recfmt_keys *k);
+
+/* The keys format f reads besides "id" (NULL-terminated; AUTO reads as trl). */
+const char *const *cai_recfmt__format_keys(cai_format f);
+
+/* "user", "assistant" or "system": 0 with *out set, else -1. */
+int cai_recfmt__role(const char *name, cai_role *out);
+
+#endif

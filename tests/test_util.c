@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: MIT */
+/* Tests for the util layer's one copy of each primitive: the byte buffer, the hash table, the
+ * UTF-8 decoder, the path joiner and the clocks. */
+#include <cai.h>
+#include "htab_int.h"
+#include "util_int.h"
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+Suite *util_suite(void);
+
+/* ---- the byte buffer ---- */
+
+START_TEST(buf_appends_bytes_and_keeps_a_nul_after_them)
+{
+    cai_buf b = {0};
+    size_t i;
+
+    ck_assert_int_eq(cai_buf__append(&b, "ab\0c", 4), 0);
+    ck_assert_uint_eq(b.len, 4);
+    ck_assert_int_eq(memcmp(b.data, "ab\0c", 5), 0); /* the NUL after the 4 bytes */
+    for (i = 0; i < 10000; i++)                      /* grows past its first capacity */
+        ck_assert_int_eq(cai_buf__append(&b, "xyz", 3), 0);
+    ck_assert_uint_eq(b.len, 4 + 30000);
+    ck_assert_int_eq(b.data[b.len], '\0');
+    ck_assert_int_eq(memcmp(b.data + b.len - 3, "xyz", 3), 0);
+    ck_assert_int_eq(cai_buf__reserve(&b, 1000000), 0);
+    ck_assert_uint_ge(b.cap, b.len + 1000000 + 1);
+    ck_assert_int_eq(cai_buf__reserve(&b, SIZE_MAX), -1); /* overflow: refused, unchanged */
+    ck_assert_uint_eq(b.len, 4 + 30000);
+    cai_buf__dispose(&b);
+    ck_assert_ptr_null(b.data);
+    ck_assert_uint_eq(b.len, 0);
+    cai_buf__dispose(NULL);
+}
+END_TEST
+
+START_TEST(buf_builds_text_and_hands_it_over)
+{
+    cai_buf b = {0};
+    char *s;
+
+    cai_buf__puts(&b, "n=");
+    cai_buf__printf(&b, "%d %s", 42, "ok");
+    cai_buf__put(&b, "!?", 1);
+    s = cai_buf__take(&b);
+    ck_assert_str_eq(s, "n=42 ok!");
+    ck_assert_ptr_null(b.data);
+    free(s);
+    s = cai_buf__take(&b); /* nothing added: "" rather than NULL */
+    ck_assert_str_eq(s, "");
+    free(s);
+}
+END_TEST
+
+/* ---- the hash table ---- */
+
+typedef struct kv {
+    uint64_t key;
+    uint64_t value;
+} kv;
+
+START_TEST(htab_finds_every_key_after_growing)
+{
+    cai_htab t;
+    uint64_t i, k;
+    int found;
+    kv *s;
+
+    cai_htab__init(&t, sizeof(kv), sizeof(uint64_t));
+    k = 5;
+    ck_assert_ptr_null(cai_htab__find(&t, &k)); /* empty, nothing allocated */
+    for (i = 1; i <= 30000; i++) {
+        k = i * 0x9e3779b97f4a7c15ULL;
+        s = cai_htab__insert(&t, &k, &found);
+        ck_assert_ptr_nonnull(s);
+        ck_assert_int_eq(found, 0);
+        ck_assert_uint_eq(s->key, k);
+        ck_assert_uint_eq(s->value, 0); /* a new slot is zero past the key */
+        s->value = i;
+    }
+    ck_assert_uint_eq(t.count, 30000);
+    ck_assert_uint_le(t.count * 4, t.cap * 3); /* at most 3/4 full */
+    for (i = 1; i <= 30000; i++) {
+        k = i * 0x9e3779b97f4a7c15ULL;
+        s = cai_htab__find(&t, &k);
+        ck_assert_ptr_nonnull(s);
+        ck_assert_uint_eq(s->value, i);
+        ck_assert_ptr_eq(cai_htab__insert(&t, &k, &found), s);
+        ck_assert_int_eq(found, 1);
+        k += 1; /* not a key */
+        ck_assert_ptr_null(cai_htab__find(&t, &k));
+    }
+    for (i = 0, k = 0; i < t.cap; i++)
+        k += cai_htab__at(&t, i) != NULL;
+    ck_assert_uint_eq(k, 30000);
+    ck_assert_uint_eq(cai_htab__bytes(&t), t.cap * sizeof(kv));
+    cai_htab__clear(&t);
+    ck_assert_uint_eq(t.count, 0);
+    k = 0x9e3779b97f4a7c15ULL;
+    ck_assert_ptr_null(cai_htab__find(&t, &k));
+    cai_htab__dispose(&t);
+    ck_assert_uint_eq(t.cap, 0);
+}
+END_TEST
+
+typedef struct kv2 {
+    uint64_t k[2];
+    int v;
+} kv2;
+
+START_TEST(htab_tells_128_bit_keys_apart_by_either_half)
+{
+    cai_htab t;
+    uint64_t a[2] = {7, 1}, b[2] = {7, 2}, c[2] = {0, 3};
+    int found;
+    kv2 *s;
+
+    cai_htab__init(&t, sizeof(kv2), 2 * sizeof(uint64_t));
+    ck_assert_ptr_nonnull(s = cai_htab__insert(&t, a, &found));
+    s->v = 1;
+    ck_assert_ptr_nonnull(s = cai_htab__insert(&t, b, &found));
+    ck_assert_int_eq(found, 0); /* same first half, another key */
+    s->v = 2;
+    ck_assert_ptr_nonnull(s = cai_htab__insert(&t, c, &found)); /* a zero half is fine */
+    ck_assert_int_eq(found, 0);
+    s->v = 3;
+    ck_assert_int_eq(((kv2 *)cai_htab__find(&t, a))->v, 1);
+    ck_assert_int_eq(((kv2 *)cai_htab__find(&t, b))->v, 2);
+    ck_assert_int_eq(((kv2 *)cai_htab__find(&t, c))->v, 3);
+    ck_assert_uint_eq(t.count, 3);
+    cai_htab__dispose(&t);
+}
+END_TEST
+
+/* ---- UTF-8 ---- */
+
+START_TEST(utf8_decodes_each_length_and_its_code_point)
+{
+    uint32_t cp = 0;
+
+    ck_assert_uint_eq(cai_utf8__decode((const unsigned char *)"A", 1, &cp), 1);
+    ck_assert_uint_eq(cp, 0x41);
+    ck_assert_uint_eq(cai_utf8__decode((const unsigned char *)"\xc3\xa9", 2, &cp), 2);
+    ck_assert_uint_eq(cp, 0xE9);
+    ck_assert_uint_eq(cai_utf8__decode((const unsigned char *)"\xe2\x82\xac", 3, &cp), 3);
+    ck_assert_uint_eq(cp, 0x20AC);
+    ck_assert_uint_eq(cai_utf8__decode((const unsigned char *)"\xf0\x9f\x98\x80", 4, &cp), 4);
+    ck_assert_uint_eq(cp, 0x1F600);
+    ck_assert_uint_eq(cai_utf8__decode((const unsigned char *)"\xf4\x8f\xbf\xbf", 4, &cp), 4);
+    ck_assert_uint_eq(cp, 0x10FFFF);
+    ck_assert_uint_eq(cai_utf8__decode((const unsigned char *)"\xed\x9f\xbf", 3, NULL), 3);
+}
+END_TEST
+
+START_TEST(utf8_rejects_every_kind_of_ill_formed_sequence)
+{
+    static const char *const bad[] = {
+        "\x80",             /* stray continuation byte */
+        "\xc0\xaf",         /* overlong, C0 */
+        "\xc1\xbf",         /* overlong, C1 */
+        "\xe0\x9f\xbf",     /* overlong three-byte form */
+        "\xf0\x8f\xbf\xbf", /* overlong four-byte form */
+        "\xed\xa0\x80",     /* UTF-16 surrogate U+D800 */
+        "\xf4\x90\x80\x80", /* above U+10FFFF */
+        "\xf5\x80\x80\x80", /* F5..FF never appear */
+        "\xe2\x82",         /* cut short */
+        "\xe2\x28\xa1",     /* continuation byte missing */
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        ck_assert_msg(cai_utf8__decode((const unsigned char *)bad[i], strlen(bad[i]), NULL) == 0,
+                      "case %zu", i);
+}
+END_TEST
+
+START_TEST(utf8_invalid_at_points_at_the_first_bad_byte)
+{
+    const char ok[] = "plain ASCII text that is longer than eight bytes, caf\xc3\xa9 \xe2\x82\xac";
+    char s[64];
+
+    ck_assert_uint_eq(cai_utf8__invalid_at(ok, strlen(ok)), strlen(ok));
+    ck_assert_uint_eq(cai_utf8__invalid_at("", 0), 0);
+    memcpy(s, "0123456789abcdef\xff", 17); /* after two 8-byte ASCII words */
+    ck_assert_uint_eq(cai_utf8__invalid_at(s, 17), 16);
+    memcpy(s,
+           "0123456\0"
+           "89",
+           10); /* NUL inside a word */
+    ck_assert_uint_eq(cai_utf8__invalid_at(s, 10), 7);
+    memcpy(s, "abc\xc3\xa9xyz\xe2\x82", 11); /* a sequence cut by the end */
+    ck_assert_uint_eq(cai_utf8__invalid_at(s, 11), 8);
+    ck_assert_uint_eq(cai_utf8__chars(ok, strlen(ok)), strlen(ok) - 1 - 2); /* é: 2, €: 3 bytes */
+}
+END_TEST
+
+/* ---- paths and clocks ---- */
+
+START_TEST(path_join_puts_one_slash_between)
+{
+    static const char *const cases[][3] = {
+        {"out", "data", "out/data"},
+        {"out/", "data", "out/data"},
+        {"out//", "journal.cai", "out/journal.cai"},
+        {"/", "etc", "/etc"},
+        {"a/b", "c.jsonl", "a/b/c.jsonl"},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *p = cai__path_join(cases[i][0], cases[i][1]);
+        ck_assert_str_eq(p, cases[i][2]);
+        free(p);
+    }
+}
+END_TEST
+
+START_TEST(clocks_move_forward_and_wall_is_the_epoch)
+{
+    double m0 = cai__mono_s(), m1, w = cai__wall_s();
+    uint64_t ns = cai__wall_ns();
+
+    m1 = cai__mono_s();
+    ck_assert(m1 >= m0);
+    ck_assert(w > 1.6e9); /* after 2020 */
+    ck_assert(ns / 1000000000u >= (uint64_t)w - 1);
+}
+END_TEST
+
+Suite *util_suite(void)
+{
+    Suite *s = suite_create("util");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_test(tc, buf_appends_bytes_and_keeps_a_nul_after_them);
+    tcase_add_test(tc, buf_builds_text_and_hands_it_over);
+    tcase_add_test(tc, htab_finds_every_key_after_growing);
+    tcase_add_test(tc, htab_tells_128_bit_keys_apart_by_either_half);
+    tcase_add_test(tc, utf8_decodes_each_length_and_its_code_point);
+    tcase_add_test(tc, utf8_rejects_every_kind_of_ill_formed_sequence);
+    tcase_add_test(tc, utf8_invalid_at_points_at_the_first_bad_byte);
+    tcase_add_test(tc, path_join_puts_one_slash_between);
+    tcase_add_test(tc, clocks_move_forward_and_wall_is_the_epoch);
+    tcase_set_timeout(tc, 60); /* sanitizer builds on a loaded machine */
+    suite_add_tcase(s, tc);
+    return s;
+}
