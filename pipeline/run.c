@@ -16,6 +16,7 @@
 #include "cai/calibrate.h"
 #include "error_int.h"
 #include "util_int.h"
+#include "wire_int.h"
 #include "journal_int.h"
 #include "batch_int.h"
 #include "run_int.h"
@@ -576,50 +577,57 @@ static const char *prompt_text(const pending *p, char **owned)
 static void put_json_str(cai_buf *b, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
-    const unsigned char *p = (const unsigned char *)s, *run;
-    char esc[6] = {'\\', 'u', '0', '0', 0, 0};
-    size_t n;
+    const unsigned char *p = (const unsigned char *)s, *end;
+    size_t n = strlen(s), k;
+    char *o;
 
-    cai_buf__put(b, "\"", 1);
-    for (;;) {
-        run = p;
-        while (*p > 31 && *p != '"' && *p != '\\')
-            p++;
-        if (p > run)
-            cai_buf__put(b, (const char *)run, (size_t)(p - run));
-        if (!*p)
+    /* at most 6 bytes per input byte (\u00xx) and the quotes: reserved once, written in place */
+    if (b->oom || n > (SIZE_MAX - 3) / 6 || cai_buf__reserve(b, n * 6 + 2) != 0) {
+        b->oom = 1;
+        return;
+    }
+    end = p + n;
+    o = b->data + b->len;
+    *o++ = '"';
+    while (p < end) {
+        k = cai_wire__plain_run(p, (size_t)(end - p), 0);
+        memcpy(o, p, k);
+        o += k;
+        p += k;
+        if (p == end)
             break;
-        n = 2;
+        *o++ = '\\';
         switch (*p) {
         case '"':
         case '\\':
-            esc[1] = (char)*p;
+            *o++ = (char)*p;
             break;
         case '\b':
-            esc[1] = 'b';
+            *o++ = 'b';
             break;
         case '\f':
-            esc[1] = 'f';
+            *o++ = 'f';
             break;
         case '\n':
-            esc[1] = 'n';
+            *o++ = 'n';
             break;
         case '\r':
-            esc[1] = 'r';
+            *o++ = 'r';
             break;
         case '\t':
-            esc[1] = 't';
+            *o++ = 't';
             break;
         default:
-            esc[1] = 'u';
-            esc[4] = hex[*p >> 4];
-            esc[5] = hex[*p & 15];
-            n = 6;
+            memcpy(o, "u00", 3);
+            o[3] = hex[*p >> 4];
+            o[4] = hex[*p & 15];
+            o += 5;
         }
-        cai_buf__put(b, esc, n);
         p++;
     }
-    cai_buf__put(b, "\"", 1);
+    *o++ = '"';
+    *o = '\0';
+    b->len = (size_t)(o - b->data);
 }
 
 /* sep then "key": (sep is "," or "" for an object's first member) */

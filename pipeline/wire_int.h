@@ -17,6 +17,10 @@
  * as is, each byte of an invalid UTF-8 sequence replaced by \ufffd. 0, or -1 when out of
  * memory. */
 int cai_wire__put_json_str(cai_buf *b, const char *s, size_t n);
+/* Length of the longest prefix of p[0, n) that a JSON string holds as is: no ", \ or byte below
+ * 0x20, and with ascii set no byte >= 0x80 either. Eight bytes at a time: the texts of a
+ * request or a record are long runs of such bytes. */
+size_t cai_wire__plain_run(const unsigned char *p, size_t n, int ascii);
 
 /* Resolved request settings (the engine applies the defaults of cai_judge_opts first). */
 typedef struct cai_wire_params {
