@@ -571,63 +571,11 @@ static const char *prompt_text(const pending *p, char **owned)
  * A kept record is written straight into a text buffer rather than built as a cJSON tree and
  * printed (that was a tenth of the event-loop thread's CPU). The bytes are exactly those
  * cJSON_PrintUnformatted wrote before, so datasets do not change: keys in the same order, no
- * spaces, strings escaped as cJSON escapes them (", \ and bytes below 0x20, the five short
- * escapes, else \u00xx in lower case; everything else, UTF-8 included, copied as is).
+ * spaces, strings as cai_wire__put_cjson_str escapes them.
  */
 static void put_json_str(cai_buf *b, const char *s)
 {
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *p = (const unsigned char *)s, *end;
-    size_t n = strlen(s), k;
-    char *o;
-
-    /* at most 6 bytes per input byte (\u00xx) and the quotes: reserved once, written in place */
-    if (b->oom || n > (SIZE_MAX - 3) / 6 || cai_buf__reserve(b, n * 6 + 2) != 0) {
-        b->oom = 1;
-        return;
-    }
-    end = p + n;
-    o = b->data + b->len;
-    *o++ = '"';
-    while (p < end) {
-        k = cai_wire__plain_run(p, (size_t)(end - p), 0);
-        memcpy(o, p, k);
-        o += k;
-        p += k;
-        if (p == end)
-            break;
-        *o++ = '\\';
-        switch (*p) {
-        case '"':
-        case '\\':
-            *o++ = (char)*p;
-            break;
-        case '\b':
-            *o++ = 'b';
-            break;
-        case '\f':
-            *o++ = 'f';
-            break;
-        case '\n':
-            *o++ = 'n';
-            break;
-        case '\r':
-            *o++ = 'r';
-            break;
-        case '\t':
-            *o++ = 't';
-            break;
-        default:
-            memcpy(o, "u00", 3);
-            o[3] = hex[*p >> 4];
-            o[4] = hex[*p & 15];
-            o += 5;
-        }
-        p++;
-    }
-    *o++ = '"';
-    *o = '\0';
-    b->len = (size_t)(o - b->data);
+    cai_wire__put_cjson_str(b, s);
 }
 
 /* sep then "key": (sep is "," or "" for an object's first member) */

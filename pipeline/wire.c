@@ -41,6 +41,67 @@ size_t cai_wire__plain_run(const unsigned char *p, size_t n, int ascii)
     return i;
 }
 
+void cai_wire__put_cjson_str(cai_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s, *end;
+    size_t n, k;
+    char *o;
+
+    if (!s) /* as cJSON prints a NULL string */
+        s = "";
+    n = strlen(s);
+    p = (const unsigned char *)s;
+
+    /* at most 6 bytes per input byte (\u00xx) and the quotes: reserved once, written in place */
+    if (b->oom || n > (SIZE_MAX - 3) / 6 || cai_buf__reserve(b, n * 6 + 2) != 0) {
+        b->oom = 1;
+        return;
+    }
+    end = p + n;
+    o = b->data + b->len;
+    *o++ = '"';
+    while (p < end) {
+        k = cai_wire__plain_run(p, (size_t)(end - p), 0);
+        memcpy(o, p, k);
+        o += k;
+        p += k;
+        if (p == end)
+            break;
+        *o++ = '\\';
+        switch (*p) {
+        case '"':
+        case '\\':
+            *o++ = (char)*p;
+            break;
+        case '\b':
+            *o++ = 'b';
+            break;
+        case '\f':
+            *o++ = 'f';
+            break;
+        case '\n':
+            *o++ = 'n';
+            break;
+        case '\r':
+            *o++ = 'r';
+            break;
+        case '\t':
+            *o++ = 't';
+            break;
+        default:
+            memcpy(o, "u00", 3);
+            o[3] = hex[*p >> 4];
+            o[4] = hex[*p & 15];
+            o += 5;
+        }
+        p++;
+    }
+    *o++ = '"';
+    *o = '\0';
+    b->len = (size_t)(o - b->data);
+}
+
 int cai_wire__put_json_str(cai_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
