@@ -52,7 +52,7 @@ void cai_sha256_final(cai_sha256 *h, char hex[65])
 
     EVP_DigestFinal_ex(h->ctx, md, &n);
     to_hex(md, n, hex);
-    EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL);
+    EVP_DigestInit_ex(h->ctx, NULL, NULL); /* the same digest: no provider fetch per request */
 }
 
 void cai_sha256_free(cai_sha256 *h)

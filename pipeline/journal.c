@@ -29,6 +29,7 @@
 #include "hash_int.h"
 #include "htab_int.h"
 #include "util_int.h"
+#include "wire_int.h"
 #include "error_int.h"
 
 #include <cjson/cJSON.h>
@@ -707,37 +708,36 @@ cai_status cai_journal__add(cai_journal *j,
                             unsigned sample,
                             cai_error *err)
 {
-    cJSON *o = cJSON_CreateObject();
-    char key[17], num[40];
+    cai_buf b = {0};
     char *txt;
     cai_status st;
 
-    if (!o)
-        return cai_error__set(err, CAI_ENOMEM, "journal: out of memory");
-    snprintf(key, sizeof(key), "%016" PRIx64, e->key);
-    snprintf(num, sizeof(num), "%.17g", e->p_first);
-    cJSON_AddStringToObject(o, "t", KIND_JUDGMENT);
-    cJSON_AddStringToObject(o, "k", key);
-    cJSON_AddStringToObject(o, "id", pair_id);
-    cJSON_AddStringToObject(o, "pr", principle_id);
-    cJSON_AddNumberToObject(o, "o", order);
-    cJSON_AddNumberToObject(o, "s", sample);
-    cJSON_AddRawToObject(o, "p", num); /* exact digits: replay must give the same double */
-    cJSON_AddNumberToObject(o, "v", e->verdict);
-    cJSON_AddNumberToObject(o, "lp", e->from_logprobs);
-    cJSON_AddNumberToObject(o, "pt", e->prompt_tokens);
-    cJSON_AddNumberToObject(o, "ct", e->completion_tokens);
+    /*
+     * Written directly, with the bytes cJSON_PrintUnformatted gave an object of these members
+     * (in this order; unsigned numbers print as cJSON prints them, "%u"): a cJSON tree per
+     * judgment was most of this function's cost on the event-loop thread.
+     */
+    cai_buf__puts(&b, "{\"t\":");
+    cai_wire__put_cjson_str(&b, KIND_JUDGMENT);
+    cai_buf__printf(&b, ",\"k\":\"%016" PRIx64 "\",\"id\":", e->key);
+    cai_wire__put_cjson_str(&b, pair_id);
+    cai_buf__puts(&b, ",\"pr\":");
+    cai_wire__put_cjson_str(&b, principle_id);
+    /* "p": exact digits, so that replay gives the same double */
+    cai_buf__printf(&b, ",\"o\":%u,\"s\":%u,\"p\":%.17g,\"v\":%u,\"lp\":%u,\"pt\":%u,\"ct\":%u",
+                    order, sample, e->p_first, (unsigned)e->verdict, (unsigned)e->from_logprobs,
+                    e->prompt_tokens, e->completion_tokens);
     /* Optional keys, left out at their default so older readers' lines stay byte-identical. */
     if (e->truncated)
-        cJSON_AddNumberToObject(o, "tr", 1);
+        cai_buf__puts(&b, ",\"tr\":1");
     if (e->reasoning_tokens)
-        cJSON_AddNumberToObject(o, "rt", e->reasoning_tokens);
-    txt = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
+        cai_buf__printf(&b, ",\"rt\":%u", e->reasoning_tokens);
+    cai_buf__put(&b, "}", 1);
+    txt = cai_buf__take(&b);
     if (!txt)
         return cai_error__set(err, CAI_ENOMEM, "journal: out of memory");
     st = append_line(j, txt, err);
-    cJSON_free(txt);
+    free(txt);
     /* Not added to the table: a run plans each key once, and keeping every new judgment in
      * memory would make memory grow with the input. Resume loads them from the file. */
     j->count++;

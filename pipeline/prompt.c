@@ -315,14 +315,12 @@ static cai_status build_default_pair(cai_buf *b,
                                      const cai_comparison *cmp,
                                      const char *conversation,
                                      const char *nonce,
+                                     const char *exn, /* the examples' marker, when nex */
                                      cai_judge_mode mode,
                                      size_t *shared_len)
 {
     size_t nex = c ? cai_constitution_nexamples(c) : 0, i;
-    char exn[CAI_PROMPT_NONCE_SIZE];
 
-    if (nex)
-        examples_nonce(c, cmp->principle, exn);
     for (i = 0; i < nex; i++) {
         const cai_example *e = cai_constitution_example(c, i);
         put_example_head(b, i);
@@ -443,26 +441,31 @@ cai_status cai_prompt_build(cai_prompt *out,
     conversation = cai_prompt_render_context(cmp->context, cmp->n_context);
     if (!conversation)
         goto oom;
-    texts = collect_texts(c, cmp, mode != CAI_MODE_RATING, &n_texts);
-    if (!texts)
-        goto oom;
-    if (mode != CAI_MODE_RATING && c && cai_constitution_nexamples(c) && !tmpl) {
-        /* The pair's nonce must also differ from (and not contain) the examples' marker. */
-        const char **t2 = realloc(texts, (n_texts + 1) * sizeof(*t2));
-        if (!t2)
+    exn[0] = '\0';
+    if (mode == CAI_MODE_RATING || !tmpl) {
+        /* Only the built-in layouts fence texts; a constitution's own template has no fences,
+         * so its prompts skip the nonce (hashing every text shown, twice per pair). */
+        texts = collect_texts(c, cmp, mode != CAI_MODE_RATING, &n_texts);
+        if (!texts)
             goto oom;
-        texts = t2;
-        examples_nonce(c, cmp->principle, exn);
-        texts[n_texts++] = exn;
+        if (mode != CAI_MODE_RATING && c && cai_constitution_nexamples(c)) {
+            /* The pair's nonce must also differ from (and not contain) the examples' marker. */
+            const char **t2 = realloc(texts, (n_texts + 1) * sizeof(*t2));
+            if (!t2)
+                goto oom;
+            texts = t2;
+            examples_nonce(c, cmp->principle, exn);
+            texts[n_texts++] = exn;
+        }
+        cai_prompt_fence_nonce(texts_seed(texts, n_texts), texts, n_texts, nonce);
     }
-    cai_prompt_fence_nonce(texts_seed(texts, n_texts), texts, n_texts, nonce);
 
     if (mode == CAI_MODE_RATING)
         build_rating(&b, cmp, conversation, nonce);
     else if (tmpl)
         st = build_template_pair(&b, c, tmpl, cmp, conversation, mode, &shared_len, err);
     else
-        st = build_default_pair(&b, c, cmp, conversation, nonce, mode, &shared_len);
+        st = build_default_pair(&b, c, cmp, conversation, nonce, exn, mode, &shared_len);
     if (st != CAI_OK)
         goto fail;
     if (!(out->user = cai_buf__take(&b)))

@@ -571,10 +571,17 @@ static cai_status collect_meta(const line_ctx *lc, cai_format fmt, const char *l
     cai_buf b = {0};
     const cJSON *item;
     long n, k = 0;
-    size_t members = 0;
+    size_t members = 0, extra = 0;
 
-    for (item = r->doc->child; item; item = item->next)
+    for (item = r->doc->child; item; item = item->next) {
         members++;
+        extra += !is_key_of(keys, item->string);
+    }
+    if (extra == 0) {
+        /* nothing to keep (the usual case): no second scan of the line for raw bytes */
+        r->meta = strdup("{}");
+        return r->meta ? CAI_OK : fail(lc, CAI_ENOMEM, "out of memory");
+    }
     if (members > 64 && !(sp = malloc(members * sizeof(*sp))))
         return fail(lc, CAI_ENOMEM, "out of memory");
     n = cai_json__members(line, len, sp, members);

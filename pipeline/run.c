@@ -16,6 +16,7 @@
 #include "cai/calibrate.h"
 #include "error_int.h"
 #include "util_int.h"
+#include "wire_int.h"
 #include "journal_int.h"
 #include "batch_int.h"
 #include "run_int.h"
@@ -566,22 +567,38 @@ static const char *prompt_text(const pending *p, char **owned)
     return *owned = cai_prompt_render_context(p->context, p->n_context);
 }
 
-static cJSON *messages_json(const cai_message *m, size_t n)
+/*
+ * A kept record is written straight into a text buffer rather than built as a cJSON tree and
+ * printed (that was a tenth of the event-loop thread's CPU). The bytes are exactly those
+ * cJSON_PrintUnformatted wrote before, so datasets do not change: keys in the same order, no
+ * spaces, strings as cai_wire__put_cjson_str escapes them.
+ */
+static void put_json_str(cai_buf *b, const char *s)
 {
-    cJSON *arr = cJSON_CreateArray();
+    cai_wire__put_cjson_str(b, s);
+}
+
+/* sep then "key": (sep is "," or "" for an object's first member) */
+static void put_key(cai_buf *b, const char *sep, const char *key)
+{
+    cai_buf__puts(b, sep);
+    put_json_str(b, key);
+    cai_buf__put(b, ":", 1);
+}
+
+static void put_messages(cai_buf *b, const cai_message *m, size_t n)
+{
     size_t i;
 
-    for (i = 0; arr && i < n; i++) {
-        cJSON *o = cJSON_CreateObject();
-        if (!o) {
-            cJSON_Delete(arr);
-            return NULL;
-        }
-        cJSON_AddStringToObject(o, "role", cai_role_name(m[i].role));
-        cJSON_AddStringToObject(o, "content", m[i].content);
-        cJSON_AddItemToArray(arr, o);
+    cai_buf__put(b, "[", 1);
+    for (i = 0; i < n; i++) {
+        put_key(b, i ? ",{" : "{", "role");
+        put_json_str(b, cai_role_name(m[i].role));
+        put_key(b, ",", "content");
+        put_json_str(b, m[i].content);
+        cai_buf__put(b, "}", 1);
     }
-    return arr;
+    cai_buf__put(b, "]", 1);
 }
 
 static char *hh_transcript(const pending *p, const char *reply)
@@ -649,12 +666,10 @@ static int trl_texts(const pending *p, int chosen, const char *out[3], char *own
 }
 
 /* A number with six decimals: enough for a derived quantity, and easy to read. */
-static void add_fixed(cJSON *o, const char *k, double v)
+static void put_fixed(cai_buf *b, const char *k, double v)
 {
-    char tmp[48];
-
-    snprintf(tmp, sizeof(tmp), "%.6f", v);
-    cJSON_AddRawToObject(o, k, tmp);
+    put_key(b, ",", k);
+    cai_buf__printf(b, "%.6f", v);
 }
 
 /*
@@ -662,14 +677,28 @@ static void add_fixed(cJSON *o, const char *k, double v)
  * same double always prints the same bytes. A decimal point is kept ("1.0") so every value in
  * the column is a float to pyarrow and pandas.
  */
+static void exact_text(double v, char tmp[40])
+{
+    cai__format_double(v, tmp);
+    if (!strpbrk(tmp, ".eEn"))
+        strcat(tmp, ".0");
+}
+
 static void add_exact(cJSON *o, const char *k, double v)
 {
     char tmp[40];
 
-    cai__format_double(v, tmp);
-    if (!strpbrk(tmp, ".eEn"))
-        strcat(tmp, ".0");
+    exact_text(v, tmp);
     cJSON_AddRawToObject(o, k, tmp);
+}
+
+static void put_exact(cai_buf *b, const char *k, double v)
+{
+    char tmp[40];
+
+    exact_text(v, tmp);
+    put_key(b, ",", k);
+    cai_buf__puts(b, tmp);
 }
 
 /*
@@ -678,7 +707,7 @@ static void add_exact(cJSON *o, const char *k, double v)
  * response shown first / second, and judgments whose probability came from a text verdict.
  * Always present, always integers, so the schema is the same for every record.
  */
-static void add_shown_counts(const cai_run *r, const pending *p, cJSON *cai)
+static void put_shown_counts(const cai_run *r, const pending *p, cai_buf *b)
 {
     unsigned t, first = 0, second = 0, text = 0;
 
@@ -688,9 +717,8 @@ static void add_shown_counts(const cai_run *r, const pending *p, cJSON *cai)
         second += !r->rating && p->res[t].p_first < 0.5;
         text += !p->res[t].from_logprobs;
     }
-    cJSON_AddNumberToObject(cai, "first_shown_wins", first);
-    cJSON_AddNumberToObject(cai, "second_shown_wins", second);
-    cJSON_AddNumberToObject(cai, "text_judgments", text);
+    cai_buf__printf(b, ",\"first_shown_wins\":%u,\"second_shown_wins\":%u,\"text_judgments\":%u",
+                    first, second, text);
 }
 
 /*
@@ -701,16 +729,15 @@ static void add_shown_counts(const cai_run *r, const pending *p, cJSON *cai)
  * that principle's mean scores. Always a list of floats, so `cai route --by principles` can read
  * how the principles split.
  */
-static void add_principle_p(const cai_run *r, const pending *p, int chosen, int judged, cJSON *cai)
+static void put_principle_p(const cai_run *r, const pending *p, int chosen, int judged, cai_buf *b)
 {
     double sum[64] = {0}, sb[64] = {0};
     unsigned cnt[64] = {0}, t;
     size_t k, kk;
     unsigned order, sample;
-    cJSON *arr = cJSON_AddArrayToObject(cai, "principle_p_chosen");
 
-    if (!arr)
-        return;
+    put_key(b, ",", "principle_p_chosen");
+    cai_buf__put(b, "[", 1);
     if (r->rating) { /* res: the K x S ratings of resp[0] in (principle, sample) order, then resp[1]
                       */
         unsigned per = p->n_tasks / 2;
@@ -741,11 +768,12 @@ static void add_principle_p(const cai_run *r, const pending *p, int chosen, int 
         c = judged == 0 ? pa : 1.0 - pa;
         if (chosen != judged)
             c = 1.0 - c;
-        cai__format_double(c, tmp);
-        if (!strpbrk(tmp, ".eEn"))
-            strcat(tmp, ".0");
-        cJSON_AddItemToArray(arr, cJSON_CreateRaw(tmp));
+        exact_text(c, tmp);
+        if (k)
+            cai_buf__put(b, ",", 1);
+        cai_buf__puts(b, tmp);
     }
+    cai_buf__put(b, "]", 1);
 }
 
 /* Serialises one kept pair in the chosen output format; caller frees. */
@@ -759,88 +787,94 @@ static char *record_line(const cai_run *r,
                          size_t n_ids)
 {
     const char *ch = p->resp[chosen], *rj = p->resp[1 - chosen];
-    cJSON *o = cJSON_CreateObject(), *cai, *ids;
     double pc = p_chosen > 1.0 - 1e-6 ? 1.0 - 1e-6 : p_chosen;
-    char *text = NULL, *line = NULL;
+    cai_buf b = {0};
+    char *text = NULL;
     size_t i;
 
-    if (!o)
-        return NULL;
     switch (r->o.format) {
     case CAI_OUT_AUTO: /* resolved before the first record */
     case CAI_OUT_TRL: {
         const char *t[3];
         char *owned[3];
-        if (trl_texts(p, chosen, t, owned) != 0) {
-            cJSON_Delete(o);
+        if (trl_texts(p, chosen, t, owned) != 0)
             return NULL;
-        }
-        cJSON_AddStringToObject(o, "prompt", t[0]);
-        cJSON_AddStringToObject(o, "chosen", t[1]);
-        cJSON_AddStringToObject(o, "rejected", t[2]);
+        put_key(&b, "{", "prompt");
+        put_json_str(&b, t[0]);
+        put_key(&b, ",", "chosen");
+        put_json_str(&b, t[1]);
+        put_key(&b, ",", "rejected");
+        put_json_str(&b, t[2]);
         for (i = 0; i < 3; i++)
             free(owned[i]);
         break;
     }
     case CAI_OUT_CONVERSATIONAL: {
         cai_message m = {CAI_ROLE_ASSISTANT, ch};
-        cJSON_AddItemToObject(o, "prompt", messages_json(p->context, p->n_context));
-        cJSON_AddItemToObject(o, "chosen", messages_json(&m, 1));
+        put_key(&b, "{", "prompt");
+        put_messages(&b, p->context, p->n_context);
+        put_key(&b, ",", "chosen");
+        put_messages(&b, &m, 1);
         m.content = rj;
-        cJSON_AddItemToObject(o, "rejected", messages_json(&m, 1));
+        put_key(&b, ",", "rejected");
+        put_messages(&b, &m, 1);
         break;
     }
     case CAI_OUT_HH:
         text = hh_transcript(p, ch);
-        cJSON_AddStringToObject(o, "chosen", text ? text : "");
+        put_key(&b, "{", "chosen");
+        put_json_str(&b, text ? text : "");
         free(text);
         text = hh_transcript(p, rj);
-        cJSON_AddStringToObject(o, "rejected", text ? text : "");
+        put_key(&b, ",", "rejected");
+        put_json_str(&b, text ? text : "");
         break;
     }
     free(text);
-    add_exact(o, "p_chosen", p_chosen);
+    put_exact(&b, "p_chosen", p_chosen);
     /* TRL's RewardTrainer subtracts `margin` inside the logistic loss (see cai_margin_mode). */
     if (r->o.margin != CAI_MARGIN_NONE) {
         double m = log(pc / (1.0 - pc));
         if (r->o.margin == CAI_MARGIN_CAPPED && m > r->o.margin_cap)
             m = r->o.margin_cap;
-        add_fixed(o, "margin", m);
+        put_fixed(&b, "margin", m);
     }
-    cJSON_AddStringToObject(o, "id", p->id);
-    cai = cJSON_AddObjectToObject(o, "cai");
-    if (cai) {
-        cJSON_AddStringToObject(cai, "chosen_position", chosen == 0 ? "a" : "b");
-        if (agree < 0)
-            cJSON_AddNullToObject(cai, "orders_agree");
-        else
-            cJSON_AddBoolToObject(cai, "orders_agree", agree);
-        ids = cJSON_AddArrayToObject(cai, "principles");
-        for (i = 0; ids && i < n_ids; i++)
-            cJSON_AddItemToArray(ids, cJSON_CreateString(principle_ids[i]));
-        add_principle_p(r, p, chosen, judged, cai);
-        cJSON_AddNumberToObject(cai, "judgments", p->n_tasks);
-        /* Every record has every key with one JSON type, labelled or not: Arrow fixes a
-         * column's type from the first block it reads (see the README, "One schema"). */
-        cJSON_AddBoolToObject(cai, "has_human_label", p->human >= 0);
-        cJSON_AddStringToObject(cai, "human_chosen_position",
-                                p->human < 0    ? ""
-                                : p->human == 0 ? "a"
-                                                : "b");
-        cJSON_AddBoolToObject(cai, "agrees_with_human", p->human >= 0 && p->human == chosen);
-        add_shown_counts(r, p, cai);
-        if (r->rating) {
-            /* only in rating runs, so every record of a dataset has the same keys */
-            add_exact(cai, "rating_chosen", p->rating[chosen]);
-            add_exact(cai, "rating_rejected", p->rating[1 - chosen]);
-        }
+    put_key(&b, ",", "id");
+    put_json_str(&b, p->id);
+    put_key(&b, ",", "cai");
+    put_key(&b, "{", "chosen_position");
+    put_json_str(&b, chosen == 0 ? "a" : "b");
+    put_key(&b, ",", "orders_agree");
+    cai_buf__puts(&b, agree < 0 ? "null" : agree ? "true" : "false");
+    put_key(&b, ",", "principles");
+    for (i = 0; i < n_ids; i++) {
+        cai_buf__put(&b, i ? "," : "[", 1);
+        put_json_str(&b, principle_ids[i]);
     }
+    cai_buf__puts(&b, n_ids ? "]" : "[]");
+    put_principle_p(r, p, chosen, judged, &b);
+    cai_buf__printf(&b, ",\"judgments\":%u", p->n_tasks);
+    /* Every record has every key with one JSON type, labelled or not: Arrow fixes a
+     * column's type from the first block it reads (see the README, "One schema"). */
+    put_key(&b, ",", "has_human_label");
+    cai_buf__puts(&b, p->human >= 0 ? "true" : "false");
+    put_key(&b, ",", "human_chosen_position");
+    put_json_str(&b, p->human < 0 ? "" : p->human == 0 ? "a" : "b");
+    put_key(&b, ",", "agrees_with_human");
+    cai_buf__puts(&b, p->human >= 0 && p->human == chosen ? "true" : "false");
+    put_shown_counts(r, p, &b);
+    if (r->rating) {
+        /* only in rating runs, so every record of a dataset has the same keys */
+        put_exact(&b, "rating_chosen", p->rating[chosen]);
+        put_exact(&b, "rating_rejected", p->rating[1 - chosen]);
+    }
+    cai_buf__put(&b, "}", 1);
     /* The input's other fields as one JSON text: their types vary between inputs, a string
      * column does not; the reader keeps each value's original bytes (numbers included). */
-    cJSON_AddStringToObject(o, "metadata", p->meta_json);
-    line = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    return line;
+    put_key(&b, ",", "metadata");
+    put_json_str(&b, p->meta_json);
+    cai_buf__put(&b, "}", 1);
+    return cai_buf__take(&b);
 }
 
 static int in_test_split(const cai_run *r, const pending *p)
@@ -1123,7 +1157,7 @@ write_labelled(cai_run *r, const pending *p, double p_a, int agree, cai_error *e
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
     w = in_test_split(r, p) ? r->test : r->train;
     st = cai_writer_write(w, line, strlen(line), err);
-    cJSON_free(line);
+    free(line);
     if (st != CAI_OK)
         return st;
     r->s.pairs_kept++;

@@ -19,6 +19,89 @@ static int put_s(cai_buf *b, const char *s)
     return cai_buf__append(b, s, strlen(s));
 }
 
+size_t cai_wire__plain_run(const unsigned char *p, size_t n, int ascii)
+{
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    const uint64_t top = ascii ? high : 0;
+    size_t i = 0;
+
+    /* Per word, exact "is any byte ...": below 0x20 ((w - 0x20..) & ~w & high), equal to '"'
+     * or '\\' (a zero byte in w ^ c..), at or above 0x80 (w & high). A word with any of them
+     * is finished byte by byte. */
+    for (; n - i >= 8; i += 8) {
+        uint64_t w, q, s;
+        memcpy(&w, p + i, 8);
+        q = w ^ (ones * '"');
+        s = w ^ (ones * '\\');
+        if ((((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((s - ones) & ~s)) & high || (w & top))
+            break;
+    }
+    while (i < n && p[i] >= 0x20 && p[i] != '"' && p[i] != '\\' && (!ascii || p[i] < 0x80))
+        i++;
+    return i;
+}
+
+void cai_wire__put_cjson_str(cai_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s, *end;
+    size_t n, k;
+    char *o;
+
+    if (!s) /* as cJSON prints a NULL string */
+        s = "";
+    n = strlen(s);
+    p = (const unsigned char *)s;
+
+    /* at most 6 bytes per input byte (\u00xx) and the quotes: reserved once, written in place */
+    if (b->oom || n > (SIZE_MAX - 3) / 6 || cai_buf__reserve(b, n * 6 + 2) != 0) {
+        b->oom = 1;
+        return;
+    }
+    end = p + n;
+    o = b->data + b->len;
+    *o++ = '"';
+    while (p < end) {
+        k = cai_wire__plain_run(p, (size_t)(end - p), 0);
+        memcpy(o, p, k);
+        o += k;
+        p += k;
+        if (p == end)
+            break;
+        *o++ = '\\';
+        switch (*p) {
+        case '"':
+        case '\\':
+            *o++ = (char)*p;
+            break;
+        case '\b':
+            *o++ = 'b';
+            break;
+        case '\f':
+            *o++ = 'f';
+            break;
+        case '\n':
+            *o++ = 'n';
+            break;
+        case '\r':
+            *o++ = 'r';
+            break;
+        case '\t':
+            *o++ = 't';
+            break;
+        default:
+            memcpy(o, "u00", 3);
+            o[3] = hex[*p >> 4];
+            o[4] = hex[*p & 15];
+            o += 5;
+        }
+        p++;
+    }
+    *o++ = '"';
+    *o = '\0';
+    b->len = (size_t)(o - b->data);
+}
+
 int cai_wire__put_json_str(cai_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -35,8 +118,7 @@ int cai_wire__put_json_str(cai_buf *b, const char *s, size_t n)
         const unsigned char *run = p;
         size_t k;
 
-        while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
-            p++;
+        p += cai_wire__plain_run(p, (size_t)(end - p), 1);
         if (p > run) {
             memcpy(o, run, (size_t)(p - run));
             o += p - run;

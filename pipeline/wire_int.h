@@ -17,6 +17,15 @@
  * as is, each byte of an invalid UTF-8 sequence replaced by \ufffd. 0, or -1 when out of
  * memory. */
 int cai_wire__put_json_str(cai_buf *b, const char *s, size_t n);
+/* Appends s as cJSON_PrintUnformatted writes a string, for files that were once printed by
+ * cJSON and must keep their bytes (records, the journal): ", \ and bytes below 0x20 escaped
+ * (\b \f \n \r \t, else \u00xx in lower case), every other byte copied as is. Failure
+ * is sticky (b->oom), as with cai_buf__put. */
+void cai_wire__put_cjson_str(cai_buf *b, const char *s);
+/* Length of the longest prefix of p[0, n) that a JSON string holds as is: no ", \ or byte below
+ * 0x20, and with ascii set no byte >= 0x80 either. Eight bytes at a time: the texts of a
+ * request or a record are long runs of such bytes. */
+size_t cai_wire__plain_run(const unsigned char *p, size_t n, int ascii);
 
 /* Resolved request settings (the engine applies the defaults of cai_judge_opts first). */
 typedef struct cai_wire_params {

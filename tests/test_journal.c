@@ -9,6 +9,7 @@
 #include <check.h>
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +86,69 @@ START_TEST(journal_replays_entries_with_exact_values)
     ck_assert_ptr_null(cai_journal__find(j, cai_journal__key("p2", "help", 1, 0)));
     ck_assert_uint_eq(cai_journal__repaired(j), 0);
     cai_journal__free(j);
+}
+END_TEST
+
+/*
+ * A judgment line is written by hand but keeps the bytes the cJSON object gave it (journals are
+ * compared across versions and resumed by older builds): same members, order, number texts
+ * and string escapes, optional keys only when set.
+ */
+START_TEST(journal_judgment_lines_keep_cjson_bytes)
+{
+    static const char *const ids[] = {"p\"1\\\t\x01\x1f/\xc3\xa9", "plain", "\n\r\b\f"};
+    cai_journal *j = NULL;
+    cai_error err = {0};
+    char *text, *line, *save = NULL;
+    size_t i, n = 0;
+
+    ck_assert_int_eq(cai_journal__open(&j, path, "fp1", "{\"seed\":1}", &err), CAI_OK);
+    for (i = 0; i < 3; i++) {
+        cai_jentry e = entry(ids[i], "harm", (unsigned)i, i == 1 ? 0.1 : 1.0 / 3.0);
+        e.truncated = i == 2;
+        e.reasoning_tokens = i == 1 ? 4000000000u : 0;
+        e.prompt_tokens = i == 2 ? 4294967295u : 7;
+        ck_assert_int_eq(cai_journal__add(j, &e, ids[i], "harm", (unsigned)i, 2, &err), CAI_OK);
+    }
+    ck_assert_int_eq(cai_journal__sync(j, 1, &err), CAI_OK);
+    cai_journal__free(j);
+    text = tu_read_file(path, NULL);
+    ck_assert_ptr_nonnull(text);
+    for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        cJSON *o;
+        char key[17], num[40], *want;
+        cai_jentry e;
+
+        if (strncmp(line, "{\"t\":\"j\"", 8) != 0)
+            continue; /* the header */
+        *strrchr(line, '\t') = '\0';
+        e = entry(ids[n], "harm", (unsigned)n, n == 1 ? 0.1 : 1.0 / 3.0);
+        o = cJSON_CreateObject();
+        snprintf(key, sizeof(key), "%016" PRIx64, e.key);
+        snprintf(num, sizeof(num), "%.17g", e.p_first);
+        cJSON_AddStringToObject(o, "t", "j");
+        cJSON_AddStringToObject(o, "k", key);
+        cJSON_AddStringToObject(o, "id", ids[n]);
+        cJSON_AddStringToObject(o, "pr", "harm");
+        cJSON_AddNumberToObject(o, "o", (double)n);
+        cJSON_AddNumberToObject(o, "s", 2);
+        cJSON_AddRawToObject(o, "p", num);
+        cJSON_AddNumberToObject(o, "v", e.verdict);
+        cJSON_AddNumberToObject(o, "lp", e.from_logprobs);
+        cJSON_AddNumberToObject(o, "pt", n == 2 ? 4294967295.0 : 7);
+        cJSON_AddNumberToObject(o, "ct", e.completion_tokens);
+        if (n == 2)
+            cJSON_AddNumberToObject(o, "tr", 1);
+        if (n == 1)
+            cJSON_AddNumberToObject(o, "rt", 4000000000.0);
+        want = cJSON_PrintUnformatted(o);
+        ck_assert_str_eq(line, want);
+        cJSON_free(want);
+        cJSON_Delete(o);
+        n++;
+    }
+    ck_assert_uint_eq(n, 3);
+    free(text);
 }
 END_TEST
 
@@ -687,6 +751,7 @@ Suite *journal_suite(void)
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, journal_replays_entries_with_exact_values);
+    tcase_add_test(tc, journal_judgment_lines_keep_cjson_bytes);
     tcase_add_test(tc, journal_refuses_a_different_fingerprint);
     tcase_add_test(tc, journal_cuts_a_torn_tail_and_keeps_appending);
     tcase_add_test(tc, journal_skips_a_corrupt_record_in_the_middle);

@@ -508,6 +508,96 @@ START_TEST(run_trl_output_is_verbatim_with_exact_soft_labels)
 }
 END_TEST
 
+/*
+ * Records are written by hand, not printed by cJSON, but must keep cJSON's bytes: every string
+ * (the texts, id, principles, metadata) escaped exactly as cJSON_PrintUnformatted escapes it,
+ * in each output format. The texts hold every control character, quotes, backslashes, DEL,
+ * '/' and multi-byte UTF-8.
+ */
+START_TEST(run_records_escape_strings_as_cjson_does)
+{
+    static const cai_out_format fmts[] = {CAI_OUT_TRL, CAI_OUT_CONVERSATIONAL, CAI_OUT_HH};
+    static const char *const keys[] = {"prompt", "chosen", "rejected", "id", "metadata"};
+    char *input = tu_strdupf("%s/escapes.jsonl", dir);
+    const char *in[] = {input};
+    fake_llm *srv = fake_llm_start(NULL);
+    FILE *f = fopen(input, "w");
+    char nasty[64], *text, *line, *js, *save = NULL;
+    size_t i, k, fi, n, checked = 0;
+
+    ck_assert_ptr_nonnull(srv);
+    ck_assert_ptr_nonnull(f);
+    for (i = 1; i < 32; i++)
+        nasty[i - 1] = (char)i;
+    strcpy(nasty + 31, "\"q\\b\x7f/\xc3\xa9\xf0\x9f\x98\x80");
+    for (i = 0; i < 8; i++) {
+        cJSON *rec = cJSON_CreateObject(), *meta = cJSON_CreateObject();
+        char id[80], a[96], b[96];
+
+        snprintf(id, sizeof(id), "e%zu%s", i, i % 2 ? nasty + i : "");
+        snprintf(a, sizeof(a), "answer %s one %zu", nasty + i, i);
+        snprintf(b, sizeof(b), "answer two %zu %s", i, nasty + 2 * i);
+        cJSON_AddStringToObject(rec, "id", id);
+        cJSON_AddStringToObject(rec, "prompt", nasty + i);
+        cJSON_AddStringToObject(rec, "response_a", a);
+        cJSON_AddStringToObject(rec, "response_b", b);
+        cJSON_AddStringToObject(meta, "note", nasty);
+        cJSON_AddItemToObject(rec, "extra", meta);
+        js = cJSON_PrintUnformatted(rec);
+        fprintf(f, "%s\n", js);
+        cJSON_free(js);
+        cJSON_Delete(rec);
+    }
+    fclose(f);
+    for (fi = 0; fi < 3; fi++) {
+        char *out = tu_strdupf("%s/escapes%zu", dir, fi);
+        cai_run_opts o;
+        cai_run_summary s;
+        cai_error err = {0};
+
+        base_opts(&o, in, out);
+        use_fake(&o, srv);
+        o.format = fmts[fi];
+        o.test_fraction = 0;
+        o.keep_ties = 1;
+        ck_assert_msg(run_job(&o, &s, &err) == CAI_OK, "%s", err.msg);
+        ck_assert_uint_eq(s.pairs_kept, 8);
+        text = tu_read_in(out, "data/train-00000-of-00001.jsonl.gz");
+        ck_assert_ptr_nonnull(text);
+        for (n = 0, line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+            cJSON *rec = cJSON_Parse(line);
+            const cJSON *cai = cJSON_GetObjectItemCaseSensitive(rec, "cai"), *it;
+
+            ck_assert_ptr_nonnull(rec);
+            n++;
+            for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+                /* each member's bytes as cJSON prints it, found verbatim in the line */
+                it = cJSON_GetObjectItemCaseSensitive(rec, keys[k]);
+                if (!it)
+                    continue;
+                js = cJSON_PrintUnformatted(it);
+                ck_assert_ptr_nonnull(js);
+                ck_assert_msg(strstr(line, js) != NULL, "%s: %s not in %s", keys[k], js, line);
+                checked++;
+                cJSON_free(js);
+            }
+            it = cJSON_GetObjectItemCaseSensitive(cai, "principles");
+            js = cJSON_PrintUnformatted(it);
+            ck_assert_ptr_nonnull(js);
+            ck_assert_ptr_nonnull(strstr(line, js));
+            cJSON_free(js);
+            cJSON_Delete(rec);
+        }
+        ck_assert_uint_eq(n, 8);
+        free(text);
+        free(out);
+    }
+    ck_assert_uint_ge(checked, 8 * 3 * 4);
+    fake_llm_stop(srv);
+    free(input);
+}
+END_TEST
+
 START_TEST(run_relabels_the_hh_sample_through_the_fake_judge)
 {
     char *hh = strdup(tu_hh_sample());
@@ -1929,6 +2019,7 @@ Suite *run_suite(void)
     tcase_add_test(tc, run_interrupted_says_how_to_resume_even_with_a_reused_error);
     tcase_add_test(tc, run_writes_every_output_format_readably);
     tcase_add_test(tc, run_trl_output_is_verbatim_with_exact_soft_labels);
+    tcase_add_test(tc, run_records_escape_strings_as_cjson_does);
     tcase_add_test(tc, run_sends_no_blank_hh_reply_and_lists_it_as_unjudgeable);
     tcase_add_test(tc, run_dry_run_estimates_and_writes_nothing);
     tcase_add_test(tc, run_survives_mixed_faults_without_losing_or_repaying_a_pair);

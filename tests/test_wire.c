@@ -45,6 +45,40 @@ static char *body_of(const cai_wire_params *p, const cai_prompt *pr, long sample
 
 /* ---------------------------------------------------------------- bodies */
 
+/*
+ * The word-at-a-time scan of the JSON escapers stops exactly where the byte-wise rule does, for
+ * every byte value at every position of a word, in both modes (request bodies: ASCII only;
+ * records: UTF-8 passes).
+ */
+START_TEST(plain_run_stops_where_the_bytewise_rule_does)
+{
+    unsigned char buf[40];
+    size_t len, pos, want, i;
+    unsigned v;
+    int ascii;
+
+    for (ascii = 0; ascii < 2; ascii++) {
+        for (v = 0; v < 256; v++) {
+            for (pos = 0; pos < 24; pos++) {
+                for (len = pos; len <= 24; len += 5) {
+                    memset(buf, 'a', sizeof(buf));
+                    buf[1] = ascii ? '~' : 0xc3; /* allowed bytes near the ends of a word */
+                    buf[pos] = (unsigned char)v;
+                    for (want = 0; want < len; want++) {
+                        unsigned char c = buf[want];
+                        if (c < 0x20 || c == '"' || c == '\\' || (ascii && c >= 0x80))
+                            break;
+                    }
+                    i = cai_wire__plain_run(buf, len, ascii);
+                    ck_assert_msg(i == want, "byte %u at %zu of %zu (ascii %d): %zu, want %zu", v,
+                                  pos, len, ascii, i, want);
+                }
+            }
+        }
+    }
+}
+END_TEST
+
 START_TEST(openai_body_is_exact)
 {
     cai_prompt pr = {"sys", "Which is better?", "(", NULL, 0};
@@ -815,6 +849,8 @@ Suite *wire_suite(void)
     TCase *tc = tcase_create("bodies");
 
     tcase_add_test(tc, openai_body_is_exact);
+
+    tcase_add_test(tc, plain_run_stops_where_the_bytewise_rule_does);
     tcase_add_test(tc, reply_reports_cached_prompt_tokens);
     tcase_add_test(tc, openai_body_without_system_or_logprobs_for_cot);
     tcase_add_test(tc, openai_body_carries_seed_only_when_sampling);
