@@ -201,7 +201,7 @@ cai_status cai_gen__candidates_record(char **out,
                                       size_t *n_kept,
                                       cai_error *err)
 {
-    cJSON *root = NULL, *prompt, *resp, *samples, *sampling, *skipped;
+    cJSON *root = NULL, *prompt, *resp, *samples, *sampling;
     unsigned *flags = calloc(n ? n : 1, sizeof(*flags));
     size_t i, kept = 0;
     cai_status st;
@@ -254,20 +254,23 @@ cai_status cai_gen__candidates_record(char **out,
         cJSON_AddNumberToObject(sampling, "seed", (double)set->seed);
     else
         cJSON_AddNullToObject(sampling, "seed");
-    skipped = cJSON_AddArrayToObject(root, "skipped");
-    for (i = 0; skip_flagged && i < n; i++) {
-        cJSON *d;
-
-        if (!flags[i])
-            continue;
-        d = cJSON_CreateObject();
-        cJSON_AddNumberToObject(d, "index", (double)i);
-        cJSON_AddStringToObject(d, "text", s[i].text ? s[i].text : "");
-        cJSON_AddItemToObject(d, "flags", flag_object(flags[i], cai_gen__cand_flag_name));
-        cJSON_AddItemToArray(skipped, d);
-    }
     free(flags);
     *n_kept = kept;
+    return finish(out, root, err);
+}
+
+cai_status cai_gen__skipped_record(
+    char **out, const char *id, size_t index, const char *text, unsigned flags, cai_error *err)
+{
+    cJSON *root = cJSON_CreateObject();
+
+    *out = NULL;
+    if (!root)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    cJSON_AddItemToObject(root, "id", str_or_null(id));
+    cJSON_AddNumberToObject(root, "index", (double)index);
+    cJSON_AddStringToObject(root, "text", text ? text : "");
+    cJSON_AddItemToObject(root, "flags", flag_object(flags, cai_gen__cand_flag_name));
     return finish(out, root, err);
 }
 

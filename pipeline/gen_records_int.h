@@ -47,10 +47,11 @@ const char *cai_gen__cand_flag_name(unsigned bit);
 
 /*
  * A `candidates` record that `cai run` reads: {"id","prompt","responses":[texts],
- * "samples":[{"index","finish_reason","finish_raw","completion_tokens","flags":[...]}...],
- * "sampling":{...},"skipped":[...]}. "responses" holds every sample, or with skip_flagged
- * only those without flags (the others go to "skipped" as {"index","text","flags"}), so the
- * judge never pays for them; "samples" describes the responses in order. *n_kept: how many
+ * "samples":[{"index","finish_reason","finish_raw","completion_tokens","flags":{...}}...],
+ * "sampling":{...}}. "responses" holds every sample, or with skip_flagged only those without
+ * flags, so the judge never pays for the others (the stage writes each of those with
+ * cai_gen__skipped_record to a file of its own: a list that is empty for most prompts would
+ * not load in `datasets`); "samples" describes the responses in order. *n_kept: how many
  * responses the record holds; fewer than 2 is not a candidates record cai run accepts, and
  * the stage writes such a record elsewhere (its bytes are still returned).
  * Errors: CAI_EINVAL (prompt_json not a string or a message list), CAI_ENOMEM.
@@ -64,6 +65,14 @@ cai_status cai_gen__candidates_record(char **out,
                                       int skip_flagged,
                                       size_t *n_kept,
                                       cai_error *err);
+
+/*
+ * A response that skip_flagged kept out of its candidates record, one line of skipped.jsonl.gz:
+ * {"id": the prompt's id,"index": its position among the prompt's samples,"text","flags":{...}}
+ * (flags as in "samples": every CAI_CAND_* name, true or false). Errors: CAI_ENOMEM.
+ */
+cai_status cai_gen__skipped_record(
+    char **out, const char *id, size_t index, const char *text, unsigned flags, cai_error *err);
 
 /*
  * The prompt of a conversational output file: a string prompt_json (malloc'd, replaced) becomes

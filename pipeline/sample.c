@@ -33,7 +33,7 @@ struct cai_sample {
     cai_judge *judge;
     cai_journal *journal;
     cai_outdir *outdir;
-    cai_writer *cand, *shortw, *failw;
+    cai_writer *cand, *shortw, *failw, *skipw;
     cai_lines *lines;
     sp_prompt *head, *tail, *cur; /* cur: the prompt whose requests are being submitted */
     size_t window;
@@ -194,7 +194,23 @@ static cai_status write_prompt(cai_sample *s, sp_prompt *p, cai_error *err)
     }
     s->sum.responses += total;
     s->sum.flagged += total - cai_gen__flag_candidates(smp, total, flags);
+    /* what --skip-flagged keeps from the judge: one line each in skipped.jsonl.gz, in sample
+     * order (not a list in the candidates record, empty for most prompts: see gen_records_int.h) */
+    for (i = 0, st = CAI_OK; s->o.skip_flagged && st == CAI_OK && i < total; i++) {
+        if (!flags[i])
+            continue;
+        if ((st = cai_gen__skipped_record(&line, p->in.id, i, smp[i].text, flags[i], err)) ==
+            CAI_OK)
+            st = cai_writer_write(s->skipw, line, strlen(line), err);
+        free(line);
+        line = NULL;
+        s->sum.skipped += st == CAI_OK;
+    }
     free(flags);
+    if (st != CAI_OK) {
+        free(smp);
+        return st;
+    }
     memset(&set, 0, sizeof(set));
     set.backend = cai_backend_name(s->o.judge.backend);
     set.model = s->o.judge.model;
@@ -410,7 +426,7 @@ static char *settings_json(const cai_sample *s)
 static cai_status write_manifest(cai_sample *s, const char *settings, cai_error *err)
 {
     cJSON *stats = cJSON_CreateObject();
-    cai_gstage_files lists[3];
+    cai_gstage_files lists[4];
     char card[1024];
 
     cJSON_AddNumberToObject(stats, "prompts", (double)s->sum.prompts);
@@ -419,6 +435,7 @@ static cai_status write_manifest(cai_sample *s, const char *settings, cai_error 
     cJSON_AddNumberToObject(stats, "failed", (double)s->sum.failed);
     cJSON_AddNumberToObject(stats, "responses", (double)s->sum.responses);
     cJSON_AddNumberToObject(stats, "flagged", (double)s->sum.flagged);
+    cJSON_AddNumberToObject(stats, "skipped", (double)s->sum.skipped);
     lists[0].key = "files";
     lists[0].role = "train";
     lists[0].w = s->cand;
@@ -428,16 +445,20 @@ static cai_status write_manifest(cai_sample *s, const char *settings, cai_error 
     lists[2].key = "failed";
     lists[2].role = "failed";
     lists[2].w = s->failw;
+    lists[3].key = "skipped";
+    lists[3].role = "skipped";
+    lists[3].w = s->skipw;
     snprintf(card, sizeof(card),
              "# Sampled candidates\n\n"
              "Written by `cai sample` (libcai %s): %" PRIu64 " prompts, %" PRIu64
              " candidates records of %u responses each from `%.200s` (%s), %" PRIu64
-             " responses flagged, %" PRIu64 " prompts with fewer than two responses "
+             " responses flagged (%" PRIu64 " kept from the judge: skipped.jsonl.gz), %" PRIu64
+             " prompts with fewer than two responses "
              "(short.jsonl.gz), %" PRIu64 " failed (failed.jsonl.gz). Judge them with "
              "`cai run -i DIR`. Settings: `",
              cai_version(), s->sum.prompts, s->sum.records, s->o.n,
              s->o.judge.model ? s->o.judge.model : "", cai_backend_name(s->o.judge.backend),
-             s->sum.flagged, s->sum.short_records, s->sum.failed);
+             s->sum.flagged, s->sum.skipped, s->sum.short_records, s->sum.failed);
     {
         size_t n = strlen(card) + strlen(settings) + 8;
         char *body = malloc(n);
@@ -448,7 +469,7 @@ static cai_status write_manifest(cai_sample *s, const char *settings, cai_error 
             return cai_error__set(err, CAI_ENOMEM, "out of memory");
         }
         snprintf(body, n, "%s%s`.\n", card, settings);
-        st = cai_gstage__write_manifest(s->o.output_dir, "sample", "candidates", settings, lists, 3,
+        st = cai_gstage__write_manifest(s->o.output_dir, "sample", "candidates", settings, lists, 4,
                                         stats, "candidates*.jsonl.gz", body, err);
         free(body);
         return st;
@@ -493,7 +514,8 @@ cai_status cai_sample_execute(cai_sample *s, cai_sample_summary *sum, cai_error 
         goto out;
     wo.shard_records = 0;
     if ((st = cai_writer_create(&s->shortw, s->o.output_dir, "short", &wo, err)) != CAI_OK ||
-        (st = cai_writer_create(&s->failw, s->o.output_dir, "failed", &wo, err)) != CAI_OK)
+        (st = cai_writer_create(&s->failw, s->o.output_dir, "failed", &wo, err)) != CAI_OK ||
+        (st = cai_writer_create(&s->skipw, s->o.output_dir, "skipped", &wo, err)) != CAI_OK)
         goto out;
     st = cai_gstage__loop(s->judge, s->journal, &sample_ops, s, err);
     report(s);
@@ -502,7 +524,8 @@ cai_status cai_sample_execute(cai_sample *s, cai_sample_summary *sum, cai_error 
     if ((st = cai_journal__sync(s->journal, 1, err)) != CAI_OK ||
         (st = cai_writer_close(s->cand, err)) != CAI_OK ||
         (st = cai_writer_close(s->shortw, err)) != CAI_OK ||
-        (st = cai_writer_close(s->failw, err)) != CAI_OK)
+        (st = cai_writer_close(s->failw, err)) != CAI_OK ||
+        (st = cai_writer_close(s->skipw, err)) != CAI_OK)
         goto out;
     st = write_manifest(s, settings, err);
 out:
@@ -533,6 +556,7 @@ void cai_sample_free(cai_sample *s)
     cai_writer_free(s->cand);
     cai_writer_free(s->shortw);
     cai_writer_free(s->failw);
+    cai_writer_free(s->skipw);
     cai_journal__free(s->journal);
     cai_outdir__free(s->outdir);
     cai_lines_free(s->lines);

@@ -1524,14 +1524,15 @@ plan_dir(const char *dir, plan *p, const cai_vscan_opts *o, const cai_vsink *sin
             if (st != CAI_OK)
                 goto out;
             /* `cai sample` and `cai revise` ("cai_stage") list each output in a list of its
-             * own: "sft", "sft_messages" hold data; "short" and "failed" are set aside, only
-             * checked for integrity, like a run's "failed" */
+             * own: "sft", "sft_messages" hold data; "short", "failed" and "skipped" are set
+             * aside, only checked for integrity, like a run's "failed" */
             if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(m, "cai_stage"))) {
                 const cJSON *list;
                 cJSON_ArrayForEach(list, m)
                 {
-                    int data =
-                        strcmp(list->string, "short") != 0 && strcmp(list->string, "failed") != 0;
+                    int data = strcmp(list->string, "short") != 0 &&
+                               strcmp(list->string, "failed") != 0 &&
+                               strcmp(list->string, "skipped") != 0;
                     if (!cJSON_IsArray(list) || strcmp(list->string, "files") == 0)
                         continue;
                     k = 0;

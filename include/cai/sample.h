@@ -33,7 +33,7 @@ typedef struct cai_sample_opts {
     size_t n_stop;
     const char *system;              /* a system prompt, NULL: none */
     long long seed;                  /* < 0: none (INIT: -1) */
-    int skip_flagged;                /* flagged responses go to "skipped", not "responses" */
+    int skip_flagged;                /* flagged responses go to skipped.jsonl.gz, not "responses" */
     int force;                       /* accept a non-empty output directory without a journal */
     int dry_run;                     /* read and count, send nothing, write nothing */
     uint64_t shard_records;          /* records per output shard; 0 = one file */
@@ -49,12 +49,13 @@ typedef struct cai_sample_opts {
 CAI_EXTERN cai_status cai_sample_opts_init(cai_sample_opts *o, unsigned version);
 
 typedef struct cai_sample_summary {
-    uint64_t prompts;          /* prompts read */
-    uint64_t records;          /* candidates records (two or more responses kept) */
-    uint64_t short_records;    /* prompts left with fewer than two (short.jsonl.gz) */
-    uint64_t failed;           /* prompts whose requests failed for good (failed.jsonl.gz) */
-    uint64_t responses;        /* responses received */
-    uint64_t flagged;          /* of them, flagged (empty, truncated, duplicate, refused) */
+    uint64_t prompts;       /* prompts read */
+    uint64_t records;       /* candidates records (two or more responses kept) */
+    uint64_t short_records; /* prompts left with fewer than two (short.jsonl.gz) */
+    uint64_t failed;        /* prompts whose requests failed for good (failed.jsonl.gz) */
+    uint64_t responses;     /* responses received */
+    uint64_t flagged;       /* of them, flagged (empty, truncated, duplicate, refused) */
+    uint64_t skipped;       /* skip_flagged: the flagged kept from the judge (skipped.jsonl.gz) */
     uint64_t requests_planned; /* requests the prompts need (dry run: what would be sent) */
     uint64_t resumed;          /* requests answered from the journal */
     uint64_t prompt_tokens, completion_tokens; /* of every response kept in the journal */

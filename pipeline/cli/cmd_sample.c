@@ -37,8 +37,8 @@ static const char sample_help[] =
     "      --system TEXT          a system prompt\n"
     "      --seed N               sent where honoured (response i of N requests: N + i)\n"
     "      --skip-flagged         move empty, truncated, duplicate and refused responses out\n"
-    "                             of \"responses\" (into \"skipped\"), so nobody pays to judge "
-    "them\n"
+    "                             of \"responses\" (into skipped.jsonl.gz, one line each), so\n"
+    "                             nobody pays to judge them\n"
     "\n"
     "endpoint (the same options as cai run's judge):\n";
 
@@ -46,8 +46,9 @@ static const char sample_help_more[] =
     "\n"
     "output:\n"
     "  -o, --output DIR           candidates*.jsonl.gz, short.jsonl.gz (prompts left with\n"
-    "                             fewer than two responses), failed.jsonl.gz, manifest.json,\n"
-    "                             README.md, journal.cai; a rerun resumes from the journal\n"
+    "                             fewer than two responses), failed.jsonl.gz, skipped.jsonl.gz\n"
+    "                             (--skip-flagged), manifest.json, README.md, journal.cai; a\n"
+    "                             rerun resumes from the journal\n"
     "      --shard-records N      records per candidates shard (default: one file)\n"
     "      --force                accept a non-empty DIR without a journal\n"
     "      --dry-run              read the prompts, print the first request body and the\n"
@@ -251,12 +252,13 @@ int cmd_sample(int argc, char **argv)
         if (!quiet)
             fprintf(stderr,
                     "sampled %llu prompts: %llu candidates records, %llu short, %llu failed; "
-                    "%llu responses (%llu flagged), %llu requests from the journal; "
+                    "%llu responses (%llu flagged, %llu skipped), %llu requests from the journal; "
                     "tokens %llu in / %llu out, $%.4f\n",
                     (unsigned long long)sum.prompts, (unsigned long long)sum.records,
                     (unsigned long long)sum.short_records, (unsigned long long)sum.failed,
                     (unsigned long long)sum.responses, (unsigned long long)sum.flagged,
-                    (unsigned long long)sum.resumed, (unsigned long long)sum.prompt_tokens,
+                    (unsigned long long)sum.skipped, (unsigned long long)sum.resumed,
+                    (unsigned long long)sum.prompt_tokens,
                     (unsigned long long)sum.completion_tokens, sum.cost);
         rc = CLI_EXIT_OK;
     }
