@@ -1080,27 +1080,17 @@ static cai_status check_glued(scan *s, const cJSON *o, cai_error *err)
                                                                  : "chosen");
 }
 
-static int has_escaped_nul(const char *line, size_t len)
-{
-    const char *p = line, *end = line + len;
-
-    while ((p = memchr(p, '\\', (size_t)(end - p))) != NULL) {
-        if (end - p >= 6 && memcmp(p, "\\u0000", 6) == 0)
-            return 1;
-        p += p + 1 < end && p[1] == '\\' ? 2 : 1; /* "\\\\u0000" is an escaped backslash */
-    }
-    return 0;
-}
-
 /* One JSON line: parse, recognise, extract, check, then hand the record to the sink. */
 static cai_status read_line(scan *s, const char *line, size_t len, cai_error *err)
 {
-    cJSON *o = cJSON_ParseWithLengthOpts(line, len + 1, NULL, 1);
+    cJSON *o = NULL;
     cai_vrec rec;
     cai_format f;
     const cJSON *id;
+    const char *dup;
     cai_status st = CAI_OK;
-    size_t k;
+    size_t k, at = 0;
+    cai_jcheck jc;
     int mode;
 
     s->n_turns = s->n_seqs = 0;
@@ -1108,6 +1098,19 @@ static cai_status read_line(scan *s, const char *line, size_t len, cai_error *er
     rec.position = rec.agree = -1;
     rec.first_wins = rec.second_wins = rec.text_judgments = -1;
     rec.human_agree = -1;
+    /* what the reader (cai run) refuses before parsing: one check for both */
+    jc = cai_json__check(line, len, &at);
+    if (jc == CAI_JCHECK_DEEP || jc == CAI_JCHECK_SURROGATE) {
+        if (jc == CAI_JCHECK_DEEP)
+            snprintf(s->msg, sizeof(s->msg), "JSON nested deeper than %d levels at byte %zu",
+                     CAI_JSON_MAX_DEPTH, at);
+        else
+            snprintf(s->msg, sizeof(s->msg), "lone surrogate escape \\%.5s at byte %zu", line + at,
+                     at);
+        s->line_bad = 1;
+        return report(s, err, CAI_VK_JSON, s->msg);
+    }
+    o = cJSON_ParseWithLengthOpts(line, len + 1, NULL, 1);
     if (!o) {
         s->line_bad = 1;
         return report(s, err, CAI_VK_JSON, "invalid JSON");
@@ -1119,10 +1122,17 @@ static cai_status read_line(scan *s, const char *line, size_t len, cai_error *er
         goto done;
     }
     /* cJSON decodes \u0000 and silently cuts the string there. */
-    if (has_escaped_nul(line, len)) {
+    if (jc == CAI_JCHECK_NUL) {
         st = content_err(s, err, CAI_VK_NUL, "a string holds an escaped NUL (\\u0000)");
         if (st != CAI_OK)
             goto done;
+    }
+    if ((dup = cai_recfmt__duplicate(o)) != NULL) {
+        snprintf(s->msg, sizeof(s->msg),
+                 "duplicate key \"%s\": cai reads the first, Python's json the last", dup);
+        s->line_bad = s->structural = 1;
+        st = report(s, err, CAI_VK_SCHEMA, s->msg);
+        goto done;
     }
     f = s->o->format != CAI_FORMAT_AUTO ? s->o->format : s->file.format;
     if (f == CAI_FORMAT_AUTO) {
