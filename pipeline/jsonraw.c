@@ -249,12 +249,20 @@ cai_jcheck cai_json__check(const char *s, size_t n, size_t *byte)
                 depth--;
             continue;
         }
-        if (c == '"') {
+        if (c != '\\') {
+            /* inside a string: jump to its closing quote or the next escape (memchr is the
+             * fast part of the scan, strings being most of a record's bytes) */
+            const char *q = memchr(s + i, '"', n - i), *e;
+            size_t end = q ? (size_t)(q - s) : n;
+            e = memchr(s + i, '\\', end - i);
+            if (e) {
+                i = (size_t)(e - s) - 1; /* the loop's i++ lands on the backslash */
+                continue;
+            }
+            i = end;
             in_str = 0;
             continue;
         }
-        if (c != '\\')
-            continue;
         if (i + 1 >= n || s[i + 1] != 'u' || !hex4(s, n, i + 2, &v)) {
             i++; /* skip the escaped character; cJSON judges bad escapes */
             continue;

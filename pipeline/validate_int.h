@@ -60,8 +60,9 @@ typedef enum cai_vkind {
     CAI_VK_LENGTH_BIAS,
     CAI_VK_CONSISTENCY,
     CAI_VK_PRINCIPLE_BIAS,
-    CAI_VK_GLUED,     /* trl: prompt + response has no whitespace or role cue at the join */
-    CAI_VK_TRUNCATED, /* candidates: a response cut at max_tokens (finish_reason "length") */
+    CAI_VK_GLUED,            /* trl: prompt + response has no whitespace or role cue at the join */
+    CAI_VK_TRUNCATED,        /* candidates: a response cut at max_tokens (finish_reason "length") */
+    CAI_VK_MULTI_TURN_REPLY, /* conversational: a reply of several messages (cai run refuses it) */
     /* judge health, warnings */
     CAI_VK_JUDGE_ORDER_CONSISTENCY,
     CAI_VK_JUDGE_HUMAN_AGREEMENT,

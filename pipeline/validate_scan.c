@@ -61,6 +61,7 @@ static const char *const kind_names[CAI_VK__COUNT] = {
     [CAI_VK_PRINCIPLE_BIAS] = "principle_bias",
     [CAI_VK_GLUED] = "glued",
     [CAI_VK_TRUNCATED] = "truncated_response",
+    [CAI_VK_MULTI_TURN_REPLY] = "multi_turn_reply",
     [CAI_VK_NO_RECORDS] = "no_records",
     [CAI_VK_JUDGE_ALL_TIES] = "judge_all_ties",
     [CAI_VK_JUDGE_TEXT_FALLBACK] = "judge_text_fallback",
@@ -1223,6 +1224,15 @@ static cai_status read_line(scan *s, const char *line, size_t len, cai_error *er
         st = check_turns(s, err);
     if (st == CAI_OK && !s->structural && f == CAI_FORMAT_CANDIDATES)
         st = check_candidates(s, err);
+    for (k = 1; st == CAI_OK && !s->structural && f == CAI_FORMAT_CONVERSATIONAL && k < 3; k++) {
+        if (s->seqs[k].n > 1) {
+            st = content_err(s, err, CAI_VK_MULTI_TURN_REPLY,
+                             "\"%s\" holds %zu messages: trainers take it, but cai run judges a "
+                             "reply of one assistant message and refuses this record",
+                             k == 1 ? "chosen" : "rejected", s->seqs[k].n);
+            break;
+        }
+    }
     if (st == CAI_OK && !s->structural && rec.labelled)
         st = read_labels(s, o, &rec, err);
     if (st != CAI_OK || s->structural)

@@ -895,6 +895,29 @@ START_TEST(validate_reports_every_line_the_reader_refuses)
         cai_reader_free(rd);
         free(path);
     }
+    {
+        /* a reply of several messages: trainers take it, so a warning, not an error */
+        static const char multi[] =
+            "{\"prompt\":[{\"role\":\"user\",\"content\":\"p\"}],\"chosen\":[{\"role\":"
+            "\"assistant\",\"content\":\"a\"},{\"role\":\"user\",\"content\":\"u\"},{"
+            "\"role\":\"assistant\",\"content\":\"b\"}],\"rejected\":[{\"role\":"
+            "\"assistant\",\"content\":\"c\"}]}";
+        char *path = tu_strdupf("%s/multi.jsonl", dir);
+        cai_reader *rd = NULL;
+        const cai_record *rec;
+        cai_error err = {0};
+        cai_report *r;
+
+        ck_assert_int_eq(tu_write_file(path, multi, strlen(multi)), 0);
+        ck_assert_int_eq(cai_reader_create(&rd, path, NULL, &err), CAI_OK);
+        ck_assert_int_eq(cai_reader_next(rd, &rec, &err), CAI_ESCHEMA);
+        r = validate_one(path, NULL);
+        ck_assert_uint_eq(cai_report_errors(r), 0);
+        ck_assert_uint_eq(cai_report_count(r, "multi_turn_reply"), 1);
+        cai_report_free(r);
+        cai_reader_free(rd);
+        free(path);
+    }
     tu_rmtree(dir);
     free(dir);
     free(many);
