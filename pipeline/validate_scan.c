@@ -303,7 +303,8 @@ typedef struct scan {
     size_t seq_start[CAI_VREC_MAX_RESP + 2], seq_len[CAI_VREC_MAX_RESP + 2]; /* prompt, responses */
     cai_vseq seqs[CAI_VREC_MAX_RESP + 1];
     size_t n_seqs;
-    cai_transcript tr[2];
+    cai_transcript tr[3]; /* hh: chosen, rejected; an HH transcript "prompt" */
+    char *prompt_copy;    /* that prompt, split in place (the record's JSON stays as read) */
     char msg[512];
     unsigned char truncated[CAI_VREC_MAX_RESP]; /* candidates: finish_reason "length" */
     /* per kind of training data (preference, sft, messages): the first record's type signature
@@ -447,7 +448,30 @@ static cai_status get_prompt(scan *s, const cJSON *o, int list_only, cai_error *
     begin_seq(s);
     if (!p)
         STRUCT_ERR(s, err, CAI_VK_SCHEMA, "missing \"prompt\"");
-    if (cJSON_IsString(p) && !list_only) {
+    if (cJSON_IsString(p) && !list_only &&
+        strncmp(p->valuestring, "\n\nHuman:", sizeof("\n\nHuman:") - 1) == 0) {
+        /* an HH transcript, split into turns as the reader (cai run) splits it; a trailing
+         * empty "\n\nAssistant:" cue is dropped, so the prompt ends on the Human turn */
+        cai_transcript *t = &s->tr[2];
+        cai_error e = {0};
+        size_t i, n;
+
+        if (!(s->prompt_copy = strdup(p->valuestring)))
+            return cai_error__set(err, CAI_ENOMEM, "out of memory");
+        if (cai_transcript_split(t, s->prompt_copy, &e) != CAI_OK) {
+            if (e.code == CAI_ENOMEM)
+                return cai_error__set(err, CAI_ENOMEM, "out of memory");
+            STRUCT_ERR(s, err, CAI_VK_ROLES, "prompt: %.400s", e.msg);
+        }
+        n = t->n_turns;
+        if (n > 1 && t->turns[n - 1].role == CAI_ROLE_ASSISTANT &&
+            t->turns[n - 1].content[0] == '\0')
+            n--;
+        for (i = 0; i < n; i++)
+            if (push_turn(s, t->turns[i].role, t->turns[i].content, strlen(t->turns[i].content)) !=
+                0)
+                return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    } else if (cJSON_IsString(p) && !list_only) {
         if (push_turn(s, CAI_ROLE_USER, p->valuestring, strlen(p->valuestring)) != 0)
             return cai_error__set(err, CAI_ENOMEM, "out of memory");
     } else if (cJSON_IsArray(p)) {
@@ -1251,6 +1275,9 @@ static cai_status read_line(scan *s, const char *line, size_t len, cai_error *er
 done:
     cai_transcript_dispose(&s->tr[0]);
     cai_transcript_dispose(&s->tr[1]);
+    cai_transcript_dispose(&s->tr[2]);
+    free(s->prompt_copy);
+    s->prompt_copy = NULL;
     memset(s->tr, 0, sizeof(s->tr));
     cJSON_Delete(o);
     return st;

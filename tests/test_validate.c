@@ -857,7 +857,15 @@ START_TEST(validate_reports_every_line_the_reader_refuses)
         "\"rejected\":\"b\"}",
         "{\"chosen\":\"\\n\\nHuman: p\\n\\nAssistant: a\",\"rejected\":\"\\n\\nHuman: q\\n\\n"
         "Assistant: b\"}",
+        /* an HH transcript prompt is split into turns by both: this one ends on an answer */
+        "{\"prompt\":\"\\n\\nHuman: p\\n\\nAssistant: done\",\"response_a\":\"a\","
+        "\"response_b\":\"b\"}",
     };
+    /* taken by both: the most candidates, and a transcript prompt ending on the empty cue */
+    const char *const taken[] = {
+        most, "{\"prompt\":\"\\n\\nHuman: p\\n\\nAssistant:\",\"response_a\":\"a\","
+              "\"response_b\":\"b\"}"};
+    const size_t n_refused = sizeof(refused) / sizeof(refused[0]);
     char *dir = tu_mkdtemp("refuse");
     size_t i, k;
     int n;
@@ -869,9 +877,9 @@ START_TEST(validate_reports_every_line_the_reader_refuses)
         deep[n++] = ']';
     deep[n++] = '}';
     deep[n] = '\0';
-    for (i = 0; i <= sizeof(refused) / sizeof(refused[0]); i++) {
-        const char *line = i < sizeof(refused) / sizeof(refused[0]) ? refused[i] : most;
-        int ok = line == most;
+    for (i = 0; i < n_refused + 2; i++) {
+        const char *line = i < n_refused ? refused[i] : taken[i - n_refused];
+        int ok = i >= n_refused;
         char *path = tu_strdupf("%s/l%zu.jsonl", dir, i);
         cai_reader *rd = NULL;
         const cai_record *rec;
