@@ -204,3 +204,81 @@ char *cai_json__signature(const char *text, size_t len)
     free(path);
     return out;
 }
+
+/* ---- checks before parsing ---------------------------------------------------------------- */
+
+static int hex4(const char *s, size_t n, size_t i, unsigned *v)
+{
+    size_t k;
+
+    *v = 0;
+    if (i + 4 > n)
+        return 0;
+    for (k = 0; k < 4; k++) {
+        char c = s[i + k];
+        unsigned d;
+        if (c >= '0' && c <= '9')
+            d = (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            d = (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            d = (unsigned)(c - 'A' + 10);
+        else
+            return 0;
+        *v = *v << 4 | d;
+    }
+    return 1;
+}
+
+cai_jcheck cai_json__check(const char *s, size_t n, size_t *byte)
+{
+    size_t i, depth = 0;
+    int in_str = 0;
+
+    *byte = 0;
+    for (i = 0; i < n; i++) {
+        char c = s[i];
+        unsigned v, lo;
+        if (!in_str) {
+            if (c == '"')
+                in_str = 1;
+            else if ((c == '[' || c == '{') && ++depth > CAI_JSON_MAX_DEPTH) {
+                *byte = i + 1;
+                return CAI_JCHECK_DEEP;
+            } else if ((c == ']' || c == '}') && depth > 0)
+                depth--;
+            continue;
+        }
+        if (c != '\\') {
+            /* inside a string: jump to its closing quote or the next escape (memchr is the
+             * fast part of the scan, strings being most of a record's bytes) */
+            const char *q = memchr(s + i, '"', n - i), *e;
+            size_t end = q ? (size_t)(q - s) : n;
+            e = memchr(s + i, '\\', end - i);
+            if (e) {
+                i = (size_t)(e - s) - 1; /* the loop's i++ lands on the backslash */
+                continue;
+            }
+            i = end;
+            in_str = 0;
+            continue;
+        }
+        if (i + 1 >= n || s[i + 1] != 'u' || !hex4(s, n, i + 2, &v)) {
+            i++; /* skip the escaped character; cJSON judges bad escapes */
+            continue;
+        }
+        *byte = i + 1;
+        if (v == 0)
+            return CAI_JCHECK_NUL;
+        if (v >= 0xd800 && v <= 0xdbff && i + 12 <= n && s[i + 6] == '\\' && s[i + 7] == 'u' &&
+            hex4(s, n, i + 8, &lo) && lo >= 0xdc00 && lo <= 0xdfff) {
+            i += 11; /* a valid surrogate pair */
+            continue;
+        }
+        if (v >= 0xd800 && v <= 0xdfff)
+            return CAI_JCHECK_SURROGATE;
+        i += 5;
+    }
+    *byte = 0;
+    return CAI_JCHECK_OK;
+}

@@ -27,4 +27,21 @@ long cai_json__members(const char *text, size_t len, cai_jspan *out, size_t max)
  */
 char *cai_json__signature(const char *text, size_t len);
 
+/* What cai_json__check found; the byte is 1-based. */
+typedef enum cai_jcheck {
+    CAI_JCHECK_OK = 0,
+    CAI_JCHECK_DEEP,      /* nested deeper than CAI_JSON_MAX_DEPTH ('[' or '{' at the byte) */
+    CAI_JCHECK_NUL,       /* a \u0000 escape, which would cut a C string short */
+    CAI_JCHECK_SURROGATE, /* a \u escape of a lone surrogate (cJSON would emit invalid UTF-8) */
+} cai_jcheck;
+
+#define CAI_JSON_MAX_DEPTH 64
+
+/*
+ * The checks cJSON does not make, in one pass before it parses (so before it recurses): the
+ * first problem found, with *byte set to where it starts. Malformed JSON is left to cJSON. The
+ * reader (cai run) and the dataset scanner (cai validate) both refuse what this finds.
+ */
+cai_jcheck cai_json__check(const char *s, size_t n, size_t *byte);
+
 #endif

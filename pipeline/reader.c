@@ -23,7 +23,6 @@
 #include <string.h>
 
 #define KEEP_MSGS 100
-#define MAX_DEPTH 64
 
 struct cai_reader {
     cai_lines *lines;
@@ -114,73 +113,20 @@ static void keep_msg(char **msgs, size_t *n, const char *msg)
 
 /* ---- JSON checks cJSON does not make ------------------------------------------------------- */
 
-static int hex4(const char *s, size_t n, size_t i, unsigned *v)
-{
-    size_t k;
-
-    *v = 0;
-    if (i + 4 > n)
-        return 0;
-    for (k = 0; k < 4; k++) {
-        char c = s[i + k];
-        unsigned d;
-        if (c >= '0' && c <= '9')
-            d = (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            d = (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            d = (unsigned)(c - 'A' + 10);
-        else
-            return 0;
-        *v = *v << 4 | d;
-    }
-    return 1;
-}
-
-/*
- * Rejects nesting deeper than MAX_DEPTH (before cJSON recurses into it), \u escapes of lone
- * surrogates (cJSON would turn some into invalid UTF-8) and \u0000 (which would cut a C string
- * short). Malformed JSON is left for cJSON to report.
- */
 static cai_status scan_json(const line_ctx *lc, const char *s, size_t n)
 {
-    size_t i, depth = 0;
-    int in_str = 0;
+    size_t at = 0;
 
-    for (i = 0; i < n; i++) {
-        char c = s[i];
-        unsigned v, lo;
-        if (!in_str) {
-            if (c == '"')
-                in_str = 1;
-            else if ((c == '[' || c == '{') && ++depth > MAX_DEPTH)
-                return fail(lc, CAI_ELIMIT, "JSON nested deeper than %d levels at byte %zu",
-                            MAX_DEPTH, i + 1);
-            else if ((c == ']' || c == '}') && depth > 0)
-                depth--;
-            continue;
-        }
-        if (c == '"') {
-            in_str = 0;
-            continue;
-        }
-        if (c != '\\')
-            continue;
-        if (i + 1 >= n || s[i + 1] != 'u' || !hex4(s, n, i + 2, &v)) {
-            i++; /* skip the escaped character; cJSON judges bad escapes */
-            continue;
-        }
-        if (v == 0)
-            return fail(lc, CAI_EPARSE, "escaped NUL character (\\u0000) at byte %zu", i + 1);
-        if (v >= 0xd800 && v <= 0xdbff && i + 12 <= n && s[i + 6] == '\\' && s[i + 7] == 'u' &&
-            hex4(s, n, i + 8, &lo) && lo >= 0xdc00 && lo <= 0xdfff) {
-            i += 11; /* a valid surrogate pair */
-            continue;
-        }
-        if (v >= 0xd800 && v <= 0xdfff)
-            return fail(lc, CAI_EPARSE, "lone surrogate escape \\%.5s at byte %zu", s + i + 1,
-                        i + 1);
-        i += 5;
+    switch (cai_json__check(s, n, &at)) {
+    case CAI_JCHECK_OK:
+        break;
+    case CAI_JCHECK_DEEP:
+        return fail(lc, CAI_ELIMIT, "JSON nested deeper than %d levels at byte %zu",
+                    CAI_JSON_MAX_DEPTH, at);
+    case CAI_JCHECK_NUL:
+        return fail(lc, CAI_EPARSE, "escaped NUL character (\\u0000) at byte %zu", at);
+    case CAI_JCHECK_SURROGATE:
+        return fail(lc, CAI_EPARSE, "lone surrogate escape \\%.5s at byte %zu", s + at, at);
     }
     return CAI_OK;
 }
@@ -405,6 +351,9 @@ static cai_status read_fields(const line_ctx *lc, cai_format fmt, fields *f)
             return st;
         if (n < 2)
             return fail(lc, CAI_ESCHEMA, "\"responses\" must be a list of 2 or more strings");
+        if (n > CAI_RECFMT_MAX_RESPONSES)
+            return fail(lc, CAI_ESCHEMA, "\"responses\" holds %zu strings, over %d", n,
+                        CAI_RECFMT_MAX_RESPONSES);
         if ((st = need_resp(lc, n)) != CAI_OK)
             return st;
         i = 0;

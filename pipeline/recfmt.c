@@ -60,6 +60,27 @@ const char *const *cai_recfmt__format_keys(cai_format f)
     return trl;
 }
 
+const char *cai_recfmt__duplicate(const cJSON *o)
+{
+    static const char *const keys[] = {"id",         "prompt",     "response_a",
+                                       "response_b", "responses",  "chosen",
+                                       "rejected",   "completion", "messages"};
+    unsigned seen = 0;
+    const cJSON *item;
+    size_t i;
+
+    for (item = o->child; item; item = item->next) {
+        for (i = 0; i < sizeof(keys) / sizeof(*keys); i++) {
+            if (strcmp(item->string, keys[i]) != 0)
+                continue;
+            if (seen & 1u << i)
+                return keys[i];
+            seen |= 1u << i;
+        }
+    }
+    return NULL;
+}
+
 int cai_recfmt__role(const char *name, cai_role *out)
 {
     if (strcmp(name, "user") == 0)

@@ -30,6 +30,15 @@ cai_format cai_recfmt__detect(const cai_recfmt_keys *k);
 /* The keys format f reads besides "id" (NULL-terminated; AUTO reads as trl). */
 const char *const *cai_recfmt__format_keys(cai_format f);
 
+/* The most responses a candidates record may hold (what `cai sample --samples` allows): the
+ * reader refuses more, the scanner reports more as a schema error. */
+#define CAI_RECFMT_MAX_RESPONSES 64
+
+/* The first of the keys that decide a record's format (and "id") that o holds twice, or NULL.
+ * cJSON reads the first of two members and Python's json the last: a record with two is read
+ * differently by cai and by trainers, so the reader refuses it and the scanner reports it. */
+const char *cai_recfmt__duplicate(const struct cJSON *o);
+
 /* "user", "assistant" or "system": 0 with *out set, else -1. */
 int cai_recfmt__role(const char *name, cai_role *out);
 

@@ -7,6 +7,7 @@
 #include "cai/validate.h"
 #include "cai/health.h"
 #include "util_int.h"
+#include "recfmt_int.h"
 
 #include <cjson/cJSON.h>
 
@@ -59,8 +60,9 @@ typedef enum cai_vkind {
     CAI_VK_LENGTH_BIAS,
     CAI_VK_CONSISTENCY,
     CAI_VK_PRINCIPLE_BIAS,
-    CAI_VK_GLUED,     /* trl: prompt + response has no whitespace or role cue at the join */
-    CAI_VK_TRUNCATED, /* candidates: a response cut at max_tokens (finish_reason "length") */
+    CAI_VK_GLUED,            /* trl: prompt + response has no whitespace or role cue at the join */
+    CAI_VK_TRUNCATED,        /* candidates: a response cut at max_tokens (finish_reason "length") */
+    CAI_VK_MULTI_TURN_REPLY, /* conversational: a reply of several messages (cai run refuses it) */
     /* judge health, warnings */
     CAI_VK_JUDGE_ORDER_CONSISTENCY,
     CAI_VK_JUDGE_HUMAN_AGREEMENT,
@@ -177,7 +179,7 @@ cai_status cai_vscan__records(const char *const *paths,
 /* Number of characters (UTF-8 code points) of a turn sequence. */
 uint64_t cai_vseq__chars(const cai_vseq *q);
 /* The most responses a record has (candidates). */
-#define CAI_VREC_MAX_RESP 64
+#define CAI_VREC_MAX_RESP CAI_RECFMT_MAX_RESPONSES
 /* out[0]: characters of the prompt; out[1 + i]: of response i. */
 void cai_vrec__chars(const cai_vrec *r, uint64_t out[1 + CAI_VREC_MAX_RESP]);
 

@@ -61,6 +61,7 @@ static const char *const kind_names[CAI_VK__COUNT] = {
     [CAI_VK_PRINCIPLE_BIAS] = "principle_bias",
     [CAI_VK_GLUED] = "glued",
     [CAI_VK_TRUNCATED] = "truncated_response",
+    [CAI_VK_MULTI_TURN_REPLY] = "multi_turn_reply",
     [CAI_VK_NO_RECORDS] = "no_records",
     [CAI_VK_JUDGE_ALL_TIES] = "judge_all_ties",
     [CAI_VK_JUDGE_TEXT_FALLBACK] = "judge_text_fallback",
@@ -302,7 +303,8 @@ typedef struct scan {
     size_t seq_start[CAI_VREC_MAX_RESP + 2], seq_len[CAI_VREC_MAX_RESP + 2]; /* prompt, responses */
     cai_vseq seqs[CAI_VREC_MAX_RESP + 1];
     size_t n_seqs;
-    cai_transcript tr[2];
+    cai_transcript tr[3]; /* hh: chosen, rejected; an HH transcript "prompt" */
+    char *prompt_copy;    /* that prompt, split in place (the record's JSON stays as read) */
     char msg[512];
     unsigned char truncated[CAI_VREC_MAX_RESP]; /* candidates: finish_reason "length" */
     /* per kind of training data (preference, sft, messages): the first record's type signature
@@ -446,7 +448,30 @@ static cai_status get_prompt(scan *s, const cJSON *o, int list_only, cai_error *
     begin_seq(s);
     if (!p)
         STRUCT_ERR(s, err, CAI_VK_SCHEMA, "missing \"prompt\"");
-    if (cJSON_IsString(p) && !list_only) {
+    if (cJSON_IsString(p) && !list_only &&
+        strncmp(p->valuestring, "\n\nHuman:", sizeof("\n\nHuman:") - 1) == 0) {
+        /* an HH transcript, split into turns as the reader (cai run) splits it; a trailing
+         * empty "\n\nAssistant:" cue is dropped, so the prompt ends on the Human turn */
+        cai_transcript *t = &s->tr[2];
+        cai_error e = {0};
+        size_t i, n;
+
+        if (!(s->prompt_copy = strdup(p->valuestring)))
+            return cai_error__set(err, CAI_ENOMEM, "out of memory");
+        if (cai_transcript_split(t, s->prompt_copy, &e) != CAI_OK) {
+            if (e.code == CAI_ENOMEM)
+                return cai_error__set(err, CAI_ENOMEM, "out of memory");
+            STRUCT_ERR(s, err, CAI_VK_ROLES, "prompt: %.400s", e.msg);
+        }
+        n = t->n_turns;
+        if (n > 1 && t->turns[n - 1].role == CAI_ROLE_ASSISTANT &&
+            t->turns[n - 1].content[0] == '\0')
+            n--;
+        for (i = 0; i < n; i++)
+            if (push_turn(s, t->turns[i].role, t->turns[i].content, strlen(t->turns[i].content)) !=
+                0)
+                return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    } else if (cJSON_IsString(p) && !list_only) {
         if (push_turn(s, CAI_ROLE_USER, p->valuestring, strlen(p->valuestring)) != 0)
             return cai_error__set(err, CAI_ENOMEM, "out of memory");
     } else if (cJSON_IsArray(p)) {
@@ -1080,27 +1105,17 @@ static cai_status check_glued(scan *s, const cJSON *o, cai_error *err)
                                                                  : "chosen");
 }
 
-static int has_escaped_nul(const char *line, size_t len)
-{
-    const char *p = line, *end = line + len;
-
-    while ((p = memchr(p, '\\', (size_t)(end - p))) != NULL) {
-        if (end - p >= 6 && memcmp(p, "\\u0000", 6) == 0)
-            return 1;
-        p += p + 1 < end && p[1] == '\\' ? 2 : 1; /* "\\\\u0000" is an escaped backslash */
-    }
-    return 0;
-}
-
 /* One JSON line: parse, recognise, extract, check, then hand the record to the sink. */
 static cai_status read_line(scan *s, const char *line, size_t len, cai_error *err)
 {
-    cJSON *o = cJSON_ParseWithLengthOpts(line, len + 1, NULL, 1);
+    cJSON *o = NULL;
     cai_vrec rec;
     cai_format f;
     const cJSON *id;
+    const char *dup;
     cai_status st = CAI_OK;
-    size_t k;
+    size_t k, at = 0;
+    cai_jcheck jc;
     int mode;
 
     s->n_turns = s->n_seqs = 0;
@@ -1108,6 +1123,19 @@ static cai_status read_line(scan *s, const char *line, size_t len, cai_error *er
     rec.position = rec.agree = -1;
     rec.first_wins = rec.second_wins = rec.text_judgments = -1;
     rec.human_agree = -1;
+    /* what the reader (cai run) refuses before parsing: one check for both */
+    jc = cai_json__check(line, len, &at);
+    if (jc == CAI_JCHECK_DEEP || jc == CAI_JCHECK_SURROGATE) {
+        if (jc == CAI_JCHECK_DEEP)
+            snprintf(s->msg, sizeof(s->msg), "JSON nested deeper than %d levels at byte %zu",
+                     CAI_JSON_MAX_DEPTH, at);
+        else
+            snprintf(s->msg, sizeof(s->msg), "lone surrogate escape \\%.5s at byte %zu", line + at,
+                     at);
+        s->line_bad = 1;
+        return report(s, err, CAI_VK_JSON, s->msg);
+    }
+    o = cJSON_ParseWithLengthOpts(line, len + 1, NULL, 1);
     if (!o) {
         s->line_bad = 1;
         return report(s, err, CAI_VK_JSON, "invalid JSON");
@@ -1119,10 +1147,17 @@ static cai_status read_line(scan *s, const char *line, size_t len, cai_error *er
         goto done;
     }
     /* cJSON decodes \u0000 and silently cuts the string there. */
-    if (has_escaped_nul(line, len)) {
+    if (jc == CAI_JCHECK_NUL) {
         st = content_err(s, err, CAI_VK_NUL, "a string holds an escaped NUL (\\u0000)");
         if (st != CAI_OK)
             goto done;
+    }
+    if ((dup = cai_recfmt__duplicate(o)) != NULL) {
+        snprintf(s->msg, sizeof(s->msg),
+                 "duplicate key \"%s\": cai reads the first, Python's json the last", dup);
+        s->line_bad = s->structural = 1;
+        st = report(s, err, CAI_VK_SCHEMA, s->msg);
+        goto done;
     }
     f = s->o->format != CAI_FORMAT_AUTO ? s->o->format : s->file.format;
     if (f == CAI_FORMAT_AUTO) {
@@ -1213,6 +1248,15 @@ static cai_status read_line(scan *s, const char *line, size_t len, cai_error *er
         st = check_turns(s, err);
     if (st == CAI_OK && !s->structural && f == CAI_FORMAT_CANDIDATES)
         st = check_candidates(s, err);
+    for (k = 1; st == CAI_OK && !s->structural && f == CAI_FORMAT_CONVERSATIONAL && k < 3; k++) {
+        if (s->seqs[k].n > 1) {
+            st = content_err(s, err, CAI_VK_MULTI_TURN_REPLY,
+                             "\"%s\" holds %zu messages: trainers take it, but cai run judges a "
+                             "reply of one assistant message and refuses this record",
+                             k == 1 ? "chosen" : "rejected", s->seqs[k].n);
+            break;
+        }
+    }
     if (st == CAI_OK && !s->structural && rec.labelled)
         st = read_labels(s, o, &rec, err);
     if (st != CAI_OK || s->structural)
@@ -1231,6 +1275,9 @@ static cai_status read_line(scan *s, const char *line, size_t len, cai_error *er
 done:
     cai_transcript_dispose(&s->tr[0]);
     cai_transcript_dispose(&s->tr[1]);
+    cai_transcript_dispose(&s->tr[2]);
+    free(s->prompt_copy);
+    s->prompt_copy = NULL;
     memset(s->tr, 0, sizeof(s->tr));
     cJSON_Delete(o);
     return st;

@@ -823,6 +823,116 @@ START_TEST(validate_and_reader_agree_on_each_line_format)
 }
 END_TEST
 
+/* One line of n candidates "r0".."r<n-1>" (the caller frees it). */
+static char *candidates_line(int n)
+{
+    char *line = tu_strdupf("{\"prompt\":\"p\",\"responses\":["), *next;
+    int i;
+
+    for (i = 0; i < n; i++) {
+        next = tu_strdupf("%s%s\"r%d\"", line, i ? "," : "", i);
+        free(line);
+        line = next;
+    }
+    next = tu_strdupf("%s]}", line);
+    free(line);
+    return next;
+}
+
+/* Every line the reader (cai run) refuses is an error finding of `cai validate` on that line,
+ * and a line the reader takes is not: the scanner sees what the run would stop on. */
+START_TEST(validate_reports_every_line_the_reader_refuses)
+{
+    char deep[200], *many = candidates_line(CAI_VREC_MAX_RESP + 1),
+                    *most = candidates_line(CAI_VREC_MAX_RESP);
+    const char *const refused[] = {
+        deep,
+        "{\"prompt\":\"p\",\"response_a\":\"a\",\"response_a\":\"x\",\"response_b\":\"b\"}",
+        "{\"id\":1,\"id\":2,\"prompt\":\"p\",\"chosen\":\"a\",\"rejected\":\"b\"}",
+        "{\"prompt\":\"\\ud800\",\"response_a\":\"a\",\"response_b\":\"b\"}",
+        many,
+        "{\"prompt\":[{\"role\":\"tool\",\"content\":\"p\"}],\"response_a\":\"a\","
+        "\"response_b\":\"b\"}",
+        "{\"prompt\":[{\"role\":\"assistant\",\"content\":\"p\"}],\"chosen\":\"a\","
+        "\"rejected\":\"b\"}",
+        "{\"chosen\":\"\\n\\nHuman: p\\n\\nAssistant: a\",\"rejected\":\"\\n\\nHuman: q\\n\\n"
+        "Assistant: b\"}",
+        /* an HH transcript prompt is split into turns by both: this one ends on an answer */
+        "{\"prompt\":\"\\n\\nHuman: p\\n\\nAssistant: done\",\"response_a\":\"a\","
+        "\"response_b\":\"b\"}",
+    };
+    /* taken by both: the most candidates, and a transcript prompt ending on the empty cue */
+    const char *const taken[] = {
+        most, "{\"prompt\":\"\\n\\nHuman: p\\n\\nAssistant:\",\"response_a\":\"a\","
+              "\"response_b\":\"b\"}"};
+    const size_t n_refused = sizeof(refused) / sizeof(refused[0]);
+    char *dir = tu_mkdtemp("refuse");
+    size_t i, k;
+    int n;
+
+    n = snprintf(deep, sizeof(deep), "{\"prompt\":\"p\",\"response_a\":\"a\",\"response_b\":");
+    for (k = 0; k < 65; k++)
+        deep[n++] = '[';
+    for (k = 0; k < 65; k++)
+        deep[n++] = ']';
+    deep[n++] = '}';
+    deep[n] = '\0';
+    for (i = 0; i < n_refused + 2; i++) {
+        const char *line = i < n_refused ? refused[i] : taken[i - n_refused];
+        int ok = i >= n_refused;
+        char *path = tu_strdupf("%s/l%zu.jsonl", dir, i);
+        cai_reader *rd = NULL;
+        const cai_record *rec;
+        cai_error err = {0};
+        cai_report *r;
+        const cai_finding *f;
+
+        ck_assert_int_eq(tu_write_file(path, line, strlen(line)), 0);
+        ck_assert_int_eq(cai_reader_create(&rd, path, NULL, &err), CAI_OK);
+        ck_assert_msg((cai_reader_next(rd, &rec, &err) == CAI_OK) == ok, "line %zu: reader %s", i,
+                      err.msg);
+        r = validate_one(path, NULL);
+        f = cai_report_nfindings(r) ? cai_report_finding(r, 0) : NULL;
+        if (ok)
+            ck_assert_msg(cai_report_errors(r) == 0, "line %zu: %s", i, f ? f->message : "");
+        else
+            ck_assert_msg(cai_report_errors(r) > 0 && f && f->line == 1,
+                          "line %zu: the reader refuses it (%s), validate reports no error", i,
+                          err.msg);
+        cai_report_free(r);
+        cai_reader_free(rd);
+        free(path);
+    }
+    {
+        /* a reply of several messages: trainers take it, so a warning, not an error */
+        static const char multi[] =
+            "{\"prompt\":[{\"role\":\"user\",\"content\":\"p\"}],\"chosen\":[{\"role\":"
+            "\"assistant\",\"content\":\"a\"},{\"role\":\"user\",\"content\":\"u\"},{"
+            "\"role\":\"assistant\",\"content\":\"b\"}],\"rejected\":[{\"role\":"
+            "\"assistant\",\"content\":\"c\"}]}";
+        char *path = tu_strdupf("%s/multi.jsonl", dir);
+        cai_reader *rd = NULL;
+        const cai_record *rec;
+        cai_error err = {0};
+        cai_report *r;
+
+        ck_assert_int_eq(tu_write_file(path, multi, strlen(multi)), 0);
+        ck_assert_int_eq(cai_reader_create(&rd, path, NULL, &err), CAI_OK);
+        ck_assert_int_eq(cai_reader_next(rd, &rec, &err), CAI_ESCHEMA);
+        r = validate_one(path, NULL);
+        ck_assert_uint_eq(cai_report_errors(r), 0);
+        ck_assert_uint_eq(cai_report_count(r, "multi_turn_reply"), 1);
+        cai_report_free(r);
+        cai_reader_free(rd);
+        free(path);
+    }
+    tu_rmtree(dir);
+    free(dir);
+    free(many);
+    free(most);
+}
+END_TEST
+
 START_TEST(validate_fingerprint_index_finds_groups_in_40_bytes_a_record)
 {
     cai_fpidx *x = NULL;
@@ -898,6 +1008,7 @@ Suite *validate_suite(void)
     tcase_add_test(big, validate_reports_low_consistency_and_skewed_principle);
     tcase_add_test(big, validate_fingerprint_index_finds_groups_in_40_bytes_a_record);
     tcase_add_test(big, validate_and_reader_agree_on_each_line_format);
+    tcase_add_test(big, validate_reports_every_line_the_reader_refuses);
     suite_add_tcase(s, big);
     tcase_set_tags(hh, "hh_sample"); /* reads the external HH-RLHF sample (check_main.c) */
     tcase_set_timeout(hh, 60);
