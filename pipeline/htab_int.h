@@ -14,7 +14,8 @@
  * slot; callers map a zero hash to 1) and is expected to be a well-mixed hash already: its
  * first 64 bits choose the home slot. The capacity is a power of two, at most 3/4 full.
  * Slot pointers stay valid until the next insert that grows the table.
- * Zero-initialise it or call cai_htab__init; nothing is allocated before the first insert.
+ * Set it up with cai_htab__init (or cai_htab__init_ref); nothing is allocated before the first
+ * insert. A zeroed one is empty but has no slot size: it is not ready for inserts.
  */
 /* A ref table's key of record ref (a well-mixed 64-bit hash: its high 32 bits choose the home
  * slot); ctx is the one given to cai_htab__init_ref. */
