@@ -553,8 +553,12 @@ cai_status cai_batch__submit(cai_batch *b, cai_error *err)
 
 /* ---- collecting ----------------------------------------------------------------------------- */
 
+/* A part's requests in the order of its spool (the meta file is written in step with it), and a
+ * cai_htab from each key to its place there: whatever walks the part walks that order, so the
+ * failures reported and the requests spooled again come in the order they were first spooled,
+ * whatever the keys hash to. */
 typedef struct mitem {
-    uint64_t key; /* 0 = empty slot */
+    uint64_t key;
     char *pair_id, *principle_id;
     unsigned order, sample, est, round;
     int seen; /* a result line came for it */
@@ -562,10 +566,16 @@ typedef struct mitem {
     char *why; /* retry: the reason */
 } mitem;
 
+typedef struct mslot {
+    uint64_t key; /* never 0: a zero key is stored as 1 */
+    size_t i;     /* into collecting.m */
+} mslot;
+
 typedef struct collecting {
     cai_batch *b;
     mitem *m;
-    size_t cap;
+    size_t n, cap;
+    cai_htab at; /* key -> mslot */
     cai_batch_result_fn fn;
     void *payload;
     cai_error *err;
@@ -573,26 +583,57 @@ typedef struct collecting {
 
 static mitem *m_find(collecting *c, uint64_t key)
 {
-    size_t i;
+    const mslot *s;
 
     key = key ? key : 1;
-    for (i = key & (c->cap - 1); c->m[i].key; i = (i + 1) & (c->cap - 1))
-        if (c->m[i].key == key)
-            return &c->m[i];
-    return NULL;
+    s = cai_htab__find(&c->at, &key);
+    return s ? &c->m[s->i] : NULL;
 }
 
 static void m_free(collecting *c)
 {
     size_t i;
 
-    for (i = 0; i < c->cap; i++) {
+    for (i = 0; i < c->n; i++) {
         free(c->m[i].pair_id);
         free(c->m[i].principle_id);
         free(c->m[i].why);
     }
     free(c->m);
     c->m = NULL;
+    c->n = c->cap = 0;
+    cai_htab__dispose(&c->at);
+}
+
+/* The item of key: a new one at the end, or the one already there (a key is spooled once a
+ * part, but a repeated line must not leak the first). NULL when out of memory. */
+static mitem *m_put(collecting *c, uint64_t key)
+{
+    uint64_t k = key ? key : 1;
+    mslot *s;
+    mitem *m;
+    int found;
+
+    if (c->n == c->cap) {
+        mitem *nm = cai__grow(c->m, &c->cap, c->n + 1, sizeof(*nm), 16);
+        if (!nm)
+            return NULL;
+        c->m = nm;
+    }
+    if (!(s = cai_htab__insert(&c->at, &k, &found)))
+        return NULL;
+    if (found) {
+        m = &c->m[s->i];
+        free(m->pair_id);
+        free(m->principle_id);
+        free(m->why);
+    } else {
+        s->i = c->n++;
+        m = &c->m[s->i];
+    }
+    memset(m, 0, sizeof(*m));
+    m->key = key;
+    return m;
 }
 
 static cai_status load_meta(collecting *c, const part *p, cai_error *err)
@@ -602,13 +643,9 @@ static cai_status load_meta(collecting *c, const part *p, cai_error *err)
     FILE *f;
     cai_status st = CAI_OK;
 
-    for (c->cap = 16; c->cap < 2 * (p->n + 1); c->cap *= 2) {
-    }
-    c->m = calloc(c->cap, sizeof(*c->m));
-    if (!path || !c->m) {
-        free(path);
+    cai_htab__init(&c->at, sizeof(mslot), sizeof(uint64_t));
+    if (!path)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
-    }
     f = fopen(path, "re");
     if (!f) {
         st = cai_error__set(err, CAI_EIO, "%s: %s", path, strerror(errno));
@@ -619,26 +656,25 @@ static cai_status load_meta(collecting *c, const part *p, cai_error *err)
         cJSON *o = cJSON_Parse(line);
         const cJSON *c1 = cJSON_GetObjectItemCaseSensitive(o, "c");
         uint64_t key;
-        size_t i;
+        mitem *m;
 
         if (!cJSON_IsString(c1) || key_of_custom_id(c1->valuestring, &key) != 0) {
             cJSON_Delete(o);
             st = cai_error__set(err, CAI_EPARSE, "%s: damaged line", path);
             break;
         }
-        key = key ? key : 1;
-        for (i = key & (c->cap - 1); c->m[i].key && c->m[i].key != key;
-             i = (i + 1) & (c->cap - 1)) {
+        if (!(m = m_put(c, key))) {
+            cJSON_Delete(o);
+            st = cai_error__set(err, CAI_ENOMEM, "out of memory");
+            break;
         }
-        c->m[i].key = key;
-        c->m[i].pair_id = strdup(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "id")));
-        c->m[i].principle_id =
-            strdup(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "pr")));
-        c->m[i].order = (unsigned)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, "o"));
-        c->m[i].sample = (unsigned)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, "s"));
-        c->m[i].est = (unsigned)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, "e"));
-        c->m[i].round = (unsigned)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, "r"));
-        if (!c->m[i].pair_id || !c->m[i].principle_id)
+        m->pair_id = strdup(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "id")));
+        m->principle_id = strdup(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "pr")));
+        m->order = (unsigned)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, "o"));
+        m->sample = (unsigned)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, "s"));
+        m->est = (unsigned)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, "e"));
+        m->round = (unsigned)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, "r"));
+        if (!m->pair_id || !m->principle_id)
             st = cai_error__set(err, CAI_ENOMEM, "out of memory");
         cJSON_Delete(o);
     }
@@ -765,7 +801,9 @@ static cai_status on_line(const char *line, size_t len, void *payload)
     return CAI_OK;
 }
 
-/* Re-spools the part's requests marked for another round; the others fail for good. */
+/* Re-spools the part's requests marked for another round; the others fail for good. Both walk
+ * the part's spool order (the failures the meta file's, the new lines the request file's, which
+ * are written in step), so a resubmission is deterministic and independent of the hashing. */
 static cai_status requeue(collecting *c, const part *p, cai_error *err)
 {
     cai_batch *b = c->b;
@@ -775,12 +813,11 @@ static cai_status requeue(collecting *c, const part *p, cai_error *err)
     FILE *f;
     cai_status st = CAI_OK;
 
-    for (i = 0; i < c->cap && st == CAI_OK; i++) {
+    /* spool order: the failures are reported in the order the requests were spooled */
+    for (i = 0; i < c->n && st == CAI_OK; i++) {
         mitem *m = &c->m[i];
         cai_batch_item it;
 
-        if (!m->key)
-            continue;
         if (!m->seen)
             mark_retry(m, p->id[0] ? "batch: no result for it" : "batch: not run");
         if (m->retry && m->round >= b->o.max_rounds) {
@@ -860,9 +897,8 @@ static cai_status collect_part(cai_batch *b,
         size_t i;
         char why[300];
         snprintf(why, sizeof(why), "batch %s failed: %s", p->id, s->message);
-        for (i = 0; i < c.cap; i++)
-            if (c.m[i].key)
-                mark_retry(&c.m[i], why);
+        for (i = 0; i < c.n; i++)
+            mark_retry(&c.m[i], why);
     }
     if (st == CAI_OK)
         st = requeue(&c, p, err);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Compact fingerprints of texts and the open-addressing table that remembers where each was
- * first seen, so that duplicate and leakage checks never keep the texts themselves. */
+/* Compact fingerprints of texts and the index (cai_htab ref tables) that remembers where each
+ * was first seen, so that duplicate and leakage checks never keep the texts themselves. */
 #include "validate_int.h"
 #include "error_int.h"
+#include "htab_int.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -145,27 +146,30 @@ cai_fp cai_fp__mix(cai_fp a, cai_fp b)
 /*
  * Memory is the point of this layout (issue 13: at most 40 bytes a record). Every line has one
  * 24-byte cai_fprec in fixed-size chunks, addressed by its 1-based line number across all files
- * (so no line number or file index is stored), and two open-addressing indexes of 4-byte slots
+ * (so no line number or file index is stored), and two ref tables of cai_htab (4-byte slots)
  * hold those numbers: one keyed by the record's normalised prompt, one by its normalised pair.
- * The keys themselves live only in the records, so an index slot costs 4 bytes; an index grows
- * by half at 4/5 load, which keeps it between 8/15 and 4/5 full (at most 7.5 bytes a key). Exact
- * texts are told apart inside a normalised group by the records' 32- and 28-bit tags.
+ * The keys themselves live only in the records, so an index costs at most 7.5 bytes a key.
+ * Exact texts are told apart inside a normalised group by the records' 32- and 28-bit tags.
  */
 
 #define CHUNK_SHIFT 12
 #define CHUNK_LEN   ((size_t)1 << CHUNK_SHIFT)
-#define INITIAL_CAP 1024
-
-typedef struct fpindex {
-    uint32_t *slot; /* a 1-based record number; 0 = empty */
-    size_t cap, count;
-} fpindex;
 
 struct cai_fpidx {
     cai_fprec **chunk;
     size_t n_chunks, cap_chunks;
-    fpindex ix[2];
+    cai_htab ix[2];
 };
+
+static uint64_t key_prompt(const void *ctx, uint32_t ref)
+{
+    return cai_fpidx__rec((cai_fpidx *)(uintptr_t)ctx, ref)->prompt;
+}
+
+static uint64_t key_pair(const void *ctx, uint32_t ref)
+{
+    return cai_fpidx__rec((cai_fpidx *)(uintptr_t)ctx, ref)->pair;
+}
 
 cai_status cai_fpidx__create(cai_fpidx **out, cai_error *err)
 {
@@ -174,6 +178,8 @@ cai_status cai_fpidx__create(cai_fpidx **out, cai_error *err)
     *out = NULL;
     if (!x)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    cai_htab__init_ref(&x->ix[CAI_FPIDX_PROMPT], key_prompt, x);
+    cai_htab__init_ref(&x->ix[CAI_FPIDX_PAIR], key_pair, x);
     *out = x;
     return CAI_OK;
 }
@@ -183,19 +189,6 @@ cai_fprec *cai_fpidx__rec(cai_fpidx *x, uint32_t ref)
     size_t i = (size_t)(ref - 1) >> CHUNK_SHIFT;
 
     return i < x->n_chunks && x->chunk[i] ? &x->chunk[i][(ref - 1) & (CHUNK_LEN - 1)] : NULL;
-}
-
-static uint64_t key_at(cai_fpidx *x, int which, uint32_t ref)
-{
-    const cai_fprec *r = cai_fpidx__rec(x, ref);
-
-    return which == CAI_FPIDX_PROMPT ? r->prompt : r->pair;
-}
-
-/* Maps a key to [0, cap) by its high bits (cap need not be a power of two). */
-static size_t home(uint64_t key, size_t cap)
-{
-    return (size_t)(((key >> 32) * (uint64_t)cap) >> 32);
 }
 
 cai_status cai_fpidx__set(cai_fpidx *x, uint32_t ref, const cai_fprec *rec, cai_error *err)
@@ -218,22 +211,17 @@ cai_status cai_fpidx__set(cai_fpidx *x, uint32_t ref, const cai_fprec *rec, cai_
 
 void cai_fpidx__find(cai_fpidx *x, int which, uint32_t ref, uint32_t *exact, uint32_t *near)
 {
-    const fpindex *t = &x->ix[which];
     const cai_fprec *me = cai_fpidx__rec(x, ref);
     uint64_t key = which == CAI_FPIDX_PROMPT ? me->prompt : me->pair;
-    size_t i;
+    size_t pos = 0;
+    uint32_t r;
 
     *exact = *near = 0;
-    if (!t->cap)
-        return;
-    /* The whole run up to an empty slot: the first record of a group is the smallest number,
-     * whatever order a rehash left the group in. */
-    for (i = home(key, t->cap); t->slot[i]; i = i + 1 == t->cap ? 0 : i + 1) {
-        uint32_t r = t->slot[i];
+    /* Every record of the group: the first is the smallest number, whatever order a rehash
+     * left the group in. */
+    while ((r = cai_htab__next_ref(&x->ix[which], key, &pos)) != 0) {
         const cai_fprec *o = cai_fpidx__rec(x, r);
 
-        if ((which == CAI_FPIDX_PROMPT ? o->prompt : o->pair) != key)
-            continue;
         if (!*near || r < *near)
             *near = r;
         if (which == CAI_FPIDX_PROMPT ? o->ptag == me->ptag : (o->qtag ^ me->qtag) >> 4 == 0)
@@ -241,35 +229,11 @@ void cai_fpidx__find(cai_fpidx *x, int which, uint32_t ref, uint32_t *exact, uin
     }
 }
 
-static void place(cai_fpidx *x, int which, uint32_t *slot, size_t cap, uint32_t ref)
-{
-    size_t i;
-
-    for (i = home(key_at(x, which, ref), cap); slot[i]; i = i + 1 == cap ? 0 : i + 1)
-        ;
-    slot[i] = ref;
-}
-
 cai_status cai_fpidx__add(cai_fpidx *x, int which, uint32_t ref, cai_error *err)
 {
-    fpindex *t = &x->ix[which];
-
-    if ((t->count + 1) * 5 > t->cap * 4) {
-        size_t ncap = t->cap ? t->cap + t->cap / 2 : INITIAL_CAP, i;
-        uint32_t *ns = ncap < UINT32_MAX ? calloc(ncap, sizeof(*ns)) : NULL;
-
-        if (!ns)
-            return cai_error__set(err, CAI_ENOMEM, "out of memory (fingerprint index of %zu keys)",
-                                  t->count);
-        for (i = 0; i < t->cap; i++)
-            if (t->slot[i])
-                place(x, which, ns, ncap, t->slot[i]);
-        free(t->slot);
-        t->slot = ns;
-        t->cap = ncap;
-    }
-    place(x, which, t->slot, t->cap, ref);
-    t->count++;
+    if (cai_htab__add_ref(&x->ix[which], ref) != 0)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory (fingerprint index of %zu keys)",
+                              x->ix[which].count);
     return CAI_OK;
 }
 
@@ -284,7 +248,7 @@ size_t cai_fpidx__bytes(const cai_fpidx *x)
 
     for (i = 0; i < x->n_chunks; i++)
         n += x->chunk[i] ? CHUNK_LEN * sizeof(cai_fprec) : 0;
-    return n + (x->ix[0].cap + x->ix[1].cap) * sizeof(uint32_t);
+    return n + cai_htab__bytes(&x->ix[0]) + cai_htab__bytes(&x->ix[1]);
 }
 
 void cai_fpidx__free(cai_fpidx *x)
@@ -296,7 +260,7 @@ void cai_fpidx__free(cai_fpidx *x)
     for (i = 0; i < x->n_chunks; i++)
         free(x->chunk[i]);
     free(x->chunk);
-    free(x->ix[0].slot);
-    free(x->ix[1].slot);
+    cai_htab__dispose(&x->ix[0]);
+    cai_htab__dispose(&x->ix[1]);
     free(x);
 }

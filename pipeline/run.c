@@ -1708,10 +1708,12 @@ static int idset_add(idset *s, const char *id)
 /* Reads every input once: validates it before any money is spent, hashes it, counts the plan. */
 static cai_status survey_inputs(cai_run *r, cJSON *inputs_json, cai_error *err)
 {
-    idset ids = {{NULL, 0, 0, sizeof(uint64_t), sizeof(uint64_t)}, 0};
+    idset ids;
     size_t i;
     cai_status st;
 
+    memset(&ids, 0, sizeof(ids));
+    cai_htab__init(&ids.t, sizeof(uint64_t), sizeof(uint64_t));
     for (i = 0; i < r->o.n_inputs; i++) {
         char hex[65];
         uint64_t bytes = 0;

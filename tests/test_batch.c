@@ -39,6 +39,7 @@ typedef struct plan {
     cai_judgment res[MAXT];
     char msg[MAXT][512];
     size_t next;
+    size_t failed[MAXT], n_failed; /* the failures, in the order they were reported */
 } plan;
 
 static void setup(void)
@@ -217,6 +218,8 @@ static cai_status on_result(const cai_batch_item *it,
         p->res[i] = *res;
     if (errmsg)
         snprintf(p->msg[i], sizeof(p->msg[i]), "%s", errmsg);
+    if (st != CAI_OK)
+        p->failed[p->n_failed++] = i;
     return CAI_OK;
 }
 
@@ -774,6 +777,12 @@ START_TEST(requests_fail_for_good_after_max_rounds)
     /* 10 -> 5 expire -> the second batch of 5 answers 2 -> 3 expire again: failed for good */
     ck_assert_uint_eq(failed, 3);
     ck_assert_uint_eq(bs.failed, 3);
+    /* Resubmission keeps the spool order (the fake answers a batch's first half): 5-9 expire
+     * and go again in that order, 5 and 6 are answered, and 7, 8, 9 fail, reported in that
+     * order whatever their keys hash to. */
+    ck_assert_uint_eq(ba->n_failed, 3);
+    for (i = 0; i < 3; i++)
+        ck_assert_uint_eq(ba->failed[i], 7 + i);
     cai_batch__free(b);
     cai_judge_free(j);
     fake_llm_stop(srv);

@@ -134,6 +134,65 @@ START_TEST(htab_tells_128_bit_keys_apart_by_either_half)
 }
 END_TEST
 
+/* A ref table over an array of keys: key i of refs 1..n is keys[ref - 1]. */
+static uint64_t ref_key(const void *ctx, uint32_t ref)
+{
+    return ((const uint64_t *)ctx)[ref - 1];
+}
+
+START_TEST(htab_ref_table_groups_refs_by_the_callers_keys_after_growing)
+{
+    enum { N = 30000 };
+    uint64_t *keys = malloc(N * sizeof(*keys));
+    unsigned *seen = calloc(N + 1, sizeof(*seen));
+    cai_htab t;
+    uint32_t r, i;
+    size_t pos = 0, cap1;
+
+    ck_assert_ptr_nonnull(keys);
+    ck_assert_ptr_nonnull(seen);
+    /* three refs a key (so groups overlap runs), and key 0 is an ordinary key here */
+    for (i = 0; i < N; i++)
+        keys[i] = (uint64_t)(i / 3) * 0x9e3779b97f4a7c15ULL;
+    cai_htab__init_ref(&t, ref_key, keys);
+    ck_assert_uint_eq(cai_htab__next_ref(&t, keys[0], &pos), 0); /* empty, nothing allocated */
+    ck_assert_ptr_null(cai_htab__find(&t, &keys[0]));            /* not a keyed table */
+    ck_assert_int_eq(cai_htab__add_ref(&t, 0), -1);              /* 0 marks an empty slot */
+    ck_assert_int_eq(cai_htab__add_ref(&t, 1), 0);
+    cap1 = t.cap;
+    for (i = 2; i <= N; i++)
+        ck_assert_int_eq(cai_htab__add_ref(&t, i), 0);
+    ck_assert_uint_eq(t.count, N);
+    /* grown by half at 4/5, not doubled: 4-byte slots, at most 7.5 bytes a ref */
+    ck_assert_uint_eq(t.slot_size, 4);
+    ck_assert_uint_gt(t.cap, cap1);
+    ck_assert_uint_le(t.count * 5, t.cap * 4);
+    ck_assert_uint_ge(t.count * 15, t.cap * 8);
+    ck_assert_uint_le(cai_htab__bytes(&t) * 2, (size_t)N * 15);
+    for (i = 0; i < N; i += 3) {
+        unsigned got = 0;
+
+        pos = 0;
+        while ((r = cai_htab__next_ref(&t, keys[i], &pos)) != 0) {
+            ck_assert_uint_eq(keys[r - 1], keys[i]); /* only its own group */
+            ck_assert_uint_eq((r - 1) / 3, i / 3);
+            seen[r]++;
+            got++;
+        }
+        ck_assert_uint_eq(got, 3);
+        ck_assert_uint_eq(cai_htab__next_ref(&t, keys[i], &pos), 0); /* ended stays ended */
+    }
+    for (i = 1; i <= N; i++)
+        ck_assert_uint_eq(seen[i], 1);
+    pos = 0;
+    ck_assert_uint_eq(cai_htab__next_ref(&t, 12345, &pos), 0); /* a key nobody has */
+    cai_htab__dispose(&t);
+    ck_assert_uint_eq(t.cap, 0);
+    free(seen);
+    free(keys);
+}
+END_TEST
+
 /* ---- UTF-8 ---- */
 
 START_TEST(utf8_decodes_each_length_and_its_code_point)
@@ -238,6 +297,7 @@ Suite *util_suite(void)
     tcase_add_test(tc, buf_builds_text_and_hands_it_over);
     tcase_add_test(tc, htab_finds_every_key_after_growing);
     tcase_add_test(tc, htab_tells_128_bit_keys_apart_by_either_half);
+    tcase_add_test(tc, htab_ref_table_groups_refs_by_the_callers_keys_after_growing);
     tcase_add_test(tc, utf8_decodes_each_length_and_its_code_point);
     tcase_add_test(tc, utf8_rejects_every_kind_of_ill_formed_sequence);
     tcase_add_test(tc, utf8_invalid_at_points_at_the_first_bad_byte);

@@ -5,6 +5,7 @@
 #include "fake_batch_int.h"
 
 #include "hash_int.h"
+#include "htab_int.h"
 #include <cjson/cJSON.h>
 
 #include <errno.h>
@@ -53,7 +54,7 @@ typedef struct conn {
 } conn;
 
 typedef struct body_stat {
-    uint64_t key; /* cai_hash64 of the raw body; 0 = empty slot */
+    uint64_t key; /* cai_hash64 of the raw body (0 stored as 1): a cai_htab key */
     uint32_t attempts;
     uint32_t successes;
 } body_stat;
@@ -84,8 +85,7 @@ struct fake_llm {
     size_t status_counts[NSTATUS];
     char *bodies[KEEP_REQUESTS], *headers[KEEP_REQUESTS];
     size_t nkept;
-    body_stat *tab;
-    size_t tab_cap, tab_len;
+    cai_htab tab;          /* body_stat slots */
     pid_t kill_pid;        /* fake_llm_kill_on_request: SIGKILL this process ... */
     size_t kill_at;        /* ... at this value of requests */
     unsigned ctx;          /* fake_llm_set_context */
@@ -216,35 +216,11 @@ int fake_fault_parse(const char *name)
 /* Called under s->mu. Returns the slot for key, inserting it; NULL on OOM. */
 static body_stat *body_slot(fake_llm *s, uint64_t key)
 {
-    size_t i, mask;
+    int found;
 
     if (key == 0)
         key = 1;
-    if ((s->tab_len + 1) * 10 > s->tab_cap * 7) {
-        size_t ncap = s->tab_cap ? s->tab_cap * 2 : 1024, k;
-        body_stat *nt = calloc(ncap, sizeof(*nt));
-
-        if (!nt)
-            return NULL;
-        for (k = 0; k < s->tab_cap; k++) {
-            if (!s->tab[k].key)
-                continue;
-            for (i = s->tab[k].key & (ncap - 1); nt[i].key; i = (i + 1) & (ncap - 1)) {
-            }
-            nt[i] = s->tab[k];
-        }
-        free(s->tab);
-        s->tab = nt;
-        s->tab_cap = ncap;
-    }
-    mask = s->tab_cap - 1;
-    for (i = key & mask; s->tab[i].key && s->tab[i].key != key; i = (i + 1) & mask) {
-    }
-    if (!s->tab[i].key) {
-        s->tab[i].key = key;
-        s->tab_len++;
-    }
-    return &s->tab[i];
+    return cai_htab__insert(&s->tab, &key, &found);
 }
 
 /* ------------------------------------------------------------------ request decoding */
@@ -1847,6 +1823,7 @@ fake_llm *fake_llm_start(const fake_llm_opts *opts)
 
     if (!s)
         return NULL;
+    cai_htab__init(&s->tab, sizeof(body_stat), sizeof(uint64_t));
     snprintf(s->model, sizeof(s->model), "fake-judge");
     s->o = opts ? *opts : FAKE_LLM_OPTS_INIT;
     s->lfd = -1;
@@ -1919,7 +1896,7 @@ void fake_llm_stop(fake_llm *s)
         free(s->headers[i]);
     }
     fake_batch__free(s->batches);
-    free(s->tab);
+    cai_htab__dispose(&s->tab);
     free(s->q);
     free(s->q_free_at);
     if (s->log)
