@@ -35,6 +35,17 @@ int cmd_compare(int argc, char **argv);
 /* Maps a library status to the documented exit code. */
 int cli_exit_code(cai_status st);
 
+/*
+ * A stage (cai sample, cai revise) run with SIGINT/SIGTERM asking it to stop (stop must be
+ * async-signal-safe), then the default handlers back. cli_stage_failed prints err (or the
+ * status's text) and, where the journal keeps the work, the resume hint; returns the exit code.
+ */
+typedef cai_status (*cli_stage_exec_fn)(void *stage, void *summary, cai_error *err);
+typedef void (*cli_stage_stop_fn)(void *stage);
+cai_status cli_stage_execute(
+    void *stage, cli_stage_exec_fn exec, cli_stage_stop_fn stop, void *summary, cai_error *err);
+int cli_stage_failed(cai_status st, const cai_error *err, const char *output_dir);
+
 /* Prints "cai: <msg>" to stderr. */
 void cli_error(const char *fmt, ...)
 #if defined(__GNUC__)

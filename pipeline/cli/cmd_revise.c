@@ -3,20 +3,19 @@
 #include "cli.h"
 
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-/* The tool (not the library) may keep the running job where the signal handler can reach it. */
-static cai_revise *running_revise;
-
-static void on_signal(int sig)
+static cai_status exec_stage(void *stage, void *summary, cai_error *err)
 {
-    (void)sig;
-    if (running_revise)
-        cai_revise_stop(running_revise);
+    return cai_revise_execute(stage, summary, err);
+}
+
+static void stop_stage(void *stage)
+{
+    cai_revise_stop(stage);
 }
 
 static const char revise_help[] =
@@ -199,27 +198,12 @@ int cmd_revise(int argc, char **argv)
     o.progress = on_progress;
     o.progress_payload = &ps;
     st = cai_revise_create(&s, &o, &err);
-    if (st == CAI_OK) {
-        struct sigaction sa;
-
-        memset(&sa, 0, sizeof(sa));
-        sa.sa_handler = on_signal;
-        sigemptyset(&sa.sa_mask);
-        running_revise = s;
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-        st = cai_revise_execute(s, &sum, &err);
-        running_revise = NULL;
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
-    }
+    if (st == CAI_OK)
+        st = cli_stage_execute(s, exec_stage, stop_stage, &sum, &err);
     if (ps.tty)
         fputs("\n", stderr);
     if (st != CAI_OK) {
-        cli_error("%s", err.msg[0] ? err.msg : cai_strerror(st));
-        if (st == CAI_EINTERRUPTED || st == CAI_EBUDGET || st == CAI_ETRANSPORT || st == CAI_EHTTP)
-            cli_error("rerun the same command to resume from %s/journal.cai", o.output_dir);
-        rc = cli_exit_code(st);
+        rc = cli_stage_failed(st, &err, o.output_dir);
     } else if (o.dry_run) {
         printf("%s\n", sum.first_body ? sum.first_body : "");
         fprintf(stderr, "dry run: %llu responses to revise, %llu requests (%u rounds)\n",

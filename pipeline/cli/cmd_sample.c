@@ -3,20 +3,19 @@
 #include "cli.h"
 
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-/* The tool (not the library) may keep the running job where the signal handler can reach it. */
-static cai_sample *running_sample;
-
-static void on_signal(int sig)
+static cai_status exec_stage(void *stage, void *summary, cai_error *err)
 {
-    (void)sig;
-    if (running_sample)
-        cai_sample_stop(running_sample);
+    return cai_sample_execute(stage, summary, err);
+}
+
+static void stop_stage(void *stage)
+{
+    cai_sample_stop(stage);
 }
 
 static const char sample_help[] =
@@ -222,27 +221,12 @@ int cmd_sample(int argc, char **argv)
     o.progress = on_progress;
     o.progress_payload = &ps;
     st = cai_sample_create(&s, &o, &err);
-    if (st == CAI_OK) {
-        struct sigaction sa;
-
-        memset(&sa, 0, sizeof(sa));
-        sa.sa_handler = on_signal;
-        sigemptyset(&sa.sa_mask);
-        running_sample = s;
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-        st = cai_sample_execute(s, &sum, &err);
-        running_sample = NULL;
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
-    }
+    if (st == CAI_OK)
+        st = cli_stage_execute(s, exec_stage, stop_stage, &sum, &err);
     if (ps.tty)
         fputs("\n", stderr);
     if (st != CAI_OK) {
-        cli_error("%s", err.msg[0] ? err.msg : cai_strerror(st));
-        if (st == CAI_EINTERRUPTED || st == CAI_EBUDGET || st == CAI_ETRANSPORT || st == CAI_EHTTP)
-            cli_error("rerun the same command to resume from %s/journal.cai", o.output_dir);
-        rc = cli_exit_code(st);
+        rc = cli_stage_failed(st, &err, o.output_dir);
     } else if (o.dry_run) {
         printf("%s\n", sum.first_body ? sum.first_body : "");
         fprintf(stderr, "dry run: %llu prompts, %llu requests (%u responses each)\n",
