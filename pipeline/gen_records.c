@@ -405,6 +405,19 @@ static cJSON *string_completion(const cJSON *prompt, const char *text)
     return out;
 }
 
+/* An answer in the prompt's form: one assistant turn in a list after a message list, a string
+ * (spaced after a closing "Assistant:") after a string prompt. */
+static cJSON *answer_for(const cJSON *prompt, const char *text)
+{
+    cJSON *a;
+
+    if (!cJSON_IsArray(prompt))
+        return string_completion(prompt, text);
+    a = cJSON_CreateArray();
+    cJSON_AddItemToArray(a, assistant_turn(text));
+    return a;
+}
+
 cai_status cai_gen__sft_record(char **out,
                                cai_sft_format fmt,
                                const char *id,
@@ -429,15 +442,9 @@ cai_status cai_gen__sft_record(char **out,
         cJSON_AddItemToArray(msgs, assistant_turn(text));
         cJSON_AddItemToObject(root, "messages", msgs);
         cJSON_Delete(prompt);
-    } else if (cJSON_IsArray(prompt)) {
-        cJSON *comp = cJSON_CreateArray();
-
-        cJSON_AddItemToArray(comp, assistant_turn(text));
-        cJSON_AddItemToObject(root, "prompt", prompt);
-        cJSON_AddItemToObject(root, "completion", comp);
     } else {
         cJSON_AddItemToObject(root, "prompt", prompt);
-        cJSON_AddItemToObject(root, "completion", string_completion(prompt, text));
+        cJSON_AddItemToObject(root, "completion", answer_for(prompt, text));
     }
     cJSON_AddItemToObject(root, "id", str_or_null(id));
     cJSON_AddItemToObject(root, "original", str_or_null(original));
@@ -465,18 +472,8 @@ cai_status cai_gen__revision_pair(char **out,
     root = cJSON_CreateObject();
     cJSON_AddItemToObject(root, "id", str_or_null(id));
     cJSON_AddItemToObject(root, "prompt", prompt);
-    if (cJSON_IsArray(prompt)) {
-        cJSON *c = cJSON_CreateArray(), *r = cJSON_CreateArray();
-
-        cJSON_AddItemToArray(c, assistant_turn(text));
-        cJSON_AddItemToArray(r, assistant_turn(original ? original : ""));
-        cJSON_AddItemToObject(root, "chosen", c);
-        cJSON_AddItemToObject(root, "rejected", r);
-    } else {
-        cJSON_AddItemToObject(root, "chosen", string_completion(prompt, text));
-        cJSON_AddItemToObject(root, "rejected",
-                              string_completion(prompt, original ? original : ""));
-    }
+    cJSON_AddItemToObject(root, "chosen", answer_for(prompt, text));
+    cJSON_AddItemToObject(root, "rejected", answer_for(prompt, original ? original : ""));
     cJSON_AddStringToObject(root, "label_source", "revision");
     cJSON_AddItemToObject(root, "flags", flag_object(flags, cai_gen__rev_flag_name));
     return finish(out, root, err);
