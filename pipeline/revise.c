@@ -100,7 +100,7 @@ cai_status cai_revise_create(cai_revise **out, const cai_revise_opts *o, cai_err
     if (o->judge.backend == CAI_BACKEND_BUILTIN)
         return cai_error__set(err, CAI_EINVAL,
                               "revise: the builtin backend does not generate text; choose "
-                              "--backend openai, completions or anthropic");
+                              "-j openai, completions or anthropic");
     r = calloc(1, sizeof(*r));
     if (!r)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");

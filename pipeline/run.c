@@ -2402,7 +2402,7 @@ static cai_status batch_prices(cai_run_opts *o, cai_error *err)
 
     if (o->judge.backend == CAI_BACKEND_BUILTIN)
         return cai_error__set(err, CAI_EINVAL,
-                              "--batch needs a provider's batch API: --backend openai, "
+                              "--batch needs a provider's batch API: -j openai, "
                               "completions or anthropic");
     if (o->n_merge_dirs)
         return cai_error__set(err, CAI_EINVAL, "--batch: cai merge sends nothing");

@@ -81,7 +81,7 @@ cai_status cai_sample_create(cai_sample **out, const cai_sample_opts *o, cai_err
     if (o->judge.backend == CAI_BACKEND_BUILTIN)
         return cai_error__set(err, CAI_EINVAL,
                               "sample: the builtin backend does not generate text; choose "
-                              "--backend openai, completions or anthropic");
+                              "-j openai, completions or anthropic");
     s = calloc(1, sizeof(*s));
     if (!s)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
