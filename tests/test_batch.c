@@ -467,7 +467,7 @@ START_TEST(killed_run_reattaches_without_submitting_again)
         srv = fake_llm_start(&fo);
         fake_llm_batch_set_polls(srv, 5);
         for (kill_at = 0; kill_at < 2; kill_at++) {
-            pid_t pid = fork();
+            pid_t pid = fake_llm_fork(srv);
 
             ck_assert_int_ge(pid, 0);
             if (pid == 0) {

@@ -51,7 +51,7 @@ spawn_run_gated(fake_llm *srv, const char *out, const char *limit, unsigned conc
     char *input = tu_strdupf("%s/datasets/samples/pairs.jsonl", tu_source_dir());
     char *constitution = tu_strdupf("%s/constitution/hhh.json", tu_source_dir());
     char *conc = tu_strdupf("%u", concurrency);
-    pid_t pid = fork();
+    pid_t pid = fake_llm_fork(srv);
 
     if (pid == 0) {
         int null = open("/dev/null", 1);
@@ -337,7 +337,7 @@ static pid_t spawn_gen_gated(fake_llm *srv, int stage, const char *out, int gate
         ck_assert_int_eq(tu_write_file(input, all, strlen(all)), 0);
         free(all);
     }
-    pid = fork();
+    pid = fake_llm_fork(srv);
     if (pid == 0) {
         int null = open("/dev/null", 1);
         char c;

@@ -76,6 +76,9 @@ struct fake_llm {
     int started;
 
     pthread_mutex_t mu; /* guards everything below */
+    pthread_cond_t cv;  /* fake_llm_fork: hold and held change */
+    int hold;           /* fake_llm_fork asks the server thread to park ... */
+    int held;           /* ... and it has: it holds no lock and allocates nothing */
     fake_fault always;
     double rate;
     queued_fault *q;
@@ -1758,8 +1761,23 @@ static void *serve(void *arg)
             break;
         if (rc < 0)
             continue;
-        if (pfd[0].revents)
-            break;
+        if (pfd[0].revents) {
+            char b[16];
+            ssize_t r = read(s->wake[0], b, sizeof(b));
+
+            if (r == 0 || (r > 0 && memchr(b, 1, (size_t)r)))
+                break; /* fake_llm_stop */
+            pthread_mutex_lock(&s->mu);
+            if (s->hold) {
+                s->held = 1;
+                pthread_cond_broadcast(&s->cv);
+                while (s->hold)
+                    pthread_cond_wait(&s->cv, &s->mu);
+                s->held = 0;
+            }
+            pthread_mutex_unlock(&s->mu);
+            continue;
+        }
         for (i = 0; i < n; i++) {
             conn *c = s->conns[i];
             short re = pfd[i + 2].revents;
@@ -1831,6 +1849,7 @@ fake_llm *fake_llm_start(const fake_llm_opts *opts)
     s->wake[0] = s->wake[1] = -1;
     s->rate = s->o.fault_rate;
     pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
     raise_fd_limit();
     if (s->o.log_path) {
         s->log_path = strdup(s->o.log_path);
@@ -1902,8 +1921,34 @@ void fake_llm_stop(fake_llm *s)
     if (s->log)
         fclose(s->log);
     free(s->log_path);
+    pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
     free(s);
+}
+
+pid_t fake_llm_fork(fake_llm *s)
+{
+    char h = 'h';
+    pid_t pid;
+
+    pthread_mutex_lock(&s->mu);
+    s->hold = 1;
+    pthread_mutex_unlock(&s->mu);
+    if (write(s->wake[1], &h, 1) < 0) {
+        /* a full pipe already holds a wake-up; the thread reads hold under the lock */
+    }
+    pthread_mutex_lock(&s->mu);
+    while (!s->held)
+        pthread_cond_wait(&s->cv, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+    pid = fork();
+    if (pid != 0) {
+        pthread_mutex_lock(&s->mu);
+        s->hold = 0;
+        pthread_cond_broadcast(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+    }
+    return pid;
 }
 
 const char *fake_llm_url(const fake_llm *s)

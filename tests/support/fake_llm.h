@@ -104,6 +104,11 @@ void fake_llm_stop(fake_llm *s);
 const char *fake_llm_url(const fake_llm *s);
 /* "http://127.0.0.1:PORT": base URL for Anthropic clients (they append /v1/messages). */
 const char *fake_llm_root_url(const fake_llm *s);
+/* fork() made safe for a child that runs library code without exec: the server thread is parked
+ * (holding no lock, the allocator's included) while the process forks, then resumes in the
+ * parent; the child has no server thread and talks to the parent's over TCP. Forking while the
+ * thread runs can leave the child blocked on a lock that thread held (seen as a CI timeout). */
+pid_t fake_llm_fork(fake_llm *s);
 /* The TCP port the server listens on. */
 unsigned fake_llm_port(const fake_llm *s);
 
