@@ -8,7 +8,7 @@
 #include "cai/run.h"
 #include "cai/constitution.h"
 #include "hash_int.h"
-#include "htab_int.h"
+#include "idset_int.h"
 #include "input_dir_int.h"
 #include "cai/prompt.h"
 #include "cai/validate.h"
@@ -92,6 +92,7 @@ struct cai_run {
     cai_journal *journal;
     cai_outdir *outdir; /* the lock on the output directory */
     volatile sig_atomic_t stop;
+    size_t idset_cap; /* the survey's id set: fingerprints in memory (CAI_IDSET_MEM_CAP) */
 
     /* input */
     cai_input_list in; /* o.inputs with each output directory replaced by its shards */
@@ -1685,51 +1686,85 @@ static void explain_judge_stop(cai_run *r, cai_status st, cai_error *err)
 
 /* ---- planning pass and fingerprint ----------------------------------------------------- */
 
-/* Fingerprints of the input ids seen by the survey (8 bytes a pair, freed after it). */
-typedef struct idset {
-    cai_htab t; /* slots: the id's 64-bit hash, never 0 */
-    int oom;
-} idset;
-
-/* Adds id; returns 1 if it was there already, -1 when out of memory (oom then set), 0 else. */
-static int idset_add(idset *s, const char *id)
+/* Puts the reader back before the first input line, as the real pass needs it. */
+static void survey_rewind(cai_run *r)
 {
-    uint64_t h = cai_hash64(id, strlen(id), 0x6964ULL);
-    int found;
+    while (r->n_skip_msg > 0) /* the real pass lists them again */
+        free(r->skip_msg[--r->n_skip_msg]);
+    cai_reader_free(r->reader);
+    r->reader = NULL;
+    r->input_idx = 0;
+    r->cand = NULL;
+    r->s.skipped_input = 0;
+    r->pairs_read = 0;
+    r->pairs_outside = 0;
+}
 
-    h = h ? h : 1;
-    if (!cai_htab__insert(&s->t, &h, &found)) {
-        s->oom = 1;
-        return -1;
+static cai_status duplicate_id(const pending *p, cai_error *err)
+{
+    return cai_error__set(err, CAI_ESCHEMA,
+                          "%s:%llu: duplicate id \"%s\" (the journal keys judgments by pair id, "
+                          "so ids must be unique)",
+                          p->file, (unsigned long long)p->line, p->id);
+}
+
+/* The id set found two ids with fingerprint h only at its end (they were in different spilled
+ * runs): reads the inputs again to name the second one's FILE:LINE, as an add would have. */
+static cai_status locate_duplicate(cai_run *r, uint64_t h, cai_error *err)
+{
+    int seen = 0;
+    cai_status st;
+
+    survey_rewind(r);
+    for (;;) {
+        pending *p = NULL;
+
+        if ((st = next_pair(r, &p, err)) != CAI_OK)
+            break;
+        if (p->id_from_input && cai_idset__hash(p->id, strlen(p->id)) == h && seen++) {
+            st = duplicate_id(p, err);
+            pending_free(p);
+            return st;
+        }
+        pending_free(p);
     }
-    return found; /* a 64-bit collision between distinct ids is ~n^2/2^65: negligible */
+    if (st == CAI_ITEROVER) /* the inputs changed under the run */
+        st = cai_error__set(err, CAI_EIO, "%s: the inputs changed while they were read",
+                            r->o.inputs[0]);
+    return st;
 }
 
 /* Reads every input once: validates it before any money is spent, hashes it, counts the plan. */
 static cai_status survey_inputs(cai_run *r, cJSON *inputs_json, cai_error *err)
 {
-    idset ids;
+    cai_idset *ids = NULL;
     size_t i;
     cai_status st;
+    uint64_t dup;
+    int rc;
 
-    memset(&ids, 0, sizeof(ids));
-    cai_htab__init(&ids.t, sizeof(uint64_t), sizeof(uint64_t));
+    if ((st = cai_idset__create(&ids, r->idset_cap, err)) != CAI_OK)
+        return st;
     for (i = 0; i < r->o.n_inputs; i++) {
         char hex[65];
         uint64_t bytes = 0;
         cJSON *o;
-        if (!strcmp(r->o.inputs[i], "-"))
-            return cai_error__set(err, CAI_EINVAL,
-                                  "-: a run reads its input twice and resumes from it, so it "
-                                  "needs a file, not standard input");
+        if (!strcmp(r->o.inputs[i], "-")) {
+            st = cai_error__set(err, CAI_EINVAL,
+                                "-: a run reads its input twice and resumes from it, so it "
+                                "needs a file, not standard input");
+            goto out;
+        }
         st = cai_sha256_file(r->o.inputs[i], hex, &bytes, err);
         if (st == CAI_OK) /* a shard of a directory given as input: as its manifest says */
             st = cai_input_dir__check(&r->in, i, hex, bytes, err);
         if (st != CAI_OK)
-            return st;
+            goto out;
         o = cJSON_CreateObject();
-        if (!o)
-            return cai_error__set(err, CAI_ENOMEM, "out of memory");
+        if (!o) {
+            st = cai_error__set(err, CAI_ENOMEM, "out of memory");
+            goto out;
+        }
         cJSON_AddStringToObject(o, "path", r->o.inputs[i]);
         cJSON_AddStringToObject(o, "sha256", hex);
         cJSON_AddNumberToObject(o, "bytes", (double)bytes);
@@ -1742,12 +1777,9 @@ static cai_status survey_inputs(cai_run *r, cJSON *inputs_json, cai_error *err)
             break;
         if (st != CAI_OK)
             goto out;
-        if (p->id_from_input && idset_add(&ids, p->id) != 0) {
-            st = cai_error__set(err, !ids.oom ? CAI_ESCHEMA : CAI_ENOMEM,
-                                !ids.oom ? "%s:%llu: duplicate id \"%s\" (the journal keys "
-                                           "judgments by pair id, so ids must be unique)"
-                                         : "%s:%llu: out of memory (id %s)",
-                                p->file, (unsigned long long)p->line, p->id);
+        if (p->id_from_input &&
+            (rc = cai_idset__add(ids, cai_idset__hash(p->id, strlen(p->id)), err)) != 0) {
+            st = rc > 0 ? duplicate_id(p, err) : err->code;
             pending_free(p);
             goto out;
         }
@@ -1779,18 +1811,11 @@ static cai_status survey_inputs(cai_run *r, cJSON *inputs_json, cai_error *err)
                             "(the first: %s)",
                             (unsigned long long)r->s.skipped_input,
                             r->n_skip_msg ? r->skip_msg[0] : "?");
+    if (st == CAI_OK && (rc = cai_idset__finish(ids, &dup, err)) != 0)
+        st = rc > 0 ? locate_duplicate(r, dup, err) : err->code;
 out:
-    cai_htab__dispose(&ids.t);
-    while (r->n_skip_msg > 0) /* the real pass lists them again */
-        free(r->skip_msg[--r->n_skip_msg]);
-    /* rewind for the real pass */
-    cai_reader_free(r->reader);
-    r->reader = NULL;
-    r->input_idx = 0;
-    r->cand = NULL;
-    r->s.skipped_input = 0;
-    r->pairs_read = 0;
-    r->pairs_outside = 0;
+    cai_idset__free(ids);
+    survey_rewind(r); /* for the real pass */
     return st;
 }
 
@@ -2021,6 +2046,7 @@ cai_status cai_run_create(cai_run **out, const cai_run_opts *opts, cai_error *er
     if (!r)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
     r->o = *opts;
+    r->idset_cap = CAI_IDSET_MEM_CAP;
     /* read before anything is written: a bad file stops the run with nothing done */
     if (opts->calibration && (st = cai_calibrate_load(&r->cal, opts->calibration, err)) != CAI_OK)
         goto fail;
@@ -2634,4 +2660,9 @@ static cai_status batch_guard(cai_run *r, cai_error *err)
                             "paid twice)",
                             r->o.output_dir, n);
     return st;
+}
+
+void cai_run__set_idset_cap(cai_run *r, size_t cap)
+{
+    r->idset_cap = cap;
 }

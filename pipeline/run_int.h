@@ -83,4 +83,9 @@ void cai_run__reasons_free(cai_merge_reasons *m);
 cai_status
 cai_run__write_atomic(const char *dir, const char *name, const char *text, cai_error *err);
 
+/* Tests: how many id fingerprints the survey keeps in memory before it spills them to a
+ * temporary file (CAI_IDSET_MEM_CAP by default; at least 16), so that a small input exercises
+ * the spill and the merge. Before cai_run_execute. */
+void cai_run__set_idset_cap(cai_run *r, size_t cap);
+
 #endif

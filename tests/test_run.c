@@ -2,6 +2,7 @@
 /* End-to-end tests of the labelling job through the library, with the offline and fake judges. */
 #include <cai.h>
 #include "fake_llm.h"
+#include "run_int.h"
 #include "testutil.h"
 
 #include <check.h>
@@ -711,6 +712,68 @@ static char *synthetic_pairs(const char *name, int n)
     fclose(f);
     return path;
 }
+
+/* Dry-runs n synthetic pairs whose pair number `twin` (if >= 0) reuses pair 2's id, with the
+ * survey's id set spilling every cap fingerprints (0: the default); returns the status and
+ * *msg the error (caller frees). */
+static cai_status survey_ids(int n, int twin, size_t cap, char **msg)
+{
+    char *path = tu_strdupf("%s/ids-%d-%d.jsonl", dir, n, twin), *out = tu_strdupf("%s/ids", dir);
+    const char *in[1];
+    FILE *f = fopen(path, "w");
+    cai_run_opts o;
+    cai_run_summary sum;
+    cai_error err = {0};
+    cai_run *r = NULL;
+    cai_status st;
+    int i;
+
+    ck_assert_ptr_nonnull(f);
+    for (i = 0; i < n; i++)
+        fprintf(f,
+                "{\"id\":\"q%05d\",\"prompt\":\"P%d\",\"response_a\":\"a\",\"response_b\":\"b\"}\n",
+                i == twin ? 2 : i, i);
+    fclose(f);
+    in[0] = path;
+    base_opts(&o, in, out);
+    o.dry_run = 1;
+    o.judge.backend = CAI_BACKEND_OPENAI;
+    o.judge.model = "m";
+    ck_assert_msg(cai_run_create(&r, &o, &err) == CAI_OK, "%s", err.msg);
+    if (cap)
+        cai_run__set_idset_cap(r, cap);
+    st = cai_run_execute(r, &sum, &err);
+    cai_run_free(r);
+    *msg = strdup(err.msg);
+    free(path);
+    free(out);
+    return st;
+}
+
+/* Duplicate ids are refused before anything is paid for, in memory that does not grow with the
+ * input: past the id set's cap its fingerprints go to temporary files as sorted runs, and a
+ * duplicate split across two runs is found at the end and named by FILE:LINE exactly as one
+ * found at once is. */
+START_TEST(run_finds_a_duplicate_id_across_spilled_runs)
+{
+    char *at_once, *merged, *none;
+
+    ck_assert_int_eq(survey_ids(300, 250, 0, &at_once), CAI_ESCHEMA);
+    ck_assert_msg(strstr(at_once, "ids-300-250.jsonl:251: duplicate id \"q00002\"") != NULL, "%s",
+                  at_once);
+    ck_assert_int_eq(survey_ids(300, 250, 16, &merged), CAI_ESCHEMA); /* 18 runs of 16 */
+    ck_assert_str_eq(merged, at_once);
+    /* pair 2 is in the first run, its twin in the table still in memory at the end */
+    free(merged);
+    ck_assert_int_eq(survey_ids(300, 299, 16, &merged), CAI_ESCHEMA);
+    ck_assert_msg(strstr(merged, "ids-300-299.jsonl:300: duplicate id \"q00002\"") != NULL, "%s",
+                  merged);
+    ck_assert_int_eq(survey_ids(300, -1, 16, &none), CAI_OK);
+    free(at_once);
+    free(merged);
+    free(none);
+}
+END_TEST
 
 START_TEST(run_survives_mixed_faults_without_losing_or_repaying_a_pair)
 {
@@ -2022,6 +2085,7 @@ Suite *run_suite(void)
     tcase_add_test(tc, run_records_escape_strings_as_cjson_does);
     tcase_add_test(tc, run_sends_no_blank_hh_reply_and_lists_it_as_unjudgeable);
     tcase_add_test(tc, run_dry_run_estimates_and_writes_nothing);
+    tcase_add_test(tc, run_finds_a_duplicate_id_across_spilled_runs);
     tcase_add_test(tc, run_survives_mixed_faults_without_losing_or_repaying_a_pair);
     tcase_add_test(tc, run_backs_off_as_a_pool_during_a_429_storm);
     tcase_add_test(tc, run_stops_when_the_judge_dies_and_resumes_to_the_same_bytes);

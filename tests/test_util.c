@@ -3,6 +3,7 @@
  * UTF-8 decoder, the path joiner and the clocks. */
 #include <cai.h>
 #include "htab_int.h"
+#include "idset_int.h"
 #include "util_int.h"
 #include <check.h>
 #include <stdlib.h>
@@ -60,6 +61,58 @@ typedef struct kv {
     uint64_t key;
     uint64_t value;
 } kv;
+
+/* Adds n distinct fingerprints (hash of "id<i>"), then `twin`'s again at the end when twin >= 0;
+ * returns finish's answer (add must never see the late twin when the table has spilled). */
+static int idset_with_twin(size_t cap, size_t n, long twin, size_t *runs, uint64_t *dup)
+{
+    cai_idset *s = NULL;
+    cai_error err = {0};
+    char id[32];
+    size_t i;
+    int rc;
+
+    ck_assert_int_eq(cai_idset__create(&s, cap, &err), CAI_OK);
+    for (i = 0; i < n; i++) {
+        snprintf(id, sizeof(id), "id%zu", i);
+        ck_assert_int_eq(cai_idset__add(s, cai_idset__hash(id, strlen(id)), &err), 0);
+    }
+    if (twin >= 0) {
+        snprintf(id, sizeof(id), "id%ld", twin);
+        ck_assert_int_eq(cai_idset__add(s, cai_idset__hash(id, strlen(id)), &err),
+                         n - (size_t)twin <= n % cap ? 1 : 0);
+    }
+    rc = cai_idset__finish(s, dup, &err);
+    ck_assert_int_ge(rc, 0);
+    *runs = cai_idset__runs(s);
+    cai_idset__free(s);
+    return rc;
+}
+
+START_TEST(idset_finds_a_duplicate_in_memory_or_across_spilled_runs)
+{
+    size_t runs;
+    uint64_t dup = 0;
+    cai_idset *s = NULL;
+    cai_error err = {0};
+
+    /* all distinct, 10,000 through a table of 16: 625 sorted runs merged, no duplicate */
+    ck_assert_int_eq(idset_with_twin(16, 10000, -1, &runs, &dup), 0);
+    ck_assert_uint_eq(runs, 625);
+    /* the twin of the first id, 10,000 ids later: found only by the merge, and which one */
+    ck_assert_int_eq(idset_with_twin(16, 10000, 0, &runs, &dup), 1);
+    ck_assert_uint_eq(dup, cai_idset__hash("id0", 3));
+    /* the twin of an id in the last full run, added into a fresh table */
+    ck_assert_int_eq(idset_with_twin(16, 10000, 9990, &runs, &dup), 1);
+    ck_assert_uint_eq(dup, cai_idset__hash("id9990", 6));
+    /* a twin still in memory is found at once (add returns 1), as without spilling */
+    ck_assert_int_eq(idset_with_twin(16, 10005, 10003, &runs, &dup), 0);
+    ck_assert_int_eq(idset_with_twin(1000, 500, 3, &runs, &dup), 0);
+    ck_assert_uint_eq(runs, 0);
+    ck_assert_int_eq(cai_idset__create(&s, 15, &err), CAI_EINVAL);
+    ck_assert_ptr_null(s);
+}
+END_TEST
 
 START_TEST(htab_finds_every_key_after_growing)
 {
@@ -295,6 +348,7 @@ Suite *util_suite(void)
 
     tcase_add_test(tc, buf_appends_bytes_and_keeps_a_nul_after_them);
     tcase_add_test(tc, buf_builds_text_and_hands_it_over);
+    tcase_add_test(tc, idset_finds_a_duplicate_in_memory_or_across_spilled_runs);
     tcase_add_test(tc, htab_finds_every_key_after_growing);
     tcase_add_test(tc, htab_tells_128_bit_keys_apart_by_either_half);
     tcase_add_test(tc, htab_ref_table_groups_refs_by_the_callers_keys_after_growing);
