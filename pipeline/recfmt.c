@@ -60,17 +60,17 @@ const char *const *cai_recfmt__format_keys(cai_format f)
     return trl;
 }
 
-const char *cai_recfmt__duplicate(const cJSON *o)
+const char *cai_recfmt__duplicate(const cJSON *o, int sft)
 {
     static const char *const keys[] = {"id",         "prompt",     "response_a",
                                        "response_b", "responses",  "chosen",
                                        "rejected",   "completion", "messages"};
     unsigned seen = 0;
     const cJSON *item;
-    size_t i;
+    size_t i, n_keys = sizeof(keys) / sizeof(*keys) - (sft ? 0 : 2);
 
     for (item = o->child; item; item = item->next) {
-        for (i = 0; i < sizeof(keys) / sizeof(*keys); i++) {
+        for (i = 0; i < n_keys; i++) {
             if (strcmp(item->string, keys[i]) != 0)
                 continue;
             if (seen & 1u << i)

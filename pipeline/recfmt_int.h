@@ -34,10 +34,11 @@ const char *const *cai_recfmt__format_keys(cai_format f);
  * reader refuses more, the scanner reports more as a schema error. */
 #define CAI_RECFMT_MAX_RESPONSES 64
 
-/* The first of the keys that decide a record's format (and "id") that o holds twice, or NULL.
+/* The first of the keys that decide a record's format (and "id") that o holds twice, or NULL;
+ * sft = 0 leaves out "completion" and "messages", which only SFT data reads.
  * cJSON reads the first of two members and Python's json the last: a record with two is read
  * differently by cai and by trainers, so the reader refuses it and the scanner reports it. */
-const char *cai_recfmt__duplicate(const struct cJSON *o);
+const char *cai_recfmt__duplicate(const struct cJSON *o, int sft);
 
 /* "user", "assistant" or "system": 0 with *out set, else -1. */
 int cai_recfmt__role(const char *name, cai_role *out);

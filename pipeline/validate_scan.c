@@ -5,6 +5,7 @@
 #include "error_int.h"
 #include "util_int.h"
 #include "jsonraw_int.h"
+#include "recdec_int.h"
 #include "recfmt_int.h"
 #include "cai/writer.h"
 
@@ -288,6 +289,8 @@ static cai_status walk(const char *root, const char *rel, int depth, strlist *ou
     return st;
 }
 
+#define type_name cai_recdec__type_name
+
 /* ---- scanner state ---------------------------------------------------------------------- */
 
 typedef struct scan {
@@ -303,10 +306,8 @@ typedef struct scan {
     size_t seq_start[CAI_VREC_MAX_RESP + 2], seq_len[CAI_VREC_MAX_RESP + 2]; /* prompt, responses */
     cai_vseq seqs[CAI_VREC_MAX_RESP + 1];
     size_t n_seqs;
-    cai_transcript tr[3]; /* hh: chosen, rejected; an HH transcript "prompt" */
-    char *prompt_copy;    /* that prompt, split in place (the record's JSON stays as read) */
+    cai_recdec dec; /* the line's record, as the one decoder reads it */
     char msg[512];
-    unsigned char truncated[CAI_VREC_MAX_RESP]; /* candidates: finish_reason "length" */
     /* per kind of training data (preference, sft, messages): the first record's type signature
      * (cai_json__signature) and its FILE:LINE */
     char *ref_sig[3];
@@ -366,163 +367,17 @@ static int push_turn(scan *s, cai_role role, const char *text, size_t len)
     return 0;
 }
 
-static void begin_seq(scan *s)
+/* The decoder's findings (recdec.c): each keeps the record out of the pair model. */
+static cai_status on_finding(void *payload, const cai_recdec_finding *f, cai_error *err)
 {
-    s->seq_start[s->n_seqs] = s->n_turns;
+    scan *s = payload;
+
+    s->line_bad = 1;
+    s->structural = 1;
+    return report(s, err, f->kind == CAI_RECDEC_ROLES ? CAI_VK_ROLES : CAI_VK_SCHEMA, f->msg);
 }
 
-static void end_seq(scan *s)
-{
-    s->seq_len[s->n_seqs] = s->n_turns - s->seq_start[s->n_seqs];
-    s->n_seqs++;
-}
-
-/* ---- field extraction ------------------------------------------------------------------- */
-
-static const char *type_name(const cJSON *v)
-{
-    if (cJSON_IsString(v))
-        return "a string";
-    if (cJSON_IsNumber(v))
-        return "a number";
-    if (cJSON_IsArray(v))
-        return "a list";
-    if (cJSON_IsObject(v))
-        return "an object";
-    if (cJSON_IsBool(v))
-        return "a boolean";
-    return "null";
-}
-
-static cai_status
-get_string(scan *s, const cJSON *o, const char *name, const cJSON **out, cai_error *err)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-    *out = NULL;
-    if (!v)
-        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "missing \"%s\"", name);
-    if (!cJSON_IsString(v))
-        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"%s\" is %s, not a string", name, type_name(v));
-    *out = v;
-    return CAI_OK;
-}
-
-/* A message list into turns: [{"role": ..., "content": "..."}, ...]. */
-static cai_status get_messages(scan *s, const cJSON *list, const char *name, cai_error *err)
-{
-    const cJSON *m;
-    int i = 0;
-
-    cJSON_ArrayForEach(m, list)
-    {
-        const cJSON *role = cJSON_GetObjectItemCaseSensitive(m, "role");
-        const cJSON *content = cJSON_GetObjectItemCaseSensitive(m, "content");
-        cai_role r;
-
-        if (!cJSON_IsObject(m))
-            STRUCT_ERR(s, err, CAI_VK_SCHEMA, "%s[%d] is %s, not a message object", name, i,
-                       type_name(m));
-        if (!cJSON_IsString(role))
-            STRUCT_ERR(s, err, CAI_VK_SCHEMA, "%s[%d].role is %s", name, i,
-                       role ? type_name(role) : "missing");
-        if (cai_recfmt__role(role->valuestring, &r) != 0)
-            STRUCT_ERR(s, err, CAI_VK_ROLES, "%s[%d]: unknown role \"%.40s\"", name, i,
-                       role->valuestring);
-        if (!cJSON_IsString(content))
-            STRUCT_ERR(s, err, CAI_VK_SCHEMA, "%s[%d].content is %s, not a string", name, i,
-                       content ? type_name(content) : "missing");
-        if (push_turn(s, r, content->valuestring, strlen(content->valuestring)) != 0)
-            return cai_error__set(err, CAI_ENOMEM, "out of memory");
-        i++;
-    }
-    return CAI_OK;
-}
-
-/* A prompt: a string (one user turn) or a message list. */
-static cai_status get_prompt(scan *s, const cJSON *o, int list_only, cai_error *err)
-{
-    const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "prompt");
-    cai_status st = CAI_OK;
-
-    begin_seq(s);
-    if (!p)
-        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "missing \"prompt\"");
-    if (cJSON_IsString(p) && !list_only &&
-        strncmp(p->valuestring, "\n\nHuman:", sizeof("\n\nHuman:") - 1) == 0) {
-        /* an HH transcript, split into turns as the reader (cai run) splits it; a trailing
-         * empty "\n\nAssistant:" cue is dropped, so the prompt ends on the Human turn */
-        cai_transcript *t = &s->tr[2];
-        cai_error e = {0};
-        size_t i, n;
-
-        if (!(s->prompt_copy = strdup(p->valuestring)))
-            return cai_error__set(err, CAI_ENOMEM, "out of memory");
-        if (cai_transcript_split(t, s->prompt_copy, &e) != CAI_OK) {
-            if (e.code == CAI_ENOMEM)
-                return cai_error__set(err, CAI_ENOMEM, "out of memory");
-            STRUCT_ERR(s, err, CAI_VK_ROLES, "prompt: %.400s", e.msg);
-        }
-        n = t->n_turns;
-        if (n > 1 && t->turns[n - 1].role == CAI_ROLE_ASSISTANT &&
-            t->turns[n - 1].content[0] == '\0')
-            n--;
-        for (i = 0; i < n; i++)
-            if (push_turn(s, t->turns[i].role, t->turns[i].content, strlen(t->turns[i].content)) !=
-                0)
-                return cai_error__set(err, CAI_ENOMEM, "out of memory");
-    } else if (cJSON_IsString(p) && !list_only) {
-        if (push_turn(s, CAI_ROLE_USER, p->valuestring, strlen(p->valuestring)) != 0)
-            return cai_error__set(err, CAI_ENOMEM, "out of memory");
-    } else if (cJSON_IsArray(p)) {
-        st = get_messages(s, p, "prompt", err);
-    } else {
-        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"prompt\" is %s, not %s", type_name(p),
-                   list_only ? "a message list" : "a string or a message list");
-    }
-    end_seq(s);
-    return st;
-}
-
-static cai_status get_response_str(scan *s, const cJSON *o, const char *name, cai_error *err)
-{
-    const cJSON *v;
-    cai_status st;
-
-    begin_seq(s);
-    st = get_string(s, o, name, &v, err);
-    if (st == CAI_OK && v &&
-        push_turn(s, CAI_ROLE_ASSISTANT, v->valuestring, strlen(v->valuestring)) != 0)
-        st = cai_error__set(err, CAI_ENOMEM, "out of memory");
-    end_seq(s);
-    return st;
-}
-
-static cai_status get_response_list(scan *s, const cJSON *o, const char *name, cai_error *err)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    cai_status st;
-
-    begin_seq(s);
-    if (!v)
-        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "missing \"%s\"", name);
-    if (!cJSON_IsArray(v))
-        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"%s\" is %s, not a message list", name, type_name(v));
-    st = get_messages(s, v, name, err);
-    end_seq(s);
-    return st;
-}
-
-/* ---- per-format readers ----------------------------------------------------------------- */
-
-/* The reader's rule (recfmt.c), so that cai run and cai validate read a line as one format. */
-static cai_format detect(const cJSON *o)
-{
-    cai_recfmt_keys k;
-
-    cai_recfmt__keys(o, &k);
-    return cai_recfmt__detect(&k);
-}
+/* ---- checks on the decoded turns -------------------------------------------------------- */
 
 static const char *turn_role_name(cai_role r)
 {
@@ -589,129 +444,30 @@ static cai_status check_order(scan *s, int labelled, cai_error *err)
 }
 
 /* hh: two transcripts that share everything before the last Assistant turn. */
-static cai_status read_hh(scan *s, const cJSON *o, cai_error *err)
+
+/* hh: the contexts must agree turn by turn, or the pair compares answers to different talks. */
+static cai_status check_hh_context(scan *s, cai_error *err)
 {
-    const char *names[2] = {"chosen", "rejected"};
-    const cJSON *v[2];
-    cai_status st;
-    size_t i, k;
+    const cai_transcript *t = s->dec.tr;
+    size_t at = cai_recdec__hh_differs(&s->dec);
 
-    for (k = 0; k < 2; k++) {
-        st = get_string(s, o, names[k], &v[k], err);
-        if (st != CAI_OK || !v[k])
-            return st;
-    }
-    for (k = 0; k < 2; k++) {
-        cai_error e = {0};
-        cai_transcript *t = &s->tr[k];
-
-        if (cai_transcript_split(t, v[k]->valuestring, &e) != CAI_OK) {
-            if (e.code == CAI_ENOMEM)
-                return cai_error__set(err, CAI_ENOMEM, "out of memory");
-            STRUCT_ERR(s, err, CAI_VK_ROLES, "%s: %.400s", names[k], e.msg);
-        }
-        if (t->n_turns == 0 || t->turns[t->n_turns - 1].role != CAI_ROLE_ASSISTANT)
-            STRUCT_ERR(s, err, CAI_VK_ROLES, "the %s transcript does not end on an Assistant turn",
-                       names[k]);
-    }
-    begin_seq(s);
-    for (i = 0; i + 1 < s->tr[0].n_turns; i++) {
-        const cai_message *m = &s->tr[0].turns[i];
-        if (push_turn(s, m->role, m->content, strlen(m->content)) != 0)
-            return cai_error__set(err, CAI_ENOMEM, "out of memory");
-    }
-    end_seq(s);
-    for (k = 0; k < 2; k++) {
-        const cai_message *m = &s->tr[k].turns[s->tr[k].n_turns - 1];
-        begin_seq(s);
-        if (push_turn(s, m->role, m->content, strlen(m->content)) != 0)
-            return cai_error__set(err, CAI_ENOMEM, "out of memory");
-        end_seq(s);
-    }
-    st = check_order(s, 1, err);
-    if (st != CAI_OK || s->structural)
-        return st;
-    /* The contexts must agree turn by turn, or the pair compares answers to different talks. */
-    if (s->tr[0].n_turns != s->tr[1].n_turns)
+    if (at == 0)
+        return CAI_OK;
+    if (at == (size_t)-1)
         return content_err(s, err, CAI_VK_CONTEXT,
                            "chosen and rejected have different contexts (%zu and %zu turns "
                            "before the last Assistant turn)",
-                           s->tr[0].n_turns - 1, s->tr[1].n_turns - 1);
-    for (i = 0; i + 1 < s->tr[0].n_turns; i++) {
-        const cai_message *a = &s->tr[0].turns[i], *b = &s->tr[1].turns[i];
-        if (a->role != b->role || strcmp(a->content, b->content) != 0)
-            return content_err(s, err, CAI_VK_CONTEXT,
-                               "chosen and rejected have different contexts (from turn %zu)",
-                               i + 1);
-    }
-    return CAI_OK;
-}
-
-/* candidates: 0 to 64 responses (fewer than 2 is a content error, check_candidates), and the
- * per-response "samples" that `cai sample` writes (their finish_reason). */
-static cai_status read_candidates(scan *s, const cJSON *o, cai_error *err)
-{
-    const cJSON *list = cJSON_GetObjectItemCaseSensitive(o, "responses"), *r;
-    const cJSON *samples = cJSON_GetObjectItemCaseSensitive(o, "samples");
-    int n, i = 0;
-
-    if (!list)
-        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "missing \"responses\"");
-    if (!cJSON_IsArray(list))
-        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"responses\" is %s, not a list", type_name(list));
-    n = cJSON_GetArraySize(list);
-    if (n > MAX_CANDIDATES)
-        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"responses\" has %d items, over %d", n, MAX_CANDIDATES);
-    memset(s->truncated, 0, sizeof(s->truncated));
-    if (samples) {
-        const cJSON *d;
-        if (!cJSON_IsArray(samples) || cJSON_GetArraySize(samples) != n)
-            STRUCT_ERR(s, err, CAI_VK_SCHEMA,
-                       "\"samples\" is not a list of %d objects, one per "
-                       "response",
-                       n);
-        cJSON_ArrayForEach(d, samples)
-        {
-            const cJSON *fr = cJSON_GetObjectItemCaseSensitive(d, "finish_reason");
-            if (!cJSON_IsObject(d) || (fr && !cJSON_IsString(fr) && !cJSON_IsNull(fr)))
-                STRUCT_ERR(s, err, CAI_VK_SCHEMA,
-                           "samples[%d] is not an object with a string \"finish_reason\"", i);
-            s->truncated[i++] = cJSON_IsString(fr) && strcmp(fr->valuestring, "length") == 0;
-        }
-        i = 0;
-    }
-    cJSON_ArrayForEach(r, list)
-    {
-        if (!cJSON_IsString(r))
-            STRUCT_ERR(s, err, CAI_VK_SCHEMA, "responses[%d] is %s, not a string", i, type_name(r));
-        begin_seq(s);
-        if (push_turn(s, CAI_ROLE_ASSISTANT, r->valuestring, strlen(r->valuestring)) != 0)
-            return cai_error__set(err, CAI_ENOMEM, "out of memory");
-        end_seq(s);
-        i++;
-    }
-    return CAI_OK;
-}
-
-/* sft (TRL prompt-completion): a string prompt with a string completion, or a message-list
- * prompt with a message-list completion. */
-static cai_status read_sft(scan *s, const cJSON *o, cai_error *err)
-{
-    const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "prompt");
-    cai_status st = get_prompt(s, o, 0, err);
-
-    if (st != CAI_OK || s->structural)
-        return st;
-    return cJSON_IsArray(p) ? get_response_list(s, o, "completion", err)
-                            : get_response_str(s, o, "completion", err);
+                           t[0].n_turns - 1, t[1].n_turns - 1);
+    return content_err(s, err, CAI_VK_CONTEXT,
+                       "chosen and rejected have different contexts (from turn %zu)", at);
 }
 
 /* A string completion that holds an HH turn marker wrote the next turns too; an HH transcript
  * prompt (one that opens with "\n\nHuman:") must end on the "\n\nAssistant:" cue. */
-static cai_status check_sft_strings(scan *s, const cJSON *o, cai_error *err)
+static cai_status check_sft_strings(scan *s, cai_error *err)
 {
-    const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "prompt");
-    const cJSON *c = cJSON_GetObjectItemCaseSensitive(o, "completion");
+    const cJSON *p = s->dec.keys.prompt;
+    const cJSON *c = s->dec.keys.completion;
     static const char cue[] = "\n\nAssistant:";
     size_t n;
 
@@ -736,35 +492,6 @@ static cai_status check_sft_strings(scan *s, const cJSON *o, cai_error *err)
 
 /* messages (TRL conversational): the turns before the last are the prompt, the last (an
  * assistant turn) the completion. */
-static cai_status read_messages(scan *s, const cJSON *o, cai_error *err)
-{
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, "messages");
-    cai_status st;
-    size_t n;
-
-    if (!m)
-        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "missing \"messages\"");
-    if (!cJSON_IsArray(m))
-        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"messages\" is %s, not a message list", type_name(m));
-    begin_seq(s);
-    st = get_messages(s, m, "messages", err);
-    if (st != CAI_OK || s->structural)
-        return st;
-    n = s->n_turns;
-    if (n == 0 || s->turns[n - 1].role != CAI_ROLE_ASSISTANT)
-        STRUCT_ERR(s, err, CAI_VK_ROLES, "%s, not an assistant turn",
-                   n == 0 ? "\"messages\" is empty: the last turn is none"
-                   : s->turns[n - 1].role == CAI_ROLE_USER ? "the last turn is a user turn"
-                                                           : "the last turn is a system turn");
-    if (n < 2)
-        STRUCT_ERR(s, err, CAI_VK_ROLES, "no user turn before the assistant's answer");
-    s->seq_len[0] = n - 1;
-    s->seq_start[1] = n - 1;
-    s->seq_len[1] = 1;
-    s->n_seqs = 2;
-    return CAI_OK;
-}
-
 /* ---- content checks --------------------------------------------------------------------- */
 
 static int blank_seq(const cai_vseq *q)
@@ -841,9 +568,9 @@ static cai_status check_candidates(scan *s, cai_error *err)
     cai_status st = CAI_OK;
 
     for (i = 0; st == CAI_OK && i < n; i++) {
-        int ok = !blank_seq(&r[i]) && !s->truncated[i];
+        int ok = !blank_seq(&r[i]) && !s->dec.truncated[i];
 
-        if (s->truncated[i])
+        if (s->dec.truncated[i])
             st =
                 content_err(s, err, CAI_VK_TRUNCATED,
                             "response %zu was cut at max_tokens (finish_reason \"length\")", i + 1);
@@ -1082,14 +809,14 @@ static int join_ok(const char *prompt, const char *resp)
 
 /* TRL and OpenRLHF train on prompt + chosen (prompt + completion for SFT) joined with no
  * separator. Once per file: a file is usually glued throughout or not at all. */
-static cai_status check_glued(scan *s, const cJSON *o, cai_error *err)
+static cai_status check_glued(scan *s, cai_error *err)
 {
-    const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "prompt");
-    const cJSON *c = cJSON_GetObjectItemCaseSensitive(o, "chosen");
-    const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, "rejected");
+    const cJSON *p = s->dec.keys.prompt;
+    const cJSON *c = s->dec.keys.chosen;
+    const cJSON *r = s->dec.keys.rejected;
 
     if (!c && !r)
-        c = r = cJSON_GetObjectItemCaseSensitive(o, "completion");
+        c = r = s->dec.keys.completion;
     if (!cJSON_IsString(p) || !cJSON_IsString(c) || !cJSON_IsString(r) ||
         s->glued_reported == s->file.index + 1)
         return CAI_OK;
@@ -1110,9 +837,7 @@ static cai_status read_line(scan *s, const char *line, size_t len, cai_error *er
 {
     cJSON *o = NULL;
     cai_vrec rec;
-    cai_format f;
-    const cJSON *id;
-    const char *dup;
+    cai_format f, fmt;
     cai_status st = CAI_OK;
     size_t k, at = 0;
     cai_jcheck jc;
@@ -1152,33 +877,13 @@ static cai_status read_line(scan *s, const char *line, size_t len, cai_error *er
         if (st != CAI_OK)
             goto done;
     }
-    if ((dup = cai_recfmt__duplicate(o)) != NULL) {
-        snprintf(s->msg, sizeof(s->msg),
-                 "duplicate key \"%s\": cai reads the first, Python's json the last", dup);
-        s->line_bad = s->structural = 1;
-        st = report(s, err, CAI_VK_SCHEMA, s->msg);
+    fmt = s->o->format != CAI_FORMAT_AUTO ? s->o->format : s->file.format;
+    st = cai_recdec__format(&s->dec, o, fmt, err);
+    f = s->dec.format;
+    if (fmt == CAI_FORMAT_AUTO && f != CAI_FORMAT_AUTO)
+        s->file.format = f; /* the first recognised record's format is the file's */
+    if (st != CAI_OK || s->structural)
         goto done;
-    }
-    f = s->o->format != CAI_FORMAT_AUTO ? s->o->format : s->file.format;
-    if (f == CAI_FORMAT_AUTO) {
-        f = detect(o);
-        if (f == CAI_FORMAT_AUTO) {
-            s->line_bad = 1;
-            st = report(s, err, CAI_VK_SCHEMA,
-                        "no known format: expected prompt/chosen/rejected, chosen/rejected "
-                        "(hh), response_a/response_b (pairs), responses (candidates), "
-                        "prompt/completion (sft) or messages");
-            goto done;
-        }
-        s->file.format = f;
-    }
-    id = cJSON_GetObjectItemCaseSensitive(o, "id");
-    if (id && !cJSON_IsString(id) && !cJSON_IsNumber(id)) {
-        snprintf(s->msg, sizeof(s->msg), "\"id\" is %s, not a string or number", type_name(id));
-        s->line_bad = s->structural = 1;
-        st = report(s, err, CAI_VK_SCHEMA, s->msg);
-        goto done;
-    }
     rec.labelled = f == CAI_FORMAT_HH || f == CAI_FORMAT_TRL || f == CAI_FORMAT_CONVERSATIONAL;
     mode = rec.labelled                                      ? RESP_LABELLED
            : f == CAI_FORMAT_SFT || f == CAI_FORMAT_MESSAGES ? RESP_COMPLETION
@@ -1191,57 +896,30 @@ static cai_status read_line(scan *s, const char *line, size_t len, cai_error *er
                                                                            : 2,
                                                      line, len, err)) != CAI_OK)
         goto done;
-    if ((f == CAI_FORMAT_TRL || f == CAI_FORMAT_SFT) && (st = check_glued(s, o, err)) != CAI_OK)
+    if ((f == CAI_FORMAT_TRL || f == CAI_FORMAT_SFT) && (st = check_glued(s, err)) != CAI_OK)
         goto done;
-    switch (f) {
-    case CAI_FORMAT_HH:
-        st = read_hh(s, o, err);
-        break;
-    case CAI_FORMAT_TRL:
-        st = get_prompt(s, o, 0, err);
-        if (st == CAI_OK && !s->structural)
-            st = get_response_str(s, o, "chosen", err);
-        if (st == CAI_OK && !s->structural)
-            st = get_response_str(s, o, "rejected", err);
-        break;
-    case CAI_FORMAT_CONVERSATIONAL:
-        st = get_prompt(s, o, 1, err);
-        if (st == CAI_OK && !s->structural)
-            st = get_response_list(s, o, "chosen", err);
-        if (st == CAI_OK && !s->structural)
-            st = get_response_list(s, o, "rejected", err);
-        break;
-    case CAI_FORMAT_PAIRS:
-        st = get_prompt(s, o, 0, err);
-        if (st == CAI_OK && !s->structural)
-            st = get_response_str(s, o, "response_a", err);
-        if (st == CAI_OK && !s->structural)
-            st = get_response_str(s, o, "response_b", err);
-        break;
-    case CAI_FORMAT_CANDIDATES:
-        st = get_prompt(s, o, 0, err);
-        if (st == CAI_OK && !s->structural)
-            st = read_candidates(s, o, err);
-        break;
-    case CAI_FORMAT_SFT:
-        st = read_sft(s, o, err);
-        if (st == CAI_OK && !s->structural)
-            st = check_sft_strings(s, o, err);
-        break;
-    case CAI_FORMAT_MESSAGES:
-        st = read_messages(s, o, err);
-        break;
-    case CAI_FORMAT_AUTO:
-        break;
+    if ((st = cai_recdec__read(&s->dec, o, err)) != CAI_OK || s->structural)
+        goto done;
+    if (f == CAI_FORMAT_SFT && ((st = check_sft_strings(s, err)) != CAI_OK || s->structural))
+        goto done;
+    s->n_turns = 0;
+    for (k = 0; k < s->dec.n_turns; k++) {
+        const cai_message *m = &s->dec.turns[k];
+        if (push_turn(s, m->role, m->content, strlen(m->content)) != 0) {
+            st = cai_error__set(err, CAI_ENOMEM, "out of memory");
+            goto done;
+        }
     }
-    if (st != CAI_OK || s->structural)
-        goto done;
+    s->n_seqs = s->dec.n_seqs;
     for (k = 0; k < s->n_seqs; k++) {
+        s->seq_start[k] = s->dec.seq_start[k];
+        s->seq_len[k] = s->dec.seq_len[k];
         s->seqs[k].t = s->turns + s->seq_start[k];
         s->seqs[k].n = s->seq_len[k];
     }
-    if (f != CAI_FORMAT_HH)
-        st = check_order(s, mode, err);
+    st = check_order(s, mode, err);
+    if (st == CAI_OK && !s->structural && f == CAI_FORMAT_HH)
+        st = check_hh_context(s, err);
     if (st == CAI_OK && !s->structural)
         st = check_content(s, mode, f, err);
     if (st == CAI_OK && !s->structural && f == CAI_FORMAT_MESSAGES)
@@ -1273,12 +951,7 @@ static cai_status read_line(scan *s, const char *line, size_t len, cai_error *er
     rec.text_len = len;
     st = s->sink->record(s->sink->payload, &rec, err);
 done:
-    cai_transcript_dispose(&s->tr[0]);
-    cai_transcript_dispose(&s->tr[1]);
-    cai_transcript_dispose(&s->tr[2]);
-    free(s->prompt_copy);
-    s->prompt_copy = NULL;
-    memset(s->tr, 0, sizeof(s->tr));
+    cai_recdec__reset(&s->dec);
     cJSON_Delete(o);
     return st;
 }
@@ -1703,6 +1376,7 @@ cai_status cai_vscan__run(const char *const *paths,
     memset(&s, 0, sizeof(s));
     s.o = o;
     s.sink = sink;
+    cai_recdec__init(&s.dec, CAI_RECDEC_SCAN, on_finding, &s);
     for (i = 0; st == CAI_OK && i < n; i++) {
         int is_stdin = strcmp(paths[i], "-") == 0;
         struct stat sb;
@@ -1739,6 +1413,7 @@ cai_status cai_vscan__run(const char *const *paths,
             st = sink->file_done(sink->payload, &s.file, err);
     }
     free(s.turns);
+    cai_recdec__dispose(&s.dec);
     for (i = 0; i < 3; i++)
         free(s.ref_sig[i]);
     plan_free(&p);
