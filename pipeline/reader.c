@@ -2,9 +2,10 @@
 /* The record reader: turns each JSONL line of any supported input format into one cai_record. */
 /*
  * Invariant: everything a record points to lives in the reader's per-line state (the parsed
- * cJSON tree, which HH transcripts are split inside, and a few arrays reused from line to
- * line) and is released or reused by the next cai_reader_next(). Nothing accumulates per line
- * except the counters and the first KEEP_MSGS skip and warning messages.
+ * cJSON tree, which HH transcripts are split inside, the decoder's turns (recdec.c) and a few
+ * arrays reused from line to line) and is released or reused by the next cai_reader_next().
+ * Nothing accumulates per line except the counters and the first KEEP_MSGS skip and warning
+ * messages.
  */
 #include "hash_int.h"
 #include "cai/record.h"
@@ -337,19 +338,13 @@ static cai_status parse_line(const line_ctx *lc, const char *line, size_t len)
     st = cai_recdec__format(&r->dec, r->doc, r->o.format, lc->err);
     if (st == CAI_OK && !r->dec.failed)
         st = cai_recdec__read(&r->dec, r->doc, lc->err);
-    if (st == CAI_OK && !r->dec.failed)
-        st = take_record(lc);
-    if (st == CAI_OK && r->dec.failed)
-        st = lc->err->code ? lc->err->code : CAI_ESCHEMA;
-    if (st != CAI_OK) {
-        /* out of memory in the decoder: the message, with FILE:LINE */
-        if (!r->dec.failed && strncmp(lc->err->msg, r->path, strlen(r->path)) != 0) {
-            char msg[sizeof(lc->err->msg)];
-            snprintf(msg, sizeof(msg), "%s", lc->err->msg);
-            return fail(lc, st, "%s", msg);
-        }
+    /* a finding is already this line's error (on_finding); else the decoder ran out of memory */
+    if (r->dec.failed)
+        return st != CAI_OK ? st : CAI_ESCHEMA;
+    if (st != CAI_OK)
+        return fail(lc, st, "out of memory");
+    if ((st = take_record(lc)) != CAI_OK)
         return st;
-    }
     if ((st = collect_meta(lc, r->dec.format, line, len)) != CAI_OK)
         return st;
     r->rec.meta_json = r->meta;
