@@ -31,7 +31,7 @@ struct cai_reader {
     char *path;
     cai_reader_opts o;
     /* per-line state, released by reset() */
-    cJSON *doc;
+    cJSON *doc; /* only for a line cJSON reads and RFC 8259 refuses (recdec_int.h) */
     char *meta;
     cai_recdec dec; /* the record's turns (the context and the responses) */
     const char **resp;
@@ -163,13 +163,13 @@ static cai_status on_finding(void *payload, const cai_recdec_finding *f, cai_err
     return fail(payload, f->code, "%s", f->msg);
 }
 
-static int is_key_of(const char *const *keys, const char *k)
+static int is_key_of(const char *const *keys, const cai_jval *k)
 {
     for (; *keys; keys++) {
-        if (strcmp(*keys, k) == 0)
+        if (cai_jscan__string_eq(k, *keys))
             return 1;
     }
-    return strcmp(k, "id") == 0;
+    return cai_jscan__string_eq(k, "id");
 }
 
 /* Feeds one length-prefixed field into the id hash, so that no two records serialise alike. */
@@ -206,50 +206,76 @@ static cai_status content_id(const line_ctx *lc)
     return CAI_OK;
 }
 
+/* How many of the object's members are keys format fmt reads, or "id". */
+static size_t known_members(const cai_recdec *d, cai_format fmt)
+{
+    const cai_recfmt_keys *k = &d->keys;
+    const char *const *keys = cai_recfmt__format_keys(fmt);
+    static const char *const names[] = {"prompt",    "response_a", "response_b",
+                                        "responses", "chosen",     "rejected"};
+    const cai_jval *const v[] = {&k->prompt,    &k->response_a, &k->response_b,
+                                 &k->responses, &k->chosen,     &k->rejected};
+    size_t i, n = d->id.n != 0;
+
+    for (; *keys; keys++) {
+        for (i = 0; i < sizeof(names) / sizeof(*names); i++)
+            n += strcmp(*keys, names[i]) == 0 && v[i]->n != 0;
+    }
+    return n;
+}
+
 /*
  * The keys this format does not read, as a JSON object text whose values are the input's own
- * bytes (numbers keep their text: 1.0 stays 1.0, 9007199254740993 is not rounded). cJSON's
- * members and the raw members come in the same order, so member i of one is member i of the other.
+ * bytes (numbers keep their text: 1.0 stays 1.0, 9007199254740993 is not rounded). root is read
+ * in place, so its spans are those bytes; for a line read through cJSON (cai_recdec__reread)
+ * they are found in the line by jsonraw, member i of one being member i of the other.
  */
-static cai_status collect_meta(const line_ctx *lc, cai_format fmt, const char *line, size_t len)
+static cai_status
+collect_meta(const line_ctx *lc, const cai_jval *root, cai_format fmt, const char *line, size_t len)
 {
     cai_reader *r = lc->r;
     const char *const *keys = cai_recfmt__format_keys(fmt);
-    cai_jspan span[64], *sp = span;
+    size_t members = r->dec.n_members;
+    cai_jspan span[64], *sp = NULL;
     cai_buf b = {0};
-    const cJSON *item;
-    long n, k = 0;
-    size_t members = 0, extra = 0;
+    cai_jiter it = {0};
+    cai_jval key, val;
+    long n = 0, k;
 
-    for (item = r->doc->child; item; item = item->next) {
-        members++;
-        extra += !is_key_of(keys, item->string);
-    }
-    if (extra == 0) {
-        /* nothing to keep (the usual case): no second scan of the line for raw bytes */
+    if (known_members(&r->dec, fmt) == members) {
+        /* nothing to keep (the usual case) */
         r->meta = strdup("{}");
         return r->meta ? CAI_OK : fail(lc, CAI_ENOMEM, "out of memory");
     }
-    if (members > 64 && !(sp = malloc(members * sizeof(*sp))))
-        return fail(lc, CAI_ENOMEM, "out of memory");
-    n = cai_json__members(line, len, sp, members);
+    if (r->dec.reparsed) {
+        sp = members > 64 ? malloc(members * sizeof(*sp)) : span;
+        if (!sp)
+            return fail(lc, CAI_ENOMEM, "out of memory");
+        n = cai_json__members(line, len, sp, members);
+    }
     cai_buf__puts(&b, "{");
-    for (item = r->doc->child; item && k < n; item = item->next, k++) {
-        if (is_key_of(keys, item->string))
+    for (k = 0; cai_jscan__next(root, &it, &key, &val); k++) {
+        if (is_key_of(keys, &key))
             continue;
         if (b.len > 1)
             cai_buf__puts(&b, ",");
-        cai_buf__put(&b, line + sp[k].key, sp[k].key_len);
-        cai_buf__puts(&b, ":");
-        cai_buf__put(&b, line + sp[k].val, sp[k].val_len);
+        if (sp && k < n) {
+            cai_buf__put(&b, line + sp[k].key, sp[k].key_len);
+            cai_buf__puts(&b, ":");
+            cai_buf__put(&b, line + sp[k].val, sp[k].val_len);
+        } else {
+            cai_buf__put(&b, key.p, key.n);
+            cai_buf__puts(&b, ":");
+            cai_buf__put(&b, val.p, val.n);
+        }
     }
     cai_buf__puts(&b, "}");
-    if (sp != span)
+    if (sp && sp != span)
         free(sp);
     r->meta = cai_buf__take(&b);
     if (!r->meta)
         return fail(lc, CAI_ENOMEM, "out of memory");
-    if (n != (long)members)
+    if (sp && n != (long)members)
         return fail(lc, CAI_EPARSE, "internal: %zu members, %ld found in the text", members, n);
     return CAI_OK;
 }
@@ -306,7 +332,7 @@ static cai_status take_record(const line_ctx *lc)
     r->rec.n_responses = n;
     r->rec.human_choice =
         fmt == CAI_FORMAT_HH || fmt == CAI_FORMAT_TRL || fmt == CAI_FORMAT_CONVERSATIONAL ? 0 : -1;
-    if (!d->id)
+    if (!d->id.n)
         return content_id(lc);
     if ((st = cai_recdec__id(&r->dec, r->id, &r->rec.id, lc->err)) != CAI_OK)
         return st;
@@ -319,25 +345,37 @@ static cai_status parse_line(const line_ctx *lc, const char *line, size_t len)
 {
     cai_reader *r = lc->r;
     const char *end = NULL;
+    cai_jval root;
     cai_status st;
 
     if ((st = scan_json(lc, line, len)) != CAI_OK)
         return st;
-    r->doc = cJSON_ParseWithLengthOpts(line, len, &end, 0);
-    if (!r->doc)
-        return fail(lc, CAI_EPARSE, "invalid JSON at byte %zu",
-                    end && end >= line ? (size_t)(end - line) + 1 : (size_t)1);
-    for (; end < line + len; end++) {
-        if (*end != ' ' && *end != '\t' && *end != '\r' && *end != '\n')
-            return fail(lc, CAI_EPARSE, "invalid JSON at byte %zu: text after the value",
-                        (size_t)(end - line) + 1);
+    if (cai_jscan__check(line, len, &root) != 0) {
+        /* cJSON's verdict and words; and cJSON's reading of what it takes beyond RFC 8259 */
+        r->doc = cJSON_ParseWithLengthOpts(line, len, &end, 0);
+        if (!r->doc)
+            return fail(lc, CAI_EPARSE, "invalid JSON at byte %zu",
+                        end && end >= line ? (size_t)(end - line) + 1 : (size_t)1);
+        for (; end < line + len; end++) {
+            if (*end != ' ' && *end != '\t' && *end != '\r' && *end != '\n')
+                return fail(lc, CAI_EPARSE, "invalid JSON at byte %zu: text after the value",
+                            (size_t)(end - line) + 1);
+        }
+        if (cJSON_IsObject(r->doc) &&
+            (st = cai_recdec__reread(&r->dec, r->doc, &root, lc->err)) != CAI_OK) {
+            char msg[sizeof(lc->err->msg)];
+            snprintf(msg, sizeof(msg), "%s", lc->err->msg);
+            return fail(lc, st, "%s", msg);
+        }
+        if (!cJSON_IsObject(r->doc))
+            return fail(lc, CAI_ESCHEMA, "a line must hold a JSON object");
     }
-    if (!cJSON_IsObject(r->doc))
+    if (!cai_jscan__is_object(&root))
         return fail(lc, CAI_ESCHEMA, "a line must hold a JSON object");
     r->dec.payload = (void *)lc;
-    st = cai_recdec__format(&r->dec, r->doc, r->o.format, lc->err);
+    st = cai_recdec__format(&r->dec, &root, r->o.format, lc->err);
     if (st == CAI_OK && !r->dec.failed)
-        st = cai_recdec__read(&r->dec, r->doc, lc->err);
+        st = cai_recdec__read(&r->dec, &root, lc->err);
     /* a finding is already this line's error (on_finding); else the decoder ran out of memory */
     if (r->dec.failed)
         return st != CAI_OK ? st : CAI_ESCHEMA;
@@ -345,7 +383,7 @@ static cai_status parse_line(const line_ctx *lc, const char *line, size_t len)
         return fail(lc, st, "out of memory");
     if ((st = take_record(lc)) != CAI_OK)
         return st;
-    if ((st = collect_meta(lc, r->dec.format, line, len)) != CAI_OK)
+    if ((st = collect_meta(lc, &root, r->dec.format, line, len)) != CAI_OK)
         return st;
     r->rec.meta_json = r->meta;
     r->rec.format = r->dec.format;

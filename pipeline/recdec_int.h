@@ -6,6 +6,7 @@
 #define CAI_RECDEC_INT_H
 
 #include "cai/record.h"
+#include "jscan_int.h"
 #include "recfmt_int.h"
 
 #include <stddef.h>
@@ -45,8 +46,9 @@ typedef cai_status (*cai_recdec_sink)(void *payload, const cai_recdec_finding *f
 /*
  * The decoded record: every turn in one array, split into sequences: sequence 0 is the prompt
  * (context), 1.. the responses (chosen then rejected for labelled formats, the completion for
- * SFT data). Texts point into the JSON tree, or into the transcripts below; all of it lives
- * until the next decode or cai_recdec__dispose.
+ * SFT data). The record is read from the line's text in place (jscan_int.h): no tree is built;
+ * strings are decoded into the decoder's arena. All of it lives until the next decode or
+ * cai_recdec__dispose.
  */
 #define CAI_RECDEC_MAX_SEQS (CAI_RECFMT_MAX_RESPONSES + 1)
 
@@ -57,8 +59,9 @@ typedef struct cai_recdec {
     /* the record */
     cai_format format;
     cai_recfmt_keys keys;    /* the format-deciding members, as found */
-    const struct cJSON *id;  /* "id", or NULL */
-    const char *prompt_text; /* a string "prompt" as given, or NULL */
+    cai_jval id;             /* "id" (n == 0: absent) */
+    size_t n_members;        /* the object's members */
+    const char *prompt_text; /* a string "prompt" as given (decoded), or NULL */
     cai_message *turns;
     size_t n_turns, cap_turns;
     size_t seq_start[CAI_RECDEC_MAX_SEQS], seq_len[CAI_RECDEC_MAX_SEQS];
@@ -67,14 +70,30 @@ typedef struct cai_recdec {
     unsigned char truncated[CAI_RECFMT_MAX_RESPONSES];
     /* hh: the chosen and rejected transcripts, split; [2]: an HH transcript "prompt" */
     cai_transcript tr[3];
-    char *prompt_copy; /* that prompt, split in place (the JSON tree stays as read) */
-    int failed;        /* a finding was reported */
+    /* the decoded strings: texts point here, into blocks of their own, or into the transcripts
+     * split in place here */
+    char *arena;
+    size_t arena_len, arena_cap;
+    char **extra;
+    size_t n_extra, cap_extra;
+    char *reparsed; /* cai_recdec__reread's text */
+    int failed;     /* a finding was reported */
     char msg[512];
 } cai_recdec;
 
+/*
+ * The line as text the decoder reads: root from cai_jscan__check, or, for a line that cJSON takes
+ * and RFC 8259 does not (white space of any control byte, "01", "1."), cJSON's reading of it,
+ * tree, printed back as JSON (d->reparsed). Callers use the tree only in that rare case: the
+ * values are the ones cJSON reads, as before.
+ */
+cai_status
+cai_recdec__reread(cai_recdec *d, const struct cJSON *tree, cai_jval *root, cai_error *err);
+
 void cai_recdec__init(cai_recdec *d, cai_recdec_rule rule, cai_recdec_sink sink, void *payload);
 
-/* Releases what the last decode holds (the transcripts); the turn array is kept for reuse. */
+/* Releases what the last line's decode holds; the arrays are kept for reuse. Call it between
+ * lines (before cai_recdec__reread and cai_recdec__format). */
 void cai_recdec__reset(cai_recdec *d);
 
 /* Releases everything. */
@@ -86,11 +105,11 @@ void cai_recdec__dispose(cai_recdec *d);
  * checks that every key of the format is there), then "id"'s type under the scan rule. Sets
  * d->format and d->keys. CAI_OK with d->failed set when a finding was reported.
  */
-cai_status cai_recdec__format(cai_recdec *d, const struct cJSON *o, cai_format fmt, cai_error *err);
+cai_status cai_recdec__format(cai_recdec *d, const cai_jval *o, cai_format fmt, cai_error *err);
 
 /* Step two: the record's turns in the format step one found. CAI_OK with d->failed set when a
  * finding was reported; CAI_ENOMEM, or what the sink returned, otherwise. */
-cai_status cai_recdec__read(cai_recdec *d, const struct cJSON *o, cai_error *err);
+cai_status cai_recdec__read(cai_recdec *d, const cai_jval *o, cai_error *err);
 
 /* The run rule's "id": a non-empty string, or an integer below 2^53 printed into buf (40
  * bytes). *out points at the id. A finding when it is neither. */
@@ -101,6 +120,10 @@ cai_status cai_recdec__id(cai_recdec *d, char buf[40], const char **out, cai_err
 size_t cai_recdec__hh_differs(const cai_recdec *d);
 
 /* "a string", "a number", "a list", "an object", "a boolean" or "null". */
-const char *cai_recdec__type_name(const struct cJSON *v);
+const char *cai_recdec__type_name(const cai_jval *v);
+
+/* String v decoded into the line's arena (it lives as the record does); NULL when v is not a
+ * string, or out of memory. */
+const char *cai_recdec__str(cai_recdec *d, const cai_jval *v);
 
 #endif

@@ -289,7 +289,37 @@ static cai_status walk(const char *root, const char *rel, int depth, strlist *ou
     return st;
 }
 
-#define type_name cai_recdec__type_name
+/* The type of a member of the "cai" labels (read from the line's cJSON tree). */
+static const char *type_name(const cJSON *v)
+{
+    if (cJSON_IsString(v))
+        return "a string";
+    if (cJSON_IsNumber(v))
+        return "a number";
+    if (cJSON_IsArray(v))
+        return "a list";
+    if (cJSON_IsObject(v))
+        return "an object";
+    if (cJSON_IsBool(v))
+        return "a boolean";
+    return "null";
+}
+
+/* The line as a cJSON tree, built when a sink asks for it. */
+struct cai_vtree {
+    const char *text;
+    size_t len;
+    cJSON *tree;
+};
+
+const cJSON *cai_vrec__json(const cai_vrec *r)
+{
+    struct cai_vtree *t = r->tree;
+
+    if (!t->tree)
+        t->tree = cJSON_ParseWithLength(t->text, t->len);
+    return t->tree;
+}
 
 /* ---- scanner state ---------------------------------------------------------------------- */
 
@@ -306,7 +336,9 @@ typedef struct scan {
     size_t seq_start[CAI_VREC_MAX_RESP + 2], seq_len[CAI_VREC_MAX_RESP + 2]; /* prompt, responses */
     cai_vseq seqs[CAI_VREC_MAX_RESP + 1];
     size_t n_seqs;
-    cai_recdec dec; /* the line's record, as the one decoder reads it */
+    cai_recdec dec;        /* the line's record, as the one decoder reads it */
+    struct cai_vtree tree; /* the line as a tree, when a sink asks for one (cai_vrec__json) */
+    cJSON *meta;           /* its "cai" object, for the labels */
     char msg[512];
     /* per kind of training data (preference, sft, messages): the first record's type signature
      * (cai_json__signature) and its FILE:LINE */
@@ -466,24 +498,26 @@ static cai_status check_hh_context(scan *s, cai_error *err)
  * prompt (one that opens with "\n\nHuman:") must end on the "\n\nAssistant:" cue. */
 static cai_status check_sft_strings(scan *s, cai_error *err)
 {
-    const cJSON *p = s->dec.keys.prompt;
-    const cJSON *c = s->dec.keys.completion;
+    const cai_jval *pv = &s->dec.keys.prompt, *cv = &s->dec.keys.completion;
     static const char cue[] = "\n\nAssistant:";
+    const char *p, *c;
     size_t n;
 
-    if (!cJSON_IsString(p) || !cJSON_IsString(c))
+    if (!cai_jscan__is_string(pv) || !cai_jscan__is_string(cv))
         return CAI_OK;
-    if (strstr(c->valuestring, "\n\nHuman:") || strstr(c->valuestring, "\n\nAssistant:"))
+    if (!(p = cai_recdec__str(&s->dec, pv)) || !(c = cai_recdec__str(&s->dec, cv)))
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    if (strstr(c, "\n\nHuman:") || strstr(c, "\n\nAssistant:"))
         STRUCT_ERR(s, err, CAI_VK_ROLES,
                    "the completion holds a \"\\n\\n%s:\" turn: the answer goes on with the "
                    "next turns",
-                   strstr(c->valuestring, "\n\nHuman:") ? "Human" : "Assistant");
-    if (strncmp(p->valuestring, "\n\nHuman:", sizeof("\n\nHuman:") - 1) != 0)
+                   strstr(c, "\n\nHuman:") ? "Human" : "Assistant");
+    if (strncmp(p, "\n\nHuman:", sizeof("\n\nHuman:") - 1) != 0)
         return CAI_OK;
-    n = strlen(p->valuestring);
-    while (n > 0 && (p->valuestring[n - 1] == ' ' || p->valuestring[n - 1] == '\t'))
+    n = strlen(p);
+    while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
         n--;
-    if (n < sizeof(cue) - 1 || memcmp(p->valuestring + n - (sizeof(cue) - 1), cue, sizeof(cue) - 1))
+    if (n < sizeof(cue) - 1 || memcmp(p + n - (sizeof(cue) - 1), cue, sizeof(cue) - 1))
         STRUCT_ERR(s, err, CAI_VK_ROLES,
                    "the prompt is an HH transcript that does not end with \"\\n\\nAssistant:\": "
                    "the completion is not the assistant's turn");
@@ -660,18 +694,25 @@ static cai_status read_shown_counts(scan *s, const cJSON *meta, cai_vrec *rec, c
 }
 
 /* p_chosen, margin, id and the "cai" metadata object written by `cai run`. */
-static cai_status read_labels(scan *s, const cJSON *o, cai_vrec *rec, cai_error *err)
+static cai_status read_labels(scan *s, const cai_jval *o, cai_vrec *rec, cai_error *err)
 {
-    const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "p_chosen");
-    const cJSON *margin = cJSON_GetObjectItemCaseSensitive(o, "margin");
-    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(o, "cai"), *v;
+    static const char *const names[] = {"p_chosen", "margin", "cai"};
+    cai_jval f[3];
+    const cJSON *meta = NULL, *v;
 
-    if (p && !cJSON_IsNumber(p))
-        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"p_chosen\" is %s, not a number", type_name(p));
-    if (margin && !cJSON_IsNumber(margin))
-        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"margin\" is %s, not a number", type_name(margin));
-    if (meta && !cJSON_IsObject(meta))
-        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"cai\" is %s, not an object", type_name(meta));
+    cai_jscan__get_many(o, names, f, 3);
+    if (f[0].n && !cai_jscan__is_number(&f[0]))
+        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"p_chosen\" is %s, not a number",
+                   cai_recdec__type_name(&f[0]));
+    if (f[1].n && !cai_jscan__is_number(&f[1]))
+        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"margin\" is %s, not a number",
+                   cai_recdec__type_name(&f[1]));
+    if (f[2].n && !cai_jscan__is_object(&f[2]))
+        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"cai\" is %s, not an object",
+                   cai_recdec__type_name(&f[2]));
+    /* the "cai" object alone as a tree: principles and their p_chosen go to the sinks so */
+    if (f[2].n && !(meta = s->meta = cJSON_ParseWithLength(f[2].p, f[2].n)))
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
     if (meta) {
         v = cJSON_GetObjectItemCaseSensitive(meta, "chosen_position");
         if (v && !(cJSON_IsString(v) &&
@@ -727,16 +768,16 @@ static cai_status read_labels(scan *s, const cJSON *o, cai_vrec *rec, cai_error 
                 return st;
         }
     }
-    if (p) {
+    if (f[0].n) {
+        double p = cai_jscan__number(&f[0]);
         rec->has_p = 1;
-        rec->p_chosen = p->valuedouble;
-        if (!(p->valuedouble >= 0.0 && p->valuedouble <= 1.0))
-            return content_err(s, err, CAI_VK_LABEL, "p_chosen %g is outside [0, 1]",
-                               p->valuedouble);
-        if (p->valuedouble < 0.5)
+        rec->p_chosen = p;
+        if (!(p >= 0.0 && p <= 1.0))
+            return content_err(s, err, CAI_VK_LABEL, "p_chosen %g is outside [0, 1]", p);
+        if (p < 0.5)
             return content_err(s, err, CAI_VK_LABEL,
                                "p_chosen %g is below 0.5: the rejected response is the likelier",
-                               p->valuedouble);
+                               p);
     }
     return CAI_OK;
 }
@@ -811,33 +852,37 @@ static int join_ok(const char *prompt, const char *resp)
  * separator. Once per file: a file is usually glued throughout or not at all. */
 static cai_status check_glued(scan *s, cai_error *err)
 {
-    const cJSON *p = s->dec.keys.prompt;
-    const cJSON *c = s->dec.keys.chosen;
-    const cJSON *r = s->dec.keys.rejected;
+    const cai_jval *pv = &s->dec.keys.prompt, *cv = &s->dec.keys.chosen;
+    const cai_jval *rv = &s->dec.keys.rejected;
+    const char *p, *c, *r;
 
-    if (!c && !r)
-        c = r = s->dec.keys.completion;
-    if (!cJSON_IsString(p) || !cJSON_IsString(c) || !cJSON_IsString(r) ||
+    if (!cv->n && !rv->n)
+        cv = rv = &s->dec.keys.completion;
+    if (!cai_jscan__is_string(pv) || !cai_jscan__is_string(cv) || !cai_jscan__is_string(rv) ||
         s->glued_reported == s->file.index + 1)
         return CAI_OK;
-    if (join_ok(p->valuestring, c->valuestring) && join_ok(p->valuestring, r->valuestring))
+    if (!(p = cai_recdec__str(&s->dec, pv)) || !(c = cai_recdec__str(&s->dec, cv)) ||
+        !(r = cv == rv ? c : cai_recdec__str(&s->dec, rv)))
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    if (join_ok(p, c) && join_ok(p, r))
         return CAI_OK;
     s->glued_reported = s->file.index + 1;
     return content_err(s, err, CAI_VK_GLUED,
                        "prompt + %s has no whitespace or role cue at the join (TRL and "
                        "OpenRLHF concatenate them as they are; reported for the first such "
                        "record of each file)",
-                       c == r                                    ? "completion"
-                       : join_ok(p->valuestring, c->valuestring) ? "rejected"
-                                                                 : "chosen");
+                       cv == rv        ? "completion"
+                       : join_ok(p, c) ? "rejected"
+                                       : "chosen");
 }
 
 /* One JSON line: parse, recognise, extract, check, then hand the record to the sink. */
 static cai_status read_line(scan *s, const char *line, size_t len, cai_error *err)
 {
-    cJSON *o = NULL;
+    const cJSON *o;
     cai_vrec rec;
     cai_format f, fmt;
+    cai_jval root;
     cai_status st = CAI_OK;
     size_t k, at = 0;
     cai_jcheck jc;
@@ -860,13 +905,22 @@ static cai_status read_line(scan *s, const char *line, size_t len, cai_error *er
         s->line_bad = 1;
         return report(s, err, CAI_VK_JSON, s->msg);
     }
-    o = cJSON_ParseWithLengthOpts(line, len + 1, NULL, 1);
-    if (!o) {
-        s->line_bad = 1;
-        return report(s, err, CAI_VK_JSON, "invalid JSON");
+    /* the record is read from the text in place; cJSON only judges and reads what RFC 8259
+     * refuses (recdec_int.h) */
+    s->tree.text = line;
+    s->tree.len = len;
+    if (cai_jscan__check(line, len, &root) != 0) {
+        o = s->tree.tree = cJSON_ParseWithLengthOpts(line, len + 1, NULL, 1);
+        if (!o) {
+            s->line_bad = 1;
+            return report(s, err, CAI_VK_JSON, "invalid JSON");
+        }
+        if ((st = cai_recdec__reread(&s->dec, o, &root, err)) != CAI_OK)
+            goto done;
     }
-    if (!cJSON_IsObject(o)) {
-        snprintf(s->msg, sizeof(s->msg), "the line is %s, not a JSON object", type_name(o));
+    if (!cai_jscan__is_object(&root)) {
+        snprintf(s->msg, sizeof(s->msg), "the line is %s, not a JSON object",
+                 cai_recdec__type_name(&root));
         s->line_bad = 1;
         st = report(s, err, CAI_VK_SCHEMA, s->msg);
         goto done;
@@ -878,7 +932,7 @@ static cai_status read_line(scan *s, const char *line, size_t len, cai_error *er
             goto done;
     }
     fmt = s->o->format != CAI_FORMAT_AUTO ? s->o->format : s->file.format;
-    st = cai_recdec__format(&s->dec, o, fmt, err);
+    st = cai_recdec__format(&s->dec, &root, fmt, err);
     f = s->dec.format;
     if (fmt == CAI_FORMAT_AUTO && f != CAI_FORMAT_AUTO)
         s->file.format = f; /* the first recognised record's format is the file's */
@@ -898,7 +952,7 @@ static cai_status read_line(scan *s, const char *line, size_t len, cai_error *er
         goto done;
     if ((f == CAI_FORMAT_TRL || f == CAI_FORMAT_SFT) && (st = check_glued(s, err)) != CAI_OK)
         goto done;
-    if ((st = cai_recdec__read(&s->dec, o, err)) != CAI_OK || s->structural)
+    if ((st = cai_recdec__read(&s->dec, &root, err)) != CAI_OK || s->structural)
         goto done;
     if (f == CAI_FORMAT_SFT && ((st = check_sft_strings(s, err)) != CAI_OK || s->structural))
         goto done;
@@ -936,7 +990,7 @@ static cai_status read_line(scan *s, const char *line, size_t len, cai_error *er
         }
     }
     if (st == CAI_OK && !s->structural && rec.labelled)
-        st = read_labels(s, o, &rec, err);
+        st = read_labels(s, &root, &rec, err);
     if (st != CAI_OK || s->structural)
         goto done;
     rec.file = &s->file;
@@ -946,13 +1000,16 @@ static cai_status read_line(scan *s, const char *line, size_t len, cai_error *er
     rec.resp = s->seqs + 1;
     rec.n_resp = s->n_seqs - 1;
     rec.content_error = s->content;
-    rec.json = o;
+    rec.tree = &s->tree;
     rec.text = line;
     rec.text_len = len;
     st = s->sink->record(s->sink->payload, &rec, err);
 done:
     cai_recdec__reset(&s->dec);
-    cJSON_Delete(o);
+    cJSON_Delete(s->tree.tree);
+    s->tree.tree = NULL;
+    cJSON_Delete(s->meta);
+    s->meta = NULL;
     return st;
 }
 

@@ -39,16 +39,22 @@ static cai_status
 decode(cai_recdec *d, cJSON **doc, cai_recdec_rule rule, const char *json, cai_format fmt, seen *s)
 {
     cai_error err = {0};
+    cai_jval root;
     cai_status st;
 
     memset(s, 0, sizeof(*s));
     s->answer = rule == CAI_RECDEC_RUN ? CAI_ESCHEMA : CAI_OK; /* as the callers do */
     cai_recdec__init(d, rule, sink, s);
-    *doc = cJSON_Parse(json);
-    ck_assert_ptr_nonnull(*doc);
-    st = cai_recdec__format(d, *doc, fmt, &err);
+    *doc = NULL;
+    if (cai_jscan__check(json, strlen(json), &root) != 0) {
+        /* what cJSON takes beyond RFC 8259, as the callers read it */
+        *doc = cJSON_Parse(json);
+        ck_assert_ptr_nonnull(*doc);
+        ck_assert_int_eq(cai_recdec__reread(d, *doc, &root, &err), CAI_OK);
+    }
+    st = cai_recdec__format(d, &root, fmt, &err);
     if (st == CAI_OK && !d->failed)
-        st = cai_recdec__read(d, *doc, &err);
+        st = cai_recdec__read(d, &root, &err);
     return st;
 }
 
@@ -281,6 +287,69 @@ START_TEST(forced_format_names_the_missing_key)
 }
 END_TEST
 
+/* A line cJSON takes and RFC 8259 does not (a form feed between tokens, a number "01") is
+ * read as cJSON reads it. */
+START_TEST(lines_cjson_takes_beyond_rfc_are_read_as_cjson_reads_them)
+{
+    const char *json = "{\f\"id\":01,\"prompt\":\"p\\u00e9\",\"chosen\":\"c\",\"rejected\":\"r\"}";
+    cai_recdec d;
+    cJSON *doc;
+    seen s;
+    char buf[40];
+    const char *id;
+    cai_error err = {0};
+
+    ck_assert_int_eq(decode(&d, &doc, CAI_RECDEC_RUN, json, CAI_FORMAT_AUTO, &s), CAI_OK);
+    ck_assert_ptr_nonnull(doc); /* the reread path */
+    ck_assert_int_eq(d.format, CAI_FORMAT_TRL);
+    ck_assert_str_eq(d.turns[0].content, "p\xc3\xa9");
+    ck_assert_int_eq(cai_recdec__id(&d, buf, &id, &err), CAI_OK);
+    ck_assert_str_eq(id, "1");
+    done(&d, doc);
+}
+END_TEST
+
+/* jscan's string decoder copies the runs between escapes at once: escapes at either end, in a
+ * row, surrogate pairs and a long run all decode as JSON says. */
+START_TEST(jscan_string_decodes_runs_and_escapes)
+{
+    static const struct {
+        const char *json, *want;
+    } cases[] = {
+        {"\"\"", ""},
+        {"\"plain\"", "plain"},
+        {"\"\\nstart\"", "\nstart"},
+        {"\"end\\t\"", "end\t"},
+        {"\"a\\\"b\\\\c\\/d\"", "a\"b\\c/d"},
+        {"\"\\u00e9\\ud83d\\ude00x\"", "\xc3\xa9\xf0\x9f\x98\x80x"},
+        {"\"lone \\ud800 \"", "lone \xef\xbf\xbd "},
+    };
+    char buf[4200], text[4200];
+    size_t i;
+    cai_jval v;
+
+    for (i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        ck_assert_int_eq(cai_jscan__check(cases[i].json, strlen(cases[i].json), &v), 0);
+        ck_assert_uint_eq(cai_jscan__string(&v, buf), strlen(cases[i].want));
+        ck_assert_str_eq(buf, cases[i].want);
+    }
+    /* a long text with one escape in the middle, and its skip to the next member */
+    memset(text, 'x', sizeof(text));
+    memcpy(text, "{\"k\":\"", 6);
+    memcpy(text + 2000, "\\n", 2);
+    memcpy(text + 4100, "\",\"z\":1}", 8);
+    ck_assert_int_eq(cai_jscan__check(text, 4108, &v), 0);
+    {
+        cai_jval k;
+        ck_assert_int_eq(cai_jscan__get(&v, "k", &k), 1);
+        ck_assert_uint_eq(cai_jscan__string(&k, buf), 4100 - 6 - 1);
+        ck_assert_int_eq(buf[2000 - 6], '\n');
+        ck_assert_int_eq(cai_jscan__get(&v, "z", &k), 1);
+        ck_assert_int_eq(k.p[0], '1');
+    }
+}
+END_TEST
+
 Suite *recdec_suite(void)
 {
     Suite *s = suite_create("recdec");
@@ -292,6 +361,8 @@ Suite *recdec_suite(void)
     tcase_add_test(tc, the_run_refuses_what_the_scan_rule_reads_for_later_checks);
     tcase_add_test(tc, run_rule_reads_the_id);
     tcase_add_test(tc, forced_format_names_the_missing_key);
+    tcase_add_test(tc, lines_cjson_takes_beyond_rfc_are_read_as_cjson_reads_them);
+    tcase_add_test(tc, jscan_string_decodes_runs_and_escapes);
     suite_add_tcase(s, tc);
     return s;
 }
