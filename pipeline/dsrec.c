@@ -25,10 +25,13 @@ static cai_status on_finding(
 static cai_status on_record(void *payload, const cai_vrec *v, cai_error *err)
 {
     dsscan *s = payload;
-    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(v->json, "cai"), *id, *has, *hp;
+    const cJSON *json = cai_vrec__json(v);
+    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(json, "cai"), *id, *has, *hp;
     uint64_t chars[1 + CAI_VREC_MAX_RESP];
     cai_dsrec r;
 
+    if (!json)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
     if (!v->labelled || !v->has_p || v->position < 0)
         return cai_error__set(err, CAI_ESCHEMA,
                               "%s:%llu: not a labelled cai record (needs p_chosen and "
@@ -39,7 +42,7 @@ static cai_status on_record(void *payload, const cai_vrec *v, cai_error *err)
     r.file_index = v->file->index;
     r.line = v->line;
     r.split = v->file->split;
-    id = cJSON_GetObjectItemCaseSensitive(v->json, "id");
+    id = cJSON_GetObjectItemCaseSensitive(json, "id");
     if (cJSON_IsString(id)) {
         r.id = id->valuestring;
     } else if (cJSON_IsNumber(id)) {
@@ -67,7 +70,7 @@ static cai_status on_record(void *payload, const cai_vrec *v, cai_error *err)
     cai_vrec__chars(v, chars);
     r.chosen_chars = chars[1];
     r.rejected_chars = v->n_resp > 1 ? chars[2] : 0;
-    r.obj = v->json;
+    r.obj = json;
     return s->sink->record(s->sink->payload, &r, err);
 }
 

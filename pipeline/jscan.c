@@ -39,12 +39,16 @@ static const char *check_value(const char *p, const char *end, int depth);
 static const char *check_string(const char *p, const char *end)
 {
     p++; /* the opening quote */
-    while (p < end) {
-        char c = *p++;
-        if (c == '"')
-            return p;
-        if (c != '\\')
-            continue;
+    for (;;) {
+        /* the text up to the next quote at once, when it holds no escape (the usual case) */
+        const char *q = memchr(p, '"', (size_t)(end - p)), *b;
+        char c;
+
+        if (!q)
+            return NULL;
+        if (!(b = memchr(p, '\\', (size_t)(q - p))))
+            return q + 1;
+        p = b + 1;
         if (p >= end)
             return NULL;
         c = *p++;
@@ -61,7 +65,6 @@ static const char *check_string(const char *p, const char *end)
             return NULL;
         }
     }
-    return NULL;
 }
 
 static const char *check_number(const char *p, const char *end)
@@ -173,10 +176,13 @@ int cai_jscan__check(const char *text, size_t len, cai_jval *root)
 static const char *skip_string(const char *p, const char *end)
 {
     for (p++;;) {
-        const char *q = p, *b;
+        const char *q = p, *b, *stop = end - p > 32 ? p + 32 : end;
 
-        while (q < end && *q != '"') /* reply strings are short: a loop beats memchr's set-up */
+        /* reply strings are short: a loop beats memchr's set-up; record texts are long */
+        while (q < stop && *q != '"')
             q++;
+        if (q == stop && q < end && !(q = memchr(q, '"', (size_t)(end - q))))
+            q = end;
         b = q;
 
         /* the quote is escaped when an odd run of backslashes precedes it (a run cannot reach
@@ -401,11 +407,16 @@ size_t cai_jscan__string(const cai_jval *s, char *dst)
     size_t n = 0;
 
     while (p < end) {
-        char c = *p++;
-        if (c != '\\') {
-            dst[n++] = c;
-            continue;
-        }
+        /* the bytes up to the next escape at once: texts are long and escapes few */
+        const char *bs = memchr(p, '\\', (size_t)(end - p));
+        size_t run = (size_t)((bs ? bs : end) - p);
+        char c;
+
+        memcpy(dst + n, p, run);
+        n += run;
+        if (!bs)
+            break;
+        p = bs + 1;
         c = *p++;
         switch (c) {
         case 'b':

@@ -96,9 +96,12 @@ static cai_status write_record(mixer *m, const cai_vrec *rec, const cai_answer *
     int swap = 0, human = 0, tie = 0, pos = rec->position == 1 ? 1 : 0;
     double p = m->human_p;
     char *cai = NULL;
+    const cJSON *json = cai_vrec__json(rec);
     cai_split split = rec->file->split == CAI_SPLIT_NONE ? CAI_SPLIT_TRAIN : rec->file->split;
     cai_status st;
 
+    if (!json)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
     if (n < 0 || n >= MAX_MEMBERS)
         return cai_error__set(err, CAI_EPARSE, "%s:%llu: not a cai record object", rec->file->path,
                               (unsigned long long)rec->line);
@@ -114,7 +117,7 @@ static cai_status write_record(mixer *m, const cai_vrec *rec, const cai_answer *
             p = 0.5;
             src = "human";
         } else {
-            const cJSON *id = cJSON_GetObjectItemCaseSensitive(rec->json, "id");
+            const cJSON *id = cJSON_GetObjectItemCaseSensitive(json, "id");
             /* slot -> the input's position, as cai route showed it */
             int hpos = x->slot ^ cai_route_swapped(m->o->seed, id->valuestring);
             cai_agree_add(&m->agree, hpos == pos);
@@ -122,7 +125,7 @@ static cai_status write_record(mixer *m, const cai_vrec *rec, const cai_answer *
             src = swap ? "human" : "both";
             pos = hpos;
         }
-        cai = cai_text(cJSON_GetObjectItemCaseSensitive(rec->json, "cai"), pos, swap);
+        cai = cai_text(cJSON_GetObjectItemCaseSensitive(json, "cai"), pos, swap);
         if (!cai)
             return cai_error__set(err, CAI_ENOMEM, "out of memory");
     }
@@ -188,11 +191,14 @@ static cai_status write_record(mixer *m, const cai_vrec *rec, const cai_answer *
 static cai_status on_record(void *payload, const cai_vrec *rec, cai_error *err)
 {
     mixer *m = payload;
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(rec->json, "id");
+    const cJSON *json = cai_vrec__json(rec);
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(json, "id");
     cai_answer *x;
 
+    if (!json)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
     if (!rec->labelled || !rec->has_p || !cJSON_IsString(id) ||
-        !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(rec->json, "cai")))
+        !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(json, "cai")))
         return cai_error__set(err, CAI_EPARSE,
                               "%s:%llu: not a cai record (needs \"id\", \"p_chosen\", \"cai\")",
                               rec->file->path, (unsigned long long)rec->line);

@@ -2,15 +2,17 @@
 /* The record reader: turns each JSONL line of any supported input format into one cai_record. */
 /*
  * Invariant: everything a record points to lives in the reader's per-line state (the parsed
- * cJSON tree, which HH transcripts are split inside, and a few arrays reused from line to
- * line) and is released or reused by the next cai_reader_next(). Nothing accumulates per line
- * except the counters and the first KEEP_MSGS skip and warning messages.
+ * cJSON tree, which HH transcripts are split inside, the decoder's turns (recdec.c) and a few
+ * arrays reused from line to line) and is released or reused by the next cai_reader_next().
+ * Nothing accumulates per line except the counters and the first KEEP_MSGS skip and warning
+ * messages.
  */
 #include "hash_int.h"
 #include "cai/record.h"
 #include "error_int.h"
 #include "jsonraw_int.h"
 #include "reader_int.h"
+#include "recdec_int.h"
 #include "recfmt_int.h"
 #include "util_int.h"
 #include "opts_int.h"
@@ -29,12 +31,9 @@ struct cai_reader {
     char *path;
     cai_reader_opts o;
     /* per-line state, released by reset() */
-    cJSON *doc;
+    cJSON *doc; /* only for a line cJSON reads and RFC 8259 refuses (recdec_int.h) */
     char *meta;
-    cai_transcript tr[3]; /* prompt, chosen, rejected */
-    char *prompt_copy;    /* a transcript "prompt" before splitting modifies it */
-    cai_message *ctx;
-    size_t ctx_cap;
+    cai_recdec dec; /* the record's turns (the context and the responses) */
     const char **resp;
     size_t resp_cap;
     char id[40];
@@ -142,21 +141,6 @@ static int is_blank_text(const char *s)
     return 1;
 }
 
-static cai_status need_ctx(const line_ctx *lc, size_t n)
-{
-    cai_reader *r = lc->r;
-    cai_message *m;
-
-    if (n <= r->ctx_cap)
-        return CAI_OK;
-    m = realloc(r->ctx, n * sizeof(*m));
-    if (!m)
-        return fail(lc, CAI_ENOMEM, "out of memory");
-    r->ctx = m;
-    r->ctx_cap = n;
-    return CAI_OK;
-}
-
 static cai_status need_resp(const line_ctx *lc, size_t n)
 {
     cai_reader *r = lc->r;
@@ -172,305 +156,20 @@ static cai_status need_resp(const line_ctx *lc, size_t n)
     return CAI_OK;
 }
 
-/* One {"role", "content"} message of list `key`; extra keys (e.g. "name") are ignored. */
-static cai_status
-parse_message(const line_ctx *lc, const cJSON *item, const char *key, size_t i, cai_message *m)
+/* The decoder's findings (recdec.c) are the reader's FILE:LINE errors; the first stops it. */
+static cai_status on_finding(void *payload, const cai_recdec_finding *f, cai_error *err)
 {
-    const cJSON *role = cJSON_GetObjectItemCaseSensitive(item, "role");
-    const cJSON *content = cJSON_GetObjectItemCaseSensitive(item, "content");
-
-    if (!cJSON_IsObject(item))
-        return fail(lc, CAI_ESCHEMA, "\"%s\"[%zu] must be an object with \"role\" and \"content\"",
-                    key, i);
-    if (!cJSON_IsString(role))
-        return fail(lc, CAI_ESCHEMA, "\"%s\"[%zu].role must be a string", key, i);
-    if (cai_recfmt__role(role->valuestring, &m->role) != 0)
-        return fail(lc, CAI_ESCHEMA,
-                    "\"%s\"[%zu].role must be \"system\", \"user\" or \"assistant\"", key, i);
-    if (!cJSON_IsString(content))
-        return fail(lc, CAI_ESCHEMA, "\"%s\"[%zu].content must be a string", key, i);
-    m->content = content->valuestring;
-    return CAI_OK;
+    (void)err;
+    return fail(payload, f->code, "%s", f->msg);
 }
 
-/*
- * The context from "prompt": a message list ending on a user turn, an HH transcript (split
- * into turns; a trailing empty "\n\nAssistant:" cue is dropped), or any other string (one user
- * message). allow_list = 0 when the format requires a string.
- */
-static cai_status parse_prompt(const line_ctx *lc, cJSON *prompt, int allow_list)
-{
-    cai_reader *r = lc->r;
-    cai_status st;
-    size_t i, n;
-
-    if (cJSON_IsString(prompt)) {
-        char *text = prompt->valuestring;
-        if (strncmp(text, "\n\nHuman:", 8) == 0) {
-            cai_transcript *t = &r->tr[0];
-            cai_error e = {0};
-            if (!(r->prompt_copy = strdup(text)))
-                return fail(lc, CAI_ENOMEM, "out of memory");
-            r->rec.prompt_text = r->prompt_copy;
-            if (cai_transcript_split(t, text, &e) != CAI_OK)
-                return fail(lc, e.code, "\"prompt\": %s", e.msg);
-            n = t->n_turns;
-            if (n > 1 && t->turns[n - 1].role == CAI_ROLE_ASSISTANT &&
-                t->turns[n - 1].content[0] == '\0')
-                n--;
-            if (t->turns[n - 1].role != CAI_ROLE_USER)
-                return fail(lc, CAI_EPARSE, "\"prompt\" transcript must end on a Human turn");
-            r->rec.context = t->turns;
-            r->rec.n_context = n;
-            return CAI_OK;
-        }
-        if ((st = need_ctx(lc, 1)) != CAI_OK)
-            return st;
-        r->ctx[0].role = CAI_ROLE_USER;
-        r->ctx[0].content = text;
-        r->rec.context = r->ctx;
-        r->rec.n_context = 1;
-        r->rec.prompt_text = text;
-        return CAI_OK;
-    }
-    if (!allow_list || !cJSON_IsArray(prompt))
-        return fail(lc, CAI_ESCHEMA,
-                    allow_list ? "\"prompt\" must be a string or a message list"
-                               : "\"prompt\" must be a string");
-    n = (size_t)cJSON_GetArraySize(prompt);
-    if (n == 0)
-        return fail(lc, CAI_ESCHEMA, "\"prompt\" must not be an empty message list");
-    if ((st = need_ctx(lc, n)) != CAI_OK)
-        return st;
-    i = 0;
-    for (cJSON *item = prompt->child; item; item = item->next, i++) {
-        if ((st = parse_message(lc, item, "prompt", i, &r->ctx[i])) != CAI_OK)
-            return st;
-    }
-    if (r->ctx[n - 1].role != CAI_ROLE_USER)
-        return fail(lc, CAI_ESCHEMA, "\"prompt\" must end on a user turn");
-    r->rec.context = r->ctx;
-    r->rec.n_context = n;
-    return CAI_OK;
-}
-
-static cai_status string_field(const line_ctx *lc, const cJSON *v, const char *key, const char **s)
-{
-    if (!cJSON_IsString(v))
-        return fail(lc, CAI_ESCHEMA, "\"%s\" must be a string", key);
-    *s = v->valuestring;
-    return CAI_OK;
-}
-
-/* A conversational reply: a list holding one assistant message, or a plain string. */
-static cai_status reply_field(const line_ctx *lc, const cJSON *v, const char *key, const char **s)
-{
-    cai_message m;
-    cai_status st;
-
-    if (cJSON_IsString(v)) {
-        *s = v->valuestring;
-        return CAI_OK;
-    }
-    if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) != 1)
-        return fail(lc, CAI_ESCHEMA, "\"%s\" must be a list of one assistant message or a string",
-                    key);
-    if ((st = parse_message(lc, v->child, key, 0, &m)) != CAI_OK)
-        return st;
-    if (m.role != CAI_ROLE_ASSISTANT)
-        return fail(lc, CAI_ESCHEMA, "\"%s\"[0].role must be \"assistant\"", key);
-    *s = m.content;
-    return CAI_OK;
-}
-
-/* ---- formats ------------------------------------------------------------------------------- */
-
-typedef struct fields {
-    cJSON *id, *prompt, *a, *b, *responses, *chosen, *rejected;
-} fields;
-
-static cai_status read_hh(const line_ctx *lc, fields *f)
-{
-    cai_reader *r = lc->r;
-    static const char *const names[] = {"chosen", "rejected"};
-    const cJSON *v[2] = {f->chosen, f->rejected};
-    cai_status st;
-    size_t k, i, n;
-
-    for (k = 0; k < 2; k++) {
-        cai_transcript *t = &r->tr[1 + k];
-        cai_error e = {0};
-        if (!cJSON_IsString(v[k]))
-            return fail(lc, CAI_ESCHEMA, "\"%s\" must be a string", names[k]);
-        if (cai_transcript_split(t, v[k]->valuestring, &e) != CAI_OK)
-            return fail(lc, e.code, "\"%s\": %s", names[k], e.msg);
-        n = t->n_turns;
-        if (t->turns[n - 1].role != CAI_ROLE_ASSISTANT)
-            return fail(lc, CAI_EPARSE, "%s transcript does not end on an Assistant turn",
-                        names[k]);
-        if (n < 2 || t->turns[n - 2].role != CAI_ROLE_USER)
-            return fail(lc, CAI_EPARSE, "%s transcript has no Human turn before its final reply",
-                        names[k]);
-    }
-    n = r->tr[1].n_turns;
-    if (n != r->tr[2].n_turns)
-        return fail(lc, CAI_EPARSE, "chosen and rejected transcripts have different contexts");
-    for (i = 0; i + 1 < n; i++) {
-        if (r->tr[1].turns[i].role != r->tr[2].turns[i].role ||
-            strcmp(r->tr[1].turns[i].content, r->tr[2].turns[i].content) != 0)
-            return fail(lc, CAI_EPARSE, "chosen and rejected transcripts have different contexts");
-    }
-    if ((st = need_resp(lc, 2)) != CAI_OK)
-        return st;
-    r->rec.context = r->tr[1].turns;
-    r->rec.n_context = n - 1;
-    r->resp[0] = r->tr[1].turns[n - 1].content;
-    r->resp[1] = r->tr[2].turns[n - 1].content;
-    r->rec.n_responses = 2;
-    r->rec.human_choice = 0;
-    return CAI_OK;
-}
-
-static cai_status read_fields(const line_ctx *lc, cai_format fmt, fields *f)
-{
-    cai_reader *r = lc->r;
-    cai_status st;
-    size_t i;
-
-    switch (fmt) {
-    case CAI_FORMAT_PAIRS:
-        if ((st = parse_prompt(lc, f->prompt, 1)) != CAI_OK || (st = need_resp(lc, 2)) != CAI_OK ||
-            (st = string_field(lc, f->a, "response_a", &r->resp[0])) != CAI_OK ||
-            (st = string_field(lc, f->b, "response_b", &r->resp[1])) != CAI_OK)
-            return st;
-        r->rec.n_responses = 2;
-        return CAI_OK;
-    case CAI_FORMAT_CANDIDATES: {
-        size_t n = cJSON_IsArray(f->responses) ? (size_t)cJSON_GetArraySize(f->responses) : 0;
-        if ((st = parse_prompt(lc, f->prompt, 1)) != CAI_OK)
-            return st;
-        if (n < 2)
-            return fail(lc, CAI_ESCHEMA, "\"responses\" must be a list of 2 or more strings");
-        if (n > CAI_RECFMT_MAX_RESPONSES)
-            return fail(lc, CAI_ESCHEMA, "\"responses\" holds %zu strings, over %d", n,
-                        CAI_RECFMT_MAX_RESPONSES);
-        if ((st = need_resp(lc, n)) != CAI_OK)
-            return st;
-        i = 0;
-        for (cJSON *item = f->responses->child; item; item = item->next, i++) {
-            if (!cJSON_IsString(item))
-                return fail(lc, CAI_ESCHEMA, "\"responses\"[%zu] must be a string", i);
-            r->resp[i] = item->valuestring;
-        }
-        r->rec.n_responses = n;
-        return CAI_OK;
-    }
-    case CAI_FORMAT_HH:
-        return read_hh(lc, f);
-    case CAI_FORMAT_TRL:
-        if ((st = parse_prompt(lc, f->prompt, 0)) != CAI_OK || (st = need_resp(lc, 2)) != CAI_OK ||
-            (st = string_field(lc, f->chosen, "chosen", &r->resp[0])) != CAI_OK ||
-            (st = string_field(lc, f->rejected, "rejected", &r->resp[1])) != CAI_OK)
-            return st;
-        r->rec.n_responses = 2;
-        r->rec.human_choice = 0;
-        return CAI_OK;
-    case CAI_FORMAT_CONVERSATIONAL:
-        if ((st = parse_prompt(lc, f->prompt, 1)) != CAI_OK || (st = need_resp(lc, 2)) != CAI_OK ||
-            (st = reply_field(lc, f->chosen, "chosen", &r->resp[0])) != CAI_OK ||
-            (st = reply_field(lc, f->rejected, "rejected", &r->resp[1])) != CAI_OK)
-            return st;
-        r->rec.n_responses = 2;
-        r->rec.human_choice = 0;
-        return CAI_OK;
-    case CAI_FORMAT_SFT:
-    case CAI_FORMAT_MESSAGES: /* refused by pick_format */
-    case CAI_FORMAT_AUTO:
-        break;
-    }
-    return fail(lc, CAI_EINVAL, "unknown format");
-}
-
-/* The format of this line: forced, or recognised from its fields. */
-static cai_status pick_format(const line_ctx *lc, const fields *f, cai_format *fmt)
-{
-    cai_recfmt_keys k = {f->prompt,
-                         f->a,
-                         f->b,
-                         f->responses,
-                         f->chosen,
-                         f->rejected,
-                         cJSON_GetObjectItemCaseSensitive(lc->r->doc, "completion"),
-                         cJSON_GetObjectItemCaseSensitive(lc->r->doc, "messages")};
-
-    if (lc->r->o.format != CAI_FORMAT_AUTO) {
-        *fmt = lc->r->o.format;
-        return CAI_OK;
-    }
-    *fmt = cai_recfmt__detect(&k);
-    if (*fmt == CAI_FORMAT_AUTO)
-        return fail(
-            lc, CAI_ESCHEMA,
-            "unrecognised record: expected \"prompt\" with \"response_a\"/\"response_b\" or "
-            "\"responses\", or \"chosen\"/\"rejected\"");
-    /* the scanner's rule reads these as SFT data: say so rather than "unrecognised" */
-    if (*fmt == CAI_FORMAT_SFT || *fmt == CAI_FORMAT_MESSAGES)
-        return fail(lc, CAI_ESCHEMA,
-                    "an SFT record (%s): one response, nothing for a judge to compare; judge "
-                    "pairs, candidates, hh, trl or conversational records (cai validate checks "
-                    "SFT files)",
-                    *fmt == CAI_FORMAT_SFT ? "prompt/completion" : "messages");
-    return CAI_OK;
-}
-
-static int is_key_of(const char *const *keys, const char *k)
+static int is_key_of(const char *const *keys, const cai_jval *k)
 {
     for (; *keys; keys++) {
-        if (strcmp(*keys, k) == 0)
+        if (cai_jscan__string_eq(k, *keys))
             return 1;
     }
-    return strcmp(k, "id") == 0;
-}
-
-static cai_status require(const line_ctx *lc, cai_format fmt, const fields *f)
-{
-    const char *const *keys = cai_recfmt__format_keys(fmt);
-    const cJSON *const v[] = {f->prompt, f->a, f->b, f->responses, f->chosen, f->rejected};
-    static const char *const names[] = {"prompt",    "response_a", "response_b",
-                                        "responses", "chosen",     "rejected"};
-    size_t i;
-
-    for (; *keys; keys++) {
-        for (i = 0; i < sizeof(names) / sizeof(*names); i++) {
-            if (strcmp(*keys, names[i]) == 0 && !v[i])
-                return fail(lc, CAI_ESCHEMA, "missing \"%s\" (%s format)", names[i],
-                            cai_format_name(fmt));
-        }
-    }
-    return CAI_OK;
-}
-
-static cai_status read_id(const line_ctx *lc, const cJSON *id)
-{
-    cai_reader *r = lc->r;
-    double d;
-
-    if (cJSON_IsString(id)) {
-        if (id->valuestring[0] == '\0')
-            return fail(lc, CAI_ESCHEMA, "\"id\" must not be empty");
-        r->rec.id = id->valuestring;
-        r->rec.id_from_input = 1;
-        return CAI_OK;
-    }
-    if (!cJSON_IsNumber(id))
-        return fail(lc, CAI_ESCHEMA, "\"id\" must be a string or an integer");
-    d = id->valuedouble;
-    if (d != floor(d) || fabs(d) > 9007199254740992.0)
-        return fail(lc, CAI_ESCHEMA, "\"id\" must be a string or an integer below 2^53");
-    snprintf(r->id, sizeof(r->id), "%.0f", d);
-    r->rec.id = r->id;
-    r->rec.id_from_input = 1;
-    return CAI_OK;
+    return cai_jscan__string_eq(k, "id");
 }
 
 /* Feeds one length-prefixed field into the id hash, so that no two records serialise alike. */
@@ -507,50 +206,76 @@ static cai_status content_id(const line_ctx *lc)
     return CAI_OK;
 }
 
+/* How many of the object's members are keys format fmt reads, or "id". */
+static size_t known_members(const cai_recdec *d, cai_format fmt)
+{
+    const cai_recfmt_keys *k = &d->keys;
+    const char *const *keys = cai_recfmt__format_keys(fmt);
+    static const char *const names[] = {"prompt",    "response_a", "response_b",
+                                        "responses", "chosen",     "rejected"};
+    const cai_jval *const v[] = {&k->prompt,    &k->response_a, &k->response_b,
+                                 &k->responses, &k->chosen,     &k->rejected};
+    size_t i, n = d->id.n != 0;
+
+    for (; *keys; keys++) {
+        for (i = 0; i < sizeof(names) / sizeof(*names); i++)
+            n += strcmp(*keys, names[i]) == 0 && v[i]->n != 0;
+    }
+    return n;
+}
+
 /*
  * The keys this format does not read, as a JSON object text whose values are the input's own
- * bytes (numbers keep their text: 1.0 stays 1.0, 9007199254740993 is not rounded). cJSON's
- * members and the raw members come in the same order, so member i of one is member i of the other.
+ * bytes (numbers keep their text: 1.0 stays 1.0, 9007199254740993 is not rounded). root is read
+ * in place, so its spans are those bytes; for a line read through cJSON (cai_recdec__reread)
+ * they are found in the line by jsonraw, member i of one being member i of the other.
  */
-static cai_status collect_meta(const line_ctx *lc, cai_format fmt, const char *line, size_t len)
+static cai_status
+collect_meta(const line_ctx *lc, const cai_jval *root, cai_format fmt, const char *line, size_t len)
 {
     cai_reader *r = lc->r;
     const char *const *keys = cai_recfmt__format_keys(fmt);
-    cai_jspan span[64], *sp = span;
+    size_t members = r->dec.n_members;
+    cai_jspan span[64], *sp = NULL;
     cai_buf b = {0};
-    const cJSON *item;
-    long n, k = 0;
-    size_t members = 0, extra = 0;
+    cai_jiter it = {0};
+    cai_jval key, val;
+    long n = 0, k;
 
-    for (item = r->doc->child; item; item = item->next) {
-        members++;
-        extra += !is_key_of(keys, item->string);
-    }
-    if (extra == 0) {
-        /* nothing to keep (the usual case): no second scan of the line for raw bytes */
+    if (known_members(&r->dec, fmt) == members) {
+        /* nothing to keep (the usual case) */
         r->meta = strdup("{}");
         return r->meta ? CAI_OK : fail(lc, CAI_ENOMEM, "out of memory");
     }
-    if (members > 64 && !(sp = malloc(members * sizeof(*sp))))
-        return fail(lc, CAI_ENOMEM, "out of memory");
-    n = cai_json__members(line, len, sp, members);
+    if (r->dec.reparsed) {
+        sp = members > 64 ? malloc(members * sizeof(*sp)) : span;
+        if (!sp)
+            return fail(lc, CAI_ENOMEM, "out of memory");
+        n = cai_json__members(line, len, sp, members);
+    }
     cai_buf__puts(&b, "{");
-    for (item = r->doc->child; item && k < n; item = item->next, k++) {
-        if (is_key_of(keys, item->string))
+    for (k = 0; cai_jscan__next(root, &it, &key, &val); k++) {
+        if (is_key_of(keys, &key))
             continue;
         if (b.len > 1)
             cai_buf__puts(&b, ",");
-        cai_buf__put(&b, line + sp[k].key, sp[k].key_len);
-        cai_buf__puts(&b, ":");
-        cai_buf__put(&b, line + sp[k].val, sp[k].val_len);
+        if (sp && k < n) {
+            cai_buf__put(&b, line + sp[k].key, sp[k].key_len);
+            cai_buf__puts(&b, ":");
+            cai_buf__put(&b, line + sp[k].val, sp[k].val_len);
+        } else {
+            cai_buf__put(&b, key.p, key.n);
+            cai_buf__puts(&b, ":");
+            cai_buf__put(&b, val.p, val.n);
+        }
     }
     cai_buf__puts(&b, "}");
-    if (sp != span)
+    if (sp && sp != span)
         free(sp);
     r->meta = cai_buf__take(&b);
     if (!r->meta)
         return fail(lc, CAI_ENOMEM, "out of memory");
-    if (n != (long)members)
+    if (sp && n != (long)members)
         return fail(lc, CAI_EPARSE, "internal: %zu members, %ld found in the text", members, n);
     return CAI_OK;
 }
@@ -579,76 +304,92 @@ static void warn_blank(cai_reader *r, uint64_t lineno, cai_format fmt)
 
 static void reset(cai_reader *r)
 {
-    size_t i;
-
     cJSON_Delete(r->doc);
     r->doc = NULL;
     free(r->meta);
     r->meta = NULL;
-    for (i = 0; i < 3; i++)
-        cai_transcript_dispose(&r->tr[i]);
-    free(r->prompt_copy);
-    r->prompt_copy = NULL;
+    cai_recdec__reset(&r->dec);
     memset(&r->rec, 0, sizeof(r->rec));
 }
 
-static const char *const known_keys[] = {"id",        "prompt", "response_a", "response_b",
-                                         "responses", "chosen", "rejected"};
+/* The record the decoder read, as the run's model: the context and one text per response. */
+static cai_status take_record(const line_ctx *lc)
+{
+    cai_reader *r = lc->r;
+    const cai_recdec *d = &r->dec;
+    cai_format fmt = d->format;
+    cai_status st;
+    size_t i, n = d->n_seqs - 1;
+
+    if ((st = need_resp(lc, n)) != CAI_OK)
+        return st;
+    for (i = 0; i < n; i++)
+        r->resp[i] = d->turns[d->seq_start[1 + i]].content; /* one turn each under the run rule */
+    r->rec.context = d->turns + d->seq_start[0];
+    r->rec.n_context = d->seq_len[0];
+    r->rec.prompt_text = d->prompt_text;
+    r->rec.responses = r->resp;
+    r->rec.n_responses = n;
+    r->rec.human_choice =
+        fmt == CAI_FORMAT_HH || fmt == CAI_FORMAT_TRL || fmt == CAI_FORMAT_CONVERSATIONAL ? 0 : -1;
+    if (!d->id.n)
+        return content_id(lc);
+    if ((st = cai_recdec__id(&r->dec, r->id, &r->rec.id, lc->err)) != CAI_OK)
+        return st;
+    r->rec.id_from_input = 1;
+    return CAI_OK;
+}
 
 /* Parses one line into r->rec. */
 static cai_status parse_line(const line_ctx *lc, const char *line, size_t len)
 {
     cai_reader *r = lc->r;
     const char *end = NULL;
-    cJSON **slot[7];
-    fields f = {0};
-    cai_format fmt = CAI_FORMAT_AUTO;
+    cai_jval root;
     cai_status st;
-    size_t i;
 
-    slot[0] = &f.id;
-    slot[1] = &f.prompt;
-    slot[2] = &f.a;
-    slot[3] = &f.b;
-    slot[4] = &f.responses;
-    slot[5] = &f.chosen;
-    slot[6] = &f.rejected;
     if ((st = scan_json(lc, line, len)) != CAI_OK)
         return st;
-    r->doc = cJSON_ParseWithLengthOpts(line, len, &end, 0);
-    if (!r->doc)
-        return fail(lc, CAI_EPARSE, "invalid JSON at byte %zu",
-                    end && end >= line ? (size_t)(end - line) + 1 : (size_t)1);
-    for (; end < line + len; end++) {
-        if (*end != ' ' && *end != '\t' && *end != '\r' && *end != '\n')
-            return fail(lc, CAI_EPARSE, "invalid JSON at byte %zu: text after the value",
-                        (size_t)(end - line) + 1);
-    }
-    if (!cJSON_IsObject(r->doc))
-        return fail(lc, CAI_ESCHEMA, "a line must hold a JSON object");
-    for (cJSON *item = r->doc->child; item; item = item->next) {
-        for (i = 0; i < sizeof(known_keys) / sizeof(*known_keys); i++) {
-            if (strcmp(item->string, known_keys[i]) != 0)
-                continue;
-            if (*slot[i])
-                return fail(lc, CAI_ESCHEMA, "duplicate key \"%s\"", known_keys[i]);
-            *slot[i] = item;
+    if (cai_jscan__check(line, len, &root) != 0) {
+        /* cJSON's verdict and words; and cJSON's reading of what it takes beyond RFC 8259 */
+        r->doc = cJSON_ParseWithLengthOpts(line, len, &end, 0);
+        if (!r->doc)
+            return fail(lc, CAI_EPARSE, "invalid JSON at byte %zu",
+                        end && end >= line ? (size_t)(end - line) + 1 : (size_t)1);
+        for (; end < line + len; end++) {
+            if (*end != ' ' && *end != '\t' && *end != '\r' && *end != '\n')
+                return fail(lc, CAI_EPARSE, "invalid JSON at byte %zu: text after the value",
+                            (size_t)(end - line) + 1);
         }
+        if (cJSON_IsObject(r->doc) &&
+            (st = cai_recdec__reread(&r->dec, r->doc, &root, lc->err)) != CAI_OK) {
+            char msg[sizeof(lc->err->msg)];
+            snprintf(msg, sizeof(msg), "%s", lc->err->msg);
+            return fail(lc, st, "%s", msg);
+        }
+        if (!cJSON_IsObject(r->doc))
+            return fail(lc, CAI_ESCHEMA, "a line must hold a JSON object");
     }
-    if ((st = pick_format(lc, &f, &fmt)) != CAI_OK || (st = require(lc, fmt, &f)) != CAI_OK)
+    if (!cai_jscan__is_object(&root))
+        return fail(lc, CAI_ESCHEMA, "a line must hold a JSON object");
+    r->dec.payload = (void *)lc;
+    st = cai_recdec__format(&r->dec, &root, r->o.format, lc->err);
+    if (st == CAI_OK && !r->dec.failed)
+        st = cai_recdec__read(&r->dec, &root, lc->err);
+    /* a finding is already this line's error (on_finding); else the decoder ran out of memory */
+    if (r->dec.failed)
+        return st != CAI_OK ? st : CAI_ESCHEMA;
+    if (st != CAI_OK)
+        return fail(lc, st, "out of memory");
+    if ((st = take_record(lc)) != CAI_OK)
         return st;
-    r->rec.human_choice = -1;
-    if ((st = read_fields(lc, fmt, &f)) != CAI_OK)
-        return st;
-    r->rec.responses = r->resp;
-    if ((st = f.id ? read_id(lc, f.id) : content_id(lc)) != CAI_OK ||
-        (st = collect_meta(lc, fmt, line, len)) != CAI_OK)
+    if ((st = collect_meta(lc, &root, r->dec.format, line, len)) != CAI_OK)
         return st;
     r->rec.meta_json = r->meta;
-    r->rec.format = fmt;
+    r->rec.format = r->dec.format;
     r->rec.file = r->path;
     r->rec.line = lc->lineno;
-    warn_blank(r, lc->lineno, fmt);
+    warn_blank(r, lc->lineno, r->dec.format);
     return CAI_OK;
 }
 
@@ -673,6 +414,7 @@ cai_reader_create(cai_reader **out, const char *path, const cai_reader_opts *opt
     if (!r)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
     r->o = opts ? *opts : CAI_READER_OPTS_INIT;
+    cai_recdec__init(&r->dec, CAI_RECDEC_RUN, on_finding, NULL);
     r->path = strdup(path);
     if (!r->path) {
         st = cai_error__set(err, CAI_ENOMEM, "out of memory");
@@ -781,7 +523,7 @@ void cai_reader_free(cai_reader *r)
         return;
     reset(r);
     cai_lines_free(r->lines);
-    free(r->ctx);
+    cai_recdec__dispose(&r->dec);
     free(r->resp);
     for (i = 0; i < r->n_skip_msg; i++)
         free(r->skip_msg[i]);

@@ -2,32 +2,56 @@
 /* The one rule for telling the five record formats apart, used by the reader and the scanner. */
 #include "recfmt_int.h"
 
-#include <cjson/cJSON.h>
 #include <string.h>
 
-void cai_recfmt__keys(const cJSON *o, cai_recfmt_keys *k)
+const char *
+cai_recfmt__keys(const cai_jval *o, cai_recfmt_keys *k, cai_jval *id, int sft, size_t *members)
 {
-    k->prompt = cJSON_GetObjectItemCaseSensitive(o, "prompt");
-    k->response_a = cJSON_GetObjectItemCaseSensitive(o, "response_a");
-    k->response_b = cJSON_GetObjectItemCaseSensitive(o, "response_b");
-    k->responses = cJSON_GetObjectItemCaseSensitive(o, "responses");
-    k->chosen = cJSON_GetObjectItemCaseSensitive(o, "chosen");
-    k->rejected = cJSON_GetObjectItemCaseSensitive(o, "rejected");
-    k->completion = cJSON_GetObjectItemCaseSensitive(o, "completion");
-    k->messages = cJSON_GetObjectItemCaseSensitive(o, "messages");
+    static const char *const names[] = {"id",         "prompt",     "response_a",
+                                        "response_b", "responses",  "chosen",
+                                        "rejected",   "completion", "messages"};
+    cai_jval *const slot[] = {
+        id,         &k->prompt,   &k->response_a, &k->response_b, &k->responses,
+        &k->chosen, &k->rejected, &k->completion, &k->messages};
+    size_t i, n_dup = sizeof(names) / sizeof(*names) - (sft ? 0 : 2);
+    const char *dup = NULL;
+    unsigned seen = 0;
+    cai_jiter it = {0};
+    cai_jval key, val;
+
+    memset(k, 0, sizeof(*k));
+    memset(id, 0, sizeof(*id));
+    *members = 0;
+    while (cai_jscan__next(o, &it, &key, &val)) {
+        ++*members;
+        for (i = 0; i < sizeof(names) / sizeof(*names); i++) {
+            if (!cai_jscan__string_eq(&key, names[i]))
+                continue;
+            if (!(seen & 1u << i))
+                *slot[i] = val;
+            else if (!dup && i < n_dup)
+                dup = names[i];
+            seen |= 1u << i;
+            break;
+        }
+    }
+    return dup;
 }
 
 cai_format cai_recfmt__detect(const cai_recfmt_keys *k)
 {
-    if (k->responses)
+    if (k->responses.n)
         return CAI_FORMAT_CANDIDATES;
-    if (k->response_a || k->response_b)
+    if (k->response_a.n || k->response_b.n)
         return CAI_FORMAT_PAIRS;
-    if (!k->chosen && !k->rejected)
-        return k->completion ? CAI_FORMAT_SFT : k->messages ? CAI_FORMAT_MESSAGES : CAI_FORMAT_AUTO;
-    if (!k->prompt)
+    if (!k->chosen.n && !k->rejected.n)
+        return k->completion.n ? CAI_FORMAT_SFT
+               : k->messages.n ? CAI_FORMAT_MESSAGES
+                               : CAI_FORMAT_AUTO;
+    if (!k->prompt.n)
         return CAI_FORMAT_HH;
-    return cJSON_IsArray(k->prompt) || cJSON_IsArray(k->chosen) || cJSON_IsArray(k->rejected)
+    return cai_jscan__is_array(&k->prompt) || cai_jscan__is_array(&k->chosen) ||
+                   cai_jscan__is_array(&k->rejected)
                ? CAI_FORMAT_CONVERSATIONAL
                : CAI_FORMAT_TRL;
 }
@@ -58,38 +82,4 @@ const char *const *cai_recfmt__format_keys(cai_format f)
         break;
     }
     return trl;
-}
-
-const char *cai_recfmt__duplicate(const cJSON *o)
-{
-    static const char *const keys[] = {"id",         "prompt",     "response_a",
-                                       "response_b", "responses",  "chosen",
-                                       "rejected",   "completion", "messages"};
-    unsigned seen = 0;
-    const cJSON *item;
-    size_t i;
-
-    for (item = o->child; item; item = item->next) {
-        for (i = 0; i < sizeof(keys) / sizeof(*keys); i++) {
-            if (strcmp(item->string, keys[i]) != 0)
-                continue;
-            if (seen & 1u << i)
-                return keys[i];
-            seen |= 1u << i;
-        }
-    }
-    return NULL;
-}
-
-int cai_recfmt__role(const char *name, cai_role *out)
-{
-    if (strcmp(name, "user") == 0)
-        *out = CAI_ROLE_USER;
-    else if (strcmp(name, "assistant") == 0)
-        *out = CAI_ROLE_ASSISTANT;
-    else if (strcmp(name, "system") == 0)
-        *out = CAI_ROLE_SYSTEM;
-    else
-        return -1;
-    return 0;
 }

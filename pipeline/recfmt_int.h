@@ -6,17 +6,24 @@
 #define CAI_RECFMT_INT_H
 
 #include "cai/record.h"
+#include "jscan_int.h"
 
-struct cJSON;
-
-/* The eight keys that decide a record's format, as found in one JSON object (NULL: absent). */
+/* The eight keys that decide a record's format, as found in one JSON object (n == 0: absent). */
 typedef struct cai_recfmt_keys {
-    const struct cJSON *prompt, *response_a, *response_b, *responses, *chosen, *rejected;
-    const struct cJSON *completion, *messages; /* the SFT formats */
+    cai_jval prompt, response_a, response_b, responses, chosen, rejected;
+    cai_jval completion, messages; /* the SFT formats */
 } cai_recfmt_keys;
 
-/* Fills k from o's members (the first of each name). */
-void cai_recfmt__keys(const struct cJSON *o, cai_recfmt_keys *k);
+/*
+ * Fills k and *id from object o's members (the first of each name), and *members with their
+ * count, in one pass; returns the
+ * first of those keys that o holds twice, or NULL. cJSON reads the first of two members and
+ * Python's json the last: a record with two is read differently by cai and by trainers, so the
+ * reader refuses it and the scanner reports it. sft = 0 leaves "completion" and "messages" out
+ * of that check: only SFT data reads them.
+ */
+const char *
+cai_recfmt__keys(const cai_jval *o, cai_recfmt_keys *k, cai_jval *id, int sft, size_t *members);
 
 /*
  * The format a record with these keys is in, CAI_FORMAT_AUTO when none fits: "responses" ->
@@ -33,13 +40,5 @@ const char *const *cai_recfmt__format_keys(cai_format f);
 /* The most responses a candidates record may hold (what `cai sample --samples` allows): the
  * reader refuses more, the scanner reports more as a schema error. */
 #define CAI_RECFMT_MAX_RESPONSES 64
-
-/* The first of the keys that decide a record's format (and "id") that o holds twice, or NULL.
- * cJSON reads the first of two members and Python's json the last: a record with two is read
- * differently by cai and by trainers, so the reader refuses it and the scanner reports it. */
-const char *cai_recfmt__duplicate(const struct cJSON *o);
-
-/* "user", "assistant" or "system": 0 with *out set, else -1. */
-int cai_recfmt__role(const char *name, cai_role *out);
 
 #endif

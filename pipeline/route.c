@@ -228,10 +228,13 @@ static int principle_split(const cJSON *pp, int *tier, double *spread)
 static cai_status on_record(void *payload, const cai_vrec *rec, cai_error *err)
 {
     router *r = payload;
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(rec->json, "id");
+    const cJSON *json = cai_vrec__json(rec);
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(json, "id");
     item key;
     cai_status st;
 
+    if (!json)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
     if (!rec->labelled || !rec->has_p || rec->n_resp != 2 || !cJSON_IsString(id))
         return cai_error__set(err, CAI_EPARSE,
                               "%s:%llu: not a labelled cai record (needs \"id\", \"p_chosen\", "

@@ -131,10 +131,14 @@ typedef struct cai_vrec {
      * the judge saw first / second; read from text verdicts), cai.agrees_with_human: -1 absent */
     int64_t first_wins, second_wins, text_judgments;
     int human_agree;
-    const cJSON *json; /* the parsed line (borrowed, like the rest) */
-    const char *text;  /* the line's bytes, text_len of them, without the newline */
+    const char *text; /* the line's bytes, text_len of them, without the newline */
     size_t text_len;
+    struct cai_vtree *tree; /* the line as a cJSON tree, built on demand: cai_vrec__json */
 } cai_vrec;
+
+/* The record's line parsed by cJSON (borrowed, like the rest), built at the first call: the
+ * scanner reads records in place, and only some sinks want a tree. NULL when out of memory. */
+const cJSON *cai_vrec__json(const cai_vrec *r);
 
 typedef struct cai_vsink {
     /* A finding; msg is one line without the FILE:LINE prefix. */

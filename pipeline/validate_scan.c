@@ -5,6 +5,7 @@
 #include "error_int.h"
 #include "util_int.h"
 #include "jsonraw_int.h"
+#include "recdec_int.h"
 #include "recfmt_int.h"
 #include "cai/writer.h"
 
@@ -288,6 +289,38 @@ static cai_status walk(const char *root, const char *rel, int depth, strlist *ou
     return st;
 }
 
+/* The type of a member of the "cai" labels (read from the line's cJSON tree). */
+static const char *type_name(const cJSON *v)
+{
+    if (cJSON_IsString(v))
+        return "a string";
+    if (cJSON_IsNumber(v))
+        return "a number";
+    if (cJSON_IsArray(v))
+        return "a list";
+    if (cJSON_IsObject(v))
+        return "an object";
+    if (cJSON_IsBool(v))
+        return "a boolean";
+    return "null";
+}
+
+/* The line as a cJSON tree, built when a sink asks for it. */
+struct cai_vtree {
+    const char *text;
+    size_t len;
+    cJSON *tree;
+};
+
+const cJSON *cai_vrec__json(const cai_vrec *r)
+{
+    struct cai_vtree *t = r->tree;
+
+    if (!t->tree)
+        t->tree = cJSON_ParseWithLength(t->text, t->len);
+    return t->tree;
+}
+
 /* ---- scanner state ---------------------------------------------------------------------- */
 
 typedef struct scan {
@@ -303,10 +336,10 @@ typedef struct scan {
     size_t seq_start[CAI_VREC_MAX_RESP + 2], seq_len[CAI_VREC_MAX_RESP + 2]; /* prompt, responses */
     cai_vseq seqs[CAI_VREC_MAX_RESP + 1];
     size_t n_seqs;
-    cai_transcript tr[3]; /* hh: chosen, rejected; an HH transcript "prompt" */
-    char *prompt_copy;    /* that prompt, split in place (the record's JSON stays as read) */
+    cai_recdec dec;        /* the line's record, as the one decoder reads it */
+    struct cai_vtree tree; /* the line as a tree, when a sink asks for one (cai_vrec__json) */
+    cJSON *meta;           /* its "cai" object, for the labels */
     char msg[512];
-    unsigned char truncated[CAI_VREC_MAX_RESP]; /* candidates: finish_reason "length" */
     /* per kind of training data (preference, sft, messages): the first record's type signature
      * (cai_json__signature) and its FILE:LINE */
     char *ref_sig[3];
@@ -366,163 +399,17 @@ static int push_turn(scan *s, cai_role role, const char *text, size_t len)
     return 0;
 }
 
-static void begin_seq(scan *s)
+/* The decoder's findings (recdec.c): each keeps the record out of the pair model. */
+static cai_status on_finding(void *payload, const cai_recdec_finding *f, cai_error *err)
 {
-    s->seq_start[s->n_seqs] = s->n_turns;
+    scan *s = payload;
+
+    s->line_bad = 1;
+    s->structural = 1;
+    return report(s, err, f->kind == CAI_RECDEC_ROLES ? CAI_VK_ROLES : CAI_VK_SCHEMA, f->msg);
 }
 
-static void end_seq(scan *s)
-{
-    s->seq_len[s->n_seqs] = s->n_turns - s->seq_start[s->n_seqs];
-    s->n_seqs++;
-}
-
-/* ---- field extraction ------------------------------------------------------------------- */
-
-static const char *type_name(const cJSON *v)
-{
-    if (cJSON_IsString(v))
-        return "a string";
-    if (cJSON_IsNumber(v))
-        return "a number";
-    if (cJSON_IsArray(v))
-        return "a list";
-    if (cJSON_IsObject(v))
-        return "an object";
-    if (cJSON_IsBool(v))
-        return "a boolean";
-    return "null";
-}
-
-static cai_status
-get_string(scan *s, const cJSON *o, const char *name, const cJSON **out, cai_error *err)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-    *out = NULL;
-    if (!v)
-        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "missing \"%s\"", name);
-    if (!cJSON_IsString(v))
-        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"%s\" is %s, not a string", name, type_name(v));
-    *out = v;
-    return CAI_OK;
-}
-
-/* A message list into turns: [{"role": ..., "content": "..."}, ...]. */
-static cai_status get_messages(scan *s, const cJSON *list, const char *name, cai_error *err)
-{
-    const cJSON *m;
-    int i = 0;
-
-    cJSON_ArrayForEach(m, list)
-    {
-        const cJSON *role = cJSON_GetObjectItemCaseSensitive(m, "role");
-        const cJSON *content = cJSON_GetObjectItemCaseSensitive(m, "content");
-        cai_role r;
-
-        if (!cJSON_IsObject(m))
-            STRUCT_ERR(s, err, CAI_VK_SCHEMA, "%s[%d] is %s, not a message object", name, i,
-                       type_name(m));
-        if (!cJSON_IsString(role))
-            STRUCT_ERR(s, err, CAI_VK_SCHEMA, "%s[%d].role is %s", name, i,
-                       role ? type_name(role) : "missing");
-        if (cai_recfmt__role(role->valuestring, &r) != 0)
-            STRUCT_ERR(s, err, CAI_VK_ROLES, "%s[%d]: unknown role \"%.40s\"", name, i,
-                       role->valuestring);
-        if (!cJSON_IsString(content))
-            STRUCT_ERR(s, err, CAI_VK_SCHEMA, "%s[%d].content is %s, not a string", name, i,
-                       content ? type_name(content) : "missing");
-        if (push_turn(s, r, content->valuestring, strlen(content->valuestring)) != 0)
-            return cai_error__set(err, CAI_ENOMEM, "out of memory");
-        i++;
-    }
-    return CAI_OK;
-}
-
-/* A prompt: a string (one user turn) or a message list. */
-static cai_status get_prompt(scan *s, const cJSON *o, int list_only, cai_error *err)
-{
-    const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "prompt");
-    cai_status st = CAI_OK;
-
-    begin_seq(s);
-    if (!p)
-        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "missing \"prompt\"");
-    if (cJSON_IsString(p) && !list_only &&
-        strncmp(p->valuestring, "\n\nHuman:", sizeof("\n\nHuman:") - 1) == 0) {
-        /* an HH transcript, split into turns as the reader (cai run) splits it; a trailing
-         * empty "\n\nAssistant:" cue is dropped, so the prompt ends on the Human turn */
-        cai_transcript *t = &s->tr[2];
-        cai_error e = {0};
-        size_t i, n;
-
-        if (!(s->prompt_copy = strdup(p->valuestring)))
-            return cai_error__set(err, CAI_ENOMEM, "out of memory");
-        if (cai_transcript_split(t, s->prompt_copy, &e) != CAI_OK) {
-            if (e.code == CAI_ENOMEM)
-                return cai_error__set(err, CAI_ENOMEM, "out of memory");
-            STRUCT_ERR(s, err, CAI_VK_ROLES, "prompt: %.400s", e.msg);
-        }
-        n = t->n_turns;
-        if (n > 1 && t->turns[n - 1].role == CAI_ROLE_ASSISTANT &&
-            t->turns[n - 1].content[0] == '\0')
-            n--;
-        for (i = 0; i < n; i++)
-            if (push_turn(s, t->turns[i].role, t->turns[i].content, strlen(t->turns[i].content)) !=
-                0)
-                return cai_error__set(err, CAI_ENOMEM, "out of memory");
-    } else if (cJSON_IsString(p) && !list_only) {
-        if (push_turn(s, CAI_ROLE_USER, p->valuestring, strlen(p->valuestring)) != 0)
-            return cai_error__set(err, CAI_ENOMEM, "out of memory");
-    } else if (cJSON_IsArray(p)) {
-        st = get_messages(s, p, "prompt", err);
-    } else {
-        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"prompt\" is %s, not %s", type_name(p),
-                   list_only ? "a message list" : "a string or a message list");
-    }
-    end_seq(s);
-    return st;
-}
-
-static cai_status get_response_str(scan *s, const cJSON *o, const char *name, cai_error *err)
-{
-    const cJSON *v;
-    cai_status st;
-
-    begin_seq(s);
-    st = get_string(s, o, name, &v, err);
-    if (st == CAI_OK && v &&
-        push_turn(s, CAI_ROLE_ASSISTANT, v->valuestring, strlen(v->valuestring)) != 0)
-        st = cai_error__set(err, CAI_ENOMEM, "out of memory");
-    end_seq(s);
-    return st;
-}
-
-static cai_status get_response_list(scan *s, const cJSON *o, const char *name, cai_error *err)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    cai_status st;
-
-    begin_seq(s);
-    if (!v)
-        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "missing \"%s\"", name);
-    if (!cJSON_IsArray(v))
-        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"%s\" is %s, not a message list", name, type_name(v));
-    st = get_messages(s, v, name, err);
-    end_seq(s);
-    return st;
-}
-
-/* ---- per-format readers ----------------------------------------------------------------- */
-
-/* The reader's rule (recfmt.c), so that cai run and cai validate read a line as one format. */
-static cai_format detect(const cJSON *o)
-{
-    cai_recfmt_keys k;
-
-    cai_recfmt__keys(o, &k);
-    return cai_recfmt__detect(&k);
-}
+/* ---- checks on the decoded turns -------------------------------------------------------- */
 
 static const char *turn_role_name(cai_role r)
 {
@@ -589,145 +476,48 @@ static cai_status check_order(scan *s, int labelled, cai_error *err)
 }
 
 /* hh: two transcripts that share everything before the last Assistant turn. */
-static cai_status read_hh(scan *s, const cJSON *o, cai_error *err)
+
+/* hh: the contexts must agree turn by turn, or the pair compares answers to different talks. */
+static cai_status check_hh_context(scan *s, cai_error *err)
 {
-    const char *names[2] = {"chosen", "rejected"};
-    const cJSON *v[2];
-    cai_status st;
-    size_t i, k;
+    const cai_transcript *t = s->dec.tr;
+    size_t at = cai_recdec__hh_differs(&s->dec);
 
-    for (k = 0; k < 2; k++) {
-        st = get_string(s, o, names[k], &v[k], err);
-        if (st != CAI_OK || !v[k])
-            return st;
-    }
-    for (k = 0; k < 2; k++) {
-        cai_error e = {0};
-        cai_transcript *t = &s->tr[k];
-
-        if (cai_transcript_split(t, v[k]->valuestring, &e) != CAI_OK) {
-            if (e.code == CAI_ENOMEM)
-                return cai_error__set(err, CAI_ENOMEM, "out of memory");
-            STRUCT_ERR(s, err, CAI_VK_ROLES, "%s: %.400s", names[k], e.msg);
-        }
-        if (t->n_turns == 0 || t->turns[t->n_turns - 1].role != CAI_ROLE_ASSISTANT)
-            STRUCT_ERR(s, err, CAI_VK_ROLES, "the %s transcript does not end on an Assistant turn",
-                       names[k]);
-    }
-    begin_seq(s);
-    for (i = 0; i + 1 < s->tr[0].n_turns; i++) {
-        const cai_message *m = &s->tr[0].turns[i];
-        if (push_turn(s, m->role, m->content, strlen(m->content)) != 0)
-            return cai_error__set(err, CAI_ENOMEM, "out of memory");
-    }
-    end_seq(s);
-    for (k = 0; k < 2; k++) {
-        const cai_message *m = &s->tr[k].turns[s->tr[k].n_turns - 1];
-        begin_seq(s);
-        if (push_turn(s, m->role, m->content, strlen(m->content)) != 0)
-            return cai_error__set(err, CAI_ENOMEM, "out of memory");
-        end_seq(s);
-    }
-    st = check_order(s, 1, err);
-    if (st != CAI_OK || s->structural)
-        return st;
-    /* The contexts must agree turn by turn, or the pair compares answers to different talks. */
-    if (s->tr[0].n_turns != s->tr[1].n_turns)
+    if (at == 0)
+        return CAI_OK;
+    if (at == (size_t)-1)
         return content_err(s, err, CAI_VK_CONTEXT,
                            "chosen and rejected have different contexts (%zu and %zu turns "
                            "before the last Assistant turn)",
-                           s->tr[0].n_turns - 1, s->tr[1].n_turns - 1);
-    for (i = 0; i + 1 < s->tr[0].n_turns; i++) {
-        const cai_message *a = &s->tr[0].turns[i], *b = &s->tr[1].turns[i];
-        if (a->role != b->role || strcmp(a->content, b->content) != 0)
-            return content_err(s, err, CAI_VK_CONTEXT,
-                               "chosen and rejected have different contexts (from turn %zu)",
-                               i + 1);
-    }
-    return CAI_OK;
-}
-
-/* candidates: 0 to 64 responses (fewer than 2 is a content error, check_candidates), and the
- * per-response "samples" that `cai sample` writes (their finish_reason). */
-static cai_status read_candidates(scan *s, const cJSON *o, cai_error *err)
-{
-    const cJSON *list = cJSON_GetObjectItemCaseSensitive(o, "responses"), *r;
-    const cJSON *samples = cJSON_GetObjectItemCaseSensitive(o, "samples");
-    int n, i = 0;
-
-    if (!list)
-        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "missing \"responses\"");
-    if (!cJSON_IsArray(list))
-        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"responses\" is %s, not a list", type_name(list));
-    n = cJSON_GetArraySize(list);
-    if (n > MAX_CANDIDATES)
-        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"responses\" has %d items, over %d", n, MAX_CANDIDATES);
-    memset(s->truncated, 0, sizeof(s->truncated));
-    if (samples) {
-        const cJSON *d;
-        if (!cJSON_IsArray(samples) || cJSON_GetArraySize(samples) != n)
-            STRUCT_ERR(s, err, CAI_VK_SCHEMA,
-                       "\"samples\" is not a list of %d objects, one per "
-                       "response",
-                       n);
-        cJSON_ArrayForEach(d, samples)
-        {
-            const cJSON *fr = cJSON_GetObjectItemCaseSensitive(d, "finish_reason");
-            if (!cJSON_IsObject(d) || (fr && !cJSON_IsString(fr) && !cJSON_IsNull(fr)))
-                STRUCT_ERR(s, err, CAI_VK_SCHEMA,
-                           "samples[%d] is not an object with a string \"finish_reason\"", i);
-            s->truncated[i++] = cJSON_IsString(fr) && strcmp(fr->valuestring, "length") == 0;
-        }
-        i = 0;
-    }
-    cJSON_ArrayForEach(r, list)
-    {
-        if (!cJSON_IsString(r))
-            STRUCT_ERR(s, err, CAI_VK_SCHEMA, "responses[%d] is %s, not a string", i, type_name(r));
-        begin_seq(s);
-        if (push_turn(s, CAI_ROLE_ASSISTANT, r->valuestring, strlen(r->valuestring)) != 0)
-            return cai_error__set(err, CAI_ENOMEM, "out of memory");
-        end_seq(s);
-        i++;
-    }
-    return CAI_OK;
-}
-
-/* sft (TRL prompt-completion): a string prompt with a string completion, or a message-list
- * prompt with a message-list completion. */
-static cai_status read_sft(scan *s, const cJSON *o, cai_error *err)
-{
-    const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "prompt");
-    cai_status st = get_prompt(s, o, 0, err);
-
-    if (st != CAI_OK || s->structural)
-        return st;
-    return cJSON_IsArray(p) ? get_response_list(s, o, "completion", err)
-                            : get_response_str(s, o, "completion", err);
+                           t[0].n_turns - 1, t[1].n_turns - 1);
+    return content_err(s, err, CAI_VK_CONTEXT,
+                       "chosen and rejected have different contexts (from turn %zu)", at);
 }
 
 /* A string completion that holds an HH turn marker wrote the next turns too; an HH transcript
  * prompt (one that opens with "\n\nHuman:") must end on the "\n\nAssistant:" cue. */
-static cai_status check_sft_strings(scan *s, const cJSON *o, cai_error *err)
+static cai_status check_sft_strings(scan *s, cai_error *err)
 {
-    const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "prompt");
-    const cJSON *c = cJSON_GetObjectItemCaseSensitive(o, "completion");
+    const cai_jval *pv = &s->dec.keys.prompt, *cv = &s->dec.keys.completion;
     static const char cue[] = "\n\nAssistant:";
+    const char *p, *c;
     size_t n;
 
-    if (!cJSON_IsString(p) || !cJSON_IsString(c))
+    if (!cai_jscan__is_string(pv) || !cai_jscan__is_string(cv))
         return CAI_OK;
-    if (strstr(c->valuestring, "\n\nHuman:") || strstr(c->valuestring, "\n\nAssistant:"))
+    if (!(p = cai_recdec__str(&s->dec, pv)) || !(c = cai_recdec__str(&s->dec, cv)))
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    if (strstr(c, "\n\nHuman:") || strstr(c, "\n\nAssistant:"))
         STRUCT_ERR(s, err, CAI_VK_ROLES,
                    "the completion holds a \"\\n\\n%s:\" turn: the answer goes on with the "
                    "next turns",
-                   strstr(c->valuestring, "\n\nHuman:") ? "Human" : "Assistant");
-    if (strncmp(p->valuestring, "\n\nHuman:", sizeof("\n\nHuman:") - 1) != 0)
+                   strstr(c, "\n\nHuman:") ? "Human" : "Assistant");
+    if (strncmp(p, "\n\nHuman:", sizeof("\n\nHuman:") - 1) != 0)
         return CAI_OK;
-    n = strlen(p->valuestring);
-    while (n > 0 && (p->valuestring[n - 1] == ' ' || p->valuestring[n - 1] == '\t'))
+    n = strlen(p);
+    while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
         n--;
-    if (n < sizeof(cue) - 1 || memcmp(p->valuestring + n - (sizeof(cue) - 1), cue, sizeof(cue) - 1))
+    if (n < sizeof(cue) - 1 || memcmp(p + n - (sizeof(cue) - 1), cue, sizeof(cue) - 1))
         STRUCT_ERR(s, err, CAI_VK_ROLES,
                    "the prompt is an HH transcript that does not end with \"\\n\\nAssistant:\": "
                    "the completion is not the assistant's turn");
@@ -736,35 +526,6 @@ static cai_status check_sft_strings(scan *s, const cJSON *o, cai_error *err)
 
 /* messages (TRL conversational): the turns before the last are the prompt, the last (an
  * assistant turn) the completion. */
-static cai_status read_messages(scan *s, const cJSON *o, cai_error *err)
-{
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, "messages");
-    cai_status st;
-    size_t n;
-
-    if (!m)
-        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "missing \"messages\"");
-    if (!cJSON_IsArray(m))
-        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"messages\" is %s, not a message list", type_name(m));
-    begin_seq(s);
-    st = get_messages(s, m, "messages", err);
-    if (st != CAI_OK || s->structural)
-        return st;
-    n = s->n_turns;
-    if (n == 0 || s->turns[n - 1].role != CAI_ROLE_ASSISTANT)
-        STRUCT_ERR(s, err, CAI_VK_ROLES, "%s, not an assistant turn",
-                   n == 0 ? "\"messages\" is empty: the last turn is none"
-                   : s->turns[n - 1].role == CAI_ROLE_USER ? "the last turn is a user turn"
-                                                           : "the last turn is a system turn");
-    if (n < 2)
-        STRUCT_ERR(s, err, CAI_VK_ROLES, "no user turn before the assistant's answer");
-    s->seq_len[0] = n - 1;
-    s->seq_start[1] = n - 1;
-    s->seq_len[1] = 1;
-    s->n_seqs = 2;
-    return CAI_OK;
-}
-
 /* ---- content checks --------------------------------------------------------------------- */
 
 static int blank_seq(const cai_vseq *q)
@@ -841,9 +602,9 @@ static cai_status check_candidates(scan *s, cai_error *err)
     cai_status st = CAI_OK;
 
     for (i = 0; st == CAI_OK && i < n; i++) {
-        int ok = !blank_seq(&r[i]) && !s->truncated[i];
+        int ok = !blank_seq(&r[i]) && !s->dec.truncated[i];
 
-        if (s->truncated[i])
+        if (s->dec.truncated[i])
             st =
                 content_err(s, err, CAI_VK_TRUNCATED,
                             "response %zu was cut at max_tokens (finish_reason \"length\")", i + 1);
@@ -933,18 +694,25 @@ static cai_status read_shown_counts(scan *s, const cJSON *meta, cai_vrec *rec, c
 }
 
 /* p_chosen, margin, id and the "cai" metadata object written by `cai run`. */
-static cai_status read_labels(scan *s, const cJSON *o, cai_vrec *rec, cai_error *err)
+static cai_status read_labels(scan *s, const cai_jval *o, cai_vrec *rec, cai_error *err)
 {
-    const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "p_chosen");
-    const cJSON *margin = cJSON_GetObjectItemCaseSensitive(o, "margin");
-    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(o, "cai"), *v;
+    static const char *const names[] = {"p_chosen", "margin", "cai"};
+    cai_jval f[3];
+    const cJSON *meta = NULL, *v;
 
-    if (p && !cJSON_IsNumber(p))
-        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"p_chosen\" is %s, not a number", type_name(p));
-    if (margin && !cJSON_IsNumber(margin))
-        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"margin\" is %s, not a number", type_name(margin));
-    if (meta && !cJSON_IsObject(meta))
-        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"cai\" is %s, not an object", type_name(meta));
+    cai_jscan__get_many(o, names, f, 3);
+    if (f[0].n && !cai_jscan__is_number(&f[0]))
+        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"p_chosen\" is %s, not a number",
+                   cai_recdec__type_name(&f[0]));
+    if (f[1].n && !cai_jscan__is_number(&f[1]))
+        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"margin\" is %s, not a number",
+                   cai_recdec__type_name(&f[1]));
+    if (f[2].n && !cai_jscan__is_object(&f[2]))
+        STRUCT_ERR(s, err, CAI_VK_SCHEMA, "\"cai\" is %s, not an object",
+                   cai_recdec__type_name(&f[2]));
+    /* the "cai" object alone as a tree: principles and their p_chosen go to the sinks so */
+    if (f[2].n && !(meta = s->meta = cJSON_ParseWithLength(f[2].p, f[2].n)))
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
     if (meta) {
         v = cJSON_GetObjectItemCaseSensitive(meta, "chosen_position");
         if (v && !(cJSON_IsString(v) &&
@@ -1000,16 +768,16 @@ static cai_status read_labels(scan *s, const cJSON *o, cai_vrec *rec, cai_error 
                 return st;
         }
     }
-    if (p) {
+    if (f[0].n) {
+        double p = cai_jscan__number(&f[0]);
         rec->has_p = 1;
-        rec->p_chosen = p->valuedouble;
-        if (!(p->valuedouble >= 0.0 && p->valuedouble <= 1.0))
-            return content_err(s, err, CAI_VK_LABEL, "p_chosen %g is outside [0, 1]",
-                               p->valuedouble);
-        if (p->valuedouble < 0.5)
+        rec->p_chosen = p;
+        if (!(p >= 0.0 && p <= 1.0))
+            return content_err(s, err, CAI_VK_LABEL, "p_chosen %g is outside [0, 1]", p);
+        if (p < 0.5)
             return content_err(s, err, CAI_VK_LABEL,
                                "p_chosen %g is below 0.5: the rejected response is the likelier",
-                               p->valuedouble);
+                               p);
     }
     return CAI_OK;
 }
@@ -1082,37 +850,39 @@ static int join_ok(const char *prompt, const char *resp)
 
 /* TRL and OpenRLHF train on prompt + chosen (prompt + completion for SFT) joined with no
  * separator. Once per file: a file is usually glued throughout or not at all. */
-static cai_status check_glued(scan *s, const cJSON *o, cai_error *err)
+static cai_status check_glued(scan *s, cai_error *err)
 {
-    const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "prompt");
-    const cJSON *c = cJSON_GetObjectItemCaseSensitive(o, "chosen");
-    const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, "rejected");
+    const cai_jval *pv = &s->dec.keys.prompt, *cv = &s->dec.keys.chosen;
+    const cai_jval *rv = &s->dec.keys.rejected;
+    const char *p, *c, *r;
 
-    if (!c && !r)
-        c = r = cJSON_GetObjectItemCaseSensitive(o, "completion");
-    if (!cJSON_IsString(p) || !cJSON_IsString(c) || !cJSON_IsString(r) ||
+    if (!cv->n && !rv->n)
+        cv = rv = &s->dec.keys.completion;
+    if (!cai_jscan__is_string(pv) || !cai_jscan__is_string(cv) || !cai_jscan__is_string(rv) ||
         s->glued_reported == s->file.index + 1)
         return CAI_OK;
-    if (join_ok(p->valuestring, c->valuestring) && join_ok(p->valuestring, r->valuestring))
+    if (!(p = cai_recdec__str(&s->dec, pv)) || !(c = cai_recdec__str(&s->dec, cv)) ||
+        !(r = cv == rv ? c : cai_recdec__str(&s->dec, rv)))
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    if (join_ok(p, c) && join_ok(p, r))
         return CAI_OK;
     s->glued_reported = s->file.index + 1;
     return content_err(s, err, CAI_VK_GLUED,
                        "prompt + %s has no whitespace or role cue at the join (TRL and "
                        "OpenRLHF concatenate them as they are; reported for the first such "
                        "record of each file)",
-                       c == r                                    ? "completion"
-                       : join_ok(p->valuestring, c->valuestring) ? "rejected"
-                                                                 : "chosen");
+                       cv == rv        ? "completion"
+                       : join_ok(p, c) ? "rejected"
+                                       : "chosen");
 }
 
 /* One JSON line: parse, recognise, extract, check, then hand the record to the sink. */
 static cai_status read_line(scan *s, const char *line, size_t len, cai_error *err)
 {
-    cJSON *o = NULL;
+    const cJSON *o;
     cai_vrec rec;
-    cai_format f;
-    const cJSON *id;
-    const char *dup;
+    cai_format f, fmt;
+    cai_jval root;
     cai_status st = CAI_OK;
     size_t k, at = 0;
     cai_jcheck jc;
@@ -1135,13 +905,22 @@ static cai_status read_line(scan *s, const char *line, size_t len, cai_error *er
         s->line_bad = 1;
         return report(s, err, CAI_VK_JSON, s->msg);
     }
-    o = cJSON_ParseWithLengthOpts(line, len + 1, NULL, 1);
-    if (!o) {
-        s->line_bad = 1;
-        return report(s, err, CAI_VK_JSON, "invalid JSON");
+    /* the record is read from the text in place; cJSON only judges and reads what RFC 8259
+     * refuses (recdec_int.h) */
+    s->tree.text = line;
+    s->tree.len = len;
+    if (cai_jscan__check(line, len, &root) != 0) {
+        o = s->tree.tree = cJSON_ParseWithLengthOpts(line, len + 1, NULL, 1);
+        if (!o) {
+            s->line_bad = 1;
+            return report(s, err, CAI_VK_JSON, "invalid JSON");
+        }
+        if ((st = cai_recdec__reread(&s->dec, o, &root, err)) != CAI_OK)
+            goto done;
     }
-    if (!cJSON_IsObject(o)) {
-        snprintf(s->msg, sizeof(s->msg), "the line is %s, not a JSON object", type_name(o));
+    if (!cai_jscan__is_object(&root)) {
+        snprintf(s->msg, sizeof(s->msg), "the line is %s, not a JSON object",
+                 cai_recdec__type_name(&root));
         s->line_bad = 1;
         st = report(s, err, CAI_VK_SCHEMA, s->msg);
         goto done;
@@ -1152,33 +931,13 @@ static cai_status read_line(scan *s, const char *line, size_t len, cai_error *er
         if (st != CAI_OK)
             goto done;
     }
-    if ((dup = cai_recfmt__duplicate(o)) != NULL) {
-        snprintf(s->msg, sizeof(s->msg),
-                 "duplicate key \"%s\": cai reads the first, Python's json the last", dup);
-        s->line_bad = s->structural = 1;
-        st = report(s, err, CAI_VK_SCHEMA, s->msg);
+    fmt = s->o->format != CAI_FORMAT_AUTO ? s->o->format : s->file.format;
+    st = cai_recdec__format(&s->dec, &root, fmt, err);
+    f = s->dec.format;
+    if (fmt == CAI_FORMAT_AUTO && f != CAI_FORMAT_AUTO)
+        s->file.format = f; /* the first recognised record's format is the file's */
+    if (st != CAI_OK || s->structural)
         goto done;
-    }
-    f = s->o->format != CAI_FORMAT_AUTO ? s->o->format : s->file.format;
-    if (f == CAI_FORMAT_AUTO) {
-        f = detect(o);
-        if (f == CAI_FORMAT_AUTO) {
-            s->line_bad = 1;
-            st = report(s, err, CAI_VK_SCHEMA,
-                        "no known format: expected prompt/chosen/rejected, chosen/rejected "
-                        "(hh), response_a/response_b (pairs), responses (candidates), "
-                        "prompt/completion (sft) or messages");
-            goto done;
-        }
-        s->file.format = f;
-    }
-    id = cJSON_GetObjectItemCaseSensitive(o, "id");
-    if (id && !cJSON_IsString(id) && !cJSON_IsNumber(id)) {
-        snprintf(s->msg, sizeof(s->msg), "\"id\" is %s, not a string or number", type_name(id));
-        s->line_bad = s->structural = 1;
-        st = report(s, err, CAI_VK_SCHEMA, s->msg);
-        goto done;
-    }
     rec.labelled = f == CAI_FORMAT_HH || f == CAI_FORMAT_TRL || f == CAI_FORMAT_CONVERSATIONAL;
     mode = rec.labelled                                      ? RESP_LABELLED
            : f == CAI_FORMAT_SFT || f == CAI_FORMAT_MESSAGES ? RESP_COMPLETION
@@ -1191,57 +950,30 @@ static cai_status read_line(scan *s, const char *line, size_t len, cai_error *er
                                                                            : 2,
                                                      line, len, err)) != CAI_OK)
         goto done;
-    if ((f == CAI_FORMAT_TRL || f == CAI_FORMAT_SFT) && (st = check_glued(s, o, err)) != CAI_OK)
+    if ((f == CAI_FORMAT_TRL || f == CAI_FORMAT_SFT) && (st = check_glued(s, err)) != CAI_OK)
         goto done;
-    switch (f) {
-    case CAI_FORMAT_HH:
-        st = read_hh(s, o, err);
-        break;
-    case CAI_FORMAT_TRL:
-        st = get_prompt(s, o, 0, err);
-        if (st == CAI_OK && !s->structural)
-            st = get_response_str(s, o, "chosen", err);
-        if (st == CAI_OK && !s->structural)
-            st = get_response_str(s, o, "rejected", err);
-        break;
-    case CAI_FORMAT_CONVERSATIONAL:
-        st = get_prompt(s, o, 1, err);
-        if (st == CAI_OK && !s->structural)
-            st = get_response_list(s, o, "chosen", err);
-        if (st == CAI_OK && !s->structural)
-            st = get_response_list(s, o, "rejected", err);
-        break;
-    case CAI_FORMAT_PAIRS:
-        st = get_prompt(s, o, 0, err);
-        if (st == CAI_OK && !s->structural)
-            st = get_response_str(s, o, "response_a", err);
-        if (st == CAI_OK && !s->structural)
-            st = get_response_str(s, o, "response_b", err);
-        break;
-    case CAI_FORMAT_CANDIDATES:
-        st = get_prompt(s, o, 0, err);
-        if (st == CAI_OK && !s->structural)
-            st = read_candidates(s, o, err);
-        break;
-    case CAI_FORMAT_SFT:
-        st = read_sft(s, o, err);
-        if (st == CAI_OK && !s->structural)
-            st = check_sft_strings(s, o, err);
-        break;
-    case CAI_FORMAT_MESSAGES:
-        st = read_messages(s, o, err);
-        break;
-    case CAI_FORMAT_AUTO:
-        break;
+    if ((st = cai_recdec__read(&s->dec, &root, err)) != CAI_OK || s->structural)
+        goto done;
+    if (f == CAI_FORMAT_SFT && ((st = check_sft_strings(s, err)) != CAI_OK || s->structural))
+        goto done;
+    s->n_turns = 0;
+    for (k = 0; k < s->dec.n_turns; k++) {
+        const cai_message *m = &s->dec.turns[k];
+        if (push_turn(s, m->role, m->content, strlen(m->content)) != 0) {
+            st = cai_error__set(err, CAI_ENOMEM, "out of memory");
+            goto done;
+        }
     }
-    if (st != CAI_OK || s->structural)
-        goto done;
+    s->n_seqs = s->dec.n_seqs;
     for (k = 0; k < s->n_seqs; k++) {
+        s->seq_start[k] = s->dec.seq_start[k];
+        s->seq_len[k] = s->dec.seq_len[k];
         s->seqs[k].t = s->turns + s->seq_start[k];
         s->seqs[k].n = s->seq_len[k];
     }
-    if (f != CAI_FORMAT_HH)
-        st = check_order(s, mode, err);
+    st = check_order(s, mode, err);
+    if (st == CAI_OK && !s->structural && f == CAI_FORMAT_HH)
+        st = check_hh_context(s, err);
     if (st == CAI_OK && !s->structural)
         st = check_content(s, mode, f, err);
     if (st == CAI_OK && !s->structural && f == CAI_FORMAT_MESSAGES)
@@ -1258,7 +990,7 @@ static cai_status read_line(scan *s, const char *line, size_t len, cai_error *er
         }
     }
     if (st == CAI_OK && !s->structural && rec.labelled)
-        st = read_labels(s, o, &rec, err);
+        st = read_labels(s, &root, &rec, err);
     if (st != CAI_OK || s->structural)
         goto done;
     rec.file = &s->file;
@@ -1268,18 +1000,16 @@ static cai_status read_line(scan *s, const char *line, size_t len, cai_error *er
     rec.resp = s->seqs + 1;
     rec.n_resp = s->n_seqs - 1;
     rec.content_error = s->content;
-    rec.json = o;
+    rec.tree = &s->tree;
     rec.text = line;
     rec.text_len = len;
     st = s->sink->record(s->sink->payload, &rec, err);
 done:
-    cai_transcript_dispose(&s->tr[0]);
-    cai_transcript_dispose(&s->tr[1]);
-    cai_transcript_dispose(&s->tr[2]);
-    free(s->prompt_copy);
-    s->prompt_copy = NULL;
-    memset(s->tr, 0, sizeof(s->tr));
-    cJSON_Delete(o);
+    cai_recdec__reset(&s->dec);
+    cJSON_Delete(s->tree.tree);
+    s->tree.tree = NULL;
+    cJSON_Delete(s->meta);
+    s->meta = NULL;
     return st;
 }
 
@@ -1703,6 +1433,7 @@ cai_status cai_vscan__run(const char *const *paths,
     memset(&s, 0, sizeof(s));
     s.o = o;
     s.sink = sink;
+    cai_recdec__init(&s.dec, CAI_RECDEC_SCAN, on_finding, &s);
     for (i = 0; st == CAI_OK && i < n; i++) {
         int is_stdin = strcmp(paths[i], "-") == 0;
         struct stat sb;
@@ -1739,6 +1470,7 @@ cai_status cai_vscan__run(const char *const *paths,
             st = sink->file_done(sink->payload, &s.file, err);
     }
     free(s.turns);
+    cai_recdec__dispose(&s.dec);
     for (i = 0; i < 3; i++)
         free(s.ref_sig[i]);
     plan_free(&p);

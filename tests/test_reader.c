@@ -568,6 +568,36 @@ START_TEST(reader_forced_trl_rejects_message_lists)
 }
 END_TEST
 
+/* A line cJSON reads beyond RFC 8259 ("01", "1.") is read as cJSON reads it (through its
+ * tree, cai_recdec__reread), and its metadata keeps the input's bytes. */
+START_TEST(reader_reads_what_cjson_takes_beyond_rfc)
+{
+    cai_reader *r = NULL;
+    const cai_record *rec;
+    cai_error err = {0};
+    char *path = tu_strdupf("%s/lenient.jsonl", dir);
+    const char text[] = "{\"pro\\u006dpt\":\"p\\u00e9\",\"chosen\":\"c\",\"rejected\":\"r\","
+                        "\"x\":01,\"y\":[1.]}\n"
+                        "{\"prompt\":\"q\",\"chosen\":\"c\",\"rejected\":\"r\",\"id\":7,"
+                        "\"z\":1.50}\n";
+
+    ck_assert_int_eq(tu_write_file(path, text, sizeof(text) - 1), 0);
+    ck_assert_int_eq(cai_reader_create(&r, path, NULL, &err), CAI_OK);
+    ck_assert_int_eq(cai_reader_next(r, &rec, &err), CAI_OK);
+    ck_assert_int_eq(rec->format, CAI_FORMAT_TRL);
+    ck_assert_str_eq(rec->context[0].content, "p\xc3\xa9");
+    ck_assert_str_eq(rec->prompt_text, "p\xc3\xa9");
+    ck_assert_str_eq(rec->responses[1], "r");
+    ck_assert_str_eq(rec->meta_json, "{\"x\":01,\"y\":[1.]}");
+    ck_assert_int_eq(cai_reader_next(r, &rec, &err), CAI_OK); /* read in place */
+    ck_assert_str_eq(rec->id, "7");
+    ck_assert_str_eq(rec->meta_json, "{\"z\":1.50}");
+    ck_assert_int_eq(cai_reader_next(r, &rec, &err), CAI_ITEROVER);
+    cai_reader_free(r);
+    free(path);
+}
+END_TEST
+
 START_TEST(format_names_round_trip)
 {
     int f;
@@ -954,6 +984,7 @@ Suite *reader_suite(void)
     tcase_add_test(fmt, reader_forced_format_requires_its_fields);
     tcase_add_test(fmt, reader_forced_trl_rejects_message_lists);
     tcase_add_test(fmt, format_names_round_trip);
+    tcase_add_test(fmt, reader_reads_what_cjson_takes_beyond_rfc);
     tcase_add_test(fmt, reader_ids_come_from_input_or_a_stable_content_hash);
     tcase_add_test(fmt, reader_rejects_ids_that_are_not_strings_or_integers);
     tcase_add_test(fmt, transcript_split_finds_turns_in_place);

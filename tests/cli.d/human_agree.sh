@@ -102,6 +102,22 @@ hu_msg "calibrate names the missing labels" "$HU_TMP/pairs: no record has a huma
 check "calibrate -o (fit on all labels: the log-loss cannot rise)" 0 $?
 cmp -s "$HU_TMP/out" "$HU_TMP/cal.json"; check "calibrate: --save stores the --json report" 0 $?
 "$CAI" validate "$HU_TMP/cal" >/dev/null 2>&1; check "the calibrated dataset validates (checksums)" 0 $?
+# HH transcripts come through calibrate whole: the scanner once split the record's tree in
+# place, and calibrate -o wrote each chosen/rejected cut at its first turn
+"$CAI" run -q -i "$SRC/datasets/samples/hh-style.jsonl" -c "$SRC/constitution/hhh.json" \
+    --format hh -o "$HU_TMP/hhfmt"
+check "human: run hh-style.jsonl --format hh" 0 $?
+"$CAI" calibrate --holdout 0 -o "$HU_TMP/hhcal" "$HU_TMP/hhfmt" >/dev/null 2>&1
+check "calibrate -o on an hh-format dataset" 0 $?
+python3 - "$HU_TMP/hhfmt" "$HU_TMP/hhcal" <<'PY'
+import glob, gzip, json, sys
+def texts(d):
+    return sorted((r["id"], r["chosen"], r["rejected"]) for f in glob.glob(d + "/data/*.jsonl.gz")
+                  for r in map(json.loads, gzip.open(f, "rt")))
+a, b = texts(sys.argv[1]), texts(sys.argv[2])
+sys.exit(0 if a == b and len(a) == 20 and all("\n\nAssistant:" in t[1] for t in a) else 1)
+PY
+check "calibrate -o keeps HH transcripts whole" 0 $?
 python3 - "$HU_TMP/pairs" "$HU_TMP/cal" "$HU_TMP/cal.svg" "$HU_TMP/labels.jsonl" <<'PY'
 import glob, gzip, json, math, os, sys, xml.etree.ElementTree as ET
 src, out = sys.argv[1], sys.argv[2]

@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: MIT */
+/* Tests for the one record decoder (pipeline/recdec.c) that the reader and the scanner share:
+ * the turns it reads from each format, and the findings each rule reports. */
+#include <cai.h>
+#include "recdec_int.h"
+#include <check.h>
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+Suite *recdec_suite(void);
+
+/* What the sink saw: the findings' count and the last one. */
+typedef struct seen {
+    int n;
+    cai_recdec_kind kind;
+    cai_status code;
+    char key[32];
+    char msg[512];
+    cai_status answer; /* what the sink returns */
+} seen;
+
+static cai_status sink(void *payload, const cai_recdec_finding *f, cai_error *err)
+{
+    seen *s = payload;
+
+    (void)err;
+    s->n++;
+    s->kind = f->kind;
+    s->code = f->code;
+    snprintf(s->key, sizeof(s->key), "%s", f->key ? f->key : "");
+    snprintf(s->msg, sizeof(s->msg), "%s", f->msg);
+    return s->answer;
+}
+
+/* Decodes json under rule (format fmt); returns the status and leaves the record in *d. */
+static cai_status
+decode(cai_recdec *d, cJSON **doc, cai_recdec_rule rule, const char *json, cai_format fmt, seen *s)
+{
+    cai_error err = {0};
+    cai_jval root;
+    cai_status st;
+
+    memset(s, 0, sizeof(*s));
+    s->answer = rule == CAI_RECDEC_RUN ? CAI_ESCHEMA : CAI_OK; /* as the callers do */
+    cai_recdec__init(d, rule, sink, s);
+    *doc = NULL;
+    if (cai_jscan__check(json, strlen(json), &root) != 0) {
+        /* what cJSON takes beyond RFC 8259, as the callers read it */
+        *doc = cJSON_Parse(json);
+        ck_assert_ptr_nonnull(*doc);
+        ck_assert_int_eq(cai_recdec__reread(d, *doc, &root, &err), CAI_OK);
+    }
+    st = cai_recdec__format(d, &root, fmt, &err);
+    if (st == CAI_OK && !d->failed)
+        st = cai_recdec__read(d, &root, &err);
+    return st;
+}
+
+static void done(cai_recdec *d, cJSON *doc)
+{
+    cai_recdec__dispose(d);
+    cJSON_Delete(doc);
+}
+
+/* Sequence k as "role:text|role:text". */
+static void seq_text(const cai_recdec *d, size_t k, char *out, size_t n)
+{
+    size_t i, at = 0;
+
+    out[0] = '\0';
+    for (i = 0; i < d->seq_len[k] && at < n; i++) {
+        const cai_message *m = &d->turns[d->seq_start[k] + i];
+        at += (size_t)snprintf(out + at, n - at, "%s%s:%s", i ? "|" : "", cai_role_name(m->role),
+                               m->content);
+    }
+}
+
+/* Both rules read a well-formed record of each judged format into the same turns. */
+START_TEST(both_rules_read_the_same_turns)
+{
+    static const struct {
+        const char *json;
+        cai_format fmt;
+        size_t n_seqs;
+        const char *prompt, *last;
+    } cases[] = {
+        {"{\"prompt\":\"p\",\"response_a\":\"a\",\"response_b\":\"b\"}", CAI_FORMAT_PAIRS, 3,
+         "user:p", "assistant:b"},
+        {"{\"prompt\":[{\"role\":\"system\",\"content\":\"s\"},{\"role\":\"user\",\"content\":"
+         "\"q\"}],\"responses\":[\"x\",\"y\",\"z\"]}",
+         CAI_FORMAT_CANDIDATES, 4, "system:s|user:q", "assistant:z"},
+        {"{\"chosen\":\"\\n\\nHuman: hi\\n\\nAssistant: yo\\n\\nHuman: q\\n\\nAssistant: a\","
+         "\"rejected\":\"\\n\\nHuman: hi\\n\\nAssistant: yo\\n\\nHuman: q\\n\\nAssistant: b\"}",
+         CAI_FORMAT_HH, 3, "user:hi|assistant:yo|user:q", "assistant:b"},
+        {"{\"prompt\":\"\\n\\nHuman: q\\n\\nAssistant:\",\"chosen\":\" a\",\"rejected\":\" b\"}",
+         CAI_FORMAT_TRL, 3, "user:q", "assistant: b"},
+        {"{\"prompt\":[{\"role\":\"user\",\"content\":\"q\"}],\"chosen\":[{\"role\":\"assistant\","
+         "\"content\":\"a\"}],\"rejected\":[{\"role\":\"assistant\",\"content\":\"b\"}]}",
+         CAI_FORMAT_CONVERSATIONAL, 3, "user:q", "assistant:b"},
+    };
+    size_t i, r;
+
+    for (i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        for (r = 0; r < 2; r++) {
+            cai_recdec d;
+            cJSON *doc;
+            seen s;
+            char got[256];
+
+            ck_assert_int_eq(
+                decode(&d, &doc, (cai_recdec_rule)r, cases[i].json, CAI_FORMAT_AUTO, &s), CAI_OK);
+            ck_assert_msg(s.n == 0 && !d.failed, "case %zu rule %zu: %s", i, r, s.msg);
+            ck_assert_int_eq(d.format, cases[i].fmt);
+            ck_assert_uint_eq(d.n_seqs, cases[i].n_seqs);
+            seq_text(&d, 0, got, sizeof(got));
+            ck_assert_str_eq(got, cases[i].prompt);
+            seq_text(&d, d.n_seqs - 1, got, sizeof(got));
+            ck_assert_str_eq(got, cases[i].last);
+            done(&d, doc);
+        }
+    }
+}
+END_TEST
+
+/* The scan rule reads SFT data; the run rule refuses it by name. */
+START_TEST(sft_data_is_read_by_the_scan_rule_and_refused_by_the_run)
+{
+    const char *json = "{\"messages\":[{\"role\":\"user\",\"content\":\"q\"},{\"role\":"
+                       "\"assistant\",\"content\":\"a\"}]}";
+    cai_recdec d;
+    cJSON *doc;
+    seen s;
+    char got[64];
+
+    ck_assert_int_eq(decode(&d, &doc, CAI_RECDEC_SCAN, json, CAI_FORMAT_AUTO, &s), CAI_OK);
+    ck_assert_int_eq(s.n, 0);
+    ck_assert_int_eq(d.format, CAI_FORMAT_MESSAGES);
+    seq_text(&d, 0, got, sizeof(got));
+    ck_assert_str_eq(got, "user:q");
+    seq_text(&d, 1, got, sizeof(got));
+    ck_assert_str_eq(got, "assistant:a");
+    done(&d, doc);
+
+    ck_assert_int_eq(decode(&d, &doc, CAI_RECDEC_RUN, json, CAI_FORMAT_AUTO, &s), CAI_ESCHEMA);
+    ck_assert_int_eq(s.n, 1);
+    ck_assert_ptr_nonnull(strstr(s.msg, "an SFT record (messages)"));
+    done(&d, doc);
+}
+END_TEST
+
+/* One walk, two wordings: each rule's finding names the key, in that rule's words, and stops
+ * the decoder at the first problem. */
+START_TEST(each_rule_reports_in_its_words)
+{
+    static const struct {
+        const char *json;
+        const char *key, *run, *scan;
+        cai_recdec_kind scan_kind;
+    } cases[] = {
+        {"{\"prompt\":5,\"response_a\":\"a\",\"response_b\":\"b\"}", "prompt",
+         "\"prompt\" must be a string or a message list",
+         "\"prompt\" is a number, not a string or a message list", CAI_RECDEC_SCHEMA},
+        {"{\"prompt\":[{\"role\":\"bot\",\"content\":\"x\"}],\"response_a\":1,\"response_b\":2}",
+         "prompt", "\"prompt\"[0].role must be \"system\", \"user\" or \"assistant\"",
+         "prompt[0]: unknown role \"bot\"", CAI_RECDEC_ROLES},
+        {"{\"prompt\":\"p\",\"chosen\":\"c\",\"rejected\":3}", "rejected",
+         "\"rejected\" must be a string", "\"rejected\" is a number, not a string",
+         CAI_RECDEC_SCHEMA},
+        {"{\"prompt\":\"p\",\"prompt\":\"q\",\"chosen\":\"c\",\"rejected\":\"r\"}", "prompt",
+         "duplicate key \"prompt\"",
+         "duplicate key \"prompt\": cai reads the first, Python's json the last",
+         CAI_RECDEC_SCHEMA},
+        {"{\"chosen\":\"nope\",\"rejected\":\"\\n\\nHuman: a\\n\\nAssistant: b\"}", "chosen",
+         "\"chosen\": not an HH transcript: it does not start with \"\\n\\nHuman:\"",
+         "chosen: not an HH transcript: it does not start with \"\\n\\nHuman:\"", CAI_RECDEC_ROLES},
+        {"{\"prompt\":\"p\",\"responses\":[\"a\",2]}", "responses",
+         "\"responses\"[1] must be a string", "responses[1] is a number, not a string",
+         CAI_RECDEC_SCHEMA},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        cai_recdec d;
+        cJSON *doc;
+        seen s;
+
+        ck_assert_int_eq(decode(&d, &doc, CAI_RECDEC_RUN, cases[i].json, CAI_FORMAT_AUTO, &s),
+                         CAI_ESCHEMA);
+        ck_assert_int_eq(s.n, 1);
+        ck_assert_str_eq(s.key, cases[i].key);
+        ck_assert_str_eq(s.msg, cases[i].run);
+        done(&d, doc);
+        ck_assert_int_eq(decode(&d, &doc, CAI_RECDEC_SCAN, cases[i].json, CAI_FORMAT_AUTO, &s),
+                         CAI_OK);
+        ck_assert_int_eq(s.n, 1);
+        ck_assert(d.failed);
+        ck_assert_str_eq(s.key, cases[i].key);
+        ck_assert_str_eq(s.msg, cases[i].scan);
+        ck_assert_int_eq(s.kind, cases[i].scan_kind);
+        done(&d, doc);
+    }
+}
+END_TEST
+
+/* What the run rule refuses and the scan rule leaves to the scanner's checks on the turns:
+ * the scan rule reads the turns, so that the scanner can say what is wrong. */
+START_TEST(the_run_refuses_what_the_scan_rule_reads_for_later_checks)
+{
+    static const char *const lines[] = {
+        "{\"prompt\":[{\"role\":\"user\",\"content\":\"x\"},{\"role\":\"assistant\",\"content\":"
+        "\"y\"}],\"response_a\":\"a\",\"response_b\":\"b\"}",
+        "{\"prompt\":[],\"response_a\":\"a\",\"response_b\":\"b\"}",
+        "{\"prompt\":\"p\",\"responses\":[\"a\"]}",
+        "{\"prompt\":[{\"role\":\"user\",\"content\":\"x\"}],\"chosen\":[{\"role\":\"assistant\","
+        "\"content\":\"a\"},{\"role\":\"assistant\",\"content\":\"b\"}],\"rejected\":[{\"role\":"
+        "\"assistant\",\"content\":\"c\"}]}",
+        "{\"chosen\":\"\\n\\nHuman: a\\n\\nAssistant: b\",\"rejected\":\"\\n\\nHuman: c\\n\\n"
+        "Assistant: d\"}",
+        "{\"prompt\":\"\\n\\nHuman: a\\n\\nAssistant: b\",\"chosen\":\"c\",\"rejected\":\"r\"}",
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(lines) / sizeof(*lines); i++) {
+        cai_recdec d;
+        cJSON *doc;
+        seen s;
+
+        ck_assert_int_eq(decode(&d, &doc, CAI_RECDEC_RUN, lines[i], CAI_FORMAT_AUTO, &s), s.answer);
+        ck_assert_msg(s.n == 1, "line %zu: the run rule took it", i);
+        done(&d, doc);
+        ck_assert_int_eq(decode(&d, &doc, CAI_RECDEC_SCAN, lines[i], CAI_FORMAT_AUTO, &s), CAI_OK);
+        ck_assert_msg(s.n == 0 && !d.failed, "line %zu: %s", i, s.msg);
+        ck_assert_uint_ge(d.n_seqs, 1);
+        done(&d, doc);
+    }
+}
+END_TEST
+
+/* The run rule's id: a string as is, an integer printed, anything else a finding. */
+START_TEST(run_rule_reads_the_id)
+{
+    cai_recdec d;
+    cJSON *doc;
+    seen s;
+    char buf[40];
+    const char *id;
+    cai_error err = {0};
+
+    ck_assert_int_eq(
+        decode(&d, &doc, CAI_RECDEC_RUN,
+               "{\"id\":9007199254740992,\"prompt\":\"p\",\"chosen\":\"c\",\"rejected\":\"r\"}",
+               CAI_FORMAT_AUTO, &s),
+        CAI_OK);
+    ck_assert_int_eq(cai_recdec__id(&d, buf, &id, &err), CAI_OK);
+    ck_assert_str_eq(id, "9007199254740992");
+    done(&d, doc);
+    ck_assert_int_eq(decode(&d, &doc, CAI_RECDEC_RUN,
+                            "{\"id\":1.5,\"prompt\":\"p\",\"chosen\":\"c\",\"rejected\":\"r\"}",
+                            CAI_FORMAT_AUTO, &s),
+                     CAI_OK);
+    ck_assert_int_eq(cai_recdec__id(&d, buf, &id, &err), CAI_ESCHEMA);
+    ck_assert_str_eq(s.msg, "\"id\" must be a string or an integer below 2^53");
+    ck_assert_str_eq(s.key, "id");
+    done(&d, doc);
+}
+END_TEST
+
+/* Forced to a format, the run rule checks every key of it before reading any. */
+START_TEST(forced_format_names_the_missing_key)
+{
+    cai_recdec d;
+    cJSON *doc;
+    seen s;
+
+    ck_assert_int_eq(decode(&d, &doc, CAI_RECDEC_RUN, "{\"prompt\":5,\"response_a\":\"a\"}",
+                            CAI_FORMAT_PAIRS, &s),
+                     CAI_ESCHEMA);
+    ck_assert_str_eq(s.msg, "missing \"response_b\" (pairs format)");
+    done(&d, doc);
+    ck_assert_int_eq(decode(&d, &doc, CAI_RECDEC_SCAN, "{\"prompt\":\"p\",\"response_a\":\"a\"}",
+                            CAI_FORMAT_PAIRS, &s),
+                     CAI_OK);
+    ck_assert_str_eq(s.msg, "missing \"response_b\"");
+    done(&d, doc);
+}
+END_TEST
+
+/* A line cJSON takes and RFC 8259 does not (a form feed between tokens, a number "01") is
+ * read as cJSON reads it. */
+START_TEST(lines_cjson_takes_beyond_rfc_are_read_as_cjson_reads_them)
+{
+    const char *json = "{\f\"id\":01,\"prompt\":\"p\\u00e9\",\"chosen\":\"c\",\"rejected\":\"r\"}";
+    cai_recdec d;
+    cJSON *doc;
+    seen s;
+    char buf[40];
+    const char *id;
+    cai_error err = {0};
+
+    ck_assert_int_eq(decode(&d, &doc, CAI_RECDEC_RUN, json, CAI_FORMAT_AUTO, &s), CAI_OK);
+    ck_assert_ptr_nonnull(doc); /* the reread path */
+    ck_assert_int_eq(d.format, CAI_FORMAT_TRL);
+    ck_assert_str_eq(d.turns[0].content, "p\xc3\xa9");
+    ck_assert_int_eq(cai_recdec__id(&d, buf, &id, &err), CAI_OK);
+    ck_assert_str_eq(id, "1");
+    done(&d, doc);
+}
+END_TEST
+
+/* jscan's string decoder copies the runs between escapes at once: escapes at either end, in a
+ * row, surrogate pairs and a long run all decode as JSON says. */
+START_TEST(jscan_string_decodes_runs_and_escapes)
+{
+    static const struct {
+        const char *json, *want;
+    } cases[] = {
+        {"\"\"", ""},
+        {"\"plain\"", "plain"},
+        {"\"\\nstart\"", "\nstart"},
+        {"\"end\\t\"", "end\t"},
+        {"\"a\\\"b\\\\c\\/d\"", "a\"b\\c/d"},
+        {"\"\\u00e9\\ud83d\\ude00x\"", "\xc3\xa9\xf0\x9f\x98\x80x"},
+        {"\"lone \\ud800 \"", "lone \xef\xbf\xbd "},
+    };
+    char buf[4200], text[4200];
+    size_t i;
+    cai_jval v;
+
+    for (i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        ck_assert_int_eq(cai_jscan__check(cases[i].json, strlen(cases[i].json), &v), 0);
+        ck_assert_uint_eq(cai_jscan__string(&v, buf), strlen(cases[i].want));
+        ck_assert_str_eq(buf, cases[i].want);
+    }
+    /* a long text with one escape in the middle, and its skip to the next member */
+    memset(text, 'x', sizeof(text));
+    memcpy(text, "{\"k\":\"", 6);
+    memcpy(text + 2000, "\\n", 2);
+    memcpy(text + 4100, "\",\"z\":1}", 8);
+    ck_assert_int_eq(cai_jscan__check(text, 4108, &v), 0);
+    {
+        cai_jval k;
+        ck_assert_int_eq(cai_jscan__get(&v, "k", &k), 1);
+        ck_assert_uint_eq(cai_jscan__string(&k, buf), 4100 - 6 - 1);
+        ck_assert_int_eq(buf[2000 - 6], '\n');
+        ck_assert_int_eq(cai_jscan__get(&v, "z", &k), 1);
+        ck_assert_int_eq(k.p[0], '1');
+    }
+}
+END_TEST
+
+Suite *recdec_suite(void)
+{
+    Suite *s = suite_create("recdec");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_test(tc, both_rules_read_the_same_turns);
+    tcase_add_test(tc, sft_data_is_read_by_the_scan_rule_and_refused_by_the_run);
+    tcase_add_test(tc, each_rule_reports_in_its_words);
+    tcase_add_test(tc, the_run_refuses_what_the_scan_rule_reads_for_later_checks);
+    tcase_add_test(tc, run_rule_reads_the_id);
+    tcase_add_test(tc, forced_format_names_the_missing_key);
+    tcase_add_test(tc, lines_cjson_takes_beyond_rfc_are_read_as_cjson_reads_them);
+    tcase_add_test(tc, jscan_string_decodes_runs_and_escapes);
+    suite_add_tcase(s, tc);
+    return s;
+}
