@@ -6,9 +6,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* White space as cJSON reads it (the texts here are ones cJSON accepted): any byte from 1 to 32,
+ * not only RFC 8259's four, so that a line with a form feed between members is not read as
+ * having fewer members than cJSON found. */
+static int is_ws(char c)
+{
+    return (unsigned char)c - 1u < 32u;
+}
+
 static size_t skip_ws(const char *t, size_t i, size_t n)
 {
-    while (i < n && (t[i] == ' ' || t[i] == '\t' || t[i] == '\r' || t[i] == '\n'))
+    while (i < n && is_ws(t[i]))
         i++;
     return i;
 }
@@ -43,7 +51,7 @@ static size_t skip_value(const char *t, size_t i, size_t n)
             depth--;
         else if (depth == 0) {
             /* a scalar: up to the next delimiter */
-            while (i < n && !strchr(",}] \t\r\n", t[i]))
+            while (i < n && !is_ws(t[i]) && t[i] != ',' && t[i] != '}' && t[i] != ']')
                 i++;
             return i;
         }

@@ -568,8 +568,9 @@ START_TEST(reader_forced_trl_rejects_message_lists)
 }
 END_TEST
 
-/* A line cJSON reads beyond RFC 8259 ("01", "1.") is read as cJSON reads it (through its
- * tree, cai_recdec__reread), and its metadata keeps the input's bytes. */
+/* A line cJSON reads beyond RFC 8259 ("01", "1.", a form feed or vertical tab as white space)
+ * is read as cJSON reads it (through its tree, cai_recdec__reread), and its metadata keeps the
+ * input's bytes. */
 START_TEST(reader_reads_what_cjson_takes_beyond_rfc)
 {
     cai_reader *r = NULL;
@@ -579,7 +580,8 @@ START_TEST(reader_reads_what_cjson_takes_beyond_rfc)
     const char text[] = "{\"pro\\u006dpt\":\"p\\u00e9\",\"chosen\":\"c\",\"rejected\":\"r\","
                         "\"x\":01,\"y\":[1.]}\n"
                         "{\"prompt\":\"q\",\"chosen\":\"c\",\"rejected\":\"r\",\"id\":7,"
-                        "\"z\":1.50}\n";
+                        "\"z\":1.50}\n"
+                        "{\"prompt\":\"q\",\f\"chosen\":\"c\",\"rejected\":\"r\",\v\"w\":2\f}\n";
 
     ck_assert_int_eq(tu_write_file(path, text, sizeof(text) - 1), 0);
     ck_assert_int_eq(cai_reader_create(&r, path, NULL, &err), CAI_OK);
@@ -592,6 +594,9 @@ START_TEST(reader_reads_what_cjson_takes_beyond_rfc)
     ck_assert_int_eq(cai_reader_next(r, &rec, &err), CAI_OK); /* read in place */
     ck_assert_str_eq(rec->id, "7");
     ck_assert_str_eq(rec->meta_json, "{\"z\":1.50}");
+    ck_assert_msg(cai_reader_next(r, &rec, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_str_eq(rec->responses[0], "c");
+    ck_assert_str_eq(rec->meta_json, "{\"w\":2}");
     ck_assert_int_eq(cai_reader_next(r, &rec, &err), CAI_ITEROVER);
     cai_reader_free(r);
     free(path);
