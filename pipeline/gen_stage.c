@@ -44,17 +44,6 @@ void cai_gstage__prompt_dispose(cai_gstage_prompt *p)
     memset(p, 0, sizeof(*p));
 }
 
-static int role_of(const char *r)
-{
-    if (!strcmp(r, "system"))
-        return CAI_ROLE_SYSTEM;
-    if (!strcmp(r, "user") || !strcmp(r, "human"))
-        return CAI_ROLE_USER;
-    if (!strcmp(r, "assistant"))
-        return CAI_ROLE_ASSISTANT;
-    return -1;
-}
-
 int cai_gstage__push_msg(cai_gstage_prompt *p, cai_role role, const char *text, size_t len)
 {
     cai_message *nm = realloc(p->msgs, (p->n_msgs + 1) * sizeof(*nm));
@@ -80,155 +69,116 @@ int cai_gstage__push_msg(cai_gstage_prompt *p, cai_role role, const char *text, 
     return 0;
 }
 
-/* An HH transcript ("\n\nHuman: ...\n\nAssistant: ...") into turns; other text: one user turn. */
-static int split_hh(cai_gstage_prompt *p, const char *s)
+/* Where the line being read is: the decoder's findings are its errors. */
+typedef struct gen_where {
+    const char *input;
+    uint64_t lineno;
+} gen_where;
+
+static cai_status on_finding(void *payload, const cai_recdec_finding *f, cai_error *err)
 {
-    static const char H[] = "\n\nHuman:", A[] = "\n\nAssistant:";
-    const char *at = s;
+    const gen_where *w = payload;
 
-    if (!strstr(s, H))
-        return cai_gstage__push_msg(p, CAI_ROLE_USER, s, strlen(s));
-    at = strstr(s, H);
-    while (at && *at) {
-        int human = strncmp(at, H, sizeof(H) - 1) == 0;
-        const char *body = at + (human ? sizeof(H) - 1 : sizeof(A) - 1);
-        const char *nh = strstr(body, H), *na = strstr(body, A), *end;
-
-        end = nh && (!na || nh < na) ? nh : na;
-        if (!end)
-            end = body + strlen(body);
-        while (*body == ' ')
-            body++;
-        if (end > body || human) {
-            if (cai_gstage__push_msg(p, human ? CAI_ROLE_USER : CAI_ROLE_ASSISTANT, body,
-                                     (size_t)(end > body ? end - body : 0)))
-                return -1;
-        }
-        at = *end ? end : NULL;
-    }
-    return 0;
+    return cai_error__set(err, f->code, "%s:%" PRIu64 ": %s", w->input, w->lineno, f->msg);
 }
 
-static cai_status bad(const char *input, uint64_t lineno, cai_error *err, const char *why)
+/* The survey's: a line that does not read is left to the real pass. */
+static cai_status quiet(void *payload, const cai_recdec_finding *f, cai_error *err)
 {
-    return cai_error__set(err, CAI_ESCHEMA, "%s:%" PRIu64 ": %s", input, lineno, why);
+    (void)payload;
+    return cai_error__set(err, f->code, "%s", f->msg);
 }
 
-cai_status cai_gstage__parse_prompt(
-    cai_gstage_prompt *p, const cJSON *o, const char *input, uint64_t lineno, cai_error *err)
+void cai_gstage__decoder_init(cai_recdec *d)
 {
-    cJSON *id, *pr, *msgs, *ch;
-    cai_status st = CAI_OK;
-    char buf[32];
+    cai_recdec__init(d, CAI_RECDEC_GEN, on_finding, NULL);
+}
 
-    id = cJSON_GetObjectItemCaseSensitive(o, "id");
-    pr = cJSON_GetObjectItemCaseSensitive(o, "prompt");
-    msgs = cJSON_GetObjectItemCaseSensitive(o, "messages");
-    ch = cJSON_GetObjectItemCaseSensitive(o, "chosen");
-    if (cJSON_IsString(id) && id->valuestring[0])
-        p->id = cai_gstage__dup(id->valuestring);
-    else {
-        snprintf(buf, sizeof(buf), "l%" PRIu64, lineno);
-        p->id = cai_gstage__dup(buf);
-    }
-    if (!p->id)
-        return cai_error__set(err, CAI_ENOMEM, "out of memory");
-    if (cJSON_IsString(pr) || (!pr && !msgs && cJSON_IsString(ch))) {
-        const char *text = cJSON_IsString(pr) ? pr->valuestring : ch->valuestring;
-        char *cut = NULL;
+cai_status cai_gstage__read_line(cai_recdec *d,
+                                 const char *line,
+                                 const char *input,
+                                 uint64_t lineno,
+                                 cai_jval *o,
+                                 cai_error *err)
+{
+    gen_where w;
+    cai_status st;
 
-        if (!cJSON_IsString(pr)) {
-            const char *a = text, *last = NULL;
-
-            while ((a = strstr(a, "\n\nAssistant:")) != NULL)
-                last = a++;
-            if (!last)
-                return bad(input, lineno, err, "\"chosen\" holds no \"\\n\\nAssistant:\" turn");
-            cut = malloc((size_t)(last - text) + 13);
-            if (cut) {
-                memcpy(cut, text, (size_t)(last - text) + 12);
-                cut[(last - text) + 12] = '\0';
-            }
-            text = cut;
-        }
-        if (!text || split_hh(p, text))
-            st = cai_error__set(err, CAI_ENOMEM, "out of memory");
-        else {
-            cJSON *str = cJSON_CreateString(text);
-
-            p->prompt_json = str ? cJSON_PrintUnformatted(str) : NULL;
-            cJSON_Delete(str);
-        }
-        free(cut);
-    } else if (cJSON_IsArray(pr) || cJSON_IsArray(msgs)) {
-        cJSON *arr = cJSON_IsArray(pr) ? pr : msgs, *m, *list;
-        int n = cJSON_GetArraySize(arr), last_user = -1, i = 0;
-
-        cJSON_ArrayForEach(m, arr)
-        {
-            cJSON *r = cJSON_GetObjectItemCaseSensitive(m, "role");
-            cJSON *c = cJSON_GetObjectItemCaseSensitive(m, "content");
-
-            if (!cJSON_IsString(r) || !cJSON_IsString(c) || role_of(r->valuestring) < 0)
-                return bad(input, lineno, err,
-                           "a message needs a \"role\" (system, user, assistant) and a "
-                           "string \"content\"");
-            if (role_of(r->valuestring) == CAI_ROLE_USER)
-                last_user = i;
-            i++;
-        }
-        if (last_user < 0 || (arr == pr && last_user != n - 1))
-            return bad(input, lineno, err, "the prompt's messages must end on a user turn");
-        list = cJSON_CreateArray();
-        i = 0;
-        cJSON_ArrayForEach(m, arr)
-        {
-            const char *r = cJSON_GetObjectItemCaseSensitive(m, "role")->valuestring;
-            const char *c = cJSON_GetObjectItemCaseSensitive(m, "content")->valuestring;
-            cJSON *e;
-
-            if (i++ > last_user)
-                break;
-            if (cai_gstage__push_msg(p, (cai_role)role_of(r), c, strlen(c)))
-                st = CAI_ENOMEM;
-            e = cJSON_CreateObject();
-            cJSON_AddStringToObject(e, "role", cai_role_name((cai_role)role_of(r)));
-            cJSON_AddStringToObject(e, "content", c);
-            cJSON_AddItemToArray(list, e);
-        }
-        p->prompt_json = cJSON_PrintUnformatted(list);
-        cJSON_Delete(list);
-        if (st != CAI_OK || !p->prompt_json)
-            st = cai_error__set(err, CAI_ENOMEM, "out of memory");
-    } else {
-        st = bad(input, lineno, err,
-                 "no prompt: expected \"prompt\" (a string or a message list), "
-                 "\"messages\" or an HH \"chosen\" transcript");
-    }
-    if (st == CAI_OK && !p->prompt_json)
-        st = cai_error__set(err, CAI_ENOMEM, "out of memory");
+    w.input = input;
+    w.lineno = lineno;
+    d->payload = &w;
+    st = cai_recdec__gen_line(d, line, o, err);
+    d->payload = NULL;
     return st;
 }
 
-/* Whether one input line's prompt is a message list, as cai_gstage__parse_prompt reads it. */
-static int line_is_conversational(const char *line)
+cai_status cai_gstage__parse_prompt(cai_gstage_prompt *p,
+                                    cai_recdec *d,
+                                    const cai_jval *o,
+                                    const char *input,
+                                    uint64_t lineno,
+                                    cai_error *err)
 {
-    cJSON *o = cJSON_Parse(line), *pr, *msgs;
-    int conv;
+    const cai_message *turns;
+    const char *id = NULL;
+    cai_status st;
+    gen_where w;
+    char buf[32];
+    size_t i, n;
+    cJSON *json;
 
-    pr = cJSON_GetObjectItemCaseSensitive(o, "prompt");
-    msgs = cJSON_GetObjectItemCaseSensitive(o, "messages");
-    conv = cJSON_IsArray(pr) || (!cJSON_IsString(pr) && cJSON_IsArray(msgs));
-    cJSON_Delete(o);
-    return conv;
+    w.input = input;
+    w.lineno = lineno;
+    d->payload = &w;
+    st = cai_recdec__gen_prompt(d, o, err);
+    d->payload = NULL;
+    if (st != CAI_OK)
+        return st;
+    if (cai_jscan__is_string(&d->id) && !(id = cai_recdec__str(d, &d->id)))
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    if (!id || !id[0]) {
+        snprintf(buf, sizeof(buf), "l%" PRIu64, lineno);
+        id = buf;
+    }
+    p->id = cai_gstage__dup(id);
+    if (!p->id)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    turns = d->turns + d->seq_start[0];
+    n = d->seq_len[0];
+    for (i = 0; i < n; i++) {
+        if (cai_gstage__push_msg(p, turns[i].role, turns[i].content, strlen(turns[i].content)))
+            return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    }
+    /* what is written back: the string as given, or the turns read as a message list */
+    if (d->prompt_text)
+        json = cJSON_CreateString(d->prompt_text);
+    else {
+        json = cJSON_CreateArray();
+        for (i = 0; json && i < n; i++) {
+            cJSON *e = cJSON_CreateObject();
+
+            cJSON_AddStringToObject(e, "role", cai_role_name(turns[i].role));
+            cJSON_AddStringToObject(e, "content", turns[i].content);
+            cJSON_AddItemToArray(json, e);
+        }
+    }
+    p->prompt_json = json ? cJSON_PrintUnformatted(json) : NULL;
+    cJSON_Delete(json);
+    if (!p->prompt_json)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    return CAI_OK;
 }
 
 cai_status
 cai_gstage__survey(const char *const *paths, size_t n_paths, int *conversational, cai_error *err)
 {
+    cai_error ignored = {0};
+    cai_recdec d;
+    cai_jval o;
     size_t i;
 
     *conversational = 0;
+    cai_recdec__init(&d, CAI_RECDEC_GEN, quiet, NULL);
     for (i = 0; i < n_paths && !*conversational; i++) {
         cai_lines *l = NULL;
         const char *line;
@@ -250,14 +200,17 @@ cai_gstage__survey(const char *const *paths, size_t n_paths, int *conversational
             if (st != CAI_OK) {
                 if (cai_lines__fatal(l)) {
                     cai_lines_free(l);
+                    cai_recdec__dispose(&d);
                     return st;
                 }
                 continue; /* one bad line: the real pass names it */
             }
-            *conversational = line_is_conversational(line);
+            *conversational = cai_recdec__gen_line(&d, line, &o, &ignored) == CAI_OK &&
+                              cai_recdec__gen_is_list(&o);
         }
         cai_lines_free(l);
     }
+    cai_recdec__dispose(&d);
     cai_error__clear(err);
     return CAI_OK;
 }

@@ -8,6 +8,7 @@
 #include "cai/writer.h"
 #include "journal_int.h"
 #include "outdir_int.h"
+#include "recdec_int.h"
 
 #include <stdint.h>
 
@@ -24,14 +25,27 @@ typedef struct cai_gstage_prompt {
     size_t n_msgs;
 } cai_gstage_prompt;
 
+/* The generation stages read their input with the one record decoder under its GEN rule
+ * (recdec_int.h): decoder_init makes d (cai_recdec__dispose frees it); read_line reads one
+ * line into object *o, or fails naming input:lineno ("not a JSON object", CAI_EPARSE). */
+void cai_gstage__decoder_init(cai_recdec *d);
+cai_status cai_gstage__read_line(cai_recdec *d,
+                                 const char *line,
+                                 const char *input,
+                                 uint64_t lineno,
+                                 cai_jval *o,
+                                 cai_error *err);
+
 /*
- * The prompt of one input object o read from input:lineno: "prompt" (string or messages),
- * "messages" (up to the last user turn), or HH "chosen" (up to its last "\n\nAssistant:");
- * "id", else "l<lineno>". Responses are not read here. Errors name input:lineno: CAI_ESCHEMA,
- * CAI_ENOMEM. On error p may hold parts: dispose it.
+ * The prompt of object o (read by cai_gstage__read_line into d) from input:lineno: "prompt"
+ * (string or messages), "messages" (up to the last user turn), or HH "chosen" (up to its last
+ * "\n\nAssistant:"), as cai_recdec__gen_prompt reads it; "id", else "l<lineno>". Responses
+ * are not read here. Errors name input:lineno: CAI_ESCHEMA, CAI_ENOMEM. On error p may hold
+ * parts: dispose it.
  */
 cai_status cai_gstage__parse_prompt(cai_gstage_prompt *p,
-                                    const struct cJSON *o,
+                                    cai_recdec *d,
+                                    const cai_jval *o,
                                     const char *input,
                                     uint64_t lineno,
                                     cai_error *err);

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* The one record decoder: the only code that walks a pairs, candidates, hh, trl,
- * conversational, sft or messages record; the reader and the scanner read through it. */
+ * conversational, sft or messages record; the reader, the scanner and the generation stages
+ * read through it. */
 #include "recdec_int.h"
 #include "error_int.h"
+#include "jsonraw_int.h"
 #include "util_int.h"
 
 #include <cjson/cJSON.h>
@@ -686,5 +688,282 @@ cai_recdec__reread(cai_recdec *d, const struct cJSON *tree, cai_jval *root, cai_
         return oom(err);
     if (cai_jscan__check(d->reparsed, strlen(d->reparsed), root) != 0)
         return cai_error__set(err, CAI_EPARSE, "internal: cJSON printed JSON it cannot read");
+    return CAI_OK;
+}
+
+/* ---- the generation stages' rule -------------------------------------------------------- */
+
+static const char GEN_HUMAN[] = "\n\nHuman:", GEN_ASSISTANT[] = "\n\nAssistant:";
+
+cai_status cai_recdec__gen_line(cai_recdec *d, const char *line, cai_jval *root, cai_error *err)
+{
+    size_t len = strlen(line), at = 0;
+    cJSON *tree;
+    cai_status st;
+
+    cai_recdec__reset(d);
+    /* escapes whose decoding cJSON makes its own way (\u0000 cuts a C string, lone surrogates)
+     * and anything beyond RFC 8259 (text after the value too) are read through cJSON's tree */
+    if (cai_json__check(line, len, &at) == CAI_JCHECK_OK && cai_jscan__check(line, len, root) == 0)
+        return cai_jscan__is_object(root)
+                   ? CAI_OK
+                   : say(d, CAI_RECDEC_SCHEMA, CAI_EPARSE, NULL, err, "not a JSON object");
+    tree = cJSON_Parse(line);
+    if (!cJSON_IsObject(tree)) {
+        cJSON_Delete(tree);
+        return say(d, CAI_RECDEC_SCHEMA, CAI_EPARSE, NULL, err, "not a JSON object");
+    }
+    st = cai_recdec__reread(d, tree, root, err);
+    cJSON_Delete(tree);
+    return st;
+}
+
+/* A copy of s[0, n) that lives as the line does. */
+static char *keep(cai_recdec *d, const char *s, size_t n)
+{
+    char *dst;
+
+    if (n + 1 <= d->arena_cap - d->arena_len) {
+        dst = d->arena + d->arena_len;
+        d->arena_len += n + 1;
+    } else {
+        if (d->n_extra == d->cap_extra) {
+            char **ne = cai__grow(d->extra, &d->cap_extra, d->n_extra + 1, sizeof(*ne), 8);
+            if (!ne)
+                return NULL;
+            d->extra = ne;
+        }
+        if (!(dst = malloc(n + 1)))
+            return NULL;
+        d->extra[d->n_extra++] = dst;
+    }
+    memcpy(dst, s, n);
+    dst[n] = '\0';
+    return dst;
+}
+
+/* The arena, sized for the line's strings decoded once. */
+static cai_status gen_arena(cai_recdec *d, const cai_jval *o, cai_error *err)
+{
+    if (d->arena_len == 0 && o->n + 16 > d->arena_cap) {
+        char *a = realloc(d->arena, o->n + 16);
+        if (!a)
+            return oom(err);
+        d->arena = a;
+        d->arena_cap = o->n + 16;
+    }
+    return CAI_OK;
+}
+
+/* A role as the stages take it (a C string compare: what cJSON's valuestring gave). */
+static int gen_role(const char *r)
+{
+    if (!strcmp(r, "system"))
+        return CAI_ROLE_SYSTEM;
+    if (!strcmp(r, "user") || !strcmp(r, "human"))
+        return CAI_ROLE_USER;
+    if (!strcmp(r, "assistant"))
+        return CAI_ROLE_ASSISTANT;
+    return -1;
+}
+
+/* A string prompt: text with "\n\nHuman:" splits from there into turns, else one user turn. */
+static cai_status gen_text(cai_recdec *d, char *text, cai_error *err)
+{
+    const char *h = strstr(text, GEN_HUMAN);
+    cai_transcript *t = &d->tr[2];
+    cai_error e = {0};
+    cai_status st;
+    char *copy;
+    size_t i;
+
+    if (!h)
+        return push_turn(d, CAI_ROLE_USER, text, err);
+    /* what precedes the first Human turn is not sent (as the stages always read it) */
+    if (!(copy = keep(d, h, strlen(h))))
+        return oom(err);
+    if (cai_transcript_split(t, copy, &e) != CAI_OK)
+        return e.code == CAI_ENOMEM ? oom(err) : cai_error__set(err, e.code, "%s", e.msg);
+    for (i = 0; i < t->n_turns; i++) {
+        const char *c = t->turns[i].content;
+
+        while (*c == ' ')
+            c++;
+        if ((*c || t->turns[i].role == CAI_ROLE_USER) &&
+            (st = push_turn(d, t->turns[i].role, c, err)) != CAI_OK)
+            return st;
+    }
+    return CAI_OK;
+}
+
+static const char *const gen_keys[] = {"id", "prompt", "messages", "chosen"};
+
+cai_status cai_recdec__gen_prompt(cai_recdec *d, const cai_jval *o, cai_error *err)
+{
+    cai_jval v[4], *pr = &v[1], *msgs = &v[2], *ch = &v[3];
+    cai_status st;
+
+    if ((st = gen_arena(d, o, err)) != CAI_OK)
+        return st;
+    cai_jscan__get_many(o, gen_keys, v, 4);
+    /* read again for each response cai revise revises: the turns start over */
+    d->n_turns = d->n_seqs = 0;
+    cai_transcript_dispose(&d->tr[2]);
+    d->id = v[0];
+    d->prompt_text = NULL;
+    begin_seq(d);
+    if (IS_STR(pr) || (!pr->n && !msgs->n && IS_STR(ch))) {
+        char *text = (char *)str(d, IS_STR(pr) ? pr : ch);
+
+        if (!text)
+            return oom(err);
+        if (!IS_STR(pr)) {
+            char *a = text, *last = NULL;
+
+            while ((a = strstr(a, GEN_ASSISTANT)) != NULL)
+                last = a++;
+            if (!last)
+                return say(d, CAI_RECDEC_SCHEMA, CAI_ESCHEMA, "chosen", err,
+                           "\"chosen\" holds no \"\\n\\nAssistant:\" turn");
+            last[sizeof(GEN_ASSISTANT) - 1] = '\0';
+        }
+        d->prompt_text = text;
+        st = gen_text(d, text, err);
+    } else if (IS_LIST(pr) || IS_LIST(msgs)) {
+        const cai_jval *arr = IS_LIST(pr) ? pr : msgs;
+        static const char *const names[] = {"role", "content"};
+        cai_jiter it = {0};
+        cai_jval m, rc[2];
+        size_t n = 0, last_user = 0, have_user = 0;
+
+        while (cai_jscan__next(arr, &it, NULL, &m)) {
+            const char *role = NULL, *content = NULL;
+            int r = -1;
+
+            rc[0].n = rc[1].n = 0;
+            if (cai_jscan__is_object(&m))
+                cai_jscan__get_many(&m, names, rc, 2);
+            if (IS_STR(&rc[0]) && IS_STR(&rc[1])) {
+                if (!(role = str(d, &rc[0])) || !(content = str(d, &rc[1])))
+                    return oom(err);
+                r = gen_role(role);
+            }
+            if (r < 0)
+                return say(d, CAI_RECDEC_SCHEMA, CAI_ESCHEMA, "prompt", err,
+                           "a message needs a \"role\" (system, user, assistant) and a "
+                           "string \"content\"");
+            if (r == CAI_ROLE_USER) {
+                last_user = n;
+                have_user = 1;
+            }
+            if ((st = push_turn(d, (cai_role)r, content, err)) != CAI_OK)
+                return st;
+            n++;
+        }
+        if (!have_user || (arr == pr && last_user != n - 1))
+            return say(d, CAI_RECDEC_SCHEMA, CAI_ESCHEMA, "prompt", err,
+                       "the prompt's messages must end on a user turn");
+        d->n_turns = d->seq_start[d->n_seqs] + last_user + 1;
+    } else {
+        return say(d, CAI_RECDEC_SCHEMA, CAI_ESCHEMA, "prompt", err,
+                   "no prompt: expected \"prompt\" (a string or a message list), "
+                   "\"messages\" or an HH \"chosen\" transcript");
+    }
+    if (st == CAI_OK)
+        end_seq(d);
+    return st;
+}
+
+int cai_recdec__gen_is_list(const cai_jval *o)
+{
+    cai_jval v[4];
+
+    cai_jscan__get_many(o, gen_keys, v, 4);
+    return IS_LIST(&v[1]) || (!IS_STR(&v[1]) && IS_LIST(&v[2]));
+}
+
+/* A response value: a string, or a message list whose last turn is the assistant's. 1 and
+ * *out (NULL without memory), else 0. */
+static int gen_reply(cai_recdec *d, const cai_jval *v, const char **out)
+{
+    static const char *const names[] = {"role", "content"};
+    size_t n = cai_jscan__count(v);
+    cai_jval last, rc[2];
+    const char *role;
+
+    if (IS_STR(v)) {
+        *out = str(d, v);
+        return 1;
+    }
+    if (!IS_LIST(v) || n < 1 || !cai_jscan__index(v, n - 1, &last))
+        return 0;
+    rc[0].n = rc[1].n = 0;
+    if (cai_jscan__is_object(&last))
+        cai_jscan__get_many(&last, names, rc, 2);
+    if (!IS_STR(&rc[0]) || !IS_STR(&rc[1]))
+        return 0;
+    if (!(role = str(d, &rc[0]))) {
+        *out = NULL;
+        return 1;
+    }
+    if (strcmp(role, "assistant") != 0)
+        return 0;
+    *out = str(d, &rc[1]);
+    return 1;
+}
+
+cai_status cai_recdec__gen_responses(
+    cai_recdec *d, const cai_jval *o, const char **out, size_t max, size_t *n, cai_error *err)
+{
+    static const char *const keys[] = {"responses", "response", "completion",
+                                       "chosen",    "prompt",   "messages"};
+    cai_jval v[6];
+    const char *t = NULL;
+    cai_status st;
+    int got;
+
+    *n = 0;
+    if ((st = gen_arena(d, o, err)) != CAI_OK)
+        return st;
+    cai_jscan__get_many(o, keys, v, 6);
+    if (IS_LIST(&v[0])) {
+        cai_jiter it = {0};
+        cai_jval e;
+        size_t k = 0;
+
+        while (cai_jscan__next(&v[0], &it, NULL, &e)) {
+            if (!IS_STR(&e) || k == max)
+                return CAI_OK;
+            if (!(out[k++] = str(d, &e)))
+                return oom(err);
+        }
+        *n = k;
+        return CAI_OK;
+    }
+    if ((got = gen_reply(d, &v[1], &t)) != 0 || (got = gen_reply(d, &v[2], &t)) != 0 ||
+        (v[4].n && (got = gen_reply(d, &v[3], &t)) != 0)) {
+        /* a response, a completion, or the chosen reply of a prompt */
+    } else if (IS_STR(&v[3])) { /* HH: the text after the last "\n\nAssistant:" */
+        const char *a = str(d, &v[3]), *last = NULL;
+
+        if (!a)
+            return oom(err);
+        while ((a = strstr(a, GEN_ASSISTANT)) != NULL)
+            last = a++;
+        if (!last)
+            return CAI_OK;
+        last += sizeof(GEN_ASSISTANT) - 1;
+        while (*last == ' ')
+            last++;
+        t = last;
+        got = 1;
+    } else
+        got = gen_reply(d, &v[5], &t);
+    if (!got)
+        return CAI_OK;
+    if (!t)
+        return oom(err);
+    out[0] = t;
+    *n = 1;
     return CAI_OK;
 }

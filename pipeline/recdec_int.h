@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The one record decoder: walks a record of any of the seven formats into turns and reports
- * what is wrong with it to a sink. The reader (cai run) and the scanner (cai validate) both use
- * it, each under its own rule. */
+ * what is wrong with it to a sink. The reader (cai run), the scanner (cai validate) and the
+ * generation stages (cai sample, cai revise) all use it, each under its own rule. */
 #ifndef CAI_RECDEC_INT_H
 #define CAI_RECDEC_INT_H
 
@@ -23,6 +23,7 @@ struct cJSON;
 typedef enum cai_recdec_rule {
     CAI_RECDEC_RUN,  /* the reader's: pairs, candidates, hh, trl, conversational */
     CAI_RECDEC_SCAN, /* the scanner's: all seven formats, order and content checked later */
+    CAI_RECDEC_GEN,  /* the generation stages' (cai sample, cai revise): a prompt, responses */
 } cai_recdec_rule;
 
 /* What a finding is about: the record's shape, or its turns' roles (an HH transcript that does
@@ -125,5 +126,39 @@ const char *cai_recdec__type_name(const cai_jval *v);
 /* String v decoded into the line's arena (it lives as the record does); NULL when v is not a
  * string, or out of memory. */
 const char *cai_recdec__str(cai_recdec *d, const cai_jval *v);
+
+/*
+ * The generation stages' rule. They read no format: a prompt to send and, for cai revise, the
+ * responses to revise, from whichever keys hold them. Findings are about the line
+ * (CAI_EPARSE: "not a JSON object") or its prompt (CAI_ESCHEMA).
+ *
+ * gen_line: resets d and reads the line (a C string) as cJSON_Parse does (white space and text
+ * after the value included): *root, an object, or a finding.
+ */
+cai_status cai_recdec__gen_line(cai_recdec *d, const char *line, cai_jval *root, cai_error *err);
+
+/*
+ * The prompt of object o, as sequence 0 of d's turns: a string "prompt"; else (no "prompt" nor
+ * "messages") an HH "chosen" transcript up to and including its last "\n\nAssistant:"; else a
+ * message list "prompt" (that must end on a user turn) or "messages" (read up to its last user
+ * turn; roles system, user or "human", assistant). A string holding "\n\nHuman:" is split from
+ * there with cai_transcript_split, each turn's leading spaces dropped and empty assistant turns
+ * left out; other text is one user turn. d->prompt_text: the string as sent back (the cut
+ * transcript for "chosen"), NULL for a message list. d->id: "id" as found.
+ */
+cai_status cai_recdec__gen_prompt(cai_recdec *d, const cai_jval *o, cai_error *err);
+
+/* 1 when cai_recdec__gen_prompt reads o's prompt from a message list. */
+int cai_recdec__gen_is_list(const cai_jval *o);
+
+/*
+ * The responses cai revise revises (at most max, into out, decoded into d's arena): each of the
+ * strings of "responses"; else "response" or "completion"; else "chosen" when there is a
+ * "prompt"; else the text after an HH "chosen"'s last "\n\nAssistant:" (leading spaces
+ * dropped); else "messages" — a value being a string or a message list whose last turn is the
+ * assistant's. *n = 0 when there is none (or "responses" holds a non-string or more than max).
+ */
+cai_status cai_recdec__gen_responses(
+    cai_recdec *d, const cai_jval *o, const char **out, size_t max, size_t *n, cai_error *err);
 
 #endif

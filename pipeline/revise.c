@@ -40,6 +40,7 @@ typedef struct rv_item {
 
 struct cai_revise {
     cai_revise_opts o;
+    cai_recdec dec; /* the input's lines */
     cai_constitution *c;
     size_t *eligible; /* principles with critique and revision requests */
     size_t n_eligible;
@@ -105,6 +106,7 @@ cai_status cai_revise_create(cai_revise **out, const cai_revise_opts *o, cai_err
     if (!r)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
     r->o = *o;
+    cai_gstage__decoder_init(&r->dec);
     *out = r;
     return CAI_OK;
 }
@@ -166,88 +168,20 @@ static char *conversation_of(const cai_gstage_prompt *p)
     return cai_buf__take(&b);
 }
 
-/* The text of a response value: a string, or a message list whose last turn is the
- * assistant's; NULL otherwise. */
-static const char *response_text(const cJSON *v)
-{
-    const cJSON *last, *role, *content;
-
-    if (cJSON_IsString(v))
-        return v->valuestring;
-    if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) < 1)
-        return NULL;
-    last = cJSON_GetArrayItem(v, cJSON_GetArraySize(v) - 1);
-    role = cJSON_GetObjectItemCaseSensitive(last, "role");
-    content = cJSON_GetObjectItemCaseSensitive(last, "content");
-    if (!cJSON_IsString(role) || strcmp(role->valuestring, "assistant") || !cJSON_IsString(content))
-        return NULL;
-    return content->valuestring;
-}
-
-/* The responses of one input object (NULL-terminated, borrowed from o), at most max. */
-static size_t responses_of(const cJSON *o, const char **out, size_t max)
-{
-    const cJSON *v, *e;
-    size_t n = 0;
-    const char *t;
-
-    if (cJSON_IsArray(v = cJSON_GetObjectItemCaseSensitive(o, "responses"))) {
-        cJSON_ArrayForEach(e, v)
-        {
-            if (!cJSON_IsString(e) || n == max)
-                return 0;
-            out[n++] = e->valuestring;
-        }
-        return n;
-    }
-    if ((t = response_text(cJSON_GetObjectItemCaseSensitive(o, "response"))) != NULL ||
-        (t = response_text(cJSON_GetObjectItemCaseSensitive(o, "completion"))) != NULL) {
-        out[0] = t;
-        return 1;
-    }
-    v = cJSON_GetObjectItemCaseSensitive(o, "chosen");
-    if (cJSON_GetObjectItemCaseSensitive(o, "prompt") && (t = response_text(v)) != NULL) {
-        out[0] = t;
-        return 1;
-    }
-    if (cJSON_IsString(v)) { /* HH: the text after the last "\n\nAssistant:" */
-        const char *a = v->valuestring, *last = NULL;
-
-        while ((a = strstr(a, "\n\nAssistant:")) != NULL)
-            last = a++;
-        if (!last)
-            return 0;
-        last += 12;
-        while (*last == ' ')
-            last++;
-        out[0] = last;
-        return 1;
-    }
-    if ((t = response_text(cJSON_GetObjectItemCaseSensitive(o, "messages"))) != NULL) {
-        out[0] = t;
-        return 1;
-    }
-    return 0;
-}
-
 static void prepare(cai_revise *r, rv_item *it, cai_error *err, cai_status *st);
 
 /* Turns one input line into items appended to the window. */
 static cai_status read_record(cai_revise *r, const char *line, cai_error *err)
 {
-    cJSON *o = cJSON_Parse(line);
     const char *resp[CAI_GEN_MAX_CHOICES];
     size_t n, i;
-    cai_status st = CAI_OK;
+    cai_status st;
+    cai_jval o;
 
-    if (!cJSON_IsObject(o)) {
-        cJSON_Delete(o);
-        return cai_error__set(err, CAI_EPARSE, "%s:%" PRIu64 ": not a JSON object", r->path,
-                              r->lineno);
-    }
-    n = responses_of(o, resp, CAI_GEN_MAX_CHOICES);
+    if ((st = cai_gstage__read_line(&r->dec, line, r->path, r->lineno, &o, err)) != CAI_OK ||
+        (st = cai_recdec__gen_responses(&r->dec, &o, resp, CAI_GEN_MAX_CHOICES, &n, err)) != CAI_OK)
+        return st;
     if (n == 0) {
-        cJSON_Delete(o);
         return bad(r, err,
                    "no response to revise: expected \"response\", \"completion\", "
                    "\"responses\" (candidates), \"chosen\" or \"messages\" ending on the "
@@ -261,7 +195,7 @@ static cai_status read_record(cai_revise *r, const char *line, cai_error *err)
             st = cai_error__set(err, CAI_ENOMEM, "out of memory");
             break;
         }
-        st = cai_gstage__parse_prompt(&it->in, o, r->path, r->lineno, err);
+        st = cai_gstage__parse_prompt(&it->in, &r->dec, &o, r->path, r->lineno, err);
         if (st == CAI_OK && r->conversational)
             st = cai_gen__conversational_prompt(&it->in.prompt_json, err);
         if (st == CAI_OK && n > 1) {
@@ -311,7 +245,6 @@ static cai_status read_record(cai_revise *r, const char *line, cai_error *err)
         r->tail = it;
         r->window++;
     }
-    cJSON_Delete(o);
     return st;
 }
 
@@ -754,6 +687,7 @@ void cai_revise_free(cai_revise *r)
         n = it->next;
         item_free(it);
     }
+    cai_recdec__dispose(&r->dec);
     cai_writer_free(r->sft);
     cai_writer_free(r->sftm);
     cai_writer_free(r->pairs);

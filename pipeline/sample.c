@@ -30,6 +30,7 @@ typedef struct sp_prompt {
 
 struct cai_sample {
     cai_sample_opts o;
+    cai_recdec dec; /* the input's lines */
     cai_judge *judge;
     cai_journal *journal;
     cai_outdir *outdir;
@@ -86,6 +87,7 @@ cai_status cai_sample_create(cai_sample **out, const cai_sample_opts *o, cai_err
     if (!s)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
     s->o = *o;
+    cai_gstage__decoder_init(&s->dec);
     *out = s;
     return CAI_OK;
 }
@@ -100,16 +102,12 @@ void cai_sample_stop(cai_sample *s)
 
 static cai_status parse_prompt(cai_sample *s, const char *line, sp_prompt *p, cai_error *err)
 {
-    cJSON *o = cJSON_Parse(line);
+    cai_jval o;
     cai_status st;
 
-    if (!cJSON_IsObject(o)) {
-        cJSON_Delete(o);
-        return cai_error__set(err, CAI_EPARSE, "%s:%" PRIu64 ": not a JSON object", s->o.input,
-                              s->lineno);
-    }
-    st = cai_gstage__parse_prompt(&p->in, o, s->o.input, s->lineno, err);
-    cJSON_Delete(o);
+    if ((st = cai_gstage__read_line(&s->dec, line, s->o.input, s->lineno, &o, err)) != CAI_OK)
+        return st;
+    st = cai_gstage__parse_prompt(&p->in, &s->dec, &o, s->o.input, s->lineno, err);
     if (st == CAI_OK && s->conversational)
         st = cai_gen__conversational_prompt(&p->in.prompt_json, err);
     return st;
@@ -553,6 +551,7 @@ void cai_sample_free(cai_sample *s)
         n = p->next;
         prompt_free(p);
     }
+    cai_recdec__dispose(&s->dec);
     cai_writer_free(s->cand);
     cai_writer_free(s->shortw);
     cai_writer_free(s->failw);

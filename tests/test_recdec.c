@@ -350,6 +350,179 @@ START_TEST(jscan_string_decodes_runs_and_escapes)
 }
 END_TEST
 
+/* The generation stages' rule: the prompt of line as "role:text|..." (or the finding's
+ * message, and its code as the status), and its string as written back ("-" for a message
+ * list). */
+static cai_status gen(const char *line, char *out, size_t n, char *text, size_t tn)
+{
+    cai_error err = {0};
+    cai_recdec d;
+    cai_jval o;
+    cai_status st;
+    seen s;
+
+    memset(&s, 0, sizeof(s));
+    s.answer = CAI_ESCHEMA;
+    cai_recdec__init(&d, CAI_RECDEC_GEN, sink, &s);
+    st = cai_recdec__gen_line(&d, line, &o, &err);
+    if (st == CAI_OK)
+        st = cai_recdec__gen_prompt(&d, &o, &err);
+    if (st == CAI_OK) {
+        ck_assert_int_eq(s.n, 0);
+        seq_text(&d, 0, out, n);
+        snprintf(text, tn, "%s", d.prompt_text ? d.prompt_text : "-");
+    } else {
+        ck_assert_int_eq(s.n, 1);
+        snprintf(out, n, "%s", s.msg);
+        snprintf(text, tn, "%s", "");
+        st = s.code; /* the stages' sink answers with the finding's code */
+    }
+    cai_recdec__dispose(&d);
+    return st;
+}
+
+/* cai sample and cai revise send what they always sent: an HH string splits from its first
+ * Human turn, leading spaces and empty assistant turns dropped; other text is one user turn. */
+START_TEST(gen_rule_splits_hh_strings_as_the_stages_send_them)
+{
+    static const struct {
+        const char *line, *turns, *text;
+    } cases[] = {
+        {"{\"prompt\":\"\\n\\nHuman: Hi\\n\\nAssistant:\"}", "user:Hi", NULL},
+        {"{\"prompt\":\"\\n\\nHuman:   a\\n\\nAssistant:  \\n\\nHuman: b\\n\\nAssistant: c \"}",
+         "user:a|user:b|assistant:c ", NULL},
+        {"{\"prompt\":\"\\n\\nHuman:\\n\\nAssistant: x\"}", "user:|assistant:x", NULL},
+        {"{\"prompt\":\"lead\\n\\nSystem: s\\n\\nHuman: q\"}", "user:q", NULL},
+        {"{\"prompt\":\"\\n\\n\\nHuman: q\\n\\nAssistant: a\\n\\n\"}", "user:q|assistant:a\n\n",
+         NULL},
+        {"{\"prompt\":\"Human: no markers\"}", "user:Human: no markers", NULL},
+        /* HH "chosen": up to and including its last "\n\nAssistant:" */
+        {"{\"chosen\":\"\\n\\nHuman: a\\n\\nAssistant: b\\n\\nHuman: c\\n\\nAssistant: d\"}",
+         "user:a|assistant:b|user:c", "\n\nHuman: a\n\nAssistant: b\n\nHuman: c\n\nAssistant:"},
+        /* a string prompt wins over "messages"; "chosen" counts only without both */
+        {"{\"messages\":[{\"role\":\"user\",\"content\":\"m\"}],\"prompt\":\"p\"}", "user:p", NULL},
+        {"{\"prompt\":null,\"chosen\":\"\\n\\nHuman: c\\n\\nAssistant: d\",\"messages\":[{\"role\":"
+         "\"user\",\"content\":\"m\"}]}",
+         "user:m", "-"},
+    };
+    char out[512], text[512];
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ck_assert_int_eq(gen(cases[i].line, out, sizeof(out), text, sizeof(text)), CAI_OK);
+        ck_assert_str_eq(out, cases[i].turns);
+        if (cases[i].text)
+            ck_assert_str_eq(text, cases[i].text);
+    }
+    /* the string prompt as given is what is written back */
+    gen("{\"prompt\":\"x\\n\\nHuman:  a\\n\\nAssistant:\"}", out, sizeof(out), text, sizeof(text));
+    ck_assert_str_eq(text, "x\n\nHuman:  a\n\nAssistant:");
+}
+END_TEST
+
+/* Message lists: "prompt" must end on a user turn, "messages" is read up to its last one;
+ * "human" is a user; the stages' words for what they refuse. */
+START_TEST(gen_rule_reads_message_lists_and_refuses_in_the_stages_words)
+{
+    static const struct {
+        const char *line, *want;
+        cai_status st;
+    } cases[] = {
+        {"{\"messages\":[{\"role\":\"system\",\"content\":\"S\"},{\"role\":\"human\",\"content\":"
+         "\"h\"},{\"role\":\"assistant\",\"content\":\"a\"},{\"role\":\"user\",\"content\":\"u\","
+         "\"name\":1},{\"role\":\"assistant\",\"content\":\"z\"}]}",
+         "system:S|user:h|assistant:a|user:u", CAI_OK},
+        {"{\"prompt\":[{\"role\":\"user\",\"content\":\"u\"},{\"role\":\"assistant\",\"content\":"
+         "\"a\"}]}",
+         "the prompt's messages must end on a user turn", CAI_ESCHEMA},
+        {"{\"prompt\":[]}", "the prompt's messages must end on a user turn", CAI_ESCHEMA},
+        {"{\"messages\":[{\"role\":\"bot\",\"content\":\"u\"}]}",
+         "a message needs a \"role\" (system, user, assistant) and a string \"content\"",
+         CAI_ESCHEMA},
+        {"{\"prompt\":[{\"role\":\"user\",\"content\":\"u\"},\"s\"]}",
+         "a message needs a \"role\" (system, user, assistant) and a string \"content\"",
+         CAI_ESCHEMA},
+        {"{\"chosen\":\"no turn\"}", "\"chosen\" holds no \"\\n\\nAssistant:\" turn", CAI_ESCHEMA},
+        {"{\"prompt\":5}",
+         "no prompt: expected \"prompt\" (a string or a message list), \"messages\" or an HH "
+         "\"chosen\" transcript",
+         CAI_ESCHEMA},
+        {"[1]", "not a JSON object", CAI_EPARSE},
+        {"{\"prompt\":\"p\"", "not a JSON object", CAI_EPARSE},
+        /* what cJSON_Parse takes: text after the value, \u0000 cutting a key or a role */
+        {"{\"prompt\":\"p\"} junk", "user:p", CAI_OK},
+        {"{\"prompt\\u0000x\":\"cut key\"}", "user:cut key", CAI_OK},
+        {"{\"prompt\":[{\"role\":\"user\\u0000x\",\"content\":\"u\"}]}", "user:u", CAI_OK},
+    };
+    char out[512], text[512];
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ck_assert_int_eq(gen(cases[i].line, out, sizeof(out), text, sizeof(text)), cases[i].st);
+        ck_assert_str_eq(out, cases[i].want);
+    }
+}
+END_TEST
+
+/* The responses cai revise revises, in its order of keys. */
+START_TEST(gen_rule_finds_the_responses_to_revise)
+{
+    static const struct {
+        const char *line, *want;
+    } cases[] = {
+        {"{\"responses\":[\"a\",\"b\"],\"response\":\"r\"}", "a|b"},
+        {"{\"responses\":[\"a\",1],\"response\":\"r\"}", ""},
+        {"{\"response\":5,\"completion\":[{\"role\":\"assistant\",\"content\":\"c\"}]}", "c"},
+        {"{\"prompt\":\"p\",\"chosen\":\"c\"}", "c"},
+        {"{\"chosen\":\"\\n\\nHuman: q\\n\\nAssistant: a\\n\\nAssistant:   b\"}", "b"},
+        {"{\"chosen\":\"no turn\",\"messages\":[{\"role\":\"assistant\",\"content\":\"m\"}]}", ""},
+        {"{\"prompt\":\"p\",\"chosen\":[{\"role\":\"user\",\"content\":\"u\"}],\"messages\":[{"
+         "\"role\":\"assistant\",\"content\":\"m\"}]}",
+         "m"},
+        {"{\"prompt\":\"p\",\"response\":[]}", ""},
+    };
+    const char *resp[4];
+    cai_error err = {0};
+    char out[256];
+    size_t i, k, n, at;
+    cai_recdec d;
+    cai_jval o;
+    seen s;
+
+    memset(&s, 0, sizeof(s));
+    cai_recdec__init(&d, CAI_RECDEC_GEN, sink, &s);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ck_assert_int_eq(cai_recdec__gen_line(&d, cases[i].line, &o, &err), CAI_OK);
+        ck_assert_int_eq(cai_recdec__gen_responses(&d, &o, resp, 4, &n, &err), CAI_OK);
+        for (k = 0, at = 0, out[0] = '\0'; k < n; k++)
+            at += (size_t)snprintf(out + at, sizeof(out) - at, "%s%s", k ? "|" : "", resp[k]);
+        ck_assert_str_eq(out, cases[i].want);
+    }
+    /* more than max: none */
+    ck_assert_int_eq(
+        cai_recdec__gen_line(&d, "{\"responses\":[\"1\",\"2\",\"3\",\"4\",\"5\"]}", &o, &err),
+        CAI_OK);
+    ck_assert_int_eq(cai_recdec__gen_responses(&d, &o, resp, 4, &n, &err), CAI_OK);
+    ck_assert_uint_eq(n, 0);
+    /* the responses outlive reading the prompt, once per response */
+    ck_assert_int_eq(
+        cai_recdec__gen_line(&d, "{\"prompt\":\"\\n\\nHuman: q\",\"responses\":[\"x\",\"y\"]}", &o,
+                             &err),
+        CAI_OK);
+    ck_assert_int_eq(cai_recdec__gen_responses(&d, &o, resp, 4, &n, &err), CAI_OK);
+    for (k = 0; k < 2; k++) {
+        ck_assert_int_eq(cai_recdec__gen_prompt(&d, &o, &err), CAI_OK);
+        ck_assert_uint_eq(d.n_seqs, 1);
+        seq_text(&d, 0, out, sizeof(out));
+        ck_assert_str_eq(out, "user:q");
+    }
+    ck_assert_str_eq(resp[0], "x");
+    ck_assert_str_eq(resp[1], "y");
+    ck_assert_int_eq(s.n, 0);
+    cai_recdec__dispose(&d);
+}
+END_TEST
+
 Suite *recdec_suite(void)
 {
     Suite *s = suite_create("recdec");
@@ -363,6 +536,9 @@ Suite *recdec_suite(void)
     tcase_add_test(tc, forced_format_names_the_missing_key);
     tcase_add_test(tc, lines_cjson_takes_beyond_rfc_are_read_as_cjson_reads_them);
     tcase_add_test(tc, jscan_string_decodes_runs_and_escapes);
+    tcase_add_test(tc, gen_rule_splits_hh_strings_as_the_stages_send_them);
+    tcase_add_test(tc, gen_rule_reads_message_lists_and_refuses_in_the_stages_words);
+    tcase_add_test(tc, gen_rule_finds_the_responses_to_revise);
     suite_add_tcase(s, tc);
     return s;
 }
