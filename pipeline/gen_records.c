@@ -348,10 +348,14 @@ static cJSON *messages_of(const cJSON *prompt)
     return a;
 }
 
-cai_status cai_gen__conversational_prompt(char **prompt_json, cai_error *err)
+cai_status cai_gen__conversational_prompt(char **prompt_json,
+                                          const cai_message *sent,
+                                          size_t n_sent,
+                                          cai_error *err)
 {
     cJSON *p, *list;
     char *t;
+    size_t i;
     cai_status st;
 
     if ((st = parse_prompt(&p, *prompt_json, err)) != CAI_OK)
@@ -360,8 +364,16 @@ cai_status cai_gen__conversational_prompt(char **prompt_json, cai_error *err)
         cJSON_Delete(p);
         return CAI_OK;
     }
-    list = messages_of(p);
     cJSON_Delete(p);
+    /* the turns the policy was asked with, not a second reading of the string */
+    list = cJSON_CreateArray();
+    for (i = 0; list && i < n_sent; i++) {
+        cJSON *m = cJSON_CreateObject();
+
+        cJSON_AddStringToObject(m, "role", cai_role_name(sent[i].role));
+        cJSON_AddStringToObject(m, "content", sent[i].content);
+        cJSON_AddItemToArray(list, m);
+    }
     if ((st = finish(&t, list, err)) != CAI_OK)
         return st;
     free(*prompt_json);

@@ -76,10 +76,14 @@ cai_status cai_gen__skipped_record(
 
 /*
  * The prompt of a conversational output file: a string prompt_json (malloc'd, replaced) becomes
- * a message list, its HH turns for a transcript (the closing "\n\nAssistant:" cue dropped),
- * else one user turn; a message list is left as it is. Errors: CAI_EINVAL, CAI_ENOMEM.
+ * the message list sent[0, n_sent), the turns the policy was asked with (for an HH transcript:
+ * its turns as the stages send them, the closing "\n\nAssistant:" cue dropped), so that the
+ * record holds what was sent; a message list is left as it is. Errors: CAI_EINVAL, CAI_ENOMEM.
  */
-cai_status cai_gen__conversational_prompt(char **prompt_json, cai_error *err);
+cai_status cai_gen__conversational_prompt(char **prompt_json,
+                                          const cai_message *sent,
+                                          size_t n_sent,
+                                          cai_error *err);
 
 /* Why a revision is not worth training on (bits). */
 enum {

@@ -197,7 +197,8 @@ static cai_status read_record(cai_revise *r, const char *line, cai_error *err)
         }
         st = cai_gstage__parse_prompt(&it->in, &r->dec, &o, r->path, r->lineno, err);
         if (st == CAI_OK && r->conversational)
-            st = cai_gen__conversational_prompt(&it->in.prompt_json, err);
+            st = cai_gen__conversational_prompt(&it->in.prompt_json, it->in.msgs, it->in.n_msgs,
+                                                err);
         if (st == CAI_OK && n > 1) {
             size_t len = strlen(it->in.id) + 24;
             char *id = malloc(len);
@@ -403,7 +404,7 @@ static cai_status write_line(cai_writer *w, char *line, cai_status st, cai_error
 static cai_status write_item(cai_revise *r, rv_item *it, cai_error *err)
 {
     cai_revise_step steps[RV_MAX_ROUNDS];
-    char *line = NULL;
+    char *line = NULL, *sent;
     cai_status st;
     unsigned k;
 
@@ -439,8 +440,14 @@ static cai_status write_item(cai_revise *r, rv_item *it, cai_error *err)
     st = write_line(r->sft, line, st, err);
     if (st != CAI_OK)
         return st;
-    st = cai_gen__sft_record(&line, CAI_SFT_MESSAGES, it->in.id, it->in.prompt_json, it->original,
-                             steps, r->o.rounds, err);
+    /* the messages file's prompt turns are the ones the policy was asked with */
+    sent = strdup(it->in.prompt_json);
+    st = sent ? cai_gen__conversational_prompt(&sent, it->in.msgs, it->in.n_msgs, err)
+              : cai_error__set(err, CAI_ENOMEM, "out of memory");
+    if (st == CAI_OK)
+        st = cai_gen__sft_record(&line, CAI_SFT_MESSAGES, it->in.id, sent, it->original, steps,
+                                 r->o.rounds, err);
+    free(sent);
     st = write_line(r->sftm, line, st, err);
     if (st != CAI_OK)
         return st;

@@ -109,7 +109,7 @@ static cai_status parse_prompt(cai_sample *s, const char *line, sp_prompt *p, ca
         return st;
     st = cai_gstage__parse_prompt(&p->in, &s->dec, &o, s->o.input, s->lineno, err);
     if (st == CAI_OK && s->conversational)
-        st = cai_gen__conversational_prompt(&p->in.prompt_json, err);
+        st = cai_gen__conversational_prompt(&p->in.prompt_json, p->in.msgs, p->in.n_msgs, err);
     return st;
 }
 
