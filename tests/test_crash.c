@@ -88,6 +88,7 @@ static pid_t spawn_run_killed_at(
     pid = spawn_run_gated(srv, out, limit, concurrency, gate[0]);
     ck_assert_int_gt(pid, 0);
     close(gate[0]);
+    fake_llm_quiesce(srv); /* the last killed run's leftovers are not this one's requests */
     fake_llm_kill_on_request(srv, pid, m);
     ck_assert_int_eq(write(gate[1], "g", 1), 1);
     close(gate[1]);
@@ -422,6 +423,7 @@ START_TEST(crash_gen_stage_killed_resumes_with_identical_bytes_and_no_reasks)
         pid = spawn_gen_gated(srv, stage, out, gate[0]);
         ck_assert_int_gt(pid, 0);
         close(gate[0]);
+        fake_llm_quiesce(srv);
         fake_llm_kill_on_request(srv, pid, at[i]);
         ck_assert_int_eq(write(gate[1], "g", 1), 1);
         close(gate[1]);

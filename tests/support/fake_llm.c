@@ -79,6 +79,8 @@ struct fake_llm {
     pthread_cond_t cv;  /* fake_llm_fork: hold and held change */
     int hold;           /* fake_llm_fork asks the server thread to park ... */
     int held;           /* ... and it has: it holds no lock and allocates nothing */
+    size_t open_conns;  /* connections open at the end of the last loop iteration */
+    uint64_t iters;     /* loop iterations completed (fake_llm_quiesce) */
     fake_fault always;
     double rate;
     queued_fault *q;
@@ -1764,10 +1766,12 @@ static void *serve(void *arg)
         if (pfd[0].revents) {
             char b[16];
             ssize_t r = read(s->wake[0], b, sizeof(b));
+            int parked;
 
             if (r == 0 || (r > 0 && memchr(b, 1, (size_t)r)))
                 break; /* fake_llm_stop */
             pthread_mutex_lock(&s->mu);
+            parked = s->hold;
             if (s->hold) {
                 s->held = 1;
                 pthread_cond_broadcast(&s->cv);
@@ -1776,7 +1780,9 @@ static void *serve(void *arg)
                 s->held = 0;
             }
             pthread_mutex_unlock(&s->mu);
-            continue;
+            if (parked)
+                continue; /* after a fork: poll again */
+            /* else a nudge (fake_llm_quiesce): the iteration goes on to its end */
         }
         for (i = 0; i < n; i++) {
             conn *c = s->conns[i];
@@ -1813,6 +1819,11 @@ static void *serve(void *arg)
         if (s->lfd >= 0 && (pfd[1].revents & POLLIN))
             accept_all(s);
         go_away_if_asked(s);
+        pthread_mutex_lock(&s->mu);
+        s->open_conns = s->nconns;
+        s->iters++;
+        pthread_cond_broadcast(&s->cv);
+        pthread_mutex_unlock(&s->mu);
     }
     free(pfd);
     return NULL;
@@ -1924,6 +1935,32 @@ void fake_llm_stop(fake_llm *s)
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
     free(s);
+}
+
+void fake_llm_quiesce(fake_llm *s)
+{
+    uint64_t start, seen;
+    char nudge = 'n';
+    int done = 0;
+
+    pthread_mutex_lock(&s->mu);
+    start = s->iters;
+    pthread_mutex_unlock(&s->mu);
+    while (!done) {
+        pthread_mutex_lock(&s->mu);
+        seen = s->iters; /* before the nudge: the iteration it causes may end at once */
+        pthread_mutex_unlock(&s->mu);
+        if (write(s->wake[1], &nudge, 1) < 0) {
+            /* a full pipe already holds a wake-up */
+        }
+        pthread_mutex_lock(&s->mu);
+        while (s->iters == seen)
+            pthread_cond_wait(&s->cv, &s->mu);
+        /* an iteration that began after this call began has ended with nothing open: whatever
+         * a dead client left (in a socket or in the listen backlog) has been read */
+        done = s->iters >= start + 2 && s->open_conns == 0;
+        pthread_mutex_unlock(&s->mu);
+    }
 }
 
 pid_t fake_llm_fork(fake_llm *s)

@@ -121,6 +121,11 @@ void fake_llm_set_always(fake_llm *s, fake_fault f);
  * now (m >= 1; the first well-formed one at or after it), before that request is decided; it is
  * recorded as a hang (status 0) and never answered. Fires once; pid <= 0 disarms. */
 void fake_llm_kill_on_request(fake_llm *s, pid_t pid, size_t m);
+/* Returns once the server has read everything a client that has exited left behind (requests in
+ * its sockets, connections in the listen backlog) and holds no connection: call it after reaping
+ * a killed client and before arming fake_llm_kill_on_request for the next one, so that the dead
+ * client's last requests are not counted towards the next one's m. No client may be running. */
+void fake_llm_quiesce(fake_llm *s);
 
 size_t fake_llm_requests(fake_llm *s);  /* all requests received (malformed ones included) */
 size_t fake_llm_successes(fake_llm *s); /* 200 answers with a verdict, ie "billed" */
