@@ -353,18 +353,16 @@ cai_status cai_gen__conversational_prompt(char **prompt_json,
                                           size_t n_sent,
                                           cai_error *err)
 {
-    cJSON *p, *list;
+    cJSON *list;
     char *t;
     size_t i;
     cai_status st;
 
-    if ((st = parse_prompt(&p, *prompt_json, err)) != CAI_OK)
-        return st;
-    if (cJSON_IsArray(p)) {
-        cJSON_Delete(p);
+    /* prompt_json is the stage's own printing: a JSON string or a message list */
+    if (!*prompt_json || (**prompt_json != '"' && **prompt_json != '['))
+        return cai_error__set(err, CAI_EINVAL, "record: prompt must be a string or a message list");
+    if (**prompt_json == '[')
         return CAI_OK;
-    }
-    cJSON_Delete(p);
     /* the turns the policy was asked with, not a second reading of the string */
     list = cJSON_CreateArray();
     for (i = 0; list && i < n_sent; i++) {

@@ -44,7 +44,8 @@ void cai_gstage__prompt_dispose(cai_gstage_prompt *p)
     memset(p, 0, sizeof(*p));
 }
 
-int cai_gstage__push_msg(cai_gstage_prompt *p, cai_role role, const char *text, size_t len)
+/* Appends one turn (copied) to p; -1 without memory. */
+static int push_msg(cai_gstage_prompt *p, cai_role role, const char *text, size_t len)
 {
     cai_message *nm = realloc(p->msgs, (p->n_msgs + 1) * sizeof(*nm));
     char **nt;
@@ -146,7 +147,7 @@ cai_status cai_gstage__parse_prompt(cai_gstage_prompt *p,
     turns = d->turns + d->seq_start[0];
     n = d->seq_len[0];
     for (i = 0; i < n; i++) {
-        if (cai_gstage__push_msg(p, turns[i].role, turns[i].content, strlen(turns[i].content)))
+        if (push_msg(p, turns[i].role, turns[i].content, strlen(turns[i].content)))
             return cai_error__set(err, CAI_ENOMEM, "out of memory");
     }
     /* what is written back: the string as given, or the turns read as a message list */

@@ -51,9 +51,6 @@ cai_status cai_gstage__parse_prompt(cai_gstage_prompt *p,
                                     cai_error *err);
 void cai_gstage__prompt_dispose(cai_gstage_prompt *p);
 
-/* Appends one turn (copied) to p; -1 without memory. */
-int cai_gstage__push_msg(cai_gstage_prompt *p, cai_role role, const char *text, size_t len);
-
 /*
  * The survey before the first record is written, as `cai run --format auto` makes for its
  * output: *conversational is 1 when some line of the inputs has a message-list prompt ("prompt"
