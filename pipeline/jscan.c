@@ -15,6 +15,16 @@ static const char *ws(const char *p, const char *end)
     return p;
 }
 
+/* White space when walking: any byte from 1 to 32, as cJSON reads it, so that the walkers also
+ * take a text cJSON accepted beyond RFC 8259 (a form feed between members). On checked text it
+ * is the same as ws(): no other such byte is outside a string there. */
+static const char *wsw(const char *p, const char *end)
+{
+    while (p < end && (unsigned char)*p - 1u < 32u)
+        p++;
+    return p;
+}
+
 static int hexval(char c)
 {
     if (c >= '0' && c <= '9')
@@ -231,6 +241,17 @@ static const char *skip(const char *p, const char *end)
     }
 }
 
+int cai_jscan__span(const char *text, size_t len, cai_jval *out)
+{
+    const char *end = text + len, *p = wsw(text, end);
+
+    if (p >= end)
+        return 0;
+    out->p = p;
+    out->n = (size_t)(skip(p, end) - p);
+    return 1;
+}
+
 int cai_jscan__is_object(const cai_jval *v)
 {
     return v && v->n > 0 && v->p[0] == '{';
@@ -261,9 +282,9 @@ int cai_jscan__next(const cai_jval *v, cai_jiter *it, cai_jval *key, cai_jval *v
     object = v->p[0] == '{';
     end = v->p + v->n;
     p = it->started ? it->p : v->p + 1;
-    p = ws(p, end);
+    p = wsw(p, end);
     if (*p == ',')
-        p = ws(p + 1, end);
+        p = wsw(p + 1, end);
     if (*p == '}' || *p == ']')
         return 0;
     if (object) {
@@ -272,8 +293,8 @@ int cai_jscan__next(const cai_jval *v, cai_jiter *it, cai_jval *key, cai_jval *v
             key->p = p;
             key->n = (size_t)(q - p);
         }
-        p = ws(q, end);
-        p = ws(p + 1, end); /* the colon */
+        p = wsw(q, end);
+        p = wsw(p + 1, end); /* the colon */
     }
     q = skip(p, end);
     val->p = p;

@@ -24,6 +24,13 @@ typedef struct cai_jval {
  * -1. */
 int cai_jscan__check(const char *text, size_t len, cai_jval *root);
 
+/* The walkers below (and cai_jscan__span) also take a text that cJSON accepted beyond RFC 8259:
+ * white space of any byte from 1 to 32, numbers as strtod reads them. */
+
+/* The value text[0, len) holds, white space around it left out: 1 and *out, or 0 when there
+ * is none. text must be one that cai_jscan__check (or cJSON) accepted. */
+int cai_jscan__span(const char *text, size_t len, cai_jval *out);
+
 /* Kinds. A NULL or empty value is none of them. */
 int cai_jscan__is_object(const cai_jval *v);
 int cai_jscan__is_array(const cai_jval *v);

@@ -1,89 +1,29 @@
 /* SPDX-License-Identifier: MIT */
-/* Raw JSON text scanning: member spans (to carry values byte for byte) and type signatures. */
+/* Raw JSON text: member spans (to carry values byte for byte) and type signatures, both walked
+ * with jscan's walkers; and the checks cJSON does not make. */
 #include "jsonraw_int.h"
+#include "jscan_int.h"
 #include "util_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* White space as cJSON reads it (the texts here are ones cJSON accepted): any byte from 1 to 32,
- * not only RFC 8259's four, so that a line with a form feed between members is not read as
- * having fewer members than cJSON found. */
-static int is_ws(char c)
-{
-    return (unsigned char)c - 1u < 32u;
-}
-
-static size_t skip_ws(const char *t, size_t i, size_t n)
-{
-    while (i < n && is_ws(t[i]))
-        i++;
-    return i;
-}
-
-/* Index just past the string that starts at t[i] == '"'. */
-static size_t skip_string(const char *t, size_t i, size_t n)
-{
-    for (i++; i < n; i++) {
-        if (t[i] == '\\')
-            i++;
-        else if (t[i] == '"')
-            return i + 1;
-    }
-    return n;
-}
-
-/* Index just past the value that starts at t[i] (valid JSON assumed). */
-static size_t skip_value(const char *t, size_t i, size_t n)
-{
-    int depth = 0;
-
-    do {
-        if (i >= n)
-            return n;
-        if (t[i] == '"') {
-            i = skip_string(t, i, n);
-            continue;
-        }
-        if (t[i] == '{' || t[i] == '[')
-            depth++;
-        else if (t[i] == '}' || t[i] == ']')
-            depth--;
-        else if (depth == 0) {
-            /* a scalar: up to the next delimiter */
-            while (i < n && !is_ws(t[i]) && t[i] != ',' && t[i] != '}' && t[i] != ']')
-                i++;
-            return i;
-        }
-        i++;
-    } while (depth > 0);
-    return i;
-}
-
 long cai_json__members(const char *text, size_t len, cai_jspan *out, size_t max)
 {
-    size_t i = skip_ws(text, 0, len), k = 0;
+    cai_jval root, k, v;
+    cai_jiter it = {0};
+    size_t n = 0;
 
-    if (i >= len || text[i] != '{')
+    if (!cai_jscan__span(text, len, &root) || !cai_jscan__is_object(&root))
         return -1;
-    i = skip_ws(text, i + 1, len);
-    while (i < len && text[i] == '"' && k < max) {
-        out[k].key = i;
-        i = skip_string(text, i, len);
-        out[k].key_len = i - out[k].key;
-        i = skip_ws(text, i, len);
-        if (i >= len || text[i] != ':')
-            return -1;
-        i = skip_ws(text, i + 1, len);
-        out[k].val = i;
-        i = skip_value(text, i, len);
-        out[k].val_len = i - out[k].val;
-        k++;
-        i = skip_ws(text, i, len);
-        if (i < len && text[i] == ',')
-            i = skip_ws(text, i + 1, len);
+    while (n < max && cai_jscan__next(&root, &it, &k, &v)) {
+        out[n].key = (size_t)(k.p - text);
+        out[n].key_len = k.n;
+        out[n].val = (size_t)(v.p - text);
+        out[n].val_len = v.n;
+        n++;
     }
-    return (long)k;
+    return (long)n;
 }
 
 /* ---- signatures ------------------------------------------------------------------------- */
@@ -91,10 +31,12 @@ long cai_json__members(const char *text, size_t len, cai_jspan *out, size_t max)
 typedef struct sig {
     char **e;
     size_t n, cap;
+    char *path; /* the path so far (grown as needed) */
+    size_t pcap;
     int oom;
 } sig;
 
-static void sig_add(sig *s, const char *path, size_t plen, char type)
+static void sig_add(sig *s, size_t plen, char type)
 {
     char **ne = cai__grow(s->e, &s->cap, s->n + 1, sizeof(*ne), 16);
     char *x;
@@ -108,77 +50,64 @@ static void sig_add(sig *s, const char *path, size_t plen, char type)
         s->oom = 1;
         return;
     }
-    memcpy(x, path, plen);
+    memcpy(x, s->path, plen);
     x[plen] = '=';
     x[plen + 1] = type;
     x[plen + 2] = '\0';
     s->e[s->n++] = x;
 }
 
-/* Walks the value at t[i]; path holds plen bytes (grown as needed). Returns the index after it. */
-static size_t
-walk(sig *s, const char *t, size_t i, size_t n, char **path, size_t *pcap, size_t plen)
+/* Appends "." and the key as written (escapes kept: the same key, the same text) or "[]" to
+ * the path of plen bytes: its new length, or 0 when out of memory. */
+static size_t path_push(sig *s, size_t plen, const cai_jval *key)
 {
-    char c;
+    size_t add = key ? key->n - 1 : 2; /* "." + the key without its quotes */
+    char *np = cai__grow(s->path, &s->pcap, plen + add + 1, 1, 64);
 
-    i = skip_ws(t, i, n);
-    if (i >= n)
-        return n;
-    c = t[i];
+    if (!np) {
+        s->oom = 1;
+        return 0;
+    }
+    s->path = np;
+    if (key) {
+        np[plen] = '.';
+        memcpy(np + plen + 1, key->p + 1, key->n - 2);
+    } else {
+        memcpy(np + plen, "[]", 2);
+    }
+    return plen + add;
+}
+
+static void walk(sig *s, const cai_jval *v, size_t plen)
+{
+    char c = v->p[0], type = 'i';
+    size_t k;
+
     if (c == '{' || c == '[') {
-        size_t items = 0;
-        i = skip_ws(t, i + 1, n);
-        while (i < n && t[i] != (c == '{' ? '}' : ']')) {
-            size_t add = 2, klen = 0, k0 = 0;
-            if (c == '{') {
-                k0 = i + 1;
-                i = skip_string(t, i, n);
-                klen = i - 1 - k0; /* the key as written (escapes kept: same key, same text) */
-                add = klen + 1;
-                i = skip_ws(t, i, n) + 1; /* ':' */
-            }
-            {
-                char *np = cai__grow(*path, pcap, plen + add + 1, 1, 64);
-                if (!np) {
-                    s->oom = 1;
-                    return n;
-                }
-                *path = np;
-            }
-            if (c == '{') {
-                (*path)[plen] = '.';
-                memcpy(*path + plen + 1, t + k0, klen);
-            } else {
-                memcpy(*path + plen, "[]", 2);
-            }
-            i = walk(s, t, i, n, path, pcap, plen + add);
+        cai_jiter it = {0};
+        cai_jval key, val;
+        size_t items = 0, sub;
+
+        while (!s->oom && cai_jscan__next(v, &it, c == '{' ? &key : NULL, &val)) {
+            if ((sub = path_push(s, plen, c == '{' ? &key : NULL)) != 0)
+                walk(s, &val, sub);
             items++;
-            i = skip_ws(t, i, n);
-            if (i < n && t[i] == ',')
-                i = skip_ws(t, i + 1, n);
         }
         if (!items)
-            sig_add(s, *path, plen, c == '{' ? 'o' : 'l');
-        return i + 1;
+            sig_add(s, plen, c == '{' ? 'o' : 'l');
+        return;
     }
-    if (c == '"') {
-        sig_add(s, *path, plen, 's');
-        return skip_string(t, i, n);
-    }
-    {
-        size_t end = skip_value(t, i, n), k;
-        char type = 'i';
-        if (c == 't' || c == 'f')
-            type = 'b';
-        else if (c == 'n')
-            type = 'n';
-        else
-            for (k = i; k < end; k++)
-                if (t[k] == '.' || t[k] == 'e' || t[k] == 'E')
-                    type = 'f';
-        sig_add(s, *path, plen, type);
-        return end;
-    }
+    if (c == '"')
+        type = 's';
+    else if (c == 't' || c == 'f')
+        type = 'b';
+    else if (c == 'n')
+        type = 'n';
+    else
+        for (k = 0; k < v->n; k++)
+            if (v->p[k] == '.' || v->p[k] == 'e' || v->p[k] == 'E')
+                type = 'f';
+    sig_add(s, plen, type);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -188,12 +117,14 @@ static int cmp_str(const void *a, const void *b)
 
 char *cai_json__signature(const char *text, size_t len)
 {
-    sig s = {NULL, 0, 0, 0};
-    char *path = NULL, *out = NULL;
-    size_t pcap = 0, i;
+    sig s = {NULL, 0, 0, NULL, 0, 0};
+    char *out = NULL;
+    size_t i;
     cai_buf b = {0};
+    cai_jval root;
 
-    walk(&s, text, 0, len, &path, &pcap, 0);
+    if (cai_jscan__span(text, len, &root))
+        walk(&s, &root, 0);
     if (!s.oom) {
         qsort(s.e, s.n, sizeof(*s.e), cmp_str);
         for (i = 0; i < s.n; i++) {
@@ -209,7 +140,7 @@ char *cai_json__signature(const char *text, size_t len)
     for (i = 0; i < s.n; i++)
         free(s.e[i]);
     free(s.e);
-    free(path);
+    free(s.path);
     return out;
 }
 

@@ -4,6 +4,7 @@
 #include <cai.h>
 #include "htab_int.h"
 #include "idset_int.h"
+#include "jsonraw_int.h"
 #include "util_int.h"
 #include <check.h>
 #include <stdlib.h>
@@ -310,6 +311,44 @@ END_TEST
 
 /* ---- paths and clocks ---- */
 
+START_TEST(json_members_are_the_spans_of_the_text_even_beyond_rfc_8259_white_space)
+{
+    /* a form feed and a vertical tab around members (cJSON's white space), an escaped quote in
+     * a key, nested values and a number kept as written */
+    static const char t[] =
+        "\f{ \"a\\\"b\" :\v[1, {\"x\": \"}\"}] ,\"n\":1.50E+3\f,\"s\":\"q\\\"\"}\n";
+    cai_jspan sp[4];
+    long n = cai_json__members(t, strlen(t), sp, 4);
+
+    ck_assert_int_eq(n, 3);
+    ck_assert_int_eq((int)sp[0].key_len, 6);
+    ck_assert(memcmp(t + sp[0].key, "\"a\\\"b\"", 6) == 0);
+    ck_assert_int_eq((int)sp[0].val_len, (int)strlen("[1, {\"x\": \"}\"}]"));
+    ck_assert(memcmp(t + sp[0].val, "[1, {\"x\": \"}\"}]", sp[0].val_len) == 0);
+    ck_assert(memcmp(t + sp[1].val, "1.50E+3", 7) == 0 && sp[1].val_len == 7);
+    ck_assert(memcmp(t + sp[2].val, "\"q\\\"\"", 5) == 0 && sp[2].val_len == 5);
+    ck_assert_int_eq(cai_json__members(t, strlen(t), sp, 2), 2); /* at most max */
+    ck_assert_int_eq(cai_json__members("[1]", 3, sp, 4), -1);    /* not an object */
+    ck_assert_int_eq(cai_json__members(" {}", 3, sp, 4), 0);
+}
+END_TEST
+
+START_TEST(json_signature_lists_each_path_and_type_once_sorted)
+{
+    static const char t[] = "{\"b\":[{\"x\":1},{\"x\":2.5},{}],\"a\":\"s\",\"c\":[true,null],"
+                            "\"d\":{},\"e\":[],\"a\\u0041\":-3e2}";
+    char *sig = cai_json__signature(t, strlen(t));
+
+    ck_assert_ptr_nonnull(sig);
+    ck_assert_str_eq(sig, ".a=s\n.a\\u0041=f\n.b[].x=f\n.b[].x=i\n.b[]=o\n.c[]=b\n.c[]=n\n.d=o\n"
+                          ".e=l\n");
+    free(sig);
+    sig = cai_json__signature(" 7 ", 3);
+    ck_assert_str_eq(sig, "=i\n");
+    free(sig);
+}
+END_TEST
+
 START_TEST(path_join_puts_one_slash_between)
 {
     static const char *const cases[][3] = {
@@ -355,6 +394,8 @@ Suite *util_suite(void)
     tcase_add_test(tc, utf8_decodes_each_length_and_its_code_point);
     tcase_add_test(tc, utf8_rejects_every_kind_of_ill_formed_sequence);
     tcase_add_test(tc, utf8_invalid_at_points_at_the_first_bad_byte);
+    tcase_add_test(tc, json_members_are_the_spans_of_the_text_even_beyond_rfc_8259_white_space);
+    tcase_add_test(tc, json_signature_lists_each_path_and_type_once_sorted);
     tcase_add_test(tc, path_join_puts_one_slash_between);
     tcase_add_test(tc, clocks_move_forward_and_wall_is_the_epoch);
     tcase_set_timeout(tc, 60); /* sanitizer builds on a loaded machine */
