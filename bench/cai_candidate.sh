@@ -20,7 +20,15 @@ json.dump({
 PY
 dir="$out.d"
 rm -rf "$dir"
-"$cai" run --input "$in" --constitution "$constitution" --output "$dir" --judge openai \
+# STEADY_DIR (set by judge_bench.sh): also record the server's steady-state answer rate
+# (bench/steady_rate.py) in STEADY_DIR/<output name>.json.
+wrap=()
+if [ -n "${STEADY_DIR:-}" ]; then
+    mkdir -p "$STEADY_DIR"
+    wrap=(/usr/bin/python3 "$(dirname "$0")/steady_rate.py" --base-url "$base" \
+        --out "$STEADY_DIR/$(basename "$out" .jsonl.gz).json" --poll-cpu "${STEADY_POLL_CPU:-0}" --)
+fi
+"${wrap[@]}" "$cai" run --input "$in" --constitution "$constitution" --output "$dir" --judge openai \
     --base-url "$base" --model "$model" --concurrency "$conc" --seed "$seed" --top-logprobs 5 \
     --test-fraction 0 --keep-ties --format trl --quiet ${CAI_BENCH_ARGS:-}
 cp "$dir/data/train-00000-of-00001.jsonl.gz" "$out"
