@@ -228,6 +228,31 @@ static size_t sample_principles(const cai_run *r, const char *id, size_t *out)
 }
 
 /* Copies rec (responses ra, rb) into a new pending pair and plans its judgments. */
+/* Gives p n_tasks result slots, each with the back-reference a judge task carries: 0, or -1 when
+ * out of memory (p keeps what it had to free). */
+static int set_tasks(pending *p, unsigned n_tasks)
+{
+    task_ref *refs = calloc(n_tasks ? n_tasks : 1, sizeof(*refs));
+    result *res = calloc(n_tasks ? n_tasks : 1, sizeof(*res));
+    unsigned i;
+
+    if (!refs || !res) {
+        free(refs);
+        free(res);
+        return -1;
+    }
+    free(p->res);
+    free(p->refs);
+    p->res = res;
+    p->refs = refs;
+    p->n_tasks = n_tasks;
+    for (i = 0; i < n_tasks; i++) {
+        refs[i].p = p;
+        refs[i].t = i;
+    }
+    return 0;
+}
+
 static cai_status pending_make(cai_run *r,
                                pending **out,
                                const cai_record *rec,
@@ -293,15 +318,8 @@ static cai_status pending_make(cai_run *r,
         p->invalid = "the two responses are identical";
     if (!p->invalid)
         p->n_principles = sample_principles(r, id, p->principles);
-    p->n_tasks = (unsigned)(p->n_principles * r->n_orders * r->n_samples);
-    p->res = calloc(p->n_tasks ? p->n_tasks : 1, sizeof(*p->res));
-    p->refs = calloc(p->n_tasks ? p->n_tasks : 1, sizeof(*p->refs));
-    if (!p->res || !p->refs)
+    if (set_tasks(p, (unsigned)(p->n_principles * r->n_orders * r->n_samples)) != 0)
         goto oom;
-    for (i = 0; i < p->n_tasks; i++) {
-        p->refs[i].p = p;
-        p->refs[i].t = (unsigned)i;
-    }
     *out = p;
     return CAI_OK;
 oom:
@@ -486,17 +504,8 @@ static cai_status rating_make(cai_run *r, pending **out, const cai_record *rec, 
     for (i = 0; i < (p->n_pairs >= n - 1 ? n : p->n_pairs + 1); i++)
         if (!blank(p->cands[i]))
             p->rslot[p->n_rslot++] = i;
-    free(p->res);
-    free(p->refs);
-    p->n_tasks = (unsigned)(p->n_rslot * p->n_principles * r->n_samples);
-    p->res = calloc(p->n_tasks ? p->n_tasks : 1, sizeof(*p->res));
-    p->refs = calloc(p->n_tasks ? p->n_tasks : 1, sizeof(*p->refs));
-    if (!p->res || !p->refs)
+    if (set_tasks(p, (unsigned)(p->n_rslot * p->n_principles * r->n_samples)) != 0)
         goto oom;
-    for (i = 0; i < p->n_tasks; i++) {
-        p->refs[i].p = p;
-        p->refs[i].t = (unsigned)i;
-    }
     return CAI_OK;
 oom:
     pending_free(p);
