@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* In-place JSON reading: a validating pass, then member lookups over the checked text. */
 #include "jscan_int.h"
+#include "jsonraw_int.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -43,10 +44,44 @@ static int is_digit(char c)
 
 /* ---- the validating pass ------------------------------------------------------------------- */
 
-/* Each returns the end of the value that starts at p, or NULL when it is not valid. */
-static const char *check_value(const char *p, const char *end, int depth);
+/* How deep containers may nest; clean: also refuse what cJSON reads its own way (\u0000 and
+ * lone surrogate escapes), as cai_jscan__check_clean does. */
+typedef struct limits {
+    int max_depth;
+    int clean;
+} limits;
 
-static const char *check_string(const char *p, const char *end)
+/* Each returns the end of the value that starts at p, or NULL when it is not valid. */
+static const char *check_value(const char *p, const char *end, int depth, const limits *lim);
+
+/* The value of four hex digits (checked before). */
+static unsigned long hex4(const char *p)
+{
+    return (unsigned long)(hexval(p[0]) << 12 | hexval(p[1]) << 8 | hexval(p[2]) << 4 |
+                           hexval(p[3]));
+}
+
+/* After "\u" and its four checked hex digits at p: the end of the escape (a surrogate pair is
+ * one), or NULL for \u0000 or a lone surrogate (the rules of cai_json__check). */
+static const char *clean_escape(const char *p, const char *end)
+{
+    unsigned long v = hex4(p);
+    int k;
+
+    if (v == 0)
+        return NULL;
+    if (v < 0xd800 || v > 0xdfff)
+        return p + 4;
+    if (v > 0xdbff || end - (p + 4) < 6 || p[4] != '\\' || p[5] != 'u')
+        return NULL;
+    for (k = 6; k < 10; k++)
+        if (hexval(p[k]) < 0)
+            return NULL;
+    v = hex4(p + 6);
+    return v >= 0xdc00 && v <= 0xdfff ? p + 10 : NULL;
+}
+
+static const char *check_string(const char *p, const char *end, int clean)
 {
     p++; /* the opening quote */
     for (;;) {
@@ -70,7 +105,12 @@ static const char *check_string(const char *p, const char *end)
                 if (hexval(p[k]) < 0)
                     return NULL;
             }
-            p += 4;
+            if (clean) {
+                if (!(p = clean_escape(p, end)))
+                    return NULL;
+            } else {
+                p += 4;
+            }
         } else if (!strchr("\"\\/bfnrt", c) || c == '\0') {
             return NULL;
         }
@@ -115,26 +155,26 @@ static const char *check_literal(const char *p, const char *end, const char *lit
     return (size_t)(end - p) >= n && memcmp(p, lit, n) == 0 ? p + n : NULL;
 }
 
-static const char *check_container(const char *p, const char *end, int depth)
+static const char *check_container(const char *p, const char *end, int depth, const limits *lim)
 {
     char close = *p == '{' ? '}' : ']';
     int object = *p == '{';
 
-    if (depth >= MAX_DEPTH)
+    if (depth >= lim->max_depth)
         return NULL;
     p = ws(p + 1, end);
     if (p < end && *p == close)
         return p + 1;
     for (;;) {
         if (object) {
-            if (p >= end || *p != '"' || !(p = check_string(p, end)))
+            if (p >= end || *p != '"' || !(p = check_string(p, end, lim->clean)))
                 return NULL;
             p = ws(p, end);
             if (p >= end || *p != ':')
                 return NULL;
             p = ws(p + 1, end);
         }
-        if (!(p = check_value(p, end, depth + 1)))
+        if (!(p = check_value(p, end, depth + 1, lim)))
             return NULL;
         p = ws(p, end);
         if (p >= end)
@@ -147,16 +187,16 @@ static const char *check_container(const char *p, const char *end, int depth)
     }
 }
 
-static const char *check_value(const char *p, const char *end, int depth)
+static const char *check_value(const char *p, const char *end, int depth, const limits *lim)
 {
     if (p >= end)
         return NULL;
     switch (*p) {
     case '{':
     case '[':
-        return check_container(p, end, depth);
+        return check_container(p, end, depth, lim);
     case '"':
-        return check_string(p, end);
+        return check_string(p, end, lim->clean);
     case 't':
         return check_literal(p, end, "true");
     case 'f':
@@ -168,16 +208,30 @@ static const char *check_value(const char *p, const char *end, int depth)
     }
 }
 
-int cai_jscan__check(const char *text, size_t len, cai_jval *root)
+static int check(const char *text, size_t len, cai_jval *root, const limits *lim)
 {
     const char *end = text + len, *p = ws(text, end), *q;
 
-    q = check_value(p, end, 0);
+    q = check_value(p, end, 0, lim);
     if (!q || ws(q, end) != end)
         return -1;
     root->p = p;
     root->n = (size_t)(q - p);
     return 0;
+}
+
+int cai_jscan__check(const char *text, size_t len, cai_jval *root)
+{
+    static const limits lim = {MAX_DEPTH, 0};
+
+    return check(text, len, root, &lim);
+}
+
+int cai_jscan__check_clean(const char *text, size_t len, cai_jval *root)
+{
+    static const limits lim = {CAI_JSON_MAX_DEPTH, 1};
+
+    return check(text, len, root, &lim);
 }
 
 /* ---- walking checked text ------------------------------------------------------------------ */
@@ -414,12 +468,6 @@ static size_t put_utf8(char *d, unsigned long c)
     d[2] = (char)(0x80 | ((c >> 6) & 0x3F));
     d[3] = (char)(0x80 | (c & 0x3F));
     return 4;
-}
-
-static unsigned long hex4(const char *p)
-{
-    return (unsigned long)(hexval(p[0]) << 12 | hexval(p[1]) << 8 | hexval(p[2]) << 4 |
-                           hexval(p[3]));
 }
 
 size_t cai_jscan__string(const cai_jval *s, char *dst)

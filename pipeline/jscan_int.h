@@ -31,6 +31,13 @@ int cai_jscan__check(const char *text, size_t len, cai_jval *root);
  * is none. text must be one that cai_jscan__check (or cJSON) accepted. */
 int cai_jscan__span(const char *text, size_t len, cai_jval *out);
 
+/* cai_jscan__check for a record line, refusing in the same pass what cai_json__check finds
+ * (nesting deeper than CAI_JSON_MAX_DEPTH, a \u0000 escape, a lone surrogate escape): 0 and
+ * *root when the line passes both checks, -1 otherwise, when the caller checks the slow way
+ * (cai_json__check, then cai_jscan__check or cJSON) to say what is wrong. One pass over a good
+ * line instead of two. */
+int cai_jscan__check_clean(const char *text, size_t len, cai_jval *root);
+
 /* Kinds. A NULL or empty value is none of them. */
 int cai_jscan__is_object(const cai_jval *v);
 int cai_jscan__is_array(const cai_jval *v);

@@ -348,9 +348,12 @@ static cai_status parse_line(const line_ctx *lc, const char *line, size_t len)
     cai_jval root;
     cai_status st;
 
-    if ((st = scan_json(lc, line, len)) != CAI_OK)
+    /* one pass over a good line; the two checks apart only to say what is wrong with one */
+    if (cai_jscan__check_clean(line, len, &root) == 0) {
+        /* valid RFC 8259, nothing cJSON would read its own way */
+    } else if ((st = scan_json(lc, line, len)) != CAI_OK) {
         return st;
-    if (cai_jscan__check(line, len, &root) != 0) {
+    } else if (cai_jscan__check(line, len, &root) != 0) {
         /* cJSON's verdict and words; and cJSON's reading of what it takes beyond RFC 8259 */
         r->doc = cJSON_ParseWithLengthOpts(line, len, &end, 0);
         if (!r->doc)

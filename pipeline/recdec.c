@@ -4,7 +4,6 @@
  * read through it. */
 #include "recdec_int.h"
 #include "error_int.h"
-#include "jsonraw_int.h"
 #include "util_int.h"
 
 #include <cjson/cJSON.h>
@@ -697,14 +696,14 @@ static const char GEN_HUMAN[] = "\n\nHuman:", GEN_ASSISTANT[] = "\n\nAssistant:"
 
 cai_status cai_recdec__gen_line(cai_recdec *d, const char *line, cai_jval *root, cai_error *err)
 {
-    size_t len = strlen(line), at = 0;
+    size_t len = strlen(line);
     cJSON *tree;
     cai_status st;
 
     cai_recdec__reset(d);
     /* escapes whose decoding cJSON makes its own way (\u0000 cuts a C string, lone surrogates)
      * and anything beyond RFC 8259 (text after the value too) are read through cJSON's tree */
-    if (cai_json__check(line, len, &at) == CAI_JCHECK_OK && cai_jscan__check(line, len, root) == 0)
+    if (cai_jscan__check_clean(line, len, root) == 0)
         return cai_jscan__is_object(root)
                    ? CAI_OK
                    : say(d, CAI_RECDEC_SCHEMA, CAI_EPARSE, NULL, err, "not a JSON object");

@@ -886,15 +886,17 @@ static cai_status read_line(scan *s, const char *line, size_t len, cai_error *er
     cai_status st = CAI_OK;
     size_t k, at = 0;
     cai_jcheck jc;
-    int mode;
+    int mode, clean;
 
     s->n_turns = s->n_seqs = 0;
     memset(&rec, 0, sizeof(rec));
     rec.position = rec.agree = -1;
     rec.first_wins = rec.second_wins = rec.text_judgments = -1;
     rec.human_agree = -1;
-    /* what the reader (cai run) refuses before parsing: one check for both */
-    jc = cai_json__check(line, len, &at);
+    /* what the reader (cai run) refuses before parsing: one check for both, in the same pass
+     * as the syntax for a good line (cai_jscan__check_clean) */
+    clean = cai_jscan__check_clean(line, len, &root) == 0;
+    jc = clean ? CAI_JCHECK_OK : cai_json__check(line, len, &at);
     if (jc == CAI_JCHECK_DEEP || jc == CAI_JCHECK_SURROGATE) {
         if (jc == CAI_JCHECK_DEEP)
             snprintf(s->msg, sizeof(s->msg), "JSON nested deeper than %d levels at byte %zu",
@@ -909,7 +911,7 @@ static cai_status read_line(scan *s, const char *line, size_t len, cai_error *er
      * refuses (recdec_int.h) */
     s->tree.text = line;
     s->tree.len = len;
-    if (cai_jscan__check(line, len, &root) != 0) {
+    if (!clean && cai_jscan__check(line, len, &root) != 0) {
         o = s->tree.tree = cJSON_ParseWithLengthOpts(line, len + 1, NULL, 1);
         if (!o) {
             s->line_bad = 1;

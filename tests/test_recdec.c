@@ -2,6 +2,8 @@
 /* Tests for the one record decoder (pipeline/recdec.c) that the reader and the scanner share:
  * the turns it reads from each format, and the findings each rule reports. */
 #include <cai.h>
+#include "jscan_int.h"
+#include "jsonraw_int.h"
 #include "recdec_int.h"
 #include <check.h>
 #include <cjson/cJSON.h>
@@ -311,6 +313,54 @@ END_TEST
 
 /* jscan's string decoder copies the runs between escapes at once: escapes at either end, in a
  * row, surrogate pairs and a long run all decode as JSON says. */
+/* The one-pass check passes exactly the lines that pass both cai_json__check and
+ * cai_jscan__check, the two-pass way the reader and the scanner used before. */
+START_TEST(clean_check_passes_what_both_checks_pass_and_nothing_else)
+{
+    static const char *const lines[] = {
+        "{\"a\": \"plain\"}",
+        "{\"a\": \"pair \\ud83d\\ude00 ok\", \"b\": \"\\u00e9\\n\\\"\"}",
+        "{\"a\": \"nul \\u0000 here\"}",
+        "{\"a\": \"lone high \\ud800 then text\"}",
+        "{\"a\": \"lone low \\udc00\"}",
+        "{\"a\": \"high then not low \\ud800\\u0041\"}",
+        "{\"a\": \"high at the end \\ud800\"}",
+        "{\"a\": \"bad hex \\u12g4\"}",
+        "{\"a\": 1,}",
+        "{\"a\":\f1}",
+        "[1, {\"b\": [null, true, -1.5e3]}]",
+        "\"\\uD834\\uDD1E\"",
+    };
+    char deep[200];
+    size_t i, k, at;
+    cai_jval root;
+
+    for (i = 0; i < sizeof(lines) / sizeof(lines[0]) + 2; i++) {
+        const char *t = i < sizeof(lines) / sizeof(lines[0]) ? lines[i] : deep;
+        int both, clean;
+
+        if (t == deep) { /* 64 levels pass, 65 do not */
+            size_t d = i == sizeof(lines) / sizeof(lines[0]) ? 64 : 65;
+            for (k = 0; k < d; k++)
+                deep[k] = '[';
+            for (k = 0; k < d; k++)
+                deep[d + k] = ']';
+            deep[2 * d] = '\0';
+        }
+        both = cai_json__check(t, strlen(t), &at) == CAI_JCHECK_OK &&
+               cai_jscan__check(t, strlen(t), &root) == 0;
+        clean = cai_jscan__check_clean(t, strlen(t), &root) == 0;
+        ck_assert_msg(both == clean, "line %zu (%s): clean %d, both checks %d", i, t, clean, both);
+    }
+    /* and the verdicts themselves, so that the test fails if both drift together */
+    ck_assert_int_eq(cai_jscan__check_clean(lines[1], strlen(lines[1]), &root), 0);
+    for (i = 2; i <= 9; i++)
+        ck_assert_int_eq(cai_jscan__check_clean(lines[i], strlen(lines[i]), &root), -1);
+    ck_assert_int_eq(cai_jscan__check_clean(lines[11], strlen(lines[11]), &root), 0);
+    ck_assert_int_eq((int)root.n, (int)strlen(lines[11]));
+}
+END_TEST
+
 START_TEST(jscan_string_decodes_runs_and_escapes)
 {
     static const struct {
@@ -529,6 +579,7 @@ Suite *recdec_suite(void)
     TCase *tc = tcase_create("core");
 
     tcase_add_test(tc, both_rules_read_the_same_turns);
+    tcase_add_test(tc, clean_check_passes_what_both_checks_pass_and_nothing_else);
     tcase_add_test(tc, sft_data_is_read_by_the_scan_rule_and_refused_by_the_run);
     tcase_add_test(tc, each_rule_reports_in_its_words);
     tcase_add_test(tc, the_run_refuses_what_the_scan_rule_reads_for_later_checks);
