@@ -50,7 +50,8 @@ static void sig_add(sig *s, size_t plen, char type)
         s->oom = 1;
         return;
     }
-    memcpy(x, s->path, plen);
+    if (plen) /* the root's path is empty (and may not be allocated yet) */
+        memcpy(x, s->path, plen);
     x[plen] = '=';
     x[plen + 1] = type;
     x[plen + 2] = '\0';
