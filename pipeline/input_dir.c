@@ -15,20 +15,6 @@
 /* A manifest is small (paths, digests, statistics); a bigger one is not cai's. */
 #define MANIFEST_CAP ((size_t)64 << 20)
 
-static char *join(const char *dir, const char *name)
-{
-    size_t d = strlen(dir), n;
-    char *p;
-
-    while (d > 1 && dir[d - 1] == '/') /* "S/" and "S" name the same shards */
-        d--;
-    n = d + strlen(name) + 2;
-    p = malloc(n);
-    if (p)
-        snprintf(p, n, "%.*s/%s", (int)d, dir, name);
-    return p;
-}
-
 /* A relative path that stays inside the directory: no leading '/', no ".." component. */
 static int inside(const char *rel)
 {
@@ -133,7 +119,7 @@ static cai_status shard(cai_input_list *l,
                    bytes->valuedouble < 9007199254740992.0 &&
                    bytes->valuedouble == (double)(uint64_t)bytes->valuedouble))
         return cai_error__set(err, CAI_ESCHEMA, "%s: files[%d]: \"bytes\" is not a size", mpath, i);
-    full = join(dir, rel);
+    full = cai__path_join(dir, rel); /* "S/" and "S" name the same shards */
     if (!full)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
     errno = 0;
@@ -152,7 +138,7 @@ static cai_status shard(cai_input_list *l,
 /* The shards of directory dir, from its manifest, appended in the manifest's order. */
 static cai_status expand_dir(cai_input_list *l, size_t *cap, const char *dir, cai_error *err)
 {
-    char *mpath = join(dir, "manifest.json"), *text = NULL;
+    char *mpath = cai__path_join(dir, "manifest.json"), *text = NULL;
     cJSON *m = NULL;
     const cJSON *files, *e;
     FILE *f = NULL;
