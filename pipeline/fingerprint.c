@@ -3,6 +3,7 @@
  * was first seen, so that duplicate and leakage checks never keep the texts themselves. */
 #include "validate_int.h"
 #include "error_int.h"
+#include "hash_int.h"
 #include "htab_int.h"
 
 #include <stdint.h>
@@ -17,68 +18,6 @@
 static int is_space(unsigned char c)
 {
     return c == ' ' || (unsigned)(c - '\t') < 5u; /* \t \n \v \f \r */
-}
-
-/*
- * Fingerprints live only in memory for one validation, so they need not match any other hash:
- * this one reads 16 bytes a step and folds a 64 x 64 -> 128-bit product (the construction of
- * wyhash), about 8 times faster than byte-wise FNV-1a on long texts. cai_hash64 stays what it
- * is where its values are kept (journal keys, splits, principle sampling).
- */
-#if defined(__SIZEOF_INT128__)
-__extension__ typedef unsigned __int128 fp_u128;
-
-static uint64_t mum(uint64_t a, uint64_t b)
-{
-    fp_u128 r = (fp_u128)a * b;
-
-    return (uint64_t)r ^ (uint64_t)(r >> 64);
-}
-#else
-static uint64_t mum(uint64_t a, uint64_t b)
-{
-    uint64_t ha = a >> 32, la = (uint32_t)a, hb = b >> 32, lb = (uint32_t)b;
-    uint64_t rh = ha * hb, rm0 = ha * lb, rm1 = hb * la, rl = la * lb, t = rl + (rm0 << 32), c;
-
-    c = t < rl;
-    rl = t + (rm1 << 32);
-    c += rl < t;
-    rh += (rm0 >> 32) + (rm1 >> 32) + c;
-    return rl ^ rh;
-}
-#endif
-
-#define FP_K0 0xa0761d6478bd642fULL
-#define FP_K1 0xe7037ed1a0b428dbULL
-#define FP_K2 0x8ebc6af09c88c6e3ULL
-
-static uint64_t rd64(const unsigned char *p)
-{
-    uint64_t v;
-
-    memcpy(&v, p, sizeof(v));
-    return v;
-}
-
-static uint64_t fp_hash(const void *data, size_t len, uint64_t seed)
-{
-    const unsigned char *p = data;
-    uint64_t h = seed ^ mum(seed ^ FP_K0, (uint64_t)len ^ FP_K1), a = 0, b = 0;
-    size_t n = len;
-
-    for (; n >= 16; n -= 16, p += 16)
-        h = mum(rd64(p) ^ FP_K1, rd64(p + 8) ^ h);
-    if (n >= 8) {
-        a = rd64(p);
-        b = rd64(p + n - 8); /* overlaps a when n < 16: still a function of the bytes */
-    } else if (n > 0) {
-        unsigned char t[8] = {0};
-
-        memcpy(t, p, n);
-        a = rd64(t);
-    }
-    h = mum(a ^ FP_K1, b ^ h);
-    return mum(h ^ FP_K2, (uint64_t)len ^ FP_K0);
 }
 
 /*
@@ -121,10 +60,10 @@ int cai_fp__seq(const cai_vseq *q, char **buf, size_t *cap, cai_fp *exact, uint6
             *cap = len;
         }
         /* Chaining through the seed keeps turn boundaries: ("ab","c") != ("a","bc"). */
-        h = fp_hash(q->t[i].s, len, h ^ r);
+        h = cai_hash64_mem(q->t[i].s, len, h ^ r);
         o = 0;
         normalise((const unsigned char *)q->t[i].s, len, *buf, &o);
-        nh = fp_hash(*buf, o, nh ^ r);
+        nh = cai_hash64_mem(*buf, o, nh ^ r);
     }
     exact->lo = h;
     exact->hi = nh ^ SEED_HI;
@@ -136,8 +75,8 @@ cai_fp cai_fp__mix(cai_fp a, cai_fp b)
 {
     cai_fp r;
 
-    r.lo = fp_hash(&b.lo, sizeof(b.lo), a.lo ^ 0x9e3779b97f4a7c15ULL);
-    r.hi = fp_hash(&b.hi, sizeof(b.hi), a.hi ^ 0xc2b2ae3d27d4eb4fULL);
+    r.lo = cai_hash64_mem(&b.lo, sizeof(b.lo), a.lo ^ 0x9e3779b97f4a7c15ULL);
+    r.hi = cai_hash64_mem(&b.hi, sizeof(b.hi), a.hi ^ 0xc2b2ae3d27d4eb4fULL);
     return r;
 }
 

@@ -21,6 +21,12 @@ void cai_sha256_hex(const void *data, size_t len, char hex[65]);
 /* Fast 64-bit non-cryptographic hash (FNV-1a 64) for fingerprints and seeds. */
 uint64_t cai_hash64(const void *data, size_t len, uint64_t seed);
 
+/* A 64-bit hash for keys that live only in memory (validation's fingerprints, the human-label
+ * id map): 16 bytes a step, about 8 times faster than cai_hash64 on long texts and independent
+ * of it. Nothing kept on disk or compared across versions may depend on its values: journal
+ * keys, splits and principle sampling stay on cai_hash64. */
+uint64_t cai_hash64_mem(const void *data, size_t len, uint64_t seed);
+
 /* FNV-1a 32-bit, as used by the benchmark's principle rule. */
 uint32_t cai_fnv1a32(const void *data, size_t len);
 

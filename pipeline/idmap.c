@@ -13,28 +13,12 @@ struct cai_idmap {
     int keep_ids;
 };
 
-/* A second hash independent of FNV: a multiplicative polynomial hash, then SplitMix64's
- * finaliser, so that an FNV collision is not also a collision here. */
-static uint64_t hash2(const char *s, size_t n)
-{
-    uint64_t h = 0x243f6a8885a308d3ULL;
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        h = (h + (unsigned char)s[i] + 1) * 0x9e3779b97f4a7c15ULL;
-    h ^= h >> 30;
-    h *= 0xbf58476d1ce4e5b9ULL;
-    h ^= h >> 27;
-    h *= 0x94d049bb133111ebULL;
-    return h ^ (h >> 31);
-}
-
 static void key_of(const char *id, uint64_t *h1, uint64_t *h2)
 {
     size_t n = strlen(id);
 
     *h1 = cai_hash64(id, n, 0x6964736c6f74ULL);
-    *h2 = hash2(id, n);
+    *h2 = cai_hash64_mem(id, n, 0x243f6a8885a308d3ULL); /* independent of FNV */
     if (*h1 == 0 && *h2 == 0)
         *h2 = 1; /* (0, 0) marks an empty slot */
 }

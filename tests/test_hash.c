@@ -39,6 +39,31 @@ START_TEST(fnv1a32_matches_reference_values)
 }
 END_TEST
 
+/* Every byte of every length counts, across the 8- and 16-byte steps the loop takes. */
+START_TEST(hash64_mem_depends_on_every_byte_and_the_seed)
+{
+    unsigned char buf[40];
+    size_t len, i;
+
+    for (i = 0; i < sizeof(buf); i++)
+        buf[i] = (unsigned char)(i * 37 + 11);
+    for (len = 0; len <= sizeof(buf); len++) {
+        uint64_t h = cai_hash64_mem(buf, len, 7);
+
+        ck_assert_uint_eq(h, cai_hash64_mem(buf, len, 7));
+        ck_assert_uint_ne(h, cai_hash64_mem(buf, len, 8));
+        if (len > 0)
+            ck_assert_uint_ne(h, cai_hash64_mem(buf, len - 1, 7)); /* the length counts */
+        for (i = 0; i < len; i++) {
+            buf[i] ^= 1;
+            ck_assert_msg(cai_hash64_mem(buf, len, 7) != h, "byte %zu of %zu ignored", i, len);
+            buf[i] ^= 1;
+        }
+    }
+    ck_assert_uint_ne(cai_hash64_mem("id-1", 4, 0), cai_hash64("id-1", 4, 0));
+}
+END_TEST
+
 START_TEST(hash64_depends_on_seed_and_data)
 {
     ck_assert(cai_hash64("x", 1, 0) != cai_hash64("x", 1, 1));
@@ -56,6 +81,7 @@ Suite *hash_suite(void)
     tcase_add_test(tc, sha256_incremental_equals_one_shot);
     tcase_add_test(tc, fnv1a32_matches_reference_values);
     tcase_add_test(tc, hash64_depends_on_seed_and_data);
+    tcase_add_test(tc, hash64_mem_depends_on_every_byte_and_the_seed);
     suite_add_tcase(s, tc);
     return s;
 }
