@@ -12,29 +12,20 @@
 #define MODELS_MAX_BYTES (1u << 20)
 
 typedef struct models_buf {
-    char *data;
-    size_t len;
+    cai_buf b;
     int too_big;
 } models_buf;
 
 static size_t on_models(char *data, size_t size, size_t nmemb, void *userdata)
 {
-    models_buf *b = userdata;
+    models_buf *m = userdata;
     size_t n = size * nmemb;
-    char *p;
 
-    if (b->len + n > MODELS_MAX_BYTES) {
-        b->too_big = 1;
+    if (m->b.len + n > MODELS_MAX_BYTES) {
+        m->too_big = 1;
         return 0;
     }
-    p = realloc(b->data, b->len + n + 1);
-    if (!p)
-        return 0;
-    b->data = p;
-    memcpy(b->data + b->len, data, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return n;
+    return cai_buf__append(&m->b, data, n) == 0 ? n : 0;
 }
 
 /* Appends the ids of a {"data": [{"id": ...}]} list (OpenAI, vLLM, llama.cpp, Anthropic) to
@@ -82,7 +73,7 @@ cai_status cai_judge_check_endpoints(cai_judge *j, cai_error *err)
         const char *base = j->base_urls[i];
         size_t blen = strlen(base), n;
         char *url, *shown, ids[384] = "";
-        models_buf b = {NULL, 0, 0};
+        models_buf b = {{0}, 0};
         CURL *e = curl_easy_init();
         CURLcode rc;
         long code = 0;
@@ -125,7 +116,7 @@ cai_status cai_judge_check_endpoints(cai_judge *j, cai_error *err)
         else if (code < 200 || code >= 300)
             st = cai_error__set(err, CAI_EHTTP, "judge: endpoint %s: HTTP %ld listing its models",
                                 shown ? shown : "?", code);
-        else if (list_ids(b.data ? b.data : "", b.len, j->model, &has, ids, sizeof(ids)) != 0)
+        else if (list_ids(b.b.data ? b.b.data : "", b.b.len, j->model, &has, ids, sizeof(ids)) != 0)
             st = cai_error__set(err, CAI_EHTTP,
                                 "judge: endpoint %s: its model list is not {\"data\": [...]}",
                                 shown ? shown : "?");
@@ -135,7 +126,7 @@ cai_status cai_judge_check_endpoints(cai_judge *j, cai_error *err)
                 off += (size_t)snprintf(bad + off, sizeof(bad) - off, "%s%s serves %s",
                                         off ? "; " : "", shown ? shown : "?", ids);
         }
-        free(b.data);
+        cai_buf__dispose(&b.b);
         free(url);
         free(shown);
         curl_easy_cleanup(e);
