@@ -2,6 +2,7 @@
 /* Duplicate-id detection in bounded memory: a hash table, spilled as sorted runs to anonymous
  * temporary files when full, and a k-way merge of the runs at the end (see idset_int.h). */
 #include "idset_int.h"
+#include "util_int.h"
 
 #include "error_int.h"
 #include "hash_int.h"
@@ -72,15 +73,10 @@ static int spill(cai_idset *s, cai_error *err)
 
     if (s->t.count == 0)
         return 0;
-    if (s->nruns == s->runs_cap) {
-        size_t nc = s->runs_cap ? s->runs_cap * 2 : 8;
-        run *nr = realloc(s->runs, nc * sizeof(*nr));
-
-        if (!nr)
-            goto oom;
-        s->runs = nr;
-        s->runs_cap = nc;
-    }
+    r = cai__grow(s->runs, &s->runs_cap, s->nruns + 1, sizeof(*r), 8);
+    if (!r)
+        goto oom;
+    s->runs = r;
     errno = 0;
     if (!s->f && !(s->f = tmpfile()))
         goto io;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The engine's generation kinds: bodies built and replies parsed by gen_wire, choices gathered. */
 #include "judge_int.h"
+#include "util_int.h"
 #include "gen_wire_int.h"
 #include "error_int.h"
 
@@ -95,9 +96,8 @@ int cai_judge__gen_take(cai_judge *j,
     take = r.n_choices;
     if (take > want - s->gn)
         take = want - s->gn; /* a server that sends more than asked: the first ones */
-    if (s->gn + take > s->gcap) {
-        size_t ncap = s->gn + take;
-        cai_gen_text *nc = realloc(s->gch, ncap * sizeof(*nc));
+    {
+        cai_gen_text *nc = cai__grow(s->gch, &s->gcap, s->gn + take, sizeof(*nc), 4);
 
         if (!nc) {
             cai_gen_wire__reply_dispose(&r);
@@ -105,7 +105,6 @@ int cai_judge__gen_take(cai_judge *j,
             return -1;
         }
         s->gch = nc;
-        s->gcap = ncap;
     }
     for (i = 0; i < take; i++) {
         const cai_gen_choice *c = &r.choices[i];

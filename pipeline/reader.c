@@ -146,13 +146,9 @@ static cai_status need_resp(const line_ctx *lc, size_t n)
     cai_reader *r = lc->r;
     const char **p;
 
-    if (n <= r->resp_cap)
-        return CAI_OK;
-    p = realloc(r->resp, n * sizeof(*p));
-    if (!p)
+    if (!(p = cai__grow(r->resp, &r->resp_cap, n, sizeof(*p), 4)))
         return fail(lc, CAI_ENOMEM, "out of memory");
     r->resp = p;
-    r->resp_cap = n;
     return CAI_OK;
 }
 

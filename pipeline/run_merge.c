@@ -201,16 +201,14 @@ cai_status cai_run__load_reasons(cai_merge_reasons **io, const char *dir, cai_er
                                 (unsigned long long)lineno);
             break;
         }
-        if (m->n == m->cap) {
-            size_t nc = m->cap ? m->cap * 2 : 64;
-            reason *nv = realloc(m->v, nc * sizeof(*nv));
+        {
+            reason *nv = cai__grow(m->v, &m->cap, m->n + 1, sizeof(*nv), 64);
             if (!nv) {
                 cJSON_Delete(o);
                 st = cai_error__set(err, CAI_ENOMEM, "out of memory");
                 break;
             }
             m->v = nv;
-            m->cap = nc;
         }
         m->v[m->n].h = id_hash(id->valuestring);
         m->v[m->n].text = strdup(why->valuestring);
