@@ -920,7 +920,10 @@ static int in_this_shard(const cai_run *r, const pending *p)
     return r->o.shard.count <= 1 || pair_shard(p, r->o.shard.count) == r->o.shard.index;
 }
 
-static cai_status write_failed(cai_run *r, const pending *p, const char *reason, cai_error *err)
+/* One line of failed.jsonl.gz or ties.jsonl.gz naming pair p: its id and where it was read,
+ * p_response_a when p_a is a number (a tie), and the reason. */
+static cai_status
+write_side_line(cai_writer *w, const pending *p, double p_a, const char *reason, cai_error *err)
 {
     cJSON *o = cJSON_CreateObject();
     char *line;
@@ -931,13 +934,22 @@ static cai_status write_failed(cai_run *r, const pending *p, const char *reason,
     cJSON_AddStringToObject(o, "id", p->id);
     cJSON_AddStringToObject(o, "file", p->file);
     cJSON_AddNumberToObject(o, "line", (double)p->line);
+    if (!isnan(p_a))
+        add_exact(o, "p_response_a", p_a);
     cJSON_AddStringToObject(o, "reason", reason);
     line = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     if (!line)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
-    st = cai_writer_write(r->failed, line, strlen(line), err);
+    st = cai_writer_write(w, line, strlen(line), err);
     cJSON_free(line);
+    return st;
+}
+
+static cai_status write_failed(cai_run *r, const pending *p, const char *reason, cai_error *err)
+{
+    cai_status st = write_side_line(r->failed, p, NAN, reason, err);
+
     if (p->invalid)
         r->s.unjudgeable++;
     else
@@ -950,24 +962,7 @@ static cai_status write_failed(cai_run *r, const pending *p, const char *reason,
 /* A dropped tie goes to ties.jsonl.gz, so every pair read is in some file. */
 static cai_status write_tie(cai_run *r, const pending *p, double p_a, cai_error *err)
 {
-    cJSON *o = cJSON_CreateObject();
-    char *line;
-    cai_status st;
-
-    if (!o)
-        return cai_error__set(err, CAI_ENOMEM, "out of memory");
-    cJSON_AddStringToObject(o, "id", p->id);
-    cJSON_AddStringToObject(o, "file", p->file);
-    cJSON_AddNumberToObject(o, "line", (double)p->line);
-    add_exact(o, "p_response_a", p_a);
-    cJSON_AddStringToObject(o, "reason", "tie");
-    line = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    if (!line)
-        return cai_error__set(err, CAI_ENOMEM, "out of memory");
-    st = cai_writer_write(r->ties, line, strlen(line), err);
-    cJSON_free(line);
-    return st;
+    return write_side_line(r->ties, p, p_a, "tie", err);
 }
 
 /* The manifest's counts for one kept pair. */

@@ -1142,6 +1142,16 @@ START_TEST(run_manifest_lists_ties_agreement_and_verdict)
     ck_assert_ptr_nonnull(ties);
     ck_assert_uint_eq(tu_count_lines(ties), s.ties);
     ck_assert_ptr_nonnull(strstr(ties, "\"reason\":\"tie\""));
+    {
+        /* each tie names its pair and says how close it was: id, file, line, p_response_a */
+        cJSON *t0 = cJSON_ParseWithLength(ties, strcspn(ties, "\n")), *pa;
+        ck_assert_ptr_nonnull(t0);
+        ck_assert(cJSON_IsString(cJSON_GetObjectItem(t0, "id")));
+        ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(t0, "line")));
+        pa = cJSON_GetObjectItem(t0, "p_response_a");
+        ck_assert(cJSON_IsNumber(pa) && fabs(pa->valuedouble - 0.5) < 0.05);
+        cJSON_Delete(t0);
+    }
     text = tu_read_in(out, "manifest.json");
     m = cJSON_Parse(text);
     ck_assert_ptr_nonnull(m);
