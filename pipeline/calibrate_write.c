@@ -260,19 +260,8 @@ static cai_status copy_file(const char *from, const char *to, cai_error *err)
                                : cai_error__set(err, CAI_EIO, "%s: %s", from, strerror(errno));
     st = cai__read_stream(in, from, (size_t)1 << 30, &text, &len, err);
     fclose(in);
-    if (st == CAI_OK) {
-        /* under a temporary name first: no truncated file under the final one */
-        char *tmp = dupf(to, ".cai-tmp", "");
-        FILE *o = tmp ? fopen(tmp, "wb") : NULL;
-        int ok = o && fwrite(text, 1, len, o) == len;
-        ok = o && fclose(o) == 0 && ok;
-        if (!ok || rename(tmp, to) != 0) {
-            st = cai_error__set(err, CAI_EIO, "%s: write failed", to);
-            if (tmp)
-                remove(tmp);
-        }
-        free(tmp);
-    }
+    if (st == CAI_OK) /* under a temporary name first: no truncated file under the final one */
+        st = cai__write_atomic_path(to, text, len, err);
     free(text);
     return st;
 }
@@ -321,7 +310,7 @@ static cai_status write_manifest(wstate *s, cJSON *m, cai_error *err)
         free(path);
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
     }
-    st = cai__write_text_file(path, text, err);
+    st = cai__write_atomic_path(path, text, strlen(text), err);
     cJSON_free(text);
     free(path);
     return st;
@@ -365,7 +354,7 @@ static cai_status write_card(wstate *s, cai_error *err)
         st = cai_error__set(err, CAI_ENOMEM, "out of memory");
         goto out;
     }
-    st = cai__write_text_file(to, text, err);
+    st = cai__write_atomic_path(to, text, strlen(text), err);
 out:
     free(from);
     free(to);

@@ -387,7 +387,7 @@ cai_status cai_run__write_card(const cai_run_info *info, cai_error *err)
         free(b.data);
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
     }
-    st = cai_run__write_atomic(o->output_dir, "README.md", b.data, err);
+    st = cai__write_atomic(o->output_dir, "README.md", b.data, b.len, err);
     free(b.data);
     return st;
 }

@@ -6,6 +6,7 @@
 #include "hash_int.h"
 #include "reader_int.h"
 #include "run_int.h"
+#include "util_int.h"
 
 #include <cjson/cJSON.h>
 #include <inttypes.h>
@@ -370,43 +371,14 @@ cai_status cai_gstage__open(cai_outdir **od,
     oo.force = force;
     if ((st = cai_outdir__open(od, dir, &oo, err)) != CAI_OK)
         return st;
-    jpath = malloc(strlen(dir) + sizeof(CAI_OUTDIR_JOURNAL) + 2);
-    if (!jpath)
+    if (!(jpath = cai__path_join(dir, CAI_OUTDIR_JOURNAL)))
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
-    sprintf(jpath, "%s/%s", dir, CAI_OUTDIR_JOURNAL);
     memset(&jo, 0, sizeof(jo));
     jo.fingerprint = fp;
     jo.settings_json = settings;
     st = cai_journal__open_ex(journal, jpath, &jo, err);
     free(jpath);
     return st;
-}
-
-static int write_file(const char *path, const char *text, int via_tmp)
-{
-    size_t n = strlen(path) + 8;
-    char *tmp = via_tmp ? malloc(n) : NULL;
-    const char *at = path;
-    FILE *f;
-    int rc;
-
-    if (via_tmp) {
-        if (!tmp)
-            return 0;
-        snprintf(tmp, n, "%s.tmp", path);
-        at = tmp;
-    }
-    f = fopen(at, "wb");
-    rc = f && fputs(text, f) >= 0;
-    rc = (f && fclose(f) == 0) && rc;
-    if (via_tmp) {
-        if (rc)
-            rc = rename(tmp, path) == 0;
-        else
-            remove(tmp);
-        free(tmp);
-    }
-    return rc;
 }
 
 cai_status cai_gstage__write_manifest(const char *dir,
@@ -421,9 +393,10 @@ cai_status cai_gstage__write_manifest(const char *dir,
                                       cai_error *err)
 {
     cJSON *m = cJSON_CreateObject();
-    char *text, *path, *card;
-    size_t i, n = strlen(dir) + 32, cn;
-    int rc;
+    char *text;
+    size_t i;
+    cai_buf b = {0};
+    cai_status st;
 
     cJSON_AddStringToObject(m, "cai_stage", stage);
     cJSON_AddStringToObject(m, "format", format);
@@ -437,47 +410,31 @@ cai_status cai_gstage__write_manifest(const char *dir,
     cJSON_AddItemToObject(m, "statistics", stats);
     text = cJSON_Print(m);
     cJSON_Delete(m);
-    path = malloc(n);
-    if (!text || !path) {
-        cJSON_free(text);
-        free(path);
-        return cai_error__set(err, CAI_ENOMEM, "out of memory");
-    }
-    snprintf(path, n, "%s/manifest.json", dir);
-    {
-        size_t tn = strlen(text);
-        char *t2 = malloc(tn + 2);
-
-        rc = t2 != NULL;
-        if (t2) {
-            memcpy(t2, text, tn);
-            t2[tn] = '\n';
-            t2[tn + 1] = '\0';
-            rc = write_file(path, t2, 1);
-            free(t2);
-        }
+    if (text) {
+        cai_buf__puts(&b, text);
+        cai_buf__puts(&b, "\n");
     }
     cJSON_free(text);
-    if (!rc) {
-        cai_error__set(err, CAI_EIO, "%s: cannot write", path);
-        free(path);
-        return CAI_EIO;
+    if (!text || b.oom) {
+        cai_buf__dispose(&b);
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
     }
+    /* both under a temporary name first: no partial manifest or card under its final name */
+    st = cai__write_atomic(dir, "manifest.json", b.data, b.len, err);
+    cai_buf__dispose(&b);
+    if (st != CAI_OK)
+        return st;
     /* the card: what the directory holds, for humans */
-    snprintf(path, n, "%s/README.md", dir);
-    cn = strlen(data_glob) + strlen(card_body) + 128;
-    card = malloc(cn);
-    rc = card != NULL;
-    if (card) {
-        snprintf(card, cn,
-                 "---\nconfigs:\n- config_name: default\n  data_files:\n  - split: train\n"
-                 "    path: \"%s\"\n---\n\n%s",
-                 data_glob, card_body);
-        rc = write_file(path, card, 0);
-        free(card);
+    cai_buf__printf(&b,
+                    "---\nconfigs:\n- config_name: default\n  data_files:\n  - split: train\n"
+                    "    path: \"%s\"\n---\n\n",
+                    data_glob);
+    cai_buf__puts(&b, card_body);
+    if (b.oom) {
+        cai_buf__dispose(&b);
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
     }
-    if (!rc)
-        cai_error__set(err, CAI_EIO, "%s: cannot write", path);
-    free(path);
-    return rc ? CAI_OK : CAI_EIO;
+    st = cai__write_atomic(dir, "README.md", b.data, b.len, err);
+    cai_buf__dispose(&b);
+    return st;
 }

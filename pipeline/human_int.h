@@ -143,6 +143,5 @@ const char *cai_calibrate__dataset(const cai_calibrate *c);
 
 /* Writes text to path through a temporary file and a rename: nothing under the final name
  * unless complete. CAI_EIO "PATH: reason". */
-cai_status cai__write_text_file(const char *path, const char *text, cai_error *err);
 
 #endif

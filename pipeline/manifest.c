@@ -17,53 +17,6 @@
 #include <string.h>
 #include <unistd.h>
 
-cai_status
-cai_run__write_atomic(const char *dir, const char *name, const char *text, cai_error *err)
-{
-    size_t len = strlen(text), off = 0;
-    char *final = cai__path_join(dir, name), *tmp = NULL;
-    cai_status st = CAI_OK;
-    int fd = -1;
-
-    if (!final) {
-        st = cai_error__set(err, CAI_ENOMEM, "out of memory");
-        goto out;
-    }
-    st = cai__create_temp(&fd, &tmp, dir, name, err);
-    if (st != CAI_OK)
-        goto out;
-    while (off < len) {
-        ssize_t w = write(fd, text + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            st = cai_error__set(err, CAI_EIO, "%s: %s", tmp, strerror(errno));
-            goto out;
-        }
-        off += (size_t)w;
-    }
-    if (fsync(fd) != 0) {
-        st = cai_error__set(err, CAI_EIO, "%s: fsync: %s", tmp, strerror(errno));
-        goto out;
-    }
-    if (close(fd) != 0) {
-        fd = -1;
-        st = cai_error__set(err, CAI_EIO, "%s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    fd = -1;
-    if (rename(tmp, final) != 0)
-        st = cai_error__set(err, CAI_EIO, "%s: %s", final, strerror(errno));
-out:
-    if (fd >= 0)
-        close(fd);
-    if (st != CAI_OK && tmp)
-        unlink(tmp);
-    free(final);
-    free(tmp);
-    return st;
-}
-
 /* Adds a number, or null when it is not finite (JSON has no NaN). */
 static void add_num(cJSON *o, const char *k, double v)
 {
@@ -488,7 +441,7 @@ cai_status cai_run__write_manifest(const cai_run_info *info, cai_error *err)
         withnl[n] = '\n';
         withnl[n + 1] = '\0';
         cJSON_free(txt);
-        rc = cai_run__write_atomic(o->output_dir, "manifest.json", withnl, err);
+        rc = cai__write_atomic(o->output_dir, "manifest.json", withnl, strlen(withnl), err);
         free(withnl);
     }
     return rc;

@@ -339,7 +339,7 @@ static cai_status write_manifest(mixer *m, cJSON *man, const char *dataset, cai_
     }
     sprintf(text, "%s\n", t);
     cJSON_free(t);
-    st = cai_run__write_atomic(m->out_dir, "manifest.json", text, err);
+    st = cai__write_atomic(m->out_dir, "manifest.json", text, strlen(text), err);
     free(text);
     return st;
 }
@@ -389,7 +389,7 @@ static cai_status write_card(mixer *m, const char *dataset, cai_error *err)
         free(b.data);
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
     }
-    st = cai_run__write_atomic(m->out_dir, "README.md", b.data, err);
+    st = cai__write_atomic(m->out_dir, "README.md", b.data, b.len, err);
     free(b.data);
     return st;
 }

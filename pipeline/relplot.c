@@ -158,34 +158,3 @@ char *cai_relplot__svg(const char *title, const cai_relseries *s, size_t n)
     cai_buf__printf(&b, "</svg>\n");
     return cai_buf__take(&b);
 }
-
-cai_status cai__write_text_file(const char *path, const char *text, cai_error *err)
-{
-    size_t n = strlen(text), plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    FILE *f;
-    int ok;
-
-    if (!tmp)
-        return cai_error__set(err, CAI_ENOMEM, "out of memory");
-    snprintf(tmp, plen + 16, "%s.cai-tmp", path);
-    f = fopen(tmp, "w");
-    if (!f) {
-        cai_status st = cai_error__set(err, CAI_EIO, "%s: %s", tmp, strerror(errno));
-        free(tmp);
-        return st;
-    }
-    ok = fwrite(text, 1, n, f) == n;
-    ok = fflush(f) == 0 && ok;
-    ok = fsync(fileno(f)) == 0 && ok;
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        cai_status st =
-            cai_error__set(err, CAI_EIO, "%s: %s", path, errno ? strerror(errno) : "write failed");
-        unlink(tmp);
-        free(tmp);
-        return st;
-    }
-    free(tmp);
-    return CAI_OK;
-}

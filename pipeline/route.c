@@ -380,13 +380,14 @@ static cai_status write_outputs(const char *dir,
         free(meta);
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
     }
-    st = cai_run__write_atomic(dir, "tasks.json", ls.data, err);
+    st = cai__write_atomic(dir, "tasks.json", ls.data, ls.len, err);
     if (st == CAI_OK)
-        st = cai_run__write_atomic(dir, "tasks.jsonl", jl.data ? jl.data : "", err);
+        st = cai__write_atomic(dir, "tasks.jsonl", jl.data, jl.len, err);
     if (st == CAI_OK)
-        st = cai_run__write_atomic(dir, "labeling-config.xml", labeling_config, err);
+        st = cai__write_atomic(dir, "labeling-config.xml", labeling_config, strlen(labeling_config),
+                               err);
     if (st == CAI_OK)
-        st = cai_run__write_atomic(dir, "route.json", meta, err);
+        st = cai__write_atomic(dir, "route.json", meta, strlen(meta), err);
     free(ls.data);
     free(jl.data);
     free(meta);

@@ -79,10 +79,6 @@ cai_status cai_run__load_reasons(cai_merge_reasons **io, const char *dir, cai_er
 const char *cai_run__reason(const cai_merge_reasons *m, const char *id); /* NULL: not listed */
 void cai_run__reasons_free(cai_merge_reasons *m);
 
-/* Writes text to dir/name atomically (temporary name, fsync, rename). */
-cai_status
-cai_run__write_atomic(const char *dir, const char *name, const char *text, cai_error *err);
-
 /* Tests: how many id fingerprints the survey keeps in memory before it spills them to a
  * temporary file (CAI_IDSET_MEM_CAP by default; at least 16), so that a small input exercises
  * the spill and the merge. Before cai_run_execute. */

@@ -369,3 +369,67 @@ cai_status cai__mkdir_p(const char *path, cai_error *err)
     free(tmp);
     return CAI_OK;
 }
+
+cai_status
+cai__write_atomic(const char *dir, const char *name, const void *data, size_t len, cai_error *err)
+{
+    const char *text = data;
+    size_t off = 0;
+    char *final = cai__path_join(dir, name), *tmp = NULL;
+    cai_status st = CAI_OK;
+    int fd = -1;
+
+    if (!final) {
+        st = cai_error__set(err, CAI_ENOMEM, "out of memory");
+        goto out;
+    }
+    st = cai__create_temp(&fd, &tmp, dir, name, err);
+    if (st != CAI_OK)
+        goto out;
+    while (off < len) {
+        ssize_t w = write(fd, text + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            st = cai_error__set(err, CAI_EIO, "%s: %s", tmp, strerror(errno));
+            goto out;
+        }
+        off += (size_t)w;
+    }
+    if (fsync(fd) != 0) {
+        st = cai_error__set(err, CAI_EIO, "%s: fsync: %s", tmp, strerror(errno));
+        goto out;
+    }
+    if (close(fd) != 0) {
+        fd = -1;
+        st = cai_error__set(err, CAI_EIO, "%s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    fd = -1;
+    if (rename(tmp, final) != 0)
+        st = cai_error__set(err, CAI_EIO, "%s: %s", final, strerror(errno));
+out:
+    if (fd >= 0)
+        close(fd);
+    if (st != CAI_OK && tmp)
+        unlink(tmp);
+    free(final);
+    free(tmp);
+    return st;
+}
+
+cai_status cai__write_atomic_path(const char *path, const void *data, size_t len, cai_error *err)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir;
+    cai_status st;
+
+    if (!slash)
+        return cai__write_atomic(".", path, data, len, err);
+    dir = slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
+    if (!dir)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    st = cai__write_atomic(dir, slash + 1, data, len, err);
+    free(dir);
+    return st;
+}

@@ -105,4 +105,14 @@ cai_status cai__mkdir_p(const char *path, cai_error *err);
 cai_status
 cai__create_temp(int *fd, char **path, const char *dir, const char *name, cai_error *err);
 
+/*
+ * Writes len bytes as dir/name: into a cai__create_temp file, fsynced, then renamed over the
+ * final name, so that the final name never holds a partial file (the temporary one is removed
+ * on failure). CAI_EIO naming the file, CAI_ENOMEM.
+ */
+cai_status
+cai__write_atomic(const char *dir, const char *name, const void *data, size_t len, cai_error *err);
+/* The same for a path: its directory ("." when it has none) and last component. */
+cai_status cai__write_atomic_path(const char *path, const void *data, size_t len, cai_error *err);
+
 #endif

@@ -6,7 +6,9 @@
 #include "idset_int.h"
 #include "jsonraw_int.h"
 #include "util_int.h"
+#include "testutil.h"
 #include <check.h>
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -349,6 +351,44 @@ START_TEST(json_signature_lists_each_path_and_type_once_sorted)
 }
 END_TEST
 
+/* How many entries dir holds besides . and .. */
+static int entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+
+    ck_assert_ptr_nonnull(d);
+    while ((e = readdir(d)) != NULL)
+        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    closedir(d);
+    return n;
+}
+
+START_TEST(write_atomic_replaces_the_file_and_leaves_no_temporary)
+{
+    char *dir = tu_mkdtemp("atomic"), *path = tu_strdupf("%s/out.json", dir), *got;
+    char *missing = tu_strdupf("%s/no-such-dir/out.json", dir);
+    cai_error err = {0};
+    size_t len;
+
+    ck_assert_int_eq(cai__write_atomic_path(path, "first\n", 6, &err), CAI_OK);
+    ck_assert_int_eq(cai__write_atomic(dir, "out.json", "second", 6, &err), CAI_OK);
+    got = tu_read_file(path, &len);
+    ck_assert_uint_eq(len, 6);
+    ck_assert(memcmp(got, "second", 6) == 0);
+    free(got);
+    ck_assert_int_eq(entries(dir), 1); /* no temporary left beside it */
+    ck_assert_int_eq(cai__write_atomic_path(missing, "x", 1, &err), CAI_EIO);
+    ck_assert_ptr_nonnull(strstr(err.msg, "no-such-dir"));
+    ck_assert_int_eq(entries(dir), 1);
+    tu_rmtree(dir);
+    free(missing);
+    free(path);
+    free(dir);
+}
+END_TEST
+
 START_TEST(path_join_puts_one_slash_between)
 {
     static const char *const cases[][3] = {
@@ -396,6 +436,7 @@ Suite *util_suite(void)
     tcase_add_test(tc, utf8_invalid_at_points_at_the_first_bad_byte);
     tcase_add_test(tc, json_members_are_the_spans_of_the_text_even_beyond_rfc_8259_white_space);
     tcase_add_test(tc, json_signature_lists_each_path_and_type_once_sorted);
+    tcase_add_test(tc, write_atomic_replaces_the_file_and_leaves_no_temporary);
     tcase_add_test(tc, path_join_puts_one_slash_between);
     tcase_add_test(tc, clocks_move_forward_and_wall_is_the_epoch);
     tcase_set_timeout(tc, 60); /* sanitizer builds on a loaded machine */
