@@ -6,41 +6,34 @@
  */
 #include "validate_int.h"
 #include "health_int.h"
+#include "util_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#define MANIFEST_CAP (64u << 20)
+#define MANIFEST_CAP ((size_t)64 << 20)
 
 /* statistics.health of dir/manifest.json added into *c; 1 when there was one, 0 when not. */
 static int manifest_health(const char *dir, cai_health_counts *c, cai_health_opts *o)
 {
-    size_t n = strlen(dir) + 16, len = 0, got;
-    char *path = malloc(n), *text = NULL;
+    char *path = cai__path_join(dir, "manifest.json"), *text = NULL;
+    size_t len = 0;
     cai_health_counts one;
     cai_health_opts oo = CAI_HEALTH_OPTS_INIT;
+    cai_error ignored = {0};
     cJSON *m = NULL;
     struct stat sb;
     FILE *f = NULL;
     int found = 0;
 
-    if (!path)
-        return 0;
-    snprintf(path, n, "%s/manifest.json", dir);
-    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode) || stat(path, &sb) != 0 ||
-        !S_ISREG(sb.st_mode) || sb.st_size > (off_t)MANIFEST_CAP)
+    if (!path || stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode) || stat(path, &sb) != 0 ||
+        !S_ISREG(sb.st_mode) || !(f = fopen(path, "rb")) ||
+        cai__read_stream(f, path, MANIFEST_CAP, &text, &len, &ignored) != CAI_OK)
         goto out;
-    f = fopen(path, "rb");
-    text = malloc((size_t)sb.st_size + 1);
-    if (!f || !text)
-        goto out;
-    while ((got = fread(text + len, 1, (size_t)sb.st_size - len, f)) > 0)
-        len += got;
-    text[len] = '\0';
     /* a manifest that does not parse is the scanner's finding, not this one's */
-    m = cJSON_Parse(text);
+    m = cJSON_ParseWithLength(text, len);
     if (cai_health__from_json(cJSON_GetObjectItemCaseSensitive(
                                   cJSON_GetObjectItemCaseSensitive(m, "statistics"), "health"),
                               &one, &oo) == 0) {
