@@ -490,12 +490,10 @@ cai_status cai_mix_run(cai_mix_report *rep,
     st = cai_outdir__open(&od, out_dir, &oo, err);
     if (st != CAI_OK)
         goto out;
-    m.data_dir = malloc(strlen(out_dir) + 6);
-    if (!m.data_dir) {
+    if (!(m.data_dir = cai__path_join(out_dir, "data"))) {
         st = cai_error__set(err, CAI_ENOMEM, "out of memory");
         goto out;
     }
-    sprintf(m.data_dir, "%s/data", out_dir);
     if ((st = cai__mkdir_p(m.data_dir, err)) != CAI_OK)
         goto out;
     if ((st = cai_writer_create(&m.w[CAI_SPLIT_TRAIN], m.data_dir, "train", &m.wo, err)) !=
