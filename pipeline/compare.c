@@ -2,8 +2,10 @@
 /* `cai compare`: label flips, agreement and changes in P(A) between two runs, matched by id. */
 #include "cai/compare.h"
 #include "human_int.h"
+#include "util_int.h"
 #include "error_int.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,13 +244,14 @@ cai_status cai_compare_runs(cai_compare **out,
     st = c->top ? cai_idmap__create(&c->map, 0, err)
                 : cai_error__set(err, CAI_ENOMEM, "out of memory");
     if (st == CAI_OK && o.flipped_path) {
-        c->flipped_tmp = malloc(strlen(o.flipped_path) + 16);
-        if (!c->flipped_tmp)
-            st = cai_error__set(err, CAI_ENOMEM, "out of memory");
-        else {
-            sprintf(c->flipped_tmp, "%s.cai-tmp", o.flipped_path);
-            if (!(c->flipped_f = fopen(c->flipped_tmp, "w")))
-                st = cai_error__set(err, CAI_EIO, "%s: cannot create", c->flipped_tmp);
+        /* written under a temporary name of its own, renamed when complete */
+        int fd;
+
+        st = cai__create_temp_for(&fd, &c->flipped_tmp, o.flipped_path, err);
+        if (st == CAI_OK && !(c->flipped_f = fdopen(fd, "w"))) {
+            st = cai_error__set(err, CAI_EIO, "%s: %s", c->flipped_tmp, strerror(errno));
+            close(fd);
+            unlink(c->flipped_tmp);
         }
     }
     sa.payload = sb.payload = c;
@@ -269,7 +272,9 @@ cai_status cai_compare_runs(cai_compare **out,
                                 (unsigned long long)c->only_b);
     }
     if (c->flipped_f) {
-        int bad = fclose(c->flipped_f) != 0;
+        int bad = fflush(c->flipped_f) != 0 || fsync(fileno(c->flipped_f)) != 0;
+
+        bad = fclose(c->flipped_f) != 0 || bad;
         c->flipped_f = NULL;
         if (st == CAI_OK && (bad || rename(c->flipped_tmp, o.flipped_path) != 0))
             st = cai_error__set(err, CAI_EIO, "%s: write failed", o.flipped_path);

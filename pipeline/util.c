@@ -418,18 +418,41 @@ out:
     return st;
 }
 
-cai_status cai__write_atomic_path(const char *path, const void *data, size_t len, cai_error *err)
+/* path's directory ("." when it has none; caller frees) and last component (inside path). */
+static char *split_path(const char *path, const char **base)
 {
     const char *slash = strrchr(path, '/');
-    char *dir;
+
+    *base = slash ? slash + 1 : path;
+    if (!slash)
+        return strdup(".");
+    return slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
+}
+
+cai_status cai__create_temp_for(int *fd, char **tmp, const char *path, cai_error *err)
+{
+    const char *base;
+    char *dir = split_path(path, &base);
     cai_status st;
 
-    if (!slash)
-        return cai__write_atomic(".", path, data, len, err);
-    dir = slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
+    *fd = -1;
+    *tmp = NULL;
     if (!dir)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
-    st = cai__write_atomic(dir, slash + 1, data, len, err);
+    st = cai__create_temp(fd, tmp, dir, base, err);
+    free(dir);
+    return st;
+}
+
+cai_status cai__write_atomic_path(const char *path, const void *data, size_t len, cai_error *err)
+{
+    const char *base;
+    char *dir = split_path(path, &base);
+    cai_status st;
+
+    if (!dir)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    st = cai__write_atomic(dir, base, data, len, err);
     free(dir);
     return st;
 }

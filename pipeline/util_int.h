@@ -114,5 +114,8 @@ cai_status
 cai__write_atomic(const char *dir, const char *name, const void *data, size_t len, cai_error *err);
 /* The same for a path: its directory ("." when it has none) and last component. */
 cai_status cai__write_atomic_path(const char *path, const void *data, size_t len, cai_error *err);
+/* cai__create_temp in path's directory, named after its last component: for a file written as
+ * a stream and renamed over path when complete. */
+cai_status cai__create_temp_for(int *fd, char **tmp, const char *path, cai_error *err);
 
 #endif

@@ -194,6 +194,9 @@ check "human: a second run with other settings" 0 $?
 "$CAI" compare --json --top 5 --flipped "$HU_TMP/flipped.txt" "$HU_TMP/pairs" "$HU_TMP/pairs7" \
     >"$HU_TMP/cmp.json"
 check "compare two runs" 0 $?
+# the flipped list was written under a temporary name and renamed: none is left beside it
+ls -a "$HU_TMP" | grep -c 'cai-tmp' >"$HU_TMP/tmp-left"
+check "compare: no temporary file left beside --flipped" 0 "$(cat "$HU_TMP/tmp-left")"
 python3 - "$HU_TMP/cmp.json" "$HU_TMP/flipped.txt" "$HU_TMP/pairs" "$HU_TMP/pairs7" <<'PY'
 import glob, gzip, json, sys
 r = json.load(open(sys.argv[1]))
