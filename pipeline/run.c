@@ -2554,16 +2554,7 @@ static cai_status batch_plan(cai_run *r, cai_error *err)
         if (st != CAI_OK)
             break;
     }
-    /* rewind for the real pass, as survey_inputs does */
-    cai_reader_free(r->reader);
-    r->reader = NULL;
-    r->input_idx = 0;
-    r->cand = NULL;
-    r->s.skipped_input = 0;
-    r->pairs_read = 0;
-    r->pairs_outside = 0;
-    while (r->n_skip_msg > 0)
-        free(r->skip_msg[--r->n_skip_msg]);
+    survey_rewind(r); /* for the real pass, as survey_inputs does */
     return st;
 }
 
