@@ -8,7 +8,6 @@
 #include "util_int.h"
 #include "testutil.h"
 #include <check.h>
-#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -351,20 +350,6 @@ START_TEST(json_signature_lists_each_path_and_type_once_sorted)
 }
 END_TEST
 
-/* How many entries dir holds besides . and .. */
-static int entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    int n = 0;
-
-    ck_assert_ptr_nonnull(d);
-    while ((e = readdir(d)) != NULL)
-        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-    closedir(d);
-    return n;
-}
-
 START_TEST(write_atomic_replaces_the_file_and_leaves_no_temporary)
 {
     char *dir = tu_mkdtemp("atomic"), *path = tu_strdupf("%s/out.json", dir), *got;
@@ -378,10 +363,10 @@ START_TEST(write_atomic_replaces_the_file_and_leaves_no_temporary)
     ck_assert_uint_eq(len, 6);
     ck_assert(memcmp(got, "second", 6) == 0);
     free(got);
-    ck_assert_int_eq(entries(dir), 1); /* no temporary left beside it */
+    ck_assert_int_eq(tu_count_entries(dir), 1); /* no temporary left beside it */
     ck_assert_int_eq(cai__write_atomic_path(missing, "x", 1, &err), CAI_EIO);
     ck_assert_ptr_nonnull(strstr(err.msg, "no-such-dir"));
-    ck_assert_int_eq(entries(dir), 1);
+    ck_assert_int_eq(tu_count_entries(dir), 1);
     tu_rmtree(dir);
     free(missing);
     free(path);

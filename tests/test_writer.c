@@ -5,7 +5,6 @@
 #include "testutil.h"
 
 #include <check.h>
-#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,20 +26,6 @@ static void teardown(void)
 {
     tu_rmtree(dir);
     free(dir);
-}
-
-/* Number of entries in d other than "." and "..". */
-static int count_entries(const char *d)
-{
-    DIR *h = opendir(d);
-    struct dirent *e;
-    int n = 0;
-
-    ck_assert_ptr_nonnull(h);
-    while ((e = readdir(h)) != NULL)
-        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-    closedir(h);
-    return n;
 }
 
 static int exists(const char *path)
@@ -94,7 +79,7 @@ START_TEST(writer_shards_by_record_count_with_hf_names)
     ck_assert_msg(cai_writer_close(w, &err) == CAI_OK, "%s", err.msg);
     ck_assert_uint_eq(cai_writer_nfiles(w), 4);
     ck_assert_uint_eq(cai_writer_records(w), 10);
-    ck_assert_int_eq(count_entries(dir), 4); /* no temporaries left */
+    ck_assert_int_eq(tu_count_entries(dir), 4); /* no temporaries left */
     for (i = 0; i < 4; i++) {
         const cai_file_info *f = cai_writer_file(w, i);
         char *want = tu_strdupf("%s/train-%05zu-of-00004.jsonl.gz", dir, i);
@@ -173,10 +158,10 @@ START_TEST(writer_final_names_appear_only_at_close)
     ck_assert_int_eq(cai_writer_create(&w, dir, "out", &o, &err), CAI_OK);
     write_n(w, 0, 5000);
     ck_assert(!exists(final));
-    ck_assert_int_eq(count_entries(dir), 1); /* the temporary */
+    ck_assert_int_eq(tu_count_entries(dir), 1); /* the temporary */
     ck_assert_int_eq(cai_writer_close(w, &err), CAI_OK);
     ck_assert(exists(final));
-    ck_assert_int_eq(count_entries(dir), 1);
+    ck_assert_int_eq(tu_count_entries(dir), 1);
     ck_assert_str_eq(cai_writer_file(w, 0)->path, final);
     ck_assert_uint_eq(cai_writer_file(w, 0)->records, 5000);
     cai_writer_free(w);
@@ -194,9 +179,9 @@ START_TEST(writer_free_without_close_leaves_nothing)
     o.shard_records = 2;
     ck_assert_int_eq(cai_writer_create(&w, dir, "x", &o, &err), CAI_OK);
     write_n(w, 0, 7);
-    ck_assert_int_eq(count_entries(dir), 4);
+    ck_assert_int_eq(tu_count_entries(dir), 4);
     cai_writer_free(w);
-    ck_assert_int_eq(count_entries(dir), 0);
+    ck_assert_int_eq(tu_count_entries(dir), 0);
 }
 END_TEST
 
@@ -336,7 +321,7 @@ START_TEST(writer_full_disk_is_eio_and_leaves_no_final_file)
     ck_assert_str_eq(err2.msg, err.msg);
     ck_assert_uint_eq(cai_writer_nfiles(w), 0);
     cai_writer_free(w);
-    ck_assert_int_eq(count_entries(dir), 0);
+    ck_assert_int_eq(tu_count_entries(dir), 0);
     free(prefix);
 }
 END_TEST
@@ -355,7 +340,7 @@ START_TEST(writer_temporary_names_are_unique)
     o.plain = 1;
     ck_assert_int_eq(cai_writer_create(&a, dir, "same", &o, &err), CAI_OK);
     ck_assert_int_eq(cai_writer_create(&b, dir, "same", &o, &err), CAI_OK);
-    ck_assert_int_eq(count_entries(dir), 2); /* two temporaries, not one shared */
+    ck_assert_int_eq(tu_count_entries(dir), 2); /* two temporaries, not one shared */
     ck_assert_int_eq(cai_writer_write(a, "{\"w\":\"a\"}", 9, &err), CAI_OK);
     ck_assert_int_eq(cai_writer_write(b, "{\"w\":\"b\"}", 9, &err), CAI_OK);
     ck_assert_int_eq(cai_writer_write(b, "{\"w\":\"b\"}", 9, &err), CAI_OK);
@@ -364,7 +349,7 @@ START_TEST(writer_temporary_names_are_unique)
     text = tu_read_in(dir, "same.jsonl");
     ck_assert_ptr_nonnull(text);
     ck_assert_str_eq(text, "{\"w\":\"b\"}\n{\"w\":\"b\"}\n"); /* the last close wins, whole */
-    ck_assert_int_eq(count_entries(dir), 1);
+    ck_assert_int_eq(tu_count_entries(dir), 1);
     free(text);
     cai_writer_free(a);
     cai_writer_free(b);
@@ -521,7 +506,7 @@ START_TEST(writer_gzip_write_error_on_the_compressor_names_the_file)
     ck_assert_int_eq(cai_writer_close(w, &err2), CAI_EIO);
     ck_assert_str_eq(err2.msg, err.msg);
     cai_writer_free(w);
-    ck_assert_int_eq(count_entries(dir), 0);
+    ck_assert_int_eq(tu_count_entries(dir), 0);
     free(prefix);
 }
 END_TEST

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE /* mkdtemp, nftw */
 #include "testutil.h"
 
+#include <dirent.h>
 #include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -133,6 +134,20 @@ size_t tu_count_lines(const char *s)
 
     for (; s && *s; s++)
         n += *s == '\n';
+    return n;
+}
+
+int tu_count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+
+    if (!d)
+        return -1;
+    while ((e = readdir(d)) != NULL)
+        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    closedir(d);
     return n;
 }
 

@@ -25,6 +25,8 @@ char *tu_read_file(const char *path, size_t *len);
 char *tu_read_in(const char *dir, const char *name);
 /* Number of '\n'-terminated lines in s. */
 size_t tu_count_lines(const char *s);
+/* Number of entries in directory dir other than "." and ".."; -1 when it cannot be read. */
+int tu_count_entries(const char *dir);
 /* printf into a new heap string. */
 char *tu_strdupf(const char *fmt, ...)
 #if defined(__GNUC__)
