@@ -83,13 +83,17 @@ static const char *clean_escape(const char *p, const char *end)
 
 static const char *check_string(const char *p, const char *end, int clean)
 {
+    const char *q = NULL; /* the first quote at or after p, once found */
+
     p++; /* the opening quote */
     for (;;) {
-        /* the text up to the next quote at once, when it holds no escape (the usual case) */
-        const char *q = memchr(p, '"', (size_t)(end - p)), *b;
+        const char *b;
         char c;
 
-        if (!q)
+        /* The text up to the next quote at once, when it holds no escape (the usual case). A
+         * quote found before stays the next one until an escape steps over it: searching again
+         * from every escape would scan a long text once per escape it holds. */
+        if ((!q || q < p) && !(q = memchr(p, '"', (size_t)(end - p))))
             return NULL;
         if (!(b = memchr(p, '\\', (size_t)(q - p))))
             return q + 1;

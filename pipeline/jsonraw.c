@@ -172,7 +172,7 @@ static int hex4(const char *s, size_t n, size_t i, unsigned *v)
 
 cai_jcheck cai_json__check(const char *s, size_t n, size_t *byte)
 {
-    size_t i, depth = 0;
+    size_t i, depth = 0, quote = 0; /* quote: the next '"' in a string, valid while >= i */
     int in_str = 0;
 
     *byte = 0;
@@ -191,9 +191,16 @@ cai_jcheck cai_json__check(const char *s, size_t n, size_t *byte)
         }
         if (c != '\\') {
             /* inside a string: jump to its closing quote or the next escape (memchr is the
-             * fast part of the scan, strings being most of a record's bytes) */
-            const char *q = memchr(s + i, '"', n - i), *e;
-            size_t end = q ? (size_t)(q - s) : n;
+             * fast part of the scan, strings being most of a record's bytes); the quote found
+             * stays valid until an escape steps over it, so escapes do not rescan the text */
+            const char *e;
+            size_t end;
+
+            if (quote < i) {
+                const char *q = memchr(s + i, '"', n - i);
+                quote = q ? (size_t)(q - s) : n;
+            }
+            end = quote;
             e = memchr(s + i, '\\', end - i);
             if (e) {
                 i = (size_t)(e - s) - 1; /* the loop's i++ lands on the backslash */

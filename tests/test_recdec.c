@@ -311,8 +311,6 @@ START_TEST(lines_cjson_takes_beyond_rfc_are_read_as_cjson_reads_them)
 }
 END_TEST
 
-/* jscan's string decoder copies the runs between escapes at once: escapes at either end, in a
- * row, surrogate pairs and a long run all decode as JSON says. */
 /* The one-pass check passes exactly the lines that pass both cai_json__check and
  * cai_jscan__check, the two-pass way the reader and the scanner used before. */
 START_TEST(clean_check_passes_what_both_checks_pass_and_nothing_else)
@@ -361,6 +359,46 @@ START_TEST(clean_check_passes_what_both_checks_pass_and_nothing_else)
 }
 END_TEST
 
+/* Both checks remember the quote they found ahead of an escape (so that a long text with many
+ * escapes is scanned once): after an escaped quote they must look for the next one, and an
+ * escape past it is still checked. Each line is a string with escapes on both sides of an
+ * escaped quote, then a second key whose value must be where the check says. */
+START_TEST(string_checks_look_past_escaped_quotes)
+{
+    static const struct {
+        const char *line;
+        int ok;
+    } cases[] = {
+        {"{\"a\": \"x\\ny\\\"z\\n\\\"w\\t\", \"b\": 2}", 1},
+        {"{\"a\": \"x\\\"y\\u0000z\", \"b\": 2}", 0},    /* NUL escape after \" */
+        {"{\"a\": \"x\\n\\\"y\\qz\", \"b\": 2}", 0},     /* bad escape after \" */
+        {"{\"a\": \"x\\n\\\"y\\ud800z\", \"b\": 2}", 0}, /* lone surrogate after \" */
+        {"{\"a\": \"x\\\"\\\"\\\\\", \"b\": 2}", 1},     /* \" \" \\ at the end */
+        {"{\"a\": \"x\\\"y\", \"b\": 2}", 1},            /* no escape after \" */
+    };
+    size_t i, at;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *t = cases[i].line;
+        size_t n = strlen(t);
+        cai_jval root, b;
+        int clean = cai_jscan__check_clean(t, n, &root) == 0;
+        int both =
+            cai_json__check(t, n, &at) == CAI_JCHECK_OK && cai_jscan__check(t, n, &root) == 0;
+
+        ck_assert_msg(clean == cases[i].ok, "case %zu (%s): clean check says %d", i, t, clean);
+        ck_assert_msg(both == cases[i].ok, "case %zu (%s): two-pass check says %d", i, t, both);
+        if (cases[i].ok) {
+            ck_assert_int_eq(cai_jscan__check_clean(t, n, &root), 0);
+            ck_assert_int_eq(cai_jscan__get(&root, "b", &b), 1);
+            ck_assert_double_eq(cai_jscan__number(&b), 2.0);
+        }
+    }
+}
+END_TEST
+
+/* jscan's string decoder copies the runs between escapes at once: escapes at either end, in a
+ * row, surrogate pairs and a long run all decode as JSON says. */
 START_TEST(jscan_string_decodes_runs_and_escapes)
 {
     static const struct {
@@ -580,6 +618,7 @@ Suite *recdec_suite(void)
 
     tcase_add_test(tc, both_rules_read_the_same_turns);
     tcase_add_test(tc, clean_check_passes_what_both_checks_pass_and_nothing_else);
+    tcase_add_test(tc, string_checks_look_past_escaped_quotes);
     tcase_add_test(tc, sft_data_is_read_by_the_scan_rule_and_refused_by_the_run);
     tcase_add_test(tc, each_rule_reports_in_its_words);
     tcase_add_test(tc, the_run_refuses_what_the_scan_rule_reads_for_later_checks);
