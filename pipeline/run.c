@@ -55,6 +55,7 @@ typedef struct task_ref {
 
 /* One pair in the reorder window, with owned copies of its texts. */
 struct pending {
+    void *block; /* context[] and every text below but cands[2..] (one allocation a pair) */
     char *id;
     cai_message *context;
     size_t n_context;
@@ -170,15 +171,7 @@ static void pending_free(pending *p)
 
     if (!p)
         return;
-    free(p->id);
-    for (i = 0; i < p->n_context; i++)
-        free((char *)p->context[i].content);
-    free(p->context);
-    free(p->resp[0]);
-    free(p->resp[1]);
-    free(p->meta_json);
-    free(p->prompt_text);
-    free(p->file);
+    free(p->block);
     if (p->res)
         for (i = 0; i < p->n_tasks; i++)
             free(p->res[i].errmsg);
@@ -253,6 +246,17 @@ static int set_tasks(pending *p, unsigned n_tasks)
     return 0;
 }
 
+/* Copies s (NULL as "") to *at and moves *at past its NUL. */
+static char *put_text(char **at, const char *s, size_t n)
+{
+    char *t = *at;
+
+    memcpy(t, s ? s : "", n);
+    t[n] = '\0';
+    *at += n + 1;
+    return t;
+}
+
 static cai_status pending_make(cai_run *r,
                                pending **out,
                                const cai_record *rec,
@@ -262,59 +266,79 @@ static cai_status pending_make(cai_run *r,
                                cai_error *err)
 {
     pending *p = calloc(1, sizeof(*p));
+    const char *meta = rec->meta_json ? rec->meta_json : "{}", *prompt = NULL;
+    const char *ta, *tb;
+    size_t n_id = strlen(id), n_meta = strlen(meta), n_file = rec->file ? strlen(rec->file) : 0;
+    size_t n_prompt = 0, n_a, n_b, *n_ctx = NULL, ctx_bytes, total, i;
     uint64_t seed;
-    size_t i;
+    char *at;
     int flip;
 
     *out = NULL;
     if (!p)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
-    p->id = xstrdup(id);
-    p->id_from_input = rec->id_from_input;
-    p->msg_list = rec->prompt_text == NULL;
-    p->hh = rec->format == CAI_FORMAT_HH;
-    p->input = r->input_idx;
-    p->meta_json = xstrdup(rec->meta_json ? rec->meta_json : "{}");
-    p->file = xstrdup(rec->file);
-    p->line = rec->line;
-    p->input = r->input_idx;
-    p->context = calloc(rec->n_context ? rec->n_context : 1, sizeof(*p->context));
-    if (!p->id || !p->meta_json || !p->file || !p->context)
-        goto oom;
-    p->n_context = rec->n_context;
-    for (i = 0; i < rec->n_context; i++) {
-        p->context[i].role = rec->context[i].role;
-        if (!(p->context[i].content = xstrdup(rec->context[i].content)))
-            goto oom;
-    }
-    /* A string prompt goes to trl output byte for byte; it needs its own copy only when it was
-     * a transcript (the usual plain prompt is the single context turn itself). */
-    if (rec->prompt_text &&
-        !(rec->n_context == 1 && strcmp(rec->context[0].content, rec->prompt_text) == 0) &&
-        !(p->prompt_text = xstrdup(rec->prompt_text)))
-        goto oom;
     /*
      * Human-labelled inputs list the preferred response first. Which slot becomes response_a is
      * decided by a coin flip per pair, so neither the judge (without swap) nor the position
      * statistics see the human label through the order.
      */
-    seed = cai_hash64(id, strlen(id), r->o.seed);
+    seed = cai_hash64(id, n_id, r->o.seed);
     flip = rec->human_choice >= 0 && ((seed >> 17) & 1);
-    p->resp[0] = xstrdup(rec->responses[flip ? rb : ra]);
-    p->resp[1] = xstrdup(rec->responses[flip ? ra : rb]);
+    ta = rec->responses[flip ? rb : ra];
+    tb = rec->responses[flip ? ra : rb];
+    n_a = ta ? strlen(ta) : 0;
+    n_b = tb ? strlen(tb) : 0;
+    /* A string prompt goes to trl output byte for byte; it needs its own copy only when it was
+     * a transcript (the usual plain prompt is the single context turn itself). */
+    if (rec->prompt_text &&
+        !(rec->n_context == 1 && strcmp(rec->context[0].content, rec->prompt_text) == 0))
+        n_prompt = strlen(prompt = rec->prompt_text);
+
+    /* Every text a pair keeps goes in one block behind its context array: a pair costs one
+     * allocation instead of one per text. The lengths are read once, into n_ctx. */
+    ctx_bytes = (rec->n_context ? rec->n_context : 1) * sizeof(*p->context);
+    total = ctx_bytes + n_id + n_meta + n_file + n_prompt + n_a + n_b + 6;
+    if (rec->n_context && !(n_ctx = malloc(rec->n_context * sizeof(*n_ctx))))
+        goto oom;
+    for (i = 0; i < rec->n_context; i++) {
+        n_ctx[i] = strlen(rec->context[i].content ? rec->context[i].content : "");
+        total += n_ctx[i] + 1;
+    }
+    if (!(p->block = malloc(total)))
+        goto oom;
+    p->context = p->block;
+    at = (char *)p->block + ctx_bytes;
+    p->id = put_text(&at, id, n_id);
+    p->meta_json = put_text(&at, meta, n_meta);
+    p->file = put_text(&at, rec->file, n_file);
+    p->n_context = rec->n_context;
+    for (i = 0; i < rec->n_context; i++) {
+        p->context[i].role = rec->context[i].role;
+        p->context[i].content = put_text(&at, rec->context[i].content, n_ctx[i]);
+    }
+    if (prompt)
+        p->prompt_text = put_text(&at, prompt, n_prompt);
+    p->resp[0] = put_text(&at, ta, n_a);
+    p->resp[1] = put_text(&at, tb, n_b);
+    free(n_ctx);
+    n_ctx = NULL;
+
+    p->id_from_input = rec->id_from_input;
+    p->msg_list = rec->prompt_text == NULL;
+    p->hh = rec->format == CAI_FORMAT_HH;
+    p->input = r->input_idx;
+    p->line = rec->line;
     p->human = -1;
     if (rec->human_choice == (int)ra)
         p->human = flip ? 1 : 0;
     else if (rec->human_choice == (int)rb)
         p->human = flip ? 0 : 1;
-    if (!p->resp[0] || !p->resp[1])
-        goto oom;
 
     /* A pair with an empty or duplicated response is not worth paying a judge for, and a dataset
      * holding it would fail validation: it is listed in failed.jsonl.gz with the reason. */
     if (blank(p->resp[0]) || blank(p->resp[1]))
         p->invalid = "a response is empty or whitespace-only";
-    else if (strcmp(p->resp[0], p->resp[1]) == 0)
+    else if (n_a == n_b && memcmp(p->resp[0], p->resp[1], n_a) == 0)
         p->invalid = "the two responses are identical";
     if (!p->invalid)
         p->n_principles = sample_principles(r, id, p->principles);
@@ -323,6 +347,7 @@ static cai_status pending_make(cai_run *r,
     *out = p;
     return CAI_OK;
 oom:
+    free(n_ctx);
     pending_free(p);
     return cai_error__set(err, CAI_ENOMEM, "out of memory");
 }
