@@ -21,26 +21,82 @@ static int is_space(unsigned char c)
 }
 
 /*
- * Appends the normalised text of s to buf from *o: case folded, whitespace runs as one space,
- * none leading or trailing. Branch-free: whitespace is every sixth byte or so of prose, too
- * irregular for a predictor. buf holds at least len bytes from *o, and each write below lands
- * at or before the byte being read, so it stays inside them.
+ * Appends the normalised text of s[j..len) to buf from *o, a byte at a time, with *pend the
+ * state carried between calls: case folded, whitespace runs as one space, none leading or
+ * trailing. Branch-free: whitespace is every sixth byte or so of prose, too irregular for a
+ * predictor. buf holds at least len bytes from start (where the text's output began), and each
+ * write below lands at or before the byte being read, so it stays inside them.
  */
-static void normalise(const unsigned char *s, size_t len, char *buf, size_t *o)
+static size_t normalise_bytes(
+    const unsigned char *s, size_t j, size_t len, char *buf, size_t n, size_t start, unsigned *pend)
 {
-    size_t j, n = *o, start = *o;
-    unsigned pend = 0;
+    unsigned p = *pend;
 
-    for (j = 0; j < len; j++) {
+    for (; j < len; j++) {
         unsigned c = s[j], sp = is_space((unsigned char)c);
 
         buf[n] = ' ';
-        n += pend & (sp ^ 1u);
+        n += p & (sp ^ 1u);
         buf[n] = (char)(c + (((c - 'A') < 26u) << 5));
         n += sp ^ 1u;
-        pend = sp & (n > start);
+        p = sp & (n > start);
     }
-    *o = n;
+    *pend = p;
+    return n;
+}
+
+/* Per-byte tests on 8 bytes at once, exact for every byte (no borrow crosses bytes): the high
+ * bit of each byte of the result is set where the test holds. */
+#define ONES  0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+#define LOW7S 0x7f7f7f7f7f7f7f7fULL
+
+static uint64_t bytes_ge(uint64_t x, unsigned k) /* byte >= k (k in 1..128) */
+{
+    return (((x & LOW7S) + (0x80u - k) * ONES) | x) & HIGHS;
+}
+
+static uint64_t bytes_eq(uint64_t x, unsigned k)
+{
+    uint64_t y = x ^ (k * ONES);
+
+    return ~(((y & LOW7S) + LOW7S) | y) & HIGHS;
+}
+
+/*
+ * Appends the normalised text of s to buf from *o (see normalise_bytes). Eight bytes go at
+ * once when their only whitespace is single spaces, none of which starts a run or the text:
+ * then the output is the bytes themselves, case folded (plus the space a run before them left
+ * pending). Other words go a byte at a time. Prose is mostly such words, and this was a fifth
+ * of `cai validate`'s time.
+ */
+static void normalise(const unsigned char *s, size_t len, char *buf, size_t *o)
+{
+    size_t j = 0, n = *o, start = *o;
+    unsigned pend = 0;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ /* byte 0 lowest */
+    while (j + 8 <= len) {
+        uint64_t x, sp, other;
+
+        memcpy(&x, s + j, sizeof(x));
+        sp = bytes_eq(x, ' ');
+        other = bytes_ge(x, '\t') & ~bytes_ge(x, '\r' + 1); /* \t \n \v \f \r */
+        if (other || (sp & (sp << 8)) || ((sp & 0x80) && (pend || n == start))) {
+            n = normalise_bytes(s, j, j + 8, buf, n, start, &pend);
+            j += 8;
+            continue;
+        }
+        x |= (bytes_ge(x, 'A') & ~bytes_ge(x, 'Z' + 1)) >> 2; /* 'A'..'Z' + 0x20 */
+        buf[n] = ' ';
+        n += pend;
+        memcpy(buf + n, &x, sizeof(x));
+        pend = (unsigned)(sp >> 63); /* a space last: held back until a word follows */
+        n += 8 - pend;
+        j += 8;
+    }
+#endif
+    *o = normalise_bytes(s, j, len, buf, n, start, &pend);
 }
 
 int cai_fp__seq(const cai_vseq *q, char **buf, size_t *cap, cai_fp *exact, uint64_t *norm)

@@ -933,6 +933,76 @@ START_TEST(validate_reports_every_line_the_reader_refuses)
 }
 END_TEST
 
+/* The plain rule the fingerprint's normalisation follows, a byte at a time. */
+static size_t reference_normalise(const char *s, size_t len, char *out)
+{
+    size_t n = 0, j;
+    int pend = 0;
+
+    for (j = 0; j < len; j++) {
+        unsigned char c = (unsigned char)s[j];
+
+        if (c == ' ' || (c >= '\t' && c <= '\r')) {
+            pend = n > 0;
+            continue;
+        }
+        if (pend)
+            out[n++] = ' ';
+        pend = 0;
+        out[n++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+    return n;
+}
+
+static uint64_t norm_fp(const char *s, size_t len, cai_fp *exact)
+{
+    cai_vturn t = {CAI_ROLE_USER, s, len};
+    cai_vseq q = {&t, 1};
+    char *buf = NULL;
+    size_t cap = 0;
+    uint64_t norm = 0;
+
+    ck_assert_int_eq(cai_fp__seq(&q, &buf, &cap, exact, &norm), 0);
+    free(buf);
+    return norm;
+}
+
+/* The normalised fingerprint goes 8 bytes at a time where it can: every text must still get
+ * the fingerprint of its plainly normalised form. Random texts from an alphabet thick with
+ * spaces, other whitespace, capitals and UTF-8 bytes put every pattern on every position of a
+ * word and across word boundaries, at lengths 0 to 80. */
+START_TEST(validate_fingerprint_normalises_like_the_plain_rule)
+{
+    static const char alphabet[] = "  \n\t\r\v\fabcxyzAZ@[`{.,\xc3\xa9\xe2\x80\x99";
+    static const char *const same[][2] = {
+        {"Hello  World", "hello world"},
+        {"  \n\nHuman: Hi\t there \n", "human: hi there"},
+        {"ABCDEFG HIJKLMN OPQRSTU", "abcdefg hijklmn opqrstu"},
+        {"1234567 \n\n 89", "1234567 89"},
+    };
+    char text[96], ref[96];
+    uint64_t state = 0x9e3779b97f4a7c15ULL;
+    size_t i, k, len, rl;
+    cai_fp e1, e2;
+
+    for (i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+        ck_assert_uint_eq(norm_fp(same[i][0], strlen(same[i][0]), &e1),
+                          norm_fp(same[i][1], strlen(same[i][1]), &e2));
+        ck_assert(e1.lo != e2.lo); /* the exact halves still tell them apart */
+    }
+    for (i = 0; i < 20000; i++) {
+        len = i % 81;
+        for (k = 0; k < len; k++) {
+            state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+            text[k] = alphabet[(state >> 33) % (sizeof(alphabet) - 1)];
+        }
+        rl = reference_normalise(text, len, ref);
+        ck_assert_msg(norm_fp(text, len, &e1) == norm_fp(ref, rl, &e2),
+                      "text %zu (%zu bytes) normalises differently", i, len);
+    }
+}
+END_TEST
+
 START_TEST(validate_fingerprint_index_finds_groups_in_40_bytes_a_record)
 {
     cai_fpidx *x = NULL;
@@ -1007,6 +1077,7 @@ Suite *validate_suite(void)
     tcase_add_test(big, validate_reports_position_and_length_bias);
     tcase_add_test(big, validate_reports_low_consistency_and_skewed_principle);
     tcase_add_test(big, validate_fingerprint_index_finds_groups_in_40_bytes_a_record);
+    tcase_add_test(big, validate_fingerprint_normalises_like_the_plain_rule);
     tcase_add_test(big, validate_and_reader_agree_on_each_line_format);
     tcase_add_test(big, validate_reports_every_line_the_reader_refuses);
     suite_add_tcase(s, big);
