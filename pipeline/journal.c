@@ -130,18 +130,35 @@ static cai_status buf_append(cai_journal *j, const char *s, size_t n, cai_error 
     return CAI_OK;
 }
 
+/* Ends the line that started at offset start of the pending appends with "\tCRC\n". After a
+ * failed put (the buffer's sticky oom) the partial line is taken back, so none is written. */
+static cai_status end_line(cai_journal *j, size_t start, cai_error *err)
+{
+    char tail[16];
+
+    if (!j->buf.oom) {
+        snprintf(tail, sizeof(tail), "\t%08lx\n",
+                 (unsigned long)crc32(0L, (const Bytef *)j->buf.data + start,
+                                      (uInt)(j->buf.len - start)));
+        cai_buf__put(&j->buf, tail, strlen(tail));
+    }
+    if (j->buf.oom) {
+        j->buf.len = start;
+        if (j->buf.data)
+            j->buf.data[start] = '\0';
+        j->buf.oom = 0;
+        return cai_error__set(err, CAI_ENOMEM, "journal: out of memory");
+    }
+    return CAI_OK;
+}
+
 /* Appends "json\tCRC\n" for one JSON text. */
 static cai_status append_line(cai_journal *j, const char *json, cai_error *err)
 {
-    size_t n = strlen(json);
-    char tail[16];
-    cai_status st;
+    size_t start = j->buf.len;
 
-    snprintf(tail, sizeof(tail), "\t%08lx\n",
-             (unsigned long)crc32(0L, (const Bytef *)json, (uInt)n));
-    if ((st = buf_append(j, json, n, err)) != CAI_OK)
-        return st;
-    return buf_append(j, tail, strlen(tail), err);
+    cai_buf__puts(&j->buf, json);
+    return end_line(j, start, err);
 }
 
 /* Checks "json\tCRC" (no newline); returns the parsed JSON or NULL. */
@@ -708,40 +725,38 @@ cai_status cai_journal__add(cai_journal *j,
                             unsigned sample,
                             cai_error *err)
 {
-    cai_buf b = {0};
-    char *txt;
+    cai_buf *b = &j->buf;
+    size_t start = b->len;
     cai_status st;
 
     /*
      * Written directly, with the bytes cJSON_PrintUnformatted gave an object of these members
      * (in this order; unsigned numbers print as cJSON prints them, "%u"): a cJSON tree per
-     * judgment was most of this function's cost on the event-loop thread.
+     * judgment was most of this function's cost on the event-loop thread. The line is built in
+     * place at the end of the pending appends.
      */
-    cai_buf__puts(&b, "{\"t\":");
-    cai_wire__put_cjson_str(&b, KIND_JUDGMENT);
-    cai_buf__printf(&b, ",\"k\":\"%016" PRIx64 "\",\"id\":", e->key);
-    cai_wire__put_cjson_str(&b, pair_id);
-    cai_buf__puts(&b, ",\"pr\":");
-    cai_wire__put_cjson_str(&b, principle_id);
+    cai_buf__puts(b, "{\"t\":");
+    cai_wire__put_cjson_str(b, KIND_JUDGMENT);
+    cai_buf__printf(b, ",\"k\":\"%016" PRIx64 "\",\"id\":", e->key);
+    cai_wire__put_cjson_str(b, pair_id);
+    cai_buf__puts(b, ",\"pr\":");
+    cai_wire__put_cjson_str(b, principle_id);
     /* "p": exact digits, so that replay gives the same double */
-    cai_buf__printf(&b, ",\"o\":%u,\"s\":%u,\"p\":%.17g,\"v\":%u,\"lp\":%u,\"pt\":%u,\"ct\":%u",
+    cai_buf__printf(b, ",\"o\":%u,\"s\":%u,\"p\":%.17g,\"v\":%u,\"lp\":%u,\"pt\":%u,\"ct\":%u",
                     order, sample, e->p_first, (unsigned)e->verdict, (unsigned)e->from_logprobs,
                     e->prompt_tokens, e->completion_tokens);
     /* Optional keys, left out at their default so older readers' lines stay byte-identical. */
     if (e->truncated)
-        cai_buf__puts(&b, ",\"tr\":1");
+        cai_buf__puts(b, ",\"tr\":1");
     if (e->reasoning_tokens)
-        cai_buf__printf(&b, ",\"rt\":%u", e->reasoning_tokens);
-    cai_buf__put(&b, "}", 1);
-    txt = cai_buf__take(&b);
-    if (!txt)
-        return cai_error__set(err, CAI_ENOMEM, "journal: out of memory");
-    st = append_line(j, txt, err);
-    free(txt);
+        cai_buf__printf(b, ",\"rt\":%u", e->reasoning_tokens);
+    cai_buf__put(b, "}", 1);
+    if ((st = end_line(j, start, err)) != CAI_OK)
+        return st;
     /* Not added to the table: a run plans each key once, and keeping every new judgment in
      * memory would make memory grow with the input. Resume loads them from the file. */
     j->count++;
-    return st;
+    return CAI_OK;
 }
 
 cai_status cai_journal__sync(cai_journal *j, int durable, cai_error *err)
