@@ -86,6 +86,7 @@ struct pending {
 
 struct cai_run {
     cai_judge_endpoint_stats *ep_stats; /* the summary's per-endpoint counts */
+    cai_buf rec;                        /* the output record being written (record_line) */
     cai_run_opts o;
     cai_constitution *c;
     cai_calibrate *cal; /* --calibration: applied to P(A) as records are written, else NULL */
@@ -811,105 +812,108 @@ static void put_principle_p(const cai_run *r, const pending *p, int chosen, int 
     cai_buf__put(b, "]", 1);
 }
 
-/* Serialises one kept pair in the chosen output format; caller frees. */
-static char *record_line(const cai_run *r,
-                         const pending *p,
-                         int chosen,
-                         int judged,
-                         double p_chosen,
-                         int agree,
-                         const char **principle_ids,
-                         size_t n_ids)
+/* Serialises one kept pair in the chosen output format into b (emptied first): 0, or -1 when
+ * out of memory. b is the run's, reused from record to record. */
+static int record_line(const cai_run *r,
+                       cai_buf *b,
+                       const pending *p,
+                       int chosen,
+                       int judged,
+                       double p_chosen,
+                       int agree,
+                       const char **principle_ids,
+                       size_t n_ids)
 {
     const char *ch = p->resp[chosen], *rj = p->resp[1 - chosen];
     double pc = p_chosen > 1.0 - 1e-6 ? 1.0 - 1e-6 : p_chosen;
-    cai_buf b = {0};
     char *text = NULL;
     size_t i;
 
+    b->len = 0;
+    b->oom = 0;
     switch (r->o.format) {
     case CAI_OUT_AUTO: /* resolved before the first record */
     case CAI_OUT_TRL: {
         const char *t[3];
         char *owned[3];
         if (trl_texts(p, chosen, t, owned) != 0)
-            return NULL;
-        put_key(&b, "{", "prompt");
-        put_json_str(&b, t[0]);
-        put_key(&b, ",", "chosen");
-        put_json_str(&b, t[1]);
-        put_key(&b, ",", "rejected");
-        put_json_str(&b, t[2]);
+            return -1;
+        put_key(b, "{", "prompt");
+        put_json_str(b, t[0]);
+        put_key(b, ",", "chosen");
+        put_json_str(b, t[1]);
+        put_key(b, ",", "rejected");
+        put_json_str(b, t[2]);
         for (i = 0; i < 3; i++)
             free(owned[i]);
         break;
     }
     case CAI_OUT_CONVERSATIONAL: {
         cai_message m = {CAI_ROLE_ASSISTANT, ch};
-        put_key(&b, "{", "prompt");
-        put_messages(&b, p->context, p->n_context);
-        put_key(&b, ",", "chosen");
-        put_messages(&b, &m, 1);
+        put_key(b, "{", "prompt");
+        put_messages(b, p->context, p->n_context);
+        put_key(b, ",", "chosen");
+        put_messages(b, &m, 1);
         m.content = rj;
-        put_key(&b, ",", "rejected");
-        put_messages(&b, &m, 1);
+        put_key(b, ",", "rejected");
+        put_messages(b, &m, 1);
         break;
     }
     case CAI_OUT_HH:
         text = hh_transcript(p, ch);
-        put_key(&b, "{", "chosen");
-        put_json_str(&b, text ? text : "");
+        put_key(b, "{", "chosen");
+        put_json_str(b, text ? text : "");
         free(text);
         text = hh_transcript(p, rj);
-        put_key(&b, ",", "rejected");
-        put_json_str(&b, text ? text : "");
+        put_key(b, ",", "rejected");
+        put_json_str(b, text ? text : "");
         break;
     }
     free(text);
-    put_exact(&b, "p_chosen", p_chosen);
+    put_exact(b, "p_chosen", p_chosen);
     /* TRL's RewardTrainer subtracts `margin` inside the logistic loss (see cai_margin_mode). */
     if (r->o.margin != CAI_MARGIN_NONE) {
         double m = log(pc / (1.0 - pc));
         if (r->o.margin == CAI_MARGIN_CAPPED && m > r->o.margin_cap)
             m = r->o.margin_cap;
-        put_fixed(&b, "margin", m);
+        put_fixed(b, "margin", m);
     }
-    put_key(&b, ",", "id");
-    put_json_str(&b, p->id);
-    put_key(&b, ",", "cai");
-    put_key(&b, "{", "chosen_position");
-    put_json_str(&b, chosen == 0 ? "a" : "b");
-    put_key(&b, ",", "orders_agree");
-    cai_buf__puts(&b, agree < 0 ? "null" : agree ? "true" : "false");
-    put_key(&b, ",", "principles");
+    put_key(b, ",", "id");
+    put_json_str(b, p->id);
+    put_key(b, ",", "cai");
+    put_key(b, "{", "chosen_position");
+    put_json_str(b, chosen == 0 ? "a" : "b");
+    put_key(b, ",", "orders_agree");
+    cai_buf__puts(b, agree < 0 ? "null" : agree ? "true" : "false");
+    put_key(b, ",", "principles");
     for (i = 0; i < n_ids; i++) {
-        cai_buf__put(&b, i ? "," : "[", 1);
-        put_json_str(&b, principle_ids[i]);
+        cai_buf__put(b, i ? "," : "[", 1);
+        put_json_str(b, principle_ids[i]);
     }
-    cai_buf__puts(&b, n_ids ? "]" : "[]");
-    put_principle_p(r, p, chosen, judged, &b);
-    cai_buf__printf(&b, ",\"judgments\":%u", p->n_tasks);
+    cai_buf__puts(b, n_ids ? "]" : "[]");
+    put_principle_p(r, p, chosen, judged, b);
+    cai_buf__printf(b, ",\"judgments\":%u", p->n_tasks);
     /* Every record has every key with one JSON type, labelled or not: Arrow fixes a
      * column's type from the first block it reads (see the README, "One schema"). */
-    put_key(&b, ",", "has_human_label");
-    cai_buf__puts(&b, p->human >= 0 ? "true" : "false");
-    put_key(&b, ",", "human_chosen_position");
-    put_json_str(&b, p->human < 0 ? "" : p->human == 0 ? "a" : "b");
-    put_key(&b, ",", "agrees_with_human");
-    cai_buf__puts(&b, p->human >= 0 && p->human == chosen ? "true" : "false");
-    put_shown_counts(r, p, &b);
+    put_key(b, ",", "has_human_label");
+    cai_buf__puts(b, p->human >= 0 ? "true" : "false");
+    put_key(b, ",", "human_chosen_position");
+    put_json_str(b, p->human < 0 ? "" : p->human == 0 ? "a" : "b");
+    put_key(b, ",", "agrees_with_human");
+    cai_buf__puts(b, p->human >= 0 && p->human == chosen ? "true" : "false");
+    put_shown_counts(r, p, b);
     if (r->rating) {
         /* only in rating runs, so every record of a dataset has the same keys */
-        put_exact(&b, "rating_chosen", p->rating[chosen]);
-        put_exact(&b, "rating_rejected", p->rating[1 - chosen]);
+        put_exact(b, "rating_chosen", p->rating[chosen]);
+        put_exact(b, "rating_rejected", p->rating[1 - chosen]);
     }
-    cai_buf__put(&b, "}", 1);
+    cai_buf__put(b, "}", 1);
     /* The input's other fields as one JSON text: their types vary between inputs, a string
      * column does not; the reader keeps each value's original bytes (numbers included). */
-    put_key(&b, ",", "metadata");
-    put_json_str(&b, p->meta_json);
-    cai_buf__put(&b, "}", 1);
-    return cai_buf__take(&b);
+    put_key(b, ",", "metadata");
+    put_json_str(b, p->meta_json);
+    cai_buf__put(b, "}", 1);
+    return b->oom ? -1 : 0;
 }
 
 static int in_test_split(const cai_run *r, const pending *p)
@@ -1154,7 +1158,6 @@ write_labelled(cai_run *r, const pending *p, double p_a, int agree, cai_error *e
     const char *ids[64];
     double p_chosen;
     int chosen, judged;
-    char *line;
     cai_writer *w;
     cai_status st;
     size_t k;
@@ -1182,12 +1185,10 @@ write_labelled(cai_run *r, const pending *p, double p_a, int agree, cai_error *e
         p_a = pa;
     }
     p_chosen = chosen == 0 ? p_a : 1.0 - p_a;
-    line = record_line(r, p, chosen, judged, p_chosen, agree, ids, p->n_principles);
-    if (!line)
+    if (record_line(r, &r->rec, p, chosen, judged, p_chosen, agree, ids, p->n_principles) != 0)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
     w = in_test_split(r, p) ? r->test : r->train;
-    st = cai_writer_write(w, line, strlen(line), err);
-    free(line);
+    st = cai_writer_write(w, r->rec.data, r->rec.len, err);
     if (st != CAI_OK)
         return st;
     r->s.pairs_kept++;
@@ -2413,6 +2414,7 @@ void cai_run_free(cai_run *r)
     if (!r)
         return;
     free(r->ep_stats);
+    cai_buf__dispose(&r->rec);
     if (r->ring) {
         for (i = r->head; i < r->tail; i++)
             pending_free(r->ring[i % r->cap]);
