@@ -310,6 +310,33 @@ START_TEST(utf8_invalid_at_points_at_the_first_bad_byte)
 }
 END_TEST
 
+/* ASCII runs between multi-byte characters go a word at a time up to the first byte that is not
+ * plain ASCII: a bad byte (a stray continuation, 0xff, NUL) at each ASCII position of such a
+ * text is reported exactly there. */
+START_TEST(utf8_invalid_at_finds_a_bad_byte_at_every_position_of_mixed_text)
+{
+    static const char mixed[] = "ab\xc3\xa9"
+                                "cdefgh\xe2\x82\xac"
+                                "ijklmnopq\xc3\xa9"
+                                "rstuvwxyz0123456789";
+    static const unsigned char bad[] = {0x80, 0xff, 0x00};
+    char s[sizeof(mixed)];
+    size_t i, k, n = sizeof(mixed) - 1;
+
+    ck_assert_uint_eq(cai_utf8__invalid_at(mixed, n), n);
+    for (i = 0; i < n; i++) {
+        if ((unsigned char)mixed[i] >= 0x80)
+            continue;
+        for (k = 0; k < sizeof(bad); k++) {
+            memcpy(s, mixed, sizeof(mixed));
+            s[i] = (char)bad[k];
+            ck_assert_msg(cai_utf8__invalid_at(s, n) == i, "byte 0x%02x at %zu: reported at %zu",
+                          bad[k], i, cai_utf8__invalid_at(s, n));
+        }
+    }
+}
+END_TEST
+
 /* ---- paths and clocks ---- */
 
 START_TEST(json_members_are_the_spans_of_the_text_even_beyond_rfc_8259_white_space)
@@ -419,6 +446,7 @@ Suite *util_suite(void)
     tcase_add_test(tc, utf8_decodes_each_length_and_its_code_point);
     tcase_add_test(tc, utf8_rejects_every_kind_of_ill_formed_sequence);
     tcase_add_test(tc, utf8_invalid_at_points_at_the_first_bad_byte);
+    tcase_add_test(tc, utf8_invalid_at_finds_a_bad_byte_at_every_position_of_mixed_text);
     tcase_add_test(tc, json_members_are_the_spans_of_the_text_even_beyond_rfc_8259_white_space);
     tcase_add_test(tc, json_signature_lists_each_path_and_type_once_sorted);
     tcase_add_test(tc, write_atomic_replaces_the_file_and_leaves_no_temporary);
