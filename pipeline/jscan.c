@@ -49,6 +49,7 @@ static int is_digit(char c)
 typedef struct limits {
     int max_depth;
     int clean;
+    cai_jdoc *doc; /* records where containers end, or NULL */
 } limits;
 
 /* Each returns the end of the value that starts at p, or NULL when it is not valid. */
@@ -159,13 +160,30 @@ static const char *check_literal(const char *p, const char *end, const char *lit
     return (size_t)(end - p) >= n && memcmp(p, lit, n) == 0 ? p + n : NULL;
 }
 
+static const char *check_members(const char *p, const char *end, int depth, const limits *lim);
+
 static const char *check_container(const char *p, const char *end, int depth, const limits *lim)
+{
+    cai_jdoc *doc = lim->doc;
+    const char *q;
+    size_t k;
+
+    if (depth >= lim->max_depth)
+        return NULL;
+    if (!doc || doc->n >= CAI_JDOC_MAX)
+        return check_members(p, end, depth, lim);
+    k = doc->n++; /* in document order: the starts come out sorted */
+    doc->start[k] = (size_t)(p - doc->base);
+    if ((q = check_members(p, end, depth, lim)) != NULL)
+        doc->end[k] = (size_t)(q - doc->base);
+    return q;
+}
+
+static const char *check_members(const char *p, const char *end, int depth, const limits *lim)
 {
     char close = *p == '{' ? '}' : ']';
     int object = *p == '{';
 
-    if (depth >= lim->max_depth)
-        return NULL;
     p = ws(p + 1, end);
     if (p < end && *p == close)
         return p + 1;
@@ -216,24 +234,37 @@ static int check(const char *text, size_t len, cai_jval *root, const limits *lim
 {
     const char *end = text + len, *p = ws(text, end), *q;
 
+    if (lim->doc) {
+        lim->doc->base = text;
+        lim->doc->len = len;
+        lim->doc->n = 0;
+    }
     q = check_value(p, end, 0, lim);
     if (!q || ws(q, end) != end)
         return -1;
     root->p = p;
     root->n = (size_t)(q - p);
+    root->doc = lim->doc;
     return 0;
 }
 
 int cai_jscan__check(const char *text, size_t len, cai_jval *root)
 {
-    static const limits lim = {MAX_DEPTH, 0};
+    static const limits lim = {MAX_DEPTH, 0, NULL};
+
+    return check(text, len, root, &lim);
+}
+
+int cai_jscan__check_doc(const char *text, size_t len, cai_jval *root, cai_jdoc *doc)
+{
+    const limits lim = {MAX_DEPTH, 0, doc};
 
     return check(text, len, root, &lim);
 }
 
 int cai_jscan__check_clean(const char *text, size_t len, cai_jval *root)
 {
-    static const limits lim = {CAI_JSON_MAX_DEPTH, 1};
+    static const limits lim = {CAI_JSON_MAX_DEPTH, 1, NULL};
 
     return check(text, len, root, &lim);
 }
@@ -263,9 +294,31 @@ static const char *skip_string(const char *p, const char *end)
     }
 }
 
-/* The end of the (valid) value at p, which ends before end. */
-static const char *skip(const char *p, const char *end)
+/* The end of the container at p when doc holds it, else NULL. */
+static const char *doc_end(const cai_jdoc *doc, const char *p)
 {
+    size_t off, lo = 0, hi;
+
+    if (!doc || p < doc->base || p >= doc->base + doc->len)
+        return NULL;
+    off = (size_t)(p - doc->base);
+    hi = doc->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (doc->start[mid] < off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < doc->n && doc->start[lo] == off ? doc->base + doc->end[lo] : NULL;
+}
+
+/* The end of the (valid) value at p, which ends before end; doc (or NULL) knows where some
+ * containers end. */
+static const char *skip(const char *p, const char *end, const cai_jdoc *doc)
+{
+    const char *q;
     int depth = 0;
 
     switch (*p) {
@@ -278,6 +331,8 @@ static const char *skip(const char *p, const char *end)
         return p + 5;
     case '{':
     case '[':
+        if ((q = doc_end(doc, p)) != NULL)
+            return q;
         break;
     default: /* a number */
         while (p < end &&
@@ -306,7 +361,8 @@ int cai_jscan__span(const char *text, size_t len, cai_jval *out)
     if (p >= end)
         return 0;
     out->p = p;
-    out->n = (size_t)(skip(p, end) - p);
+    out->n = (size_t)(skip(p, end, NULL) - p);
+    out->doc = NULL;
     return 1;
 }
 
@@ -350,13 +406,15 @@ int cai_jscan__next(const cai_jval *v, cai_jiter *it, cai_jval *key, cai_jval *v
         if (key) {
             key->p = p;
             key->n = (size_t)(q - p);
+            key->doc = v->doc;
         }
         p = wsw(q, end);
         p = wsw(p + 1, end); /* the colon */
     }
-    q = skip(p, end);
+    q = skip(p, end, v->doc);
     val->p = p;
     val->n = (size_t)(q - p);
+    val->doc = v->doc;
     it->p = q;
     it->started = 1;
     return 1;
@@ -384,8 +442,10 @@ size_t cai_jscan__get_many(const cai_jval *obj, const char *const *keys, cai_jva
     cai_jval k, v;
     size_t i, found = 0;
 
-    for (i = 0; i < n; i++)
+    for (i = 0; i < n; i++) {
         vals[i].n = 0;
+        vals[i].doc = NULL;
+    }
     if (!cai_jscan__is_object(obj))
         return 0;
     while (found < n && cai_jscan__next(obj, &it, &k, &v)) {

@@ -14,15 +14,36 @@
  * anything else a number). Lookups take spans from a text that cai_jscan__check accepted; they
  * never read outside it.
  */
+typedef struct cai_jdoc cai_jdoc;
+
 typedef struct cai_jval {
     const char *p;
     size_t n;
+    const cai_jdoc *doc; /* where the text's containers end (cai_jscan__check_doc), or NULL */
 } cai_jval;
+
+/*
+ * Where the first CAI_JDOC_MAX containers of a checked text end, in document order. A lookup
+ * walks down level by level (root, then choices, then choices[0], ...), and each level skips
+ * its members to find the next: without this, the innermost bytes of a reply are scanned once
+ * per level above them. Values taken from a root that cai_jscan__check_doc gave carry the
+ * index, and skipping a container it holds costs a binary search. Containers past the first
+ * CAI_JDOC_MAX are scanned as before. The index must outlive every value that carries it.
+ */
+#define CAI_JDOC_MAX 64
+struct cai_jdoc {
+    const char *base;
+    size_t len, n;
+    size_t start[CAI_JDOC_MAX], end[CAI_JDOC_MAX]; /* offsets from base; end: one past */
+};
 
 /* Checks that text[0, len) is one JSON value (RFC 8259; strings may hold any bytes, as cJSON
  * accepts them) with only white space around it, nested at most 1000 deep. 0 and *root, or
  * -1. */
 int cai_jscan__check(const char *text, size_t len, cai_jval *root);
+
+/* cai_jscan__check that also fills *doc (see cai_jdoc) in the same pass; *root carries it. */
+int cai_jscan__check_doc(const char *text, size_t len, cai_jval *root, cai_jdoc *doc);
 
 /* The walkers below (and cai_jscan__span) also take a text that cJSON accepted beyond RFC 8259:
  * white space of any byte from 1 to 32, numbers as strtod reads them. */

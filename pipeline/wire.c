@@ -525,7 +525,7 @@ static unsigned get_uint(const cai_jval *obj, int found_obj, const char *name, i
 /* The object member name of obj, or an empty value (no kind) when absent. */
 static cai_jval member(const cai_jval *obj, const char *name)
 {
-    cai_jval v = {NULL, 0};
+    cai_jval v = {NULL, 0, NULL};
 
     if (!cai_jscan__get(obj, name, &v))
         v.n = 0;
@@ -619,10 +619,11 @@ cai_status cai_wire__parse_reply(
 {
     static const char *const keys[] = {"usage", "content", "choices", "timings"};
     cai_jval root, f[4], usage;
+    cai_jdoc doc; /* the reply is walked level by level: its containers are skipped at once */
     cai_status st = CAI_OK;
 
     memset(out, 0, sizeof(*out));
-    if (cai_jscan__check(body, len, &root) != 0)
+    if (cai_jscan__check_doc(body, len, &root, &doc) != 0)
         return cai_error__set(err, CAI_EPARSE, "reply is not valid JSON (%zu bytes)", len);
     if (!cai_jscan__is_object(&root))
         return cai_error__set(err, CAI_ESCHEMA, "reply is not a JSON object");

@@ -397,6 +397,86 @@ START_TEST(string_checks_look_past_escaped_quotes)
 }
 END_TEST
 
+/* A random JSON value into b (depth-limited): containers, strings with escapes and brackets
+ * inside them, numbers and literals, with white space between tokens. */
+static void gen_json(char *b, size_t *n, uint64_t *st, int depth)
+{
+    static const char *const scalars[] = {"1",           "-0.25e3",    "true",
+                                          "false",       "null",       "\"x\"",
+                                          "\"a\\\"]}\"", "\"[{\\\\\"", "\"\\u00e9\""};
+    unsigned r;
+    int i, k;
+
+    *st = *st * 6364136223846793005ULL + 1442695040888963407ULL;
+    r = (unsigned)(*st >> 33);
+    if (depth > 4 || r % 3 == 0) {
+        const char *s = scalars[r / 3 % (sizeof(scalars) / sizeof(scalars[0]))];
+        memcpy(b + *n, s, strlen(s));
+        *n += strlen(s);
+        return;
+    }
+    k = (int)(r / 7 % 5);
+    b[(*n)++] = r & 1 ? '{' : '[';
+    for (i = 0; i < k; i++) {
+        if (i)
+            b[(*n)++] = ',';
+        b[(*n)++] = ' ';
+        if (r & 1) {
+            memcpy(b + *n, "\"k\" : ", 6);
+            *n += 6;
+        }
+        gen_json(b, n, st, depth + 1);
+    }
+    b[(*n)++] = r & 1 ? '}' : ']';
+}
+
+/* Every value under a and b, walked in step: the same spans and kinds. */
+static void same_walk(const cai_jval *a, const cai_jval *b)
+{
+    cai_jiter ia = {0}, ib = {0};
+    cai_jval ka, va, kb, vb;
+    int more;
+
+    ck_assert_ptr_eq(a->p, b->p);
+    ck_assert_uint_eq(a->n, b->n);
+    if (!cai_jscan__is_object(a) && !cai_jscan__is_array(a))
+        return;
+    do {
+        more = cai_jscan__next(a, &ia, &ka, &va);
+        ck_assert_int_eq(cai_jscan__next(b, &ib, &kb, &vb), more);
+        if (more)
+            same_walk(&va, &vb);
+    } while (more);
+}
+
+/* The container index that cai_jscan__check_doc fills changes no answer: every value of random
+ * texts (some with more containers than the index holds) has the span the scanning walk gives. */
+START_TEST(container_index_gives_the_spans_a_scan_gives)
+{
+    static const char nested[] = "{\"a\": {\"s\": \"}]\"}, \"b\": [1]}";
+    static char text[1 << 16];
+    static cai_jdoc doc;
+    uint64_t st = 42;
+    size_t n, i, big = 0;
+    cai_jval a, b, v;
+
+    for (i = 0; i < 3000; i++) {
+        n = 0;
+        gen_json(text, &n, &st, 0);
+        ck_assert_int_eq(cai_jscan__check(text, n, &a), 0);
+        ck_assert_int_eq(cai_jscan__check_doc(text, n, &b, &doc), 0);
+        ck_assert_ptr_eq(b.doc, &doc);
+        big += doc.n == CAI_JDOC_MAX;
+        same_walk(&a, &b);
+    }
+    ck_assert_msg(big > 0, "no text filled the index: the scan after it went untested");
+    /* and a lookup through it, past an object whose text holds brackets in strings */
+    ck_assert_int_eq(cai_jscan__check_doc(nested, strlen(nested), &b, &doc), 0);
+    ck_assert_int_eq(cai_jscan__get(&b, "b", &v), 1);
+    ck_assert_uint_eq(v.n, 3);
+}
+END_TEST
+
 /* jscan's string decoder copies the runs between escapes at once: escapes at either end, in a
  * row, surrogate pairs and a long run all decode as JSON says. */
 START_TEST(jscan_string_decodes_runs_and_escapes)
@@ -619,6 +699,7 @@ Suite *recdec_suite(void)
     tcase_add_test(tc, both_rules_read_the_same_turns);
     tcase_add_test(tc, clean_check_passes_what_both_checks_pass_and_nothing_else);
     tcase_add_test(tc, string_checks_look_past_escaped_quotes);
+    tcase_add_test(tc, container_index_gives_the_spans_a_scan_gives);
     tcase_add_test(tc, sft_data_is_read_by_the_scan_rule_and_refused_by_the_run);
     tcase_add_test(tc, each_rule_reports_in_its_words);
     tcase_add_test(tc, the_run_refuses_what_the_scan_rule_reads_for_later_checks);
