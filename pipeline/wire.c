@@ -26,15 +26,22 @@ size_t cai_wire__plain_run(const unsigned char *p, size_t n, int ascii)
     size_t i = 0;
 
     /* Per word, exact "is any byte ...": below 0x20 ((w - 0x20..) & ~w & high), equal to '"'
-     * or '\\' (a zero byte in w ^ c..), at or above 0x80 (w & high). A word with any of them
-     * is finished byte by byte. */
+     * or '\\' (a zero byte in w ^ c..), at or above 0x80 (w & high). Each test's lowest flag is
+     * exact (a borrow only runs upwards), so the first such byte is the lowest flag of them all;
+     * elsewhere a word holding one is finished byte by byte. */
     for (; n - i >= 8; i += 8) {
-        uint64_t w, q, s;
+        uint64_t w, q, s, m;
         memcpy(&w, p + i, 8);
         q = w ^ (ones * '"');
         s = w ^ (ones * '\\');
-        if ((((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((s - ones) & ~s)) & high || (w & top))
+        m = ((((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((s - ones) & ~s)) & high) | (w & top);
+        if (m) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            return i + (size_t)__builtin_ctzll(m) / 8;
+#else
             break;
+#endif
+        }
     }
     while (i < n && p[i] >= 0x20 && p[i] != '"' && p[i] != '\\' && (!ascii || p[i] < 0x80))
         i++;
