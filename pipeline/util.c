@@ -206,9 +206,19 @@ size_t cai_utf8__invalid_at(const void *s, size_t n)
 size_t cai_utf8__chars(const void *s, size_t n)
 {
     const unsigned char *p = s;
-    size_t i, c = 0;
+    size_t i = 0, c = 0;
 
-    for (i = 0; i < n; i++)
+#if defined(__GNUC__)
+    /* 8 bytes a step: a continuation byte is 10xxxxxx, so its high bit is set and the next
+     * one clear; those are counted out of the 8. */
+    for (; n - i >= 8; i += 8) {
+        uint64_t w;
+
+        memcpy(&w, p + i, sizeof(w));
+        c += 8 - (size_t)__builtin_popcountll(w & ~(w << 1) & 0x8080808080808080ULL);
+    }
+#endif
+    for (; i < n; i++)
         c += (p[i] & 0xC0) != 0x80;
     return c;
 }

@@ -310,6 +310,30 @@ START_TEST(utf8_invalid_at_points_at_the_first_bad_byte)
 }
 END_TEST
 
+/* Characters are counted 8 bytes at a time: every byte value at every position of a word, and
+ * every length, counts as the byte-wise rule (a byte 10xxxxxx continues a character). */
+START_TEST(utf8_chars_counts_as_the_bytewise_rule)
+{
+    unsigned char s[24];
+    size_t len, pos, i, want;
+    unsigned v;
+
+    for (v = 0; v < 256; v++) {
+        for (pos = 0; pos < 20; pos++) {
+            for (i = 0; i < sizeof(s); i++)
+                s[i] = (unsigned char)(i % 3 == 0 ? 0xe2 : i % 3 == 1 ? 0x80 : 'a');
+            s[pos] = (unsigned char)v;
+            for (len = pos; len <= 20; len += 3) {
+                for (want = 0, i = 0; i < len; i++)
+                    want += (s[i] & 0xC0) != 0x80;
+                ck_assert_msg(cai_utf8__chars(s, len) == want, "byte %u at %zu of %zu", v, pos,
+                              len);
+            }
+        }
+    }
+}
+END_TEST
+
 /* ASCII runs between multi-byte characters go a word at a time up to the first byte that is not
  * plain ASCII: a bad byte (a stray continuation, 0xff, NUL) at each ASCII position of such a
  * text is reported exactly there. */
@@ -446,6 +470,7 @@ Suite *util_suite(void)
     tcase_add_test(tc, utf8_decodes_each_length_and_its_code_point);
     tcase_add_test(tc, utf8_rejects_every_kind_of_ill_formed_sequence);
     tcase_add_test(tc, utf8_invalid_at_points_at_the_first_bad_byte);
+    tcase_add_test(tc, utf8_chars_counts_as_the_bytewise_rule);
     tcase_add_test(tc, utf8_invalid_at_finds_a_bad_byte_at_every_position_of_mixed_text);
     tcase_add_test(tc, json_members_are_the_spans_of_the_text_even_beyond_rfc_8259_white_space);
     tcase_add_test(tc, json_signature_lists_each_path_and_type_once_sorted);
