@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #define MAX_DEPTH 1000
@@ -299,9 +300,11 @@ static const char *doc_end(const cai_jdoc *doc, const char *p)
 {
     size_t off, lo = 0, hi;
 
-    if (!doc || p < doc->base || p >= doc->base + doc->len)
+    /* values carry the index of the text they come from; the range is checked as integers
+     * all the same (comparing pointers into different objects is undefined) */
+    if (!doc || (uintptr_t)p - (uintptr_t)doc->base >= doc->len)
         return NULL;
-    off = (size_t)(p - doc->base);
+    off = (size_t)((uintptr_t)p - (uintptr_t)doc->base);
     hi = doc->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
