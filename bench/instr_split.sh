@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Instructions executed by each thread of `cai run` (callgrind), for one or more cai binaries on
+# the same pairs and the same fake judge at 0 ms: the event-loop thread (everything but
+# compression), the compressor thread, and the event-loop thread without libcrypto. Not a test.
+#
+# CPU seconds on a shared VM move by 10-15% between identical runs; instruction counts move by
+# 0.2%, so this is how a change of a few percent is told from noise. They are not time:
+# libcrypto's SHA-256 in particular runs without the CPU's SHA extensions under valgrind, which
+# is why it is also shown apart.
+#
+# usage: bench/instr_split.sh NAME=BINARY [NAME=BINARY ...]
+#        (env: N=1000 pairs, CONC=64; SHARED=the harness's parent, as for cpu_split.sh)
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+shared="${SHARED:-$root/../shared}/bench"
+scratch="${SCRATCH:-${TMPDIR:-/tmp}/cai-instr-split}"
+n="${N:-1000}" conc="${CONC:-64}"
+[ $# -gt 0 ] || { echo "usage: $0 NAME=BINARY [NAME=BINARY ...]" >&2; exit 2; }
+for tool in valgrind callgrind_annotate taskset; do
+    command -v "$tool" >/dev/null || { echo "instr_split: needs $tool" >&2; exit 2; }
+done
+mkdir -p "$scratch"
+cc -O2 -std=gnu11 -o "$scratch/fake_judge" "$shared/fake_judge.c" -lcjson -lz -lm
+input="$scratch/pairs-$n.jsonl"
+[ -s "$input" ] || /usr/bin/python3 "$shared/gen_data.py" --n "$n" --seed 0 --out "$input" >/dev/null
+cons="$scratch/constitution.json" # the peers' job as a cai constitution (as cai_candidate.sh does)
+/usr/bin/python3 - "$shared/constitution.json" "$cons" <<'PY'
+import json, sys
+principles = json.load(open(sys.argv[1]))
+json.dump({"name": "bench", "version": "1", "description": "the benchmark peers' job",
+           "template": "Consider the following conversation between a human and an AI assistant.\n"
+                       "{conversation}\n\n{principle}\n\n(A) {response_a}\n\n(B) {response_b}\n\n"
+                       "Answer with a single letter: A or B.",
+           "principles": [{"id": "p%02d" % i, "text": t} for i, t in enumerate(principles)]},
+          open(sys.argv[2], "w"))
+PY
+
+rm -f "$scratch/port"
+taskset -c 0 "$scratch/fake_judge" --host 127.0.0.1 --port 0 --port-file "$scratch/port" \
+    --latency-ms 0 >"$scratch/server.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 100); do [ -s "$scratch/port" ] && break; sleep 0.05; done
+url="http://127.0.0.1:$(cat "$scratch/port")/v1"
+
+instr() { # FILE [DSO]: the instructions in a callgrind profile, or those of one library
+    if [ $# -eq 1 ]; then
+        awk '/^summary:/ { print $2; exit }' "$1"
+    else
+        callgrind_annotate "$1" 2>/dev/null | awk -v dso="$2" 'index($0, dso) {
+            gsub(",", "", $1); s += $1 } END { printf "%d\n", s }'
+    fi
+}
+printf "%-10s %16s %16s %22s %14s\n" "impl" "event loop" "compressor" "event loop, no crypto" "per pair"
+for arg in "$@"; do
+    name=${arg%%=*} bin=${arg#*=}
+    rm -rf "$scratch/out" "$scratch/cg".*
+    valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$scratch/cg.%p" \
+        "$bin" run --input "$input" --constitution "$cons" --output "$scratch/out" \
+        --judge openai --base-url "$url" --model fake-judge --concurrency "$conc" --seed 0 \
+        --top-logprobs 5 --test-fraction 0 --keep-ties --format trl --quiet >/dev/null 2>&1
+    # thread 1 is the event loop; the writers' compressor threads follow
+    main=$(ls "$scratch"/cg.*-01)
+    loop=$(instr "$main") crypto=$(instr "$main" libcrypto)
+    comp=0
+    for f in "$scratch"/cg.*-0[2-9]; do
+        [ -e "$f" ] && comp=$((comp + $(instr "$f")))
+    done
+    printf "%-10s %16d %16d %22d %14d\n" "$name" "$loop" "$comp" $((loop - crypto)) \
+        $(((loop - crypto) / n))
+done
+echo "instructions (valgrind --tool=callgrind), $n pairs, concurrency $conc, fake judge at 0 ms"
