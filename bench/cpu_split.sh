@@ -18,28 +18,8 @@ done
 mkdir -p "$scratch"
 cmake -S "$root" -B "$root/build-release" -DCMAKE_BUILD_TYPE=Release -DCAI_SANITIZE=OFF >/dev/null
 cmake --build "$root/build-release" -j"$(nproc)" --target cai >/dev/null
-cc -O2 -std=gnu11 -o "$scratch/fake_judge" "$shared/fake_judge.c" -lcjson -lz -lm
-input="$scratch/pairs-$n.jsonl"
-[ -s "$input" ] || /usr/bin/python3 "$shared/gen_data.py" --n "$n" --seed 0 --out "$input" >/dev/null
-cons="$scratch/constitution.json" # the peers' job as a cai constitution (as cai_candidate.sh does)
-/usr/bin/python3 - "$shared/constitution.json" "$cons" <<'PY'
-import json, sys
-principles = json.load(open(sys.argv[1]))
-json.dump({"name": "bench", "version": "1", "description": "the benchmark peers' job",
-           "template": "Consider the following conversation between a human and an AI assistant.\n"
-                       "{conversation}\n\n{principle}\n\n(A) {response_a}\n\n(B) {response_b}\n\n"
-                       "Answer with a single letter: A or B.",
-           "principles": [{"id": "p%02d" % i, "text": t} for i, t in enumerate(principles)]},
-          open(sys.argv[2], "w"))
-PY
-
-rm -f "$scratch/port"
-taskset -c 0 "$scratch/fake_judge" --host 127.0.0.1 --port 0 --port-file "$scratch/port" \
-    --latency-ms 0 >"$scratch/server.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
-for _ in $(seq 100); do [ -s "$scratch/port" ] && break; sleep 0.05; done
-url="http://127.0.0.1:$(cat "$scratch/port")/v1"
+# shellcheck source=bench/fake_judge_job.sh
+. "$here/fake_judge_job.sh"
 
 cpu_of() { # FILE written by GNU time -f '%U %S': user + sys seconds
     awk '{ printf "%.3f", $1 + $2 }' "$1"
