@@ -175,9 +175,8 @@ size_t cai_utf8__invalid_at(const void *s, size_t n)
 
     while (i < n) {
         if (n - i >= 8) {
-            uint64_t w;
-
-            uint64_t m;
+            uint64_t w, m;
+            size_t f;
 
             memcpy(&w, p + i, sizeof(w));
             /* No byte >= 0x80 and no zero byte (the classic has-zero test): 8 ASCII bytes. */
@@ -186,12 +185,11 @@ size_t cai_utf8__invalid_at(const void *s, size_t n)
                 i += 8;
                 continue;
             }
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
             /* The lowest flag is exact (a borrow only runs upwards from a zero byte): the ASCII
              * bytes before it go at once, not one decode call each. Prose mixes them with
              * curly quotes and accents in most words. */
-            i += (size_t)__builtin_ctzll(m) / 8;
-#endif
+            if ((f = cai__first_flagged(m)) < 8)
+                i += f;
         }
         if (p[i] == 0)
             return i;

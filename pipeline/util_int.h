@@ -63,6 +63,19 @@ size_t cai_utf8__invalid_at(const void *s, size_t n);
 /* Code points in n bytes of well-formed UTF-8 (the bytes that are not continuation bytes). */
 size_t cai_utf8__chars(const void *s, size_t n);
 
+/* Word-at-a-time scans load 8 bytes with memcpy and flag bytes in their high bits. Given such
+ * flags m (not 0) whose lowest flag is exact, the offset (0..7) of the first flagged byte; 8
+ * where the compiler or byte order cannot tell it at once, and the caller goes byte by byte. */
+static inline size_t cai__first_flagged(uint64_t m)
+{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return (size_t)__builtin_ctzll(m) / 8; /* byte 0 is the lowest */
+#else
+    (void)m;
+    return 8;
+#endif
+}
+
 /* ---- paths and clocks ---- */
 
 /* "dir/name" in a new string (caller frees), dir's trailing slashes folded ("out/" and "out"

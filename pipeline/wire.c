@@ -36,11 +36,11 @@ size_t cai_wire__plain_run(const unsigned char *p, size_t n, int ascii)
         s = w ^ (ones * '\\');
         m = ((((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((s - ones) & ~s)) & high) | (w & top);
         if (m) {
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-            return i + (size_t)__builtin_ctzll(m) / 8;
-#else
+            size_t k = cai__first_flagged(m);
+
+            if (k < 8)
+                return i + k;
             break;
-#endif
         }
     }
     while (i < n && p[i] >= 0x20 && p[i] != '"' && p[i] != '\\' && (!ascii || p[i] < 0x80))
