@@ -270,7 +270,7 @@ static cai_status pending_make(cai_run *r,
     const char *meta = rec->meta_json ? rec->meta_json : "{}", *prompt = NULL;
     const char *ta, *tb;
     size_t n_id = strlen(id), n_meta = strlen(meta), n_file = rec->file ? strlen(rec->file) : 0;
-    size_t n_prompt = 0, n_a, n_b, *n_ctx = NULL, ctx_bytes, total, i;
+    size_t n_prompt = 0, n_a, n_b, ctx_bytes, total, i;
     uint64_t seed;
     char *at;
     int flip;
@@ -296,15 +296,11 @@ static cai_status pending_make(cai_run *r,
         n_prompt = strlen(prompt = rec->prompt_text);
 
     /* Every text a pair keeps goes in one block behind its context array: a pair costs one
-     * allocation instead of one per text. The lengths are read once, into n_ctx. */
+     * allocation instead of one per text. */
     ctx_bytes = (rec->n_context ? rec->n_context : 1) * sizeof(*p->context);
     total = ctx_bytes + n_id + n_meta + n_file + n_prompt + n_a + n_b + 6;
-    if (rec->n_context && !(n_ctx = malloc(rec->n_context * sizeof(*n_ctx))))
-        goto oom;
-    for (i = 0; i < rec->n_context; i++) {
-        n_ctx[i] = strlen(rec->context[i].content ? rec->context[i].content : "");
-        total += n_ctx[i] + 1;
-    }
+    for (i = 0; i < rec->n_context; i++)
+        total += strlen(rec->context[i].content ? rec->context[i].content : "") + 1;
     if (!(p->block = malloc(total)))
         goto oom;
     p->context = p->block;
@@ -315,14 +311,14 @@ static cai_status pending_make(cai_run *r,
     p->n_context = rec->n_context;
     for (i = 0; i < rec->n_context; i++) {
         p->context[i].role = rec->context[i].role;
-        p->context[i].content = put_text(&at, rec->context[i].content, n_ctx[i]);
+        const char *t = rec->context[i].content;
+
+        p->context[i].content = put_text(&at, t, t ? strlen(t) : 0);
     }
     if (prompt)
         p->prompt_text = put_text(&at, prompt, n_prompt);
     p->resp[0] = put_text(&at, ta, n_a);
     p->resp[1] = put_text(&at, tb, n_b);
-    free(n_ctx);
-    n_ctx = NULL;
 
     p->id_from_input = rec->id_from_input;
     p->msg_list = rec->prompt_text == NULL;
@@ -348,7 +344,6 @@ static cai_status pending_make(cai_run *r,
     *out = p;
     return CAI_OK;
 oom:
-    free(n_ctx);
     pending_free(p);
     return cai_error__set(err, CAI_ENOMEM, "out of memory");
 }
