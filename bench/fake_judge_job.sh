@@ -4,6 +4,10 @@
 # constitution (as cai_candidate.sh does), and starts the judge at 0 ms on CPU 0 until the
 # calling script exits.
 # needs: $shared (the harness's bench folder), $scratch, $n; sets: input, cons, url, server
+[ -f "$shared/fake_judge.c" ] || {
+    echo "needs the peer harness's bench folder at $shared (set SHARED to the folder above it)" >&2
+    exit 2
+}
 cc -O2 -std=gnu11 -o "$scratch/fake_judge" "$shared/fake_judge.c" -lcjson -lz -lm
 input="$scratch/pairs-$n.jsonl"
 [ -s "$input" ] || /usr/bin/python3 "$shared/gen_data.py" --n "$n" --seed 0 --out "$input" >/dev/null
