@@ -28,58 +28,36 @@ long cai_json__members(const char *text, size_t len, cai_jspan *out, size_t max)
 
 /* ---- signatures ------------------------------------------------------------------------- */
 
-typedef struct sig {
-    char **e;
-    size_t n, cap;
-    char *path; /* the path so far (grown as needed) */
-    size_t pcap;
-    int oom;
-} sig;
-
-static void sig_add(sig *s, size_t plen, char type)
+/* Appends "path=type" and its NUL to this record's entries. */
+static void sig_add(cai_jsig *s, size_t plen, char type)
 {
-    char **ne = cai__grow(s->e, &s->cap, s->n + 1, sizeof(*ne), 16);
-    char *x;
+    char t[3] = {'=', type, '\0'};
 
-    if (!ne) {
-        s->oom = 1;
-        return;
-    }
-    s->e = ne;
-    if (!(x = malloc(plen + 3))) {
-        s->oom = 1;
-        return;
-    }
-    if (plen) /* the root's path is empty (and may not be allocated yet) */
-        memcpy(x, s->path, plen);
-    x[plen] = '=';
-    x[plen + 1] = type;
-    x[plen + 2] = '\0';
-    s->e[s->n++] = x;
+    cai_buf__put(&s->ent[s->cur], s->path.data, plen);
+    cai_buf__put(&s->ent[s->cur], t, 3);
+    s->n++;
 }
 
 /* Appends "." and the key as written (escapes kept: the same key, the same text) or "[]" to
- * the path of plen bytes: its new length, or 0 when out of memory. */
-static size_t path_push(sig *s, size_t plen, const cai_jval *key)
+ * the path of plen bytes: its new length (the path buffer's oom flag set on failure). */
+static size_t path_push(cai_jsig *s, size_t plen, const cai_jval *key)
 {
-    size_t add = key ? key->n - 1 : 2; /* "." + the key without its quotes */
-    char *np = cai__grow(s->path, &s->pcap, plen + add + 1, 1, 64);
-
-    if (!np) {
-        s->oom = 1;
-        return 0;
-    }
-    s->path = np;
+    s->path.len = plen;
     if (key) {
-        np[plen] = '.';
-        memcpy(np + plen + 1, key->p + 1, key->n - 2);
+        cai_buf__put(&s->path, ".", 1);
+        cai_buf__put(&s->path, key->p + 1, key->n - 2);
     } else {
-        memcpy(np + plen, "[]", 2);
+        cai_buf__put(&s->path, "[]", 2);
     }
-    return plen + add;
+    return s->path.len;
 }
 
-static void walk(sig *s, const cai_jval *v, size_t plen)
+static int sig_oom(const cai_jsig *s)
+{
+    return s->path.oom || s->ent[s->cur].oom;
+}
+
+static void walk(cai_jsig *s, const cai_jval *v, size_t plen)
 {
     char c = v->p[0], type = 'i';
     size_t k;
@@ -87,10 +65,11 @@ static void walk(sig *s, const cai_jval *v, size_t plen)
     if (c == '{' || c == '[') {
         cai_jiter it = {0};
         cai_jval key, val;
-        size_t items = 0, sub;
+        size_t items = 0;
 
-        while (!s->oom && cai_jscan__next(v, &it, c == '{' ? &key : NULL, &val)) {
-            if ((sub = path_push(s, plen, c == '{' ? &key : NULL)) != 0)
+        while (!sig_oom(s) && cai_jscan__next(v, &it, c == '{' ? &key : NULL, &val)) {
+            size_t sub = path_push(s, plen, c == '{' ? &key : NULL);
+            if (!sig_oom(s))
                 walk(s, &val, sub);
             items++;
         }
@@ -116,32 +95,80 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-char *cai_json__signature(const char *text, size_t len)
+/* Sorts this record's entries into s->out, one per line, without duplicates. */
+static int sig_sort(cai_jsig *s)
 {
-    sig s = {NULL, 0, 0, NULL, 0, 0};
-    char *out = NULL;
-    size_t i;
-    cai_buf b = {0};
+    cai_buf *e = &s->ent[s->cur];
+    char **ne = cai__grow(s->sorted, &s->cap, s->n ? s->n : 1, sizeof(*ne), 16);
+    size_t i, at = 0;
+
+    if (!ne)
+        return -1;
+    s->sorted = ne;
+    for (i = 0; i < s->n; i++) {
+        ne[i] = e->data + at;
+        at += strlen(ne[i]) + 1;
+    }
+    qsort(ne, s->n, sizeof(*ne), cmp_str);
+    s->out.len = 0;
+    if (cai_buf__reserve(&s->out, 0) != 0) /* "" when there is no entry */
+        return -1;
+    s->out.data[0] = '\0';
+    for (i = 0; i < s->n; i++) {
+        if (i > 0 && strcmp(ne[i], ne[i - 1]) == 0)
+            continue;
+        cai_buf__puts(&s->out, ne[i]);
+        cai_buf__put(&s->out, "\n", 1);
+    }
+    return s->out.oom ? -1 : 0;
+}
+
+const char *cai_jsig__of(cai_jsig *s, const char *text, size_t len)
+{
+    cai_buf *e = &s->ent[s->cur], *last = &s->ent[!s->cur];
     cai_jval root;
 
+    e->len = 0;
+    s->path.len = 0;
+    s->n = 0;
     if (cai_jscan__span(text, len, &root))
-        walk(&s, &root, 0);
-    if (!s.oom) {
-        qsort(s.e, s.n, sizeof(*s.e), cmp_str);
-        for (i = 0; i < s.n; i++) {
-            if (i > 0 && strcmp(s.e[i], s.e[i - 1]) == 0)
-                continue;
-            cai_buf__puts(&b, s.e[i]);
-            cai_buf__puts(&b, "\n");
-        }
-        out = cai_buf__take(&b);
-    } else {
-        free(b.data);
+        walk(s, &root, 0);
+    if (sig_oom(s)) {
+        s->have = 0;
+        e->oom = s->path.oom = 0; /* the next record starts afresh */
+        return NULL;
     }
-    for (i = 0; i < s.n; i++)
-        free(s.e[i]);
-    free(s.e);
-    free(s.path);
+    /* Records of one file are mostly written alike: the same entries in the same order give
+     * the same signature, without sorting them again. */
+    if (s->have && e->len == last->len && (e->len == 0 || memcmp(e->data, last->data, e->len) == 0))
+        return s->out.data;
+    s->have = 0;
+    if (sig_sort(s) != 0) {
+        s->out.oom = 0;
+        return NULL;
+    }
+    s->have = 1;
+    s->cur = !s->cur; /* these entries are now the last record's */
+    return s->out.data;
+}
+
+void cai_jsig__dispose(cai_jsig *s)
+{
+    cai_buf__dispose(&s->ent[0]);
+    cai_buf__dispose(&s->ent[1]);
+    cai_buf__dispose(&s->path);
+    cai_buf__dispose(&s->out);
+    free(s->sorted);
+    memset(s, 0, sizeof(*s));
+}
+
+char *cai_json__signature(const char *text, size_t len)
+{
+    cai_jsig s = {0};
+    const char *sig = cai_jsig__of(&s, text, len);
+    char *out = sig ? strdup(sig) : NULL;
+
+    cai_jsig__dispose(&s);
     return out;
 }
 

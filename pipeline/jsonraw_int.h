@@ -3,6 +3,8 @@
 #ifndef CAI_JSONRAW_INT_H
 #define CAI_JSONRAW_INT_H
 
+#include "util_int.h"
+
 #include <stddef.h>
 
 /* One member of a top-level object: the key with its quotes, and the value, as in the text. */
@@ -26,6 +28,27 @@ long cai_json__members(const char *text, size_t len, cai_jspan *out, size_t max)
  * NULL when out of memory or when the text is not valid JSON.
  */
 char *cai_json__signature(const char *text, size_t len);
+
+/*
+ * The same signatures for record after record, without an allocation each: the text stays
+ * in the struct until the next call or cai_jsig__dispose, and a record whose entries come in
+ * the same order as the last one's is not sorted again. Zero-initialise before the first use.
+ */
+typedef struct cai_jsig {
+    cai_buf ent[2]; /* "path=type" entries, each ended by a NUL, in document order: this
+                       record's (ent[cur]) and the last one's */
+    int cur;
+    size_t n;      /* entries in ent[cur] */
+    char **sorted; /* pointers into ent[cur], sorted */
+    size_t cap;
+    cai_buf path; /* the path so far */
+    cai_buf out;  /* the signature of ent[!cur], when have */
+    int have;
+} cai_jsig;
+
+/* The signature of text[0, len) (as cai_json__signature's), or NULL when out of memory. */
+const char *cai_jsig__of(cai_jsig *s, const char *text, size_t len);
+void cai_jsig__dispose(cai_jsig *s);
 
 /* What cai_json__check found; the byte is 1-based. */
 typedef enum cai_jcheck {

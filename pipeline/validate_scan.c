@@ -343,6 +343,7 @@ typedef struct scan {
     /* per kind of training data (preference, sft, messages): the first record's type signature
      * (cai_json__signature) and its FILE:LINE */
     char *ref_sig[3];
+    cai_jsig sig; /* the current record's signature, reused from record to record */
     char ref_where[3][300];
     size_t drift_reported; /* 1 + index of the last file with a schema_drift finding */
     size_t glued_reported; /* ... with a glued finding */
@@ -814,13 +815,14 @@ static void sig_diff(const char *ref, const char *cur, char *out, size_t n)
  */
 static cai_status check_drift(scan *s, int cls, const char *line, size_t len, cai_error *err)
 {
-    char *sig = cai_json__signature(line, len), why[160];
-    cai_status st = CAI_OK;
+    const char *sig = cai_jsig__of(&s->sig, line, len);
+    char why[160];
 
     if (!sig)
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
     if (!s->ref_sig[cls]) {
-        s->ref_sig[cls] = sig;
+        if (!(s->ref_sig[cls] = strdup(sig)))
+            return cai_error__set(err, CAI_ENOMEM, "out of memory");
         snprintf(s->ref_where[cls], sizeof(s->ref_where[cls]), "%.260s:%llu", s->file.path,
                  (unsigned long long)s->line);
         return CAI_OK;
@@ -833,10 +835,9 @@ static cai_status check_drift(scan *s, int cls, const char *line, size_t len, ca
                  "n null) unlike the first record at %.200s; `datasets` cannot load both",
                  why, s->ref_where[cls]);
         /* an error, but the record itself is sound: it still counts in the statistics */
-        st = report(s, err, CAI_VK_DRIFT, s->msg);
+        return report(s, err, CAI_VK_DRIFT, s->msg);
     }
-    free(sig);
-    return st;
+    return CAI_OK;
 }
 
 static int join_ok(const char *prompt, const char *resp)
@@ -1475,6 +1476,7 @@ cai_status cai_vscan__run(const char *const *paths,
     cai_recdec__dispose(&s.dec);
     for (i = 0; i < 3; i++)
         free(s.ref_sig[i]);
+    cai_jsig__dispose(&s.sig);
     plan_free(&p);
     return st;
 }

@@ -401,6 +401,40 @@ START_TEST(json_signature_lists_each_path_and_type_once_sorted)
 }
 END_TEST
 
+START_TEST(jsig_reuses_a_signature_only_for_entries_in_the_same_order)
+{
+    static const char *rec[] = {
+        "{\"a\":\"x\",\"b\":1}",   /* the first */
+        "{\"a\":\"yy\",\"b\":22}", /* the same entries: the last signature */
+        "{\"b\":3,\"a\":\"z\"}",   /* another order, the same signature */
+        "{\"a\":\"x\",\"b\":1.5}", /* a float now */
+        "{\"a\":\"x\",\"b\":1.5}", /* ... again */
+        "{\"a\":\"x\",\"b\":1}",   /* back to the first */
+        "{\"a\":[1,2],\"b\":1}",   /* duplicates removed */
+        "{\"a\":[3],\"b\":1}",     /* other entries, the same signature */
+        "{\"a\":[],\"b\":1}",      /* an empty list */
+    };
+    static const char *want[] = {
+        ".a=s\n.b=i\n", ".a=s\n.b=i\n",   ".a=s\n.b=i\n",   ".a=s\n.b=f\n", ".a=s\n.b=f\n",
+        ".a=s\n.b=i\n", ".a[]=i\n.b=i\n", ".a[]=i\n.b=i\n", ".a=l\n.b=i\n",
+    };
+    cai_jsig s = {0};
+    size_t i;
+
+    for (i = 0; i < sizeof(rec) / sizeof(rec[0]); i++) {
+        const char *sig = cai_jsig__of(&s, rec[i], strlen(rec[i]));
+        char *alone = cai_json__signature(rec[i], strlen(rec[i]));
+
+        ck_assert_ptr_nonnull(sig);
+        ck_assert_msg(strcmp(sig, want[i]) == 0, "record %zu: %s", i, sig);
+        ck_assert_str_eq(sig, alone); /* the same as computed afresh */
+        free(alone);
+    }
+    ck_assert_str_eq(cai_jsig__of(&s, "   ", 3), ""); /* no value: no entry */
+    cai_jsig__dispose(&s);
+}
+END_TEST
+
 START_TEST(write_atomic_replaces_the_file_and_leaves_no_temporary)
 {
     char *dir = tu_mkdtemp("atomic"), *path = tu_strdupf("%s/out.json", dir), *got;
@@ -474,6 +508,7 @@ Suite *util_suite(void)
     tcase_add_test(tc, utf8_invalid_at_finds_a_bad_byte_at_every_position_of_mixed_text);
     tcase_add_test(tc, json_members_are_the_spans_of_the_text_even_beyond_rfc_8259_white_space);
     tcase_add_test(tc, json_signature_lists_each_path_and_type_once_sorted);
+    tcase_add_test(tc, jsig_reuses_a_signature_only_for_entries_in_the_same_order);
     tcase_add_test(tc, write_atomic_replaces_the_file_and_leaves_no_temporary);
     tcase_add_test(tc, path_join_puts_one_slash_between);
     tcase_add_test(tc, clocks_move_forward_and_wall_is_the_epoch);
