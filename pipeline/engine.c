@@ -88,7 +88,7 @@ static cai_status add_header(cai_judge *j, const char *name, const char *value)
 static cai_status setup_http(cai_judge *j, cai_error *err)
 {
     cai_wire_params wp;
-    size_t n;
+    size_t n, i;
     cai_status st;
     char *bearer;
 
@@ -137,6 +137,21 @@ static cai_status setup_http(cai_judge *j, cai_error *err)
     curl_multi_setopt(j->multi, CURLMOPT_MAXCONNECTS, (long)(j->o.concurrency * j->pool.n));
     curl_multi_setopt(j->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
 
+    /* Each endpoint's URL is parsed here once: given as text (CURLOPT_URL), libcurl would
+     * parse it and print it back for every request, a fifth of its work on one. */
+    if (!(j->uh = calloc(j->pool.n, sizeof(*j->uh))))
+        return cai_error__set(err, CAI_ENOMEM, "out of memory");
+    for (i = 0; i < j->pool.n; i++) {
+        CURLUcode uc;
+
+        if (!(j->uh[i] = curl_url()))
+            return cai_error__set(err, CAI_ENOMEM, "out of memory");
+        uc = curl_url_set(j->uh[i], CURLUPART_URL, j->pool.m[i].url,
+                          CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME);
+        if (uc != CURLUE_OK)
+            return cai_error__set(err, CAI_EINVAL, "judge: base URL %s: %s", j->pool.m[i].url_shown,
+                                  curl_url_strerror(uc));
+    }
     return cai_sha256_create(&j->sha, err);
 }
 
@@ -311,6 +326,9 @@ void cai_judge_free(cai_judge *j)
     free(j->cache_dir);
     free(j->url);
     free(j->url_shown);
+    for (i = 0; j->uh && i < j->pool.n; i++)
+        curl_url_cleanup(j->uh[i]);
+    free(j->uh);
     cai_pool__dispose(&j->pool);
     for (i = 0; j->base_urls && i < j->o.n_base_urls; i++)
         free(j->base_urls[i]);
@@ -624,7 +642,7 @@ static cai_status launch(cai_judge *j, slot *s, int i, double now, cai_error *er
     s->too_big = 0;
     s->errbuf[0] = '\0';
     cai_wire__hdrs_reset(&s->hdrs);
-    curl_easy_setopt(e, CURLOPT_URL, j->pool.m[i].url);
+    curl_easy_setopt(e, CURLOPT_CURLU, j->uh[i]);
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, s->body.data);
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->body.len);
     mc = curl_multi_add_handle(j->multi, e);

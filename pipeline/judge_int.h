@@ -86,6 +86,7 @@ struct cai_judge {
     unsigned wire_gen; /* bumped when the wire switches to a reasoning model's parameters */
     struct curl_slist *headers;
     CURLM *multi;
+    CURLU **uh; /* each endpoint's URL, parsed once (pool.n of them) */
     slot *slots;
     size_t nslots;
     size_t *free_list;

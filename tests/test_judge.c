@@ -358,6 +358,27 @@ START_TEST(create_checks_options)
 }
 END_TEST
 
+START_TEST(create_refuses_a_base_url_curl_cannot_parse)
+{
+    cai_judge_opts o = CAI_JUDGE_OPTS_INIT;
+    cai_judge *j = NULL;
+    cai_error err = {0};
+
+    o.backend = CAI_BACKEND_OPENAI;
+    o.model = "m";
+    o.base_url = "http://user:s3cret@bad host/v1";
+    /* refused before anything is sent (it used to fail request after request) */
+    ck_assert_int_eq(cai_judge_create(&j, &o, con, &err), CAI_EINVAL);
+    ck_assert_ptr_null(j);
+    ck_assert_ptr_nonnull(strstr(err.msg, "http://bad host/v1/chat/completions"));
+    ck_assert_ptr_null(strstr(err.msg, "s3cret"));
+    o.base_url = "http://127.0.0.1:9/v1"; /* parsed, never contacted */
+    memset(&err, 0, sizeof(err));
+    ck_assert_int_eq(cai_judge_create(&j, &o, con, &err), CAI_OK);
+    cai_judge_free(j);
+}
+END_TEST
+
 START_TEST(builtin_backend_judges_offline)
 {
     cai_judge_opts o = CAI_JUDGE_OPTS_INIT;
@@ -1943,6 +1964,7 @@ Suite *judge_suite(void)
     tc = tcase_create("offline");
     tcase_add_checked_fixture(tc, setup_plain, teardown);
     tcase_add_test(tc, create_checks_options);
+    tcase_add_test(tc, create_refuses_a_base_url_curl_cannot_parse);
     tcase_add_test(tc, builtin_backend_judges_offline);
     suite_add_tcase(s, tc);
 
