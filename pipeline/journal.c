@@ -113,14 +113,6 @@ cai_journal__key(const char *pair_id, const char *principle_id, unsigned order, 
     return k ? k : 1; /* 0 marks an empty slot */
 }
 
-double cai_journal__canon(double p)
-{
-    char tmp[40];
-
-    snprintf(tmp, sizeof(tmp), "%.17g", p);
-    return strtod(tmp, NULL);
-}
-
 /* ---- file format --------------------------------------------------------------------- */
 
 static cai_status buf_append(cai_journal *j, const char *s, size_t n, cai_error *err)

@@ -113,7 +113,4 @@ void cai_journal__tokens(const cai_journal *j, uint64_t *prompt, uint64_t *compl
 /* Syncs and closes; NULL is a no-op. Errors on the final sync are ignored: call sync first. */
 void cai_journal__free(cai_journal *j);
 
-/* Formats p exactly ("%.17g") and parses it back, so fresh and replayed values are identical. */
-double cai_journal__canon(double p);
-
 #endif

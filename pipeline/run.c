@@ -1544,7 +1544,7 @@ static cai_status record(cai_run *r, const cai_judge_completion *c, cai_error *e
         cai_jentry e;
         memset(&e, 0, sizeof(e));
         e.key = task_key(r, p, ref->t);
-        e.p_first = cai_journal__canon(r->rating ? res->score : res->p_first); /* rating: 1..7 */
+        e.p_first = r->rating ? res->score : res->p_first; /* rating: 1..7 */
         e.verdict = (unsigned char)res->verdict;
         e.from_logprobs = (unsigned char)res->from_logprobs;
         e.prompt_tokens = res->prompt_tokens;
@@ -2489,7 +2489,7 @@ static cai_status batch_result(const cai_batch_item *it,
         return CAI_OK; /* not in the journal: the online pass asks it */
     memset(&e, 0, sizeof(e));
     e.key = it->key;
-    e.p_first = cai_journal__canon(r->rating ? res->score : res->p_first);
+    e.p_first = r->rating ? res->score : res->p_first;
     e.verdict = (unsigned char)res->verdict;
     e.from_logprobs = (unsigned char)res->from_logprobs;
     e.prompt_tokens = res->prompt_tokens;
