@@ -720,28 +720,45 @@ cai_status cai_journal__add(cai_journal *j,
     cai_buf *b = &j->buf;
     size_t start = b->len;
     cai_status st;
+    char num[32];
 
     /*
      * Written directly, with the bytes cJSON_PrintUnformatted gave an object of these members
-     * (in this order; unsigned numbers print as cJSON prints them, "%u"): a cJSON tree per
+     * (in this order; unsigned numbers print as cJSON prints them, in decimal): a cJSON tree per
      * judgment was most of this function's cost on the event-loop thread. The line is built in
      * place at the end of the pending appends.
      */
     cai_buf__puts(b, "{\"t\":");
     cai_wire__put_cjson_str(b, KIND_JUDGMENT);
-    cai_buf__printf(b, ",\"k\":\"%016" PRIx64 "\",\"id\":", e->key);
+    cai_buf__puts(b, ",\"k\":\"");
+    cai_buf__put_hex64(b, e->key);
+    cai_buf__puts(b, "\",\"id\":");
     cai_wire__put_cjson_str(b, pair_id);
     cai_buf__puts(b, ",\"pr\":");
     cai_wire__put_cjson_str(b, principle_id);
+    cai_buf__puts(b, ",\"o\":");
+    cai_buf__put_uint(b, order);
+    cai_buf__puts(b, ",\"s\":");
+    cai_buf__put_uint(b, sample);
     /* "p": exact digits, so that replay gives the same double */
-    cai_buf__printf(b, ",\"o\":%u,\"s\":%u,\"p\":%.17g,\"v\":%u,\"lp\":%u,\"pt\":%u,\"ct\":%u",
-                    order, sample, e->p_first, (unsigned)e->verdict, (unsigned)e->from_logprobs,
-                    e->prompt_tokens, e->completion_tokens);
+    snprintf(num, sizeof(num), "%.17g", e->p_first);
+    cai_buf__puts(b, ",\"p\":");
+    cai_buf__puts(b, num);
+    cai_buf__puts(b, ",\"v\":");
+    cai_buf__put_uint(b, e->verdict);
+    cai_buf__puts(b, ",\"lp\":");
+    cai_buf__put_uint(b, e->from_logprobs);
+    cai_buf__puts(b, ",\"pt\":");
+    cai_buf__put_uint(b, e->prompt_tokens);
+    cai_buf__puts(b, ",\"ct\":");
+    cai_buf__put_uint(b, e->completion_tokens);
     /* Optional keys, left out at their default so older readers' lines stay byte-identical. */
     if (e->truncated)
         cai_buf__puts(b, ",\"tr\":1");
-    if (e->reasoning_tokens)
-        cai_buf__printf(b, ",\"rt\":%u", e->reasoning_tokens);
+    if (e->reasoning_tokens) {
+        cai_buf__puts(b, ",\"rt\":");
+        cai_buf__put_uint(b, e->reasoning_tokens);
+    }
     cai_buf__put(b, "}", 1);
     if ((st = end_line(j, start, err)) != CAI_OK)
         return st;

@@ -72,6 +72,29 @@ void cai_buf__puts(cai_buf *b, const char *s)
     cai_buf__put(b, s, strlen(s));
 }
 
+void cai_buf__put_uint(cai_buf *b, uint64_t v)
+{
+    char t[20]; /* UINT64_MAX has 20 digits */
+    size_t i = sizeof(t);
+
+    do {
+        t[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    cai_buf__put(b, t + i, sizeof(t) - i);
+}
+
+void cai_buf__put_hex64(cai_buf *b, uint64_t v)
+{
+    static const char digits[] = "0123456789abcdef";
+    char t[16];
+    int i;
+
+    for (i = 15; i >= 0; i--, v >>= 4)
+        t[i] = digits[v & 15];
+    cai_buf__put(b, t, sizeof(t));
+}
+
 void cai_buf__printf(cai_buf *b, const char *fmt, ...)
 {
     va_list ap;

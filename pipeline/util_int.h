@@ -38,6 +38,9 @@ int cai_buf__reserve(cai_buf *b, size_t extra);
 int cai_buf__append(cai_buf *b, const void *s, size_t n);
 void cai_buf__put(cai_buf *b, const char *s, size_t n);
 void cai_buf__puts(cai_buf *b, const char *s);
+/* v in decimal ("%" PRIu64), and in 16 lower-case hex digits ("%016" PRIx64), without printf. */
+void cai_buf__put_uint(cai_buf *b, uint64_t v);
+void cai_buf__put_hex64(cai_buf *b, uint64_t v);
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif

@@ -9,6 +9,7 @@
 #include "testutil.h"
 #include <check.h>
 #include <stdlib.h>
+#include <inttypes.h>
 #include <string.h>
 
 Suite *util_suite(void);
@@ -36,6 +37,26 @@ START_TEST(buf_appends_bytes_and_keeps_a_nul_after_them)
     ck_assert_ptr_null(b.data);
     ck_assert_uint_eq(b.len, 0);
     cai_buf__dispose(NULL);
+}
+END_TEST
+
+START_TEST(buf_puts_integers_as_printf_would)
+{
+    static const uint64_t v[] = {0, 7, 10, 4294967295u, 1234567890123456789u, UINT64_MAX};
+    cai_buf b = {0};
+    size_t i;
+
+    for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        char want[64];
+
+        b.len = 0;
+        cai_buf__put_uint(&b, v[i]);
+        cai_buf__put(&b, " ", 1);
+        cai_buf__put_hex64(&b, v[i]);
+        snprintf(want, sizeof(want), "%" PRIu64 " %016" PRIx64, v[i], v[i]);
+        ck_assert_str_eq(b.data, want);
+    }
+    cai_buf__dispose(&b);
 }
 END_TEST
 
@@ -497,6 +518,7 @@ Suite *util_suite(void)
 
     tcase_add_test(tc, buf_appends_bytes_and_keeps_a_nul_after_them);
     tcase_add_test(tc, buf_builds_text_and_hands_it_over);
+    tcase_add_test(tc, buf_puts_integers_as_printf_would);
     tcase_add_test(tc, idset_finds_a_duplicate_in_memory_or_across_spilled_runs);
     tcase_add_test(tc, htab_finds_every_key_after_growing);
     tcase_add_test(tc, htab_tells_128_bit_keys_apart_by_either_half);
