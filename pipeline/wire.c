@@ -7,6 +7,9 @@
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +28,25 @@ size_t cai_wire__plain_run(const unsigned char *p, size_t n, int ascii)
     const uint64_t top = ascii ? high : 0;
     size_t i = 0;
 
+#if defined(__SSE2__) && defined(__GNUC__)
+    {
+        /* 16 bytes at a time where SSE2 is there (every x86-64): one compare per rule and byte,
+         * so each mask bit is exact and the lowest is the first byte to stop at. */
+        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+        const __m128i ctl = _mm_set1_epi8(0x1f);
+
+        for (; n - i >= 16; i += 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+            __m128i m =
+                _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                             _mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v)); /* v <= 0x1f */
+            int bits = _mm_movemask_epi8(m) | (ascii ? _mm_movemask_epi8(v) : 0);
+
+            if (bits)
+                return i + (size_t)__builtin_ctz((unsigned)bits);
+        }
+    }
+#endif
     /* Per word, exact "is any byte ...": below 0x20 ((w - 0x20..) & ~w & high), equal to '"'
      * or '\\' (a zero byte in w ^ c..), at or above 0x80 (w & high). Each test's lowest flag is
      * exact (a borrow only runs upwards), so the first such byte is the lowest flag of them all;

@@ -46,9 +46,9 @@ static char *body_of(const cai_wire_params *p, const cai_prompt *pr, long sample
 /* ---------------------------------------------------------------- bodies */
 
 /*
- * The word-at-a-time scan of the JSON escapers stops exactly where the byte-wise rule does, for
- * every byte value at every position of a word, in both modes (request bodies: ASCII only;
- * records: UTF-8 passes).
+ * The block- and word-at-a-time scan of the JSON escapers stops exactly where the byte-wise rule
+ * does, for every byte value at every position of a block or word, in both modes (request bodies:
+ * ASCII only; records: UTF-8 passes).
  */
 /* The run stops at the first byte that needs escaping (or, ascii, is not ASCII), whatever
  * follows it: a second byte after it (one whose tests borrow, or another stop) must not move
@@ -56,15 +56,16 @@ static char *body_of(const cai_wire_params *p, const cai_prompt *pr, long sample
 START_TEST(plain_run_stops_where_the_bytewise_rule_does)
 {
     static const unsigned char after[] = {'a', 0x00, 0x01, 0x1f, 0x20, 0x21, '"', '\\', 0x80, 0xff};
-    unsigned char buf[40];
+    unsigned char buf[56];
     size_t len, pos, want, i, k;
     unsigned v;
     int ascii;
 
+    /* up to 44 bytes: two 16-byte blocks, a word and single bytes after them */
     for (ascii = 0; ascii < 2; ascii++) {
         for (v = 0; v < 256; v++) {
-            for (pos = 0; pos < 24; pos++) {
-                for (len = pos; len <= 24; len += 5) {
+            for (pos = 0; pos < 44; pos++) {
+                for (len = pos; len <= 44; len += 5) {
                     k = (v + pos + len) % sizeof(after);
                     memset(buf, 'a', sizeof(buf));
                     buf[1] = ascii ? '~' : 0xc3; /* allowed bytes near the ends of a word */
