@@ -355,15 +355,16 @@ START_TEST(utf8_chars_counts_as_the_bytewise_rule)
 }
 END_TEST
 
-/* ASCII runs between multi-byte characters go a word at a time up to the first byte that is not
- * plain ASCII: a bad byte (a stray continuation, 0xff, NUL) at each ASCII position of such a
- * text is reported exactly there. */
+/* ASCII runs between multi-byte characters go a block or a word at a time up to the first byte
+ * that is not plain ASCII: a bad byte (a stray continuation, 0xff, NUL) at each ASCII position of
+ * such a text is reported exactly there. */
 START_TEST(utf8_invalid_at_finds_a_bad_byte_at_every_position_of_mixed_text)
 {
     static const char mixed[] = "ab\xc3\xa9"
                                 "cdefgh\xe2\x82\xac"
                                 "ijklmnopq\xc3\xa9"
-                                "rstuvwxyz0123456789";
+                                "rstuvwxyz0123456789\xc3\xa9"
+                                "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"; /* 3 blocks */
     static const unsigned char bad[] = {0x80, 0xff, 0x00};
     char s[sizeof(mixed)];
     size_t i, k, n = sizeof(mixed) - 1;
