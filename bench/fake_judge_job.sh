@@ -1,9 +1,10 @@
 # shellcheck shell=bash disable=SC2154,SC2034 # the caller sets the inputs and reads the results
-# Sourced by cpu_split.sh and instr_split.sh: the peer harness's job on this machine. Builds
+# Sourced by cpu_split.sh, instr_split.sh and steady_ab.sh: the peer harness's job on this machine. Builds
 # the harness's fake judge, makes (once) its N pairs, writes its principles as a cai
-# constitution (as cai_candidate.sh does), and starts the judge at 0 ms on CPU 0 until the
-# calling script exits.
-# needs: $shared (the harness's bench folder), $scratch, $n; sets: input, cons, url, server
+# constitution (as cai_candidate.sh does), and starts the judge on CPU 0 (at $latency ms, 0 unless
+# the caller sets it) until the calling script exits.
+# needs: $shared (the harness's bench folder), $scratch, $n (and $latency, optional); sets: input,
+# cons, url, server
 [ -f "$shared/fake_judge.c" ] || {
     echo "needs the peer harness's bench folder at $shared (set SHARED to the folder above it)" >&2
     exit 2
@@ -25,7 +26,7 @@ PY
 
 rm -f "$scratch/port"
 taskset -c 0 "$scratch/fake_judge" --host 127.0.0.1 --port 0 --port-file "$scratch/port" \
-    --latency-ms 0 >"$scratch/server.log" 2>&1 &
+    --latency-ms "${latency:-0}" >"$scratch/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 100); do [ -s "$scratch/port" ] && break; sleep 0.05; done
