@@ -709,6 +709,13 @@ fail:
     return st;
 }
 
+/* ,"key": and an unsigned value, as cJSON prints it */
+static void put_member(cai_buf *b, const char *key, uint64_t v)
+{
+    cai_buf__puts(b, key);
+    cai_buf__put_uint(b, v);
+}
+
 cai_status cai_journal__add(cai_journal *j,
                             const cai_jentry *e,
                             const char *pair_id,
@@ -736,29 +743,21 @@ cai_status cai_journal__add(cai_journal *j,
     cai_wire__put_cjson_str(b, pair_id);
     cai_buf__puts(b, ",\"pr\":");
     cai_wire__put_cjson_str(b, principle_id);
-    cai_buf__puts(b, ",\"o\":");
-    cai_buf__put_uint(b, order);
-    cai_buf__puts(b, ",\"s\":");
-    cai_buf__put_uint(b, sample);
+    put_member(b, ",\"o\":", order);
+    put_member(b, ",\"s\":", sample);
     /* "p": exact digits, so that replay gives the same double */
     snprintf(num, sizeof(num), "%.17g", e->p_first);
     cai_buf__puts(b, ",\"p\":");
     cai_buf__puts(b, num);
-    cai_buf__puts(b, ",\"v\":");
-    cai_buf__put_uint(b, e->verdict);
-    cai_buf__puts(b, ",\"lp\":");
-    cai_buf__put_uint(b, e->from_logprobs);
-    cai_buf__puts(b, ",\"pt\":");
-    cai_buf__put_uint(b, e->prompt_tokens);
-    cai_buf__puts(b, ",\"ct\":");
-    cai_buf__put_uint(b, e->completion_tokens);
+    put_member(b, ",\"v\":", e->verdict);
+    put_member(b, ",\"lp\":", e->from_logprobs);
+    put_member(b, ",\"pt\":", e->prompt_tokens);
+    put_member(b, ",\"ct\":", e->completion_tokens);
     /* Optional keys, left out at their default so older readers' lines stay byte-identical. */
     if (e->truncated)
-        cai_buf__puts(b, ",\"tr\":1");
-    if (e->reasoning_tokens) {
-        cai_buf__puts(b, ",\"rt\":");
-        cai_buf__put_uint(b, e->reasoning_tokens);
-    }
+        put_member(b, ",\"tr\":", 1);
+    if (e->reasoning_tokens)
+        put_member(b, ",\"rt\":", e->reasoning_tokens);
     cai_buf__put(b, "}", 1);
     if ((st = end_line(j, start, err)) != CAI_OK)
         return st;
