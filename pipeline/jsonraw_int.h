@@ -24,8 +24,8 @@ long cai_json__members(const char *text, size_t len, cai_jspan *out, size_t max)
  * A signature of the JSON value at text[0, len) that Arrow's type inference would see: one
  * "path=type" entry per line, sorted, without duplicates, where type is s (string), i (integer),
  * f (number with a fraction or exponent), b (boolean), n (null), o (empty object) or l (empty
- * list); object members extend the path with ".key" and list items with "[]". Caller frees;
- * NULL when out of memory or when the text is not valid JSON.
+ * list); object members extend the path with ".key" and list items with "[]". The text must
+ * be valid JSON (one that holds no value gives ""). Caller frees; NULL when out of memory.
  */
 char *cai_json__signature(const char *text, size_t len);
 

@@ -298,7 +298,7 @@ static cai_status pending_make(cai_run *r,
     /* Every text a pair keeps goes in one block behind its context array: a pair costs one
      * allocation instead of one per text. */
     ctx_bytes = (rec->n_context ? rec->n_context : 1) * sizeof(*p->context);
-    total = ctx_bytes + n_id + n_meta + n_file + n_prompt + n_a + n_b + 6;
+    total = ctx_bytes + n_id + n_meta + n_file + n_prompt + n_a + n_b + 6; /* 6 NULs */
     for (i = 0; i < rec->n_context; i++)
         total += strlen(rec->context[i].content ? rec->context[i].content : "") + 1;
     if (!(p->block = malloc(total)))
@@ -310,9 +310,9 @@ static cai_status pending_make(cai_run *r,
     p->file = put_text(&at, rec->file, n_file);
     p->n_context = rec->n_context;
     for (i = 0; i < rec->n_context; i++) {
-        p->context[i].role = rec->context[i].role;
         const char *t = rec->context[i].content;
 
+        p->context[i].role = rec->context[i].role;
         p->context[i].content = put_text(&at, t, t ? strlen(t) : 0);
     }
     if (prompt)
