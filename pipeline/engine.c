@@ -27,6 +27,7 @@
 #include "ratelimit_int.h"
 
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +86,39 @@ static cai_status add_header(cai_judge *j, const char *name, const char *value)
     return CAI_OK;
 }
 
+/*
+ * The transport is libcurl's socket interface: its socket callback keeps j->socks (what each
+ * connection waits for), its timer callback j->curl_due, and perform hands it only the sockets
+ * a poll found ready (curl_multi_socket_action). curl_multi_perform would visit every transfer
+ * on each call, with a poll(2) of its own for each one that is only waiting for its reply.
+ */
+static int on_socket(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+    cai_judge *j = userp;
+    short ev = what == CURL_POLL_IN      ? POLLIN
+               : what == CURL_POLL_OUT   ? POLLOUT
+               : what == CURL_POLL_INOUT ? (short)(POLLIN | POLLOUT)
+                                         : 0;
+
+    (void)e;
+    (void)socketp;
+    if (cai_sockset__want(&j->socks, (int)fd, ev) != CAI_OK) {
+        j->socks_failed = 1;
+        return -1;
+    }
+    return 0;
+}
+
+/* libcurl's timer callback: when it next wants to run without socket activity. */
+static int on_timer(CURLM *m, long ms, void *userp)
+{
+    cai_judge *j = userp;
+
+    (void)m;
+    j->curl_due = ms < 0 ? -1.0 : cai__mono_s() + (double)ms / 1000.0;
+    return 0;
+}
+
 static cai_status setup_http(cai_judge *j, cai_error *err)
 {
     cai_wire_params wp;
@@ -136,6 +170,10 @@ static cai_status setup_http(cai_judge *j, cai_error *err)
     curl_multi_setopt(j->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)j->o.concurrency);
     curl_multi_setopt(j->multi, CURLMOPT_MAXCONNECTS, (long)(j->o.concurrency * j->pool.n));
     curl_multi_setopt(j->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    curl_multi_setopt(j->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(j->multi, CURLMOPT_SOCKETDATA, j);
+    curl_multi_setopt(j->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(j->multi, CURLMOPT_TIMERDATA, j);
 
     /* Each endpoint's URL is parsed here once: given as text (CURLOPT_URL), libcurl would
      * parse it and print it back for every request, a fifth of its work on one. */
@@ -196,6 +234,8 @@ cai_status cai_judge_create(cai_judge **out,
         return cai_error__set(err, CAI_ENOMEM, "out of memory");
     j->cache_fd = -1;
     j->c = c;
+    j->curl_due = -1.0;
+    cai_sockset__init(&j->socks);
     st = cai_judge__resolve_opts(j, opts ? opts : &defaults, err);
     if (st != CAI_OK)
         goto fail;
@@ -303,7 +343,8 @@ void cai_judge_free(cai_judge *j)
     }
     cai_judge__gen_clear(&j->cur_gch, &j->cur_gn, NULL);
     if (j->multi)
-        curl_multi_cleanup(j->multi);
+        curl_multi_cleanup(j->multi); /* may still call on_socket */
+    cai_sockset__dispose(&j->socks);
     for (l = j->headers; l; l = l->next)
         cai_judge__wipe(l->data); /* the key is in here */
     curl_slist_free_all(j->headers);
@@ -1126,7 +1167,8 @@ static cai_status finish(cai_judge *j, slot *s)
 
 static int poll_timeout_ms(const cai_judge *j)
 {
-    double ms = (j->wake_at - cai__mono_s()) * 1000.0;
+    double due = j->curl_due >= 0 && j->curl_due < j->wake_at ? j->curl_due : j->wake_at;
+    double ms = (due - cai__mono_s()) * 1000.0;
 
     if (ms > POLL_MAX_MS)
         return POLL_MAX_MS;
@@ -1168,9 +1210,35 @@ static void drain_all(cai_judge *j)
 static cai_status perform(cai_judge *j, cai_error *err)
 {
     int running, left;
+    size_t i;
     CURLMsg *m;
-    CURLMcode mc = curl_multi_perform(j->multi, &running);
+    CURLMcode mc = CURLM_OK;
+    cai_status st;
 
+    /* What the last wait found ready, or a look now. libcurl runs only the transfers whose
+     * sockets moved (a socket it closed meanwhile is ignored), then any whose timer is due: a
+     * transfer just added is due at once. */
+    if (!j->polled && (st = cai_sockset__poll(&j->socks, 0, err)) != CAI_OK)
+        return st;
+    j->polled = 0;
+    for (i = 0; i < j->socks.nready && mc == CURLM_OK; i++) {
+        int fd = j->socks.ready[i].fd;
+        short r = j->socks.ready[i].revents;
+        int ev = (r & (POLLIN | POLLHUP | POLLERR) ? CURL_CSELECT_IN : 0) |
+                 (r & (POLLOUT | POLLERR) ? CURL_CSELECT_OUT : 0) |
+                 (r & POLLNVAL ? CURL_CSELECT_ERR : 0);
+
+        mc = curl_multi_socket_action(j->multi, fd, ev, &running);
+        if (r & POLLNVAL) /* not open: it would be reported on every poll */
+            (void)cai_sockset__want(&j->socks, fd, 0);
+    }
+    j->socks.nready = 0;
+    if (mc == CURLM_OK && j->curl_due >= 0 && cai__mono_s() >= j->curl_due) {
+        j->curl_due = -1.0;
+        mc = curl_multi_socket_action(j->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
+    if (j->socks_failed)
+        return cai_error__set(err, CAI_ENOMEM, "out of memory (the judge's socket set)");
     if (mc != CURLM_OK) {
         return cai_error__set(err, CAI_ETRANSPORT, "curl: %s", curl_multi_strerror(mc));
     }
@@ -1410,7 +1478,7 @@ const cai_judge_completion *cai_judge_read(cai_judge *j)
 
 cai_status cai_judge_wait(cai_judge *j, int timeout_ms, cai_error *err)
 {
-    CURLMcode mc;
+    cai_status st;
     int ms;
 
     cai_error__clear(err);
@@ -1420,10 +1488,9 @@ cai_status cai_judge_wait(cai_judge *j, int timeout_ms, cai_error *err)
     ms = poll_timeout_ms(j);
     if (timeout_ms >= 0 && timeout_ms < ms)
         ms = timeout_ms;
-    mc = curl_multi_poll(j->multi, NULL, 0, ms, NULL);
-    if (mc != CURLM_OK)
-        return cai_error__set(err, CAI_ETRANSPORT, "curl: %s", curl_multi_strerror(mc));
-    return CAI_OK;
+    st = cai_sockset__poll(&j->socks, ms, err);
+    j->polled = st == CAI_OK;
+    return st;
 }
 
 /* ---------------------------------------------------------------- one task */

@@ -6,6 +6,7 @@
 #include "cai/judge.h"
 #include "endpoint_int.h"
 #include "pool_int.h"
+#include "sockset_int.h"
 #include "hash_int.h"
 #include "htab_int.h"
 #include "wire_int.h"
@@ -86,7 +87,11 @@ struct cai_judge {
     unsigned wire_gen; /* bumped when the wire switches to a reasoning model's parameters */
     struct curl_slist *headers;
     CURLM *multi;
-    CURLU **uh; /* each endpoint's URL, parsed once (pool.n of them) */
+    cai_sockset socks; /* the sockets libcurl waits on (its socket callback keeps them) */
+    double curl_due;   /* monotonic: when libcurl's timer fires (< 0: no timer) */
+    int polled;        /* socks.ready is fresh from cai_judge_wait: perform need not look again */
+    int socks_failed;  /* the set could not grow: the transfers are aborted, perform fails */
+    CURLU **uh;        /* each endpoint's URL, parsed once (pool.n of them) */
     slot *slots;
     size_t nslots;
     size_t *free_list;

@@ -2,12 +2,15 @@
 /* Tests for the judge engine against the fake judge server: backends, faults, pacing, caches. */
 #include "fake_llm.h"
 #include "ratelimit_int.h"
+#include "sockset_int.h"
 #include "testutil.h"
 
 #include <cai.h>
 #include <check.h>
 #include <math.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -311,6 +314,84 @@ START_TEST(backoff_is_jittered_capped_and_seeded)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- the socket set (no server) */
+
+/* The ready entry for fd in s's last poll, or NULL. */
+static const cai_sockset_ready *ready_of(const cai_sockset *s, int fd)
+{
+    size_t i;
+
+    for (i = 0; i < s->nready; i++)
+        if (s->ready[i].fd == fd)
+            return &s->ready[i];
+    return NULL;
+}
+
+START_TEST(sockset_reports_what_each_socket_waits_for_and_forgets_removed_ones)
+{
+    cai_sockset s;
+    cai_error err = {0};
+    int a[2], b[2], c[2], high;
+
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, a), 0);
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, b), 0);
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, c), 0);
+    high = fcntl(a[0], F_DUPFD, 700); /* grows the fd index well past the others */
+    ck_assert_int_ge(high, 700);
+    cai_sockset__init(&s);
+    ck_assert_int_eq(cai_sockset__want(&s, -1, POLLIN), CAI_EINVAL);
+    ck_assert_int_eq(cai_sockset__want(&s, a[0], POLLIN), CAI_OK);
+    ck_assert_int_eq(cai_sockset__want(&s, b[0], POLLIN), CAI_OK);
+    ck_assert_int_eq(cai_sockset__want(&s, c[0], POLLOUT), CAI_OK);
+    ck_assert_int_eq(cai_sockset__want(&s, high, POLLIN), CAI_OK);
+    ck_assert_uint_eq(s.n, 4);
+
+    /* nothing to read yet: only the socket waiting to write is ready */
+    ck_assert_int_eq(cai_sockset__poll(&s, 0, &err), CAI_OK);
+    ck_assert_uint_eq(s.nready, 1);
+    ck_assert_ptr_nonnull(ready_of(&s, c[0]));
+    ck_assert(ready_of(&s, c[0])->revents & POLLOUT);
+
+    /* a byte for a[0] (and its duplicate); c[0] now waits to read, and nothing came */
+    ck_assert_int_eq(write(a[1], "x", 1), 1);
+    ck_assert_int_eq(cai_sockset__want(&s, c[0], POLLIN), CAI_OK);
+    ck_assert_uint_eq(s.n, 4);
+    ck_assert_int_eq(cai_sockset__poll(&s, 0, &err), CAI_OK);
+    ck_assert_uint_eq(s.nready, 2);
+    ck_assert(ready_of(&s, a[0])->revents & POLLIN);
+    ck_assert(ready_of(&s, high)->revents & POLLIN);
+    ck_assert_ptr_null(ready_of(&s, b[0]));
+
+    /* a[0] removed: the entry moved into its place (high, the last) is still found by fd,
+     * removing it twice or removing an unknown fd changes nothing */
+    ck_assert_int_eq(cai_sockset__want(&s, a[0], 0), CAI_OK);
+    ck_assert_int_eq(cai_sockset__want(&s, a[0], 0), CAI_OK);
+    ck_assert_int_eq(cai_sockset__want(&s, a[1], 0), CAI_OK);
+    ck_assert_uint_eq(s.n, 3);
+    ck_assert_int_eq(cai_sockset__want(&s, high, POLLOUT), CAI_OK); /* modified, not added */
+    ck_assert_uint_eq(s.n, 3);
+    ck_assert_int_eq(write(b[1], "y", 1), 1);
+    ck_assert_int_eq(cai_sockset__poll(&s, 0, &err), CAI_OK);
+    ck_assert_uint_eq(s.nready, 2);
+    ck_assert(ready_of(&s, b[0])->revents & POLLIN);
+    ck_assert(ready_of(&s, high)->revents & POLLOUT);
+    ck_assert_ptr_null(ready_of(&s, a[0]));
+
+    /* the peer gone: reported even though only reading was asked for */
+    close(c[1]);
+    ck_assert_int_eq(cai_sockset__poll(&s, 0, &err), CAI_OK);
+    ck_assert(ready_of(&s, c[0])->revents & (POLLIN | POLLHUP));
+
+    cai_sockset__dispose(&s);
+    close(a[0]);
+    close(a[1]);
+    close(b[0]);
+    close(b[1]);
+    close(c[0]);
+    close(high);
+}
+END_TEST
+
 START_TEST(backend_names_round_trip)
 {
     ck_assert_int_eq(cai_backend_parse("openai"), CAI_BACKEND_OPENAI);
@@ -449,6 +530,44 @@ START_TEST(openai_judges_from_logprobs)
     free(req);
     free(reply);
     free(dry);
+    free(b);
+    cai_judge_free(j);
+}
+END_TEST
+
+/* A body larger than the sockets' buffers goes out over many sends, between which the
+ * transfer waits for its socket to take more; it arrives whole, and is sent once. */
+START_TEST(a_body_larger_than_the_socket_buffers_goes_out_whole)
+{
+    cai_judge_opts o = http_opts(CAI_BACKEND_OPENAI);
+    cai_judge *j = make(&o);
+    batch *b = batch_new(1);
+    cai_judge_task t;
+    cai_judgment res;
+    cai_error err = {0};
+    const size_t n = (size_t)12 << 20; /* Linux's default socket buffers hold 4 to 6 MiB */
+    char *first = malloc(n + 1), *second = malloc(n + 1), *req = NULL, *sent;
+
+    ck_assert_ptr_nonnull(first);
+    ck_assert_ptr_nonnull(second);
+    memset(first, 'a', n);
+    first[n] = '\0';
+    memset(second, 'b', n);
+    second[n] = '\0';
+    ck_assert_int_eq(pull(&t, b), 1);
+    t.cmp.first = first;
+    t.cmp.second = second;
+    ck_assert_msg(cai_judge_one(j, &t, &res, &req, NULL, &err) == CAI_OK, "%s", err.msg);
+    ck_assert_int_eq(res.attempts, 1);
+    ck_assert_uint_gt(strlen(req), 2 * n);
+    sent = fake_llm_request_body(srv, 0);
+    ck_assert_ptr_nonnull(sent);
+    ck_assert_uint_eq(strlen(sent), strlen(req));
+    ck_assert(strcmp(sent, req) == 0);
+    free(sent);
+    free(req);
+    free(first);
+    free(second);
     free(b);
     cai_judge_free(j);
 }
@@ -1959,6 +2078,7 @@ Suite *judge_suite(void)
     tcase_add_test(tc, backoff_is_jittered_capped_and_seeded);
     tcase_add_test(tc, backend_names_round_trip);
     tcase_add_test(tc, url_redact_strips_user_info);
+    tcase_add_test(tc, sockset_reports_what_each_socket_waits_for_and_forgets_removed_ones);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("offline");
@@ -1974,6 +2094,7 @@ Suite *judge_suite(void)
     tcase_add_test(tc, rpm_limit_paces_a_run);
     tcase_add_test(tc, tpm_limit_paces_a_run);
     tcase_add_test(tc, openai_judges_from_logprobs);
+    tcase_add_test(tc, a_body_larger_than_the_socket_buffers_goes_out_whole);
     tcase_add_test(tc, no_authorization_header_without_a_key);
     tcase_add_test(tc, completions_judges_from_logprob_maps);
     tcase_add_test(tc, anthropic_judges_from_text_with_its_headers);

@@ -307,7 +307,7 @@ CAI_EXTERN const cai_judge_completion *cai_judge_read(cai_judge *j);
 /*
  * Waits up to timeout_ms (and at most 200 ms, so that cai_judge_stop is noticed) for network
  * activity or the engine's next timer (a retry, a probe, the pool pause). Returns at once when
- * a completion is unread or the backend is builtin. CAI_ETRANSPORT when curl fails.
+ * a completion is unread or the backend is builtin. CAI_ETRANSPORT when poll(2) fails.
  */
 CAI_EXTERN cai_status cai_judge_wait(cai_judge *j, int timeout_ms, cai_error *err);
 
