@@ -1215,12 +1215,11 @@ static cai_status perform(cai_judge *j, cai_error *err)
     CURLMcode mc = CURLM_OK;
     cai_status st;
 
-    /* What the last wait found ready, or a look now. libcurl runs only the transfers whose
-     * sockets moved (a socket it closed meanwhile is ignored), then any whose timer is due: a
-     * transfer just added is due at once. */
-    if (!j->polled && (st = cai_sockset__poll(&j->socks, 0, err)) != CAI_OK)
+    /* What the last wait found ready, or else a look now. libcurl runs only the transfers
+     * whose sockets moved (a socket it closed meanwhile is ignored), then any whose timer is
+     * due: a transfer just added is due at once. */
+    if (j->socks.nready == 0 && (st = cai_sockset__poll(&j->socks, 0, err)) != CAI_OK)
         return st;
-    j->polled = 0;
     for (i = 0; i < j->socks.nready && mc == CURLM_OK; i++) {
         int fd = j->socks.ready[i].fd;
         short r = j->socks.ready[i].revents;
@@ -1478,7 +1477,6 @@ const cai_judge_completion *cai_judge_read(cai_judge *j)
 
 cai_status cai_judge_wait(cai_judge *j, int timeout_ms, cai_error *err)
 {
-    cai_status st;
     int ms;
 
     cai_error__clear(err);
@@ -1488,9 +1486,7 @@ cai_status cai_judge_wait(cai_judge *j, int timeout_ms, cai_error *err)
     ms = poll_timeout_ms(j);
     if (timeout_ms >= 0 && timeout_ms < ms)
         ms = timeout_ms;
-    st = cai_sockset__poll(&j->socks, ms, err);
-    j->polled = st == CAI_OK;
-    return st;
+    return cai_sockset__poll(&j->socks, ms, err); /* perform hands on what is ready */
 }
 
 /* ---------------------------------------------------------------- one task */

@@ -89,7 +89,6 @@ struct cai_judge {
     CURLM *multi;
     cai_sockset socks; /* the sockets libcurl waits on (its socket callback keeps them) */
     double curl_due;   /* monotonic: when libcurl's timer fires (< 0: no timer) */
-    int polled;        /* socks.ready is fresh from cai_judge_wait: perform need not look again */
     int socks_failed;  /* the set could not grow: the transfers are aborted, perform fails */
     CURLU **uh;        /* each endpoint's URL, parsed once (pool.n of them) */
     slot *slots;
